@@ -1,0 +1,89 @@
+//! Capture files: writing pcap and pcapng (whole or not at all), and reading
+//! them back as a stream of frames with their link types.
+
+mod read;
+mod write;
+
+pub use read::{CaptureReader, RawFrame};
+pub use write::{CaptureFrame, WriteSummary, encode_capture, write_capture};
+
+use std::fmt;
+use std::str::FromStr;
+
+/// libpcap's upper bound on a captured length (`MAXIMUM_SNAPLEN`); also the
+/// snaplen tcpdump writes and lola writes.
+pub const MAX_SNAPLEN: u32 = 262_144;
+
+/// The container format of a capture file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Classic libpcap format (what `tcpdump -w` writes).
+    Pcap,
+    /// pcapng (what Wireshark and dumpcap write).
+    #[serde(rename = "pcapng")]
+    PcapNg,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Pcap => "pcap",
+            Format::PcapNg => "pcapng",
+        })
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "pcap" => Ok(Format::Pcap),
+            "pcapng" => Ok(Format::PcapNg),
+            _ => Err(format!("unknown format {s:?}: expected pcap or pcapng")),
+        }
+    }
+}
+
+/// LINKTYPE_ETHERNET.
+pub const LINKTYPE_ETHERNET: u32 = 1;
+/// LINKTYPE_NULL: BSD loopback, 4-byte address family in the writer's byte order.
+pub const LINKTYPE_NULL: u32 = 0;
+/// LINKTYPE_RAW: raw IPv4 or IPv6.
+pub const LINKTYPE_RAW: u32 = 101;
+/// LINKTYPE_LOOP: OpenBSD loopback, 4-byte address family in network byte order.
+pub const LINKTYPE_LOOP: u32 = 108;
+/// LINKTYPE_LINUX_SLL: Linux cooked capture v1.
+pub const LINKTYPE_LINUX_SLL: u32 = 113;
+/// LINKTYPE_IPV4: raw IPv4.
+pub const LINKTYPE_IPV4: u32 = 228;
+/// LINKTYPE_IPV6: raw IPv6.
+pub const LINKTYPE_IPV6: u32 = 229;
+/// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (`tcpdump -i any`).
+pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+
+/// The LINKTYPE_ name of a link-layer type, as in tcpdump's `-L` list.
+///
+/// ```
+/// assert_eq!(lola::capture::link_type_name(1), "EN10MB");
+/// assert_eq!(lola::capture::link_type_name(9999), "unknown");
+/// ```
+pub fn link_type_name(link_type: u32) -> &'static str {
+    match link_type {
+        LINKTYPE_NULL => "NULL",
+        LINKTYPE_ETHERNET => "EN10MB",
+        LINKTYPE_RAW | 12 | 14 => "RAW",
+        LINKTYPE_LOOP => "LOOP",
+        LINKTYPE_LINUX_SLL => "LINUX_SLL",
+        LINKTYPE_IPV4 => "IPV4",
+        LINKTYPE_IPV6 => "IPV6",
+        LINKTYPE_LINUX_SLL2 => "LINUX_SLL2",
+        105 => "IEEE802_11",
+        127 => "IEEE802_11_RADIOTAP",
+        147..=162 => "USER",
+        189 => "USB_LINUX",
+        220 => "USB_LINUX_MMAPPED",
+        249 => "NETLINK",
+        _ => "unknown",
+    }
+}

@@ -1,0 +1,642 @@
+//! Reading captures as a stream of frames.
+//!
+//! `pcap-file`'s slice parsers decode the records and blocks; this module
+//! owns the buffering so that it knows the byte offset of everything it reads,
+//! and it checks every length field from the file against libpcap's limits and
+//! against what is left of the file *before* it asks for that many bytes. The
+//! buffer never grows past one record or block of at most [`MAX_BLOCK`] bytes.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pcap_file::pcap::{PcapHeader, PcapParser, PcapTsResolution};
+use pcap_file::pcapng::blocks::block_common::{
+    ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
+};
+use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
+use pcap_file::{Endianness, pcap::PcapParseError};
+
+use super::{Format, MAX_SNAPLEN};
+use crate::error::{Error, Result};
+
+/// Largest pcapng block lola reads: a maximum-size packet plus generous room
+/// for options (Wireshark's own bound is of the same order).
+pub const MAX_BLOCK: u32 = MAX_SNAPLEN + 128 * 1024;
+
+const PCAP_RECORD_HEADER: usize = 16;
+
+/// One frame read from a capture, borrowed from the reader's buffer.
+#[derive(Clone, Debug)]
+pub struct RawFrame<'a> {
+    /// 1-based frame number, as Wireshark counts.
+    pub number: u64,
+    /// Byte offset of the record or block in the file.
+    pub offset: u64,
+    /// Time since the Unix epoch.
+    pub timestamp: Duration,
+    /// LINKTYPE_ of the interface the frame was captured on.
+    pub link_type: u32,
+    /// Length of the frame on the wire (may exceed `data.len()` when the
+    /// capture's snaplen cut it short).
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// Comment attached to the frame (pcapng `opt_comment`).
+    pub comment: Option<String>,
+}
+
+enum Kind {
+    Pcap { parser: PcapParser, header: PcapHeader },
+    PcapNg { parser: PcapNgParser },
+}
+
+/// Reads pcap (both byte orders, micro- and nanosecond) and pcapng files.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use std::time::Duration;
+/// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
+/// let mut bytes = Vec::new();
+/// let frame = CaptureFrame { timestamp: Duration::from_secs(7), data: Cow::Borrowed(&[1u8; 60]), comment: None };
+/// encode_capture(&mut bytes, Format::PcapNg, &[frame]).unwrap();
+/// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
+/// let f = reader.next_frame().unwrap().unwrap();
+/// assert_eq!((f.number, f.link_type, f.data.len()), (1, 1, 60));
+/// assert!(reader.next_frame().unwrap().is_none());
+/// ```
+pub struct CaptureReader<R: Read> {
+    source: Source<R>,
+    kind: Kind,
+    format: Format,
+    frames: u64,
+    notes: Vec<String>,
+    path: PathBuf,
+}
+
+impl CaptureReader<File> {
+    /// Opens a capture file.
+    pub fn open(path: &Path) -> Result<CaptureReader<File>> {
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: io::Error::from(io::ErrorKind::IsADirectory),
+            });
+        }
+        CaptureReader::new(file, path)
+    }
+}
+
+impl<R: Read> CaptureReader<R> {
+    /// Reads the file header (pcap) or first section header (pcapng) from
+    /// `reader`; `path` is only used to name the file in errors.
+    pub fn new(reader: R, path: impl AsRef<Path>) -> Result<CaptureReader<R>> {
+        let path = path.as_ref().to_path_buf();
+        let mut source = Source::new(reader);
+        let have = source.fill(24).map_err(|e| io_err(&path, e))?;
+        if have == 0 {
+            return Err(malformed(&path, 0, "empty file: not a pcap or pcapng capture".into()));
+        }
+        let magic = source.peek(4.min(have));
+        let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
+        let is_pcap = magic.len() == 4
+            && matches!(
+                u32::from_be_bytes([magic[0], magic[1], magic[2], magic[3]]),
+                0xa1b2c3d4 | 0xd4c3b2a1 | 0xa1b23c4d | 0x4d3cb2a1
+            );
+        if !is_pcap && !is_pcapng {
+            let what = if looks_like_text(source.peek(have)) {
+                "not a capture file: it starts with text (bad magic number)".to_string()
+            } else {
+                format!(
+                    "not a capture file: bad magic number 0x{}",
+                    magic.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                )
+            };
+            return Err(malformed(&path, 0, what));
+        }
+        if is_pcap {
+            if have < 24 {
+                return Err(malformed(
+                    &path,
+                    0,
+                    format!("pcap file header cut short: {have} of 24 bytes"),
+                ));
+            }
+            let (_, parser) = PcapParser::new(source.peek(24))
+                .map_err(|e| malformed(&path, 0, format!("bad pcap file header: {e}")))?;
+            source.consume(24);
+            let header = parser.header();
+            let mut notes = Vec::new();
+            if header.snaplen == 0 || header.snaplen > MAX_SNAPLEN {
+                notes.push(format!(
+                    "file header claims snaplen {}; read as {MAX_SNAPLEN} like libpcap",
+                    header.snaplen
+                ));
+            }
+            return Ok(CaptureReader {
+                source,
+                kind: Kind::Pcap { parser, header },
+                format: Format::Pcap,
+                frames: 0,
+                notes,
+                path,
+            });
+        }
+        let block = next_block_bytes(&mut source, &path, Endianness::Big, true)?;
+        let (_, parser) =
+            PcapNgParser::new(source.peek(block)).map_err(|e| malformed(&path, 0, pcapng_error(&e)))?;
+        source.consume(block);
+        Ok(CaptureReader {
+            source,
+            kind: Kind::PcapNg { parser },
+            format: Format::PcapNg,
+            frames: 0,
+            notes: Vec::new(),
+            path,
+        })
+    }
+
+    /// The container format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Things lola tolerated while reading, as libpcap would (each one line).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The file's link type, for pcap; for pcapng the link type of its first
+    /// interface so far, if any.
+    pub fn link_type(&self) -> Option<u32> {
+        match &self.kind {
+            Kind::Pcap { header, .. } => Some(header.datalink.into()),
+            Kind::PcapNg { parser } => parser.interfaces().first().map(|i| i.linktype.into()),
+        }
+    }
+
+    /// The next frame, `None` at the end of the file, or an error naming the
+    /// byte offset where the file stops making sense.
+    pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
+        match self.kind {
+            Kind::Pcap { .. } => self.next_pcap_frame(),
+            Kind::PcapNg { .. } => self.next_pcapng_frame(),
+        }
+    }
+
+    fn next_pcap_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
+        let Kind::Pcap { parser, header } = &self.kind else {
+            unreachable!()
+        };
+        let offset = self.source.offset;
+        let have = self.source.fill(PCAP_RECORD_HEADER).map_err(|e| io_err(&self.path, e))?;
+        if have == 0 {
+            return Ok(None);
+        }
+        if have < PCAP_RECORD_HEADER {
+            return Err(malformed(
+                &self.path,
+                offset,
+                format!("record header cut short: {have} of {PCAP_RECORD_HEADER} bytes"),
+            ));
+        }
+        let head = self.source.peek(PCAP_RECORD_HEADER);
+        let field = |at: usize| {
+            let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
+            match header.endianness {
+                Endianness::Big => u32::from_be_bytes(b),
+                Endianness::Little => u32::from_le_bytes(b),
+            }
+        };
+        let (ts_frac, incl_len, orig_len) = (field(4), field(8), field(12));
+        if incl_len > MAX_SNAPLEN {
+            return Err(malformed(
+                &self.path,
+                offset,
+                format!("invalid packet capture length {incl_len}, bigger than maximum of {MAX_SNAPLEN}"),
+            ));
+        }
+        let limit = match header.ts_resolution {
+            PcapTsResolution::MicroSecond => 1_000_000,
+            PcapTsResolution::NanoSecond => 1_000_000_000,
+        };
+        if ts_frac >= limit {
+            return Err(malformed(
+                &self.path,
+                offset,
+                format!("record timestamp fraction {ts_frac} is not below {limit}"),
+            ));
+        }
+        let need = PCAP_RECORD_HEADER + incl_len as usize;
+        let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
+        if have < need {
+            return Err(malformed(
+                &self.path,
+                offset,
+                format!(
+                    "record cut short: claims {incl_len} captured bytes, only {} left in the file",
+                    have - PCAP_RECORD_HEADER
+                ),
+            ));
+        }
+        self.frames += 1;
+        let number = self.frames;
+        if incl_len > header.snaplen && header.snaplen != 0 && header.snaplen <= MAX_SNAPLEN {
+            self.notes.push(format!(
+                "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
+                header.snaplen
+            ));
+        }
+        if orig_len < incl_len {
+            self.notes.push(format!(
+                "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
+            ));
+        }
+        let link_type: u32 = header.datalink.into();
+        let (_, raw) = parser
+            .next_raw_packet(self.source.peek(need))
+            .map_err(|e: PcapParseError| malformed(&self.path, offset, format!("bad record: {e}")))?;
+        let ts_nanos = match header.ts_resolution {
+            PcapTsResolution::MicroSecond => raw.ts_frac * 1000,
+            PcapTsResolution::NanoSecond => raw.ts_frac,
+        };
+        let timestamp = Duration::new(u64::from(raw.ts_sec), ts_nanos);
+        let data_range = PCAP_RECORD_HEADER..need;
+        self.source.consume(need);
+        let data = &self.source.consumed_slice(need)[data_range];
+        Ok(Some(RawFrame {
+            number,
+            offset,
+            timestamp,
+            link_type,
+            orig_len: orig_len.max(incl_len),
+            data,
+            comment: None,
+        }))
+    }
+
+    fn next_pcapng_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
+        loop {
+            let offset = self.source.offset;
+            if self.source.fill(1).map_err(|e| io_err(&self.path, e))? == 0 {
+                return Ok(None);
+            }
+            let Kind::PcapNg { parser } = &mut self.kind else {
+                unreachable!()
+            };
+            let len = next_block_bytes(&mut self.source, &self.path, parser.state().endianness(), false)?;
+            let block_type = {
+                let h = self.source.peek(4);
+                match parser.state().endianness() {
+                    Endianness::Big => u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
+                    Endianness::Little => u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
+                }
+            };
+            let is_packet = matches!(block_type, ENHANCED_PACKET_BLOCK | SIMPLE_PACKET_BLOCK | PACKET_BLOCK);
+            if is_packet && parser.interfaces().is_empty() {
+                return Err(malformed(
+                    &self.path,
+                    offset,
+                    "packet block before any Interface Description Block".into(),
+                ));
+            }
+            let parsed = parser.next_block(self.source.peek(len));
+            let block = match parsed {
+                Ok((_, block)) => block,
+                Err(e) => return Err(malformed(&self.path, offset, pcapng_error(&e))),
+            };
+            let frame = match block {
+                Block::EnhancedPacket(epb) => {
+                    let link_type = parser
+                        .interfaces()
+                        .get(epb.interface_id as usize)
+                        .map(|i| i.linktype.into())
+                        .ok_or_else(|| {
+                            malformed(
+                                &self.path,
+                                offset,
+                                format!(
+                                    "packet on interface {} with no Interface Description Block",
+                                    epb.interface_id
+                                ),
+                            )
+                        })?;
+                    let comment = epb.options.iter().find_map(|o| match o {
+                        pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Common(
+                            pcap_file::pcapng::blocks::opt_common::CommonOption::Comment(c),
+                        ) => Some(c.to_string()),
+                        _ => None,
+                    });
+                    Some((epb.timestamp, link_type, epb.original_len, data_range(&epb.data, self.source.peek(len)), comment))
+                }
+                Block::SimplePacket(spb) => {
+                    let link_type = parser.interfaces()[0].linktype.into();
+                    Some((Duration::ZERO, link_type, spb.original_len, data_range(&spb.data, self.source.peek(len)), None))
+                }
+                Block::Packet(pb) => {
+                    let link_type = parser
+                        .interfaces()
+                        .get(pb.interface_id as usize)
+                        .map(|i| i.linktype.into())
+                        .ok_or_else(|| {
+                            malformed(
+                                &self.path,
+                                offset,
+                                format!(
+                                    "packet on interface {} with no Interface Description Block",
+                                    pb.interface_id
+                                ),
+                            )
+                        })?;
+                    Some((pb.timestamp, link_type, pb.original_len, data_range(&pb.data, self.source.peek(len)), None))
+                }
+                _ => None,
+            };
+            self.source.consume(len);
+            if let Some((timestamp, link_type, orig_len, range, comment)) = frame {
+                self.frames += 1;
+                let data = &self.source.consumed_slice(len)[range];
+                return Ok(Some(RawFrame {
+                    number: self.frames,
+                    offset,
+                    timestamp,
+                    link_type,
+                    orig_len: orig_len.max(data.len() as u32),
+                    data,
+                    comment,
+                }));
+            }
+        }
+    }
+}
+
+/// Where `inner` (a sub-slice of `outer`) sits in `outer`.
+fn data_range(inner: &[u8], outer: &[u8]) -> std::ops::Range<usize> {
+    let start = (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize);
+    let start = start.min(outer.len());
+    let end = (start + inner.len()).min(outer.len());
+    start..end
+}
+
+/// Checks the length of the pcapng block at the current position and makes
+/// sure it is all in the buffer; returns its length.
+fn next_block_bytes<R: Read>(
+    source: &mut Source<R>,
+    path: &Path,
+    endianness: Endianness,
+    first: bool,
+) -> Result<usize> {
+    let offset = source.offset;
+    let have = source.fill(12).map_err(|e| io_err(path, e))?;
+    if have < 12 {
+        return Err(malformed(path, offset, format!("block header cut short: {have} of 12 bytes")));
+    }
+    let head = source.peek(12);
+    let block_type = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let len_bytes = [head[4], head[5], head[6], head[7]];
+    let len = if block_type == SECTION_HEADER_BLOCK {
+        // A section header carries its own byte order in the magic that follows.
+        match [head[8], head[9], head[10], head[11]] {
+            [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(len_bytes),
+            [0x4d, 0x3c, 0x2b, 0x1a] => u32::from_le_bytes(len_bytes),
+            other => {
+                return Err(malformed(
+                    path,
+                    offset,
+                    format!(
+                        "section header has bad byte-order magic 0x{}",
+                        other.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    } else if first {
+        return Err(malformed(path, offset, "pcapng file does not start with a section header".into()));
+    } else {
+        match endianness {
+            Endianness::Big => u32::from_be_bytes(len_bytes),
+            Endianness::Little => u32::from_le_bytes(len_bytes),
+        }
+    };
+    if len < 12 {
+        return Err(malformed(path, offset, format!("block length {len} is less than the minimum of 12")));
+    }
+    if len % 4 != 0 {
+        return Err(malformed(path, offset, format!("block length {len} is not a multiple of 4")));
+    }
+    if len > MAX_BLOCK {
+        return Err(malformed(
+            path,
+            offset,
+            format!("block length {len} is bigger than the maximum of {MAX_BLOCK}"),
+        ));
+    }
+    let have = source.fill(len as usize).map_err(|e| io_err(path, e))?;
+    if have < len as usize {
+        return Err(malformed(
+            path,
+            offset,
+            format!("block claims {len} bytes, only {have} left in the file"),
+        ));
+    }
+    Ok(len as usize)
+}
+
+fn pcapng_error(e: &PcapNgParseError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    format!("bad pcapng block: {}", text.to_lowercase())
+}
+
+fn malformed(path: &Path, offset: u64, what: String) -> Error {
+    Error::Malformed {
+        path: path.to_path_buf(),
+        offset,
+        what,
+    }
+}
+
+fn io_err(path: &Path, source: io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
+/// A read buffer that knows the file offset of its first unconsumed byte.
+struct Source<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Start of unconsumed data in `buf`.
+    start: usize,
+    /// Start of the most recently consumed item (for `consumed_slice`).
+    last: usize,
+    /// End of valid data in `buf`.
+    end: usize,
+    /// File offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+}
+
+impl<R: Read> Source<R> {
+    fn new(reader: R) -> Source<R> {
+        Source {
+            reader,
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            last: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Makes at least `n` bytes available if the file has them; returns how
+    /// many are available (less than `n` only at the end of the file).
+    /// `n` is bounded by the callers (`MAX_BLOCK`), so is the buffer.
+    fn fill(&mut self, n: usize) -> io::Result<usize> {
+        if self.end - self.start >= n || self.eof {
+            return Ok(self.end - self.start);
+        }
+        if self.start + n > self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.last = 0;
+            self.start = 0;
+            if n > self.buf.len() {
+                self.buf.resize(n, 0);
+            }
+        }
+        while self.end - self.start < n {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    fn peek(&self, n: usize) -> &[u8] {
+        &self.buf[self.start..self.start + n]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.last = self.start;
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// The `n` bytes consumed by the last `consume(n)`.
+    fn consumed_slice(&self, n: usize) -> &[u8] {
+        &self.buf[self.last..self.last + n]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcap_header() -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&[0; 8]);
+        h.extend_from_slice(&MAX_SNAPLEN.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        h
+    }
+
+    fn record(incl: u32, orig: u32, data: &[u8]) -> Vec<u8> {
+        let mut r = Vec::new();
+        r.extend_from_slice(&1u32.to_le_bytes());
+        r.extend_from_slice(&2u32.to_le_bytes());
+        r.extend_from_slice(&incl.to_le_bytes());
+        r.extend_from_slice(&orig.to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    }
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        let mut reader = CaptureReader::new(bytes, "t.pcap")?;
+        let mut out = Vec::new();
+        while let Some(f) = reader.next_frame()? {
+            out.push((f.number, f.offset, f.data.to_vec()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_records_with_offsets() {
+        let mut file = pcap_header();
+        file.extend(record(3, 3, b"abc"));
+        file.extend(record(2, 60, b"de"));
+        let frames = read_all(&file).unwrap();
+        assert_eq!(frames, vec![(1, 24, b"abc".to_vec()), (2, 43, b"de".to_vec())]);
+    }
+
+    #[test]
+    fn huge_captured_length_is_refused_like_libpcap() {
+        let mut file = pcap_header();
+        file.extend(record(u32::MAX, 10, b""));
+        let err = read_all(&file).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "t.pcap: invalid packet capture length 4294967295, bigger than maximum of 262144 (at byte 24)"
+        );
+    }
+
+    #[test]
+    fn cut_short_record_names_the_offset() {
+        let mut file = pcap_header();
+        file.extend(record(10, 10, b"abc"));
+        let err = read_all(&file).unwrap_err().to_string();
+        assert!(err.contains("record cut short: claims 10 captured bytes, only 3 left"), "{err}");
+        assert!(err.contains("at byte 24"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_text_files_are_named() {
+        assert!(read_all(b"").unwrap_err().to_string().contains("empty file"));
+        let err = read_all(b"hello, this is not a capture\n").unwrap_err().to_string();
+        assert!(err.contains("starts with text"), "{err}");
+    }
+
+    #[test]
+    fn frames_larger_than_the_read_buffer_are_read_whole() {
+        let mut file = pcap_header();
+        let big = vec![7u8; MAX_SNAPLEN as usize];
+        file.extend(record(MAX_SNAPLEN, MAX_SNAPLEN, &big));
+        file.extend(record(1, 1, b"z"));
+        let frames = read_all(&file).unwrap();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].2.len(), MAX_SNAPLEN as usize);
+        assert_eq!(frames[1].2, b"z");
+    }
+}

@@ -1,0 +1,165 @@
+//! The one error type of the library: everything that stops lola from
+//! producing a verdict. A verdict that says "no" is not an error; it is a
+//! [`Report`](crate::check::Report) whose `passed()` is false.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why lola could not do what it was asked.
+///
+/// Every variant names the address, file or byte offset involved, and its
+/// `Display` is one line meant for a person (the CLI prints it after `lola: `).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A socket could not be bound.
+    #[error("cannot bind {addr}: {}{}", describe_io(.source), bind_hint(.source))]
+    Bind {
+        /// The address that was asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// A datagram could not be sent.
+    #[error("cannot send to {to}: {}", describe_io(.source))]
+    Send {
+        /// The destination.
+        to: SocketAddr,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// Receiving on the server socket failed for a reason other than time.
+    #[error("cannot receive on {addr}: {}", describe_io(.source))]
+    Receive {
+        /// The server address.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// Nothing arrived before the deadline.
+    #[error("no datagram reached {addr} within {}", humantime::format_duration(*.after))]
+    Timeout {
+        /// The server address.
+        addr: SocketAddr,
+        /// How long lola waited.
+        after: Duration,
+    },
+
+    /// A file could not be opened, read, created or renamed into place.
+    #[error("{}: {}", .path.display(), describe_io(.source))]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// A capture file is malformed; `offset` is the byte where the damage is.
+    #[error("{}: {what} (at byte {offset})", .path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the record or block that is wrong.
+        offset: u64,
+        /// What is wrong, in words.
+        what: String,
+    },
+
+    /// A capture uses a link-layer type lola cannot decode.
+    #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", .path.display(), crate::capture::link_type_name(*.link_type))]
+    UnsupportedLinkType {
+        /// The file.
+        path: PathBuf,
+        /// The LINKTYPE_ value.
+        link_type: u32,
+    },
+
+    /// The arguments cannot describe a frame or an exchange (mixed address
+    /// families, a payload too large for one datagram, bad hex, ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// The exit code the CLI uses for this error: always 2, "could not run",
+    /// as grep and diff do. Exit 1 is reserved for a verdict that failed.
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}
+
+/// A result with lola's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Turns an `io::Error` into the short lower-case words a person expects in a
+/// one-line message (`address in use`), without Rust's `(os error 98)` suffix.
+pub fn describe_io(e: &io::Error) -> String {
+    use io::ErrorKind::*;
+    let words = match e.kind() {
+        AddrInUse => "address in use",
+        AddrNotAvailable => "address not available on this host",
+        PermissionDenied => "permission denied",
+        NotFound => "no such file or directory",
+        AlreadyExists => "already exists",
+        ConnectionRefused => "connection refused (nobody listens there)",
+        IsADirectory => "is a directory",
+        NotADirectory => "a path component is not a directory",
+        ReadOnlyFilesystem => "read-only file system",
+        StorageFull => "no space left on device",
+        UnexpectedEof => "unexpected end of file",
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            return match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            };
+        }
+    };
+    words.to_string()
+}
+
+fn bind_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => "; try --port 0",
+        io::ErrorKind::PermissionDenied => "; ports below 1024 need root, try --port 0",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_error_reads_like_the_issue_promises() {
+        let e = Error::Bind {
+            addr: "127.0.0.1:7456".parse().unwrap(),
+            source: io::Error::from(io::ErrorKind::AddrInUse),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot bind 127.0.0.1:7456: address in use; try --port 0"
+        );
+    }
+
+    #[test]
+    fn os_error_suffix_is_dropped() {
+        let e = io::Error::from_raw_os_error(libc_enetunreach());
+        let text = describe_io(&e);
+        assert!(!text.contains("os error"), "{text}");
+        assert!(text.chars().next().unwrap().is_lowercase(), "{text}");
+    }
+
+    fn libc_enetunreach() -> i32 {
+        101 // ENETUNREACH on Linux; any errno with a kind of `Other` will do
+    }
+}

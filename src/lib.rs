@@ -1,0 +1,51 @@
+//! # lola
+//!
+//! A pcap-generating test harness for loopback UDP. lola sends the datagram
+//! `Hello Lola` from a client socket to a server socket over loopback, builds
+//! the Ethernet/IP/UDP frame that exchange puts on `lo` (with etherparse),
+//! writes it to a pcap or pcapng file (with pcap-file) that Wireshark opens
+//! without a warning, and checks that the file holds exactly one such datagram
+//! and no TCP handshake.
+//!
+//! ```
+//! use std::borrow::Cow;
+//! use lola::{build_frame, capture, check, Datagram, Expectation};
+//!
+//! // The frame for one datagram, as Linux shows it on `lo`.
+//! let datagram = Datagram::new(
+//!     "127.0.0.1:40000".parse().unwrap(),
+//!     "127.0.0.1:7456".parse().unwrap(),
+//!     b"Hello Lola".to_vec(),
+//! );
+//! let frame = capture::CaptureFrame {
+//!     timestamp: datagram.timestamp,
+//!     data: Cow::Owned(build_frame(&datagram).unwrap()),
+//!     comment: None,
+//! };
+//!
+//! // Written as a pcap, read back and checked against the seed's expectation.
+//! let mut file = Vec::new();
+//! capture::encode_capture(&mut file, capture::Format::Pcap, &[frame]).unwrap();
+//! let reader = capture::CaptureReader::new(&file[..], "memory.pcap").unwrap();
+//! let report = check::check_reader(reader, "memory.pcap", &Expectation::seed()).unwrap();
+//! assert!(report.passed(), "{report}");
+//! ```
+//!
+//! Modules, one concern each: [`frame`] (datagram → frame), [`capture`]
+//! (files in and out), [`decode`] (frame → fields), [`check`] (fields →
+//! verdict), [`exchange`] (sockets), [`harness`] (all of it, as `lola run`).
+
+#![deny(missing_docs)]
+
+pub mod capture;
+pub mod check;
+pub mod decode;
+pub mod error;
+pub mod exchange;
+pub mod frame;
+pub mod harness;
+
+pub use check::{ChecksumPolicy, Count, Expectation, Report, check_file};
+pub use error::{Error, Result};
+pub use frame::{Datagram, build_frame};
+pub use harness::{RunOptions, RunOutcome};

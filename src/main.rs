@@ -1,0 +1,554 @@
+//! The `lola` command: parses arguments, calls the library, prints, and maps
+//! the outcome to an exit code (0 pass, 1 expectation not met, 2 could not run).
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use lola::capture::{Format, write_capture};
+use lola::check::{self, ChecksumPolicy, Count, Expectation, SEED_MESSAGE, SEED_PORT, quote_bytes};
+use lola::exchange::{Client, Event, Server};
+use lola::harness::{self, RunOptions};
+use lola::{Datagram, Error};
+
+/// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
+/// the frame to a pcap, prove it is exactly one datagram and no handshake.
+#[derive(Parser)]
+#[command(name = "lola", version, about, long_about = None)]
+#[command(after_help = "Exit status: 0 pass, 1 expectation not met, 2 could not run.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Send the datagram over loopback, write its frame to a capture, check it
+    Run(RunArgs),
+    /// Be the server: bind and print each datagram that arrives (server.py)
+    Listen(ListenArgs),
+    /// Be the client: send one datagram (client.py)
+    Send(SendArgs),
+    /// Write the frame for a datagram without any socket (byte-identical for the same arguments)
+    Build(BuildArgs),
+    /// Check that a capture holds exactly the expected datagram and no TCP on its endpoints
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Where the server binds and the client sends ([::1]:7456 for IPv6)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    to: SocketAddr,
+    /// Server port, overriding the one in --to (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+    /// The datagram's payload
+    #[arg(long, value_name = "TEXT", default_value = SEED_MESSAGE)]
+    message: String,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// How long the server waits for the datagram (e.g. 2s, 500ms)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Capture file to write ("-" for standard output) [default: hello-lola.pcap, or .pcapng with --format pcapng]
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
+}
+
+impl OutputArgs {
+    fn resolve(&self) -> (PathBuf, Format) {
+        let from_ext = |p: &Path| match p.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("pcapng") => Format::PcapNg,
+            _ => Format::Pcap,
+        };
+        match (&self.output, self.format) {
+            (Some(p), Some(f)) => (p.clone(), f),
+            (Some(p), None) => (p.clone(), from_ext(p)),
+            (None, Some(Format::PcapNg)) => ("hello-lola.pcapng".into(), Format::PcapNg),
+            (None, _) => ("hello-lola.pcap".into(), Format::Pcap),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ListenArgs {
+    /// Address to bind
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    on: SocketAddr,
+    /// Port, overriding the one in --on (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+    /// Datagrams to receive before exiting (0: until interrupted)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    count: u64,
+    /// Give up (exit 2) when nothing arrives for this long [default: wait forever, like server.py]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Also write the frames of the received datagrams to this capture
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
+}
+
+#[derive(Args)]
+struct SendArgs {
+    /// Where to send
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    to: SocketAddr,
+    /// Address to send from [default: loopback, any free port]
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    from: Option<SocketAddr>,
+    /// The payload
+    #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
+    message: String,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Source of the datagram
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    src: SocketAddr,
+    /// Destination of the datagram
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    dst: SocketAddr,
+    #[command(flatten)]
+    payload: PayloadArgs,
+    /// Frame time: seconds since the epoch (1700000000.5) or RFC 3339 (2024-01-01T00:00:00Z) [default: 0]
+    #[arg(long, value_name = "T", value_parser = parse_timestamp)]
+    timestamp: Option<Duration>,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Print a JSON summary on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+#[group(multiple = false)]
+struct PayloadArgs {
+    /// Payload as text [default: Hello Lola]
+    #[arg(long, value_name = "TEXT")]
+    message: Option<String>,
+    /// Payload as hex bytes (e.g. 48656c6c6f)
+    #[arg(long, value_name = "HEX", value_parser = parse_hex)]
+    payload_hex: Option<Vec<u8>>,
+}
+
+impl PayloadArgs {
+    fn bytes(&self) -> Option<Vec<u8>> {
+        match (&self.message, &self.payload_hex) {
+            (Some(m), _) => Some(m.as_bytes().to_vec()),
+            (None, Some(h)) => Some(h.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The capture to check (pcap or pcapng)
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Expected source address, with or without port
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
+    src: Option<(IpAddr, Option<u16>)>,
+    /// Expected destination address, with or without port
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
+    dst: Option<(IpAddr, Option<u16>)>,
+    /// Expected source port
+    #[arg(long, value_name = "P")]
+    src_port: Option<u16>,
+    /// Expected destination port [default: 7456, unless --dst has a port]
+    #[arg(long, value_name = "P")]
+    dst_port: Option<u16>,
+    #[command(flatten)]
+    payload: PayloadArgs,
+    /// Accept any payload
+    #[arg(long, conflicts_with_all = ["message", "payload_hex"])]
+    any_payload: bool,
+    /// Exactly N matching datagrams [default: 1]
+    #[arg(long, value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
+    count: Option<u64>,
+    /// At least N matching datagrams
+    #[arg(long, value_name = "N", conflicts_with = "at_most")]
+    at_least: Option<u64>,
+    /// At most N matching datagrams
+    #[arg(long, value_name = "N")]
+    at_most: Option<u64>,
+    /// Do not fail on TCP segments between the expected endpoints
+    #[arg(long)]
+    allow_tcp: bool,
+    /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
+    #[arg(long, value_name = "POLICY", default_value = "lenient")]
+    checksums: ChecksumPolicy,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    json: bool,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long, conflicts_with = "json")]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => cmd_run(args),
+        Command::Listen(args) => cmd_listen(args),
+        Command::Send(args) => cmd_send(args),
+        Command::Build(args) => cmd_build(args),
+        Command::Check(args) => cmd_check(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "lola: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`lola check x | head -1`) is not an error.
+fn out(text: impl std::fmt::Display) {
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = write!(stdout, "{text}").and_then(|_| stdout.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(io::stderr(), "lola: cannot write to standard output: {e}");
+    }
+}
+
+fn verdict_code(passed: bool) -> ExitCode {
+    if passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
+    let mut to = args.to;
+    if let Some(p) = args.port {
+        to.set_port(p);
+    }
+    let (output, format) = args.output.resolve();
+    if output == Path::new("-") && !args.json {
+        return Err(Error::Invalid(
+            "run prints its report on stdout; write the capture to a file, or use --json with -o -".into(),
+        ));
+    }
+    let options = RunOptions {
+        to,
+        payload: args.message.into_bytes(),
+        output,
+        format,
+        timeout: args.timeout,
+    };
+    let json = args.json;
+    let outcome = harness::run(&options, |event| {
+        if json {
+            return;
+        }
+        match event {
+            Event::Listening(addr) => out(format_args!("Just here on {}...\n", addr.port())),
+            Event::Sending(..) => out("Sending data...\n"),
+        }
+    })?;
+    let d = &outcome.exchange.received;
+    if json {
+        let value = json!({
+            "schema_version": 1,
+            "command": "run",
+            "verdict": outcome.report.verdict,
+            "exchange": {
+                "client": d.src.to_string(),
+                "server": d.dst.to_string(),
+                "payload": String::from_utf8_lossy(&d.payload),
+                "payload_len": d.payload.len(),
+                "received_at": check::format_time(d.timestamp),
+                "stray_datagrams": outcome.exchange.strays.len(),
+            },
+            "output": {
+                "path": outcome.output.display().to_string(),
+                "format": outcome.written.format,
+                "frames": outcome.written.frames,
+                "bytes": outcome.written.bytes,
+            },
+            "check": outcome.report,
+        });
+        let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
+        if outcome.output != Path::new("-") {
+            out(format_args!("{text}\n"));
+        }
+    } else {
+        out(format_args!("FROM: {} DATA: {}\n", d.src, quote_bytes(&d.payload)));
+        for stray in &outcome.exchange.strays {
+            out(format_args!(
+                "note: ignored a datagram from another sender {} DATA: {}\n",
+                stray.src,
+                quote_bytes(&stray.payload)
+            ));
+        }
+        out(format_args!(
+            "wrote {} ({}, {} frame, {} bytes)\n",
+            outcome.output.display(),
+            outcome.written.format,
+            outcome.written.frames,
+            outcome.written.bytes
+        ));
+        out(&outcome.report);
+    }
+    Ok(verdict_code(outcome.report.passed()))
+}
+
+fn cmd_listen(args: ListenArgs) -> Result<ExitCode, Error> {
+    let mut on = args.on;
+    if let Some(p) = args.port {
+        on.set_port(p);
+    }
+    let server = Server::bind(on)?;
+    out(format_args!("Just here on {}...\n", server.local_addr().port()));
+    let mut frames = Vec::new();
+    let mut received = 0u64;
+    while args.count == 0 || received < args.count {
+        let (d, _) = server.receive(None, args.timeout)?;
+        received += 1;
+        out(format_args!("FROM: {} DATA: {}\n", d.src, quote_bytes(&d.payload)));
+        if args.output.is_some() {
+            frames.push(harness::synthesize(&d)?);
+        }
+    }
+    if let Some(path) = &args.output {
+        let format = args.format.unwrap_or_else(|| OutputArgs {
+            output: Some(path.clone()),
+            format: None,
+        }
+        .resolve()
+        .1);
+        let written = write_capture(path, format, &frames)?;
+        out(format_args!(
+            "wrote {} ({}, {} {}, {} bytes)\n",
+            path.display(),
+            written.format,
+            written.frames,
+            if written.frames == 1 { "frame" } else { "frames" },
+            written.bytes
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_send(args: SendArgs) -> Result<ExitCode, Error> {
+    if args.to.ip().is_unspecified() {
+        return Err(Error::Invalid(format!(
+            "--to {}: the destination must be a concrete address such as 127.0.0.1 or ::1",
+            args.to
+        )));
+    }
+    let client = Client::bind_for(args.to, args.from)?;
+    out("Sending data...\n");
+    client.send(args.to, args.message.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_build(args: BuildArgs) -> Result<ExitCode, Error> {
+    let payload = args.payload.bytes().unwrap_or_else(|| SEED_MESSAGE.as_bytes().to_vec());
+    let datagram = Datagram::new(args.src, args.dst, payload).at(args.timestamp.unwrap_or(Duration::ZERO));
+    let (output, format) = args.output.resolve();
+    let frame = lola::capture::CaptureFrame {
+        timestamp: datagram.timestamp,
+        data: std::borrow::Cow::Owned(lola::build_frame(&datagram)?),
+        comment: Some(format!(
+            "built by lola from {} → {} ({} bytes of payload)",
+            datagram.src,
+            datagram.dst,
+            datagram.payload.len()
+        )),
+    };
+    let written = write_capture(&output, format, &[frame])?;
+    if output == Path::new("-") {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.json {
+        let value = json!({
+            "schema_version": 1,
+            "command": "build",
+            "output": { "path": output.display().to_string(), "format": written.format, "frames": written.frames, "bytes": written.bytes },
+            "frame": { "src": datagram.src.to_string(), "dst": datagram.dst.to_string(), "length": datagram.frame_len(), "timestamp": check::format_time(datagram.timestamp) },
+        });
+        out(format_args!("{value:#}\n"));
+    } else {
+        out(format_args!(
+            "wrote {} ({}, 1 frame, {} bytes): {} → {} UDP {} Len={}\n",
+            output.display(),
+            written.format,
+            written.bytes,
+            datagram.src,
+            datagram.dst,
+            datagram.frame_len(),
+            datagram.payload.len()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
+    let mut e = Expectation::seed().checksums(args.checksums).allow_tcp(args.allow_tcp);
+    if let Some((addr, port)) = args.src {
+        e = e.src(addr, port);
+    }
+    if let Some((addr, port)) = args.dst {
+        e = e.dst(addr, port);
+    }
+    if let Some(p) = args.src_port {
+        e = e.src_port(p);
+    }
+    if let Some(p) = args.dst_port {
+        e = e.dst_port(p);
+    }
+    if let Some(bytes) = args.payload.bytes() {
+        e = e.payload(bytes);
+    }
+    if args.any_payload {
+        e = e.any_payload();
+    }
+    e = e.count(match (args.count, args.at_least, args.at_most) {
+        (Some(n), _, _) => Count::Exactly(n),
+        (_, Some(n), _) => Count::AtLeast(n),
+        (_, _, Some(n)) => Count::AtMost(n),
+        _ => Count::Exactly(1),
+    });
+    let report = lola::check_file(&args.file, &e)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
+        out(format_args!("{text}\n"));
+    } else if !args.quiet {
+        out(&report);
+    }
+    Ok(verdict_code(report.passed()))
+}
+
+// ---- argument parsers -------------------------------------------------------
+
+/// `127.0.0.1:7456`, `[::1]:7456`, `localhost:7456`, or an address alone
+/// (port 7456).
+fn parse_endpoint(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = s.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, SEED_PORT));
+    }
+    if let Some(port) = s.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| format!("bad port in {s:?}"))?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if s == "localhost" {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SEED_PORT));
+    }
+    match s.to_socket_addrs() {
+        Ok(mut addrs) => addrs.next().ok_or_else(|| format!("{s:?} resolves to no address")),
+        Err(_) => Err(format!(
+            "{s:?} is not an address:port such as 127.0.0.1:7456 or [::1]:7456"
+        )),
+    }
+}
+
+fn parse_addr_maybe_port(s: &str) -> Result<(IpAddr, Option<u16>), String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok((addr.ip(), Some(addr.port())));
+    }
+    s.trim_matches(|c| c == '[' || c == ']')
+        .parse::<IpAddr>()
+        .map(|ip| (ip, None))
+        .map_err(|_| format!("{s:?} is not an address, with or without a port (127.0.0.1, [::1]:7456)"))
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("{s:?} is not a usable duration"));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration such as 2s or 500ms: {e}"))
+}
+
+fn parse_timestamp(s: &str) -> Result<Duration, String> {
+    if let Some((secs, frac)) = s.split_once('.').or(Some((s, ""))) {
+        if !secs.is_empty()
+            && secs.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() <= 9
+        {
+            let secs: u64 = secs.parse().map_err(|_| format!("{s:?}: seconds out of range"))?;
+            let nanos: u32 = if frac.is_empty() {
+                0
+            } else {
+                format!("{frac:0<9}").parse().map_err(|_| format!("{s:?}: bad fraction"))?
+            };
+            return Ok(Duration::new(secs, nanos));
+        }
+    }
+    humantime::parse_rfc3339_weak(s)
+        .map_err(|_| format!("{s:?} is not seconds since the epoch (1700000000.5) or RFC 3339 (2024-01-01T00:00:00Z)"))?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("{s:?} is before 1970"))
+}
+
+fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let clean = clean.strip_prefix("0x").unwrap_or(&clean);
+    if clean.len() % 2 != 0 {
+        return Err(format!("{s:?}: hex needs an even number of digits"));
+    }
+    (0..clean.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&clean[i..i + 2], 16).map_err(|_| format!("{s:?}: {:?} is not a hex byte", &clean[i..i + 2]))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_like_the_seed_writes_them() {
+        assert_eq!(parse_endpoint("127.0.0.1:7456").unwrap().port(), 7456);
+        assert!(parse_endpoint("[::1]:7456").unwrap().is_ipv6());
+        assert_eq!(parse_endpoint("localhost:9").unwrap(), "127.0.0.1:9".parse().unwrap());
+        assert_eq!(parse_endpoint("::1").unwrap(), "[::1]:7456".parse().unwrap());
+        assert!(parse_endpoint("nonsense:port").is_err());
+    }
+
+    #[test]
+    fn timestamps_and_hex_parse() {
+        assert_eq!(parse_timestamp("1700000000.5").unwrap(), Duration::new(1_700_000_000, 500_000_000));
+        assert_eq!(parse_timestamp("2024-01-01T00:00:00Z").unwrap().as_secs(), 1_704_067_200);
+        assert_eq!(parse_hex("48 65:6c").unwrap(), b"Hel");
+        assert!(parse_hex("4").is_err());
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
