@@ -388,11 +388,12 @@ impl fmt::Display for Report {
         if self.passed() {
             writeln!(
                 f,
-                "PASS {}: {} ({} of {} frames), no TCP handshake",
+                "PASS {}: {} ({} matched in {} {}), no TCP on its endpoints",
                 self.file,
                 self.expected,
                 self.matched_count,
-                self.frames
+                self.frames,
+                if self.frames == 1 { "frame" } else { "frames" }
             )?;
         } else {
             writeln!(f, "FAIL {}: expected {}", self.file, self.expected)?;
@@ -563,7 +564,16 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
                 if expectation.tcp_on_flow(a, b) {
                     report.tcp_count += 1;
                     if report.tcp.len() < LIST_CAP {
-                        report.tcp.push(line(vec![format!("TCP [{}] on the expected endpoints", tcp.flags)]));
+                        let role = if tcp.flags.contains("SYN") {
+                            "handshake"
+                        } else if tcp.flags.contains("FIN") || tcp.flags.contains("RST") {
+                            "teardown"
+                        } else if tcp.payload_len > 0 {
+                            "data"
+                        } else {
+                            "acknowledgement"
+                        };
+                        report.tcp.push(line(vec![format!("TCP {role} on the expected endpoints")]));
                     }
                 } else {
                     report.other.tcp += 1;
@@ -617,10 +627,11 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
 
     if !expectation.count.accepts(report.matched_count) {
         report.failures.push(format!(
-            "found {} matching {} in {} frames",
+            "found {} matching {} in {} {}",
             report.matched_count,
             if report.matched_count == 1 { "datagram" } else { "datagrams" },
-            report.frames
+            report.frames,
+            if report.frames == 1 { "frame" } else { "frames" }
         ));
     }
     if report.offending_count > 0 {
@@ -647,15 +658,17 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
     }
     if !partial_frames.is_empty() {
         report.notes.push(format!(
-            "{} has a partial UDP checksum (pseudo-header only), as Linux leaves it on loopback and under checksum offload; \
+            "{} {} a partial UDP checksum (pseudo-header only), as Linux leaves it on loopback and under checksum offload; \
              Wireshark says \"maybe caused by checksum offload\"; --checksums strict fails it",
-            frame_list(&partial_frames)
+            frame_list(&partial_frames),
+            if partial_frames.len() == 1 { "has" } else { "have" }
         ));
     }
     if !absent_frames.is_empty() {
         report.notes.push(format!(
-            "{} carries no UDP checksum (zero), which IPv4 allows",
-            frame_list(&absent_frames)
+            "{} {} no UDP checksum (zero), which IPv4 allows",
+            frame_list(&absent_frames),
+            if absent_frames.len() == 1 { "carries" } else { "carry" }
         ));
     }
     if report.other.tcp > 0 {

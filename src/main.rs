@@ -149,14 +149,14 @@ struct PayloadArgs {
     message: Option<String>,
     /// Payload as hex bytes (e.g. 48656c6c6f)
     #[arg(long, value_name = "HEX", value_parser = parse_hex)]
-    payload_hex: Option<Vec<u8>>,
+    payload_hex: Option<HexBytes>,
 }
 
 impl PayloadArgs {
     fn bytes(&self) -> Option<Vec<u8>> {
         match (&self.message, &self.payload_hex) {
             (Some(m), _) => Some(m.as_bytes().to_vec()),
-            (None, Some(h)) => Some(h.clone()),
+            (None, Some(h)) => Some(h.0.clone()),
             (None, None) => None,
         }
     }
@@ -509,7 +509,11 @@ fn parse_timestamp(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{s:?} is before 1970"))
 }
 
-fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+/// Bytes given in hex. A newtype, because clap reads `Vec<u8>` as many values.
+#[derive(Clone, Debug)]
+struct HexBytes(Vec<u8>);
+
+fn parse_hex(s: &str) -> Result<HexBytes, String> {
     let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let clean = clean.strip_prefix("0x").unwrap_or(&clean);
     if clean.len() % 2 != 0 {
@@ -520,7 +524,8 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .map(|i| {
             u8::from_str_radix(&clean[i..i + 2], 16).map_err(|_| format!("{s:?}: {:?} is not a hex byte", &clean[i..i + 2]))
         })
-        .collect()
+        .collect::<Result<Vec<u8>, String>>()
+        .map(HexBytes)
 }
 
 #[cfg(test)]
@@ -540,7 +545,7 @@ mod tests {
     fn timestamps_and_hex_parse() {
         assert_eq!(parse_timestamp("1700000000.5").unwrap(), Duration::new(1_700_000_000, 500_000_000));
         assert_eq!(parse_timestamp("2024-01-01T00:00:00Z").unwrap().as_secs(), 1_704_067_200);
-        assert_eq!(parse_hex("48 65:6c").unwrap(), b"Hel");
+        assert_eq!(parse_hex("48 65:6c").unwrap().0, b"Hel");
         assert!(parse_hex("4").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
