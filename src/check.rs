@@ -52,7 +52,11 @@ impl fmt::Display for Count {
             Count::AtLeast(k) => ("at least", k),
             Count::AtMost(k) => ("at most", k),
         };
-        write!(f, "{word} {k} {}", if k == 1 { "datagram" } else { "datagrams" })
+        write!(
+            f,
+            "{word} {k} {}",
+            if k == 1 { "datagram" } else { "datagrams" }
+        )
     }
 }
 
@@ -76,7 +80,9 @@ impl FromStr for ChecksumPolicy {
             "strict" => Ok(ChecksumPolicy::Strict),
             "lenient" => Ok(ChecksumPolicy::Lenient),
             "ignore" => Ok(ChecksumPolicy::Ignore),
-            _ => Err(format!("unknown checksum policy {s:?}: expected strict, lenient or ignore")),
+            _ => Err(format!(
+                "unknown checksum policy {s:?}: expected strict, lenient or ignore"
+            )),
         }
     }
 }
@@ -110,7 +116,10 @@ pub struct Expectation {
     pub checksums: ChecksumPolicy,
 }
 
-fn serialize_payload<S: serde::Serializer>(p: &Option<Vec<u8>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_payload<S: serde::Serializer>(
+    p: &Option<Vec<u8>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     match p {
         Some(bytes) => s.serialize_some(&String::from_utf8_lossy(bytes)),
         None => s.serialize_none(),
@@ -218,12 +227,20 @@ impl Expectation {
         if let Some(want) = self.src_addr
             && want != src.ip()
         {
-            out.push(format!("{}.src {}, expected {want}", ip_field(src.ip()), src.ip()));
+            out.push(format!(
+                "{}.src {}, expected {want}",
+                ip_field(src.ip()),
+                src.ip()
+            ));
         }
         if let Some(want) = self.dst_addr
             && want != dst.ip()
         {
-            out.push(format!("{}.dst {}, expected {want}", ip_field(dst.ip()), dst.ip()));
+            out.push(format!(
+                "{}.dst {}, expected {want}",
+                ip_field(dst.ip()),
+                dst.ip()
+            ));
         }
         if let Some(want) = self.src_port
             && want != src.port()
@@ -314,7 +331,7 @@ impl fmt::Display for FrameLine {
             write!(f, "  udp.checksum {c}")?;
         }
         if !self.reasons.is_empty() {
-            write!(f, ": {}", self.reasons.join("; "))?;
+            write!(f, "  => {}", self.reasons.join("; "))?;
         }
         Ok(())
     }
@@ -440,7 +457,11 @@ pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
 }
 
 /// Checks a capture from any reader; `name` names it in the report.
-pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectation: &Expectation) -> Result<Report> {
+pub fn check_reader<R: Read>(
+    mut reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+) -> Result<Report> {
     let mut report = Report {
         schema_version: 1,
         file: name.to_string(),
@@ -476,7 +497,15 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
             });
         }
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
-        let line = |reasons: Vec<String>| frame_line(frame.number, frame.timestamp, frame.orig_len, &packet, reasons);
+        let line = |reasons: Vec<String>| {
+            frame_line(
+                frame.number,
+                frame.timestamp,
+                frame.orig_len,
+                &packet,
+                reasons,
+            )
+        };
         match &packet.transport {
             Transport::Udp(udp) => {
                 let (src, dst) = packet.endpoints().expect("UDP has endpoints");
@@ -509,7 +538,11 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
                             usize::from(udp.length).saturating_sub(8)
                         ));
                     } else if want.as_slice() != udp.payload {
-                        reasons.push(format!("payload {}, expected {}", quote_bytes(udp.payload), quote_bytes(want)));
+                        reasons.push(format!(
+                            "payload {}, expected {}",
+                            quote_bytes(udp.payload),
+                            quote_bytes(want)
+                        ));
                     }
                 }
                 for problem in &packet.problems {
@@ -573,11 +606,16 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
                         } else {
                             "acknowledgement"
                         };
-                        report.tcp.push(line(vec![format!("TCP {role} on the expected endpoints")]));
+                        report
+                            .tcp
+                            .push(line(vec![format!("{role} on the expected endpoints")]));
                     }
                 } else {
                     report.other.tcp += 1;
-                    push_capped(&mut other_tcp_notes, format!("frame {}: {a} → {b}", frame.number));
+                    push_capped(
+                        &mut other_tcp_notes,
+                        format!("frame {}: {a} → {b}", frame.number),
+                    );
                 }
             }
             Transport::Icmp(icmp) => {
@@ -608,7 +646,10 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
                 report.other.fragments += 1;
                 push_capped(
                     &mut fragment_notes,
-                    format!("frame {}: an IP fragment; lola does not reassemble fragments", frame.number),
+                    format!(
+                        "frame {}: an IP fragment; lola does not reassemble fragments",
+                        frame.number
+                    ),
                 );
             }
             Transport::Other => {
@@ -616,7 +657,12 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
                     report.other.damaged += 1;
                     push_capped(
                         &mut damaged_notes,
-                        format!("frame {} (byte {}): {}", frame.number, frame.offset, packet.problems.join("; ")),
+                        format!(
+                            "frame {} (byte {}): {}",
+                            frame.number,
+                            frame.offset,
+                            packet.problems.join("; ")
+                        ),
                     );
                 } else {
                     report.other.other += 1;
@@ -629,17 +675,33 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
         report.failures.push(format!(
             "found {} matching {} in {} {}",
             report.matched_count,
-            if report.matched_count == 1 { "datagram" } else { "datagrams" },
+            if report.matched_count == 1 {
+                "datagram"
+            } else {
+                "datagrams"
+            },
             report.frames,
-            if report.frames == 1 { "frame" } else { "frames" }
+            if report.frames == 1 {
+                "frame"
+            } else {
+                "frames"
+            }
         ));
     }
     if report.offending_count > 0 {
         report.failures.push(format!(
             "{} {} on the expected endpoints {} not match (listed below)",
             report.offending_count,
-            if report.offending_count == 1 { "datagram" } else { "datagrams" },
-            if report.offending_count == 1 { "does" } else { "do" },
+            if report.offending_count == 1 {
+                "datagram"
+            } else {
+                "datagrams"
+            },
+            if report.offending_count == 1 {
+                "does"
+            } else {
+                "do"
+            },
         ));
     }
     if report.tcp_count > 0 {
@@ -647,8 +709,16 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
         let msg = format!(
             "{} TCP {} on the expected endpoints{}",
             report.tcp_count,
-            if report.tcp_count == 1 { "segment" } else { "segments" },
-            if handshake { ", including a handshake" } else { "" }
+            if report.tcp_count == 1 {
+                "segment"
+            } else {
+                "segments"
+            },
+            if handshake {
+                ", including a handshake"
+            } else {
+                ""
+            }
         );
         if expectation.allow_tcp {
             report.notes.push(format!("{msg} (allowed by --allow-tcp)"));
@@ -668,14 +738,22 @@ pub fn check_reader<R: Read>(mut reader: CaptureReader<R>, name: &str, expectati
         report.notes.push(format!(
             "{} {} no UDP checksum (zero), which IPv4 allows",
             frame_list(&absent_frames),
-            if absent_frames.len() == 1 { "carries" } else { "carry" }
+            if absent_frames.len() == 1 {
+                "carries"
+            } else {
+                "carry"
+            }
         ));
     }
     if report.other.tcp > 0 {
         report.notes.push(format!(
             "{} TCP {} of other flows, not on the expected endpoints (e.g. {})",
             report.other.tcp,
-            if report.other.tcp == 1 { "segment" } else { "segments" },
+            if report.other.tcp == 1 {
+                "segment"
+            } else {
+                "segments"
+            },
             other_tcp_notes.first().map(String::as_str).unwrap_or("")
         ));
     }
@@ -701,12 +779,21 @@ fn frame_list(frames: &[u64]) -> String {
         [one] => format!("frame {one}"),
         many => format!(
             "frames {}",
-            many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
 
-fn frame_line(number: u64, timestamp: Duration, length: u32, packet: &Packet<'_>, reasons: Vec<String>) -> FrameLine {
+fn frame_line(
+    number: u64,
+    timestamp: Duration,
+    length: u32,
+    packet: &Packet<'_>,
+    reasons: Vec<String>,
+) -> FrameLine {
     let (src, dst) = match (packet.endpoints(), &packet.ip) {
         (Some((s, d)), _) => (s.to_string(), d.to_string()),
         (None, Some(ip)) => (ip.src.to_string(), ip.dst.to_string()),
@@ -720,16 +807,28 @@ fn frame_line(number: u64, timestamp: Duration, length: u32, packet: &Packet<'_>
     let (protocol, info, udp_checksum) = match &packet.transport {
         Transport::Udp(u) => (
             "UDP".to_string(),
-            format!("Len={} {}", usize::from(u.length).saturating_sub(8), quote_bytes(u.payload)),
+            format!(
+                "Len={} {}",
+                usize::from(u.length).saturating_sub(8),
+                quote_bytes(u.payload)
+            ),
             Some(u.checksum.state.word().to_string()),
         ),
         Transport::Tcp(t) => (
             "TCP".to_string(),
-            format!("[{}] Seq={} Ack={} Len={}", t.flags, t.seq, t.ack, t.payload_len),
+            format!(
+                "[{}] Seq={} Ack={} Len={}",
+                t.flags, t.seq, t.ack, t.payload_len
+            ),
             None,
         ),
         Transport::Icmp(i) => (
-            if packet.ip.as_ref().is_some_and(|ip| ip.version == 6) { "ICMPv6" } else { "ICMP" }.to_string(),
+            if packet.ip.as_ref().is_some_and(|ip| ip.version == 6) {
+                "ICMPv6"
+            } else {
+                "ICMP"
+            }
+            .to_string(),
             format!("type {} code {}", i.icmp_type, i.code),
             None,
         ),
@@ -754,7 +853,9 @@ fn frame_line(number: u64, timestamp: Duration, length: u32, packet: &Packet<'_>
 /// is out of range.
 pub fn format_time(t: Duration) -> String {
     match std::time::UNIX_EPOCH.checked_add(t) {
-        Some(st) if t.as_secs() < 253_402_300_800 => humantime::format_rfc3339_micros(st).to_string(),
+        Some(st) if t.as_secs() < 253_402_300_800 => {
+            humantime::format_rfc3339_micros(st).to_string()
+        }
         _ => format!("{}.{:09}", t.as_secs(), t.subsec_nanos()),
     }
 }

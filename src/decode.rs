@@ -10,11 +10,13 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use etherparse::checksum::Sum16BitWords;
-use etherparse::{Ipv4HeaderSlice, Ipv6ExtensionsSlice, Ipv6HeaderSlice, TcpHeaderSlice, ip_number};
+use etherparse::{
+    Ipv4HeaderSlice, Ipv6ExtensionsSlice, Ipv6HeaderSlice, TcpHeaderSlice, ip_number,
+};
 
 use crate::capture::{
-    LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
-    LINKTYPE_NULL, LINKTYPE_RAW,
+    LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
+    LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
 };
 
 /// Whether lola can decode frames of this link type.
@@ -83,7 +85,9 @@ pub struct Checksum {
 impl fmt::Display for Checksum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.state {
-            ChecksumState::Bad { expected } => write!(f, "0x{:04x} bad (should be 0x{expected:04x})", self.value),
+            ChecksumState::Bad { expected } => {
+                write!(f, "0x{:04x} bad (should be 0x{expected:04x})", self.value)
+            }
             ChecksumState::Partial { .. } => write!(f, "0x{:04x} partial (offload)", self.value),
             s => write!(f, "0x{:04x} {}", self.value, s.word()),
         }
@@ -258,7 +262,11 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
 
 /// Reads the link header; returns it with the IP version it announces (None
 /// for a non-IP frame).
-fn decode_link(link_type: u32, data: &[u8], problems: &mut Vec<String>) -> Option<(Link, Option<u8>)> {
+fn decode_link(
+    link_type: u32,
+    data: &[u8],
+    problems: &mut Vec<String>,
+) -> Option<(Link, Option<u8>)> {
     let mut link = Link {
         dst_mac: None,
         src_mac: None,
@@ -293,7 +301,8 @@ fn decode_link(link_type: u32, data: &[u8], problems: &mut Vec<String>) -> Optio
                     problems.push("VLAN tag cut short".into());
                     return None;
                 }
-                link.vlans.push(u16::from_be_bytes([data[at + 2], data[at + 3]]) & 0x0fff);
+                link.vlans
+                    .push(u16::from_be_bytes([data[at + 2], data[at + 3]]) & 0x0fff);
                 at += 4;
                 ether_type = u16::from_be_bytes([data[at], data[at + 1]]);
             }
@@ -362,7 +371,9 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
     let header_len = header.slice().len();
     let total_len = usize::from(header.total_len());
     let checksum = {
-        let sum = Sum16BitWords::new().add_slice(header.slice()).ones_complement();
+        let sum = Sum16BitWords::new()
+            .add_slice(header.slice())
+            .ones_complement();
         let value = header.header_checksum();
         let expected = {
             let mut h = header.to_header();
@@ -425,7 +436,15 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
         packet.transport = Transport::Fragment;
         return;
     }
-    decode_transport(src, dst, protocol, payload, complete, total_len - header_len, packet);
+    decode_transport(
+        src,
+        dst,
+        protocol,
+        payload,
+        complete,
+        total_len - header_len,
+        packet,
+    );
 }
 
 fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
@@ -450,7 +469,9 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
     let (next, rest, fragment) = match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
         Ok((exts, next, rest)) => (next.0, rest, exts.is_fragmenting_payload()),
         Err(e) => {
-            packet.problems.push(format!("IPv6 extension headers unreadable: {e}"));
+            packet
+                .problems
+                .push(format!("IPv6 extension headers unreadable: {e}"));
             (header.next_header().0, &body[body.len()..], false)
         }
     };
@@ -475,7 +496,15 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
         packet.transport = Transport::Fragment;
         return;
     }
-    decode_transport(src, dst, next, rest, complete, payload_len.saturating_sub(ext_len), packet);
+    decode_transport(
+        src,
+        dst,
+        next,
+        rest,
+        complete,
+        payload_len.saturating_sub(ext_len),
+        packet,
+    );
 }
 
 /// `payload` is what was captured of the IP payload; `ip_payload_len` is what
@@ -492,7 +521,10 @@ fn decode_transport<'a>(
     match protocol {
         p if p == ip_number::UDP.0 => {
             if payload.len() < 8 {
-                packet.problems.push(format!("UDP header cut short: {} of 8 bytes", payload.len()));
+                packet.problems.push(format!(
+                    "UDP header cut short: {} of 8 bytes",
+                    payload.len()
+                ));
                 return;
             }
             let src_port = u16::from_be_bytes([payload[0], payload[1]]);
@@ -501,7 +533,9 @@ fn decode_transport<'a>(
             let value = u16::from_be_bytes([payload[6], payload[7]]);
             let udp_len = usize::from(length);
             if udp_len < 8 {
-                packet.problems.push(format!("udp.length {length} is less than the 8-byte header"));
+                packet.problems.push(format!(
+                    "udp.length {length} is less than the 8-byte header"
+                ));
             } else if udp_len != ip_payload_len {
                 packet.problems.push(format!(
                     "udp.length {length} disagrees with the {ip_payload_len} bytes of IP payload"
@@ -509,12 +543,23 @@ fn decode_transport<'a>(
             }
             let end = udp_len.clamp(8, payload.len().max(8)).min(payload.len());
             let payload_complete = complete && udp_len <= payload.len() && udp_len >= 8;
-            let checksum = udp_checksum(src, dst, &payload[..end.max(8)], length, value, payload_complete);
+            let checksum = udp_checksum(
+                src,
+                dst,
+                &payload[..end.max(8)],
+                length,
+                value,
+                payload_complete,
+            );
             if let ChecksumState::Bad { expected } = checksum.state {
-                packet.problems.push(format!("udp.checksum 0x{value:04x} is bad (should be 0x{expected:04x})"));
+                packet.problems.push(format!(
+                    "udp.checksum 0x{value:04x} is bad (should be 0x{expected:04x})"
+                ));
             }
             if checksum.state == ChecksumState::Absent && src.is_ipv6() {
-                packet.problems.push("udp.checksum is zero, which IPv6 forbids".into());
+                packet
+                    .problems
+                    .push("udp.checksum is zero, which IPv6 forbids".into());
             }
             packet.transport = Transport::Udp(Udp {
                 src_port,
@@ -555,7 +600,10 @@ fn decode_transport<'a>(
         },
         1 | 58 => {
             if payload.len() < 8 {
-                packet.problems.push(format!("ICMP header cut short: {} of 8 bytes", payload.len()));
+                packet.problems.push(format!(
+                    "ICMP header cut short: {} of 8 bytes",
+                    payload.len()
+                ));
                 return;
             }
             let (icmp_type, code) = (payload[0], payload[1]);
@@ -565,8 +613,16 @@ fn decode_transport<'a>(
             } else {
                 icmp_type == 3 && code == 3
             };
-            let is_error = if v6 { icmp_type < 128 } else { matches!(icmp_type, 3 | 4 | 5 | 11 | 12) };
-            let quoted_udp = if is_error { quoted_udp(&payload[8..], v6) } else { None };
+            let is_error = if v6 {
+                icmp_type < 128
+            } else {
+                matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
+            };
+            let quoted_udp = if is_error {
+                quoted_udp(&payload[8..], v6)
+            } else {
+                None
+            };
             packet.transport = Transport::Icmp(Icmp {
                 icmp_type,
                 code,
@@ -615,11 +671,19 @@ fn pseudo_header(src: IpAddr, dst: IpAddr, length: u16) -> Sum16BitWords {
         // One IP header carries one family; mixed cannot happen.
         _ => sum,
     };
-    sum.add_2bytes([0, ip_number::UDP.0]).add_2bytes(length.to_be_bytes())
+    sum.add_2bytes([0, ip_number::UDP.0])
+        .add_2bytes(length.to_be_bytes())
 }
 
 /// Classifies a UDP checksum. `segment` is the UDP header and payload.
-fn udp_checksum(src: IpAddr, dst: IpAddr, segment: &[u8], length: u16, value: u16, complete: bool) -> Checksum {
+fn udp_checksum(
+    src: IpAddr,
+    dst: IpAddr,
+    segment: &[u8],
+    length: u16,
+    value: u16,
+    complete: bool,
+) -> Checksum {
     if value == 0 && src.is_ipv4() {
         return Checksum {
             value,
@@ -660,17 +724,26 @@ mod tests {
 
     /// Frame 1 of fixtures/seed-ipv4.pcap, recorded by `tcpdump -i lo`.
     static TCPDUMP_LO_V4: [u8; 52] = [
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x26,
-        0x46, 0xce, 0x40, 0x00, 0x40, 0x11, 0xf5, 0xf6, 0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01, 0xbe, 0xa1,
-        0x1d, 0x20, 0x00, 0x12, 0xfe, 0x25, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x4c, 0x6f, 0x6c, 0x61,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x26, 0x46, 0xce, 0x40, 0x00, 0x40, 0x11, 0xf5, 0xf6, 0x7f, 0x00, 0x00, 0x01,
+        0x7f, 0x00, 0x00, 0x01, 0xbe, 0xa1, 0x1d, 0x20, 0x00, 0x12, 0xfe, 0x25, 0x48, 0x65, 0x6c,
+        0x6c, 0x6f, 0x20, 0x4c, 0x6f, 0x6c, 0x61,
     ];
 
     #[test]
     fn loopback_udp_checksum_is_partial_not_bad() {
         let p = decode(1, &TCPDUMP_LO_V4, 52);
-        let Transport::Udp(udp) = &p.transport else { panic!("{p:?}") };
-        assert_eq!(udp.checksum.state, ChecksumState::Partial { expected: 0x4943 });
-        assert_eq!(p.ip.as_ref().unwrap().header_checksum.unwrap().state, ChecksumState::Correct);
+        let Transport::Udp(udp) = &p.transport else {
+            panic!("{p:?}")
+        };
+        assert_eq!(
+            udp.checksum.state,
+            ChecksumState::Partial { expected: 0x4943 }
+        );
+        assert_eq!(
+            p.ip.as_ref().unwrap().header_checksum.unwrap().state,
+            ChecksumState::Correct
+        );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
     }
 
@@ -683,7 +756,11 @@ mod tests {
         frame[51] ^= 1;
         let p = decode(1, &frame, 52);
         assert_eq!(p.problems.len(), 1);
-        assert!(p.problems[0].starts_with("udp.checksum 0x4943 is bad"), "{:?}", p.problems);
+        assert!(
+            p.problems[0].starts_with("udp.checksum 0x4943 is bad"),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]
@@ -691,11 +768,23 @@ mod tests {
         let mut frame = TCPDUMP_LO_V4;
         frame[17] = 0xff; // ip.len 0x00ff
         let p = decode(1, &frame, 52);
-        assert!(p.problems.iter().any(|m| m.contains("ip.len 255 claims more")), "{:?}", p.problems);
+        assert!(
+            p.problems
+                .iter()
+                .any(|m| m.contains("ip.len 255 claims more")),
+            "{:?}",
+            p.problems
+        );
         let mut frame = TCPDUMP_LO_V4;
         frame[14] = 0x4f; // IHL 15: header runs past the frame
         let p = decode(1, &frame, 52);
-        assert!(p.problems.iter().any(|m| m.contains("IPv4 header unreadable")), "{:?}", p.problems);
+        assert!(
+            p.problems
+                .iter()
+                .any(|m| m.contains("IPv4 header unreadable")),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]
@@ -710,7 +799,9 @@ mod tests {
     #[test]
     fn snaplen_cut_payload_is_unverified() {
         let p = decode(1, &TCPDUMP_LO_V4[..46], 52);
-        let Transport::Udp(udp) = &p.transport else { panic!("{p:?}") };
+        let Transport::Udp(udp) = &p.transport else {
+            panic!("{p:?}")
+        };
         assert!(!udp.payload_complete);
         assert_eq!(udp.checksum.state, ChecksumState::Unverified);
         assert_eq!(udp.payload, b"Hell");

@@ -21,7 +21,9 @@ impl Server {
     /// for "address in use", suggests `--port 0`.
     pub fn bind(addr: SocketAddr) -> Result<Server> {
         let socket = UdpSocket::bind(addr).map_err(|source| Error::Bind { addr, source })?;
-        let addr = socket.local_addr().map_err(|source| Error::Bind { addr, source })?;
+        let addr = socket
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
         Ok(Server { socket, addr })
     }
 
@@ -35,7 +37,11 @@ impl Server {
     ///
     /// The returned datagram's destination is the server's bound address, its
     /// timestamp the time it was received.
-    pub fn receive(&self, from: Option<SocketAddr>, timeout: Option<Duration>) -> Result<(Datagram, Vec<Datagram>)> {
+    pub fn receive(
+        &self,
+        from: Option<SocketAddr>,
+        timeout: Option<Duration>,
+    ) -> Result<(Datagram, Vec<Datagram>)> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut strays = Vec::new();
         let mut buf = vec![0u8; RECV_BUFFER];
@@ -55,7 +61,10 @@ impl Server {
             };
             self.socket
                 .set_read_timeout(wait)
-                .map_err(|source| Error::Receive { addr: self.addr, source })?;
+                .map_err(|source| Error::Receive {
+                    addr: self.addr,
+                    source,
+                })?;
             match self.socket.recv_from(&mut buf) {
                 Ok((n, src)) => {
                     let datagram = Datagram {
@@ -69,11 +78,21 @@ impl Server {
                     }
                     strays.push(datagram);
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
                     continue;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(source) => return Err(Error::Receive { addr: self.addr, source }),
+                Err(source) => {
+                    return Err(Error::Receive {
+                        addr: self.addr,
+                        source,
+                    });
+                }
             }
         }
     }
@@ -107,7 +126,9 @@ impl Client {
             SocketAddr::new(ip, 0)
         });
         let socket = UdpSocket::bind(addr).map_err(|source| Error::Bind { addr, source })?;
-        let addr = socket.local_addr().map_err(|source| Error::Bind { addr, source })?;
+        let addr = socket
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
         Ok(Client { socket, addr })
     }
 
@@ -153,7 +174,12 @@ pub struct Exchange {
 /// assert_eq!(run.received.payload, b"Hello Lola");
 /// assert!(run.received.src.ip().is_loopback());
 /// ```
-pub fn run(to: SocketAddr, payload: &[u8], timeout: Duration, mut on_event: impl FnMut(Event)) -> Result<Exchange> {
+pub fn run(
+    to: SocketAddr,
+    payload: &[u8],
+    timeout: Duration,
+    mut on_event: impl FnMut(Event),
+) -> Result<Exchange> {
     if to.ip().is_unspecified() {
         return Err(Error::Invalid(format!(
             "--to {to}: the destination must be a concrete address such as 127.0.0.1 or ::1"
@@ -180,7 +206,9 @@ pub enum Event {
 
 /// Now, as time since the Unix epoch.
 pub fn now() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -193,7 +221,10 @@ mod tests {
         let err = Server::bind(first.local_addr()).err().unwrap().to_string();
         assert_eq!(
             err,
-            format!("cannot bind {}: address in use; try --port 0", first.local_addr())
+            format!(
+                "cannot bind {}: address in use; try --port 0",
+                first.local_addr()
+            )
         );
     }
 
@@ -201,15 +232,28 @@ mod tests {
     fn receive_times_out_instead_of_blocking() {
         let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let start = Instant::now();
-        let err = server.receive(None, Some(Duration::from_millis(50))).err().unwrap();
+        let err = server
+            .receive(None, Some(Duration::from_millis(50)))
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::Timeout { .. }), "{err}");
         assert!(start.elapsed() < Duration::from_secs(2));
-        assert!(err.to_string().starts_with("no datagram reached 127.0.0.1:"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("no datagram reached 127.0.0.1:"),
+            "{err}"
+        );
     }
 
     #[test]
     fn ipv6_exchange_works_over_loopback() {
-        let run = run("[::1]:0".parse().unwrap(), b"Hello Lola", Duration::from_secs(2), |_| {}).unwrap();
+        let run = run(
+            "[::1]:0".parse().unwrap(),
+            b"Hello Lola",
+            Duration::from_secs(2),
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(run.received.src.ip(), "::1".parse::<IpAddr>().unwrap());
         assert_eq!(run.received.dst.ip(), "::1".parse::<IpAddr>().unwrap());
     }

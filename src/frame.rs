@@ -128,8 +128,9 @@ pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
             // Linux sets DF on UDP over loopback: path MTU discovery is on by
             // default (IP_PMTUDISC_WANT) and lo's MTU never forces fragments.
-            let mut header = Ipv4Header::new(0, LOOPBACK_TTL, ip_number::UDP, src.octets(), dst.octets())
-                .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
+            let mut header =
+                Ipv4Header::new(0, LOOPBACK_TTL, ip_number::UDP, src.octets(), dst.octets())
+                    .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
             header.dont_fragment = true;
             IpHeaders::Ipv4(header, Default::default())
         }
@@ -173,7 +174,11 @@ mod tests {
     ];
 
     fn hello(src: &str, dst: &str) -> Datagram {
-        Datagram::new(src.parse().unwrap(), dst.parse().unwrap(), b"Hello Lola".to_vec())
+        Datagram::new(
+            src.parse().unwrap(),
+            dst.parse().unwrap(),
+            b"Hello Lola".to_vec(),
+        )
     }
 
     #[test]
@@ -195,7 +200,10 @@ mod tests {
     #[test]
     fn mixed_families_are_refused() {
         let err = build_frame(&hello("127.0.0.1:1", "[::1]:7456")).unwrap_err();
-        assert!(err.to_string().contains("different address families"), "{err}");
+        assert!(
+            err.to_string().contains("different address families"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -80,7 +80,13 @@ pub fn run(options: &RunOptions, on_event: impl FnMut(Event)) -> Result<RunOutco
     // Refuse what cannot be one datagram before any socket is touched.
     Datagram::new(options.to, options.to, options.payload.clone())
         .validate()
-        .or_else(|e| if options.to.ip().is_unspecified() { Ok(()) } else { Err(e) })?;
+        .or_else(|e| {
+            if options.to.ip().is_unspecified() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
     let exchange = exchange::run(options.to, &options.payload, options.timeout, on_event)?;
     let frame = synthesize(&exchange.received)?;
     let written = write_capture(&options.output, options.format, &[frame])?;
@@ -95,6 +101,7 @@ pub fn run(options: &RunOptions, on_event: impl FnMut(Event)) -> Result<RunOutco
 
 fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
     // Strict: lola computed these checksums itself, so anything but correct is a bug.
-    let expectation = Expectation::exactly(datagram).checksums(crate::check::ChecksumPolicy::Strict);
+    let expectation =
+        Expectation::exactly(datagram).checksums(crate::check::ChecksumPolicy::Strict);
     check_file(path, &expectation)
 }

@@ -45,6 +45,11 @@ pub mod exchange;
 pub mod frame;
 pub mod harness;
 
+/// The README's Rust examples, compiled as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use check::{ChecksumPolicy, Count, Expectation, Report, check_file};
 pub use error::{Error, Result};
 pub use frame::{Datagram, build_frame};

@@ -236,7 +236,11 @@ fn out(text: impl std::fmt::Display) {
 }
 
 fn verdict_code(passed: bool) -> ExitCode {
-    if passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
@@ -245,9 +249,10 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
         to.set_port(p);
     }
     let (output, format) = args.output.resolve();
-    if output == Path::new("-") && !args.json {
+    if output == Path::new("-") {
         return Err(Error::Invalid(
-            "run prints its report on stdout; write the capture to a file, or use --json with -o -".into(),
+            "run writes the capture to a file and reads it back; give -o a file name (lola build -o - writes to stdout)"
+                .into(),
         ));
     }
     let options = RunOptions {
@@ -289,12 +294,15 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
             },
             "check": outcome.report,
         });
-        let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
-        if outcome.output != Path::new("-") {
-            out(format_args!("{text}\n"));
-        }
+        let text =
+            serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
+        out(format_args!("{text}\n"));
     } else {
-        out(format_args!("FROM: {} DATA: {}\n", d.src, quote_bytes(&d.payload)));
+        out(format_args!(
+            "FROM: {} DATA: {}\n",
+            d.src,
+            quote_bytes(&d.payload)
+        ));
         for stray in &outcome.exchange.strays {
             out(format_args!(
                 "note: ignored a datagram from another sender {} DATA: {}\n",
@@ -319,32 +327,50 @@ fn cmd_listen(args: ListenArgs) -> Result<ExitCode, Error> {
     if let Some(p) = args.port {
         on.set_port(p);
     }
+    if args.output.is_some() && args.count == 0 {
+        return Err(Error::Invalid(
+            "listen -o writes the capture once all datagrams are in; give --count N (N > 0)".into(),
+        ));
+    }
     let server = Server::bind(on)?;
-    out(format_args!("Just here on {}...\n", server.local_addr().port()));
+    out(format_args!(
+        "Just here on {}...\n",
+        server.local_addr().port()
+    ));
     let mut frames = Vec::new();
     let mut received = 0u64;
     while args.count == 0 || received < args.count {
         let (d, _) = server.receive(None, args.timeout)?;
         received += 1;
-        out(format_args!("FROM: {} DATA: {}\n", d.src, quote_bytes(&d.payload)));
+        out(format_args!(
+            "FROM: {} DATA: {}\n",
+            d.src,
+            quote_bytes(&d.payload)
+        ));
         if args.output.is_some() {
             frames.push(harness::synthesize(&d)?);
         }
     }
     if let Some(path) = &args.output {
-        let format = args.format.unwrap_or_else(|| OutputArgs {
-            output: Some(path.clone()),
-            format: None,
-        }
-        .resolve()
-        .1);
+        let format = args.format.unwrap_or_else(|| {
+            OutputArgs {
+                output: Some(path.clone()),
+                format: None,
+            }
+            .resolve()
+            .1
+        });
         let written = write_capture(path, format, &frames)?;
         out(format_args!(
             "wrote {} ({}, {} {}, {} bytes)\n",
             path.display(),
             written.format,
             written.frames,
-            if written.frames == 1 { "frame" } else { "frames" },
+            if written.frames == 1 {
+                "frame"
+            } else {
+                "frames"
+            },
             written.bytes
         ));
     }
@@ -365,8 +391,12 @@ fn cmd_send(args: SendArgs) -> Result<ExitCode, Error> {
 }
 
 fn cmd_build(args: BuildArgs) -> Result<ExitCode, Error> {
-    let payload = args.payload.bytes().unwrap_or_else(|| SEED_MESSAGE.as_bytes().to_vec());
-    let datagram = Datagram::new(args.src, args.dst, payload).at(args.timestamp.unwrap_or(Duration::ZERO));
+    let payload = args
+        .payload
+        .bytes()
+        .unwrap_or_else(|| SEED_MESSAGE.as_bytes().to_vec());
+    let datagram =
+        Datagram::new(args.src, args.dst, payload).at(args.timestamp.unwrap_or(Duration::ZERO));
     let (output, format) = args.output.resolve();
     let frame = lola::capture::CaptureFrame {
         timestamp: datagram.timestamp,
@@ -406,7 +436,9 @@ fn cmd_build(args: BuildArgs) -> Result<ExitCode, Error> {
 }
 
 fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
-    let mut e = Expectation::seed().checksums(args.checksums).allow_tcp(args.allow_tcp);
+    let mut e = Expectation::seed()
+        .checksums(args.checksums)
+        .allow_tcp(args.allow_tcp);
     if let Some((addr, port)) = args.src {
         e = e.src(addr, port);
     }
@@ -433,7 +465,8 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
     });
     let report = lola::check_file(&args.file, &e)?;
     if args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
         out(format_args!("{text}\n"));
     } else if !args.quiet {
         out(&report);
@@ -460,7 +493,9 @@ fn parse_endpoint(s: &str) -> Result<SocketAddr, String> {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SEED_PORT));
     }
     match s.to_socket_addrs() {
-        Ok(mut addrs) => addrs.next().ok_or_else(|| format!("{s:?} resolves to no address")),
+        Ok(mut addrs) => addrs
+            .next()
+            .ok_or_else(|| format!("{s:?} resolves to no address")),
         Err(_) => Err(format!(
             "{s:?} is not an address:port such as 127.0.0.1:7456 or [::1]:7456"
         )),
@@ -474,34 +509,40 @@ fn parse_addr_maybe_port(s: &str) -> Result<(IpAddr, Option<u16>), String> {
     s.trim_matches(|c| c == '[' || c == ']')
         .parse::<IpAddr>()
         .map(|ip| (ip, None))
-        .map_err(|_| format!("{s:?} is not an address, with or without a port (127.0.0.1, [::1]:7456)"))
+        .map_err(|_| {
+            format!("{s:?} is not an address, with or without a port (127.0.0.1, [::1]:7456)")
+        })
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+        if (0.0..1e9).contains(&secs) {
             return Ok(Duration::from_secs_f64(secs));
         }
         return Err(format!("{s:?} is not a usable duration"));
     }
-    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration such as 2s or 500ms: {e}"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration such as 2s or 500ms: {e}"))
 }
 
 fn parse_timestamp(s: &str) -> Result<Duration, String> {
-    if let Some((secs, frac)) = s.split_once('.').or(Some((s, ""))) {
-        if !secs.is_empty()
-            && secs.bytes().all(|b| b.is_ascii_digit())
-            && frac.bytes().all(|b| b.is_ascii_digit())
-            && frac.len() <= 9
-        {
-            let secs: u64 = secs.parse().map_err(|_| format!("{s:?}: seconds out of range"))?;
-            let nanos: u32 = if frac.is_empty() {
-                0
-            } else {
-                format!("{frac:0<9}").parse().map_err(|_| format!("{s:?}: bad fraction"))?
-            };
-            return Ok(Duration::new(secs, nanos));
-        }
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    if !secs.is_empty()
+        && secs.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 9
+    {
+        let secs: u64 = secs
+            .parse()
+            .map_err(|_| format!("{s:?}: seconds out of range"))?;
+        let nanos: u32 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<9}")
+                .parse()
+                .map_err(|_| format!("{s:?}: bad fraction"))?
+        };
+        return Ok(Duration::new(secs, nanos));
     }
     humantime::parse_rfc3339_weak(s)
         .map_err(|_| format!("{s:?} is not seconds since the epoch (1700000000.5) or RFC 3339 (2024-01-01T00:00:00Z)"))?
@@ -514,15 +555,19 @@ fn parse_timestamp(s: &str) -> Result<Duration, String> {
 struct HexBytes(Vec<u8>);
 
 fn parse_hex(s: &str) -> Result<HexBytes, String> {
-    let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     let clean = clean.strip_prefix("0x").unwrap_or(&clean);
-    if clean.len() % 2 != 0 {
+    if !clean.len().is_multiple_of(2) {
         return Err(format!("{s:?}: hex needs an even number of digits"));
     }
     (0..clean.len())
         .step_by(2)
         .map(|i| {
-            u8::from_str_radix(&clean[i..i + 2], 16).map_err(|_| format!("{s:?}: {:?} is not a hex byte", &clean[i..i + 2]))
+            u8::from_str_radix(&clean[i..i + 2], 16)
+                .map_err(|_| format!("{s:?}: {:?} is not a hex byte", &clean[i..i + 2]))
         })
         .collect::<Result<Vec<u8>, String>>()
         .map(HexBytes)
@@ -536,15 +581,27 @@ mod tests {
     fn endpoints_parse_like_the_seed_writes_them() {
         assert_eq!(parse_endpoint("127.0.0.1:7456").unwrap().port(), 7456);
         assert!(parse_endpoint("[::1]:7456").unwrap().is_ipv6());
-        assert_eq!(parse_endpoint("localhost:9").unwrap(), "127.0.0.1:9".parse().unwrap());
-        assert_eq!(parse_endpoint("::1").unwrap(), "[::1]:7456".parse().unwrap());
+        assert_eq!(
+            parse_endpoint("localhost:9").unwrap(),
+            "127.0.0.1:9".parse().unwrap()
+        );
+        assert_eq!(
+            parse_endpoint("::1").unwrap(),
+            "[::1]:7456".parse().unwrap()
+        );
         assert!(parse_endpoint("nonsense:port").is_err());
     }
 
     #[test]
     fn timestamps_and_hex_parse() {
-        assert_eq!(parse_timestamp("1700000000.5").unwrap(), Duration::new(1_700_000_000, 500_000_000));
-        assert_eq!(parse_timestamp("2024-01-01T00:00:00Z").unwrap().as_secs(), 1_704_067_200);
+        assert_eq!(
+            parse_timestamp("1700000000.5").unwrap(),
+            Duration::new(1_700_000_000, 500_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-01T00:00:00Z").unwrap().as_secs(),
+            1_704_067_200
+        );
         assert_eq!(parse_hex("48 65:6c").unwrap().0, b"Hel");
         assert!(parse_hex("4").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));

@@ -15,6 +15,8 @@ use pcap_file::pcap::{PcapHeader, PcapParser, PcapTsResolution};
 use pcap_file::pcapng::blocks::block_common::{
     ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
 };
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
 use pcap_file::{Endianness, pcap::PcapParseError};
 
@@ -48,8 +50,13 @@ pub struct RawFrame<'a> {
 }
 
 enum Kind {
-    Pcap { parser: PcapParser, header: PcapHeader },
-    PcapNg { parser: PcapNgParser },
+    Pcap {
+        parser: PcapParser,
+        header: PcapHeader,
+    },
+    PcapNg {
+        parser: PcapNgParser,
+    },
 }
 
 /// Reads pcap (both byte orders, micro- and nanosecond) and pcapng files.
@@ -100,7 +107,11 @@ impl<R: Read> CaptureReader<R> {
         let mut source = Source::new(reader);
         let have = source.fill(24).map_err(|e| io_err(&path, e))?;
         if have == 0 {
-            return Err(malformed(&path, 0, "empty file: not a pcap or pcapng capture".into()));
+            return Err(malformed(
+                &path,
+                0,
+                "empty file: not a pcap or pcapng capture".into(),
+            ));
         }
         let magic = source.peek(4.min(have));
         let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
@@ -149,8 +160,8 @@ impl<R: Read> CaptureReader<R> {
             });
         }
         let block = next_block_bytes(&mut source, &path, Endianness::Big, true)?;
-        let (_, parser) =
-            PcapNgParser::new(source.peek(block)).map_err(|e| malformed(&path, 0, pcapng_error(&e)))?;
+        let (_, parser) = PcapNgParser::new(source.peek(block))
+            .map_err(|e| malformed(&path, 0, pcapng_error(&e)))?;
         source.consume(block);
         Ok(CaptureReader {
             source,
@@ -195,7 +206,10 @@ impl<R: Read> CaptureReader<R> {
             unreachable!()
         };
         let offset = self.source.offset;
-        let have = self.source.fill(PCAP_RECORD_HEADER).map_err(|e| io_err(&self.path, e))?;
+        let have = self
+            .source
+            .fill(PCAP_RECORD_HEADER)
+            .map_err(|e| io_err(&self.path, e))?;
         if have == 0 {
             return Ok(None);
         }
@@ -219,7 +233,9 @@ impl<R: Read> CaptureReader<R> {
             return Err(malformed(
                 &self.path,
                 offset,
-                format!("invalid packet capture length {incl_len}, bigger than maximum of {MAX_SNAPLEN}"),
+                format!(
+                    "invalid packet capture length {incl_len}, bigger than maximum of {MAX_SNAPLEN}"
+                ),
             ));
         }
         let limit = match header.ts_resolution {
@@ -259,9 +275,12 @@ impl<R: Read> CaptureReader<R> {
             ));
         }
         let link_type: u32 = header.datalink.into();
-        let (_, raw) = parser
-            .next_raw_packet(self.source.peek(need))
-            .map_err(|e: PcapParseError| malformed(&self.path, offset, format!("bad record: {e}")))?;
+        let (_, raw) =
+            parser
+                .next_raw_packet(self.source.peek(need))
+                .map_err(|e: PcapParseError| {
+                    malformed(&self.path, offset, format!("bad record: {e}"))
+                })?;
         let ts_nanos = match header.ts_resolution {
             PcapTsResolution::MicroSecond => raw.ts_frac * 1000,
             PcapTsResolution::NanoSecond => raw.ts_frac,
@@ -290,7 +309,12 @@ impl<R: Read> CaptureReader<R> {
             let Kind::PcapNg { parser } = &mut self.kind else {
                 unreachable!()
             };
-            let len = next_block_bytes(&mut self.source, &self.path, parser.state().endianness(), false)?;
+            let len = next_block_bytes(
+                &mut self.source,
+                &self.path,
+                parser.state().endianness(),
+                false,
+            )?;
             let block_type = {
                 let h = self.source.peek(4);
                 match parser.state().endianness() {
@@ -298,7 +322,10 @@ impl<R: Read> CaptureReader<R> {
                     Endianness::Little => u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
                 }
             };
-            let is_packet = matches!(block_type, ENHANCED_PACKET_BLOCK | SIMPLE_PACKET_BLOCK | PACKET_BLOCK);
+            let is_packet = matches!(
+                block_type,
+                ENHANCED_PACKET_BLOCK | SIMPLE_PACKET_BLOCK | PACKET_BLOCK
+            );
             if is_packet && parser.interfaces().is_empty() {
                 return Err(malformed(
                     &self.path,
@@ -311,51 +338,53 @@ impl<R: Read> CaptureReader<R> {
                 Ok((_, block)) => block,
                 Err(e) => return Err(malformed(&self.path, offset, pcapng_error(&e))),
             };
+            let path = &self.path;
+            let link_of = |interface_id: u32| -> Result<u32> {
+                parser
+                    .interfaces()
+                    .get(interface_id as usize)
+                    .map(|i| i.linktype.into())
+                    .ok_or_else(|| {
+                        malformed(
+                            path,
+                            offset,
+                            format!("packet on interface {interface_id} with no Interface Description Block"),
+                        )
+                    })
+            };
+            let block_bytes = self.source.peek(len);
             let frame = match block {
                 Block::EnhancedPacket(epb) => {
-                    let link_type = parser
-                        .interfaces()
-                        .get(epb.interface_id as usize)
-                        .map(|i| i.linktype.into())
-                        .ok_or_else(|| {
-                            malformed(
-                                &self.path,
-                                offset,
-                                format!(
-                                    "packet on interface {} with no Interface Description Block",
-                                    epb.interface_id
-                                ),
-                            )
-                        })?;
                     let comment = epb.options.iter().find_map(|o| match o {
-                        pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Common(
-                            pcap_file::pcapng::blocks::opt_common::CommonOption::Comment(c),
-                        ) => Some(c.to_string()),
+                        EnhancedPacketOption::Common(CommonOption::Comment(c)) => {
+                            Some(c.to_string())
+                        }
                         _ => None,
                     });
-                    Some((epb.timestamp, link_type, epb.original_len, data_range(&epb.data, self.source.peek(len)), comment))
+                    Some((
+                        epb.timestamp,
+                        link_of(epb.interface_id)?,
+                        epb.original_len,
+                        data_range(&epb.data, block_bytes),
+                        comment,
+                    ))
                 }
-                Block::SimplePacket(spb) => {
-                    let link_type = parser.interfaces()[0].linktype.into();
-                    Some((Duration::ZERO, link_type, spb.original_len, data_range(&spb.data, self.source.peek(len)), None))
-                }
-                Block::Packet(pb) => {
-                    let link_type = parser
-                        .interfaces()
-                        .get(pb.interface_id as usize)
-                        .map(|i| i.linktype.into())
-                        .ok_or_else(|| {
-                            malformed(
-                                &self.path,
-                                offset,
-                                format!(
-                                    "packet on interface {} with no Interface Description Block",
-                                    pb.interface_id
-                                ),
-                            )
-                        })?;
-                    Some((pb.timestamp, link_type, pb.original_len, data_range(&pb.data, self.source.peek(len)), None))
-                }
+                // A simple packet block belongs to the section's first interface
+                // and carries no timestamp.
+                Block::SimplePacket(spb) => Some((
+                    Duration::ZERO,
+                    link_of(0)?,
+                    spb.original_len,
+                    data_range(&spb.data, block_bytes),
+                    None,
+                )),
+                Block::Packet(pb) => Some((
+                    pb.timestamp,
+                    link_of(u32::from(pb.interface_id))?,
+                    pb.original_len,
+                    data_range(&pb.data, block_bytes),
+                    None,
+                )),
                 _ => None,
             };
             self.source.consume(len);
@@ -395,7 +424,11 @@ fn next_block_bytes<R: Read>(
     let offset = source.offset;
     let have = source.fill(12).map_err(|e| io_err(path, e))?;
     if have < 12 {
-        return Err(malformed(path, offset, format!("block header cut short: {have} of 12 bytes")));
+        return Err(malformed(
+            path,
+            offset,
+            format!("block header cut short: {have} of 12 bytes"),
+        ));
     }
     let head = source.peek(12);
     let block_type = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
@@ -417,7 +450,11 @@ fn next_block_bytes<R: Read>(
             }
         }
     } else if first {
-        return Err(malformed(path, offset, "pcapng file does not start with a section header".into()));
+        return Err(malformed(
+            path,
+            offset,
+            "pcapng file does not start with a section header".into(),
+        ));
     } else {
         match endianness {
             Endianness::Big => u32::from_be_bytes(len_bytes),
@@ -425,10 +462,18 @@ fn next_block_bytes<R: Read>(
         }
     };
     if len < 12 {
-        return Err(malformed(path, offset, format!("block length {len} is less than the minimum of 12")));
+        return Err(malformed(
+            path,
+            offset,
+            format!("block length {len} is less than the minimum of 12"),
+        ));
     }
     if len % 4 != 0 {
-        return Err(malformed(path, offset, format!("block length {len} is not a multiple of 4")));
+        return Err(malformed(
+            path,
+            offset,
+            format!("block length {len} is not a multiple of 4"),
+        ));
     }
     if len > MAX_BLOCK {
         return Err(malformed(
@@ -479,9 +524,9 @@ fn io_err(path: &Path, source: io::Error) -> Error {
 
 fn looks_like_text(bytes: &[u8]) -> bool {
     !bytes.is_empty()
-        && bytes
-            .iter()
-            .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+        && bytes.iter().all(|&b| {
+            b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80
+        })
 }
 
 /// A read buffer that knows the file offset of its first unconsumed byte.
@@ -598,7 +643,10 @@ mod tests {
         file.extend(record(3, 3, b"abc"));
         file.extend(record(2, 60, b"de"));
         let frames = read_all(&file).unwrap();
-        assert_eq!(frames, vec![(1, 24, b"abc".to_vec()), (2, 43, b"de".to_vec())]);
+        assert_eq!(
+            frames,
+            vec![(1, 24, b"abc".to_vec()), (2, 43, b"de".to_vec())]
+        );
     }
 
     #[test]
@@ -617,14 +665,24 @@ mod tests {
         let mut file = pcap_header();
         file.extend(record(10, 10, b"abc"));
         let err = read_all(&file).unwrap_err().to_string();
-        assert!(err.contains("record cut short: claims 10 captured bytes, only 3 left"), "{err}");
+        assert!(
+            err.contains("record cut short: claims 10 captured bytes, only 3 left"),
+            "{err}"
+        );
         assert!(err.contains("at byte 24"), "{err}");
     }
 
     #[test]
     fn empty_and_text_files_are_named() {
-        assert!(read_all(b"").unwrap_err().to_string().contains("empty file"));
-        let err = read_all(b"hello, this is not a capture\n").unwrap_err().to_string();
+        assert!(
+            read_all(b"")
+                .unwrap_err()
+                .to_string()
+                .contains("empty file")
+        );
+        let err = read_all(b"hello, this is not a capture\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("starts with text"), "{err}");
     }
 

@@ -60,13 +60,23 @@ pub struct WriteSummary {
 /// assert_eq!(bytes, 24 + 16 + 60);
 /// assert_eq!(&out[..4], &[0xd4, 0xc3, 0xb2, 0xa1]); // little-endian magic
 /// ```
-pub fn encode_capture<W: Write>(out: W, format: Format, frames: &[CaptureFrame<'_>]) -> io::Result<u64> {
-    let mut out = CountingWriter { inner: out, count: 0 };
+pub fn encode_capture<W: Write>(
+    out: W,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+) -> io::Result<u64> {
+    let mut out = CountingWriter {
+        inner: out,
+        count: 0,
+    };
     for frame in frames {
         if frame.data.len() > MAX_SNAPLEN as usize {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}", frame.data.len()),
+                format!(
+                    "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
+                    frame.data.len()
+                ),
             ));
         }
         if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
@@ -112,7 +122,8 @@ pub fn encode_capture<W: Write>(out: W, format: Format, frames: &[CaptureFrame<'
                     ))),
                 ],
             };
-            let mut writer = PcapNgWriter::with_section_header(&mut out, section).map_err(io_error)?;
+            let mut writer =
+                PcapNgWriter::with_section_header(&mut out, section).map_err(io_error)?;
             let interface = InterfaceDescriptionBlock {
                 linktype: DataLink::ETHERNET,
                 snaplen: MAX_SNAPLEN,
@@ -124,9 +135,9 @@ pub fn encode_capture<W: Write>(out: W, format: Format, frames: &[CaptureFrame<'
             writer.write_pcapng_block(interface).map_err(io_error)?;
             for frame in frames {
                 let options = match &frame.comment {
-                    Some(text) => vec![EnhancedPacketOption::Common(CommonOption::Comment(Cow::Borrowed(
-                        text.as_str(),
-                    )))],
+                    Some(text) => vec![EnhancedPacketOption::Common(CommonOption::Comment(
+                        Cow::Borrowed(text.as_str()),
+                    ))],
                     None => Vec::new(),
                 };
                 let packet = EnhancedPacketBlock {
@@ -148,7 +159,11 @@ pub fn encode_capture<W: Write>(out: W, format: Format, frames: &[CaptureFrame<'
 /// file in the same directory, which is synced and renamed over `path` only
 /// when complete. A failure leaves any existing file at `path` untouched.
 /// The path `-` means standard output.
-pub fn write_capture(path: &Path, format: Format, frames: &[CaptureFrame<'_>]) -> Result<WriteSummary> {
+pub fn write_capture(
+    path: &Path,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+) -> Result<WriteSummary> {
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
