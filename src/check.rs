@@ -12,7 +12,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::capture::{CaptureReader, Format};
-use crate::decode::{ChecksumState, Packet, Transport, decode, link_type_supported};
+use crate::decode::{
+    ChecksumState, Packet, Transport, decode, decode_with, link_type_supported, quick_flow,
+};
 use crate::error::{Error, Result};
 
 /// How many frames each list of a report keeps (counts stay exact).
@@ -255,16 +257,24 @@ impl Expectation {
         out
     }
 
+    /// True when these ports are the expected ones (addresses not considered).
+    #[inline]
+    fn ports_match(&self, src_port: u16, dst_port: u16) -> bool {
+        self.src_port.is_none_or(|x| x == src_port) && self.dst_port.is_none_or(|x| x == dst_port)
+    }
+
+    /// True when a datagram from `src` to `dst` is on the expected endpoints.
+    fn endpoints_match(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        self.src_addr.is_none_or(|x| x == src.ip())
+            && self.src_port.is_none_or(|x| x == src.port())
+            && self.dst_addr.is_none_or(|x| x == dst.ip())
+            && self.dst_port.is_none_or(|x| x == dst.port())
+    }
+
     /// True when a TCP segment between `a` and `b` (either direction) is on
     /// the expected endpoints.
     fn tcp_on_flow(&self, a: SocketAddr, b: SocketAddr) -> bool {
-        let fits = |src: SocketAddr, dst: SocketAddr| {
-            self.src_addr.is_none_or(|x| x == src.ip())
-                && self.src_port.is_none_or(|x| x == src.port())
-                && self.dst_addr.is_none_or(|x| x == dst.ip())
-                && self.dst_port.is_none_or(|x| x == dst.port())
-        };
-        fits(a, b) || fits(b, a)
+        self.endpoints_match(a, b) || self.endpoints_match(b, a)
     }
 
     /// A one-line description: `exactly 1 datagram to port 7456 carrying "Hello Lola"`.
@@ -487,7 +497,7 @@ pub fn check_reader<R: Read>(
     let mut reply_notes = Vec::new();
     let mut fragment_notes = Vec::new();
     let mut damaged_notes = Vec::new();
-    let mut other_tcp_notes = Vec::new();
+    let mut first_other_tcp: Option<String> = None;
     while let Some(frame) = reader.next_frame()? {
         report.frames += 1;
         if !link_type_supported(frame.link_type) {
@@ -496,7 +506,44 @@ pub fn check_reader<R: Read>(
                 link_type: frame.link_type,
             });
         }
-        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        // Frames of other flows are only counted: the fast path reads their
+        // protocol and ports at fixed offsets and moves on.
+        if report.near_misses.len() >= LIST_CAP
+            && let Some(quick) = quick_flow(frame.link_type, frame.data)
+        {
+            let (sp, dp) = (quick.src_port, quick.dst_port);
+            // Ports alone usually settle it; addresses only when they agree.
+            let other = !(expectation.ports_match(sp, dp) || expectation.ports_match(dp, sp)) || {
+                let (src, dst) = quick.endpoints();
+                !expectation.endpoints_match(src, dst) && !expectation.endpoints_match(dst, src)
+            };
+            if other {
+                if quick.protocol == etherparse::ip_number::UDP.0 {
+                    report.other.udp += 1;
+                    continue;
+                }
+                if first_other_tcp.is_some() {
+                    report.other.tcp += 1;
+                    continue;
+                }
+            }
+        }
+        // Sort the frame cheaply first; verify checksums only of the frames
+        // the report will show (millions of others are only counted).
+        let orig_len = frame.orig_len as usize;
+        let mut packet = decode_with(frame.link_type, frame.data, orig_len, false);
+        let shown = match (&packet.transport, packet.endpoints()) {
+            (Transport::Udp(_), Some((src, dst))) => {
+                expectation.endpoints_match(src, dst) || report.near_misses.len() < LIST_CAP
+            }
+            (Transport::Tcp(_), Some((a, b))) => {
+                expectation.tcp_on_flow(a, b) && report.tcp.len() < LIST_CAP
+            }
+            _ => false,
+        };
+        if shown {
+            packet = decode(frame.link_type, frame.data, orig_len);
+        }
         let line = |reasons: Vec<String>| {
             frame_line(
                 frame.number,
@@ -509,9 +556,8 @@ pub fn check_reader<R: Read>(
         match &packet.transport {
             Transport::Udp(udp) => {
                 let (src, dst) = packet.endpoints().expect("UDP has endpoints");
-                let endpoint_misses = expectation.endpoint_mismatches(src, dst);
-                if !endpoint_misses.is_empty() {
-                    if expectation.tcp_on_flow(dst, src) && expectation.dst_port.is_some() {
+                if !expectation.endpoints_match(src, dst) {
+                    if expectation.endpoints_match(dst, src) && expectation.dst_port.is_some() {
                         push_capped(
                             &mut reply_notes,
                             format!("frame {}: a reply datagram {src} → {dst}", frame.number),
@@ -519,7 +565,7 @@ pub fn check_reader<R: Read>(
                     }
                     report.other.udp += 1;
                     if report.near_misses.len() < LIST_CAP {
-                        let mut reasons = endpoint_misses;
+                        let mut reasons = expectation.endpoint_mismatches(src, dst);
                         if let Some(want) = &expectation.payload
                             && want.as_slice() != udp.payload
                         {
@@ -612,10 +658,8 @@ pub fn check_reader<R: Read>(
                     }
                 } else {
                     report.other.tcp += 1;
-                    push_capped(
-                        &mut other_tcp_notes,
-                        format!("frame {}: {a} → {b}", frame.number),
-                    );
+                    first_other_tcp
+                        .get_or_insert_with(|| format!("frame {}: {a} → {b}", frame.number));
                 }
             }
             Transport::Icmp(icmp) => {
@@ -754,7 +798,7 @@ pub fn check_reader<R: Read>(
             } else {
                 "segments"
             },
-            other_tcp_notes.first().map(String::as_str).unwrap_or("")
+            first_other_tcp.as_deref().unwrap_or("")
         ));
     }
     report.notes.extend(icmp_notes);

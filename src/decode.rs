@@ -240,6 +240,13 @@ impl Packet<'_> {
 /// assert!(packet.problems.is_empty());
 /// ```
 pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
+    decode_with(link_type, data, orig_len, true)
+}
+
+/// Like [`decode`], but with `verify` false it skips checksum verification
+/// (every checksum is [`ChecksumState::Unverified`]): what a checker needs to
+/// sort millions of frames before it looks closely at the few that matter.
+pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -> Packet<'_> {
     let mut packet = Packet {
         link: None,
         ip: None,
@@ -253,11 +260,125 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
     let frame_cut = orig_len > data.len();
     packet.link = Some(link);
     match version_hint {
-        Some(4) => decode_ipv4(rest, frame_cut, &mut packet),
-        Some(6) => decode_ipv6(rest, frame_cut, &mut packet),
+        Some(4) => decode_ipv4(rest, frame_cut, verify, &mut packet),
+        Some(6) => decode_ipv6(rest, frame_cut, verify, &mut packet),
         _ => {}
     }
     packet
+}
+
+/// The protocol and ports of a plain UDP or TCP frame, and where its
+/// addresses are: the checker's fast path for the millions of frames it only
+/// counts. See [`quick_flow`].
+#[derive(Clone, Copy, Debug)]
+pub struct QuickFlow<'a> {
+    /// 17 (UDP) or 6 (TCP).
+    pub protocol: u8,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    ip: &'a [u8],
+}
+
+impl QuickFlow<'_> {
+    /// Source and destination, with their ports.
+    pub fn endpoints(&self) -> (SocketAddr, SocketAddr) {
+        let (src, dst) = if self.ip[0] >> 4 == 4 {
+            let a = &self.ip[12..20];
+            (
+                IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
+                IpAddr::V4(Ipv4Addr::new(a[4], a[5], a[6], a[7])),
+            )
+        } else {
+            let mut s = [0u8; 16];
+            let mut d = [0u8; 16];
+            s.copy_from_slice(&self.ip[8..24]);
+            d.copy_from_slice(&self.ip[24..40]);
+            (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))
+        };
+        (
+            SocketAddr::new(src, self.src_port),
+            SocketAddr::new(dst, self.dst_port),
+        )
+    }
+}
+
+/// Reads protocol and ports straight from fixed offsets, with no checks
+/// beyond bounds.
+///
+/// Returns `None` whenever the frame is anything but an unfragmented IPv4
+/// (or extension-less IPv6) UDP/TCP packet with its transport header
+/// captured, on Ethernet without VLAN tags, raw IP or Linux cooked capture;
+/// [`decode`] then has the last word. When it returns `Some`, [`decode`]
+/// finds the same protocol and endpoints.
+#[inline]
+pub fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
+    let (ip, version) = match link_type {
+        LINKTYPE_ETHERNET => match data.get(12..14)? {
+            [0x08, 0x00] => (data.get(14..)?, 4),
+            [0x86, 0xdd] => (data.get(14..)?, 6),
+            _ => return None,
+        },
+        LINKTYPE_LINUX_SLL => match data.get(14..16)? {
+            [0x08, 0x00] => (data.get(16..)?, 4),
+            [0x86, 0xdd] => (data.get(16..)?, 6),
+            _ => return None,
+        },
+        LINKTYPE_LINUX_SLL2 => match data.get(0..2)? {
+            [0x08, 0x00] => (data.get(20..)?, 4),
+            [0x86, 0xdd] => (data.get(20..)?, 6),
+            _ => return None,
+        },
+        LINKTYPE_RAW => (data, data.first()? >> 4),
+        LINKTYPE_IPV4 => (data, 4),
+        LINKTYPE_IPV6 => (data, 6),
+        _ => return None,
+    };
+    let first = *ip.first()?;
+    if first >> 4 != version {
+        return None;
+    }
+    let (protocol, header_len, total_len) = if version == 4 {
+        let header_len = usize::from(first & 0x0f) * 4;
+        // Fragments (MF set or an offset) take the slow path.
+        if header_len < 20 || ip.len() < header_len || ip[6] & 0x3f != 0 || ip[7] != 0 {
+            return None;
+        }
+        (
+            ip[9],
+            header_len,
+            usize::from(u16::from_be_bytes([ip[2], ip[3]])),
+        )
+    } else {
+        if ip.len() < 40 {
+            return None;
+        }
+        (
+            ip[6],
+            40,
+            40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])),
+        )
+    };
+    // What decode() would see as the transport header: captured and within the IP length.
+    let transport = ip.get(header_len..total_len.min(ip.len()))?;
+    let enough = match protocol {
+        p if p == ip_number::UDP.0 => transport.len() >= 8,
+        p if p == ip_number::TCP.0 => {
+            let offset = usize::from(*transport.get(12)? >> 4) * 4;
+            offset >= 20 && transport.len() >= offset
+        }
+        _ => false,
+    };
+    if !enough {
+        return None;
+    }
+    Some(QuickFlow {
+        protocol,
+        src_port: u16::from_be_bytes([transport[0], transport[1]]),
+        dst_port: u16::from_be_bytes([transport[2], transport[3]]),
+        ip,
+    })
 }
 
 /// Reads the link header; returns it with the IP version it announces (None
@@ -360,7 +481,7 @@ fn decode_link(
     }
 }
 
-fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
+fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut Packet<'a>) {
     let header = match Ipv4HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -370,22 +491,13 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
     };
     let header_len = header.slice().len();
     let total_len = usize::from(header.total_len());
-    let checksum = {
-        let sum = Sum16BitWords::new()
-            .add_slice(header.slice())
-            .ones_complement();
-        let value = header.header_checksum();
-        let expected = {
-            let mut h = header.to_header();
-            h.header_checksum = 0;
-            h.calc_header_checksum()
-        };
-        let state = if sum == 0 {
-            ChecksumState::Correct
+    let checksum = Checksum {
+        value: header.header_checksum(),
+        state: if verify {
+            ipv4_header_checksum(header.slice())
         } else {
-            ChecksumState::Bad { expected }
-        };
-        Checksum { value, state }
+            ChecksumState::Unverified
+        },
     };
     let fragment = header.is_fragmenting_payload();
     let ip = Ip {
@@ -441,13 +553,13 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
         dst,
         protocol,
         payload,
-        complete,
+        Verify { complete, verify },
         total_len - header_len,
         packet,
     );
 }
 
-fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
+fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut Packet<'a>) {
     let header = match Ipv6HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -501,10 +613,34 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, packet: &mut Packet<'a>) {
         dst,
         next,
         rest,
-        complete,
+        Verify { complete, verify },
         payload_len.saturating_sub(ext_len),
         packet,
     );
+}
+
+/// Whether the IP packet was captured whole, and whether to verify checksums.
+#[derive(Clone, Copy)]
+struct Verify {
+    complete: bool,
+    verify: bool,
+}
+
+/// Classifies an IPv4 header checksum; `header` is the whole header.
+fn ipv4_header_checksum(header: &[u8]) -> ChecksumState {
+    if Sum16BitWords::new().add_slice(header).ones_complement() == 0 {
+        return ChecksumState::Correct;
+    }
+    let mut zeroed = [0u8; 60];
+    let n = header.len().min(60);
+    zeroed[..n].copy_from_slice(&header[..n]);
+    zeroed[10] = 0;
+    zeroed[11] = 0;
+    let expected = Sum16BitWords::new()
+        .add_slice(&zeroed[..n])
+        .ones_complement()
+        .to_be(); // Sum16BitWords sums in native byte order
+    ChecksumState::Bad { expected }
 }
 
 /// `payload` is what was captured of the IP payload; `ip_payload_len` is what
@@ -514,7 +650,7 @@ fn decode_transport<'a>(
     dst: IpAddr,
     protocol: u8,
     payload: &'a [u8],
-    complete: bool,
+    verify: Verify,
     ip_payload_len: usize,
     packet: &mut Packet<'a>,
 ) {
@@ -542,14 +678,14 @@ fn decode_transport<'a>(
                 ));
             }
             let end = udp_len.clamp(8, payload.len().max(8)).min(payload.len());
-            let payload_complete = complete && udp_len <= payload.len() && udp_len >= 8;
+            let payload_complete = verify.complete && udp_len <= payload.len() && udp_len >= 8;
             let checksum = udp_checksum(
                 src,
                 dst,
                 &payload[..end.max(8)],
                 length,
                 value,
-                payload_complete,
+                payload_complete && verify.verify,
             );
             if let ChecksumState::Bad { expected } = checksum.state {
                 packet.problems.push(format!(

@@ -11,6 +11,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use pcap_file::Endianness;
 use pcap_file::pcap::{PcapHeader, PcapParser, PcapTsResolution};
 use pcap_file::pcapng::blocks::block_common::{
     ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
@@ -18,7 +19,6 @@ use pcap_file::pcapng::blocks::block_common::{
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
-use pcap_file::{Endianness, pcap::PcapParseError};
 
 use super::{Format, MAX_SNAPLEN};
 use crate::error::{Error, Result};
@@ -50,13 +50,8 @@ pub struct RawFrame<'a> {
 }
 
 enum Kind {
-    Pcap {
-        parser: PcapParser,
-        header: PcapHeader,
-    },
-    PcapNg {
-        parser: PcapNgParser,
-    },
+    Pcap { header: PcapHeader, link_type: u32 },
+    PcapNg { parser: PcapNgParser },
 }
 
 /// Reads pcap (both byte orders, micro- and nanosecond) and pcapng files.
@@ -78,7 +73,7 @@ pub struct CaptureReader<R: Read> {
     kind: Kind,
     format: Format,
     frames: u64,
-    notes: Vec<String>,
+    notes: Notes,
     path: PathBuf,
 }
 
@@ -143,16 +138,21 @@ impl<R: Read> CaptureReader<R> {
                 .map_err(|e| malformed(&path, 0, format!("bad pcap file header: {e}")))?;
             source.consume(24);
             let header = parser.header();
-            let mut notes = Vec::new();
+            let mut notes = Notes::default();
             if header.snaplen == 0 || header.snaplen > MAX_SNAPLEN {
-                notes.push(format!(
-                    "file header claims snaplen {}; read as {MAX_SNAPLEN} like libpcap",
-                    header.snaplen
-                ));
+                notes.add(|| {
+                    format!(
+                        "file header claims snaplen {}; read as {MAX_SNAPLEN} like libpcap",
+                        header.snaplen
+                    )
+                });
             }
             return Ok(CaptureReader {
                 source,
-                kind: Kind::Pcap { parser, header },
+                kind: Kind::Pcap {
+                    header,
+                    link_type: header.datalink.into(),
+                },
                 format: Format::Pcap,
                 frames: 0,
                 notes,
@@ -168,7 +168,7 @@ impl<R: Read> CaptureReader<R> {
             kind: Kind::PcapNg { parser },
             format: Format::PcapNg,
             frames: 0,
-            notes: Vec::new(),
+            notes: Notes::default(),
             path,
         })
     }
@@ -179,8 +179,9 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// Things lola tolerated while reading, as libpcap would (each one line).
-    pub fn notes(&self) -> &[String] {
-        &self.notes
+    /// At most [`MAX_NOTES`] of them, then one line counting the rest.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lines()
     }
 
     /// The file's link type, for pcap; for pcapng the link type of its first
@@ -194,6 +195,7 @@ impl<R: Read> CaptureReader<R> {
 
     /// The next frame, `None` at the end of the file, or an error naming the
     /// byte offset where the file stops making sense.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
         match self.kind {
             Kind::Pcap { .. } => self.next_pcap_frame(),
@@ -201,25 +203,37 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
+    #[inline(always)]
     fn next_pcap_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
-        let Kind::Pcap { parser, header } = &self.kind else {
+        let Kind::Pcap {
+            header, link_type, ..
+        } = &self.kind
+        else {
             unreachable!()
         };
+        let (header, link_type) = (*header, *link_type);
         let offset = self.source.offset;
-        let have = self
-            .source
-            .fill(PCAP_RECORD_HEADER)
-            .map_err(|e| io_err(&self.path, e))?;
-        if have == 0 {
-            return Ok(None);
+        // The common case needs no read: the record is already buffered.
+        if self.source.available() < PCAP_RECORD_HEADER {
+            let have = self
+                .source
+                .fill(PCAP_RECORD_HEADER)
+                .map_err(|e| io_err(&self.path, e))?;
+            if have == 0 {
+                return Ok(None);
+            }
+            if have < PCAP_RECORD_HEADER {
+                return Err(malformed(
+                    &self.path,
+                    offset,
+                    format!("record header cut short: {have} of {PCAP_RECORD_HEADER} bytes"),
+                ));
+            }
         }
-        if have < PCAP_RECORD_HEADER {
-            return Err(malformed(
-                &self.path,
-                offset,
-                format!("record header cut short: {have} of {PCAP_RECORD_HEADER} bytes"),
-            ));
-        }
+        // Record headers are read here rather than by pcap-file's
+        // RawPcapPacket::from_slice: each field is checked against libpcap's
+        // limits before any byte it counts is read, and this loop runs once
+        // per frame of captures with millions of them.
         let head = self.source.peek(PCAP_RECORD_HEADER);
         let field = |at: usize| {
             let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
@@ -228,7 +242,7 @@ impl<R: Read> CaptureReader<R> {
                 Endianness::Little => u32::from_le_bytes(b),
             }
         };
-        let (ts_frac, incl_len, orig_len) = (field(4), field(8), field(12));
+        let (ts_sec, ts_frac, incl_len, orig_len) = (field(0), field(4), field(8), field(12));
         if incl_len > MAX_SNAPLEN {
             return Err(malformed(
                 &self.path,
@@ -238,61 +252,59 @@ impl<R: Read> CaptureReader<R> {
                 ),
             ));
         }
-        let limit = match header.ts_resolution {
-            PcapTsResolution::MicroSecond => 1_000_000,
-            PcapTsResolution::NanoSecond => 1_000_000_000,
+        let nanos = match header.ts_resolution {
+            PcapTsResolution::MicroSecond if ts_frac < 1_000_000 => ts_frac * 1000,
+            PcapTsResolution::NanoSecond if ts_frac < 1_000_000_000 => ts_frac,
+            resolution => {
+                let unit = if resolution == PcapTsResolution::MicroSecond {
+                    "micro"
+                } else {
+                    "nano"
+                };
+                return Err(malformed(
+                    &self.path,
+                    offset,
+                    format!("record timestamp has {ts_frac} {unit}seconds, more than one second"),
+                ));
+            }
         };
-        if ts_frac >= limit {
-            return Err(malformed(
-                &self.path,
-                offset,
-                format!("record timestamp fraction {ts_frac} is not below {limit}"),
-            ));
-        }
         let need = PCAP_RECORD_HEADER + incl_len as usize;
-        let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
-        if have < need {
-            return Err(malformed(
-                &self.path,
-                offset,
-                format!(
-                    "record cut short: claims {incl_len} captured bytes, only {} left in the file",
-                    have - PCAP_RECORD_HEADER
-                ),
-            ));
+        if self.source.available() < need {
+            let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
+            if have < need {
+                return Err(malformed(
+                    &self.path,
+                    offset,
+                    format!(
+                        "record cut short: claims {incl_len} captured bytes, only {} left in the file",
+                        have - PCAP_RECORD_HEADER
+                    ),
+                ));
+            }
         }
         self.frames += 1;
         let number = self.frames;
         if incl_len > header.snaplen && header.snaplen != 0 && header.snaplen <= MAX_SNAPLEN {
-            self.notes.push(format!(
-                "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
-                header.snaplen
-            ));
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
+                    header.snaplen
+                )
+            });
         }
         if orig_len < incl_len {
-            self.notes.push(format!(
-                "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
-            ));
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
+                )
+            });
         }
-        let link_type: u32 = header.datalink.into();
-        let (_, raw) =
-            parser
-                .next_raw_packet(self.source.peek(need))
-                .map_err(|e: PcapParseError| {
-                    malformed(&self.path, offset, format!("bad record: {e}"))
-                })?;
-        let ts_nanos = match header.ts_resolution {
-            PcapTsResolution::MicroSecond => raw.ts_frac * 1000,
-            PcapTsResolution::NanoSecond => raw.ts_frac,
-        };
-        let timestamp = Duration::new(u64::from(raw.ts_sec), ts_nanos);
-        let data_range = PCAP_RECORD_HEADER..need;
         self.source.consume(need);
-        let data = &self.source.consumed_slice(need)[data_range];
+        let data = &self.source.consumed_slice(need)[PCAP_RECORD_HEADER..];
         Ok(Some(RawFrame {
             number,
             offset,
-            timestamp,
+            timestamp: Duration::new(u64::from(ts_sec), nanos),
             link_type,
             orig_len: orig_len.max(incl_len),
             data,
@@ -402,6 +414,34 @@ impl<R: Read> CaptureReader<R> {
                 }));
             }
         }
+    }
+}
+
+/// How many tolerated oddities a reader lists before it only counts them.
+pub const MAX_NOTES: usize = 20;
+
+/// Notes, capped: a file with a million odd records must not grow memory.
+#[derive(Default)]
+struct Notes {
+    lines: Vec<String>,
+    more: u64,
+}
+
+impl Notes {
+    fn add(&mut self, line: impl FnOnce() -> String) {
+        if self.lines.len() < MAX_NOTES {
+            self.lines.push(line());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines = self.lines.clone();
+        if self.more > 0 {
+            lines.push(format!("... and {} more notes like these", self.more));
+        }
+        lines
     }
 }
 
@@ -548,7 +588,7 @@ impl<R: Read> Source<R> {
     fn new(reader: R) -> Source<R> {
         Source {
             reader,
-            buf: vec![0; 64 * 1024],
+            buf: vec![0; 128 * 1024],
             start: 0,
             last: 0,
             end: 0,
@@ -585,6 +625,12 @@ impl<R: Read> Source<R> {
             }
         }
         Ok(self.end - self.start)
+    }
+
+    /// Bytes buffered and not yet consumed.
+    #[inline]
+    fn available(&self) -> usize {
+        self.end - self.start
     }
 
     fn peek(&self, n: usize) -> &[u8] {
