@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use crate::capture::{CaptureReader, Format};
 use crate::decode::{
-    ChecksumState, Packet, Transport, decode, decode_with, link_type_supported, quick_flow,
+    ChecksumState, Packet, Transport, decode, decode_reassembled, decode_with, link_type_supported,
+    quick_flow,
 };
 use crate::error::{Error, Result};
+use crate::reassembly::{self, Outcome, Reassembler};
 
 /// How many frames each list of a report keeps (counts stay exact).
 pub const LIST_CAP: usize = 50;
@@ -442,7 +444,14 @@ impl fmt::Display for Report {
             (o.udp, "UDP"),
             (o.tcp, "TCP"),
             (o.icmp, "ICMP"),
-            (o.fragments, "fragment"),
+            (
+                o.fragments,
+                if o.fragments == 1 {
+                    "fragment"
+                } else {
+                    "fragments"
+                },
+            ),
             (o.other, "other"),
             (o.damaged, "damaged"),
         ] {
@@ -460,8 +469,13 @@ impl fmt::Display for Report {
     }
 }
 
-/// Checks the capture at `path`.
+/// Checks the capture at `path`; `-` reads standard input.
 pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
+    if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let reader = CaptureReader::new(stdin.lock(), "-")?;
+        return check_reader(reader, "-", expectation);
+    }
     let reader = CaptureReader::open(path)?;
     check_reader(reader, &path.display().to_string(), expectation)
 }
@@ -498,6 +512,17 @@ pub fn check_reader<R: Read>(
     let mut fragment_notes = Vec::new();
     let mut damaged_notes = Vec::new();
     let mut first_other_tcp: Option<String> = None;
+    let mut reassembler = Reassembler::default();
+    // A pcap file has one link type: refuse it before reading any frame.
+    if reader.format() == Format::Pcap
+        && let Some(link_type) = reader.link_type()
+        && !link_type_supported(link_type)
+    {
+        return Err(Error::UnsupportedLinkType {
+            path: name.into(),
+            link_type,
+        });
+    }
     while let Some(frame) = reader.next_frame()? {
         report.frames += 1;
         if !link_type_supported(frame.link_type) {
@@ -531,7 +556,37 @@ pub fn check_reader<R: Read>(
         // Sort the frame cheaply first; verify checksums only of the frames
         // the report will show (millions of others are only counted).
         let orig_len = frame.orig_len as usize;
+        let reassembled: Vec<u8>;
+        let mut verified = false;
         let mut packet = decode_with(frame.link_type, frame.data, orig_len, false);
+        if let (Transport::Fragment(bytes), Some(ip)) = (&packet.transport, &packet.ip)
+            && let Some(info) = ip.frag
+        {
+            report.other.fragments += 1;
+            match reassembler.add(ip.src, ip.dst, &info, frame.number, bytes) {
+                Outcome::Pending => continue,
+                Outcome::Invalid(why) => {
+                    push_capped(&mut fragment_notes, why);
+                    continue;
+                }
+                Outcome::Complete { payload, frames } => {
+                    push_capped(
+                        &mut fragment_notes,
+                        format!(
+                            "frame {}: a datagram {} → {} reassembled from the fragments in frames {}",
+                            frame.number,
+                            ip.src,
+                            ip.dst,
+                            reassembly::list(&frames)
+                        ),
+                    );
+                    let (link, ip) = (packet.link.clone(), ip.clone());
+                    reassembled = payload;
+                    packet = decode_reassembled(link, &ip, info.protocol, &reassembled);
+                    verified = true;
+                }
+            }
+        }
         let shown = match (&packet.transport, packet.endpoints()) {
             (Transport::Udp(_), Some((src, dst))) => {
                 expectation.endpoints_match(src, dst) || report.near_misses.len() < LIST_CAP
@@ -541,7 +596,7 @@ pub fn check_reader<R: Read>(
             }
             _ => false,
         };
-        if shown {
+        if shown && !verified {
             packet = decode(frame.link_type, frame.data, orig_len);
         }
         let line = |reasons: Vec<String>| {
@@ -686,7 +741,8 @@ pub fn check_reader<R: Read>(
                 }
                 report.other.icmp += 1;
             }
-            Transport::Fragment => {
+            Transport::Fragment(_) => {
+                // A fragment whose IP header could not be fully read.
                 report.other.fragments += 1;
                 push_capped(
                     &mut fragment_notes,
@@ -803,6 +859,23 @@ pub fn check_reader<R: Read>(
     }
     report.notes.extend(icmp_notes);
     report.notes.extend(reply_notes);
+    let (incomplete, unlisted) = reassembler.finish();
+    for datagram in incomplete.iter().take(LIST_CAP) {
+        push_capped(
+            &mut fragment_notes,
+            format!(
+                "frames {}: fragments of a datagram {} → {} (id 0x{:x}) that never completed; it was not checked",
+                reassembly::list(&datagram.frames),
+                datagram.src,
+                datagram.dst,
+                datagram.id
+            ),
+        );
+    }
+    let more = incomplete.len().saturating_sub(LIST_CAP) as u64 + unlisted;
+    if more > 0 {
+        fragment_notes.push(format!("... and {more} more incomplete datagrams"));
+    }
     report.notes.extend(fragment_notes);
     report.notes.extend(damaged_notes);
     report.notes.extend(reader.notes().iter().cloned());
@@ -876,7 +949,7 @@ fn frame_line(
             format!("type {} code {}", i.icmp_type, i.code),
             None,
         ),
-        Transport::Fragment => ("IP".into(), "fragment".into(), None),
+        Transport::Fragment(_) => ("IP".into(), "fragment".into(), None),
         Transport::Other => ("?".into(), String::new(), None),
     };
     FrameLine {
@@ -930,4 +1003,109 @@ pub fn quote_bytes(bytes: &[u8]) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use etherparse::Ipv4Header;
+
+    use super::*;
+    use crate::capture::{CaptureFrame, encode_capture};
+    use crate::{Datagram, build_frame};
+
+    /// Splits the IPv4 frame's payload into fragments of `size` bytes (a
+    /// multiple of 8), each with its own correct header, as a router would.
+    fn fragment(frame: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let header = Ipv4Header::from_slice(&frame[14..]).unwrap().0;
+        let payload = &frame[14 + header.header_len()..];
+        payload
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut h = header.clone();
+                h.identification = 0x1234;
+                h.dont_fragment = false;
+                h.more_fragments = (i + 1) * size < payload.len();
+                h.fragment_offset =
+                    etherparse::IpFragOffset::try_new((i * size / 8) as u16).unwrap();
+                h.total_len = (h.header_len() + chunk.len()) as u16;
+                h.header_checksum = h.calc_header_checksum();
+                let mut out = frame[..14].to_vec();
+                h.write(&mut out).unwrap();
+                out.extend_from_slice(chunk);
+                out
+            })
+            .collect()
+    }
+
+    fn check_frames(frames: &[Vec<u8>], expectation: &Expectation) -> Report {
+        let frames: Vec<_> = frames
+            .iter()
+            .map(|f| CaptureFrame {
+                timestamp: Duration::ZERO,
+                data: Cow::Borrowed(&f[..]),
+                comment: None,
+            })
+            .collect();
+        let mut file = Vec::new();
+        encode_capture(&mut file, Format::Pcap, &frames).unwrap();
+        check_reader(
+            CaptureReader::new(&file[..], "t.pcap").unwrap(),
+            "t.pcap",
+            expectation,
+        )
+        .unwrap()
+    }
+
+    fn big_datagram() -> (Datagram, Vec<u8>) {
+        let mut payload = b"Hello Lola".to_vec();
+        payload.resize(3000, b'.');
+        let d = Datagram::new(
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:7456".parse().unwrap(),
+            payload,
+        );
+        let frame = build_frame(&d).unwrap();
+        (d, frame)
+    }
+
+    #[test]
+    fn fragments_are_reassembled_before_matching_and_never_counted_as_datagrams() {
+        let (d, frame) = big_datagram();
+        let mut frags = fragment(&frame, 1480);
+        assert_eq!(frags.len(), 3);
+        frags.swap(0, 2); // out of order, as they may be captured
+        let report = check_frames(&frags, &Expectation::exactly(&d));
+        assert!(report.passed(), "{report}");
+        assert_eq!(report.matched_count, 1);
+        assert_eq!(
+            report.matched[0].frame, 3,
+            "the datagram is whole at the last fragment"
+        );
+        assert_eq!(report.other.fragments, 3);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("reassembled from the fragments in frames 1, 2, 3")),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_missing_fragment_is_reported_precisely() {
+        let (d, frame) = big_datagram();
+        let mut frags = fragment(&frame, 1480);
+        frags.remove(1);
+        let report = check_frames(&frags, &Expectation::exactly(&d));
+        assert!(!report.passed());
+        assert_eq!(report.matched_count, 0);
+        assert!(
+            report.notes.iter().any(|n| n.contains("frames 1, 2: fragments of a datagram 127.0.0.1 → 127.0.0.1 (id 0x1234) that never completed")),
+            "{report}"
+        );
+    }
 }

@@ -143,6 +143,8 @@ pub struct Ip {
     pub dont_fragment: bool,
     /// True when this is one fragment of a larger datagram.
     pub fragment: bool,
+    /// Where this fragment sits, when it is one.
+    pub frag: Option<FragmentInfo>,
     /// TTL or hop limit.
     pub ttl: u8,
     /// Protocol / final next header.
@@ -160,10 +162,26 @@ pub enum Transport<'a> {
     Tcp(Tcp),
     /// An ICMP or ICMPv6 message.
     Icmp(Icmp),
-    /// A fragment of a datagram (not decoded further).
-    Fragment,
+    /// A fragment of a datagram: the bytes it carries (captured part).
+    /// [`crate::reassembly`] puts fragments back together.
+    Fragment(&'a [u8]),
     /// Another protocol, or nothing lola could read.
     Other,
+}
+
+/// The fragmentation fields of an IP packet that is one fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FragmentInfo {
+    /// IPv4 identification or IPv6 fragment header identification.
+    pub id: u32,
+    /// Offset in 8-byte units.
+    pub offset: u16,
+    /// More fragments follow.
+    pub more: bool,
+    /// Protocol of the reassembled payload.
+    pub protocol: u8,
+    /// True when the captured fragment is shorter than the IP header says.
+    pub cut: bool,
 }
 
 /// A UDP datagram.
@@ -381,6 +399,42 @@ pub fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     })
 }
 
+/// Decodes the payload of a reassembled datagram as if it had arrived in one
+/// packet: `last` is the IP header of its last fragment (addresses, TTL),
+/// `payload` the reassembled IP payload (transport header and data).
+pub fn decode_reassembled<'a>(
+    link: Option<Link>,
+    last: &Ip,
+    protocol: u8,
+    payload: &'a [u8],
+) -> Packet<'a> {
+    let mut packet = Packet {
+        link,
+        ip: Some(Ip {
+            total_len: last.header_len + payload.len(),
+            fragment: false,
+            frag: None,
+            protocol,
+            ..last.clone()
+        }),
+        transport: Transport::Other,
+        problems: Vec::new(),
+    };
+    decode_transport(
+        last.src,
+        last.dst,
+        protocol,
+        payload,
+        Verify {
+            complete: true,
+            verify: true,
+        },
+        payload.len(),
+        &mut packet,
+    );
+    packet
+}
+
 /// Reads the link header; returns it with the IP version it announces (None
 /// for a non-IP frame).
 fn decode_link(
@@ -510,6 +564,13 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         identification: Some(header.identification()),
         dont_fragment: header.dont_fragment(),
         fragment,
+        frag: fragment.then(|| FragmentInfo {
+            id: u32::from(header.identification()),
+            offset: header.fragments_offset().value(),
+            more: header.more_fragments(),
+            protocol: header.protocol().0,
+            cut: total_len > data.len(),
+        }),
         ttl: header.ttl(),
         protocol: header.protocol().0,
         header_checksum: Some(checksum),
@@ -545,7 +606,7 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
     };
     let complete = total_len <= available;
     if fragment {
-        packet.transport = Transport::Fragment;
+        packet.transport = Transport::Fragment(payload);
         return;
     }
     decode_transport(
@@ -578,15 +639,31 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         ));
     }
     let body = &data[40..total_len.min(available)];
-    let (next, rest, fragment) = match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
-        Ok((exts, next, rest)) => (next.0, rest, exts.is_fragmenting_payload()),
-        Err(e) => {
-            packet
-                .problems
-                .push(format!("IPv6 extension headers unreadable: {e}"));
-            (header.next_header().0, &body[body.len()..], false)
-        }
-    };
+    let complete = total_len <= available;
+    let (next, rest, fragment, frag) =
+        match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
+            Ok((exts, next, rest)) => {
+                let frag = exts.clone().into_iter().find_map(|ext| match ext {
+                    etherparse::Ipv6ExtensionSlice::Fragment(f) if f.is_fragmenting_payload() => {
+                        Some(FragmentInfo {
+                            id: f.identification(),
+                            offset: f.fragment_offset().value(),
+                            more: f.more_fragments(),
+                            protocol: next.0,
+                            cut: !complete,
+                        })
+                    }
+                    _ => None,
+                });
+                (next.0, rest, exts.is_fragmenting_payload(), frag)
+            }
+            Err(e) => {
+                packet
+                    .problems
+                    .push(format!("IPv6 extension headers unreadable: {e}"));
+                (header.next_header().0, &body[body.len()..], false, None)
+            }
+        };
     let ext_len = body.len() - rest.len();
     let src = IpAddr::V6(header.source_addr());
     let dst = IpAddr::V6(header.destination_addr());
@@ -600,12 +677,13 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         identification: None,
         dont_fragment: false,
         fragment,
+        frag,
         ttl: header.hop_limit(),
         protocol: next,
         header_checksum: None,
     });
     if fragment {
-        packet.transport = Transport::Fragment;
+        packet.transport = Transport::Fragment(rest);
         return;
     }
     decode_transport(

@@ -44,6 +44,7 @@ pub mod error;
 pub mod exchange;
 pub mod frame;
 pub mod harness;
+pub mod reassembly;
 
 /// The README's Rust examples, compiled as doc tests.
 #[doc = include_str!("../README.md")]

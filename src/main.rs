@@ -164,7 +164,7 @@ impl PayloadArgs {
 
 #[derive(Args)]
 struct CheckArgs {
-    /// The capture to check (pcap or pcapng)
+    /// The capture to check (pcap or pcapng; - for standard input)
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// Expected source address, with or without port
