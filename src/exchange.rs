@@ -162,6 +162,40 @@ pub struct Exchange {
     pub strays: Vec<Datagram>,
 }
 
+/// A bound server and client, ready to exchange one datagram: split from
+/// [`run`] so that a capture can start between binding and sending.
+pub struct Pair {
+    /// The server socket.
+    pub server: Server,
+    /// The client socket.
+    pub client: Client,
+}
+
+impl Pair {
+    /// Binds the server at `to` (port 0: any free port) and a client socket
+    /// on the loopback address of the same family.
+    pub fn bind(to: SocketAddr) -> Result<Pair> {
+        if to.ip().is_unspecified() {
+            return Err(Error::Invalid(format!(
+                "--to {to}: the destination must be a concrete address such as 127.0.0.1 or ::1"
+            )));
+        }
+        let server = Server::bind(to)?;
+        let client = Client::bind_for(server.local_addr(), None)?;
+        Ok(Pair { server, client })
+    }
+
+    /// Sends `payload` from the client to the server and waits up to
+    /// `timeout` for the server to receive it.
+    pub fn exchange(&self, payload: &[u8], timeout: Duration) -> Result<Exchange> {
+        self.client.send(self.server.local_addr(), payload)?;
+        let (received, strays) = self
+            .server
+            .receive(Some(self.client.local_addr()), Some(timeout))?;
+        Ok(Exchange { received, strays })
+    }
+}
+
 /// Runs the seed's exchange: bind the server at `to`, send `payload` from a
 /// fresh client socket, receive it within `timeout`.
 ///
@@ -180,19 +214,13 @@ pub fn run(
     timeout: Duration,
     mut on_event: impl FnMut(Event),
 ) -> Result<Exchange> {
-    if to.ip().is_unspecified() {
-        return Err(Error::Invalid(format!(
-            "--to {to}: the destination must be a concrete address such as 127.0.0.1 or ::1"
-        )));
-    }
-    let server = Server::bind(to)?;
-    let to = server.local_addr();
-    on_event(Event::Listening(to));
-    let client = Client::bind_for(to, None)?;
-    on_event(Event::Sending(client.local_addr(), to));
-    client.send(to, payload)?;
-    let (received, strays) = server.receive(Some(client.local_addr()), Some(timeout))?;
-    Ok(Exchange { received, strays })
+    let pair = Pair::bind(to)?;
+    on_event(Event::Listening(pair.server.local_addr()));
+    on_event(Event::Sending(
+        pair.client.local_addr(),
+        pair.server.local_addr(),
+    ));
+    pair.exchange(payload, timeout)
 }
 
 /// Steps of the exchange, for progress output.

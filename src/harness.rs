@@ -5,11 +5,48 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::str::FromStr;
+use std::time::Instant;
+
 use crate::capture::{CaptureFrame, Format, WriteSummary, write_capture};
-use crate::check::{Expectation, Report, check_file};
-use crate::error::Result;
-use crate::exchange::{self, Event, Exchange};
+use crate::check::{ChecksumPolicy, Expectation, Report, check_file};
+use crate::compare::{Comparison, compare_frames};
+use crate::decode::{Transport, decode};
+use crate::error::{Error, Result};
+use crate::exchange::{Event, Exchange, Pair};
 use crate::frame::{Datagram, build_frame};
+use crate::live::{self, FlowFilter, LiveFrame};
+
+/// Whether `run` also records what really crossed the loopback interface.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureMode {
+    /// Capture live, or fail (exit 2) where the process may not.
+    Live,
+    /// Capture live where the process may; otherwise say why and go on.
+    #[default]
+    Auto,
+    /// Do not capture.
+    Off,
+}
+
+impl FromStr for CaptureMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "live" => Ok(CaptureMode::Live),
+            "auto" => Ok(CaptureMode::Auto),
+            "off" => Ok(CaptureMode::Off),
+            _ => Err(format!(
+                "unknown capture mode {s:?}: expected live, auto or off"
+            )),
+        }
+    }
+}
+
+/// How long a live capture goes on after the datagram was seen, so that a
+/// reply, an ICMP error or a stray TCP segment would be caught too.
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(20);
 
 /// What `lola run` does, with its defaults.
 #[derive(Clone, Debug)]
@@ -24,6 +61,10 @@ pub struct RunOptions {
     pub format: Format,
     /// How long the server waits for the datagram.
     pub timeout: Duration,
+    /// Live capture on the loopback interface.
+    pub capture: CaptureMode,
+    /// How long the live capture goes on after the datagram was seen.
+    pub linger: Duration,
 }
 
 impl Default for RunOptions {
@@ -34,6 +75,8 @@ impl Default for RunOptions {
             output: PathBuf::from("hello-lola.pcap"),
             format: Format::Pcap,
             timeout: Duration::from_secs(2),
+            capture: CaptureMode::Auto,
+            linger: DEFAULT_LINGER,
         }
     }
 }
@@ -49,6 +92,92 @@ pub struct RunOutcome {
     pub written: WriteSummary,
     /// The check of the written file against the datagram the server received.
     pub report: Report,
+    /// What the live capture saw, when there was one.
+    pub live: Option<LiveOutcome>,
+    /// Why there was no live capture, in `auto` mode.
+    pub capture_note: Option<String>,
+}
+
+impl RunOutcome {
+    /// True when the synthesized file passes its check and, with a live
+    /// capture, the observed frames pass theirs and the synthesized frame
+    /// differs from the observed one only where it is expected to.
+    pub fn passed(&self) -> bool {
+        self.report.passed()
+            && self.live.as_ref().is_none_or(|l| {
+                l.report.passed() && l.comparison.as_ref().is_some_and(Comparison::equivalent)
+            })
+    }
+}
+
+/// What a live capture during `run` recorded and how it compares.
+#[derive(Clone, Debug)]
+pub struct LiveOutcome {
+    /// Where the observed frames were written.
+    pub output: PathBuf,
+    /// What was written.
+    pub written: WriteSummary,
+    /// The check of the observed frames: exactly the datagram, no TCP.
+    pub report: Report,
+    /// The synthesized frame against the observed datagram, when one was seen.
+    pub comparison: Option<Comparison>,
+}
+
+/// `hello-lola.pcap` → `hello-lola.observed.pcap`.
+pub fn observed_path(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match output.extension() {
+        Some(ext) => format!("{stem}.observed.{}", ext.to_string_lossy()),
+        None => format!("{stem}.observed"),
+    };
+    output.with_file_name(name)
+}
+
+/// The pcapng comment for a captured frame.
+pub fn captured_comment(interface: &str) -> String {
+    format!("captured on {interface} by lola")
+}
+
+/// Opens a live capture according to `mode`: `Ok(None)` with a note when
+/// `auto` cannot capture here.
+pub fn open_capture(
+    mode: CaptureMode,
+    filter: FlowFilter,
+) -> Result<(Option<live::Capture>, Option<String>)> {
+    match mode {
+        CaptureMode::Off => Ok((None, None)),
+        CaptureMode::Live => match live::Capture::open("lo", filter) {
+            Ok(c) => Ok((Some(c), None)),
+            Err(e) => Err(Error::Invalid(format!("cannot capture on lo: {e}"))),
+        },
+        CaptureMode::Auto => match live::Capture::open("lo", filter) {
+            Ok(c) => Ok((Some(c), None)),
+            Err(e) => Ok((None, Some(format!("no live capture: {e}")))),
+        },
+    }
+}
+
+/// Writes captured frames to `path`.
+pub fn write_observed(path: &Path, format: Format, frames: &[LiveFrame]) -> Result<WriteSummary> {
+    let frames: Vec<CaptureFrame<'_>> = frames
+        .iter()
+        .map(|f| CaptureFrame {
+            timestamp: f.timestamp,
+            data: Cow::Borrowed(&f.data[..]),
+            comment: Some(captured_comment("lo")),
+        })
+        .collect();
+    write_capture(path, format, &frames)
+}
+
+/// True when `frame` is the UDP datagram `d` (its endpoints and payload).
+pub fn is_datagram(frame: &[u8], d: &Datagram) -> bool {
+    let p = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+    matches!(&p.transport, Transport::Udp(u) if u.payload == d.payload.as_slice())
+        && p.endpoints() == Some((d.src, d.dst))
 }
 
 /// The pcapng comment for a synthesized frame.
@@ -76,7 +205,7 @@ pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
 /// let outcome = lola::harness::run(&lola::RunOptions::default(), |_| {}).unwrap();
 /// assert!(outcome.report.passed());
 /// ```
-pub fn run(options: &RunOptions, on_event: impl FnMut(Event)) -> Result<RunOutcome> {
+pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunOutcome> {
     // Refuse what cannot be one datagram before any socket is touched.
     Datagram::new(options.to, options.to, options.payload.clone())
         .validate()
@@ -87,15 +216,63 @@ pub fn run(options: &RunOptions, on_event: impl FnMut(Event)) -> Result<RunOutco
                 Err(e)
             }
         })?;
-    let exchange = exchange::run(options.to, &options.payload, options.timeout, on_event)?;
+    let observed = observed_path(&options.output);
+    if options.capture != CaptureMode::Off && observed == options.output {
+        return Err(Error::Invalid(format!(
+            "-o {}: the observed capture would overwrite it; use a name with an extension",
+            options.output.display()
+        )));
+    }
+    let pair = Pair::bind(options.to)?;
+    let (server, client) = (pair.server.local_addr(), pair.client.local_addr());
+    on_event(Event::Listening(server));
+    // The capture starts before the client sends, filtered to this run's
+    // own addresses and ports.
+    let (mut capture, capture_note) =
+        open_capture(options.capture, FlowFilter::pair(client, server))?;
+    on_event(Event::Sending(client, server));
+    let started = Instant::now();
+    let exchange = pair.exchange(&options.payload, options.timeout)?;
     let frame = synthesize(&exchange.received)?;
+    let synthesized = frame.data.clone().into_owned();
     let written = write_capture(&options.output, options.format, &[frame])?;
     let report = check_output(&options.output, &exchange.received)?;
+    let live = match capture.as_mut() {
+        None => None,
+        Some(capture) => {
+            let deadline = started + options.timeout + options.linger;
+            let d = &exchange.received;
+            let frames = live::collect_until(capture, deadline, options.linger, |frames| {
+                frames.iter().any(|f| is_datagram(&f.data, d))
+            })
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "live capture on lo failed: {}",
+                    crate::error::describe_io(&e)
+                ))
+            })?;
+            let written = write_observed(&observed, options.format, &frames)?;
+            let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
+            let report = check_file(&observed, &expectation)?;
+            let comparison = frames
+                .iter()
+                .find(|f| is_datagram(&f.data, d))
+                .map(|f| compare_frames(&synthesized, &f.data));
+            Some(LiveOutcome {
+                output: observed,
+                written,
+                report,
+                comparison,
+            })
+        }
+    };
     Ok(RunOutcome {
         exchange,
         output: options.output.clone(),
         written,
         report,
+        live,
+        capture_note,
     })
 }
 

@@ -39,11 +39,13 @@
 
 pub mod capture;
 pub mod check;
+pub mod compare;
 pub mod decode;
 pub mod error;
 pub mod exchange;
 pub mod frame;
 pub mod harness;
+pub mod live;
 pub mod reassembly;
 
 /// The README's Rust examples, compiled as doc tests.

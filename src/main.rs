@@ -13,7 +13,8 @@ use serde_json::json;
 use lola::capture::{Format, write_capture};
 use lola::check::{self, ChecksumPolicy, Count, Expectation, SEED_MESSAGE, SEED_PORT, quote_bytes};
 use lola::exchange::{Client, Event, Server};
-use lola::harness::{self, RunOptions};
+use lola::harness::{self, CaptureMode, RunOptions};
+use lola::live::{self, FlowFilter};
 use lola::{Datagram, Error};
 
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
@@ -38,6 +39,8 @@ enum Command {
     Build(BuildArgs),
     /// Check that a capture holds exactly the expected datagram and no TCP on its endpoints
     Check(CheckArgs),
+    /// Record frames on a network interface, like a minimal tcpdump (needs CAP_NET_RAW)
+    Capture(CaptureArgs),
 }
 
 #[derive(Args)]
@@ -56,6 +59,12 @@ struct RunArgs {
     /// How long the server waits for the datagram (e.g. 2s, 500ms)
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     timeout: Duration,
+    /// Also record what really crossed lo: live, auto (live where permitted), off
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    capture: CaptureMode,
+    /// How long the live capture goes on after the datagram was seen
+    #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
+    linger: Duration,
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     json: bool,
@@ -119,6 +128,40 @@ struct SendArgs {
     /// The payload
     #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
     message: String,
+    /// Record what the send put on lo: live, auto (live where permitted), off
+    #[arg(long, value_name = "MODE", default_value = "off")]
+    capture: CaptureMode,
+    /// Where the captured frames go (with --capture) [default: send.pcap]
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
+    /// How long the capture goes on after the datagram was seen
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
+    linger: Duration,
+}
+
+#[derive(Args)]
+struct CaptureArgs {
+    /// Interface to capture on (Ethernet-like: lo, eth0, ...)
+    #[arg(short, long, value_name = "NAME", default_value = "lo")]
+    interface: String,
+    /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
+    #[arg(long = "filter-port", value_name = "P")]
+    filter_ports: Vec<u16>,
+    /// Stop after this long [default: until --count frames, or Ctrl-C]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Stop after this many frames
+    #[arg(short = 'c', long, value_name = "N")]
+    count: Option<u64>,
+    /// Capture file to write
+    #[arg(short, long, value_name = "PATH")]
+    output: PathBuf,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
 }
 
 #[derive(Args)]
@@ -215,6 +258,7 @@ fn main() -> ExitCode {
         Command::Send(args) => cmd_send(args),
         Command::Build(args) => cmd_build(args),
         Command::Check(args) => cmd_check(args),
+        Command::Capture(args) => cmd_capture(args),
     };
     match result {
         Ok(code) => code,
@@ -261,6 +305,8 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
         output,
         format,
         timeout: args.timeout,
+        capture: args.capture,
+        linger: args.linger,
     };
     let json = args.json;
     let outcome = harness::run(&options, |event| {
@@ -277,7 +323,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
         let value = json!({
             "schema_version": 1,
             "command": "run",
-            "verdict": outcome.report.verdict,
+            "verdict": if outcome.passed() { "pass" } else { "fail" },
             "exchange": {
                 "client": d.src.to_string(),
                 "server": d.dst.to_string(),
@@ -293,6 +339,22 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 "bytes": outcome.written.bytes,
             },
             "check": outcome.report,
+            "capture": match &outcome.live {
+                Some(live) => json!({
+                    "mode": "live",
+                    "interface": "lo",
+                    "observed": {
+                        "path": live.output.display().to_string(),
+                        "format": live.written.format,
+                        "frames": live.written.frames,
+                        "bytes": live.written.bytes,
+                    },
+                    "check": live.report,
+                    "comparison": live.comparison,
+                    "equivalent": live.comparison.as_ref().is_some_and(|c| c.equivalent()),
+                }),
+                None => json!({ "mode": "off", "note": outcome.capture_note }),
+            },
         });
         let text =
             serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
@@ -318,8 +380,40 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
             outcome.written.bytes
         ));
         out(&outcome.report);
+        if let Some(note) = &outcome.capture_note {
+            out(format_args!("note: {note}; --capture off silences this\n"));
+        }
+        if let Some(live) = &outcome.live {
+            out(format_args!(
+                "captured on lo: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+                live.written.frames,
+                if live.written.frames == 1 {
+                    "frame"
+                } else {
+                    "frames"
+                },
+                live.output.display(),
+                live.written.format,
+                live.written.bytes
+            ));
+            out(&live.report);
+            match &live.comparison {
+                Some(c) => {
+                    out(format_args!(
+                        "synthesized vs observed: {}\n",
+                        if c.equivalent() {
+                            "equivalent (differences only where expected)"
+                        } else {
+                            "DIFFERENT"
+                        }
+                    ));
+                    out(c);
+                }
+                None => out("synthesized vs observed: the datagram was not seen on lo\n"),
+            }
+        }
     }
-    Ok(verdict_code(outcome.report.passed()))
+    Ok(verdict_code(outcome.passed()))
 }
 
 fn cmd_listen(args: ListenArgs) -> Result<ExitCode, Error> {
@@ -384,10 +478,198 @@ fn cmd_send(args: SendArgs) -> Result<ExitCode, Error> {
             args.to
         )));
     }
+    if args.output.is_some() && args.capture == CaptureMode::Off {
+        return Err(Error::Invalid("-o needs --capture live (or auto)".into()));
+    }
     let client = Client::bind_for(args.to, args.from)?;
+    let (mut capture, note) =
+        harness::open_capture(args.capture, FlowFilter::pair(client.local_addr(), args.to))?;
     out("Sending data...\n");
+    let sent_at = std::time::Instant::now();
     client.send(args.to, args.message.as_bytes())?;
+    if let Some(note) = note {
+        out(format_args!("note: {note}\n"));
+    }
+    let Some(capture) = capture.as_mut() else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let datagram = Datagram::new(client.local_addr(), args.to, args.message.into_bytes());
+    let frames = live::collect_until(
+        capture,
+        sent_at + Duration::from_secs(2),
+        args.linger,
+        |frames| {
+            frames
+                .iter()
+                .any(|f| harness::is_datagram(&f.data, &datagram))
+        },
+    )
+    .map_err(|e| {
+        Error::Invalid(format!(
+            "live capture on lo failed: {}",
+            lola::error::describe_io(&e)
+        ))
+    })?;
+    let path = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
+    let format = args.format.unwrap_or_else(|| format_of(&path));
+    let written = harness::write_observed(&path, format, &frames)?;
+    out(format_args!(
+        "captured on lo: {} {}; wrote {} ({}, {} bytes)\n",
+        written.frames,
+        if written.frames == 1 {
+            "frame"
+        } else {
+            "frames"
+        },
+        path.display(),
+        written.format,
+        written.bytes
+    ));
+    for (i, f) in frames.iter().enumerate() {
+        let what = describe_live_frame(&f.data, &datagram);
+        out(format_args!("  frame {}  {}\n", i + 1, what));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line for a frame `send` captured: the datagram, or what answered it.
+fn describe_live_frame(frame: &[u8], datagram: &Datagram) -> String {
+    use lola::decode::{Transport, decode};
+    if harness::is_datagram(frame, datagram) {
+        return format!(
+            "the datagram {} → {} UDP {} Len={}",
+            datagram.src,
+            datagram.dst,
+            frame.len(),
+            datagram.payload.len()
+        );
+    }
+    let p = decode(1, frame, frame.len());
+    match (&p.transport, &p.ip) {
+        (Transport::Icmp(i), Some(ip)) if i.port_unreachable => format!(
+            "ICMP port unreachable from {}: nobody listens on {}, the kernel answered",
+            ip.src, datagram.dst
+        ),
+        (Transport::Icmp(i), Some(ip)) => {
+            format!("ICMP type {} code {} from {}", i.icmp_type, i.code, ip.src)
+        }
+        (Transport::Udp(u), Some(ip)) => format!(
+            "a reply datagram from {} Len={}",
+            std::net::SocketAddr::new(ip.src, u.src_port),
+            u.payload.len()
+        ),
+        (Transport::Tcp(t), _) => format!("TCP [{}]", t.flags),
+        _ => format!("{} bytes", frame.len()),
+    }
+}
+
+fn format_of(path: &Path) -> Format {
+    OutputArgs {
+        output: Some(path.to_path_buf()),
+        format: None,
+    }
+    .resolve()
+    .1
+}
+
+fn cmd_capture(args: CaptureArgs) -> Result<ExitCode, Error> {
+    let format = args.format.unwrap_or_else(|| format_of(&args.output));
+    let ethernet_like = std::fs::read_to_string(format!("/sys/class/net/{}/type", args.interface))
+        .map(|t| matches!(t.trim(), "1" | "772"))
+        .unwrap_or(true);
+    if !ethernet_like {
+        return Err(Error::Invalid(format!(
+            "{}: only Ethernet-like interfaces (lo, ethN) are supported",
+            args.interface
+        )));
+    }
+    let mut capture = live::Capture::open(
+        &args.interface,
+        FlowFilter::ports(args.filter_ports.clone()),
+    )
+    .map_err(|e| Error::Invalid(format!("cannot capture on {}: {e}", args.interface)))?;
+    let stop = signals::install();
+    let deadline = args.duration.map(|d| std::time::Instant::now() + d);
+    let _ = writeln!(
+        io::stderr(),
+        "lola: capturing on {}{}, Ctrl-C to stop",
+        args.interface,
+        if args.filter_ports.is_empty() {
+            String::new()
+        } else {
+            format!(" (ports {:?})", args.filter_ports)
+        }
+    );
+    let mut frames = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed)
+        && args.count.is_none_or(|n| (frames.len() as u64) < n)
+    {
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                left.min(Duration::from_millis(200))
+            }
+            None => Duration::from_millis(200),
+        };
+        match capture.next(wait) {
+            Ok(Some(f)) => frames.push(f),
+            Ok(None) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::Invalid(format!(
+                    "capture on {} failed: {}",
+                    args.interface,
+                    lola::error::describe_io(&e)
+                )));
+            }
+        }
+    }
+    let frames: Vec<_> = frames
+        .iter()
+        .map(|f| lola::capture::CaptureFrame {
+            timestamp: f.timestamp,
+            data: std::borrow::Cow::Borrowed(&f.data[..]),
+            comment: Some(harness::captured_comment(&args.interface)),
+        })
+        .collect();
+    let written = write_capture(&args.output, format, &frames)?;
+    out(format_args!(
+        "{} {} captured; wrote {} ({}, {} bytes)\n",
+        written.frames,
+        if written.frames == 1 {
+            "frame"
+        } else {
+            "frames"
+        },
+        args.output.display(),
+        written.format,
+        written.bytes
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C and SIGTERM end a capture cleanly: the frames so far are written.
+mod signals {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static STOP: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_signal(_: libc::c_int) {
+        STOP.store(true, Ordering::Relaxed);
+    }
+
+    pub fn install() -> &'static AtomicBool {
+        #[cfg(unix)]
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+        &STOP
+    }
 }
 
 fn cmd_build(args: BuildArgs) -> Result<ExitCode, Error> {

@@ -1,0 +1,511 @@
+//! Live capture on the loopback interface with an AF_PACKET socket: what the
+//! kernel really put on the wire, with no libpcap and no system library.
+//!
+//! On `lo` a packet socket sees every frame twice, once leaving and once
+//! arriving; like libpcap (and so like `tcpdump -i lo`) lola keeps only the
+//! arriving copy, asking the kernel to drop the other (`PACKET_IGNORE_OUTGOING`)
+//! or, on kernels older than 4.20, by the packet type of each frame. A classic
+//! BPF program attached before the socket is bound keeps the kernel from
+//! queueing other flows' frames at all; an exact userspace filter
+//! ([`FlowFilter`]) then keeps only the run's own addresses and ports, and
+//! ICMP errors about them, so parallel runs never see each other's frames.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::decode::{Transport, decode};
+
+/// A frame captured live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveFrame {
+    /// Kernel receive time, since the Unix epoch.
+    pub timestamp: Duration,
+    /// The frame (Ethernet on `lo`).
+    pub data: Vec<u8>,
+    /// Length on the wire (more than `data.len()` if it was cut).
+    pub orig_len: u32,
+}
+
+/// Which frames a capture keeps: those between the given endpoints (either
+/// direction, UDP or TCP), ICMP errors quoting them, or, with only ports,
+/// anything to or from those ports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowFilter {
+    /// Exact endpoint pairs; a frame between any pair (either way) is kept.
+    pub pairs: Vec<(SocketAddr, SocketAddr)>,
+    /// Ports; a UDP/TCP frame with either port among these is kept, and
+    /// ICMP errors about such a datagram.
+    pub ports: Vec<u16>,
+}
+
+impl FlowFilter {
+    /// Frames between `a` and `b`, either way, and ICMP errors about them.
+    pub fn pair(a: SocketAddr, b: SocketAddr) -> FlowFilter {
+        FlowFilter {
+            pairs: vec![(a, b)],
+            ports: Vec::new(),
+        }
+    }
+
+    /// Frames to or from any of `ports`; no ports means every frame.
+    pub fn ports(ports: Vec<u16>) -> FlowFilter {
+        FlowFilter {
+            pairs: Vec::new(),
+            ports,
+        }
+    }
+
+    /// The ports the kernel-side filter may pre-select on (empty: all).
+    fn kernel_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self.ports.clone();
+        for (a, b) in &self.pairs {
+            ports.push(a.port());
+            ports.push(b.port());
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
+    /// True when the frame belongs to the flow.
+    pub fn keeps(&self, frame: &[u8]) -> bool {
+        if self.pairs.is_empty() && self.ports.is_empty() {
+            return true;
+        }
+        let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+        let between = |s: SocketAddr, d: SocketAddr| {
+            self.pairs
+                .iter()
+                .any(|&(a, b)| (s, d) == (a, b) || (s, d) == (b, a))
+                || self.ports.iter().any(|&p| s.port() == p || d.port() == p)
+        };
+        match (&packet.transport, packet.endpoints()) {
+            (Transport::Udp(_) | Transport::Tcp(_), Some((s, d))) => between(s, d),
+            (Transport::Icmp(icmp), _) => icmp.quoted_udp.is_some_and(|(s, d)| between(s, d)),
+            _ => false,
+        }
+    }
+}
+
+/// Why live capture is not available here, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+#[cfg(target_os = "linux")]
+pub use linux::Capture;
+
+#[cfg(not(target_os = "linux"))]
+pub use other::Capture;
+
+/// Collects frames until `done` says the awaited frames are in, then for
+/// `linger` more; or until `deadline` passes.
+pub fn collect_until(
+    capture: &mut Capture,
+    deadline: Instant,
+    linger: Duration,
+    mut done: impl FnMut(&[LiveFrame]) -> bool,
+) -> std::io::Result<Vec<LiveFrame>> {
+    let mut frames = Vec::new();
+    let mut quiet_from: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let until = match quiet_from {
+            Some(t) => (t + linger).min(deadline),
+            None => deadline,
+        };
+        if now >= until {
+            return Ok(frames);
+        }
+        if let Some(frame) = capture.next(until - now)? {
+            frames.push(frame);
+        }
+        if quiet_from.is_none() && done(&frames) {
+            quiet_from = Some(Instant::now());
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::ffi::CString;
+    use std::io;
+    use std::mem::{size_of, zeroed};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::Duration;
+
+    use super::{FlowFilter, LiveFrame, Unavailable};
+
+    const ETH_P_ALL: u16 = 0x0003;
+    /// Since Linux 4.20; older kernels say ENOPROTOOPT and lola drops the
+    /// outgoing copies itself.
+    const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+    const PACKET_OUTGOING: u8 = 4;
+    const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
+
+    /// An AF_PACKET socket on one interface, filtered to one flow.
+    pub struct Capture {
+        fd: OwnedFd,
+        filter: FlowFilter,
+        drop_outgoing_here: bool,
+        buf: Vec<u8>,
+    }
+
+    impl Capture {
+        /// Opens a capture on `interface` keeping only `filter`'s frames.
+        ///
+        /// Fails with words a person can act on: no permission (with how to
+        /// get it), no such interface.
+        pub fn open(interface: &str, filter: FlowFilter) -> Result<Capture, Unavailable> {
+            let name = CString::new(interface)
+                .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
+            // SAFETY: if_nametoindex reads a NUL-terminated string.
+            let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
+            if ifindex == 0 {
+                return Err(Unavailable(format!(
+                    "no network interface named {interface:?}"
+                )));
+            }
+            // Protocol 0: the socket receives nothing until bind() names
+            // ETH_P_ALL, so no frame slips in before the filter is attached.
+            // SAFETY: plain socket(2) call; the fd is owned right after.
+            let raw =
+                unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+            if raw < 0 {
+                let e = io::Error::last_os_error();
+                return Err(Unavailable(match e.raw_os_error() {
+                    Some(libc::EPERM) | Some(libc::EACCES) => {
+                        "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))"
+                            .to_string()
+                    }
+                    Some(libc::EAFNOSUPPORT) => "this kernel has no AF_PACKET sockets".to_string(),
+                    _ => format!("cannot open a packet socket: {}", crate::error::describe_io(&e)),
+                }));
+            }
+            // SAFETY: raw is a fresh descriptor nobody else owns.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let fail = |what: &str| {
+                Unavailable(format!(
+                    "{what}: {}",
+                    crate::error::describe_io(&io::Error::last_os_error())
+                ))
+            };
+
+            let program = bpf_program(&filter.kernel_ports());
+            let prog = libc::sock_fprog {
+                len: program.len() as u16,
+                filter: program.as_ptr() as *mut libc::sock_filter,
+            };
+            // SAFETY: prog points at `program`, alive for the call; the kernel copies it.
+            if unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_ATTACH_FILTER,
+                    (&prog as *const libc::sock_fprog).cast(),
+                    size_of::<libc::sock_fprog>() as libc::socklen_t,
+                )
+            } != 0
+            {
+                return Err(fail("cannot attach the capture filter"));
+            }
+            let one: libc::c_int = 1;
+            // SAFETY: setsockopt with a c_int option value.
+            let drop_outgoing_here = unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_PACKET,
+                    PACKET_IGNORE_OUTGOING,
+                    (&one as *const libc::c_int).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            } != 0;
+            // Kernel timestamps, as libpcap records them.
+            // SAFETY: setsockopt with a c_int option value.
+            if unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_TIMESTAMPNS,
+                    (&one as *const libc::c_int).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            } != 0
+            {
+                return Err(fail("cannot enable kernel timestamps"));
+            }
+            // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
+            let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+            addr.sll_family = libc::AF_PACKET as u16;
+            addr.sll_protocol = ETH_P_ALL.to_be();
+            addr.sll_ifindex = ifindex as i32;
+            // SAFETY: addr is a valid sockaddr_ll of the given size.
+            if unsafe {
+                libc::bind(
+                    fd.as_raw_fd(),
+                    (&addr as *const libc::sockaddr_ll).cast(),
+                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                )
+            } != 0
+            {
+                return Err(fail(&format!(
+                    "cannot bind the packet socket to {interface}"
+                )));
+            }
+            Ok(Capture {
+                fd,
+                filter,
+                drop_outgoing_here,
+                buf: vec![0; SNAPLEN],
+            })
+        }
+
+        /// Waits up to `timeout` for the next frame of the flow; `None` when
+        /// none came. Sleeps in poll(2); never busy-waits.
+        pub fn next(&mut self, timeout: Duration) -> io::Result<Option<LiveFrame>> {
+            let deadline = std::time::Instant::now() + timeout;
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let mut pfd = libc::pollfd {
+                    fd: self.fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let ms = left.as_millis().min(i32::MAX as u128) as i32
+                    + i32::from(!left.is_zero() && left.as_millis() == 0);
+                // SAFETY: one valid pollfd.
+                let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+                if n < 0 {
+                    let e = io::Error::last_os_error();
+                    if e.kind() == io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+                if n == 0 {
+                    return Ok(None);
+                }
+                if let Some(frame) = self.receive()? {
+                    return Ok(Some(frame));
+                }
+                if left.is_zero() {
+                    return Ok(None);
+                }
+            }
+        }
+
+        /// Reads one queued frame; `None` if it is not the flow's.
+        fn receive(&mut self) -> io::Result<Option<LiveFrame>> {
+            // SAFETY: plain data, zeroed is valid.
+            let mut from: libc::sockaddr_ll = unsafe { zeroed() };
+            let mut control = [0u64; 16];
+            let mut iov = libc::iovec {
+                iov_base: self.buf.as_mut_ptr().cast(),
+                iov_len: self.buf.len(),
+            };
+            // SAFETY: plain data, zeroed is valid.
+            let mut msg: libc::msghdr = unsafe { zeroed() };
+            msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
+            msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = size_of::<[u64; 16]>() as _;
+            // SAFETY: msg points at live buffers of the stated sizes.
+            let n = unsafe {
+                libc::recvmsg(
+                    self.fd.as_raw_fd(),
+                    &mut msg,
+                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return match e.kind() {
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+                    _ => Err(e),
+                };
+            }
+            if self.drop_outgoing_here && from.sll_pkttype == PACKET_OUTGOING {
+                return Ok(None);
+            }
+            let orig_len = n as usize;
+            let captured = orig_len.min(self.buf.len());
+            let data = &self.buf[..captured];
+            if !self.filter.keeps(data) {
+                return Ok(None);
+            }
+            let mut timestamp = None;
+            // SAFETY: walking the control buffer the kernel filled, with the libc macros.
+            unsafe {
+                let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+                while !cmsg.is_null() {
+                    if (*cmsg).cmsg_level == libc::SOL_SOCKET
+                        && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+                    {
+                        let ts: libc::timespec =
+                            std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                        timestamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+                    }
+                    cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+                }
+            }
+            Ok(Some(LiveFrame {
+                timestamp: timestamp.unwrap_or_else(crate::exchange::now),
+                data: data.to_vec(),
+                orig_len: orig_len as u32,
+            }))
+        }
+    }
+
+    /// A classic BPF program for Ethernet frames: IPv4 or IPv6 UDP/TCP with
+    /// either port among `ports` (all ports when empty), any ICMP/ICMPv6.
+    /// Non-first IPv4 fragments are refused (they carry no ports).
+    fn bpf_program(ports: &[u16]) -> Vec<libc::sock_filter> {
+        // Instruction classes and modes from linux/filter.h.
+        const LD_H_ABS: u16 = 0x28;
+        const LD_B_ABS: u16 = 0x30;
+        const LD_H_IND: u16 = 0x48;
+        const LDX_B_MSH: u16 = 0xb1;
+        const JEQ_K: u16 = 0x15;
+        const JSET_K: u16 = 0x45;
+        const RET_K: u16 = 0x06;
+        const ACCEPT: u32 = crate::capture::MAX_SNAPLEN;
+
+        // Labels are resolved after the program is laid out.
+        #[derive(Clone, Copy)]
+        enum J {
+            Next,
+            Accept,
+            Reject,
+            Ipv6,
+            Ipv4Ports,
+            Ipv6Ports,
+        }
+        struct Ins(u16, J, J, u32);
+        let mut p: Vec<Ins> = Vec::new();
+        let stmt = |code, k| Ins(code, J::Next, J::Next, k);
+
+        // 0: ethertype
+        p.push(stmt(LD_H_ABS, 12));
+        p.push(Ins(JEQ_K, J::Next, J::Ipv6, 0x0800));
+        // IPv4: protocol
+        p.push(stmt(LD_B_ABS, 23));
+        p.push(Ins(JEQ_K, J::Accept, J::Next, 1)); // ICMP
+        p.push(Ins(JEQ_K, J::Ipv4Ports, J::Next, 17)); // UDP
+        p.push(Ins(JEQ_K, J::Next, J::Reject, 6)); // TCP
+        let v4_ports = p.len();
+        p.push(stmt(LD_H_ABS, 20));
+        p.push(Ins(JSET_K, J::Reject, J::Next, 0x1fff)); // a later fragment
+        p.push(stmt(LDX_B_MSH, 14));
+        if ports.is_empty() {
+            p.push(stmt(RET_K, ACCEPT));
+        } else {
+            for (i, field) in [14u32, 16].iter().enumerate() {
+                p.push(stmt(LD_H_IND, *field));
+                for (j, port) in ports.iter().enumerate() {
+                    let last = i == 1 && j == ports.len() - 1;
+                    p.push(Ins(
+                        JEQ_K,
+                        J::Accept,
+                        if last { J::Reject } else { J::Next },
+                        u32::from(*port),
+                    ));
+                }
+            }
+        }
+        let v6_check = p.len();
+        p.push(Ins(JEQ_K, J::Next, J::Reject, 0x86dd));
+        p.push(stmt(LD_B_ABS, 20));
+        p.push(Ins(JEQ_K, J::Accept, J::Next, 58)); // ICMPv6
+        p.push(Ins(JEQ_K, J::Ipv6Ports, J::Next, 17)); // UDP
+        p.push(Ins(JEQ_K, J::Next, J::Reject, 6)); // TCP
+        let v6_ports = p.len();
+        if ports.is_empty() {
+            p.push(stmt(RET_K, ACCEPT));
+        } else {
+            for (i, field) in [54u32, 56].iter().enumerate() {
+                p.push(stmt(LD_H_ABS, *field));
+                for (j, port) in ports.iter().enumerate() {
+                    let last = i == 1 && j == ports.len() - 1;
+                    p.push(Ins(
+                        JEQ_K,
+                        J::Accept,
+                        if last { J::Reject } else { J::Next },
+                        u32::from(*port),
+                    ));
+                }
+            }
+        }
+        let accept = p.len();
+        p.push(stmt(RET_K, ACCEPT));
+        let reject = p.len();
+        p.push(stmt(RET_K, 0));
+
+        let resolve = |target: J, here: usize| -> u8 {
+            let to = match target {
+                J::Next => here + 1,
+                J::Accept => accept,
+                J::Reject => reject,
+                J::Ipv6 => v6_check,
+                J::Ipv4Ports => v4_ports,
+                J::Ipv6Ports => v6_ports,
+            };
+            (to - here - 1) as u8
+        };
+        p.iter()
+            .enumerate()
+            .map(|(i, ins)| libc::sock_filter {
+                code: ins.0,
+                jt: if ins.0 & 0x07 == 0x05 {
+                    resolve(ins.1, i)
+                } else {
+                    0
+                },
+                jf: if ins.0 & 0x07 == 0x05 {
+                    resolve(ins.2, i)
+                } else {
+                    0
+                },
+                k: ins.3,
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn bpf_program_stays_within_jump_range() {
+            let p = bpf_program(&[7456, 40000]);
+            assert!(p.len() < 64);
+            assert_eq!(p.last().unwrap().code, 0x06);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod other {
+    use std::io;
+    use std::time::Duration;
+
+    use super::{FlowFilter, LiveFrame, Unavailable};
+
+    /// Live capture is Linux-only; elsewhere it is never available.
+    pub struct Capture;
+
+    impl Capture {
+        /// Always unavailable off Linux.
+        pub fn open(_interface: &str, _filter: FlowFilter) -> Result<Capture, Unavailable> {
+            Err(Unavailable(
+                "live capture is only implemented on Linux (AF_PACKET)".into(),
+            ))
+        }
+
+        /// Never yields a frame.
+        pub fn next(&mut self, _timeout: Duration) -> io::Result<Option<LiveFrame>> {
+            Ok(None)
+        }
+    }
+}
