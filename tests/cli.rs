@@ -6,19 +6,11 @@ use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fixture, have, lola};
 use predicates::prelude::*;
 use predicates::str::contains;
-
-fn lola() -> Command {
-    Command::cargo_bin("lola").unwrap()
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
 
 /// Builds a one-frame capture with `lola build` and returns its path.
 fn built(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
@@ -547,24 +539,6 @@ fn unreadable_and_malformed_files_exit_2_naming_file_and_offset() {
 }
 
 // ---- interop: tshark and tcpdump read what lola writes ---------------------------------
-
-/// True when `tool` runs; in CI (`CI=true`) a missing tool is a failure, not a skip.
-fn have(tool: &str) -> bool {
-    let ok = StdCommand::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "{tool} is required in CI (CI=true) but is not installed"
-        );
-        eprintln!("SKIPPED: {tool} is not installed; the interop test did not run");
-    }
-    ok
-}
 
 #[test]
 fn tshark_decodes_the_frame_with_both_checksums_correct_and_no_warnings() {

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+
+/// The `lola` binary under test.
+pub fn lola() -> Command {
+    Command::cargo_bin("lola").unwrap()
+}
+
+/// A file in `fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// True when running under CI (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// True when `tool` runs; in CI a missing tool is a failure, not a skip.
+pub fn have(tool: &str) -> bool {
+    let ok = StdCommand::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !in_ci(),
+            "{tool} is required in CI (CI=true) but is not installed"
+        );
+        eprintln!("SKIPPED: {tool} is not installed; this interop test did not run");
+    }
+    ok
+}
+
+/// True when this process may capture on lo (CAP_NET_RAW); in CI it must.
+pub fn can_capture() -> bool {
+    match lola::live::Capture::open("lo", lola::live::FlowFilter::ports(vec![9])) {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(!in_ci(), "live capture is required in CI (CI=true): {e}");
+            eprintln!("SKIPPED: {e}; this live-capture test did not run");
+            false
+        }
+    }
+}
