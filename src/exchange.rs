@@ -1,7 +1,8 @@
 //! The seed's two scripts as sockets: a server that binds and waits for one
 //! datagram, a client that sends one. Nothing here blocks forever unless asked.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -221,6 +222,102 @@ pub fn run(
         pair.server.local_addr(),
     ));
     pair.exchange(payload, timeout)
+}
+
+/// What one TCP exchange did, with the times of its steps (since the Unix
+/// epoch) for a synthesized capture where live capture is not possible.
+#[derive(Clone, Debug)]
+pub struct TcpExchange {
+    /// The connecting socket.
+    pub client: SocketAddr,
+    /// The listening socket.
+    pub server: SocketAddr,
+    /// What the server read before the client closed.
+    pub received: Vec<u8>,
+    /// When the client started to connect.
+    pub connect_at: Duration,
+    /// When the connection was established.
+    pub connected_at: Duration,
+    /// When the data was written.
+    pub sent_at: Duration,
+    /// When the server had read it all.
+    pub received_at: Duration,
+    /// When both sides had closed.
+    pub closed_at: Duration,
+}
+
+/// A TCP listener bound and ready, split from [`tcp_run`] so that a capture
+/// can start between listening and connecting.
+pub struct TcpServer {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl TcpServer {
+    /// Listens on `addr` (port 0: any free port).
+    pub fn bind(addr: SocketAddr) -> Result<TcpServer> {
+        let listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
+        Ok(TcpServer { listener, addr })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connects to it, sends `payload`, closes from the client side, reads
+    /// it all on the server side and closes that too: one connection, one
+    /// short message, as in the seed's TCP post.
+    pub fn exchange(self, payload: &[u8], timeout: Duration) -> Result<TcpExchange> {
+        let to = self.addr;
+        let send_err = |source| Error::Send { to, source };
+        let connect_at = now();
+        let mut client = TcpStream::connect_timeout(&to, timeout).map_err(send_err)?;
+        let connected_at = now();
+        let client_addr = client.local_addr().map_err(send_err)?;
+        // The kernel completed the handshake already; accept() returns at once.
+        self.listener.set_nonblocking(false).map_err(send_err)?;
+        let (mut server, _) = self
+            .listener
+            .accept()
+            .map_err(|source| Error::Receive { addr: to, source })?;
+        client.write_all(payload).map_err(send_err)?;
+        let sent_at = now();
+        drop(client); // FIN from the client
+        server
+            .set_read_timeout(Some(timeout))
+            .map_err(|source| Error::Receive { addr: to, source })?;
+        let mut received = Vec::new();
+        server
+            .read_to_end(&mut received)
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Error::Timeout {
+                    addr: to,
+                    after: timeout,
+                },
+                _ => Error::Receive { addr: to, source },
+            })?;
+        let received_at = now();
+        drop(server); // FIN from the server; the client's kernel ACKs it
+        Ok(TcpExchange {
+            client: client_addr,
+            server: to,
+            received,
+            connect_at,
+            connected_at,
+            sent_at,
+            received_at,
+            closed_at: now(),
+        })
+    }
+}
+
+/// One TCP connection carrying `payload` to `to`, then closed.
+pub fn tcp_run(to: SocketAddr, payload: &[u8], timeout: Duration) -> Result<TcpExchange> {
+    TcpServer::bind(to)?.exchange(payload, timeout)
 }
 
 /// Steps of the exchange, for progress output.

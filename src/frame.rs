@@ -158,6 +158,129 @@ pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
     Ok(frame)
 }
 
+/// One segment of a TCP conversation, as [`tcp_conversation`] lays it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpSegment {
+    /// True when the client sends it.
+    pub from_client: bool,
+    /// SYN flag.
+    pub syn: bool,
+    /// ACK flag (with `ack` as the acknowledgement number).
+    pub ack: bool,
+    /// FIN flag.
+    pub fin: bool,
+    /// PSH flag.
+    pub psh: bool,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number (meaningful with `ack`).
+    pub ack_no: u32,
+    /// Data carried.
+    pub payload: Vec<u8>,
+}
+
+/// The segments Linux exchanges for one TCP connection that carries
+/// `payload` from client to server and is closed by the client: handshake
+/// (SYN, SYN/ACK, ACK), data and its ACK, and the FIN/ACK teardown, with
+/// consistent sequence and acknowledgement numbers.
+///
+/// ```
+/// let segments = lola::frame::tcp_conversation(b"Hello Lola");
+/// assert_eq!(segments.len(), 8);
+/// assert!(segments[0].syn && !segments[0].ack);
+/// assert_eq!(segments[3].payload, b"Hello Lola");
+/// ```
+pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
+    // Fixed initial sequence numbers: the file is the same for the same
+    // arguments; tshark shows sequence numbers relative to them anyway.
+    let (c, s) = (0x1000_0000u32, 0x2000_0000u32);
+    let n = payload.len() as u32;
+    let seg = |from_client, syn, ack, fin, psh, seq, ack_no, data: &[u8]| TcpSegment {
+        from_client,
+        syn,
+        ack,
+        fin,
+        psh,
+        seq,
+        ack_no,
+        payload: data.to_vec(),
+    };
+    vec![
+        seg(true, true, false, false, false, c, 0, b""),
+        seg(false, true, true, false, false, s, c + 1, b""),
+        seg(true, false, true, false, false, c + 1, s + 1, b""),
+        seg(true, false, true, false, true, c + 1, s + 1, payload),
+        seg(false, false, true, false, false, s + 1, c + 1 + n, b""),
+        seg(true, false, true, true, false, c + 1 + n, s + 1, b""),
+        seg(false, false, true, true, false, s + 1, c + 2 + n, b""),
+        seg(true, false, true, false, false, c + 2 + n, s + 2, b""),
+    ]
+}
+
+/// Builds the frame for one TCP segment between `client` and `server` as
+/// Linux shows it on `lo` (all-zero MACs, TTL 64, DF), with correct IPv4
+/// and TCP checksums. SYNs carry an MSS option of 65495, as on `lo`.
+pub fn build_tcp_frame(
+    client: SocketAddr,
+    server: SocketAddr,
+    segment: &TcpSegment,
+) -> Result<Vec<u8>> {
+    let (src, dst) = if segment.from_client {
+        (client, server)
+    } else {
+        (server, client)
+    };
+    Datagram::new(src, dst, Vec::new()).validate()?;
+    let ip = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let mut header =
+                Ipv4Header::new(0, LOOPBACK_TTL, ip_number::TCP, s.octets(), d.octets())
+                    .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
+            header.dont_fragment = true;
+            IpHeaders::Ipv4(header, Default::default())
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => IpHeaders::Ipv6(
+            Ipv6Header {
+                traffic_class: 0,
+                flow_label: Ipv6FlowLabel::ZERO,
+                payload_length: 0,
+                next_header: ip_number::TCP,
+                hop_limit: LOOPBACK_TTL,
+                source: s.octets(),
+                destination: d.octets(),
+            },
+            Default::default(),
+        ),
+        _ => unreachable!("validate() refuses mixed address families"),
+    };
+    let mut builder = PacketBuilder::ethernet2([0; 6], [0; 6]).ip(ip).tcp(
+        src.port(),
+        dst.port(),
+        segment.seq,
+        65_483,
+    );
+    if segment.syn {
+        builder = builder
+            .syn()
+            .options(&[etherparse::TcpOptionElement::MaximumSegmentSize(65_495)])
+            .map_err(|e| Error::Invalid(format!("cannot build TCP options: {e}")))?;
+    }
+    if segment.ack {
+        builder = builder.ack(segment.ack_no);
+    }
+    if segment.fin {
+        builder = builder.fin();
+    }
+    if segment.psh {
+        builder = builder.psh();
+    }
+    let mut frame = Vec::with_capacity(builder.size(segment.payload.len()));
+    builder
+        .write(&mut frame, &segment.payload)
+        .map_err(|e| Error::Invalid(format!("cannot build frame: {e}")))?;
+    Ok(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

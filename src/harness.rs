@@ -282,3 +282,201 @@ fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
         Expectation::exactly(datagram).checksums(crate::check::ChecksumPolicy::Strict);
     check_file(path, &expectation)
 }
+
+/// What `lola compare` does, with its defaults.
+#[derive(Clone, Debug)]
+pub struct CompareOptions {
+    /// Where both servers listen (port 0: any free port).
+    pub to: SocketAddr,
+    /// The message both carry.
+    pub payload: Vec<u8>,
+    /// Where `tcp.pcap` and `udp.pcap` go.
+    pub out_dir: PathBuf,
+    /// pcap or pcapng.
+    pub format: Format,
+    /// How long each exchange may take.
+    pub timeout: Duration,
+    /// Live capture, or synthesized frames where it is not possible.
+    pub capture: CaptureMode,
+    /// How long each live capture goes on after the exchange.
+    pub linger: Duration,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            to: RunOptions::default().to,
+            payload: crate::check::SEED_MESSAGE.as_bytes().to_vec(),
+            out_dir: PathBuf::from("."),
+            format: Format::Pcap,
+            timeout: Duration::from_secs(2),
+            capture: CaptureMode::Auto,
+            linger: Duration::from_millis(50),
+        }
+    }
+}
+
+/// One side of the comparison.
+#[derive(Clone, Debug)]
+pub struct Side {
+    /// The capture written.
+    pub path: PathBuf,
+    /// True when captured live; false when synthesized.
+    pub live: bool,
+    /// What was written.
+    pub written: WriteSummary,
+    /// Its conversations.
+    pub flows: crate::flow::Flows,
+}
+
+/// Both sides, TCP and UDP.
+#[derive(Clone, Debug)]
+pub struct CompareOutcome {
+    /// One TCP connection carrying the message.
+    pub tcp: Side,
+    /// One UDP datagram carrying it.
+    pub udp: Side,
+    /// Why the frames were synthesized, when they were.
+    pub capture_note: Option<String>,
+}
+
+/// Runs a real TCP exchange and a real UDP exchange with the same message,
+/// captures both live on `lo` (or, where that is not permitted, synthesizes
+/// both), and writes `tcp.pcap` and `udp.pcap` into `out_dir`.
+pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
+    let ext = match options.format {
+        Format::Pcap => "pcap",
+        Format::PcapNg => "pcapng",
+    };
+    if !options.out_dir.is_dir() {
+        return Err(Error::Io {
+            path: options.out_dir.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    let (tcp_path, udp_path) = (
+        options.out_dir.join(format!("tcp.{ext}")),
+        options.out_dir.join(format!("udp.{ext}")),
+    );
+
+    // TCP: listen, then capture, then connect.
+    let server = crate::exchange::TcpServer::bind(options.to)?;
+    let port = server.local_addr().port();
+    let (mut capture, mut note) = open_capture(options.capture, FlowFilter::ports(vec![port]))?;
+    let tcp = server.exchange(&options.payload, options.timeout)?;
+    let tcp_frames: Vec<LiveFrame> = match capture.as_mut() {
+        Some(c) => collect_all(c, options)?,
+        None => synthesize_tcp(&tcp)?,
+    };
+    let tcp_live = capture.is_some();
+    drop(capture);
+
+    // UDP: the same address and, where it is free, the same port.
+    let udp_to = SocketAddr::new(options.to.ip(), port);
+    let pair = Pair::bind(udp_to).or_else(|_| Pair::bind(SocketAddr::new(options.to.ip(), 0)))?;
+    let (client, server) = (pair.client.local_addr(), pair.server.local_addr());
+    let (mut capture, udp_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
+    note = note.or(udp_note);
+    let udp = pair.exchange(&options.payload, options.timeout)?;
+    let udp_frames: Vec<LiveFrame> = match capture.as_mut() {
+        Some(c) => collect_all(c, options)?,
+        None => {
+            let frame = synthesize(&udp.received)?;
+            vec![LiveFrame {
+                timestamp: frame.timestamp,
+                orig_len: frame.data.len() as u32,
+                data: frame.data.into_owned(),
+            }]
+        }
+    };
+    let udp_live = capture.is_some();
+
+    let side = |path: PathBuf, frames: &[LiveFrame], live: bool| -> Result<Side> {
+        let comment = |_: &LiveFrame| {
+            if live {
+                captured_comment("lo")
+            } else {
+                "synthesized by lola from the socket calls of the exchange".to_string()
+            }
+        };
+        let capture_frames: Vec<CaptureFrame<'_>> = frames
+            .iter()
+            .map(|f| CaptureFrame {
+                timestamp: f.timestamp,
+                data: Cow::Borrowed(&f.data[..]),
+                comment: Some(comment(f)),
+            })
+            .collect();
+        let written = write_capture(&path, options.format, &capture_frames)?;
+        let flows = crate::flow::flows(
+            crate::capture::CaptureReader::open(&path)?,
+            &path.display().to_string(),
+        )?;
+        Ok(Side {
+            path,
+            live,
+            written,
+            flows,
+        })
+    };
+    Ok(CompareOutcome {
+        tcp: side(tcp_path, &tcp_frames, tcp_live)?,
+        udp: side(udp_path, &udp_frames, udp_live)?,
+        capture_note: note,
+    })
+}
+
+/// Everything the capture holds until `linger` passes with nothing new.
+fn collect_all(capture: &mut live::Capture, options: &CompareOptions) -> Result<Vec<LiveFrame>> {
+    let deadline = Instant::now() + options.timeout;
+    let mut frames = Vec::new();
+    while let Some(frame) = capture
+        .next(
+            options
+                .linger
+                .min(deadline.saturating_duration_since(Instant::now())),
+        )
+        .map_err(|e| {
+            Error::Invalid(format!(
+                "live capture on lo failed: {}",
+                crate::error::describe_io(&e)
+            ))
+        })?
+    {
+        frames.push(frame);
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    Ok(frames)
+}
+
+/// The eight frames of the TCP exchange, built with etherparse, timed by the
+/// socket calls that caused them.
+fn synthesize_tcp(tcp: &crate::exchange::TcpExchange) -> Result<Vec<LiveFrame>> {
+    let segments = crate::frame::tcp_conversation(&tcp.received);
+    let mid = |a: Duration, b: Duration| a + (b.saturating_sub(a)) / 2;
+    let step = tcp.closed_at.saturating_sub(tcp.sent_at) / 5;
+    let times = [
+        tcp.connect_at,
+        mid(tcp.connect_at, tcp.connected_at),
+        tcp.connected_at,
+        tcp.sent_at,
+        tcp.sent_at + step,
+        tcp.sent_at + step * 2,
+        tcp.sent_at + step * 3,
+        tcp.sent_at + step * 4,
+    ];
+    segments
+        .iter()
+        .zip(times)
+        .map(|(segment, timestamp)| {
+            let data = crate::frame::build_tcp_frame(tcp.client, tcp.server, segment)?;
+            Ok(LiveFrame {
+                timestamp,
+                orig_len: data.len() as u32,
+                data,
+            })
+        })
+        .collect()
+}

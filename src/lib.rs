@@ -43,6 +43,7 @@ pub mod compare;
 pub mod decode;
 pub mod error;
 pub mod exchange;
+pub mod flow;
 pub mod frame;
 pub mod harness;
 pub mod live;

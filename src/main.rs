@@ -15,7 +15,7 @@ use lola::check::{self, ChecksumPolicy, Count, Expectation, SEED_MESSAGE, SEED_P
 use lola::exchange::{Client, Event, Server};
 use lola::harness::{self, CaptureMode, RunOptions};
 use lola::live::{self, FlowFilter};
-use lola::{Datagram, Error};
+use lola::{Datagram, Error, Report};
 
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
 /// the frame to a pcap, prove it is exactly one datagram and no handshake.
@@ -41,6 +41,72 @@ enum Command {
     Check(CheckArgs),
     /// Record frames on a network interface, like a minimal tcpdump (needs CAP_NET_RAW)
     Capture(CaptureArgs),
+    /// The same message over TCP and over UDP, side by side, with ladder diagrams
+    Compare(CompareArgs),
+    /// Draw the ladder diagram of every conversation in a capture
+    Flow(FlowArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Where both servers listen
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    to: SocketAddr,
+    /// Port, overriding the one in --to (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+    /// The message both carry
+    #[arg(long, value_name = "TEXT", default_value = SEED_MESSAGE)]
+    message: String,
+    /// Where tcp.pcap and udp.pcap go
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out_dir: PathBuf,
+    /// File format
+    #[arg(long, value_name = "pcap|pcapng", default_value = "pcap")]
+    format: Format,
+    /// How long each exchange may take
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// live (exit 2 where not permitted), auto (else synthesize), off (synthesize)
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    capture: CaptureMode,
+    #[command(flatten)]
+    display: DisplayArgs,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct FlowArgs {
+    /// The capture (pcap or pcapng; - for standard input)
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    #[command(flatten)]
+    display: DisplayArgs,
+    /// Print the conversations as JSON instead of diagrams
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct DisplayArgs {
+    /// Diagram width in columns
+    #[arg(long, value_name = "N", default_value_t = 80, value_parser = clap::value_parser!(u16).range(50..=400))]
+    width: u16,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+impl DisplayArgs {
+    fn color(&self) -> bool {
+        match self.color.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => lola::flow::use_color(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -259,6 +325,8 @@ fn main() -> ExitCode {
         Command::Build(args) => cmd_build(args),
         Command::Check(args) => cmd_check(args),
         Command::Capture(args) => cmd_capture(args),
+        Command::Compare(args) => cmd_compare(args),
+        Command::Flow(args) => cmd_flow(args),
     };
     match result {
         Ok(code) => code,
@@ -648,6 +716,152 @@ fn cmd_capture(args: CaptureArgs) -> Result<ExitCode, Error> {
         written.format,
         written.bytes
     ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
+    let mut to = args.to;
+    if let Some(p) = args.port {
+        to.set_port(p);
+    }
+    let options = harness::CompareOptions {
+        to,
+        payload: args.message.clone().into_bytes(),
+        out_dir: args.out_dir.clone(),
+        format: args.format,
+        timeout: args.timeout,
+        capture: args.capture,
+        ..Default::default()
+    };
+    let outcome = harness::compare(&options)?;
+    // The negative control: the checker must fail TCP and pass UDP.
+    let port = outcome
+        .udp
+        .flows
+        .conversations
+        .first()
+        .map(|c| c.right.port())
+        .unwrap_or(to.port());
+    let tcp_port = outcome
+        .tcp
+        .flows
+        .conversations
+        .first()
+        .map(|c| c.right.port())
+        .unwrap_or(to.port());
+    let expect = |p: u16| {
+        Expectation::seed()
+            .dst_port(p)
+            .payload(args.message.as_bytes())
+    };
+    let tcp_report = lola::check_file(&outcome.tcp.path, &expect(tcp_port))?;
+    let udp_report = lola::check_file(&outcome.udp.path, &expect(port))?;
+    let demonstrated = !tcp_report.passed() && tcp_report.tcp_count > 0 && udp_report.passed();
+    let conv = |side: &harness::Side| side.flows.conversations.first().cloned();
+    let (tcp, udp) = (conv(&outcome.tcp), conv(&outcome.udp));
+    if args.json {
+        let value = json!({
+            "schema_version": 1,
+            "command": "compare",
+            "verdict": if demonstrated { "pass" } else { "fail" },
+            "capture_note": outcome.capture_note,
+            "tcp": { "path": outcome.tcp.path.display().to_string(), "live": outcome.tcp.live, "conversation": tcp, "check": tcp_report },
+            "udp": { "path": outcome.udp.path.display().to_string(), "live": outcome.udp.live, "conversation": udp, "check": udp_report },
+        });
+        let text =
+            serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
+        out(format_args!("{text}\n"));
+        return Ok(verdict_code(demonstrated));
+    }
+    let (width, color) = (usize::from(args.display.width), args.display.color());
+    let how = |side: &harness::Side| {
+        if side.live {
+            "captured live on lo"
+        } else {
+            "synthesized (no live capture)"
+        }
+    };
+    let quoted = quote_bytes(args.message.as_bytes());
+    for (name, what, side, c) in [
+        ("TCP", "one connection carrying", &outcome.tcp, &tcp),
+        ("UDP", "one datagram carrying", &outcome.udp, &udp),
+    ] {
+        out(format_args!(
+            "{name}: {what} {quoted}, {} → {}\n",
+            how(side),
+            side.path.display()
+        ));
+        match c {
+            Some(c) => out(lola::flow::ladder(c, width, color)),
+            None => out("  (no frames)\n"),
+        }
+        out("\n");
+    }
+    if let Some(note) = &outcome.capture_note {
+        out(format_args!("note: {note}\n\n"));
+    }
+    out(lola::flow::side_by_side(&[
+        ("TCP", tcp.as_ref()),
+        ("UDP", udp.as_ref()),
+    ]));
+    out("\n");
+    let verdict = |r: &Report| {
+        if r.passed() {
+            "PASS".to_string()
+        } else {
+            format!("FAIL ({})", r.failures.join("; "))
+        }
+    };
+    out(format_args!(
+        "lola check {}: {}\n",
+        outcome.tcp.path.display(),
+        verdict(&tcp_report)
+    ));
+    out(format_args!(
+        "lola check {}: {}\n",
+        outcome.udp.path.display(),
+        verdict(&udp_report)
+    ));
+    Ok(verdict_code(demonstrated))
+}
+
+fn cmd_flow(args: FlowArgs) -> Result<ExitCode, Error> {
+    let name = args.file.display().to_string();
+    let flows = if args.file == Path::new("-") {
+        lola::flow::flows(
+            lola::capture::CaptureReader::new(io::stdin().lock(), "-")?,
+            "-",
+        )?
+    } else {
+        lola::flow::flows(lola::capture::CaptureReader::open(&args.file)?, &name)?
+    };
+    if args.json {
+        let text =
+            serde_json::to_string_pretty(&flows).map_err(|e| Error::Invalid(e.to_string()))?;
+        out(format_args!("{text}\n"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (width, color) = (usize::from(args.display.width), args.display.color());
+    if flows.conversations.is_empty() {
+        out(format_args!("{name}: no UDP or TCP conversation\n"));
+    }
+    for c in &flows.conversations {
+        out(format_args!("{}\n", lola::flow::summary_line(c)));
+        out(lola::flow::ladder(c, width, color));
+        out("\n");
+    }
+    if flows.more_conversations > 0 {
+        out(format_args!(
+            "... and {} more conversations\n",
+            flows.more_conversations
+        ));
+    }
+    if flows.other_frames > 0 {
+        out(format_args!(
+            "{} other frames (not UDP or TCP) not drawn\n",
+            flows.other_frames
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,423 @@
+//! Conversations in a capture and their ladder diagrams, like Wireshark's
+//! Flow Graph: one column per endpoint, one arrow per frame with its flags
+//! and length, time on the left.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::capture::CaptureReader;
+use crate::decode::{Transport, decode, link_type_supported};
+use crate::error::{Error, Result};
+
+/// Arrows kept per conversation (counts stay exact).
+pub const MAX_ARROWS: usize = 60;
+/// Conversations kept per file (counts stay exact).
+pub const MAX_CONVERSATIONS: usize = 20;
+
+/// What a frame is for, in the seed's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// SYN, SYN/ACK, and the ACK that completes the handshake.
+    Handshake,
+    /// A segment or datagram carrying data.
+    Data,
+    /// A bare acknowledgement of data.
+    Ack,
+    /// FIN or RST, and acknowledgements after the first FIN.
+    Teardown,
+    /// An ICMP error about the conversation.
+    Icmp,
+}
+
+/// One frame of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Arrow {
+    /// 1-based frame number in the file.
+    pub frame: u64,
+    /// Time since the conversation's first frame.
+    #[serde(serialize_with = "millis")]
+    pub time: Duration,
+    /// True when it goes from the left endpoint (the one that spoke first).
+    pub rightward: bool,
+    /// `SYN`, `SYN, ACK`, `PSH, ACK`, `UDP`, `ICMP port unreachable`...
+    pub label: String,
+    /// Frame length on the wire.
+    pub length: u32,
+    /// Bytes of data carried.
+    pub data_len: usize,
+    /// What the frame is for.
+    pub role: Role,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A conversation: two endpoints and the frames between them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Conversation {
+    /// `TCP` or `UDP`.
+    pub protocol: &'static str,
+    /// The endpoint that sent the first frame.
+    pub left: SocketAddr,
+    /// The other endpoint.
+    pub right: SocketAddr,
+    /// Frames between them (all of them, even past the arrows kept).
+    pub frames: u64,
+    /// Bytes on the wire (original frame lengths).
+    pub bytes: u64,
+    /// Frames of each role.
+    pub handshake: u64,
+    /// Teardown frames (FIN, RST and the ACKs after the first FIN).
+    pub teardown: u64,
+    /// Frames carrying data.
+    pub data: u64,
+    /// Time from the first frame to the first data from the left endpoint.
+    #[serde(serialize_with = "millis_opt")]
+    pub time_to_data: Option<Duration>,
+    /// The frames, at most [`MAX_ARROWS`].
+    pub arrows: Vec<Arrow>,
+    #[serde(skip)]
+    start: Duration,
+    #[serde(skip)]
+    fin_seen: bool,
+    #[serde(skip)]
+    synack_seen: bool,
+    #[serde(skip)]
+    handshake_done: bool,
+}
+
+fn millis_opt<S: serde::Serializer>(
+    d: &Option<Duration>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Every conversation of a capture (at most [`MAX_CONVERSATIONS`]), in the
+/// order they start, and the frames that belong to none.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Flows {
+    /// The conversations.
+    pub conversations: Vec<Conversation>,
+    /// Conversations past [`MAX_CONVERSATIONS`], counted only.
+    pub more_conversations: u64,
+    /// Frames that are not UDP/TCP/ICMP-about-a-flow.
+    pub other_frames: u64,
+}
+
+/// Reads a capture and sorts its frames into conversations.
+pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows> {
+    let mut flows = Flows::default();
+    let mut index: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    let mut unlisted: HashMap<(SocketAddr, SocketAddr), ()> = HashMap::new();
+    while let Some(frame) = reader.next_frame()? {
+        if !link_type_supported(frame.link_type) {
+            return Err(Error::UnsupportedLinkType {
+                path: name.into(),
+                link_type: frame.link_type,
+            });
+        }
+        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        let (src, dst, protocol, label, data_len, role, flags) =
+            match (&packet.transport, packet.endpoints()) {
+                (Transport::Udp(u), Some((s, d))) => (
+                    s,
+                    d,
+                    "UDP",
+                    "UDP".to_string(),
+                    u.payload.len(),
+                    Role::Data,
+                    None,
+                ),
+                (Transport::Tcp(t), Some((s, d))) => {
+                    let label = if t.flags.is_empty() {
+                        "no flags".to_string()
+                    } else {
+                        t.flags.clone()
+                    };
+                    (
+                        s,
+                        d,
+                        "TCP",
+                        label,
+                        t.payload_len,
+                        Role::Data,
+                        Some(t.clone()),
+                    )
+                }
+                (Transport::Icmp(i), _) => match i.quoted_udp {
+                    // An ICMP error travels back towards the sender of the datagram it quotes.
+                    Some((s, d)) => {
+                        let label = if i.port_unreachable {
+                            "ICMP port unreachable".to_string()
+                        } else {
+                            format!("ICMP type {} code {}", i.icmp_type, i.code)
+                        };
+                        (d, s, "UDP", label, 0, Role::Icmp, None)
+                    }
+                    None => {
+                        flows.other_frames += 1;
+                        continue;
+                    }
+                },
+                _ => {
+                    flows.other_frames += 1;
+                    continue;
+                }
+            };
+        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let at = match index.get(&key) {
+            Some(&at) => at,
+            None if flows.conversations.len() < MAX_CONVERSATIONS => {
+                flows.conversations.push(Conversation {
+                    protocol,
+                    left: src,
+                    right: dst,
+                    frames: 0,
+                    bytes: 0,
+                    handshake: 0,
+                    teardown: 0,
+                    data: 0,
+                    time_to_data: None,
+                    arrows: Vec::new(),
+                    start: frame.timestamp,
+                    fin_seen: false,
+                    synack_seen: false,
+                    handshake_done: false,
+                });
+                index.insert(key, flows.conversations.len() - 1);
+                flows.conversations.len() - 1
+            }
+            None => {
+                if unlisted.len() < 100_000 && unlisted.insert(key, ()).is_none() {
+                    flows.more_conversations += 1;
+                }
+                continue;
+            }
+        };
+        let c = &mut flows.conversations[at];
+        let rightward = src == c.left;
+        let role = match &flags {
+            Some(t) => {
+                let syn = t.flags.contains("SYN");
+                let fin = t.flags.contains("FIN") || t.flags.contains("RST");
+                if syn {
+                    c.synack_seen |= t.flags.contains("ACK");
+                    Role::Handshake
+                } else if fin {
+                    c.fin_seen = true;
+                    Role::Teardown
+                } else if t.payload_len > 0 {
+                    c.handshake_done = true;
+                    Role::Data
+                } else if c.fin_seen {
+                    Role::Teardown
+                } else if c.synack_seen && !c.handshake_done {
+                    c.handshake_done = true;
+                    Role::Handshake
+                } else {
+                    Role::Ack
+                }
+            }
+            None => role,
+        };
+        c.frames += 1;
+        c.bytes += u64::from(frame.orig_len);
+        match role {
+            Role::Handshake => c.handshake += 1,
+            Role::Teardown => c.teardown += 1,
+            Role::Data => c.data += 1,
+            _ => {}
+        }
+        let time = frame.timestamp.saturating_sub(c.start);
+        if role == Role::Data && rightward && c.time_to_data.is_none() {
+            c.time_to_data = Some(time);
+        }
+        if c.arrows.len() < MAX_ARROWS {
+            c.arrows.push(Arrow {
+                frame: frame.number,
+                time,
+                rightward,
+                label,
+                length: frame.orig_len,
+                data_len,
+                role,
+            });
+        }
+    }
+    Ok(flows)
+}
+
+/// Whether to colour the diagram: only on a terminal, and never with
+/// `NO_COLOR` set (<https://no-color.org>).
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Draws a conversation as a ladder diagram `width` columns wide.
+///
+/// ```text
+///  time (ms)  127.0.0.1:51844                            127.0.0.1:7456
+///      0.000  |------------------ SYN 74 ------------------>|
+///      0.136  |<-------------- SYN, ACK 74 -----------------|
+/// ```
+pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
+    let width = width.max(50);
+    let time_w = 11;
+    let span = width - time_w - 2; // between the two '|' axes
+    let mut out = String::new();
+    let left = c.left.to_string();
+    let right = c.right.to_string();
+    let gap = (span + 2).saturating_sub(left.len() + right.len()).max(1);
+    let _ = writeln!(
+        out,
+        "{:>time_w$}{left}{}{right}",
+        "time (ms) ",
+        " ".repeat(gap)
+    );
+    for a in &c.arrows {
+        let mut label = format!(" {} {} ", a.label, a.length);
+        if a.data_len > 0 && a.label != "UDP" {
+            label = format!(" {} len={} {} ", a.label, a.data_len, a.length);
+        } else if a.label == "UDP" {
+            label = format!(" UDP len={} {} ", a.data_len, a.length);
+        }
+        let inner = span.saturating_sub(1); // one cell for the arrow head
+        if label.chars().count() + 2 > inner {
+            label = label.chars().take(inner.saturating_sub(2)).collect();
+        }
+        let dashes = inner - label.chars().count();
+        let (l, r) = (dashes / 2, dashes - dashes / 2);
+        let body = format!("{}{label}{}", "-".repeat(l), "-".repeat(r));
+        let arrow = if a.rightward {
+            format!("|{body}>|")
+        } else {
+            format!("|<{body}|")
+        };
+        let arrow = if color { paint(&arrow, a.role) } else { arrow };
+        let ms = a.time.as_secs_f64() * 1000.0;
+        let _ = writeln!(out, "{:>w$.3}  {arrow}", ms, w = time_w - 2);
+    }
+    if c.frames > c.arrows.len() as u64 {
+        let _ = writeln!(
+            out,
+            "{:>time_w$}... {} more frames",
+            "",
+            c.frames - c.arrows.len() as u64
+        );
+    }
+    out
+}
+
+fn paint(s: &str, role: Role) -> String {
+    let code = match role {
+        Role::Handshake => "33", // yellow
+        Role::Data => "32",      // green
+        Role::Ack => "2",        // dim
+        Role::Teardown => "31",  // red
+        Role::Icmp => "35",      // magenta
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+/// A two-line summary of a conversation (each line fits 80 columns for
+/// IPv4 endpoints).
+pub fn summary_line(c: &Conversation) -> String {
+    format!(
+        "{} {} ⇄ {}\n  {} {}, {} bytes on the wire, {} handshake, {} teardown",
+        c.protocol,
+        c.left,
+        c.right,
+        c.frames,
+        if c.frames == 1 { "frame" } else { "frames" },
+        c.bytes,
+        c.handshake,
+        c.teardown
+    )
+}
+
+/// The summary table `lola compare` prints: one column per conversation.
+///
+/// ```text
+///                                        TCP         UDP
+/// frames                                   8           1
+/// ```
+pub fn side_by_side(columns: &[(&str, Option<&Conversation>)]) -> String {
+    type Cell = fn(&Conversation) -> String;
+    let rows: [(&str, Cell); 5] = [
+        ("frames", |c| c.frames.to_string()),
+        ("bytes on the wire", |c| c.bytes.to_string()),
+        ("handshake frames", |c| c.handshake.to_string()),
+        ("teardown frames", |c| c.teardown.to_string()),
+        ("first frame → data at server", |c| {
+            c.time_to_data
+                .map(|d| format!("{:.3} ms", d.as_secs_f64() * 1000.0))
+                .unwrap_or_else(|| "-".into())
+        }),
+    ];
+    let mut out = format!("{:30}", "");
+    for (name, _) in columns {
+        let _ = write!(out, "{name:>12}");
+    }
+    out.push('\n');
+    for (label, cell) in rows {
+        let _ = write!(out, "{label:30}");
+        for (_, c) in columns {
+            let _ = write!(out, "{:>12}", c.map(cell).unwrap_or_else(|| "-".into()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_tcp() -> Flows {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-tcp.pcap");
+        flows(CaptureReader::open(path.as_ref()).unwrap(), "seed-tcp.pcap").unwrap()
+    }
+
+    #[test]
+    fn a_tcp_connection_is_handshake_data_ack_teardown() {
+        let f = seed_tcp();
+        assert_eq!(f.conversations.len(), 1);
+        let c = &f.conversations[0];
+        let roles: Vec<Role> = c.arrows.iter().map(|a| a.role).collect();
+        use Role::*;
+        assert_eq!(
+            roles,
+            [
+                Handshake, Handshake, Handshake, Data, Ack, Teardown, Teardown, Teardown
+            ]
+        );
+        assert_eq!((c.frames, c.handshake, c.teardown, c.data), (8, 3, 3, 1));
+        assert_eq!(c.left.port(), 51844);
+    }
+
+    #[test]
+    fn the_ladder_fits_80_columns_without_colour_codes() {
+        let f = seed_tcp();
+        let text = ladder(&f.conversations[0], 80, false);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{line:?} is {} wide",
+                line.chars().count()
+            );
+        }
+        assert!(!text.contains('\x1b'));
+        assert!(text.contains("SYN, ACK"), "{text}");
+        assert_eq!(text.lines().count(), 9);
+    }
+}

@@ -1,0 +1,224 @@
+//! `lola compare` and `lola flow`: the same message over TCP and UDP, side by
+//! side; the handshake detector's negative control on real traffic.
+
+mod common;
+
+use std::process::Command as StdCommand;
+
+use common::{can_capture, fixture, have, lola};
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn compare_json(dir: &std::path::Path, capture: &str) -> serde_json::Value {
+    let output = lola()
+        .args([
+            "compare",
+            "--port",
+            "0",
+            "--json",
+            "--capture",
+            capture,
+            "--out-dir",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The checks `compare` promises: tcp.pcap fails with its handshake listed,
+/// udp.pcap passes.
+fn assert_negative_control(dir: &std::path::Path, v: &serde_json::Value) {
+    let tcp = &v["tcp"]["conversation"];
+    assert_eq!(tcp["frames"], 8, "{v:#}");
+    assert_eq!(tcp["handshake"], 3);
+    assert_eq!(tcp["teardown"], 3);
+    assert_eq!(v["udp"]["conversation"]["frames"], 1);
+    assert_eq!(v["udp"]["conversation"]["handshake"], 0);
+    let tcp_port = tcp["right"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let udp_port = v["udp"]["conversation"]["right"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    lola()
+        .arg("check")
+        .arg(dir.join("tcp.pcap"))
+        .args(["--dst-port", &tcp_port])
+        .assert()
+        .code(1)
+        .stdout(contains("including a handshake"))
+        .stdout(contains("[SYN]"))
+        .stdout(contains("[SYN, ACK]"));
+    lola()
+        .arg("check")
+        .arg(dir.join("udp.pcap"))
+        .args(["--dst-port", &udp_port])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn compare_live_shows_a_handshake_for_tcp_and_one_frame_for_udp() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = compare_json(dir.path(), "live");
+    assert_eq!(v["tcp"]["live"], true);
+    assert_eq!(v["udp"]["live"], true);
+    assert_eq!(v["verdict"], "pass");
+    assert_negative_control(dir.path(), &v);
+}
+
+#[test]
+fn compare_synthesized_is_a_correct_tcp_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = compare_json(dir.path(), "off");
+    assert_eq!(v["tcp"]["live"], false);
+    assert_negative_control(dir.path(), &v);
+    if !have("tshark") {
+        return;
+    }
+    let tcp = dir.path().join("tcp.pcap");
+    let expert = StdCommand::new("tshark")
+        .args([
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-q",
+            "-z",
+            "expert",
+            "-r",
+        ])
+        .arg(&tcp)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&expert.stdout);
+    for bad in [
+        "Warnings",
+        "Errors",
+        "previous segment not captured",
+        "Bad checksum",
+        "Out-Of-Order",
+    ] {
+        assert!(
+            !text.contains(bad),
+            "tshark expert info has {bad:?}:\n{text}"
+        );
+    }
+    let conv = StdCommand::new("tshark")
+        .args(["-q", "-z", "conv,tcp", "-r"])
+        .arg(&tcp)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&conv.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.contains("<->"))
+        .unwrap_or_else(|| panic!("{text}"));
+    // "A <-> B  3 166 bytes  5 284 bytes  8 450 bytes ...": frames before each "bytes".
+    let words: Vec<&str> = row.split_whitespace().collect();
+    let groups: Vec<usize> = words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w == "bytes")
+        .map(|(i, _)| i)
+        .collect();
+    let total_frames = words[groups[2] - 2];
+    assert_eq!(total_frames, "8", "tshark's conversation table: {row}");
+}
+
+#[test]
+fn compare_prints_ladders_and_the_summary_table() {
+    let dir = tempfile::tempdir().unwrap();
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .assert()
+        .code(0)
+        .stdout(contains("TCP: one connection carrying \"Hello Lola\""))
+        .stdout(contains("UDP: one datagram carrying \"Hello Lola\""))
+        .stdout(contains("SYN, ACK"))
+        .stdout(contains("UDP len=10 52"))
+        .stdout(predicate::str::is_match(r"handshake frames\s+3\s+0").unwrap())
+        .stdout(predicate::str::is_match(r"frames\s+8\s+1").unwrap())
+        .stdout(contains("tcp.pcap: FAIL"))
+        .stdout(contains("udp.pcap: PASS"));
+}
+
+#[test]
+fn flow_draws_any_capture_within_80_columns_and_without_colour_off_a_terminal() {
+    let output = lola()
+        .arg("flow")
+        .arg(fixture("seed-tcp.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    assert_eq!(
+        text.matches("|<").count() + text.matches(">|").count(),
+        8,
+        "{text}"
+    );
+    assert!(
+        text.contains("TCP 127.0.0.1:51844 ⇄ 127.0.0.1:7456\n  8 frames"),
+        "{text}"
+    );
+
+    let udp = lola()
+        .arg("flow")
+        .arg(fixture("seed-ipv4.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(udp.stdout).unwrap();
+    assert_eq!(text.matches(">|").count(), 1, "UDP shows one arrow: {text}");
+
+    let forced = lola()
+        .args(["flow", "--color", "always"])
+        .arg(fixture("seed-tcp.pcap"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(forced.stdout)
+            .unwrap()
+            .contains("\x1b[33m"),
+        "handshake in yellow"
+    );
+}
+
+#[test]
+fn flow_reports_the_icmp_answer_in_the_datagrams_conversation() {
+    lola()
+        .arg("flow")
+        .arg(fixture("seed-ipv4-no-listener.pcap"))
+        .assert()
+        .code(0)
+        .stdout(contains("UDP 127.0.0.1:47300 ⇄ 127.0.0.1:7457\n  2 frames"))
+        .stdout(contains("<-"))
+        .stdout(contains("ICMP port unreachable"));
+}
