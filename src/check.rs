@@ -580,7 +580,12 @@ pub fn check_reader<R: Read>(
                             reassembly::list(&frames)
                         ),
                     );
-                    let (link, ip) = (packet.link.clone(), ip.clone());
+                    // The last fragment's header, with its checksum verified.
+                    let last = decode(frame.link_type, frame.data, orig_len);
+                    let (link, ip) = (
+                        last.link.clone(),
+                        last.ip.clone().unwrap_or_else(|| ip.clone()),
+                    );
                     reassembled = payload;
                     packet = decode_reassembled(link, &ip, info.protocol, &reassembled);
                     verified = true;

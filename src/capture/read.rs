@@ -534,17 +534,40 @@ fn next_block_bytes<R: Read>(
 }
 
 fn pcapng_error(e: &PcapNgParseError) -> String {
-    let mut text = e.to_string();
+    use pcap_file::pcapng::PcapNgFormatError as F;
+    if let PcapNgParseError::InvalidFormat(format) = e {
+        match format {
+            F::BlockLengthMismatch(lead, trail) => {
+                return format!("block length {lead} at its start and {trail} at its end differ");
+            }
+            F::InvalidBlockLength { expected, actual } => {
+                return format!("block length {actual} does not match its {expected}-byte body");
+            }
+            _ => {}
+        }
+    }
+    // Otherwise pcap-file's own words, every cause in the chain, without
+    // capitals, like the rest of lola's messages.
+    let mut parts = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
+        if !parts.iter().any(|p| p.contains(&more)) {
+            parts.push(more);
         }
         source = s.source();
     }
-    format!("bad pcapng block: {}", text.to_lowercase())
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let mut chars = p.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    format!("bad pcapng block: {}", parts.join(": "))
 }
 
 fn malformed(path: &Path, offset: u64, what: String) -> Error {
