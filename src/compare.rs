@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::check::quote_bytes;
-use crate::decode::{ChecksumState, Packet, Transport, decode};
+use crate::decode::{Transport, decode};
 
 /// How a field compares.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -61,6 +61,150 @@ const WHY_IP_CHECKSUM: &str = "follows from ip.id; both are correct";
 const WHY_UDP_CHECKSUM: &str = "Linux leaves the UDP checksum partial on lo (pseudo-header only, checksum offload); lola writes it whole";
 const WHY_FLOW: &str = "Linux sets a hashed flow label (net.ipv6.auto_flowlabels); lola writes 0";
 
+/// The fields comparisons look at, in header order, with tshark's names;
+/// checksums carry their state (`0x3cc5 correct`). Timestamps are not fields:
+/// they always differ.
+///
+/// ```
+/// use lola::{build_frame, Datagram};
+/// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hi".to_vec());
+/// let fields = lola::compare::frame_fields(1, &build_frame(&d).unwrap());
+/// assert!(fields.contains(&("udp.dstport", "7456".to_string())));
+/// ```
+pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, String)> {
+    let p = decode(link_type, frame, frame.len());
+    let mut f: Vec<(&'static str, String)> = Vec::new();
+    f.push(("frame.len", frame.len().to_string()));
+    if let Some(link) = &p.link {
+        let mac = |m: [u8; 6]| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        if let (Some(d), Some(s)) = (link.dst_mac, link.src_mac) {
+            f.push(("eth.dst", mac(d)));
+            f.push(("eth.src", mac(s)));
+        }
+        if let Some(t) = link.ether_type {
+            f.push(("eth.type", format!("0x{t:04x}")));
+        }
+        if !link.vlans.is_empty() {
+            f.push(("vlan.id", format!("{:?}", link.vlans)));
+        }
+    }
+    if let Some(ip) = &p.ip {
+        f.push(("ip.version", ip.version.to_string()));
+        if ip.version == 6 {
+            f.push(("ipv6.tclass", format!("0x{:02x}", ip.tos)));
+            f.push((
+                "ipv6.flow",
+                flow_label(frame, p.link.as_ref().map_or(0, |l| l.header_len)),
+            ));
+            f.push(("ipv6.plen", ip.total_len.saturating_sub(40).to_string()));
+            f.push(("ipv6.nxt", ip.protocol.to_string()));
+            f.push(("ipv6.hlim", ip.ttl.to_string()));
+            f.push(("ipv6.src", ip.src.to_string()));
+            f.push(("ipv6.dst", ip.dst.to_string()));
+        } else {
+            f.push(("ip.hdr_len", ip.header_len.to_string()));
+            f.push(("ip.dsfield", format!("0x{:02x}", ip.tos)));
+            f.push(("ip.len", ip.total_len.to_string()));
+            f.push((
+                "ip.id",
+                ip.identification
+                    .map(|v| format!("0x{v:04x}"))
+                    .unwrap_or_default(),
+            ));
+            f.push((
+                "ip.flags",
+                if ip.dont_fragment { "DF" } else { "-" }.to_string(),
+            ));
+            f.push(("ip.ttl", ip.ttl.to_string()));
+            f.push(("ip.proto", ip.protocol.to_string()));
+            let cs = ip
+                .header_checksum
+                .map(|c| format!("0x{:04x} {}", c.value, c.state.word()))
+                .unwrap_or_default();
+            f.push(("ip.checksum", cs));
+            f.push(("ip.src", ip.src.to_string()));
+            f.push(("ip.dst", ip.dst.to_string()));
+        }
+    }
+    match &p.transport {
+        Transport::Udp(u) => {
+            f.push(("udp.srcport", u.src_port.to_string()));
+            f.push(("udp.dstport", u.dst_port.to_string()));
+            f.push(("udp.length", u.length.to_string()));
+            f.push((
+                "udp.checksum",
+                format!("0x{:04x} {}", u.checksum.value, u.checksum.state.word()),
+            ));
+            f.push(("data", quote_bytes(u.payload)));
+        }
+        Transport::Tcp(t) => {
+            f.push(("tcp.srcport", t.src_port.to_string()));
+            f.push(("tcp.dstport", t.dst_port.to_string()));
+            f.push(("tcp.flags", t.flags.clone()));
+            f.push(("tcp.len", t.payload_len.to_string()));
+        }
+        Transport::Icmp(i) => {
+            f.push(("icmp.type", i.icmp_type.to_string()));
+            f.push(("icmp.code", i.code.to_string()));
+        }
+        t => f.push(("transport", describe(t))),
+    }
+    f
+}
+
+/// Pairs two field lists by name, in the order of the first (fields only one
+/// side has come last, with an empty value on the other side).
+fn pair_fields(
+    left: Vec<(&'static str, String)>,
+    right: Vec<(&'static str, String)>,
+) -> Vec<(&'static str, String, String)> {
+    let mut out: Vec<(&'static str, String, String)> = Vec::new();
+    for (name, value) in &left {
+        let other = right
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        out.push((name, value.clone(), other));
+    }
+    for (name, value) in right {
+        if !left.iter().any(|(n, _)| *n == name) {
+            out.push((name, String::new(), value));
+        }
+    }
+    out
+}
+
+fn classify(
+    pairs: Vec<(&'static str, String, String)>,
+    expected: impl Fn(&str, &str, &str) -> Option<&'static str>,
+) -> Comparison {
+    let fields = pairs
+        .into_iter()
+        .map(|(field, left, right)| {
+            let status = if left == right {
+                Status::Same
+            } else if let Some(why) = expected(field, &left, &right) {
+                Status::Expected(why)
+            } else {
+                Status::Different
+            };
+            FieldDiff {
+                field,
+                left,
+                right,
+                status,
+            }
+        })
+        .collect();
+    Comparison { fields }
+}
+
 /// Compares `left` (synthesized) and `right` (observed), both Ethernet frames.
 ///
 /// ```
@@ -74,196 +218,87 @@ const WHY_FLOW: &str = "Linux sets a hashed flow label (net.ipv6.auto_flowlabels
 /// assert!(!c.equivalent(), "a bad ip.checksum is not an expected difference");
 /// ```
 pub fn compare_frames(left: &[u8], right: &[u8]) -> Comparison {
-    let l = decode(crate::capture::LINKTYPE_ETHERNET, left, left.len());
-    let r = decode(crate::capture::LINKTYPE_ETHERNET, right, right.len());
-    let mut fields = Vec::new();
-    let mut push = |field: &'static str, a: String, b: String, expected: Option<&'static str>| {
-        let status = if a == b {
-            Status::Same
-        } else if let Some(why) = expected {
-            Status::Expected(why)
-        } else {
-            Status::Different
-        };
-        fields.push(FieldDiff {
-            field,
-            left: a,
-            right: b,
-            status,
-        });
-    };
-    push(
-        "frame.len",
-        left.len().to_string(),
-        right.len().to_string(),
-        None,
-    );
-    let mac = |m: Option<[u8; 6]>| {
-        m.map(|m| {
-            m.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":")
-        })
-        .unwrap_or_default()
-    };
-    let link = |p: &Packet<'_>| p.link.clone();
-    let (ll, rl) = (link(&l), link(&r));
-    push(
-        "eth.dst",
-        mac(ll.as_ref().and_then(|x| x.dst_mac)),
-        mac(rl.as_ref().and_then(|x| x.dst_mac)),
-        None,
-    );
-    push(
-        "eth.src",
-        mac(ll.as_ref().and_then(|x| x.src_mac)),
-        mac(rl.as_ref().and_then(|x| x.src_mac)),
-        None,
-    );
-    let etype = |x: &Option<crate::decode::Link>| {
-        x.as_ref()
-            .and_then(|x| x.ether_type)
-            .map(|t| format!("0x{t:04x}"))
-            .unwrap_or_default()
-    };
-    push("eth.type", etype(&ll), etype(&rl), None);
-
-    if let (Some(a), Some(b)) = (&l.ip, &r.ip) {
-        let v6 = a.version == 6;
-        push(
-            "ip.version",
-            a.version.to_string(),
-            b.version.to_string(),
-            None,
-        );
-        if v6 {
-            push(
-                "ipv6.tclass",
-                format!("0x{:02x}", a.tos),
-                format!("0x{:02x}", b.tos),
-                None,
-            );
-            push(
-                "ipv6.flow",
-                flow_label(left),
-                flow_label(right),
-                Some(WHY_FLOW),
-            );
-            push(
-                "ipv6.plen",
-                (a.total_len - 40).to_string(),
-                (b.total_len - 40).to_string(),
-                None,
-            );
-            push(
-                "ipv6.nxt",
-                a.protocol.to_string(),
-                b.protocol.to_string(),
-                None,
-            );
-            push("ipv6.hlim", a.ttl.to_string(), b.ttl.to_string(), None);
-            push("ipv6.src", a.src.to_string(), b.src.to_string(), None);
-            push("ipv6.dst", a.dst.to_string(), b.dst.to_string(), None);
-        } else {
-            push(
-                "ip.hdr_len",
-                a.header_len.to_string(),
-                b.header_len.to_string(),
-                None,
-            );
-            push(
-                "ip.dsfield",
-                format!("0x{:02x}", a.tos),
-                format!("0x{:02x}", b.tos),
-                None,
-            );
-            push(
-                "ip.len",
-                a.total_len.to_string(),
-                b.total_len.to_string(),
-                None,
-            );
-            let id = |x: Option<u16>| x.map(|v| format!("0x{v:04x}")).unwrap_or_default();
-            push(
-                "ip.id",
-                id(a.identification),
-                id(b.identification),
-                Some(WHY_ID),
-            );
-            let flags = |ip: &crate::decode::Ip| {
-                if ip.dont_fragment {
-                    "DF".to_string()
-                } else {
-                    "-".to_string()
-                }
-            };
-            push("ip.flags", flags(a), flags(b), None);
-            push("ip.ttl", a.ttl.to_string(), b.ttl.to_string(), None);
-            push(
-                "ip.proto",
-                a.protocol.to_string(),
-                b.protocol.to_string(),
-                None,
-            );
-            let both_correct = [a, b].iter().all(|ip| {
-                ip.header_checksum
-                    .is_some_and(|c| c.state == ChecksumState::Correct)
-            });
-            let cs = |ip: &crate::decode::Ip| {
-                ip.header_checksum
-                    .map(|c| format!("0x{:04x} {}", c.value, c.state.word()))
-                    .unwrap_or_default()
-            };
-            push(
-                "ip.checksum",
-                cs(a),
-                cs(b),
-                both_correct.then_some(WHY_IP_CHECKSUM),
-            );
-            push("ip.src", a.src.to_string(), b.src.to_string(), None);
-            push("ip.dst", a.dst.to_string(), b.dst.to_string(), None);
+    let eth = crate::capture::LINKTYPE_ETHERNET;
+    let pairs = pair_fields(frame_fields(eth, left), frame_fields(eth, right));
+    classify(pairs, |field, l, r| match field {
+        "ip.id" => Some(WHY_ID),
+        "ip.checksum" if l.ends_with(" correct") && r.ends_with(" correct") => {
+            Some(WHY_IP_CHECKSUM)
         }
-    }
-    match (&l.transport, &r.transport) {
-        (Transport::Udp(a), Transport::Udp(b)) => {
-            push(
-                "udp.srcport",
-                a.src_port.to_string(),
-                b.src_port.to_string(),
-                None,
-            );
-            push(
-                "udp.dstport",
-                a.dst_port.to_string(),
-                b.dst_port.to_string(),
-                None,
-            );
-            push(
-                "udp.length",
-                a.length.to_string(),
-                b.length.to_string(),
-                None,
-            );
-            let expected_partial = matches!(
-                (a.checksum.state, b.checksum.state),
-                (ChecksumState::Correct, ChecksumState::Partial { .. })
-            );
-            push(
-                "udp.checksum",
-                format!("0x{:04x} {}", a.checksum.value, a.checksum.state.word()),
-                format!("0x{:04x} {}", b.checksum.value, b.checksum.state.word()),
-                expected_partial.then_some(WHY_UDP_CHECKSUM),
-            );
-            push("data", quote_bytes(a.payload), quote_bytes(b.payload), None);
+        "udp.checksum" if l.ends_with(" correct") && r.ends_with(" partial") => {
+            Some(WHY_UDP_CHECKSUM)
         }
-        (a, b) => push("transport", describe(a), describe(b), None),
-    }
-    Comparison { fields }
+        "ipv6.flow" => Some(WHY_FLOW),
+        _ => None,
+    })
 }
 
-fn flow_label(frame: &[u8]) -> String {
-    match frame.get(14..18) {
+/// What `lola diff` lets differ between a golden capture and a new one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiffRules {
+    /// Compare every field (except timestamps).
+    pub exact: bool,
+    /// More fields to leave out (tshark names).
+    pub ignore: Vec<String>,
+    /// The server's port varies too (a run with `--port 0`).
+    pub ephemeral_server: bool,
+}
+
+const WHY_EPHEMERAL: &str = "the client's ephemeral port varies between runs";
+const WHY_RUN_ID: &str = "the IPv4 identification varies between runs";
+const WHY_RUN_IP_CHECKSUM: &str = "follows from ip.id; both are correct";
+const WHY_RUN_UDP_CHECKSUM: &str = "correct or partial (offload) on both sides";
+const WHY_RUN_FLOW: &str = "the IPv6 flow label varies between runs";
+const WHY_IGNORED: &str = "ignored (--ignore)";
+const WHY_SERVER: &str = "the server's port is ephemeral (--port 0)";
+
+/// Compares two frames of two captures for `lola diff`: the same fields as
+/// the live comparison, with what legitimately varies between runs allowed
+/// to vary. `first` holds, for each file, the source and destination ports
+/// of its first frame: the client's port (ephemeral) and the server's.
+pub fn diff_frames(
+    rules: &DiffRules,
+    (left_link, left): (u32, &[u8]),
+    (right_link, right): (u32, &[u8]),
+    first: [Option<(u16, u16)>; 2],
+) -> Comparison {
+    let is = |port: Option<u16>, value: &str| port.is_some_and(|p| p.to_string() == value);
+    let client = |l: &str, r: &str| is(first[0].map(|p| p.0), l) && is(first[1].map(|p| p.0), r);
+    let server = |l: &str, r: &str| is(first[0].map(|p| p.1), l) && is(first[1].map(|p| p.1), r);
+    let pairs = pair_fields(
+        frame_fields(left_link, left),
+        frame_fields(right_link, right),
+    );
+    classify(pairs, |field, l, r| {
+        if rules.ignore.iter().any(|i| i == field) {
+            return Some(WHY_IGNORED);
+        }
+        if rules.exact {
+            return None;
+        }
+        let ok = |v: &str| v.ends_with(" correct") || v.ends_with(" partial");
+        match field {
+            "ip.id" => Some(WHY_RUN_ID),
+            "ip.checksum" if l.ends_with(" correct") && r.ends_with(" correct") => {
+                Some(WHY_RUN_IP_CHECKSUM)
+            }
+            "udp.checksum" if ok(l) && ok(r) => Some(WHY_RUN_UDP_CHECKSUM),
+            "ipv6.flow" => Some(WHY_RUN_FLOW),
+            "udp.srcport" | "udp.dstport" | "tcp.srcport" | "tcp.dstport" if client(l, r) => {
+                Some(WHY_EPHEMERAL)
+            }
+            "udp.srcport" | "udp.dstport" | "tcp.srcport" | "tcp.dstport"
+                if rules.ephemeral_server && server(l, r) =>
+            {
+                Some(WHY_SERVER)
+            }
+            _ => None,
+        }
+    })
+}
+
+fn flow_label(frame: &[u8], ip_offset: usize) -> String {
+    match frame.get(ip_offset..ip_offset + 4) {
         Some(b) => format!("0x{:05x}", u32::from_be_bytes([0, b[1] & 0x0f, b[2], b[3]])),
         None => String::new(),
     }

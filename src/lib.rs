@@ -41,11 +41,13 @@ pub mod capture;
 pub mod check;
 pub mod compare;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod exchange;
 pub mod flow;
 pub mod frame;
 pub mod harness;
+pub mod junit;
 pub mod live;
 pub mod reassembly;
 

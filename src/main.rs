@@ -45,6 +45,36 @@ enum Command {
     Compare(CompareArgs),
     /// Draw the ladder diagram of every conversation in a capture
     Flow(FlowArgs),
+    /// Compare a capture with a golden one, frame by frame and field by field
+    Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The golden capture
+    #[arg(value_name = "EXPECTED")]
+    expected: PathBuf,
+    /// The capture under test
+    #[arg(value_name = "ACTUAL")]
+    actual: PathBuf,
+    /// Compare every field, even those that vary between runs (ephemeral port, IPv4 id, partial checksums)
+    #[arg(long)]
+    exact: bool,
+    /// Leave this field out (tshark name, e.g. udp.dstport; repeatable)
+    #[arg(long, value_name = "FIELD")]
+    ignore: Vec<String>,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    json: bool,
+    /// Also write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -131,9 +161,15 @@ struct RunArgs {
     /// How long the live capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
     linger: Duration,
+    /// The written capture must diff equal to this golden capture (see lola diff)
+    #[arg(long, value_name = "GOLDEN")]
+    expect_like: Option<PathBuf>,
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     json: bool,
+    /// Also write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -314,6 +350,9 @@ struct CheckArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long, conflicts_with = "json")]
     quiet: bool,
+    /// Also write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -327,6 +366,14 @@ fn main() -> ExitCode {
         Command::Capture(args) => cmd_capture(args),
         Command::Compare(args) => cmd_compare(args),
         Command::Flow(args) => cmd_flow(args),
+        Command::Diff(args) => cmd_diff(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lola", &mut text);
+            out(String::from_utf8_lossy(&text));
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -387,11 +434,57 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
         }
     })?;
     let d = &outcome.exchange.received;
+    let like = match &args.expect_like {
+        Some(golden) => {
+            let rules = lola::compare::DiffRules {
+                ephemeral_server: to.port() == 0,
+                ..Default::default()
+            };
+            Some(lola::diff::diff_files(golden, &outcome.output, &rules)?)
+        }
+        None => None,
+    };
+    let passed = outcome.passed() && like.as_ref().is_none_or(|l| l.same());
+    if let Some(path) = &args.junit {
+        let mut suites = vec![(
+            format!("lola run: {}", outcome.output.display()),
+            lola::junit::check_cases(&outcome.report),
+        )];
+        if let Some(live) = &outcome.live {
+            let mut cases = lola::junit::check_cases(&live.report);
+            cases.push(lola::junit::Case {
+                name: "the synthesized frame differs from the observed one only where expected"
+                    .into(),
+                failure: match &live.comparison {
+                    Some(c) if c.equivalent() => None,
+                    Some(c) => Some(
+                        c.unexpected()
+                            .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    None => Some("the datagram was not seen on lo".into()),
+                },
+            });
+            suites.push((format!("lola run: {}", live.output.display()), cases));
+        }
+        if let Some(l) = &like {
+            suites.push((
+                format!("lola run --expect-like {}", l.expected),
+                lola::junit::diff_cases(l),
+            ));
+        }
+        let suites: Vec<(&str, Vec<lola::junit::Case>)> = suites
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.clone()))
+            .collect();
+        write_junit(path, &suites)?;
+    }
     if json {
         let value = json!({
             "schema_version": 1,
             "command": "run",
-            "verdict": if outcome.passed() { "pass" } else { "fail" },
+            "verdict": if passed { "pass" } else { "fail" },
             "exchange": {
                 "client": d.src.to_string(),
                 "server": d.dst.to_string(),
@@ -423,6 +516,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 }),
                 None => json!({ "mode": "off", "note": outcome.capture_note }),
             },
+            "expect_like": like,
         });
         let text =
             serde_json::to_string_pretty(&value).map_err(|e| Error::Invalid(e.to_string()))?;
@@ -480,8 +574,40 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 None => out("synthesized vs observed: the datagram was not seen on lo\n"),
             }
         }
+        if let Some(l) = &like {
+            out(l);
+        }
     }
-    Ok(verdict_code(outcome.passed()))
+    Ok(verdict_code(passed))
+}
+
+fn write_junit(path: &Path, suites: &[(&str, Vec<lola::junit::Case>)]) -> Result<(), Error> {
+    lola::capture::write_file_atomically(path, lola::junit::to_xml(suites).as_bytes())
+}
+
+fn cmd_diff(args: DiffArgs) -> Result<ExitCode, Error> {
+    let rules = lola::compare::DiffRules {
+        exact: args.exact,
+        ignore: args.ignore.clone(),
+        ephemeral_server: false,
+    };
+    let report = lola::diff::diff_files(&args.expected, &args.actual, &rules)?;
+    if let Some(path) = &args.junit {
+        let suite = format!(
+            "lola diff {} {}",
+            args.expected.display(),
+            args.actual.display()
+        );
+        write_junit(path, &[(&suite, lola::junit::diff_cases(&report))])?;
+    }
+    if args.json {
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
+        out(format_args!("{text}\n"));
+    } else {
+        out(&report);
+    }
+    Ok(verdict_code(report.same()))
 }
 
 fn cmd_listen(args: ListenArgs) -> Result<ExitCode, Error> {
@@ -960,6 +1086,10 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
         _ => Count::Exactly(1),
     });
     let report = lola::check_file(&args.file, &e)?;
+    if let Some(path) = &args.junit {
+        let suite = format!("lola check {}", args.file.display());
+        write_junit(path, &[(&suite, lola::junit::check_cases(&report))])?;
+    }
     if args.json {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;

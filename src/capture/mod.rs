@@ -4,8 +4,8 @@
 mod read;
 mod write;
 
-pub use read::{CaptureReader, RawFrame};
-pub use write::{CaptureFrame, WriteSummary, encode_capture, write_capture};
+pub use read::{CaptureReader, MAX_BLOCK, MAX_NOTES, RawFrame};
+pub use write::{CaptureFrame, WriteSummary, encode_capture, write_capture, write_file_atomically};
 
 use std::fmt;
 use std::str::FromStr;

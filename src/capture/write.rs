@@ -205,6 +205,29 @@ pub fn write_capture(
     })
 }
 
+/// Writes `bytes` to `path` whole or not at all, like [`write_capture`]
+/// (for reports: JUnit XML, JSON).
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".lola-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    temp.write_all(bytes).map_err(io_err)?;
+    temp.as_file().sync_all().map_err(io_err)?;
+    set_readable_permissions(temp.as_file()).map_err(io_err)?;
+    temp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
 /// tempfile creates files with mode 0600; a capture is as readable as what
 /// tcpdump writes (0666 less the umask).
 #[cfg(unix)]

@@ -1,0 +1,256 @@
+//! `lola diff`: a capture against a golden one, frame by frame and field by
+//! field, ignoring timestamps and what legitimately varies between runs.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use crate::capture::CaptureReader;
+use crate::compare::{DiffRules, FieldDiff, Status, diff_frames};
+use crate::decode::{Transport, decode, link_type_supported};
+use crate::error::{Error, Result};
+
+/// Frames listed per report (counts stay exact).
+pub const MAX_LISTED: usize = 50;
+
+/// How one frame differs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum FrameDiff {
+    /// Both files have the frame; these fields differ.
+    Changed {
+        /// 1-based frame number.
+        frame: u64,
+        /// The fields that differ unexpectedly.
+        fields: Vec<FieldDiff>,
+    },
+    /// Only the expected file has it.
+    Missing {
+        /// 1-based frame number.
+        frame: u64,
+        /// What the frame is.
+        summary: String,
+    },
+    /// Only the actual file has it.
+    Extra {
+        /// 1-based frame number.
+        frame: u64,
+        /// What the frame is.
+        summary: String,
+    },
+}
+
+/// The result of a diff.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DiffReport {
+    /// Version of this JSON schema.
+    pub schema_version: u32,
+    /// The golden capture.
+    pub expected: String,
+    /// The capture under test.
+    pub actual: String,
+    /// `same` or `different`.
+    pub verdict: &'static str,
+    /// Frames in the golden capture.
+    pub expected_frames: u64,
+    /// Frames in the capture under test.
+    pub actual_frames: u64,
+    /// Frames that differ (all of them).
+    pub differing: u64,
+    /// The differences, at most [`MAX_LISTED`] frames.
+    pub differences: Vec<FrameDiff>,
+    /// Fields that differed where that is allowed, with why.
+    pub allowed: Vec<String>,
+}
+
+impl DiffReport {
+    /// True when the captures are the same under the rules.
+    pub fn same(&self) -> bool {
+        self.differing == 0
+    }
+}
+
+/// One line describing a frame: `UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10`.
+pub fn describe_frame(link_type: u32, data: &[u8]) -> String {
+    let p = decode(link_type, data, data.len());
+    match (&p.transport, p.endpoints(), &p.ip) {
+        (Transport::Udp(u), Some((s, d)), _) => format!("UDP {s} → {d} Len={}", u.payload.len()),
+        (Transport::Tcp(t), Some((s, d)), _) => {
+            format!("TCP {s} → {d} [{}] Len={}", t.flags, t.payload_len)
+        }
+        (Transport::Icmp(i), _, Some(ip)) => {
+            format!(
+                "ICMP {} → {} type {} code {}",
+                ip.src, ip.dst, i.icmp_type, i.code
+            )
+        }
+        _ => format!("{} bytes", data.len()),
+    }
+}
+
+fn first_ports(link_type: u32, data: &[u8]) -> Option<(u16, u16)> {
+    decode(link_type, data, data.len())
+        .endpoints()
+        .map(|(s, d)| (s.port(), d.port()))
+}
+
+/// Compares `actual` against the golden `expected`.
+pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<DiffReport> {
+    let mut left = CaptureReader::open(expected)?;
+    let mut right = CaptureReader::open(actual)?;
+    let (lname, rname) = (expected.display().to_string(), actual.display().to_string());
+    let mut report = DiffReport {
+        schema_version: 1,
+        expected: lname.clone(),
+        actual: rname.clone(),
+        verdict: "same",
+        expected_frames: 0,
+        actual_frames: 0,
+        differing: 0,
+        differences: Vec::new(),
+        allowed: Vec::new(),
+    };
+    let mut allowed: BTreeSet<String> = BTreeSet::new();
+    let mut first = [None, None];
+    let supported = |name: &str, link_type: u32| {
+        if link_type_supported(link_type) {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedLinkType {
+                path: name.into(),
+                link_type,
+            })
+        }
+    };
+    loop {
+        // Own the left frame: both readers lend from their own buffers.
+        let l = left
+            .next_frame()?
+            .map(|f| (f.number, f.link_type, f.data.to_vec()));
+        let r = right.next_frame()?;
+        let push = |d: FrameDiff, report: &mut DiffReport| {
+            report.differing += 1;
+            if report.differences.len() < MAX_LISTED {
+                report.differences.push(d);
+            }
+        };
+        match (l, r) {
+            (None, None) => break,
+            (Some((n, lt, data)), None) => {
+                supported(&lname, lt)?;
+                report.expected_frames += 1;
+                push(
+                    FrameDiff::Missing {
+                        frame: n,
+                        summary: describe_frame(lt, &data),
+                    },
+                    &mut report,
+                );
+            }
+            (None, Some(f)) => {
+                supported(&rname, f.link_type)?;
+                report.actual_frames += 1;
+                push(
+                    FrameDiff::Extra {
+                        frame: f.number,
+                        summary: describe_frame(f.link_type, f.data),
+                    },
+                    &mut report,
+                );
+            }
+            (Some((n, lt, data)), Some(f)) => {
+                supported(&lname, lt)?;
+                supported(&rname, f.link_type)?;
+                report.expected_frames += 1;
+                report.actual_frames += 1;
+                if n == 1 {
+                    first = [first_ports(lt, &data), first_ports(f.link_type, f.data)];
+                }
+                let c = diff_frames(rules, (lt, &data), (f.link_type, f.data), first);
+                for field in &c.fields {
+                    if let Status::Expected(why) = field.status {
+                        allowed.insert(format!("{} ({why})", field.field));
+                    }
+                }
+                let fields: Vec<FieldDiff> = c.unexpected().cloned().collect();
+                if !fields.is_empty() {
+                    push(FrameDiff::Changed { frame: n, fields }, &mut report);
+                }
+            }
+        }
+    }
+    report.allowed = allowed.into_iter().collect();
+    if !report.same() {
+        report.verdict = "different";
+    }
+    Ok(report)
+}
+
+impl fmt::Display for DiffReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });
+        if self.same() {
+            writeln!(
+                f,
+                "SAME {} and {}: {}, equal field by field",
+                self.expected,
+                self.actual,
+                frames(self.expected_frames)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "DIFFERENT {} and {}: {} of {} differ",
+                self.expected,
+                self.actual,
+                self.differing,
+                frames(self.expected_frames.max(self.actual_frames))
+            )?;
+            if self.expected_frames != self.actual_frames {
+                writeln!(
+                    f,
+                    "  frame count: {} in {}, {} in {}",
+                    self.expected_frames, self.expected, self.actual_frames, self.actual
+                )?;
+            }
+        }
+        for d in &self.differences {
+            match d {
+                FrameDiff::Changed { frame, fields } => {
+                    for x in fields {
+                        writeln!(
+                            f,
+                            "  frame {frame}: {} {} → {}",
+                            x.field,
+                            shown(&x.left),
+                            shown(&x.right)
+                        )?;
+                    }
+                }
+                FrameDiff::Missing { frame, summary } => writeln!(
+                    f,
+                    "  frame {frame}: missing in {} (expected {summary})",
+                    self.actual
+                )?,
+                FrameDiff::Extra { frame, summary } => {
+                    writeln!(f, "  frame {frame}: extra in {} ({summary})", self.actual)?
+                }
+            }
+        }
+        if self.differing > self.differences.len() as u64 {
+            writeln!(
+                f,
+                "  ... and {} more frames",
+                self.differing - self.differences.len() as u64
+            )?;
+        }
+        if !self.allowed.is_empty() {
+            writeln!(f, "  allowed to differ: {}", self.allowed.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+fn shown(v: &str) -> &str {
+    if v.is_empty() { "(absent)" } else { v }
+}

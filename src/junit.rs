@@ -1,0 +1,180 @@
+//! JUnit XML reports, so GitLab, Jenkins and GitHub test reporters show
+//! lola's verdicts: one test case per expectation, failures carrying the
+//! message.
+
+use std::fmt::Write as _;
+
+use crate::check::Report;
+use crate::diff::{DiffReport, FrameDiff};
+
+/// One test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// What was expected, as a test name.
+    pub name: String,
+    /// `None` when it passed; the message when it failed.
+    pub failure: Option<String>,
+}
+
+/// The test cases of a check: the datagram count, the matching of every
+/// datagram on the expected endpoints, and the absence of TCP there.
+///
+/// ```
+/// let report = lola::check_file("fixtures/seed-tcp.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+/// let cases = lola::junit::check_cases(&report);
+/// assert_eq!(cases.len(), 3);
+/// assert!(cases[2].failure.as_deref().unwrap().contains("handshake"));
+/// ```
+pub fn check_cases(report: &Report) -> Vec<Case> {
+    let find = |needle: &str| report.failures.iter().find(|f| f.contains(needle)).cloned();
+    let details = |lines: &[crate::check::FrameLine]| {
+        lines.iter().map(|l| format!("\n{l}")).collect::<String>()
+    };
+    vec![
+        Case {
+            name: report.expected.clone(),
+            failure: find("matching").map(|f| format!("{f}{}", details(&report.near_misses))),
+        },
+        Case {
+            name: "every datagram on the expected endpoints matches".into(),
+            failure: find("on the expected endpoints do")
+                .or_else(|| find("on the expected endpoints does"))
+                .map(|f| format!("{f}{}", details(&report.offending))),
+        },
+        Case {
+            name: "no TCP segment on the expected endpoints".into(),
+            failure: find("TCP").map(|f| format!("{f}{}", details(&report.tcp))),
+        },
+    ]
+}
+
+/// The test cases of a diff: one per frame that differs, or one saying the
+/// captures are the same.
+pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
+    let mut cases = vec![Case {
+        name: format!(
+            "frame count of {} equals {}",
+            report.actual, report.expected
+        ),
+        failure: (report.expected_frames != report.actual_frames).then(|| {
+            format!(
+                "{} frames in {}, {} in {}",
+                report.expected_frames, report.expected, report.actual_frames, report.actual
+            )
+        }),
+    }];
+    for d in &report.differences {
+        let (name, failure) = match d {
+            FrameDiff::Changed { frame, fields } => (
+                format!("frame {frame}"),
+                fields
+                    .iter()
+                    .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            FrameDiff::Missing { frame, summary } => (
+                format!("frame {frame}"),
+                format!("missing in {}: {summary}", report.actual),
+            ),
+            FrameDiff::Extra { frame, summary } => (
+                format!("frame {frame}"),
+                format!("extra in {}: {summary}", report.actual),
+            ),
+        };
+        cases.push(Case {
+            name,
+            failure: Some(failure),
+        });
+    }
+    if report.same() {
+        cases.push(Case {
+            name: format!(
+                "{} equals {} field by field",
+                report.actual, report.expected
+            ),
+            failure: None,
+        });
+    }
+    cases
+}
+
+/// A JUnit XML document with one `<testsuite>` per `(name, cases)`.
+///
+/// ```
+/// use lola::junit::{Case, to_xml};
+/// let xml = to_xml(&[("lola check a.pcap", vec![Case { name: "x < y".into(), failure: None }])]);
+/// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola check a.pcap"/>"#));
+/// ```
+pub fn to_xml(suites: &[(&str, Vec<Case>)]) -> String {
+    let tests: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    let failures: usize = suites
+        .iter()
+        .map(|(_, c)| c.iter().filter(|x| x.failure.is_some()).count())
+        .sum();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        xml,
+        r#"<testsuites name="lola" tests="{tests}" failures="{failures}" errors="0">"#
+    );
+    for (suite, cases) in suites {
+        let f = cases.iter().filter(|x| x.failure.is_some()).count();
+        let _ = writeln!(
+            xml,
+            r#"  <testsuite name="{}" tests="{}" failures="{f}" errors="0" skipped="0">"#,
+            escape(suite),
+            cases.len()
+        );
+        for case in cases {
+            match &case.failure {
+                None => {
+                    let _ = writeln!(
+                        xml,
+                        r#"    <testcase name="{}" classname="{}"/>"#,
+                        escape(&case.name),
+                        escape(suite)
+                    );
+                }
+                Some(message) => {
+                    let first = message.lines().next().unwrap_or_default();
+                    let _ = writeln!(
+                        xml,
+                        r#"    <testcase name="{}" classname="{}">"#,
+                        escape(&case.name),
+                        escape(suite)
+                    );
+                    let _ = writeln!(
+                        xml,
+                        r#"      <failure message="{}" type="lola">{}</failure>"#,
+                        escape(first),
+                        escape(message)
+                    );
+                    let _ = writeln!(xml, "    </testcase>");
+                }
+            }
+        }
+        let _ = writeln!(xml, "  </testsuite>");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}
+
+/// Escapes text for XML attributes and content; drops characters XML 1.0
+/// cannot carry at all.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
