@@ -482,9 +482,20 @@ pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
 
 /// Checks a capture from any reader; `name` names it in the report.
 pub fn check_reader<R: Read>(
+    reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+) -> Result<Report> {
+    check_reader_with_progress(reader, name, expectation, |_| {})
+}
+
+/// Like [`check_reader`], calling `progress` with the bytes read so far
+/// every 65536 frames (for a progress bar on large files).
+pub fn check_reader_with_progress<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
     expectation: &Expectation,
+    mut progress: impl FnMut(u64),
 ) -> Result<Report> {
     let mut report = Report {
         schema_version: 1,
@@ -525,6 +536,9 @@ pub fn check_reader<R: Read>(
     }
     while let Some(frame) = reader.next_frame()? {
         report.frames += 1;
+        if report.frames % 65_536 == 0 {
+            progress(frame.offset);
+        }
         if !link_type_supported(frame.link_type) {
             return Err(Error::UnsupportedLinkType {
                 path: name.into(),

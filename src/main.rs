@@ -394,6 +394,30 @@ fn out(text: impl std::fmt::Display) {
     }
 }
 
+/// A report's text with its verdict word (PASS, FAIL, SAME, DIFFERENT) in
+/// colour, on a terminal and without NO_COLOR only.
+fn verdict_colour(report: &impl std::fmt::Display) -> String {
+    let text = report.to_string();
+    if !lola::flow::use_color() {
+        return text;
+    }
+    text.lines()
+        .map(|line| {
+            for (word, code) in [
+                ("PASS ", "32"),
+                ("SAME ", "32"),
+                ("FAIL ", "31"),
+                ("DIFFERENT ", "31"),
+            ] {
+                if let Some(rest) = line.strip_prefix(word) {
+                    return format!("\x1b[1;{code}m{}\x1b[0m {rest}\n", word.trim_end());
+                }
+            }
+            format!("{line}\n")
+        })
+        .collect()
+}
+
 fn verdict_code(passed: bool) -> ExitCode {
     if passed {
         ExitCode::SUCCESS
@@ -541,7 +565,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
             outcome.written.frames,
             outcome.written.bytes
         ));
-        out(&outcome.report);
+        out(verdict_colour(&outcome.report));
         if let Some(note) = &outcome.capture_note {
             out(format_args!("note: {note}; --capture off silences this\n"));
         }
@@ -558,7 +582,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 live.written.format,
                 live.written.bytes
             ));
-            out(&live.report);
+            out(verdict_colour(&live.report));
             match &live.comparison {
                 Some(c) => {
                     out(format_args!(
@@ -575,10 +599,46 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
             }
         }
         if let Some(l) = &like {
-            out(l);
+            out(verdict_colour(l));
         }
     }
     Ok(verdict_code(passed))
+}
+
+/// Files at least this large get a progress bar (on a terminal only).
+const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
+
+/// `check_file`, with a progress bar on stderr for large files when stderr is
+/// a terminal; never on a pipe, in CI logs, or with --quiet.
+fn check_with_progress(
+    path: &Path,
+    expectation: &Expectation,
+    quiet: bool,
+) -> Result<Report, Error> {
+    use std::io::IsTerminal;
+    let size = std::fs::metadata(path)
+        .map(|m| if m.is_file() { m.len() } else { 0 })
+        .unwrap_or(0);
+    if quiet || size < PROGRESS_FROM || !io::stderr().is_terminal() {
+        return lola::check_file(path, expectation);
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("checking {}", path.display()));
+    let reader = lola::capture::CaptureReader::open(path)?;
+    let result = check::check_reader_with_progress(
+        reader,
+        &path.display().to_string(),
+        expectation,
+        |bytes| bar.set_position(bytes),
+    );
+    bar.finish_and_clear();
+    result
 }
 
 fn write_junit(path: &Path, suites: &[(&str, Vec<lola::junit::Case>)]) -> Result<(), Error> {
@@ -605,7 +665,7 @@ fn cmd_diff(args: DiffArgs) -> Result<ExitCode, Error> {
             serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
         out(format_args!("{text}\n"));
     } else {
-        out(&report);
+        out(verdict_colour(&report));
     }
     Ok(verdict_code(report.same()))
 }
@@ -1085,7 +1145,7 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
         (_, _, Some(n)) => Count::AtMost(n),
         _ => Count::Exactly(1),
     });
-    let report = lola::check_file(&args.file, &e)?;
+    let report = check_with_progress(&args.file, &e, args.quiet)?;
     if let Some(path) = &args.junit {
         let suite = format!("lola check {}", args.file.display());
         write_junit(path, &[(&suite, lola::junit::check_cases(&report))])?;
@@ -1095,7 +1155,7 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
             serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
         out(format_args!("{text}\n"));
     } else if !args.quiet {
-        out(&report);
+        out(verdict_colour(&report));
     }
     Ok(verdict_code(report.passed()))
 }
