@@ -536,7 +536,7 @@ pub fn check_reader_with_progress<R: Read>(
     }
     while let Some(frame) = reader.next_frame()? {
         report.frames += 1;
-        if report.frames % 65_536 == 0 {
+        if report.frames.is_multiple_of(65_536) {
             progress(frame.offset);
         }
         if !link_type_supported(frame.link_type) {

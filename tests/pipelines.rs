@@ -136,7 +136,10 @@ fn junit_counts(xml: &str) -> (usize, usize) {
         match reader.read_event().expect("well-formed XML") {
             Event::Empty(e) if e.name().as_ref() == "testcase" => {
                 cases += 1;
-                assert!(e.try_get_attribute("name").unwrap().is_some(), "every testcase has a name");
+                assert!(
+                    e.try_get_attribute("name").unwrap().is_some(),
+                    "every testcase has a name"
+                );
             }
             Event::Start(e) if e.name().as_ref() == "testcase" => {
                 cases += 1;
