@@ -25,7 +25,10 @@ fn main() -> ExitCode {
 
 fn check(golden: Option<PathBuf>) -> lola::Result<bool> {
     let dir = std::env::temp_dir().join(format!("lola-ci-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| lola::Error::Io { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| lola::Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let options = RunOptions {
         to: "127.0.0.1:0".parse().expect("a literal address"),
         output: dir.join("hello-lola.pcap"),

@@ -289,19 +289,19 @@ pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -
 /// addresses are: the checker's fast path for the millions of frames it only
 /// counts. See [`quick_flow`].
 #[derive(Clone, Copy, Debug)]
-pub struct QuickFlow<'a> {
+pub(crate) struct QuickFlow<'a> {
     /// 17 (UDP) or 6 (TCP).
-    pub protocol: u8,
+    pub(crate) protocol: u8,
     /// Source port.
-    pub src_port: u16,
+    pub(crate) src_port: u16,
     /// Destination port.
-    pub dst_port: u16,
+    pub(crate) dst_port: u16,
     ip: &'a [u8],
 }
 
 impl QuickFlow<'_> {
     /// Source and destination, with their ports.
-    pub fn endpoints(&self) -> (SocketAddr, SocketAddr) {
+    pub(crate) fn endpoints(&self) -> (SocketAddr, SocketAddr) {
         let (src, dst) = if self.ip[0] >> 4 == 4 {
             let a = &self.ip[12..20];
             (
@@ -331,7 +331,7 @@ impl QuickFlow<'_> {
 /// [`decode`] then has the last word. When it returns `Some`, [`decode`]
 /// finds the same protocol and endpoints.
 #[inline]
-pub fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
+pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     let (ip, version) = match link_type {
         LINKTYPE_ETHERNET => match data.get(12..14)? {
             [0x08, 0x00] => (data.get(14..)?, 4),
@@ -402,7 +402,7 @@ pub fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
 /// Decodes the payload of a reassembled datagram as if it had arrived in one
 /// packet: `last` is the IP header of its last fragment (addresses, TTL),
 /// `payload` the reassembled IP payload (transport header and data).
-pub fn decode_reassembled<'a>(
+pub(crate) fn decode_reassembled<'a>(
     link: Option<Link>,
     last: &Ip,
     protocol: u8,

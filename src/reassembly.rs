@@ -178,7 +178,7 @@ fn incomplete(p: Pending) -> Incomplete {
 }
 
 /// Frame numbers as `3, 4, 5`.
-pub fn list(frames: &[u64]) -> String {
+pub(crate) fn list(frames: &[u64]) -> String {
     frames
         .iter()
         .map(u64::to_string)
