@@ -28,6 +28,13 @@ pub const SEED_PORT: u16 = 7456;
 pub const SEED_MESSAGE: &str = "Hello Lola";
 
 /// How many matching datagrams the capture must hold.
+///
+/// ```
+/// use lola::Count;
+/// assert_eq!(Count::Exactly(1).to_string(), "exactly 1 datagram");
+/// assert_eq!(Count::AtLeast(2).to_string(), "at least 2 datagrams");
+/// assert_eq!(Count::AtMost(0).to_string(), "at most 0 datagrams");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Count {
@@ -65,6 +72,13 @@ impl fmt::Display for Count {
 }
 
 /// What a bad or partial checksum does to the verdict.
+///
+/// ```
+/// use lola::ChecksumPolicy;
+/// assert_eq!(ChecksumPolicy::default(), ChecksumPolicy::Lenient);
+/// assert_eq!("strict".parse(), Ok(ChecksumPolicy::Strict));
+/// assert!("loose".parse::<ChecksumPolicy>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChecksumPolicy {
@@ -139,6 +153,13 @@ impl Default for Expectation {
 impl Expectation {
     /// The seed's expectation: exactly one datagram carrying `Hello Lola` to
     /// port 7456, from anywhere, and no TCP on that port.
+    ///
+    /// ```
+    /// let e = lola::Expectation::seed();
+    /// assert_eq!(e.describe(), r#"exactly 1 datagram to port 7456 carrying "Hello Lola""#);
+    /// assert_eq!((e.src_addr, e.src_port, e.dst_port), (None, None, Some(7456)));
+    /// assert!(!e.allow_tcp);
+    /// ```
     pub fn seed() -> Expectation {
         Expectation {
             src_addr: None,
@@ -153,6 +174,19 @@ impl Expectation {
     }
 
     /// Exactly this datagram: its addresses, ports and payload.
+    ///
+    /// ```
+    /// use lola::{Datagram, Expectation};
+    /// let d = Datagram::new(
+    ///     "127.0.0.1:40000".parse().unwrap(),
+    ///     "127.0.0.1:7456".parse().unwrap(),
+    ///     b"Hello Lola".to_vec(),
+    /// );
+    /// assert_eq!(
+    ///     Expectation::exactly(&d).describe(),
+    ///     r#"exactly 1 datagram from 127.0.0.1:40000 to 127.0.0.1:7456 carrying "Hello Lola""#
+    /// );
+    /// ```
     pub fn exactly(datagram: &crate::Datagram) -> Expectation {
         Expectation {
             src_addr: Some(datagram.src.ip()),
@@ -165,6 +199,15 @@ impl Expectation {
     }
 
     /// Sets the source address and, when it has one, port.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// let seed = std::path::Path::new("fixtures/seed-ipv4.pcap"); // from 127.0.0.1:48801
+    /// let localhost = "127.0.0.1".parse().unwrap();
+    /// assert!(check_file(seed, &Expectation::seed().src(localhost, None)).unwrap().passed());
+    /// assert!(check_file(seed, &Expectation::seed().src(localhost, Some(48801))).unwrap().passed());
+    /// assert!(!check_file(seed, &Expectation::seed().src(localhost, Some(40000))).unwrap().passed());
+    /// ```
     pub fn src(mut self, addr: IpAddr, port: Option<u16>) -> Self {
         self.src_addr = Some(addr);
         if port.is_some() {
@@ -174,6 +217,13 @@ impl Expectation {
     }
 
     /// Sets the destination address and, when it has one, port.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// let e = Expectation::seed().dst("::1".parse().unwrap(), Some(7456));
+    /// assert!(check_file("fixtures/seed-ipv6.pcap".as_ref(), &e).unwrap().passed());
+    /// assert!(!check_file("fixtures/seed-ipv4.pcap".as_ref(), &e).unwrap().passed());
+    /// ```
     pub fn dst(mut self, addr: IpAddr, port: Option<u16>) -> Self {
         self.dst_addr = Some(addr);
         if port.is_some() {
@@ -183,42 +233,99 @@ impl Expectation {
     }
 
     /// Sets the destination port.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// // The client sent to 127.0.0.1:7457, where nobody listened.
+    /// let path = std::path::Path::new("fixtures/seed-ipv4-no-listener.pcap");
+    /// assert!(!check_file(path, &Expectation::seed()).unwrap().passed());
+    /// assert!(check_file(path, &Expectation::seed().dst_port(7457)).unwrap().passed());
+    /// ```
     pub fn dst_port(mut self, port: u16) -> Self {
         self.dst_port = Some(port);
         self
     }
 
     /// Sets the source port.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// let seed = std::path::Path::new("fixtures/seed-ipv4.pcap"); // from 127.0.0.1:48801
+    /// assert!(check_file(seed, &Expectation::seed().src_port(48801)).unwrap().passed());
+    /// assert!(!check_file(seed, &Expectation::seed().src_port(40000)).unwrap().passed());
+    /// ```
     pub fn src_port(mut self, port: u16) -> Self {
         self.src_port = Some(port);
         self
     }
 
     /// Sets the exact payload.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// let e = Expectation::seed().payload("Hi");
+    /// assert_eq!(e.payload.as_deref(), Some(&b"Hi"[..]));
+    /// let report = check_file("fixtures/seed-ipv4.pcap".as_ref(), &e).unwrap();
+    /// assert!(!report.passed(), "the capture carries Hello Lola");
+    /// ```
     pub fn payload(mut self, payload: impl Into<Vec<u8>>) -> Self {
         self.payload = Some(payload.into());
         self
     }
 
     /// Accepts any payload.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// let e = Expectation::seed().any_payload();
+    /// assert_eq!(e.describe(), "exactly 1 datagram to port 7456");
+    /// // The 3000-byte datagram reassembled from three fragments now matches.
+    /// assert!(check_file("fixtures/frag-ipv4.pcap".as_ref(), &e).unwrap().passed());
+    /// ```
     pub fn any_payload(mut self) -> Self {
         self.payload = None;
         self
     }
 
     /// Sets how many datagrams must match.
+    ///
+    /// ```
+    /// use lola::{check_file, Count, Expectation};
+    /// let twice = std::path::Path::new("fixtures/seed-ipv4-twice.pcap");
+    /// assert!(!check_file(twice, &Expectation::seed()).unwrap().passed());
+    /// assert!(check_file(twice, &Expectation::seed().count(Count::Exactly(2))).unwrap().passed());
+    /// assert!(check_file(twice, &Expectation::seed().count(Count::AtLeast(1))).unwrap().passed());
+    /// ```
     pub fn count(mut self, count: Count) -> Self {
         self.count = count;
         self
     }
 
     /// Lets TCP on the expected endpoints pass.
+    ///
+    /// ```
+    /// use lola::{check_file, Count, Expectation};
+    /// // Hello Lola over one TCP connection: no datagram, 8 segments on port 7456.
+    /// let tcp = std::path::Path::new("fixtures/seed-tcp.pcap");
+    /// let no_datagram = Expectation::seed().count(Count::Exactly(0));
+    /// assert!(!check_file(tcp, &no_datagram).unwrap().passed());
+    /// assert!(check_file(tcp, &no_datagram.allow_tcp(true)).unwrap().passed());
+    /// ```
     pub fn allow_tcp(mut self, allow: bool) -> Self {
         self.allow_tcp = allow;
         self
     }
 
     /// Sets the checksum policy.
+    ///
+    /// ```
+    /// use lola::{check_file, ChecksumPolicy, Expectation};
+    /// // Linux leaves the UDP checksum partial on lo: lenient notes it, strict fails it.
+    /// let seed = std::path::Path::new("fixtures/seed-ipv4.pcap");
+    /// assert!(check_file(seed, &Expectation::seed()).unwrap().passed());
+    /// let strict = Expectation::seed().checksums(ChecksumPolicy::Strict);
+    /// assert!(!check_file(seed, &strict).unwrap().passed());
+    /// ```
     pub fn checksums(mut self, policy: ChecksumPolicy) -> Self {
         self.checksums = policy;
         self
@@ -280,6 +387,15 @@ impl Expectation {
     }
 
     /// A one-line description: `exactly 1 datagram to port 7456 carrying "Hello Lola"`.
+    ///
+    /// ```
+    /// use lola::{Count, Expectation};
+    /// let e = Expectation::seed().count(Count::AtLeast(2)).src_port(40000);
+    /// assert_eq!(
+    ///     e.describe(),
+    ///     r#"at least 2 datagrams from port 40000 to port 7456 carrying "Hello Lola""#
+    /// );
+    /// ```
     pub fn describe(&self) -> String {
         let mut s = self.count.to_string();
         let side = |addr: Option<IpAddr>, port: Option<u16>| match (addr, port) {
@@ -302,6 +418,15 @@ impl Expectation {
 }
 
 /// One frame as a report shows it: a tshark-like summary line.
+///
+/// ```
+/// let seed = "fixtures/seed-ipv4.pcap".as_ref();
+/// let report = lola::check_file(seed, &lola::Expectation::seed()).unwrap();
+/// let line = &report.matched[0];
+/// assert_eq!((line.frame, line.protocol.as_str(), line.length), (1, "UDP", 52));
+/// assert_eq!((line.src.as_str(), line.dst.as_str()), ("127.0.0.1:48801", "127.0.0.1:7456"));
+/// assert_eq!(line.udp_checksum.as_deref(), Some("partial"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FrameLine {
     /// 1-based frame number.
@@ -350,6 +475,14 @@ impl fmt::Display for FrameLine {
 }
 
 /// Frames that are neither the expected datagram nor on its flow.
+///
+/// ```
+/// // `other` to port 9999, a TCP connection to 9998, then Hello Lola to 7456.
+/// let path = "fixtures/other-flows.pcap".as_ref();
+/// let report = lola::check_file(path, &lola::Expectation::seed()).unwrap();
+/// assert!(report.passed());
+/// assert_eq!((report.other.udp, report.other.tcp, report.other.icmp), (1, 8, 0));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OtherCounts {
     /// UDP datagrams of other flows.
@@ -367,6 +500,14 @@ pub struct OtherCounts {
 }
 
 /// The result of a check.
+///
+/// ```
+/// let path = "fixtures/seed-tcp.pcap".as_ref();
+/// let report = lola::check_file(path, &lola::Expectation::seed()).unwrap();
+/// assert_eq!((report.verdict, report.frames, report.matched_count, report.tcp_count), ("fail", 8, 0, 8));
+/// assert_eq!(report.failures[1], "8 TCP segments on the expected endpoints, including a handshake");
+/// assert!(report.to_string().starts_with("FAIL fixtures/seed-tcp.pcap: expected exactly 1 datagram"));
+/// ```
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Report {
     /// Version of this JSON schema.
@@ -407,6 +548,12 @@ pub struct Report {
 
 impl Report {
     /// True when the capture meets the expectation.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// assert!(check_file("fixtures/seed-ipv4.pcap".as_ref(), &Expectation::seed()).unwrap().passed());
+    /// assert!(!check_file("fixtures/seed-ipv4-twice.pcap".as_ref(), &Expectation::seed()).unwrap().passed());
+    /// ```
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -470,6 +617,15 @@ impl fmt::Display for Report {
 }
 
 /// Checks the capture at `path`; `-` reads standard input.
+///
+/// ```
+/// use lola::{check_file, Expectation};
+/// let report = check_file("fixtures/seed-ipv4.pcap".as_ref(), &Expectation::seed()).unwrap();
+/// assert!(report.passed(), "{report}");
+/// assert_eq!((report.file.as_str(), report.matched_count), ("fixtures/seed-ipv4.pcap", 1));
+/// let err = check_file("fixtures/bad-magic.pcap".as_ref(), &Expectation::seed()).unwrap_err();
+/// assert!(err.to_string().contains("bad magic number 0xdeadbeef"), "{err}");
+/// ```
 pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
     if path == Path::new("-") {
         let stdin = std::io::stdin();
@@ -481,6 +637,15 @@ pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
 }
 
 /// Checks a capture from any reader; `name` names it in the report.
+///
+/// ```
+/// use lola::capture::CaptureReader;
+/// let bytes = std::fs::read("fixtures/seed-ipv6.pcap").unwrap();
+/// let reader = CaptureReader::new(&bytes[..], "in memory").unwrap();
+/// let report = lola::check::check_reader(reader, "in memory", &lola::Expectation::seed()).unwrap();
+/// assert!(report.passed(), "{report}");
+/// assert_eq!(report.file, "in memory");
+/// ```
 pub fn check_reader<R: Read>(
     reader: CaptureReader<R>,
     name: &str,
@@ -491,6 +656,25 @@ pub fn check_reader<R: Read>(
 
 /// Like [`check_reader`], calling `progress` with the bytes read so far
 /// every 65536 frames (for a progress bar on large files).
+///
+/// ```
+/// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
+/// # use std::borrow::Cow;
+/// # let data = Cow::Borrowed(&[0u8; 60][..]);
+/// # let frame = CaptureFrame { timestamp: Default::default(), data, comment: None };
+/// # let mut file = Vec::new();
+/// # encode_capture(&mut file, Format::Pcap, &vec![frame; 65_536]).unwrap();
+/// // `file` holds 65536 frames of 60 bytes each.
+/// let reader = CaptureReader::new(&file[..], "big.pcap").unwrap();
+/// let mut calls = Vec::new();
+/// let expectation = lola::Expectation::seed();
+/// let report = lola::check::check_reader_with_progress(reader, "big.pcap", &expectation, |at| {
+///     calls.push(at)
+/// })
+/// .unwrap();
+/// assert_eq!(report.frames, 65_536);
+/// assert_eq!(calls, [24 + 65_535 * (16 + 60)]); // once, at the byte where frame 65536 starts
+/// ```
 pub fn check_reader_with_progress<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
@@ -987,6 +1171,14 @@ fn frame_line(
 
 /// RFC 3339 UTC with microseconds, or seconds since the epoch where the time
 /// is out of range.
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::check::format_time;
+/// let t = Duration::from_micros(1_795_601_130_494_285);
+/// assert_eq!(format_time(t), "2026-11-25T10:05:30.494285Z");
+/// assert_eq!(format_time(Duration::from_secs(300_000_000_000)), "300000000000.000000000");
+/// ```
 pub fn format_time(t: Duration) -> String {
     match std::time::UNIX_EPOCH.checked_add(t) {
         Some(st) if t.as_secs() < 253_402_300_800 => {

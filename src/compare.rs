@@ -11,6 +11,23 @@ use crate::check::quote_bytes;
 use crate::decode::{Transport, decode};
 
 /// How a field compares.
+///
+/// ```
+/// use lola::compare::{compare_frames, Status};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // lola's frame for the datagram tcpdump recorded in seed-ipv4.pcap, against that frame.
+/// let d = lola::Datagram::new(
+///     "127.0.0.1:48801".parse().unwrap(),
+///     "127.0.0.1:7456".parse().unwrap(),
+///     b"Hello Lola".to_vec(),
+/// );
+/// let c = compare_frames(&lola::build_frame(&d).unwrap(), frame.data);
+/// let status = |name: &str| c.fields.iter().find(|f| f.field == name).unwrap().status.clone();
+/// assert_eq!(status("udp.dstport"), Status::Same);
+/// assert!(matches!(status("ip.id"), Status::Expected(_)));
+/// assert!(c.equivalent(), "{c}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "status", content = "why")]
 pub enum Status {
@@ -23,6 +40,21 @@ pub enum Status {
 }
 
 /// One field of both frames.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::compare::{compare_frames, Status};
+/// let a = lola::build_frame(&d).unwrap();
+/// let mut b = a.clone();
+/// b[22] = 63; // the TTL
+/// let ttl = compare_frames(&a, &b).fields.into_iter().find(|f| f.field == "ip.ttl").unwrap();
+/// assert_eq!((ttl.left.as_str(), ttl.right.as_str()), ("64", "63"));
+/// assert_eq!(ttl.status, Status::Different);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldDiff {
     /// tshark's name for the field (`ip.ttl`, `udp.srcport`).
@@ -37,6 +69,19 @@ pub struct FieldDiff {
 }
 
 /// The comparison of two frames.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// let frame = lola::build_frame(&d).unwrap();
+/// let c = lola::compare::compare_frames(&frame, &frame);
+/// assert_eq!(c.fields[0].field, "frame.len");
+/// assert_eq!(c.fields.last().unwrap().left, r#""Hello Lola""#);
+/// assert!(c.equivalent());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Comparison {
     /// Every field, in header order.
@@ -45,11 +90,39 @@ pub struct Comparison {
 
 impl Comparison {
     /// True when no field differs unexpectedly.
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// use lola::compare::compare_frames;
+    /// let a = lola::build_frame(&d).unwrap();
+    /// let mut b = a.clone();
+    /// b[35] ^= 1; // source port 40000 → 40001
+    /// assert!(compare_frames(&a, &a).equivalent());
+    /// assert!(!compare_frames(&a, &b).equivalent());
+    /// ```
     pub fn equivalent(&self) -> bool {
         self.fields.iter().all(|f| f.status != Status::Different)
     }
 
     /// The fields that differ unexpectedly.
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// let a = lola::build_frame(&d).unwrap();
+    /// let mut b = a.clone();
+    /// b[22] = 63; // the TTL, which also spoils the IPv4 header checksum
+    /// let c = lola::compare::compare_frames(&a, &b);
+    /// let names: Vec<&str> = c.unexpected().map(|f| f.field).collect();
+    /// assert_eq!(names, ["ip.ttl", "ip.checksum"]);
+    /// ```
     pub fn unexpected(&self) -> impl Iterator<Item = &FieldDiff> {
         self.fields.iter().filter(|f| f.status == Status::Different)
     }
@@ -234,6 +307,22 @@ pub fn compare_frames(left: &[u8], right: &[u8]) -> Comparison {
 }
 
 /// What `lola diff` lets differ between a golden capture and a new one.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::compare::{diff_frames, DiffRules};
+/// let golden = lola::build_frame(&d).unwrap();
+/// let mut new = golden.clone();
+/// new[22] = 63; // TTL 63, and so a stale header checksum
+/// let same = |rules: &DiffRules| diff_frames(rules, (1, &golden), (1, &new), [None, None]).equivalent();
+/// assert!(!same(&DiffRules::default()));
+/// let ignore = vec!["ip.ttl".to_string(), "ip.checksum".to_string()];
+/// assert!(same(&DiffRules { ignore, ..DiffRules::default() }));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DiffRules {
     /// Compare every field (except timestamps).
@@ -256,6 +345,21 @@ const WHY_SERVER: &str = "the server's port is ephemeral (--port 0)";
 /// the live comparison, with what legitimately varies between runs allowed
 /// to vary. `first` holds, for each file, the source and destination ports
 /// of its first frame: the client's port (ephemeral) and the server's.
+///
+/// ```
+/// use lola::compare::{diff_frames, DiffRules};
+/// use lola::{build_frame, Datagram};
+/// let from = |port: u16| {
+///     let d = Datagram::new(([127, 0, 0, 1], port).into(), ([127, 0, 0, 1], 7456).into(), b"Hi".to_vec());
+///     build_frame(&d).unwrap()
+/// };
+/// let (golden, new) = (from(40000), from(51000));
+/// // The first frames' ports say 40000 and 51000 are the client's ephemeral ports.
+/// let first = [Some((40000, 7456)), Some((51000, 7456))];
+/// assert!(diff_frames(&DiffRules::default(), (1, &golden), (1, &new), first).equivalent());
+/// let exact = DiffRules { exact: true, ..DiffRules::default() };
+/// assert!(!diff_frames(&exact, (1, &golden), (1, &new), first).equivalent());
+/// ```
 pub fn diff_frames(
     rules: &DiffRules,
     (left_link, left): (u32, &[u8]),

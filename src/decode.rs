@@ -20,6 +20,13 @@ use crate::capture::{
 };
 
 /// Whether lola can decode frames of this link type.
+///
+/// ```
+/// use lola::capture::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2};
+/// use lola::decode::link_type_supported;
+/// assert!(link_type_supported(LINKTYPE_ETHERNET) && link_type_supported(LINKTYPE_LINUX_SLL2));
+/// assert!(!link_type_supported(147)); // USER0
+/// ```
 pub fn link_type_supported(link_type: u32) -> bool {
     matches!(
         link_type,
@@ -37,6 +44,17 @@ pub fn link_type_supported(link_type: u32) -> bool {
 }
 
 /// What a checksum field holds.
+///
+/// ```
+/// use lola::decode::{decode, ChecksumState, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // tcpdump on lo: Linux left the UDP checksum to an offload that never ran.
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let Transport::Udp(udp) = packet.transport else { panic!() };
+/// assert_eq!(udp.checksum.state, ChecksumState::Partial { expected: 0x4943 });
+/// assert_eq!(packet.ip.unwrap().header_checksum.unwrap().state, ChecksumState::Correct);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "state")]
 pub enum ChecksumState {
@@ -61,6 +79,13 @@ pub enum ChecksumState {
 
 impl ChecksumState {
     /// The one word reports use: `correct`, `bad`, `partial`, `none`, `unverified`.
+    ///
+    /// ```
+    /// use lola::decode::ChecksumState;
+    /// assert_eq!(ChecksumState::Correct.word(), "correct");
+    /// assert_eq!(ChecksumState::Partial { expected: 0x4943 }.word(), "partial");
+    /// assert_eq!(ChecksumState::Absent.word(), "none");
+    /// ```
     pub fn word(&self) -> &'static str {
         match self {
             ChecksumState::Correct => "correct",
@@ -73,6 +98,18 @@ impl ChecksumState {
 }
 
 /// A checksum field and what it holds.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let ip = packet.ip.as_ref().unwrap().header_checksum.unwrap();
+/// assert_eq!(ip.to_string(), "0xf5f6 correct");
+/// let Transport::Udp(udp) = &packet.transport else { panic!() };
+/// assert_eq!(udp.checksum.value, 0xfe25);
+/// assert_eq!(udp.checksum.to_string(), "0xfe25 partial (offload)");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Checksum {
     /// The value in the header.
@@ -95,6 +132,16 @@ impl fmt::Display for Checksum {
 }
 
 /// The link-layer header of a frame.
+///
+/// ```
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/link-qinq.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// let link = lola::decode::decode(frame.link_type, frame.data, frame.data.len()).link.unwrap();
+/// // An 802.1ad S-tag (VLAN 200), an 802.1Q C-tag (VLAN 100), then IPv4.
+/// assert_eq!(link.vlans, [200, 100]);
+/// assert_eq!((link.ether_type, link.header_len), (Some(0x0800), 22));
+/// assert_eq!((link.src_mac, link.dst_mac), (Some([0; 6]), Some([0; 6])));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
     /// Destination MAC (Ethernet only).
@@ -110,6 +157,21 @@ pub struct Link {
 }
 
 /// A decoded frame.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::decode::decode;
+/// let frame = lola::build_frame(&d).unwrap();
+/// let whole = decode(1, &frame, frame.len());
+/// assert!(whole.ip.is_some() && whole.problems.is_empty());
+/// // Captured with a snaplen of 40: the UDP header is cut.
+/// let cut = decode(1, &frame[..40], frame.len());
+/// assert_eq!(cut.problems, ["UDP header cut short: 6 of 8 bytes"]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Packet<'a> {
     /// The link layer, if the frame had one that could be read.
@@ -123,6 +185,20 @@ pub struct Packet<'a> {
 }
 
 /// The IP header fields lola looks at.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// let frame = lola::build_frame(&d).unwrap();
+/// let ip = lola::decode::decode(1, &frame, frame.len()).ip.unwrap();
+/// assert_eq!((ip.version, ip.header_len, ip.total_len), (4, 20, 38));
+/// assert_eq!((ip.ttl, ip.protocol, ip.identification), (64, 17, Some(0)));
+/// assert!(ip.dont_fragment && !ip.fragment);
+/// assert_eq!(ip.src, d.src.ip());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ip {
     /// 4 or 6.
@@ -154,6 +230,20 @@ pub struct Ip {
 }
 
 /// What an IP packet carried.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
+/// let mut kinds = Vec::new();
+/// while let Some(f) = reader.next_frame().unwrap() {
+///     kinds.push(match decode(f.link_type, f.data, f.orig_len as usize).transport {
+///         Transport::Udp(_) => "UDP",
+///         Transport::Icmp(_) => "ICMP",
+///         _ => "other",
+///     });
+/// }
+/// assert_eq!(kinds, ["UDP", "ICMP"]); // a datagram and the port unreachable it caused
+/// ```
 #[derive(Clone, Debug)]
 pub enum Transport<'a> {
     /// A UDP datagram.
@@ -170,6 +260,18 @@ pub enum Transport<'a> {
 }
 
 /// The fragmentation fields of an IP packet that is one fragment.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/frag-ipv4.pcap".as_ref()).unwrap();
+/// # reader.next_frame().unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // Frame 2 of a 3000-byte datagram split for an MTU of 1500.
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let frag = packet.ip.as_ref().unwrap().frag.unwrap();
+/// assert_eq!((frag.offset * 8, frag.more, frag.protocol, frag.cut), (1480, true, 17, false));
+/// assert!(matches!(packet.transport, Transport::Fragment(bytes) if bytes.len() == 1480));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FragmentInfo {
     /// IPv4 identification or IPv6 fragment header identification.
@@ -185,6 +287,17 @@ pub struct FragmentInfo {
 }
 
 /// A UDP datagram.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let Transport::Udp(udp) = packet.transport else { panic!() };
+/// assert_eq!((udp.src_port, udp.dst_port, udp.length), (48801, 7456, 8 + 10));
+/// assert_eq!(udp.payload, b"Hello Lola");
+/// assert!(udp.payload_complete);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Udp<'a> {
     /// Source port.
@@ -202,6 +315,18 @@ pub struct Udp<'a> {
 }
 
 /// A TCP segment.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// # reader.next_frame().unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // Frame 2: the server's SYN/ACK, acknowledging the client's SYN (Seq=2053414659).
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let Transport::Tcp(tcp) = packet.transport else { panic!() };
+/// assert_eq!((tcp.src_port, tcp.flags.as_str(), tcp.payload_len), (7456, "SYN, ACK", 0));
+/// assert_eq!(tcp.ack, 2053414659 + 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tcp {
     /// Source port.
@@ -219,6 +344,19 @@ pub struct Tcp {
 }
 
 /// An ICMP message, with the datagram it quotes when it is an error.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
+/// # reader.next_frame().unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // Frame 2: the kernel's answer to a datagram sent where nobody listened.
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// let Transport::Icmp(icmp) = packet.transport else { panic!() };
+/// assert_eq!((icmp.icmp_type, icmp.code, icmp.port_unreachable), (3, 3, true));
+/// let (src, dst) = icmp.quoted_udp.unwrap();
+/// assert_eq!((src.port(), dst.port()), (47300, 7457));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Icmp {
     /// ICMP type.
@@ -233,6 +371,18 @@ pub struct Icmp {
 
 impl Packet<'_> {
     /// Source and destination of a UDP or TCP packet.
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// use lola::decode::decode;
+    /// let frame = lola::build_frame(&d).unwrap();
+    /// assert_eq!(decode(1, &frame, frame.len()).endpoints(), Some((d.src, d.dst)));
+    /// assert_eq!(decode(1, &[0u8; 60], 60).endpoints(), None); // not IP
+    /// ```
     pub fn endpoints(&self) -> Option<(SocketAddr, SocketAddr)> {
         let ip = self.ip.as_ref()?;
         let (sp, dp) = match &self.transport {
@@ -264,6 +414,20 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
 /// Like [`decode`], but with `verify` false it skips checksum verification
 /// (every checksum is [`ChecksumState::Unverified`]): what a checker needs to
 /// sort millions of frames before it looks closely at the few that matter.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::decode::{decode_with, ChecksumState, Transport};
+/// let frame = lola::build_frame(&d).unwrap();
+/// let packet = decode_with(1, &frame, frame.len(), false);
+/// let Transport::Udp(udp) = packet.transport else { panic!() };
+/// assert_eq!(udp.checksum.state, ChecksumState::Unverified);
+/// assert_eq!(udp.payload, b"Hello Lola");
+/// ```
 pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -> Packet<'_> {
     let mut packet = Packet {
         link: None,

@@ -14,6 +14,14 @@ use crate::error::{Error, Result};
 pub const MAX_LISTED: usize = 50;
 
 /// How one frame differs.
+///
+/// ```
+/// use lola::diff::{diff_files, FrameDiff};
+/// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
+/// let report = diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+/// let extra = FrameDiff::Extra { frame: 2, summary: "UDP 127.0.0.1:56414 → 127.0.0.1:7456 Len=10".into() };
+/// assert_eq!(report.differences, [extra]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum FrameDiff {
@@ -41,6 +49,14 @@ pub enum FrameDiff {
 }
 
 /// The result of a diff.
+///
+/// ```
+/// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
+/// let report = lola::diff::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+/// assert_eq!((report.verdict, report.expected_frames, report.actual_frames), ("different", 1, 2));
+/// assert_eq!(report.differing, 1);
+/// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
+/// ```
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct DiffReport {
     /// Version of this JSON schema.
@@ -65,12 +81,32 @@ pub struct DiffReport {
 
 impl DiffReport {
     /// True when the captures are the same under the rules.
+    ///
+    /// ```
+    /// use lola::diff::diff_files;
+    /// // lola's golden frame against tcpdump's: only what varies between runs differs.
+    /// let (golden, new) = ("fixtures/hello-lola.pcap", "fixtures/seed-ipv4.pcap");
+    /// let report = diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+    /// assert!(report.same(), "{report}");
+    /// ```
     pub fn same(&self) -> bool {
         self.differing == 0
     }
 }
 
 /// One line describing a frame: `UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10`.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::diff::describe_frame;
+/// let frame = lola::build_frame(&d).unwrap();
+/// assert_eq!(describe_frame(1, &frame), "UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10");
+/// assert_eq!(describe_frame(1, &[0u8; 60]), "60 bytes");
+/// ```
 pub fn describe_frame(link_type: u32, data: &[u8]) -> String {
     let p = decode(link_type, data, data.len());
     match (&p.transport, p.endpoints(), &p.ip) {
@@ -95,6 +131,17 @@ fn first_ports(link_type: u32, data: &[u8]) -> Option<(u16, u16)> {
 }
 
 /// Compares `actual` against the golden `expected`.
+///
+/// ```
+/// use std::path::Path;
+/// use lola::compare::DiffRules;
+/// use lola::diff::diff_files;
+/// let (golden, new) = (Path::new("fixtures/hello-lola.pcap"), Path::new("fixtures/seed-ipv4.pcap"));
+/// assert!(diff_files(golden, new, &DiffRules::default()).unwrap().same());
+/// let exact = DiffRules { exact: true, ..DiffRules::default() };
+/// let report = diff_files(golden, new, &exact).unwrap();
+/// assert_eq!(report.differing, 1, "{report}");
+/// ```
 pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<DiffReport> {
     let mut left = CaptureReader::open(expected)?;
     let mut right = CaptureReader::open(actual)?;

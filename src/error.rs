@@ -11,6 +11,16 @@ use std::time::Duration;
 ///
 /// Every variant names the address, file or byte offset involved, and its
 /// `Display` is one line meant for a person (the CLI prints it after `lola: `).
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::Error;
+/// let path = "fixtures/bad-caplen-huge.pcap".as_ref();
+/// let err = lola::check_file(path, &lola::Expectation::seed()).unwrap_err();
+/// assert!(matches!(err, Error::Malformed { offset: 24, .. }), "{err}");
+/// let timeout = Error::Timeout { addr: "127.0.0.1:7456".parse().unwrap(), after: Duration::from_secs(2) };
+/// assert_eq!(timeout.to_string(), "no datagram reached 127.0.0.1:7456 within 2s");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A socket could not be bound.
@@ -87,6 +97,11 @@ pub enum Error {
 impl Error {
     /// The exit code the CLI uses for this error: always 2, "could not run",
     /// as grep and diff do. Exit 1 is reserved for a verdict that failed.
+    ///
+    /// ```
+    /// let err = lola::Error::Invalid("bad hex".into());
+    /// assert_eq!(err.exit_code(), 2);
+    /// ```
     pub fn exit_code(&self) -> i32 {
         2
     }
@@ -97,6 +112,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Turns an `io::Error` into the short lower-case words a person expects in a
 /// one-line message (`address in use`), without Rust's `(os error 98)` suffix.
+///
+/// ```
+/// use std::io;
+/// use lola::error::describe_io;
+/// assert_eq!(describe_io(&io::Error::from(io::ErrorKind::AddrInUse)), "address in use");
+/// assert_eq!(describe_io(&io::Error::other("Device busy (os error 16)")), "device busy");
+/// ```
 pub fn describe_io(e: &io::Error) -> String {
     use io::ErrorKind::*;
     let words = match e.kind() {

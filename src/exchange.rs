@@ -12,6 +12,13 @@ use crate::frame::Datagram;
 const RECV_BUFFER: usize = 65_536;
 
 /// The server role: a UDP socket bound to one address.
+///
+/// ```
+/// use lola::exchange::Server;
+/// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// assert!(server.local_addr().ip().is_loopback());
+/// assert_ne!(server.local_addr().port(), 0, "the kernel picked a free port");
+/// ```
 pub struct Server {
     socket: UdpSocket,
     addr: SocketAddr,
@@ -20,6 +27,14 @@ pub struct Server {
 impl Server {
     /// Binds `addr`; port 0 picks a free port. The error names the address and,
     /// for "address in use", suggests `--port 0`.
+    ///
+    /// ```
+    /// use lola::exchange::Server;
+    /// let first = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let addr = first.local_addr();
+    /// let err = Server::bind(addr).err().unwrap();
+    /// assert_eq!(err.to_string(), format!("cannot bind {addr}: address in use; try --port 0"));
+    /// ```
     pub fn bind(addr: SocketAddr) -> Result<Server> {
         let socket = UdpSocket::bind(addr).map_err(|source| Error::Bind { addr, source })?;
         let addr = socket
@@ -29,6 +44,12 @@ impl Server {
     }
 
     /// The address actually bound (with the port the kernel picked).
+    ///
+    /// ```
+    /// let server = lola::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -38,6 +59,21 @@ impl Server {
     ///
     /// The returned datagram's destination is the server's bound address, its
     /// timestamp the time it was received.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lola::exchange::{Client, Server};
+    /// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let stray = Client::bind_for(server.local_addr(), None).unwrap();
+    /// let client = Client::bind_for(server.local_addr(), None).unwrap();
+    /// stray.send(server.local_addr(), b"stray").unwrap();
+    /// client.send(server.local_addr(), b"Hello Lola").unwrap();
+    /// let wait = Some(Duration::from_secs(2));
+    /// let (got, strays) = server.receive(Some(client.local_addr()), wait).unwrap();
+    /// assert_eq!((got.payload, strays[0].payload.as_slice()), (b"Hello Lola".to_vec(), &b"stray"[..]));
+    /// let quiet = server.receive(None, Some(Duration::from_millis(10)));
+    /// assert!(matches!(quiet, Err(lola::Error::Timeout { .. })));
+    /// ```
     pub fn receive(
         &self,
         from: Option<SocketAddr>,
@@ -101,6 +137,12 @@ impl Server {
 
 /// The client role: a UDP socket on the loopback address of `to`'s family
 /// with an ephemeral port.
+///
+/// ```
+/// use lola::exchange::Client;
+/// let client = Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
+/// assert_eq!(client.local_addr().ip().to_string(), "127.0.0.1");
+/// ```
 pub struct Client {
     socket: UdpSocket,
     addr: SocketAddr,
@@ -109,6 +151,15 @@ pub struct Client {
 impl Client {
     /// Binds an ephemeral port on the loopback address of the same family as
     /// `to` (127.0.0.1 or ::1), or on `from` when given.
+    ///
+    /// ```
+    /// use lola::exchange::Client;
+    /// let near = Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
+    /// assert!(near.local_addr().ip().is_loopback());
+    /// // A destination off the host: the kernel picks the source address.
+    /// let far = Client::bind_for("192.0.2.1:7456".parse().unwrap(), None).unwrap();
+    /// assert!(far.local_addr().ip().is_unspecified());
+    /// ```
     pub fn bind_for(to: SocketAddr, from: Option<SocketAddr>) -> Result<Client> {
         let addr = from.unwrap_or_else(|| {
             let ip = if to.is_ipv4() {
@@ -134,11 +185,26 @@ impl Client {
     }
 
     /// The address the client sends from.
+    ///
+    /// ```
+    /// let client = lola::exchange::Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
+    /// assert_ne!(client.local_addr().port(), 0, "an ephemeral port");
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Sends `payload` to `to` as one datagram.
+    ///
+    /// ```
+    /// use lola::exchange::{Client, Server};
+    /// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let client = Client::bind_for(server.local_addr(), None).unwrap();
+    /// client.send(server.local_addr(), b"Hello Lola").unwrap();
+    /// let wait = Some(std::time::Duration::from_secs(2));
+    /// let (got, _) = server.receive(Some(client.local_addr()), wait).unwrap();
+    /// assert_eq!(got.payload, b"Hello Lola");
+    /// ```
     pub fn send(&self, to: SocketAddr, payload: &[u8]) -> Result<()> {
         let sent = self
             .socket
@@ -155,6 +221,14 @@ impl Client {
 }
 
 /// What one run of the exchange saw.
+///
+/// ```
+/// use std::time::Duration;
+/// let run = lola::exchange::run("127.0.0.1:0".parse().unwrap(), b"Hi", Duration::from_secs(2), |_| {});
+/// let exchange = run.unwrap();
+/// assert_eq!(exchange.received.payload, b"Hi");
+/// assert!(exchange.strays.is_empty());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Exchange {
     /// The datagram as the server received it.
@@ -165,6 +239,12 @@ pub struct Exchange {
 
 /// A bound server and client, ready to exchange one datagram: split from
 /// [`run`] so that a capture can start between binding and sending.
+///
+/// ```
+/// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// assert_eq!(pair.client.local_addr().ip(), pair.server.local_addr().ip());
+/// assert_ne!(pair.client.local_addr(), pair.server.local_addr());
+/// ```
 pub struct Pair {
     /// The server socket.
     pub server: Server,
@@ -175,6 +255,14 @@ pub struct Pair {
 impl Pair {
     /// Binds the server at `to` (port 0: any free port) and a client socket
     /// on the loopback address of the same family.
+    ///
+    /// ```
+    /// use lola::exchange::Pair;
+    /// let pair = Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// assert!(pair.client.local_addr().ip().is_loopback());
+    /// let err = Pair::bind("0.0.0.0:7456".parse().unwrap()).err().unwrap();
+    /// assert!(err.to_string().contains("must be a concrete address"), "{err}");
+    /// ```
     pub fn bind(to: SocketAddr) -> Result<Pair> {
         if to.ip().is_unspecified() {
             return Err(Error::Invalid(format!(
@@ -188,6 +276,15 @@ impl Pair {
 
     /// Sends `payload` from the client to the server and waits up to
     /// `timeout` for the server to receive it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// // A capture can start here, before anything is sent.
+    /// let exchange = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
+    /// let got = &exchange.received;
+    /// assert_eq!((got.src, got.dst), (pair.client.local_addr(), pair.server.local_addr()));
+    /// ```
     pub fn exchange(&self, payload: &[u8], timeout: Duration) -> Result<Exchange> {
         self.client.send(self.server.local_addr(), payload)?;
         let (received, strays) = self
@@ -226,6 +323,15 @@ pub fn run(
 
 /// What one TCP exchange did, with the times of its steps (since the Unix
 /// epoch) for a synthesized capture where live capture is not possible.
+///
+/// ```
+/// use std::time::Duration;
+/// let to = "127.0.0.1:0".parse().unwrap();
+/// let tcp = lola::exchange::tcp_run(to, b"Hello Lola", Duration::from_secs(2)).unwrap();
+/// assert_eq!(tcp.received, b"Hello Lola");
+/// assert!(tcp.connect_at <= tcp.connected_at && tcp.connected_at <= tcp.sent_at);
+/// assert!(tcp.sent_at <= tcp.received_at && tcp.received_at <= tcp.closed_at);
+/// ```
 #[derive(Clone, Debug)]
 pub struct TcpExchange {
     /// The connecting socket.
@@ -248,6 +354,14 @@ pub struct TcpExchange {
 
 /// A TCP listener bound and ready, split from [`tcp_run`] so that a capture
 /// can start between listening and connecting.
+///
+/// ```
+/// use std::time::Duration;
+/// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let addr = server.local_addr();
+/// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
+/// assert_eq!((tcp.server, tcp.received.as_slice()), (addr, &b"Hello Lola"[..]));
+/// ```
 pub struct TcpServer {
     listener: TcpListener,
     addr: SocketAddr,
@@ -255,6 +369,13 @@ pub struct TcpServer {
 
 impl TcpServer {
     /// Listens on `addr` (port 0: any free port).
+    ///
+    /// ```
+    /// use lola::exchange::TcpServer;
+    /// let first = TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let err = TcpServer::bind(first.local_addr()).err().unwrap();
+    /// assert!(err.to_string().contains("address in use"), "{err}");
+    /// ```
     pub fn bind(addr: SocketAddr) -> Result<TcpServer> {
         let listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
         let addr = listener
@@ -264,6 +385,12 @@ impl TcpServer {
     }
 
     /// The address it listens on.
+    ///
+    /// ```
+    /// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// assert!(server.local_addr().ip().is_loopback());
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -271,6 +398,15 @@ impl TcpServer {
     /// Connects to it, sends `payload`, closes from the client side, reads
     /// it all on the server side and closes that too: one connection, one
     /// short message, as in the seed's TCP post.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
+    /// assert_eq!(tcp.received, b"Hello Lola");
+    /// assert_eq!(tcp.client.ip(), tcp.server.ip());
+    /// assert_ne!(tcp.client.port(), tcp.server.port());
+    /// ```
     pub fn exchange(self, payload: &[u8], timeout: Duration) -> Result<TcpExchange> {
         let to = self.addr;
         let send_err = |source| Error::Send { to, source };
@@ -316,11 +452,30 @@ impl TcpServer {
 }
 
 /// One TCP connection carrying `payload` to `to`, then closed.
+///
+/// ```
+/// use std::time::Duration;
+/// let to = "127.0.0.1:0".parse().unwrap();
+/// let tcp = lola::exchange::tcp_run(to, b"Hello Lola", Duration::from_secs(2)).unwrap();
+/// assert_eq!(tcp.received, b"Hello Lola");
+/// assert!(tcp.server.port() != 0 && tcp.closed_at >= tcp.connect_at);
+/// ```
 pub fn tcp_run(to: SocketAddr, payload: &[u8], timeout: Duration) -> Result<TcpExchange> {
     TcpServer::bind(to)?.exchange(payload, timeout)
 }
 
 /// Steps of the exchange, for progress output.
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::exchange::{run, Event};
+/// let mut events = Vec::new();
+/// let to = "127.0.0.1:0".parse().unwrap();
+/// let ex = run(to, b"Hello Lola", Duration::from_secs(2), |e| events.push(e)).unwrap();
+/// let (client, server) = (ex.received.src, ex.received.dst);
+/// assert!(matches!(events[..], [Event::Listening(s), Event::Sending(c, t)]
+///     if s == server && (c, t) == (client, server)));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     /// The server is bound at this address.
@@ -330,6 +485,12 @@ pub enum Event {
 }
 
 /// Now, as time since the Unix epoch.
+///
+/// ```
+/// let before = lola::exchange::now();
+/// assert!(before > std::time::Duration::from_secs(1_700_000_000)); // after November 2023
+/// assert!(lola::exchange::now() >= before);
+/// ```
 pub fn now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -18,6 +18,14 @@ pub const MAX_ARROWS: usize = 60;
 pub const MAX_CONVERSATIONS: usize = 20;
 
 /// What a frame is for, in the seed's terms.
+///
+/// ```
+/// use lola::flow::Role::*;
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let roles: Vec<_> = flows.conversations[0].arrows.iter().map(|a| a.role).collect();
+/// assert_eq!(roles, [Handshake, Handshake, Handshake, Data, Ack, Teardown, Teardown, Teardown]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -34,6 +42,15 @@ pub enum Role {
 }
 
 /// One frame of a conversation.
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let syn_ack = &flows.conversations[0].arrows[1];
+/// assert_eq!((syn_ack.frame, syn_ack.label.as_str(), syn_ack.length), (2, "SYN, ACK", 74));
+/// assert!(!syn_ack.rightward, "from the server back to the client");
+/// assert_eq!(syn_ack.time, std::time::Duration::from_micros(136));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Arrow {
     /// 1-based frame number in the file.
@@ -58,6 +75,15 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok
 }
 
 /// A conversation: two endpoints and the frames between them.
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let c = &flows.conversations[0];
+/// assert_eq!((c.protocol, c.left.port(), c.right.port()), ("TCP", 51844, 7456));
+/// assert_eq!((c.frames, c.bytes, c.handshake, c.data, c.teardown), (8, 554, 3, 1, 3));
+/// assert_eq!(c.time_to_data, Some(std::time::Duration::from_micros(388)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Conversation {
     /// `TCP` or `UDP`.
@@ -103,6 +129,16 @@ fn millis_opt<S: serde::Serializer>(
 
 /// Every conversation of a capture (at most [`MAX_CONVERSATIONS`]), in the
 /// order they start, and the frames that belong to none.
+///
+/// ```
+/// // `other` to UDP 9999, a TCP connection to 9998, then Hello Lola to UDP 7456.
+/// # let reader = lola::capture::CaptureReader::open("fixtures/other-flows.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "other-flows.pcap").unwrap();
+/// let c = &flows.conversations;
+/// let seen: Vec<_> = c.iter().map(|c| (c.protocol, c.right.port(), c.frames)).collect();
+/// assert_eq!(seen, [("UDP", 9999, 1), ("TCP", 9998, 8), ("UDP", 7456, 1)]);
+/// assert_eq!((flows.more_conversations, flows.other_frames), (0, 0));
+/// ```
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Flows {
     /// The conversations.
@@ -114,6 +150,16 @@ pub struct Flows {
 }
 
 /// Reads a capture and sorts its frames into conversations.
+///
+/// ```
+/// use lola::capture::CaptureReader;
+/// let path = "fixtures/seed-ipv4-no-listener.pcap";
+/// let flows = lola::flow::flows(CaptureReader::open(path.as_ref()).unwrap(), path).unwrap();
+/// // The datagram and the ICMP error about it are one conversation.
+/// let arrows = &flows.conversations[0].arrows;
+/// let labels: Vec<&str> = arrows.iter().map(|a| a.label.as_str()).collect();
+/// assert_eq!(labels, ["UDP", "ICMP port unreachable"]);
+/// ```
 pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows> {
     let mut flows = Flows::default();
     let mut index: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
@@ -258,6 +304,12 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows>
 
 /// Whether to colour the diagram: only on a terminal, and never with
 /// `NO_COLOR` set (<https://no-color.org>).
+///
+/// ```
+/// use std::io::IsTerminal;
+/// let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+/// assert_eq!(lola::flow::use_color(), !no_color && std::io::stdout().is_terminal());
+/// ```
 pub fn use_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
@@ -269,6 +321,20 @@ pub fn use_color() -> bool {
 ///  time (ms)  127.0.0.1:51844                            127.0.0.1:7456
 ///      0.000  |------------------ SYN 74 ------------------>|
 ///      0.136  |<-------------- SYN, ACK 74 -----------------|
+/// ```
+///
+/// For the TCP connection of `fixtures/seed-tcp.pcap`:
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// use lola::flow::ladder;
+/// let c = &flows.conversations[0];
+/// let text = ladder(c, 80, false);
+/// assert_eq!(text.lines().count(), 1 + 8); // the endpoints, then one arrow per frame
+/// assert!(text.lines().all(|line| line.chars().count() <= 80));
+/// assert!(text.lines().nth(2).unwrap().contains("|<") && text.contains(" SYN, ACK 74 "));
+/// assert!(ladder(c, 80, true).contains("\x1b[33m")); // the handshake in yellow
 /// ```
 pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
     let width = width.max(50);
@@ -331,6 +397,15 @@ fn paint(s: &str, role: Role) -> String {
 
 /// A two-line summary of a conversation (each line fits 80 columns for
 /// IPv4 endpoints).
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// assert_eq!(
+///     lola::flow::summary_line(&flows.conversations[0]),
+///     "TCP 127.0.0.1:51844 ⇄ 127.0.0.1:7456\n  8 frames, 554 bytes on the wire, 3 handshake, 3 teardown"
+/// );
+/// ```
 pub fn summary_line(c: &Conversation) -> String {
     format!(
         "{} {} ⇄ {}\n  {} {}, {} bytes on the wire, {} handshake, {} teardown",
@@ -350,6 +425,16 @@ pub fn summary_line(c: &Conversation) -> String {
 /// ```text
 ///                                        TCP         UDP
 /// frames                                   8           1
+/// ```
+///
+/// A column without a conversation shows `-`:
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let table = lola::flow::side_by_side(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
+/// let frames: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+/// assert_eq!(frames, ["frames", "8", "-"]);
 /// ```
 pub fn side_by_side(columns: &[(&str, Option<&Conversation>)]) -> String {
     type Cell = fn(&Conversation) -> String;

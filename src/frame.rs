@@ -48,6 +48,13 @@ pub struct Datagram {
 
 impl Datagram {
     /// A datagram with timestamp zero (1970-01-01T00:00:00Z).
+    ///
+    /// ```
+    /// use lola::Datagram;
+    /// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hi".to_vec());
+    /// assert_eq!((d.dst.port(), d.payload.as_slice()), (7456, &b"Hi"[..]));
+    /// assert_eq!(d.timestamp, std::time::Duration::ZERO);
+    /// ```
     pub fn new(src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) -> Datagram {
         Datagram {
             src,
@@ -58,12 +65,32 @@ impl Datagram {
     }
 
     /// The same datagram received at `timestamp` (time since the Unix epoch).
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// let later = d.at(std::time::Duration::from_secs(1_795_601_130));
+    /// assert_eq!(lola::check::format_time(later.timestamp), "2026-11-25T10:05:30.000000Z");
+    /// ```
     pub fn at(mut self, timestamp: Duration) -> Datagram {
         self.timestamp = timestamp;
         self
     }
 
     /// Length in bytes of the Ethernet frame [`build_frame`] makes for it.
+    ///
+    /// ```
+    /// use lola::{build_frame, Datagram};
+    /// let hello = |src: &str, dst: &str| {
+    ///     Datagram::new(src.parse().unwrap(), dst.parse().unwrap(), b"Hello Lola".to_vec())
+    /// };
+    /// let (v4, v6) = (hello("127.0.0.1:40000", "127.0.0.1:7456"), hello("[::1]:40000", "[::1]:7456"));
+    /// assert_eq!((v4.frame_len(), v6.frame_len()), (14 + 20 + 8 + 10, 14 + 40 + 8 + 10));
+    /// assert_eq!(build_frame(&v6).unwrap().len(), v6.frame_len());
+    /// ```
     pub fn frame_len(&self) -> usize {
         let ip = if self.src.is_ipv4() { 20 } else { 40 };
         ETHERNET_HEADER_LEN + ip + 8 + self.payload.len()
@@ -71,6 +98,17 @@ impl Datagram {
 
     /// Refuses what no single UDP datagram can be: mixed address families,
     /// an unspecified address, a payload too large.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use lola::Datagram;
+    /// let v4: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    /// let v6: SocketAddr = "[::1]:7456".parse().unwrap();
+    /// assert!(Datagram::new(v4, v4, vec![0; 65_507]).validate().is_ok());
+    /// assert!(Datagram::new(v4, v4, vec![0; 65_508]).validate().is_err());
+    /// let mixed = Datagram::new(v4, v6, Vec::new()).validate().unwrap_err();
+    /// assert_eq!(mixed.to_string(), "source 127.0.0.1:40000 and destination [::1]:7456 are of different address families");
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if self.src.is_ipv4() != self.dst.is_ipv4() {
             return Err(Error::Invalid(format!(
@@ -159,6 +197,16 @@ pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
 }
 
 /// One segment of a TCP conversation, as [`tcp_conversation`] lays it out.
+///
+/// ```
+/// let segments = lola::frame::tcp_conversation(b"Hello Lola");
+/// let data = &segments[3];
+/// assert!(data.from_client && data.psh && data.ack && data.payload == b"Hello Lola");
+/// // The server acknowledges the 10 bytes.
+/// let ack = &segments[4];
+/// assert!(!ack.from_client && ack.ack && ack.payload.is_empty());
+/// assert_eq!(ack.ack_no, data.seq + 10);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpSegment {
     /// True when the client sends it.
@@ -220,6 +268,16 @@ pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
 /// Builds the frame for one TCP segment between `client` and `server` as
 /// Linux shows it on `lo` (all-zero MACs, TTL 64, DF), with correct IPv4
 /// and TCP checksums. SYNs carry an MSS option of 65495, as on `lo`.
+///
+/// ```
+/// use lola::decode::{decode, Transport};
+/// use lola::frame::{build_tcp_frame, tcp_conversation};
+/// let (client, server) = ("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap());
+/// let syn = build_tcp_frame(client, server, &tcp_conversation(b"Hi")[0]).unwrap();
+/// assert_eq!(syn.len(), 14 + 20 + 20 + 4); // with the 4-byte MSS option
+/// let Transport::Tcp(tcp) = decode(1, &syn, syn.len()).transport else { panic!() };
+/// assert_eq!((tcp.src_port, tcp.dst_port, tcp.flags.as_str()), (40000, 7456, "SYN"));
+/// ```
 pub fn build_tcp_frame(
     client: SocketAddr,
     server: SocketAddr,

@@ -18,6 +18,13 @@ use crate::frame::{Datagram, build_frame};
 use crate::live::{self, FlowFilter, LiveFrame};
 
 /// Whether `run` also records what really crossed the loopback interface.
+///
+/// ```
+/// use lola::harness::CaptureMode;
+/// assert_eq!(CaptureMode::default(), CaptureMode::Auto);
+/// assert_eq!("off".parse(), Ok(CaptureMode::Off));
+/// assert!("always".parse::<CaptureMode>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureMode {
@@ -49,6 +56,14 @@ impl FromStr for CaptureMode {
 pub const DEFAULT_LINGER: Duration = Duration::from_millis(20);
 
 /// What `lola run` does, with its defaults.
+///
+/// ```
+/// use lola::{capture::Format, harness::CaptureMode, RunOptions};
+/// let o = RunOptions::default();
+/// assert_eq!((o.to.to_string(), o.payload.as_slice()), ("127.0.0.1:7456".into(), &b"Hello Lola"[..]));
+/// assert_eq!((o.output.to_str(), o.format), (Some("hello-lola.pcap"), Format::Pcap));
+/// assert_eq!(o.capture, CaptureMode::Auto);
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Where the server binds and the client sends (port 0: any free port).
@@ -82,6 +97,21 @@ impl Default for RunOptions {
 }
 
 /// Everything one run produced.
+///
+/// ```
+/// use lola::{harness::CaptureMode, RunOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     capture: CaptureMode::Off,
+///     ..RunOptions::default()
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// assert_eq!((outcome.written.frames, outcome.output), (1, dir.path().join("hello.pcap")));
+/// assert_eq!(outcome.exchange.received.payload, b"Hello Lola");
+/// assert!(outcome.report.passed() && outcome.live.is_none());
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunOutcome {
     /// What the sockets saw.
@@ -102,6 +132,20 @@ impl RunOutcome {
     /// True when the synthesized file passes its check and, with a live
     /// capture, the observed frames pass theirs and the synthesized frame
     /// differs from the observed one only where it is expected to.
+    ///
+    /// ```
+    /// use lola::RunOptions;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = RunOptions {
+    ///     to: "127.0.0.1:0".parse().unwrap(),
+    ///     output: dir.path().join("hello.pcap"),
+    ///     ..RunOptions::default() // capture: Auto
+    /// };
+    /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+    /// // Captured live (as root), the observed frame had to agree too; else a note says why not.
+    /// assert_eq!(outcome.live.is_some(), outcome.capture_note.is_none());
+    /// assert!(outcome.passed());
+    /// ```
     pub fn passed(&self) -> bool {
         self.report.passed()
             && self.live.as_ref().is_none_or(|l| {
@@ -111,6 +155,24 @@ impl RunOutcome {
 }
 
 /// What a live capture during `run` recorded and how it compares.
+///
+/// ```
+/// use lola::RunOptions;
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     ..RunOptions::default() // capture: Auto
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// match &outcome.live {
+///     Some(live) => {
+///         assert_eq!(live.output, dir.path().join("hello.observed.pcap"));
+///         assert!(live.report.passed() && live.comparison.as_ref().unwrap().equivalent());
+///     }
+///     None => assert!(outcome.capture_note.unwrap().starts_with("no live capture: ")),
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct LiveOutcome {
     /// Where the observed frames were written.
@@ -124,6 +186,14 @@ pub struct LiveOutcome {
 }
 
 /// `hello-lola.pcap` → `hello-lola.observed.pcap`.
+///
+/// ```
+/// use std::path::Path;
+/// use lola::harness::observed_path;
+/// let observed = observed_path(Path::new("out/hello-lola.pcap"));
+/// assert_eq!(observed, Path::new("out/hello-lola.observed.pcap"));
+/// assert_eq!(observed_path(Path::new("capture")), Path::new("capture.observed"));
+/// ```
 pub fn observed_path(output: &Path) -> PathBuf {
     let stem = output
         .file_stem()
@@ -137,12 +207,26 @@ pub fn observed_path(output: &Path) -> PathBuf {
 }
 
 /// The pcapng comment for a captured frame.
+///
+/// ```
+/// assert_eq!(lola::harness::captured_comment("lo"), "captured on lo by lola");
+/// ```
 pub fn captured_comment(interface: &str) -> String {
     format!("captured on {interface} by lola")
 }
 
 /// Opens a live capture according to `mode`: `Ok(None)` with a note when
 /// `auto` cannot capture here.
+///
+/// ```
+/// use lola::harness::{open_capture, CaptureMode};
+/// use lola::live::FlowFilter;
+/// let (capture, note) = open_capture(CaptureMode::Off, FlowFilter::default()).unwrap();
+/// assert!(capture.is_none() && note.is_none());
+/// // Auto does not fail for want of privileges: it captures, or says why not.
+/// let (capture, note) = open_capture(CaptureMode::Auto, FlowFilter::ports(vec![7456])).unwrap();
+/// assert_eq!(capture.is_some(), note.is_none());
+/// ```
 pub fn open_capture(
     mode: CaptureMode,
     filter: FlowFilter,
@@ -161,6 +245,23 @@ pub fn open_capture(
 }
 
 /// Writes captured frames to `path`.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::capture::{CaptureReader, Format};
+/// let data = lola::build_frame(&d).unwrap();
+/// let frame = lola::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data };
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.observed.pcapng");
+/// assert_eq!(lola::harness::write_observed(&path, Format::PcapNg, &[frame]).unwrap().frames, 1);
+/// let mut reader = CaptureReader::open(&path).unwrap();
+/// let comment = reader.next_frame().unwrap().unwrap().comment;
+/// assert_eq!(comment.as_deref(), Some("captured on lo by lola"));
+/// ```
 pub fn write_observed(path: &Path, format: Format, frames: &[LiveFrame]) -> Result<WriteSummary> {
     let frames: Vec<CaptureFrame<'_>> = frames
         .iter()
@@ -174,6 +275,19 @@ pub fn write_observed(path: &Path, format: Format, frames: &[LiveFrame]) -> Resu
 }
 
 /// True when `frame` is the UDP datagram `d` (its endpoints and payload).
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::harness::is_datagram;
+/// let frame = lola::build_frame(&d).unwrap();
+/// assert!(is_datagram(&frame, &d));
+/// let other = lola::Datagram { payload: b"Hi".to_vec(), ..d.clone() };
+/// assert!(!is_datagram(&frame, &other));
+/// ```
 pub fn is_datagram(frame: &[u8], d: &Datagram) -> bool {
     let p = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
     matches!(&p.transport, Transport::Udp(u) if u.payload == d.payload.as_slice())
@@ -181,6 +295,19 @@ pub fn is_datagram(frame: &[u8], d: &Datagram) -> bool {
 }
 
 /// The pcapng comment for a synthesized frame.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// let d = d.at(std::time::Duration::from_secs(1_795_601_130));
+/// assert_eq!(
+///     lola::harness::synthesized_comment(&d),
+///     "synthesized by lola from the datagram the server received at 2026-11-25T10:05:30.000000Z"
+/// );
+/// ```
 pub fn synthesized_comment(datagram: &Datagram) -> String {
     format!(
         "synthesized by lola from the datagram the server received at {}",
@@ -189,6 +316,18 @@ pub fn synthesized_comment(datagram: &Datagram) -> String {
 }
 
 /// The capture frame for a datagram.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// let frame = lola::harness::synthesize(&d).unwrap();
+/// assert_eq!(frame.data.as_ref(), lola::build_frame(&d).unwrap().as_slice());
+/// assert_eq!(frame.timestamp, d.timestamp);
+/// assert!(frame.comment.unwrap().starts_with("synthesized by lola"));
+/// ```
 pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
     Ok(CaptureFrame {
         timestamp: datagram.timestamp,
@@ -201,8 +340,15 @@ pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
 /// implies, reads the file back and checks it holds exactly that datagram
 /// and no TCP.
 ///
-/// ```no_run
-/// let outcome = lola::harness::run(&lola::RunOptions::default(), |_| {}).unwrap();
+/// ```
+/// // The defaults with a free port and a file in a temporary directory.
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = lola::RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello-lola.pcap"),
+///     ..Default::default()
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
 /// assert!(outcome.report.passed());
 /// ```
 pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunOutcome> {
@@ -284,6 +430,13 @@ fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
 }
 
 /// What `lola compare` does, with its defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// let o = lola::harness::CompareOptions::default();
+/// assert_eq!((o.to.port(), o.payload.as_slice()), (7456, &b"Hello Lola"[..]));
+/// assert_eq!((o.timeout, o.linger), (Duration::from_secs(2), Duration::from_millis(50)));
+/// ```
 #[derive(Clone, Debug)]
 pub struct CompareOptions {
     /// Where both servers listen (port 0: any free port).
@@ -317,6 +470,20 @@ impl Default for CompareOptions {
 }
 
 /// One side of the comparison.
+///
+/// ```
+/// use lola::harness::{compare, CaptureMode, CompareOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = CompareOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     out_dir: dir.path().to_path_buf(),
+///     capture: CaptureMode::Off,
+///     ..CompareOptions::default()
+/// };
+/// let tcp = compare(&options).unwrap().tcp;
+/// assert_eq!((tcp.path, tcp.live, tcp.written.frames), (dir.path().join("tcp.pcap"), false, 8));
+/// assert_eq!(tcp.flows.conversations[0].handshake, 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Side {
     /// The capture written.
@@ -330,6 +497,21 @@ pub struct Side {
 }
 
 /// Both sides, TCP and UDP.
+///
+/// ```
+/// use lola::harness::{compare, CaptureMode, CompareOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = CompareOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     out_dir: dir.path().to_path_buf(),
+///     capture: CaptureMode::Off,
+///     ..CompareOptions::default()
+/// };
+/// let outcome = compare(&options).unwrap();
+/// assert_eq!(outcome.tcp.flows.conversations[0].frames, 8);
+/// assert_eq!(outcome.udp.flows.conversations[0].frames, 1);
+/// assert_eq!(outcome.capture_note, None, "no capture was asked for");
+/// ```
 #[derive(Clone, Debug)]
 pub struct CompareOutcome {
     /// One TCP connection carrying the message.
@@ -343,6 +525,22 @@ pub struct CompareOutcome {
 /// Runs a real TCP exchange and a real UDP exchange with the same message,
 /// captures both live on `lo` (or, where that is not permitted, synthesizes
 /// both), and writes `tcp.pcap` and `udp.pcap` into `out_dir`.
+///
+/// ```
+/// use lola::harness::{compare, CompareOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = CompareOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     out_dir: dir.path().to_path_buf(),
+///     ..CompareOptions::default() // capture: Auto
+/// };
+/// let outcome = compare(&options).unwrap();
+/// // Captured live as root; otherwise synthesized, with a note saying why.
+/// assert_eq!(outcome.tcp.live, outcome.capture_note.is_none());
+/// assert!(dir.path().join("tcp.pcap").exists() && dir.path().join("udp.pcap").exists());
+/// let udp = &outcome.udp.flows.conversations[0];
+/// assert_eq!((udp.protocol, udp.data), ("UDP", 1));
+/// ```
 pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let ext = match options.format {
         Format::Pcap => "pcap",

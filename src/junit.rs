@@ -8,6 +8,14 @@ use crate::check::Report;
 use crate::diff::{DiffReport, FrameDiff};
 
 /// One test case.
+///
+/// ```
+/// use lola::junit::{check_cases, Case};
+/// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+/// let cases = check_cases(&report);
+/// let name = r#"exactly 1 datagram to port 7456 carrying "Hello Lola""#.to_string();
+/// assert_eq!(cases[0], Case { name, failure: None });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
     /// What was expected, as a test name.
@@ -50,6 +58,16 @@ pub fn check_cases(report: &Report) -> Vec<Case> {
 
 /// The test cases of a diff: one per frame that differs, or one saying the
 /// captures are the same.
+///
+/// ```
+/// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
+/// let report = lola::diff::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+/// let cases = lola::junit::diff_cases(&report);
+/// assert_eq!(cases.len(), 2); // the frame count, then frame 2
+/// assert_eq!(cases[1].name, "frame 2");
+/// let failure = cases[1].failure.as_deref().unwrap();
+/// assert!(failure.starts_with("extra in fixtures/seed-ipv4-twice.pcap: UDP"), "{failure}");
+/// ```
 pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
     let mut cases = vec![Case {
         name: format!(

@@ -16,6 +16,19 @@ use std::time::{Duration, Instant};
 use crate::decode::{Transport, decode};
 
 /// A frame captured live.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::live::LiveFrame;
+/// let data = lola::build_frame(&d).unwrap();
+/// let frame = LiveFrame { timestamp: lola::exchange::now(), orig_len: data.len() as u32, data };
+/// assert_eq!(frame.orig_len as usize, frame.data.len(), "captured whole");
+/// assert!(lola::harness::is_datagram(&frame.data, &d));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveFrame {
     /// Kernel receive time, since the Unix epoch.
@@ -29,6 +42,19 @@ pub struct LiveFrame {
 /// Which frames a capture keeps: those between the given endpoints (either
 /// direction, UDP or TCP), ICMP errors quoting them, or, with only ports,
 /// anything to or from those ports.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::live::FlowFilter;
+/// let frame = lola::build_frame(&d).unwrap();
+/// assert!(FlowFilter::default().keeps(&[0u8; 60]), "no pairs and no ports: everything");
+/// assert!(FlowFilter::ports(vec![7456]).keeps(&frame));
+/// assert!(!FlowFilter::ports(vec![9999]).keeps(&frame));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowFilter {
     /// Exact endpoint pairs; a frame between any pair (either way) is kept.
@@ -40,6 +66,19 @@ pub struct FlowFilter {
 
 impl FlowFilter {
     /// Frames between `a` and `b`, either way, and ICMP errors about them.
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// use lola::live::FlowFilter;
+    /// let frame = lola::build_frame(&d).unwrap(); // 127.0.0.1:40000 → 127.0.0.1:7456
+    /// assert!(FlowFilter::pair(d.dst, d.src).keeps(&frame), "either direction");
+    /// let elsewhere = FlowFilter::pair(d.src, "127.0.0.1:7457".parse().unwrap());
+    /// assert!(!elsewhere.keeps(&frame));
+    /// ```
     pub fn pair(a: SocketAddr, b: SocketAddr) -> FlowFilter {
         FlowFilter {
             pairs: vec![(a, b)],
@@ -48,6 +87,19 @@ impl FlowFilter {
     }
 
     /// Frames to or from any of `ports`; no ports means every frame.
+    ///
+    /// ```
+    /// # let d = lola::Datagram::new(
+    /// #     "127.0.0.1:40000".parse().unwrap(),
+    /// #     "127.0.0.1:7456".parse().unwrap(),
+    /// #     b"Hello Lola".to_vec(),
+    /// # );
+    /// use lola::live::FlowFilter;
+    /// let frame = lola::build_frame(&d).unwrap(); // 127.0.0.1:40000 → 127.0.0.1:7456
+    /// assert!(FlowFilter::ports(vec![40000]).keeps(&frame));
+    /// assert!(!FlowFilter::ports(vec![53, 9999]).keeps(&frame));
+    /// assert!(FlowFilter::ports(Vec::new()).keeps(&frame), "no ports: every frame");
+    /// ```
     pub fn ports(ports: Vec<u16>) -> FlowFilter {
         FlowFilter {
             pairs: Vec::new(),
@@ -68,6 +120,17 @@ impl FlowFilter {
     }
 
     /// True when the frame belongs to the flow.
+    ///
+    /// ```
+    /// use lola::live::FlowFilter;
+    /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
+    /// # reader.next_frame().unwrap();
+    /// // Frame 2: ICMP port unreachable about 127.0.0.1:47300 → 127.0.0.1:7457.
+    /// let icmp = reader.next_frame().unwrap().unwrap().data;
+    /// let flow = FlowFilter::pair("127.0.0.1:47300".parse().unwrap(), "127.0.0.1:7457".parse().unwrap());
+    /// assert!(flow.keeps(icmp));
+    /// assert!(!FlowFilter::ports(vec![7456]).keeps(icmp));
+    /// ```
     pub fn keeps(&self, frame: &[u8]) -> bool {
         if self.pairs.is_empty() && self.ports.is_empty() {
             return true;
@@ -88,6 +151,13 @@ impl FlowFilter {
 }
 
 /// Why live capture is not available here, in words a person can act on.
+///
+/// ```
+/// use lola::live::{Capture, FlowFilter, Unavailable};
+/// assert_eq!(Unavailable("no AF_PACKET here".into()).to_string(), "no AF_PACKET here");
+/// let err = Capture::open("no-such-if0", FlowFilter::default()).err().unwrap();
+/// assert!(err.0.contains("no network interface") || err.0.contains("only implemented on Linux"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Unavailable(pub String);
@@ -100,6 +170,24 @@ pub use other::Capture;
 
 /// Collects frames until `done` says the awaited frames are in, then for
 /// `linger` more; or until `deadline` passes.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use lola::live::{collect_until, Capture, FlowFilter};
+/// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+/// match Capture::open("lo", filter) {
+///     Ok(mut capture) => {
+///         let sent = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap().received;
+///         let deadline = Instant::now() + Duration::from_secs(2);
+///         let linger = Duration::from_millis(20);
+///         let frames = collect_until(&mut capture, deadline, linger, |f| !f.is_empty()).unwrap();
+///         assert_eq!(frames.len(), 1);
+///         assert!(lola::harness::is_datagram(&frames[0].data, &sent));
+///     }
+///     Err(e) => assert!(e.0.contains("CAP_NET_RAW") || e.0.contains("AF_PACKET"), "{e}"),
+/// }
+/// ```
 pub fn collect_until(
     capture: &mut Capture,
     deadline: Instant,
@@ -144,6 +232,21 @@ mod linux {
     const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
 
     /// An AF_PACKET socket on one interface, filtered to one flow.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lola::live::{Capture, FlowFilter};
+    /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+    /// match Capture::open("lo", filter) {
+    ///     Ok(mut capture) => {
+    ///         let sent = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap().received;
+    ///         let frame = capture.next(Duration::from_secs(2)).unwrap().unwrap();
+    ///         assert!(lola::harness::is_datagram(&frame.data, &sent));
+    ///     }
+    ///     Err(e) => assert!(e.0.contains("CAP_NET_RAW") || e.0.contains("AF_PACKET"), "{e}"),
+    /// }
+    /// ```
     pub struct Capture {
         fd: OwnedFd,
         filter: FlowFilter,
@@ -156,6 +259,16 @@ mod linux {
         ///
         /// Fails with words a person can act on: no permission (with how to
         /// get it), no such interface.
+        ///
+        /// ```
+        /// use lola::live::{Capture, FlowFilter};
+        /// let err = Capture::open("no-such-if0", FlowFilter::default()).err().unwrap();
+        /// assert_eq!(err.to_string(), r#"no network interface named "no-such-if0""#);
+        /// match Capture::open("lo", FlowFilter::ports(vec![7456])) {
+        ///     Ok(_capture) => {} // root, or CAP_NET_RAW
+        ///     Err(e) => assert!(e.0.contains("CAP_NET_RAW") || e.0.contains("AF_PACKET"), "{e}"),
+        /// }
+        /// ```
         pub fn open(interface: &str, filter: FlowFilter) -> Result<Capture, Unavailable> {
             let name = CString::new(interface)
                 .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
@@ -262,6 +375,22 @@ mod linux {
 
         /// Waits up to `timeout` for the next frame of the flow; `None` when
         /// none came. Sleeps in poll(2); never busy-waits.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use lola::live::{Capture, FlowFilter};
+        /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+        /// match Capture::open("lo", filter) {
+        ///     Ok(mut capture) => {
+        ///         assert_eq!(capture.next(Duration::from_millis(10)).unwrap(), None, "nothing sent yet");
+        ///         pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
+        ///         let frame = capture.next(Duration::from_secs(2)).unwrap().unwrap();
+        ///         assert_eq!(frame.data.len(), 14 + 20 + 8 + 10);
+        ///     }
+        ///     Err(e) => assert!(e.0.contains("CAP_NET_RAW") || e.0.contains("AF_PACKET"), "{e}"),
+        /// }
+        /// ```
         pub fn next(&mut self, timeout: Duration) -> io::Result<Option<LiveFrame>> {
             let deadline = std::time::Instant::now() + timeout;
             loop {

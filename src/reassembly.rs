@@ -35,6 +35,19 @@ struct Pending {
 }
 
 /// What adding one fragment gave.
+///
+/// ```
+/// use lola::decode::FragmentInfo;
+/// use lola::reassembly::{Outcome, Reassembler};
+/// let a = "127.0.0.1".parse().unwrap();
+/// let mut r = Reassembler::default();
+/// let first = FragmentInfo { id: 1, offset: 0, more: true, protocol: 17, cut: false };
+/// assert!(matches!(r.add(a, a, &first, 1, &[0; 8]), Outcome::Pending));
+/// let last = FragmentInfo { offset: 1, more: false, ..first };
+/// assert!(matches!(r.add(a, a, &last, 2, &[0; 8]), Outcome::Complete { .. }));
+/// // 7 bytes with more to follow: fragments carry multiples of 8 bytes.
+/// assert!(matches!(r.add(a, a, &FragmentInfo { id: 2, ..first }, 3, &[0; 7]), Outcome::Invalid(_)));
+/// ```
 #[derive(Debug)]
 pub enum Outcome {
     /// More fragments are needed.
@@ -51,6 +64,17 @@ pub enum Outcome {
 }
 
 /// A datagram whose fragments never all arrived.
+///
+/// ```
+/// use lola::decode::FragmentInfo;
+/// use lola::reassembly::{Incomplete, Reassembler};
+/// let a = "127.0.0.1".parse().unwrap();
+/// let mut r = Reassembler::default();
+/// r.add(a, a, &FragmentInfo { id: 7, offset: 0, more: true, protocol: 17, cut: false }, 1, &[0; 8]);
+/// let (incomplete, unlisted) = r.finish();
+/// assert_eq!(incomplete, [Incomplete { src: a, dst: a, id: 7, frames: vec![1] }]);
+/// assert_eq!(unlisted, 0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incomplete {
     /// Source address.
@@ -85,6 +109,17 @@ pub struct Reassembler {
 
 impl Reassembler {
     /// Adds the fragment `info` with its captured `payload`, seen in `frame`.
+    ///
+    /// ```
+    /// use lola::decode::FragmentInfo;
+    /// use lola::reassembly::{Outcome, Reassembler};
+    /// let a = "127.0.0.1".parse().unwrap();
+    /// let mut r = Reassembler::default();
+    /// // A fragment the snaplen cut short can never be put back together.
+    /// let cut = FragmentInfo { id: 9, offset: 0, more: true, protocol: 17, cut: true };
+    /// let Outcome::Invalid(why) = r.add(a, a, &cut, 4, &[0; 8]) else { panic!() };
+    /// assert!(why.starts_with("frame 4: fragment cut short"), "{why}");
+    /// ```
     pub fn add(
         &mut self,
         src: IpAddr,
@@ -161,6 +196,20 @@ impl Reassembler {
     /// The datagrams still waiting for fragments and those dropped to stay
     /// within [`MAX_PENDING`], oldest first (at most 2 × [`MAX_PENDING`]),
     /// and how many more were dropped without being listed.
+    ///
+    /// ```
+    /// use lola::decode::FragmentInfo;
+    /// use lola::reassembly::{Reassembler, MAX_PENDING};
+    /// let a = "127.0.0.1".parse().unwrap();
+    /// let mut r = Reassembler::default();
+    /// for id in 0..=MAX_PENDING as u32 {
+    ///     let first = FragmentInfo { id, offset: 0, more: true, protocol: 17, cut: false };
+    ///     r.add(a, a, &first, u64::from(id) + 1, &[0; 8]);
+    /// }
+    /// let (incomplete, unlisted) = r.finish();
+    /// // Datagram 0 was dropped when datagram 64 started; all are listed, oldest first.
+    /// assert_eq!((incomplete.len(), incomplete[0].id, unlisted), (MAX_PENDING + 1, 0, 0));
+    /// ```
     pub fn finish(self) -> (Vec<Incomplete>, u64) {
         let mut all = self.dropped;
         all.extend(self.pending.into_iter().map(incomplete));

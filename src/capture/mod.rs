@@ -15,6 +15,13 @@ use std::str::FromStr;
 pub const MAX_SNAPLEN: u32 = 262_144;
 
 /// The container format of a capture file.
+///
+/// ```
+/// use lola::capture::Format;
+/// assert_eq!("pcapng".parse::<Format>(), Ok(Format::PcapNg));
+/// assert_eq!(Format::Pcap.to_string(), "pcap");
+/// assert!("erf".parse::<Format>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {

@@ -30,6 +30,15 @@ pub const MAX_BLOCK: u32 = MAX_SNAPLEN + 128 * 1024;
 const PCAP_RECORD_HEADER: usize = 16;
 
 /// One frame read from a capture, borrowed from the reader's buffer.
+///
+/// ```
+/// use lola::capture::CaptureReader;
+/// let mut reader = CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+/// let frame = reader.next_frame().unwrap().unwrap();
+/// assert_eq!((frame.number, frame.offset, frame.link_type), (1, 24, 1));
+/// assert_eq!((frame.orig_len, frame.data.len(), frame.comment), (52, 52, None));
+/// assert_eq!(lola::check::format_time(frame.timestamp), "2026-11-25T10:05:30.494285Z");
+/// ```
 #[derive(Clone, Debug)]
 pub struct RawFrame<'a> {
     /// 1-based frame number, as Wireshark counts.
@@ -79,6 +88,13 @@ pub struct CaptureReader<R: Read> {
 
 impl CaptureReader<File> {
     /// Opens a capture file.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// assert!(CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).is_ok());
+    /// let err = CaptureReader::open("fixtures/no-such.pcap".as_ref()).err().unwrap();
+    /// assert_eq!(err.to_string(), "fixtures/no-such.pcap: no such file or directory");
+    /// ```
     pub fn open(path: &Path) -> Result<CaptureReader<File>> {
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -97,6 +113,17 @@ impl CaptureReader<File> {
 impl<R: Read> CaptureReader<R> {
     /// Reads the file header (pcap) or first section header (pcapng) from
     /// `reader`; `path` is only used to name the file in errors.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let bytes = std::fs::read("fixtures/seed-ipv4.pcap").unwrap();
+    /// assert!(CaptureReader::new(&bytes[..], "seed-ipv4.pcap").is_ok());
+    /// let err = CaptureReader::new(&b"GET / HTTP/1.1\r\n"[..], "notes.txt").err().unwrap();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "notes.txt: not a capture file: it starts with text (bad magic number) (at byte 0)"
+    /// );
+    /// ```
     pub fn new(reader: R, path: impl AsRef<Path>) -> Result<CaptureReader<R>> {
         let path = path.as_ref().to_path_buf();
         let mut source = Source::new(reader);
@@ -174,18 +201,48 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// The container format.
+    ///
+    /// ```
+    /// use lola::capture::{CaptureReader, Format};
+    /// let open = |path: &str| CaptureReader::open(path.as_ref()).unwrap();
+    /// assert_eq!(open("fixtures/seed-ipv4.pcap").format(), Format::Pcap);
+    /// assert_eq!(open("fixtures/fmt-dumpcap.pcapng").format(), Format::PcapNg);
+    /// ```
     pub fn format(&self) -> Format {
         self.format
     }
 
     /// Things lola tolerated while reading, as libpcap would (each one line).
     /// At most [`MAX_NOTES`] of them, then one line counting the rest.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// // Its one record holds 52 bytes, more than the file header's snaplen of 40.
+    /// let path = "fixtures/lenient-caplen-over-snaplen.pcap";
+    /// let mut reader = CaptureReader::open(path.as_ref()).unwrap();
+    /// while reader.next_frame().unwrap().is_some() {}
+    /// assert_eq!(
+    ///     reader.notes(),
+    ///     ["frame 1 (byte 24): 52 captured bytes exceed the file's snaplen 40; read anyway, as libpcap does"]
+    /// );
+    /// ```
     pub fn notes(&self) -> Vec<String> {
         self.notes.lines()
     }
 
     /// The file's link type, for pcap; for pcapng the link type of its first
     /// interface so far, if any.
+    ///
+    /// ```
+    /// use lola::capture::{CaptureReader, LINKTYPE_ETHERNET, LINKTYPE_RAW};
+    /// let raw = CaptureReader::open("fixtures/link-raw.pcap".as_ref()).unwrap();
+    /// assert_eq!(raw.link_type(), Some(LINKTYPE_RAW));
+    /// // A pcapng describes its interfaces as it goes: none before the first frame.
+    /// let mut ng = CaptureReader::open("fixtures/hello-lola-ipv6.pcapng".as_ref()).unwrap();
+    /// assert_eq!(ng.link_type(), None);
+    /// ng.next_frame().unwrap();
+    /// assert_eq!(ng.link_type(), Some(LINKTYPE_ETHERNET));
+    /// ```
     pub fn link_type(&self) -> Option<u32> {
         match &self.kind {
             Kind::Pcap { header, .. } => Some(header.datalink.into()),
@@ -195,6 +252,18 @@ impl<R: Read> CaptureReader<R> {
 
     /// The next frame, `None` at the end of the file, or an error naming the
     /// byte offset where the file stops making sense.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let mut reader = CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+    /// let mut last = 0;
+    /// while let Some(frame) = reader.next_frame().unwrap() {
+    ///     last = frame.number;
+    /// }
+    /// assert_eq!(last, 8);
+    /// let mut cut = CaptureReader::open("fixtures/bad-record-short.pcap".as_ref()).unwrap();
+    /// assert!(cut.next_frame().unwrap_err().to_string().ends_with("(at byte 24)"));
+    /// ```
     #[inline]
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
         match self.kind {

@@ -22,6 +22,17 @@ use crate::error::{Error, Result};
 
 /// One frame to write: Ethernet bytes, the time it was seen, and (pcapng only)
 /// a comment saying what it is.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
+/// let data = Cow::Borrowed(&[0u8; 60][..]);
+/// let frame = CaptureFrame { timestamp: Default::default(), data, comment: Some("zeros".into()) };
+/// let mut bytes = Vec::new();
+/// encode_capture(&mut bytes, Format::PcapNg, &[frame]).unwrap();
+/// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
+/// assert_eq!(reader.next_frame().unwrap().unwrap().comment.as_deref(), Some("zeros"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct CaptureFrame<'a> {
     /// Time since the Unix epoch.
@@ -33,6 +44,17 @@ pub struct CaptureFrame<'a> {
 }
 
 /// What [`write_capture`] wrote.
+///
+/// ```
+/// use lola::capture::{write_capture, Format, WriteSummary};
+/// # use std::borrow::Cow;
+/// # let data = Cow::Borrowed(&[0u8; 60][..]);
+/// # let frame = lola::capture::CaptureFrame { timestamp: Default::default(), data, comment: None };
+/// let dir = tempfile::tempdir().unwrap();
+/// let summary = write_capture(&dir.path().join("a.pcap"), Format::Pcap, &[frame]).unwrap();
+/// // A 24-byte file header, then a 16-byte record header and the 60-byte frame.
+/// assert_eq!(summary, WriteSummary { format: Format::Pcap, frames: 1, bytes: 24 + 16 + 60 });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct WriteSummary {
     /// The container format.
@@ -159,6 +181,22 @@ pub fn encode_capture<W: Write>(
 /// file in the same directory, which is synced and renamed over `path` only
 /// when complete. A failure leaves any existing file at `path` untouched.
 /// The path `-` means standard output.
+///
+/// ```
+/// use lola::capture::{write_capture, Format};
+/// use lola::{Datagram, Expectation};
+/// let datagram = Datagram::new(
+///     "127.0.0.1:40000".parse().unwrap(),
+///     "127.0.0.1:7456".parse().unwrap(),
+///     b"Hello Lola".to_vec(),
+/// );
+/// let frame = lola::harness::synthesize(&datagram).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.pcap");
+/// let summary = write_capture(&path, Format::Pcap, &[frame]).unwrap();
+/// assert_eq!(std::fs::metadata(&path).unwrap().len(), summary.bytes);
+/// assert!(lola::check_file(&path, &Expectation::exactly(&datagram)).unwrap().passed());
+/// ```
 pub fn write_capture(
     path: &Path,
     format: Format,
@@ -207,6 +245,16 @@ pub fn write_capture(
 
 /// Writes `bytes` to `path` whole or not at all, like [`write_capture`]
 /// (for reports: JUnit XML, JSON).
+///
+/// ```
+/// use lola::capture::write_file_atomically;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("report.json");
+/// write_file_atomically(&path, b"{}").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+/// assert!(write_file_atomically(&dir.path().join("no/such/dir.json"), b"{}").is_err());
+/// ```
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
