@@ -362,6 +362,7 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 Err(e)
             }
         })?;
+    check_writable(&options.output)?;
     let observed = observed_path(&options.output);
     if options.capture != CaptureMode::Off && observed == options.output {
         return Err(Error::Invalid(format!(
@@ -420,6 +421,28 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
         live,
         capture_note,
     })
+}
+
+/// Refuses, before any datagram is sent, an output path whose directory is
+/// missing or that names a directory.
+fn check_writable(output: &Path) -> Result<()> {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let fail = |path: &Path, kind| {
+        Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(kind),
+        })
+    };
+    if output.is_dir() {
+        return fail(output, std::io::ErrorKind::IsADirectory);
+    }
+    if !dir.is_dir() {
+        return fail(output, std::io::ErrorKind::NotFound);
+    }
+    Ok(())
 }
 
 fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {

@@ -122,6 +122,16 @@ fn run_on_a_busy_port_says_so_and_exits_2() {
 }
 
 #[test]
+fn run_refuses_a_missing_output_directory_before_sending() {
+    lola()
+        .args(["run", "--port", "0", "-o", "/nonexistent-lola-dir/x.pcap"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("lola: /nonexistent-lola-dir/x.pcap: no such file or directory\n");
+}
+
+#[test]
 fn run_refuses_an_unspecified_destination() {
     lola()
         .args(["run", "--to", "0.0.0.0:0"])
