@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use pcap_file::Endianness;
@@ -106,7 +107,15 @@ impl CaptureReader<File> {
                 source: io::Error::from(io::ErrorKind::IsADirectory),
             });
         }
-        CaptureReader::new(file, path)
+        // A thread reads ahead, so that reading the file and checking it
+        // overlap on two cores.
+        match ReadAhead::spawn(file.try_clone().map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?) {
+            Some(ahead) => CaptureReader::with_source(Source::ahead(ahead), path.to_path_buf()),
+            None => CaptureReader::new(file, path),
+        }
     }
 }
 
@@ -125,8 +134,10 @@ impl<R: Read> CaptureReader<R> {
     /// );
     /// ```
     pub fn new(reader: R, path: impl AsRef<Path>) -> Result<CaptureReader<R>> {
-        let path = path.as_ref().to_path_buf();
-        let mut source = Source::new(reader);
+        CaptureReader::with_source(Source::new(reader), path.as_ref().to_path_buf())
+    }
+
+    fn with_source(mut source: Source<R>, path: PathBuf) -> Result<CaptureReader<R>> {
         let have = source.fill(24).map_err(|e| io_err(&path, e))?;
         if have == 0 {
             return Err(malformed(
@@ -661,9 +672,75 @@ fn looks_like_text(bytes: &[u8]) -> bool {
         })
 }
 
+/// Room kept in front of each read-ahead chunk for the end of the previous
+/// one: a record or block cut by a chunk boundary (at most [`MAX_BLOCK`]).
+const HEADROOM: usize = MAX_BLOCK as usize;
+/// Bytes read per chunk.
+const CHUNK: usize = 1 << 20;
+/// Chunk buffers in flight at most: one being checked, one being read, one
+/// waiting. Memory: 3 × (HEADROOM + CHUNK), about 4 MiB.
+const CHUNKS: usize = 3;
+
+/// A thread that reads a file in chunks ahead of the checker.
+struct ReadAhead {
+    chunks: mpsc::Receiver<io::Result<(Vec<u8>, usize)>>,
+    spare: mpsc::SyncSender<Vec<u8>>,
+}
+
+impl ReadAhead {
+    /// Starts the thread; `None` if the system refuses one (then the
+    /// caller reads directly).
+    fn spawn(mut file: File) -> Option<ReadAhead> {
+        let (tx, chunks) = mpsc::sync_channel(CHUNKS - 1);
+        let (spare, spare_rx) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        std::thread::Builder::new()
+            .name("lola-read-ahead".into())
+            .spawn(move || {
+                let mut allocated = 0;
+                loop {
+                    let mut buf = match spare_rx.try_recv() {
+                        Ok(buf) => buf,
+                        Err(_) if allocated < CHUNKS => {
+                            allocated += 1;
+                            vec![0; HEADROOM + CHUNK]
+                        }
+                        Err(_) => match spare_rx.recv() {
+                            Ok(buf) => buf,
+                            Err(_) => return, // the reader is gone
+                        },
+                    };
+                    let mut len = 0;
+                    while len < CHUNK {
+                        match file.read(&mut buf[HEADROOM + len..HEADROOM + CHUNK]) {
+                            Ok(0) => break,
+                            Ok(k) => len += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    // A short chunk is the end of the file; dropping the
+                    // sender after it tells the reader so.
+                    if tx.send(Ok((buf, len))).is_err() || len < CHUNK {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(ReadAhead { chunks, spare })
+    }
+}
+
+enum Input<R> {
+    Direct(R),
+    Ahead(ReadAhead),
+}
+
 /// A read buffer that knows the file offset of its first unconsumed byte.
 struct Source<R> {
-    reader: R,
+    input: Input<R>,
     buf: Vec<u8>,
     /// Start of unconsumed data in `buf`.
     start: usize,
@@ -679,8 +756,20 @@ struct Source<R> {
 impl<R: Read> Source<R> {
     fn new(reader: R) -> Source<R> {
         Source {
-            reader,
+            input: Input::Direct(reader),
             buf: vec![0; 128 * 1024],
+            start: 0,
+            last: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    fn ahead(ahead: ReadAhead) -> Source<R> {
+        Source {
+            input: Input::Ahead(ahead),
+            buf: Vec::new(),
             start: 0,
             last: 0,
             end: 0,
@@ -696,24 +785,66 @@ impl<R: Read> Source<R> {
         if self.end - self.start >= n || self.eof {
             return Ok(self.end - self.start);
         }
-        if self.start + n > self.buf.len() {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.last = 0;
-            self.start = 0;
-            if n > self.buf.len() {
-                self.buf.resize(n, 0);
-            }
-        }
-        while self.end - self.start < n {
-            match self.reader.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
+        match &mut self.input {
+            Input::Direct(reader) => {
+                if self.start + n > self.buf.len() {
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.last = 0;
+                    self.start = 0;
+                    if n > self.buf.len() {
+                        self.buf.resize(n, 0);
+                    }
                 }
-                Ok(k) => self.end += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                while self.end - self.start < n {
+                    match reader.read(&mut self.buf[self.end..]) {
+                        Ok(0) => {
+                            self.eof = true;
+                            break;
+                        }
+                        Ok(k) => self.end += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Input::Ahead(ahead) => {
+                while self.end - self.start < n {
+                    let (mut chunk, len) = match ahead.chunks.recv() {
+                        Ok(Ok(chunk)) => chunk,
+                        Ok(Err(e)) => return Err(e),
+                        Err(_) => {
+                            self.eof = true;
+                            break;
+                        }
+                    };
+                    // Carry what is left of this buffer in front of the new data.
+                    let left = self.end - self.start;
+                    let start = if left <= HEADROOM {
+                        chunk[HEADROOM - left..HEADROOM]
+                            .copy_from_slice(&self.buf[self.start..self.end]);
+                        HEADROOM - left
+                    } else {
+                        // Only reachable past the callers' bounds: keep it correct anyway.
+                        let mut merged = self.buf[self.start..self.end].to_vec();
+                        merged.extend_from_slice(&chunk[HEADROOM..HEADROOM + len]);
+                        let _ = ahead.spare.try_send(chunk);
+                        chunk = merged;
+                        0
+                    };
+                    let end = if start == 0 && left > HEADROOM {
+                        chunk.len()
+                    } else {
+                        HEADROOM + len
+                    };
+                    let old = std::mem::replace(&mut self.buf, chunk);
+                    if old.len() == HEADROOM + CHUNK {
+                        let _ = ahead.spare.try_send(old);
+                    }
+                    self.start = start;
+                    self.last = start;
+                    self.end = end;
+                }
             }
         }
         Ok(self.end - self.start)
