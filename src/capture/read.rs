@@ -966,4 +966,45 @@ mod tests {
         assert_eq!(frames[0].2.len(), MAX_SNAPLEN as usize);
         assert_eq!(frames[1].2, b"z");
     }
+
+    #[test]
+    fn reading_ahead_gives_the_same_frames_as_reading_directly() {
+        // Records of many sizes, so that some straddle every chunk boundary,
+        // and one as large as a record may be.
+        let mut file = pcap_header();
+        let mut expected = Vec::new();
+        let mut i = 0usize;
+        while file.len() < 3 * CHUNK + 1000 {
+            let len = if i == 7 {
+                MAX_SNAPLEN as usize
+            } else {
+                (i * 7919) % 3000
+            };
+            let data: Vec<u8> = (0..len).map(|k| (k + i) as u8).collect();
+            file.extend(record(len as u32, len as u32, &data));
+            expected.push(data);
+            i += 1;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.pcap");
+        std::fs::write(&path, &file).unwrap();
+        let mut reader = CaptureReader::open(&path).unwrap();
+        let mut got = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            got.push(f.data.to_vec());
+        }
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "frames differ");
+        // A file cut inside a record still reports where.
+        std::fs::write(&path, &file[..file.len() - 1]).unwrap();
+        let mut reader = CaptureReader::open(&path).unwrap();
+        let err = loop {
+            match reader.next_frame() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the cut was not noticed"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(err.contains("record cut short"), "{err}");
+    }
 }
