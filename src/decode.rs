@@ -494,7 +494,7 @@ impl QuickFlow<'_> {
 /// captured, on Ethernet without VLAN tags, raw IP or Linux cooked capture;
 /// [`decode`] then has the last word. When it returns `Some`, [`decode`]
 /// finds the same protocol and endpoints.
-#[inline]
+#[inline(always)]
 pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     let (ip, version) = match link_type {
         LINKTYPE_ETHERNET => match data.get(12..14)? {
