@@ -162,30 +162,7 @@ impl Datagram {
 /// ```
 pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
     datagram.validate()?;
-    let ip = match (datagram.src.ip(), datagram.dst.ip()) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            // Linux sets DF on UDP over loopback: path MTU discovery is on by
-            // default (IP_PMTUDISC_WANT) and lo's MTU never forces fragments.
-            let mut header =
-                Ipv4Header::new(0, LOOPBACK_TTL, ip_number::UDP, src.octets(), dst.octets())
-                    .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
-            header.dont_fragment = true;
-            IpHeaders::Ipv4(header, Default::default())
-        }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => IpHeaders::Ipv6(
-            Ipv6Header {
-                traffic_class: 0,
-                flow_label: Ipv6FlowLabel::ZERO,
-                payload_length: 0,
-                next_header: ip_number::UDP,
-                hop_limit: LOOPBACK_TTL,
-                source: src.octets(),
-                destination: dst.octets(),
-            },
-            Default::default(),
-        ),
-        _ => unreachable!("validate() refuses mixed address families"),
-    };
+    let ip = ip_headers(datagram.src.ip(), datagram.dst.ip(), ip_number::UDP)?;
     let builder = PacketBuilder::ethernet2([0; 6], [0; 6])
         .ip(ip)
         .udp(datagram.src.port(), datagram.dst.port());
@@ -289,28 +266,7 @@ pub fn build_tcp_frame(
         (server, client)
     };
     Datagram::new(src, dst, Vec::new()).validate()?;
-    let ip = match (src.ip(), dst.ip()) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut header =
-                Ipv4Header::new(0, LOOPBACK_TTL, ip_number::TCP, s.octets(), d.octets())
-                    .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
-            header.dont_fragment = true;
-            IpHeaders::Ipv4(header, Default::default())
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => IpHeaders::Ipv6(
-            Ipv6Header {
-                traffic_class: 0,
-                flow_label: Ipv6FlowLabel::ZERO,
-                payload_length: 0,
-                next_header: ip_number::TCP,
-                hop_limit: LOOPBACK_TTL,
-                source: s.octets(),
-                destination: d.octets(),
-            },
-            Default::default(),
-        ),
-        _ => unreachable!("validate() refuses mixed address families"),
-    };
+    let ip = ip_headers(src.ip(), dst.ip(), ip_number::TCP)?;
     let mut builder = PacketBuilder::ethernet2([0; 6], [0; 6]).ip(ip).tcp(
         src.port(),
         dst.port(),
@@ -337,6 +293,37 @@ pub fn build_tcp_frame(
         .write(&mut frame, &segment.payload)
         .map_err(|e| Error::Invalid(format!("cannot build frame: {e}")))?;
     Ok(frame)
+}
+
+/// The IP header Linux puts on `lo` between `src` and `dst`: IPv4 with TTL
+/// 64, DF set, identification 0 and no options, or IPv6 with hop limit 64 and
+/// no extension headers. Lengths and checksums are filled in by the builder.
+fn ip_headers(src: IpAddr, dst: IpAddr, protocol: etherparse::IpNumber) -> Result<IpHeaders> {
+    match (src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            // Linux sets DF on loopback traffic: path MTU discovery is on by
+            // default (IP_PMTUDISC_WANT) and lo's MTU never forces fragments.
+            let mut header = Ipv4Header::new(0, LOOPBACK_TTL, protocol, src.octets(), dst.octets())
+                .map_err(|e| Error::Invalid(format!("cannot build IPv4 header: {e}")))?;
+            header.dont_fragment = true;
+            Ok(IpHeaders::Ipv4(header, Default::default()))
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => Ok(IpHeaders::Ipv6(
+            Ipv6Header {
+                traffic_class: 0,
+                flow_label: Ipv6FlowLabel::ZERO,
+                payload_length: 0,
+                next_header: protocol,
+                hop_limit: LOOPBACK_TTL,
+                source: src.octets(),
+                destination: dst.octets(),
+            },
+            Default::default(),
+        )),
+        _ => Err(Error::Invalid(format!(
+            "source {src} and destination {dst} are of different address families"
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -514,6 +514,22 @@ mod linux {
         struct Ins(u16, J, J, u32);
         let mut p: Vec<Ins> = Vec::new();
         let stmt = |code, k| Ins(code, J::Next, J::Next, k);
+        // Loads the source then the destination port (`load` with offsets
+        // `fields`) and accepts on any of `ports`; accepts all with none.
+        let port_tests = |p: &mut Vec<Ins>, load: u16, fields: [u32; 2]| {
+            if ports.is_empty() {
+                p.push(stmt(RET_K, ACCEPT));
+                return;
+            }
+            for (i, field) in fields.iter().enumerate() {
+                p.push(stmt(load, *field));
+                for (j, port) in ports.iter().enumerate() {
+                    let last = i == 1 && j == ports.len() - 1;
+                    let miss = if last { J::Reject } else { J::Next };
+                    p.push(Ins(JEQ_K, J::Accept, miss, u32::from(*port)));
+                }
+            }
+        };
 
         // 0: ethertype
         p.push(stmt(LD_H_ABS, 12));
@@ -527,22 +543,7 @@ mod linux {
         p.push(stmt(LD_H_ABS, 20));
         p.push(Ins(JSET_K, J::Reject, J::Next, 0x1fff)); // a later fragment
         p.push(stmt(LDX_B_MSH, 14));
-        if ports.is_empty() {
-            p.push(stmt(RET_K, ACCEPT));
-        } else {
-            for (i, field) in [14u32, 16].iter().enumerate() {
-                p.push(stmt(LD_H_IND, *field));
-                for (j, port) in ports.iter().enumerate() {
-                    let last = i == 1 && j == ports.len() - 1;
-                    p.push(Ins(
-                        JEQ_K,
-                        J::Accept,
-                        if last { J::Reject } else { J::Next },
-                        u32::from(*port),
-                    ));
-                }
-            }
-        }
+        port_tests(&mut p, LD_H_IND, [14, 16]);
         let v6_check = p.len();
         p.push(Ins(JEQ_K, J::Next, J::Reject, 0x86dd));
         p.push(stmt(LD_B_ABS, 20));
@@ -550,22 +551,7 @@ mod linux {
         p.push(Ins(JEQ_K, J::Ipv6Ports, J::Next, 17)); // UDP
         p.push(Ins(JEQ_K, J::Next, J::Reject, 6)); // TCP
         let v6_ports = p.len();
-        if ports.is_empty() {
-            p.push(stmt(RET_K, ACCEPT));
-        } else {
-            for (i, field) in [54u32, 56].iter().enumerate() {
-                p.push(stmt(LD_H_ABS, *field));
-                for (j, port) in ports.iter().enumerate() {
-                    let last = i == 1 && j == ports.len() - 1;
-                    p.push(Ins(
-                        JEQ_K,
-                        J::Accept,
-                        if last { J::Reject } else { J::Next },
-                        u32::from(*port),
-                    ));
-                }
-            }
-        }
+        port_tests(&mut p, LD_H_ABS, [54, 56]);
         let accept = p.len();
         p.push(stmt(RET_K, ACCEPT));
         let reject = p.len();

@@ -3,33 +3,14 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command as StdCommand, Stdio};
 
 mod common;
 
-use common::{fixture, have, lola};
+use common::{built, fixture, have, lola};
 use predicates::prelude::*;
 use predicates::str::contains;
-
-/// Builds a one-frame capture with `lola build` and returns its path.
-fn built(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let path = dir.join(name);
-    lola()
-        .args([
-            "build",
-            "--src",
-            "127.0.0.1:40000",
-            "--dst",
-            "127.0.0.1:7456",
-        ])
-        .args(args)
-        .arg("-o")
-        .arg(&path)
-        .assert()
-        .success();
-    path
-}
 
 // ---- lola run ----------------------------------------------------------------
 

@@ -5,29 +5,11 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+
 use std::process::Command as StdCommand;
 
-use common::{fixture, have, lola};
+use common::{built, fixture, have, lola};
 use predicates::str::contains;
-
-fn build(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
-    let path = dir.join(name);
-    lola()
-        .args([
-            "build",
-            "--src",
-            "127.0.0.1:40000",
-            "--dst",
-            "127.0.0.1:7456",
-        ])
-        .args(args)
-        .arg("-o")
-        .arg(&path)
-        .assert()
-        .success();
-    path
-}
 
 #[test]
 fn diff_says_same_for_a_tcpdump_capture_of_the_golden_exchange() {
@@ -60,7 +42,7 @@ fn diff_says_same_for_a_tcpdump_capture_of_the_golden_exchange() {
 #[test]
 fn diff_names_changed_fields_and_missing_or_extra_frames() {
     let dir = tempfile::tempdir().unwrap();
-    let other = build(
+    let other = built(
         dir.path(),
         "o.pcap",
         &["--message", "Hello Lolo", "--timestamp", "99"],

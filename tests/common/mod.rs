@@ -52,3 +52,23 @@ pub fn can_capture() -> bool {
         }
     }
 }
+
+/// Builds a one-frame capture from 127.0.0.1:40000 to 127.0.0.1:7456 with
+/// `lola build ARGS` and returns its path.
+pub fn built(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    lola()
+        .args([
+            "build",
+            "--src",
+            "127.0.0.1:40000",
+            "--dst",
+            "127.0.0.1:7456",
+        ])
+        .args(args)
+        .arg("-o")
+        .arg(&path)
+        .assert()
+        .success();
+    path
+}
