@@ -105,6 +105,9 @@ struct CompareArgs {
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     json: bool,
+    /// Also write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -943,6 +946,23 @@ fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
     let tcp_report = lola::check_file(&outcome.tcp.path, &expect(tcp_port))?;
     let udp_report = lola::check_file(&outcome.udp.path, &expect(port))?;
     let demonstrated = !tcp_report.passed() && tcp_report.tcp_count > 0 && udp_report.passed();
+    if let Some(path) = &args.junit {
+        let cases = vec![
+            lola::junit::Case {
+                name: format!(
+                    "lola check {} finds the TCP handshake",
+                    outcome.tcp.path.display()
+                ),
+                failure: (tcp_report.tcp_count == 0 || tcp_report.passed())
+                    .then(|| format!("the checker did not flag TCP: {}", tcp_report.verdict)),
+            },
+            lola::junit::Case {
+                name: format!("lola check {} passes", outcome.udp.path.display()),
+                failure: (!udp_report.passed()).then(|| udp_report.failures.join("; ")),
+            },
+        ];
+        write_junit(path, &[("lola compare", cases)])?;
+    }
     let conv = |side: &harness::Side| side.flows.conversations.first().cloned();
     let (tcp, udp) = (conv(&outcome.tcp), conv(&outcome.udp));
     if args.json {

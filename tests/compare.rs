@@ -146,6 +146,22 @@ fn compare_synthesized_is_a_correct_tcp_conversation() {
 }
 
 #[test]
+fn compare_writes_a_junit_report_of_the_negative_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("compare.xml");
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("--junit")
+        .arg(&xml)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains(r#"tests="2" failures="0""#), "{text}");
+    assert!(text.contains("finds the TCP handshake"), "{text}");
+}
+
+#[test]
 fn compare_prints_ladders_and_the_summary_table() {
     let dir = tempfile::tempdir().unwrap();
     lola()
