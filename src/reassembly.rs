@@ -20,6 +20,12 @@ pub const MAX_PENDING: usize = 64;
 /// takes about 52).
 const MAX_FRAMES: usize = 64;
 
+/// Fragments accepted per datagram. etherparse's buffer looks at every piece
+/// it holds on each add, so a crafted file of one datagram in thousands of
+/// 8-byte pieces would be quadratic; a real datagram over a 1280-byte MTU
+/// needs at most 52 fragments.
+pub const MAX_FRAGMENTS: usize = 256;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     src: IpAddr,
@@ -31,6 +37,7 @@ struct Key {
 struct Pending {
     key: Key,
     buf: IpDefragBuf,
+    fragments: usize,
     frames: Vec<u64>,
 }
 
@@ -153,6 +160,7 @@ impl Reassembler {
                 self.pending.push(Pending {
                     key,
                     buf: IpDefragBuf::new(IpNumber(info.protocol), Vec::new(), Vec::new()),
+                    fragments: 0,
                     frames: Vec::new(),
                 });
                 self.pending.len() - 1
@@ -170,6 +178,17 @@ impl Reassembler {
         let entry = &mut self.pending[at];
         if entry.frames.len() < MAX_FRAMES {
             entry.frames.push(frame);
+        }
+        entry.fragments += 1;
+        if entry.fragments > MAX_FRAGMENTS {
+            let bad = self.pending.remove(at);
+            return Outcome::Invalid(format!(
+                "frames {}...: a datagram {} → {} (id 0x{:x}) in more than {MAX_FRAGMENTS} fragments; not reassembled",
+                list(&bad.frames[..bad.frames.len().min(8)]),
+                key.src,
+                key.dst,
+                key.id
+            ));
         }
         if let Err(e) = entry.buf.add(offset, info.more, payload) {
             let bad = self.pending.remove(at);
@@ -322,5 +341,29 @@ mod tests {
             r.add(ip, ip, &frag(2, 2, false), 3, &[0; 8]),
             Outcome::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn a_datagram_in_too_many_pieces_is_refused_quickly() {
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut r = Reassembler::default();
+        let start = std::time::Instant::now();
+        let mut refused = 0;
+        // Every other 8-byte piece of one datagram, again and again: it never completes.
+        for i in 0..200_000u32 {
+            let offset = ((i % 4000) * 2) as u16;
+            if let Outcome::Invalid(why) =
+                r.add(ip, ip, &frag(7, offset, true), u64::from(i), &[0; 8])
+            {
+                assert!(why.contains("more than 256 fragments"), "{why}");
+                refused += 1;
+            }
+        }
+        assert!(refused > 0);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
