@@ -335,7 +335,6 @@ pub struct DiffRules {
 
 const WHY_EPHEMERAL: &str = "the client's ephemeral port varies between runs";
 const WHY_RUN_ID: &str = "the IPv4 identification varies between runs";
-const WHY_RUN_IP_CHECKSUM: &str = "follows from ip.id; both are correct";
 const WHY_RUN_UDP_CHECKSUM: &str = "correct or partial (offload) on both sides";
 const WHY_RUN_FLOW: &str = "the IPv6 flow label varies between runs";
 const WHY_IGNORED: &str = "ignored (--ignore)";
@@ -384,7 +383,7 @@ pub fn diff_frames(
         match field {
             "ip.id" => Some(WHY_RUN_ID),
             "ip.checksum" if l.ends_with(" correct") && r.ends_with(" correct") => {
-                Some(WHY_RUN_IP_CHECKSUM)
+                Some(WHY_IP_CHECKSUM)
             }
             "udp.checksum" if ok(l) && ok(r) => Some(WHY_RUN_UDP_CHECKSUM),
             "ipv6.flow" => Some(WHY_RUN_FLOW),

@@ -430,10 +430,7 @@ fn verdict_code(passed: bool) -> ExitCode {
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
-    let mut to = args.to;
-    if let Some(p) = args.port {
-        to.set_port(p);
-    }
+    let to = with_port(args.to, args.port);
     let (output, format) = args.output.resolve();
     if output == Path::new("-") {
         return Err(Error::Invalid(
@@ -674,10 +671,7 @@ fn cmd_diff(args: DiffArgs) -> Result<ExitCode, Error> {
 }
 
 fn cmd_listen(args: ListenArgs) -> Result<ExitCode, Error> {
-    let mut on = args.on;
-    if let Some(p) = args.port {
-        on.set_port(p);
-    }
+    let on = with_port(args.on, args.port);
     if args.output.is_some() && args.count == 0 {
         return Err(Error::Invalid(
             "listen -o writes the capture once all datagrams are in; give --count N (N > 0)".into(),
@@ -909,10 +903,7 @@ fn cmd_capture(args: CaptureArgs) -> Result<ExitCode, Error> {
 }
 
 fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
-    let mut to = args.to;
-    if let Some(p) = args.port {
-        to.set_port(p);
-    }
+    let to = with_port(args.to, args.port);
     let options = harness::CompareOptions {
         to,
         payload: args.message.clone().into_bytes(),
@@ -1178,6 +1169,14 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
         out(verdict_colour(&report));
     }
     Ok(verdict_code(report.passed()))
+}
+
+/// `addr` with its port replaced by `--port`, when given.
+fn with_port(mut addr: SocketAddr, port: Option<u16>) -> SocketAddr {
+    if let Some(p) = port {
+        addr.set_port(p);
+    }
+    addr
 }
 
 // ---- argument parsers -------------------------------------------------------

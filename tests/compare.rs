@@ -5,32 +5,24 @@ mod common;
 
 use std::process::Command as StdCommand;
 
-use common::{can_capture, fixture, have, lola};
+use common::{can_capture, fixture, have, json_of, lola};
 use predicates::prelude::*;
 use predicates::str::contains;
 
 fn compare_json(dir: &std::path::Path, capture: &str) -> serde_json::Value {
-    let output = lola()
-        .args([
-            "compare",
-            "--port",
-            "0",
-            "--json",
-            "--capture",
-            capture,
-            "--out-dir",
-        ])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(
+        lola()
+            .args([
+                "compare",
+                "--port",
+                "0",
+                "--json",
+                "--capture",
+                capture,
+                "--out-dir",
+            ])
+            .arg(dir),
+    )
 }
 
 /// The checks `compare` promises: tcp.pcap fails with its handshake listed,

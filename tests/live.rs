@@ -6,30 +6,21 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{can_capture, have, lola};
+use common::{can_capture, free_udp_port, have, json_of, lola};
 use lola::capture::CaptureReader;
 use predicates::str::contains;
 
 fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let output = lola()
-        .current_dir(dir)
-        .args(["run", "--capture", "live", "--json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(
+        lola()
+            .current_dir(dir)
+            .args(["run", "--capture", "live", "--json"])
+            .args(args),
+    )
 }
 
 /// (frame bytes) of every frame in a capture.
@@ -86,11 +77,7 @@ fn the_observed_file_matches_what_tcpdump_records() {
     }
     let dir = tempfile::tempdir().unwrap();
     // A free port, so tcpdump's filter can name it before lola runs.
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_udp_port();
     let reference = dir.path().join("tcpdump.pcap");
     let mut tcpdump = StdCommand::new("tcpdump")
         .args(["-i", "lo", "-nn", "--immediate-mode", "-U", "-w"])
@@ -179,11 +166,7 @@ fn a_send_with_no_listener_is_captured_with_the_icmp_port_unreachable() {
     }
     let dir = tempfile::tempdir().unwrap();
     // A port nobody listens on: bound, read, released.
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_udp_port();
     let out = dir.path().join("send.pcap");
     lola()
         .args([

@@ -72,3 +72,25 @@ pub fn built(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
         .success();
     path
 }
+
+/// Runs `command`, which must exit 0, and parses its stdout as JSON.
+pub fn json_of(command: &mut Command) -> serde_json::Value {
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A UDP port on 127.0.0.1 that nobody listens on: bound, read, released.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
