@@ -218,7 +218,7 @@ pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, String)>
         Transport::Tcp(t) => {
             f.push(("tcp.srcport", t.src_port.to_string()));
             f.push(("tcp.dstport", t.dst_port.to_string()));
-            f.push(("tcp.flags", t.flags.clone()));
+            f.push(("tcp.flags", t.flags.to_string()));
             f.push(("tcp.len", t.payload_len.to_string()));
         }
         Transport::Icmp(i) => {

@@ -18,6 +18,10 @@ use crate::capture::{
     LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
     LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
 };
+use crate::wire::field::{
+    ethernet, icmp as icmp_field, ipv4, ipv6, null, sll, sll2, tcp as tcp_field, udp,
+};
+use crate::wire::{TcpFlags, be16};
 
 /// Whether lola can decode frames of this link type.
 ///
@@ -170,7 +174,8 @@ pub struct Link {
 /// assert!(whole.ip.is_some() && whole.problems.is_empty());
 /// // Captured with a snaplen of 40: the UDP header is cut.
 /// let cut = decode(1, &frame[..40], frame.len());
-/// assert_eq!(cut.problems, ["UDP header cut short: 6 of 8 bytes"]);
+/// assert_eq!(cut.problems[0].to_string(), "UDP header cut short: 6 of 8 bytes");
+/// assert_eq!(cut.problems.len(), 1);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Packet<'a> {
@@ -180,8 +185,172 @@ pub struct Packet<'a> {
     pub ip: Option<Ip>,
     /// What the IP packet carried.
     pub transport: Transport<'a>,
-    /// Everything wrong with the frame, one phrase each, with tshark field names.
-    pub problems: Vec<String>,
+    /// Everything wrong with the frame.
+    pub problems: Vec<Problem>,
+}
+
+/// One thing wrong with a frame. `Display` is one phrase with tshark field
+/// names (`udp.length 9 disagrees with the 10 bytes of IP payload`).
+///
+/// ```
+/// use lola::decode::Problem;
+/// let p = Problem::BadChecksum { field: "udp.checksum", value: 0x4942, expected: 0x4943 };
+/// assert_eq!(p.to_string(), "udp.checksum 0x4942 is bad (should be 0x4943)");
+/// assert!(p.is_checksum());
+/// assert!(!Problem::UdpHeaderCut { captured: 6 }.is_checksum());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A link-layer header shorter than it must be.
+    LinkHeaderCut {
+        /// Which header (`Ethernet header`, ...).
+        what: &'static str,
+        /// Bytes captured.
+        captured: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
+    /// An 802.1Q/802.1ad tag runs past the captured bytes.
+    VlanTagCut,
+    /// etherparse could not read the IPv4 header.
+    Ipv4Unreadable(String),
+    /// etherparse could not read the IPv6 header.
+    Ipv6Unreadable(String),
+    /// etherparse could not read the IPv6 extension headers.
+    Ipv6ExtensionsUnreadable(String),
+    /// A checksum that does not verify.
+    BadChecksum {
+        /// `ip.checksum` or `udp.checksum`.
+        field: &'static str,
+        /// The value in the header.
+        value: u16,
+        /// What it should have been.
+        expected: u16,
+    },
+    /// A UDP checksum of zero over IPv6, where it is mandatory.
+    ZeroUdpChecksumOverIpv6,
+    /// The IPv4 total length is less than the header.
+    IpLengthBelowHeader {
+        /// `ip.len`.
+        total_len: usize,
+        /// The header's length.
+        header_len: usize,
+    },
+    /// The IPv4 total length claims more bytes than the frame carries.
+    IpLengthBeyondFrame {
+        /// `ip.len`.
+        total_len: usize,
+        /// Bytes from the IP header on.
+        available: usize,
+    },
+    /// The IPv6 payload length claims more bytes than the frame carries.
+    Ipv6LengthBeyondFrame {
+        /// `ipv6.plen`.
+        payload_len: usize,
+        /// Bytes after the fixed header.
+        available: usize,
+    },
+    /// The UDP header is not all there.
+    UdpHeaderCut {
+        /// Bytes of it captured.
+        captured: usize,
+    },
+    /// `udp.length` is less than the header.
+    UdpLengthBelowHeader {
+        /// `udp.length`.
+        length: u16,
+    },
+    /// `udp.length` disagrees with the IP payload length.
+    UdpLengthMismatch {
+        /// `udp.length`.
+        length: u16,
+        /// What the IP header implies.
+        ip_payload_len: usize,
+    },
+    /// etherparse could not read the TCP header.
+    TcpUnreadable(String),
+    /// The ICMP header is not all there.
+    IcmpHeaderCut {
+        /// Bytes of it captured.
+        captured: usize,
+    },
+}
+
+impl Problem {
+    /// True for problems with a checksum, which the checksum policy judges.
+    pub fn is_checksum(&self) -> bool {
+        matches!(
+            self,
+            Problem::BadChecksum { .. } | Problem::ZeroUdpChecksumOverIpv6
+        )
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::LinkHeaderCut {
+                what,
+                captured,
+                needed,
+            } => write!(f, "{what} cut short: {captured} of {needed} bytes"),
+            Problem::VlanTagCut => f.write_str("VLAN tag cut short"),
+            Problem::Ipv4Unreadable(e) => write!(f, "IPv4 header unreadable: {e}"),
+            Problem::Ipv6Unreadable(e) => write!(f, "IPv6 header unreadable: {e}"),
+            Problem::Ipv6ExtensionsUnreadable(e) => {
+                write!(f, "IPv6 extension headers unreadable: {e}")
+            }
+            Problem::BadChecksum {
+                field,
+                value,
+                expected,
+            } => write!(
+                f,
+                "{field} 0x{value:04x} is bad (should be 0x{expected:04x})"
+            ),
+            Problem::ZeroUdpChecksumOverIpv6 => {
+                f.write_str("udp.checksum is zero, which IPv6 forbids")
+            }
+            Problem::IpLengthBelowHeader {
+                total_len,
+                header_len,
+            } => write!(
+                f,
+                "ip.len {total_len} is less than the {header_len}-byte header"
+            ),
+            Problem::IpLengthBeyondFrame {
+                total_len,
+                available,
+            } => write!(
+                f,
+                "ip.len {total_len} claims more than the {available} bytes the frame carries"
+            ),
+            Problem::Ipv6LengthBeyondFrame {
+                payload_len,
+                available,
+            } => write!(
+                f,
+                "ipv6.plen {payload_len} claims more than the {available} bytes the frame carries after the header"
+            ),
+            Problem::UdpHeaderCut { captured } => {
+                write!(f, "UDP header cut short: {captured} of 8 bytes")
+            }
+            Problem::UdpLengthBelowHeader { length } => {
+                write!(f, "udp.length {length} is less than the 8-byte header")
+            }
+            Problem::UdpLengthMismatch {
+                length,
+                ip_payload_len,
+            } => write!(
+                f,
+                "udp.length {length} disagrees with the {ip_payload_len} bytes of IP payload"
+            ),
+            Problem::TcpUnreadable(e) => write!(f, "TCP header unreadable: {e}"),
+            Problem::IcmpHeaderCut { captured } => {
+                write!(f, "ICMP header cut short: {captured} of 8 bytes")
+            }
+        }
+    }
 }
 
 /// The IP header fields lola looks at.
@@ -324,7 +493,7 @@ pub struct Udp<'a> {
 /// // Frame 2: the server's SYN/ACK, acknowledging the client's SYN (Seq=2053414659).
 /// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
 /// let Transport::Tcp(tcp) = packet.transport else { panic!() };
-/// assert_eq!((tcp.src_port, tcp.flags.as_str(), tcp.payload_len), (7456, "SYN, ACK", 0));
+/// assert_eq!((tcp.src_port, tcp.flags.to_string().as_str(), tcp.payload_len), (7456, "SYN, ACK", 0));
 /// assert_eq!(tcp.ack, 2053414659 + 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,8 +506,8 @@ pub struct Tcp {
     pub seq: u32,
     /// Acknowledgement number.
     pub ack: u32,
-    /// Flags in tshark's order, e.g. `SYN, ACK`.
-    pub flags: String,
+    /// Flags; they print in tshark's order, e.g. `SYN, ACK`.
+    pub flags: TcpFlags,
     /// Bytes of data in the segment.
     pub payload_len: usize,
 }
@@ -466,18 +635,10 @@ pub(crate) struct QuickFlow<'a> {
 impl QuickFlow<'_> {
     /// Source and destination, with their ports.
     pub(crate) fn endpoints(&self) -> (SocketAddr, SocketAddr) {
-        let (src, dst) = if self.ip[0] >> 4 == 4 {
-            let a = &self.ip[12..20];
-            (
-                IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
-                IpAddr::V4(Ipv4Addr::new(a[4], a[5], a[6], a[7])),
-            )
+        let (src, dst) = if self.ip[ipv4::VER_IHL] >> 4 == 4 {
+            ipv4_addrs(self.ip)
         } else {
-            let mut s = [0u8; 16];
-            let mut d = [0u8; 16];
-            s.copy_from_slice(&self.ip[8..24]);
-            d.copy_from_slice(&self.ip[24..40]);
-            (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))
+            ipv6_addrs(self.ip)
         };
         (
             SocketAddr::new(src, self.src_port),
@@ -497,19 +658,19 @@ impl QuickFlow<'_> {
 #[inline(always)]
 pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     let (ip, version) = match link_type {
-        LINKTYPE_ETHERNET => match data.get(12..14)? {
-            [0x08, 0x00] => (data.get(14..)?, 4),
-            [0x86, 0xdd] => (data.get(14..)?, 6),
+        LINKTYPE_ETHERNET => match data.get(ethernet::ETHERTYPE)? {
+            [0x08, 0x00] => (data.get(ethernet::HEADER_LEN..)?, 4),
+            [0x86, 0xdd] => (data.get(ethernet::HEADER_LEN..)?, 6),
             _ => return None,
         },
-        LINKTYPE_LINUX_SLL => match data.get(14..16)? {
-            [0x08, 0x00] => (data.get(16..)?, 4),
-            [0x86, 0xdd] => (data.get(16..)?, 6),
+        LINKTYPE_LINUX_SLL => match data.get(sll::PROTOCOL)? {
+            [0x08, 0x00] => (data.get(sll::HEADER_LEN..)?, 4),
+            [0x86, 0xdd] => (data.get(sll::HEADER_LEN..)?, 6),
             _ => return None,
         },
-        LINKTYPE_LINUX_SLL2 => match data.get(0..2)? {
-            [0x08, 0x00] => (data.get(20..)?, 4),
-            [0x86, 0xdd] => (data.get(20..)?, 6),
+        LINKTYPE_LINUX_SLL2 => match data.get(sll2::PROTOCOL)? {
+            [0x08, 0x00] => (data.get(sll2::HEADER_LEN..)?, 4),
+            [0x86, 0xdd] => (data.get(sll2::HEADER_LEN..)?, 6),
             _ => return None,
         },
         LINKTYPE_RAW => (data, data.first()? >> 4),
@@ -525,31 +686,34 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     let (protocol, header_len, total_len) = if version == 4 {
         let header_len = usize::from(first & 0x0f) * 4;
         // Fragments (MF set or an offset) take the slow path.
-        if header_len < 20 || ip.len() < header_len || ip[6] & 0x3f != 0 || ip[7] != 0 {
+        if header_len < ipv4::MIN_HEADER_LEN
+            || ip.len() < header_len
+            || be16(ip, ipv4::FLAGS_FRAG) & 0x3fff != 0
+        {
             return None;
         }
         (
-            ip[9],
+            ip[ipv4::PROTOCOL],
             header_len,
-            usize::from(u16::from_be_bytes([ip[2], ip[3]])),
+            usize::from(be16(ip, ipv4::LENGTH)),
         )
     } else {
-        if ip.len() < 40 {
+        if ip.len() < ipv6::HEADER_LEN {
             return None;
         }
         (
-            ip[6],
-            40,
-            40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])),
+            ip[ipv6::NEXT_HEADER],
+            ipv6::HEADER_LEN,
+            ipv6::HEADER_LEN + usize::from(be16(ip, ipv6::PAYLOAD_LEN)),
         )
     };
     // What decode() would see as the transport header: captured and within the IP length.
     let transport = ip.get(header_len..total_len.min(ip.len()))?;
     let enough = match protocol {
-        p if p == ip_number::UDP.0 => transport.len() >= 8,
+        p if p == ip_number::UDP.0 => transport.len() >= udp::HEADER_LEN,
         p if p == ip_number::TCP.0 => {
-            let offset = usize::from(*transport.get(12)? >> 4) * 4;
-            offset >= 20 && transport.len() >= offset
+            let offset = usize::from(*transport.get(tcp_field::DATA_OFFSET)? >> 4) * 4;
+            offset >= tcp_field::MIN_HEADER_LEN && transport.len() >= offset
         }
         _ => false,
     };
@@ -558,8 +722,8 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     }
     Some(QuickFlow {
         protocol,
-        src_port: u16::from_be_bytes([transport[0], transport[1]]),
-        dst_port: u16::from_be_bytes([transport[2], transport[3]]),
+        src_port: be16(transport, udp::SRC_PORT),
+        dst_port: be16(transport, udp::DST_PORT),
         ip,
     })
 }
@@ -605,7 +769,7 @@ pub(crate) fn decode_reassembled<'a>(
 fn decode_link(
     link_type: u32,
     data: &[u8],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Option<(Link, Option<u8>)> {
     let mut link = Link {
         dst_mac: None,
@@ -614,9 +778,13 @@ fn decode_link(
         vlans: Vec::new(),
         header_len: 0,
     };
-    let need = |n: usize, what: &str, problems: &mut Vec<String>| {
-        if data.len() < n {
-            problems.push(format!("{what} cut short: {} of {n} bytes", data.len()));
+    let need = |needed: usize, what: &'static str, problems: &mut Vec<Problem>| {
+        if data.len() < needed {
+            problems.push(Problem::LinkHeaderCut {
+                what,
+                captured: data.len(),
+                needed,
+            });
             false
         } else {
             true
@@ -629,47 +797,46 @@ fn decode_link(
     };
     match link_type {
         LINKTYPE_ETHERNET => {
-            if !need(14, "Ethernet header", problems) {
+            if !need(ethernet::HEADER_LEN, "Ethernet header", problems) {
                 return None;
             }
-            link.dst_mac = Some(data[0..6].try_into().ok()?);
-            link.src_mac = Some(data[6..12].try_into().ok()?);
-            let mut at = 12;
-            let mut ether_type = u16::from_be_bytes([data[at], data[at + 1]]);
+            link.dst_mac = Some(data[ethernet::DST].try_into().ok()?);
+            link.src_mac = Some(data[ethernet::SRC].try_into().ok()?);
+            let mut at = ethernet::ETHERTYPE.start;
+            let mut ether_type = be16(data, at..at + 2);
             while matches!(ether_type, 0x8100 | 0x88a8 | 0x9100) {
-                if data.len() < at + 6 {
-                    problems.push("VLAN tag cut short".into());
+                if data.len() < at + ethernet::VLAN_TAG_LEN + 2 {
+                    problems.push(Problem::VlanTagCut);
                     return None;
                 }
-                link.vlans
-                    .push(u16::from_be_bytes([data[at + 2], data[at + 3]]) & 0x0fff);
-                at += 4;
-                ether_type = u16::from_be_bytes([data[at], data[at + 1]]);
+                link.vlans.push(be16(data, at + 2..at + 4) & 0x0fff);
+                at += ethernet::VLAN_TAG_LEN;
+                ether_type = be16(data, at..at + 2);
             }
             link.ether_type = Some(ether_type);
             link.header_len = at + 2;
             Some((link, from_ether_type(ether_type)))
         }
         LINKTYPE_LINUX_SLL => {
-            if !need(16, "Linux cooked (SLL) header", problems) {
+            if !need(sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
                 return None;
             }
-            let t = u16::from_be_bytes([data[14], data[15]]);
+            let t = be16(data, sll::PROTOCOL);
             link.ether_type = Some(t);
-            link.header_len = 16;
+            link.header_len = sll::HEADER_LEN;
             Some((link, from_ether_type(t)))
         }
         LINKTYPE_LINUX_SLL2 => {
-            if !need(20, "Linux cooked (SLL2) header", problems) {
+            if !need(sll2::HEADER_LEN, "Linux cooked (SLL2) header", problems) {
                 return None;
             }
-            let t = u16::from_be_bytes([data[0], data[1]]);
+            let t = be16(data, sll2::PROTOCOL);
             link.ether_type = Some(t);
-            link.header_len = 20;
+            link.header_len = sll2::HEADER_LEN;
             Some((link, from_ether_type(t)))
         }
         LINKTYPE_NULL | LINKTYPE_LOOP => {
-            if !need(4, "loopback header", problems) {
+            if !need(null::HEADER_LEN, "loopback header", problems) {
                 return None;
             }
             let b = [data[0], data[1], data[2], data[3]];
@@ -680,7 +847,7 @@ fn decode_link(
             } else {
                 u32::from_le_bytes(b)
             };
-            link.header_len = 4;
+            link.header_len = null::HEADER_LEN;
             let version = match family {
                 2 => Some(4),
                 10 | 24 | 28 | 30 => Some(6),
@@ -704,7 +871,7 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
     let header = match Ipv4HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
-            packet.problems.push(format!("IPv4 header unreadable: {e}"));
+            packet.problems.push(Problem::Ipv4Unreadable(e.to_string()));
             return;
         }
     };
@@ -724,7 +891,7 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         src: IpAddr::V4(header.source_addr()),
         dst: IpAddr::V4(header.destination_addr()),
         header_len,
-        tos: data[1],
+        tos: data[ipv4::TOS],
         total_len,
         identification: Some(header.identification()),
         dont_fragment: header.dont_fragment(),
@@ -741,18 +908,20 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         header_checksum: Some(checksum),
     };
     if let ChecksumState::Bad { expected } = checksum.state {
-        packet.problems.push(format!(
-            "ip.checksum 0x{:04x} is bad (should be 0x{expected:04x})",
-            checksum.value
-        ));
+        packet.problems.push(Problem::BadChecksum {
+            field: "ip.checksum",
+            value: checksum.value,
+            expected,
+        });
     }
     let protocol = ip.protocol;
     let (src, dst) = (ip.src, ip.dst);
     packet.ip = Some(ip);
     if total_len < header_len {
-        packet.problems.push(format!(
-            "ip.len {total_len} is less than the {header_len}-byte header"
-        ));
+        packet.problems.push(Problem::IpLengthBelowHeader {
+            total_len,
+            header_len,
+        });
         return;
     }
     let available = data.len();
@@ -763,9 +932,10 @@ fn decode_ipv4<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         &data[header_len..total_len]
     } else {
         if !frame_cut {
-            packet.problems.push(format!(
-                "ip.len {total_len} claims more than the {available} bytes the frame carries"
-            ));
+            packet.problems.push(Problem::IpLengthBeyondFrame {
+                total_len,
+                available,
+            });
         }
         &data[header_len..]
     };
@@ -789,21 +959,21 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
     let header = match Ipv6HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
-            packet.problems.push(format!("IPv6 header unreadable: {e}"));
+            packet.problems.push(Problem::Ipv6Unreadable(e.to_string()));
             return;
         }
     };
     let payload_len = usize::from(header.payload_length());
-    let total_len = 40 + payload_len;
+    let total_len = ipv6::HEADER_LEN + payload_len;
     let available = data.len();
     let complete = total_len <= available;
     if !complete && !frame_cut {
-        packet.problems.push(format!(
-            "ipv6.plen {payload_len} claims more than the {} bytes the frame carries after the header",
-            available - 40
-        ));
+        packet.problems.push(Problem::Ipv6LengthBeyondFrame {
+            payload_len,
+            available: available - ipv6::HEADER_LEN,
+        });
     }
-    let body = &data[40..total_len.min(available)];
+    let body = &data[ipv6::HEADER_LEN..total_len.min(available)];
     let complete = total_len <= available;
     let (next, rest, fragment, frag) =
         match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
@@ -825,7 +995,7 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
             Err(e) => {
                 packet
                     .problems
-                    .push(format!("IPv6 extension headers unreadable: {e}"));
+                    .push(Problem::Ipv6ExtensionsUnreadable(e.to_string()));
                 (header.next_header().0, &body[body.len()..], false, None)
             }
         };
@@ -836,7 +1006,7 @@ fn decode_ipv6<'a>(data: &'a [u8], frame_cut: bool, verify: bool, packet: &mut P
         version: 6,
         src,
         dst,
-        header_len: 40,
+        header_len: ipv6::HEADER_LEN,
         tos: header.traffic_class(),
         total_len,
         identification: None,
@@ -874,11 +1044,10 @@ fn ipv4_header_checksum(header: &[u8]) -> ChecksumState {
     if Sum16BitWords::new().add_slice(header).ones_complement() == 0 {
         return ChecksumState::Correct;
     }
-    let mut zeroed = [0u8; 60];
-    let n = header.len().min(60);
+    let mut zeroed = [0u8; ipv4::MAX_HEADER_LEN];
+    let n = header.len().min(ipv4::MAX_HEADER_LEN);
     zeroed[..n].copy_from_slice(&header[..n]);
-    zeroed[10] = 0;
-    zeroed[11] = 0;
+    zeroed[ipv4::CHECKSUM].fill(0);
     let expected = Sum16BitWords::new()
         .add_slice(&zeroed[..n])
         .ones_complement()
@@ -899,26 +1068,26 @@ fn decode_transport<'a>(
 ) {
     match protocol {
         p if p == ip_number::UDP.0 => {
-            if payload.len() < 8 {
-                packet.problems.push(format!(
-                    "UDP header cut short: {} of 8 bytes",
-                    payload.len()
-                ));
+            if payload.len() < udp::HEADER_LEN {
+                packet.problems.push(Problem::UdpHeaderCut {
+                    captured: payload.len(),
+                });
                 return;
             }
-            let src_port = u16::from_be_bytes([payload[0], payload[1]]);
-            let dst_port = u16::from_be_bytes([payload[2], payload[3]]);
-            let length = u16::from_be_bytes([payload[4], payload[5]]);
-            let value = u16::from_be_bytes([payload[6], payload[7]]);
+            let src_port = be16(payload, udp::SRC_PORT);
+            let dst_port = be16(payload, udp::DST_PORT);
+            let length = be16(payload, udp::LENGTH);
+            let value = be16(payload, udp::CHECKSUM);
             let udp_len = usize::from(length);
-            if udp_len < 8 {
-                packet.problems.push(format!(
-                    "udp.length {length} is less than the 8-byte header"
-                ));
+            if udp_len < udp::HEADER_LEN {
+                packet
+                    .problems
+                    .push(Problem::UdpLengthBelowHeader { length });
             } else if udp_len != ip_payload_len {
-                packet.problems.push(format!(
-                    "udp.length {length} disagrees with the {ip_payload_len} bytes of IP payload"
-                ));
+                packet.problems.push(Problem::UdpLengthMismatch {
+                    length,
+                    ip_payload_len,
+                });
             }
             let end = udp_len.clamp(8, payload.len().max(8)).min(payload.len());
             let payload_complete = verify.complete && udp_len <= payload.len() && udp_len >= 8;
@@ -931,14 +1100,14 @@ fn decode_transport<'a>(
                 payload_complete && verify.verify,
             );
             if let ChecksumState::Bad { expected } = checksum.state {
-                packet.problems.push(format!(
-                    "udp.checksum 0x{value:04x} is bad (should be 0x{expected:04x})"
-                ));
+                packet.problems.push(Problem::BadChecksum {
+                    field: "udp.checksum",
+                    value,
+                    expected,
+                });
             }
             if checksum.state == ChecksumState::Absent && src.is_ipv6() {
-                packet
-                    .problems
-                    .push("udp.checksum is zero, which IPv6 forbids".into());
+                packet.problems.push(Problem::ZeroUdpChecksumOverIpv6);
             }
             packet.transport = Transport::Udp(Udp {
                 src_port,
@@ -951,41 +1120,26 @@ fn decode_transport<'a>(
         }
         p if p == ip_number::TCP.0 => match TcpHeaderSlice::from_slice(payload) {
             Ok(tcp) => {
-                let mut flags = Vec::new();
-                for (on, name) in [
-                    (tcp.fin(), "FIN"),
-                    (tcp.syn(), "SYN"),
-                    (tcp.rst(), "RST"),
-                    (tcp.psh(), "PSH"),
-                    (tcp.ack(), "ACK"),
-                    (tcp.urg(), "URG"),
-                    (tcp.ece(), "ECE"),
-                    (tcp.cwr(), "CWR"),
-                ] {
-                    if on {
-                        flags.push(name);
-                    }
-                }
+                let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
                 packet.transport = Transport::Tcp(Tcp {
                     src_port: tcp.source_port(),
                     dst_port: tcp.destination_port(),
                     seq: tcp.sequence_number(),
                     ack: tcp.acknowledgment_number(),
-                    flags: flags.join(", "),
+                    flags,
                     payload_len: ip_payload_len.saturating_sub(tcp.slice().len()),
                 });
             }
-            Err(e) => packet.problems.push(format!("TCP header unreadable: {e}")),
+            Err(e) => packet.problems.push(Problem::TcpUnreadable(e.to_string())),
         },
         1 | 58 => {
-            if payload.len() < 8 {
-                packet.problems.push(format!(
-                    "ICMP header cut short: {} of 8 bytes",
-                    payload.len()
-                ));
+            if payload.len() < icmp_field::HEADER_LEN {
+                packet.problems.push(Problem::IcmpHeaderCut {
+                    captured: payload.len(),
+                });
                 return;
             }
-            let (icmp_type, code) = (payload[0], payload[1]);
+            let (icmp_type, code) = (payload[icmp_field::TYPE], payload[icmp_field::CODE]);
             let v6 = protocol == 58;
             let port_unreachable = if v6 {
                 icmp_type == 1 && code == 4
@@ -998,7 +1152,7 @@ fn decode_transport<'a>(
                 matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
             };
             let quoted_udp = if is_error {
-                quoted_udp(&payload[8..], v6)
+                quoted_udp(&payload[icmp_field::HEADER_LEN..], v6)
             } else {
                 None
             };
@@ -1015,30 +1169,47 @@ fn decode_transport<'a>(
 
 /// The endpoints of the UDP datagram an ICMP error quotes.
 fn quoted_udp(quoted: &[u8], v6: bool) -> Option<(SocketAddr, SocketAddr)> {
-    if v6 {
-        if quoted.len() < 48 || quoted[6] != 17 {
+    let udp_number = ip_number::UDP.0;
+    let (src, dst, u) = if v6 {
+        if quoted.len() < ipv6::HEADER_LEN + 8 || quoted[ipv6::NEXT_HEADER] != udp_number {
             return None;
         }
-        let src: [u8; 16] = quoted[8..24].try_into().ok()?;
-        let dst: [u8; 16] = quoted[24..40].try_into().ok()?;
-        let u = &quoted[40..];
-        Some((
-            SocketAddr::new(Ipv6Addr::from(src).into(), u16::from_be_bytes([u[0], u[1]])),
-            SocketAddr::new(Ipv6Addr::from(dst).into(), u16::from_be_bytes([u[2], u[3]])),
-        ))
+        let (src, dst) = ipv6_addrs(quoted);
+        (src, dst, &quoted[ipv6::HEADER_LEN..])
     } else {
         let ihl = usize::from(quoted.first()? & 0x0f) * 4;
-        if ihl < 20 || quoted.len() < ihl + 4 || quoted[9] != 17 {
+        if ihl < ipv4::MIN_HEADER_LEN
+            || quoted.len() < ihl + 4
+            || quoted[ipv4::PROTOCOL] != udp_number
+        {
             return None;
         }
-        let src = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
-        let dst = Ipv4Addr::new(quoted[16], quoted[17], quoted[18], quoted[19]);
-        let u = &quoted[ihl..];
-        Some((
-            SocketAddr::new(src.into(), u16::from_be_bytes([u[0], u[1]])),
-            SocketAddr::new(dst.into(), u16::from_be_bytes([u[2], u[3]])),
-        ))
-    }
+        let (src, dst) = ipv4_addrs(quoted);
+        (src, dst, &quoted[ihl..])
+    };
+    Some((
+        SocketAddr::new(src, be16(u, udp::SRC_PORT)),
+        SocketAddr::new(dst, be16(u, udp::DST_PORT)),
+    ))
+}
+
+/// Source and destination of an IPv4 header (at least 20 bytes).
+fn ipv4_addrs(ip: &[u8]) -> (IpAddr, IpAddr) {
+    let octets = |r: std::ops::Range<usize>| {
+        let a = &ip[r];
+        IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]))
+    };
+    (octets(ipv4::SRC), octets(ipv4::DST))
+}
+
+/// Source and destination of an IPv6 header (at least 40 bytes).
+fn ipv6_addrs(ip: &[u8]) -> (IpAddr, IpAddr) {
+    let octets = |r: std::ops::Range<usize>| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&ip[r]);
+        IpAddr::V6(Ipv6Addr::from(a))
+    };
+    (octets(ipv6::SRC), octets(ipv6::DST))
 }
 
 /// The pseudo-header sum for UDP between `src` and `dst` with this length.
@@ -1131,12 +1302,14 @@ mod tests {
         let mut frame = TCPDUMP_LO_V4;
         frame[40] = 0x49;
         frame[41] = 0x43; // the correct checksum
-        assert_eq!(decode(1, &frame, 52).problems, Vec::<String>::new());
+        assert_eq!(decode(1, &frame, 52).problems, Vec::<Problem>::new());
         frame[51] ^= 1;
         let p = decode(1, &frame, 52);
         assert_eq!(p.problems.len(), 1);
         assert!(
-            p.problems[0].starts_with("udp.checksum 0x4943 is bad"),
+            p.problems[0]
+                .to_string()
+                .starts_with("udp.checksum 0x4943 is bad"),
             "{:?}",
             p.problems
         );
@@ -1150,7 +1323,7 @@ mod tests {
         assert!(
             p.problems
                 .iter()
-                .any(|m| m.contains("ip.len 255 claims more")),
+                .any(|m| m.to_string().contains("ip.len 255 claims more")),
             "{:?}",
             p.problems
         );
@@ -1160,7 +1333,7 @@ mod tests {
         assert!(
             p.problems
                 .iter()
-                .any(|m| m.contains("IPv4 header unreadable")),
+                .any(|m| m.to_string().contains("IPv4 header unreadable")),
             "{:?}",
             p.problems
         );

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use crate::capture::CaptureReader;
 use crate::compare::{DiffRules, FieldDiff, Status, diff_frames};
-use crate::decode::{Transport, decode, link_type_supported};
+use crate::decode::{decode, link_type_supported};
 use crate::error::{Error, Result};
+use crate::summary::summarize;
 
 /// Frames listed per report (counts stay exact).
 pub const MAX_LISTED: usize = 50;
@@ -108,20 +109,7 @@ impl DiffReport {
 /// assert_eq!(describe_frame(1, &[0u8; 60]), "60 bytes");
 /// ```
 pub fn describe_frame(link_type: u32, data: &[u8]) -> String {
-    let p = decode(link_type, data, data.len());
-    match (&p.transport, p.endpoints(), &p.ip) {
-        (Transport::Udp(u), Some((s, d)), _) => format!("UDP {s} → {d} Len={}", u.payload.len()),
-        (Transport::Tcp(t), Some((s, d)), _) => {
-            format!("TCP {s} → {d} [{}] Len={}", t.flags, t.payload_len)
-        }
-        (Transport::Icmp(i), _, Some(ip)) => {
-            format!(
-                "ICMP {} → {} type {} code {}",
-                ip.src, ip.dst, i.icmp_type, i.code
-            )
-        }
-        _ => format!("{} bytes", data.len()),
-    }
+    summarize(&decode(link_type, data, data.len())).line(data.len())
 }
 
 fn first_ports(link_type: u32, data: &[u8]) -> Option<(u16, u16)> {

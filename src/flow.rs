@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::capture::CaptureReader;
 use crate::decode::{Transport, decode, link_type_supported};
 use crate::error::{Error, Result};
+use crate::wire::TcpFlags;
 
 /// Arrows kept per conversation (counts stay exact).
 pub const MAX_ARROWS: usize = 60;
@@ -187,7 +188,7 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows>
                     let label = if t.flags.is_empty() {
                         "no flags".to_string()
                     } else {
-                        t.flags.clone()
+                        t.flags.to_string()
                     };
                     (
                         s,
@@ -253,12 +254,10 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows>
         let rightward = src == c.left;
         let role = match &flags {
             Some(t) => {
-                let syn = t.flags.contains("SYN");
-                let fin = t.flags.contains("FIN") || t.flags.contains("RST");
-                if syn {
-                    c.synack_seen |= t.flags.contains("ACK");
+                if t.flags.is_handshake() {
+                    c.synack_seen |= t.flags.contains(TcpFlags::ACK);
                     Role::Handshake
-                } else if fin {
+                } else if t.flags.is_teardown() {
                     c.fin_seen = true;
                     Role::Teardown
                 } else if t.payload_len > 0 {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use etherparse::{IpHeaders, Ipv4Header, Ipv6FlowLabel, Ipv6Header, PacketBuilder, ip_number};
 
 use crate::error::{Error, Result};
+use crate::wire::TcpFlags;
 
 /// Hop limit / TTL Linux uses for loopback traffic (`net.ipv4.ip_default_ttl`).
 pub const LOOPBACK_TTL: u8 = 64;
@@ -178,24 +179,19 @@ pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
 /// ```
 /// let segments = lola::frame::tcp_conversation(b"Hello Lola");
 /// let data = &segments[3];
-/// assert!(data.from_client && data.psh && data.ack && data.payload == b"Hello Lola");
+/// use lola::wire::TcpFlags;
+/// assert!(data.from_client && data.flags == TcpFlags::PSH | TcpFlags::ACK && data.payload == b"Hello Lola");
 /// // The server acknowledges the 10 bytes.
 /// let ack = &segments[4];
-/// assert!(!ack.from_client && ack.ack && ack.payload.is_empty());
+/// assert!(!ack.from_client && ack.flags == TcpFlags::ACK && ack.payload.is_empty());
 /// assert_eq!(ack.ack_no, data.seq + 10);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpSegment {
     /// True when the client sends it.
     pub from_client: bool,
-    /// SYN flag.
-    pub syn: bool,
-    /// ACK flag (with `ack` as the acknowledgement number).
-    pub ack: bool,
-    /// FIN flag.
-    pub fin: bool,
-    /// PSH flag.
-    pub psh: bool,
+    /// Its flags (SYN, ACK, FIN, PSH); with ACK, `ack_no` is meaningful.
+    pub flags: TcpFlags,
     /// Sequence number.
     pub seq: u32,
     /// Acknowledgement number (meaningful with `ack`).
@@ -212,7 +208,8 @@ pub struct TcpSegment {
 /// ```
 /// let segments = lola::frame::tcp_conversation(b"Hello Lola");
 /// assert_eq!(segments.len(), 8);
-/// assert!(segments[0].syn && !segments[0].ack);
+/// use lola::wire::TcpFlags;
+/// assert_eq!(segments[0].flags, TcpFlags::SYN);
 /// assert_eq!(segments[3].payload, b"Hello Lola");
 /// ```
 pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
@@ -220,25 +217,23 @@ pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
     // arguments; tshark shows sequence numbers relative to them anyway.
     let (c, s) = (0x1000_0000u32, 0x2000_0000u32);
     let n = payload.len() as u32;
-    let seg = |from_client, syn, ack, fin, psh, seq, ack_no, data: &[u8]| TcpSegment {
+    let seg = |from_client, flags, seq, ack_no, data: &[u8]| TcpSegment {
         from_client,
-        syn,
-        ack,
-        fin,
-        psh,
+        flags,
         seq,
         ack_no,
         payload: data.to_vec(),
     };
+    let (syn, ack, fin, psh) = (TcpFlags::SYN, TcpFlags::ACK, TcpFlags::FIN, TcpFlags::PSH);
     vec![
-        seg(true, true, false, false, false, c, 0, b""),
-        seg(false, true, true, false, false, s, c + 1, b""),
-        seg(true, false, true, false, false, c + 1, s + 1, b""),
-        seg(true, false, true, false, true, c + 1, s + 1, payload),
-        seg(false, false, true, false, false, s + 1, c + 1 + n, b""),
-        seg(true, false, true, true, false, c + 1 + n, s + 1, b""),
-        seg(false, false, true, true, false, s + 1, c + 2 + n, b""),
-        seg(true, false, true, false, false, c + 2 + n, s + 2, b""),
+        seg(true, syn, c, 0, b""),
+        seg(false, syn | ack, s, c + 1, b""),
+        seg(true, ack, c + 1, s + 1, b""),
+        seg(true, psh | ack, c + 1, s + 1, payload),
+        seg(false, ack, s + 1, c + 1 + n, b""),
+        seg(true, fin | ack, c + 1 + n, s + 1, b""),
+        seg(false, fin | ack, s + 1, c + 2 + n, b""),
+        seg(true, ack, c + 2 + n, s + 2, b""),
     ]
 }
 
@@ -253,7 +248,7 @@ pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
 /// let syn = build_tcp_frame(client, server, &tcp_conversation(b"Hi")[0]).unwrap();
 /// assert_eq!(syn.len(), 14 + 20 + 20 + 4); // with the 4-byte MSS option
 /// let Transport::Tcp(tcp) = decode(1, &syn, syn.len()).transport else { panic!() };
-/// assert_eq!((tcp.src_port, tcp.dst_port, tcp.flags.as_str()), (40000, 7456, "SYN"));
+/// assert_eq!((tcp.src_port, tcp.dst_port, tcp.flags), (40000, 7456, lola::wire::TcpFlags::SYN));
 /// ```
 pub fn build_tcp_frame(
     client: SocketAddr,
@@ -273,19 +268,19 @@ pub fn build_tcp_frame(
         segment.seq,
         65_483,
     );
-    if segment.syn {
+    if segment.flags.contains(TcpFlags::SYN) {
         builder = builder
             .syn()
             .options(&[etherparse::TcpOptionElement::MaximumSegmentSize(65_495)])
             .map_err(|e| Error::Invalid(format!("cannot build TCP options: {e}")))?;
     }
-    if segment.ack {
+    if segment.flags.contains(TcpFlags::ACK) {
         builder = builder.ack(segment.ack_no);
     }
-    if segment.fin {
+    if segment.flags.contains(TcpFlags::FIN) {
         builder = builder.fin();
     }
-    if segment.psh {
+    if segment.flags.contains(TcpFlags::PSH) {
         builder = builder.psh();
     }
     let mut frame = Vec::with_capacity(builder.size(segment.payload.len()));
@@ -347,6 +342,77 @@ mod tests {
             dst.parse().unwrap(),
             b"Hello Lola".to_vec(),
         )
+    }
+
+    /// The datagram a decoded frame carries, as `build_frame` was given it.
+    fn parse(frame: &[u8]) -> Datagram {
+        use crate::decode::{Transport, decode};
+        let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+        assert!(packet.problems.is_empty(), "{:?}", packet.problems);
+        let Transport::Udp(udp) = &packet.transport else {
+            panic!("not UDP: {packet:?}")
+        };
+        assert_eq!(udp.checksum.state.word(), "correct");
+        let (src, dst) = packet.endpoints().unwrap();
+        Datagram::new(src, dst, udp.payload.to_vec())
+    }
+
+    #[test]
+    fn parse_the_reference_bytes() {
+        assert_eq!(parse(&FRAME_V4), hello("127.0.0.1:40000", "127.0.0.1:7456"));
+    }
+
+    #[test]
+    fn emit_then_parse_gives_the_datagram_back() {
+        let payloads: [&[u8]; 4] = [b"Hello Lola", b"", &[0, 0xff, 0x7f], &[b'x'; 1400]];
+        for (src, dst) in [
+            ("127.0.0.1:40000", "127.0.0.1:7456"),
+            ("10.1.2.3:1", "192.0.2.9:65535"),
+            ("[::1]:40000", "[::1]:7456"),
+            ("[2001:db8::1]:53", "[fe80::2]:5353"),
+        ] {
+            for payload in payloads {
+                let d = Datagram::new(src.parse().unwrap(), dst.parse().unwrap(), payload.to_vec());
+                let frame = build_frame(&d).unwrap();
+                assert_eq!(frame.len(), d.frame_len());
+                assert_eq!(parse(&frame), d, "{src} → {dst}, {} bytes", payload.len());
+            }
+        }
+    }
+
+    #[test]
+    fn tcp_segments_emit_then_parse_back() {
+        use crate::decode::{Transport, decode};
+        for (client, server) in [
+            ("127.0.0.1:40000", "127.0.0.1:7456"),
+            ("[::1]:40000", "[::1]:7456"),
+        ] {
+            let (client, server) = (client.parse().unwrap(), server.parse().unwrap());
+            for segment in tcp_conversation(b"Hello Lola") {
+                let frame = build_tcp_frame(client, server, &segment).unwrap();
+                let packet = decode(crate::capture::LINKTYPE_ETHERNET, &frame, frame.len());
+                assert!(packet.problems.is_empty(), "{:?}", packet.problems);
+                let Transport::Tcp(tcp) = &packet.transport else {
+                    panic!("not TCP: {packet:?}")
+                };
+                let (src, dst) = packet.endpoints().unwrap();
+                let want = if segment.from_client {
+                    (client, server)
+                } else {
+                    (server, client)
+                };
+                assert_eq!((src, dst), want);
+                assert_eq!(tcp.flags, segment.flags);
+                assert_eq!(tcp.seq, segment.seq);
+                let ack = if segment.flags.contains(TcpFlags::ACK) {
+                    segment.ack_no
+                } else {
+                    0
+                };
+                assert_eq!(tcp.ack, ack);
+                assert_eq!(tcp.payload_len, segment.payload.len());
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::check::Report;
+use crate::check::{Failure, FrameLine, Report};
 use crate::diff::{DiffReport, FrameDiff};
 
 /// One test case.
@@ -34,25 +34,28 @@ pub struct Case {
 /// assert!(cases[2].failure.as_deref().unwrap().contains("handshake"));
 /// ```
 pub fn check_cases(report: &Report) -> Vec<Case> {
-    let find = |needle: &str| report.failures.iter().find(|f| f.contains(needle)).cloned();
-    let details = |lines: &[crate::check::FrameLine]| {
-        lines.iter().map(|l| format!("\n{l}")).collect::<String>()
+    let find = |wanted: fn(&Failure) -> bool| report.failures.iter().find(|f| wanted(f));
+    let details = |lines: &[FrameLine]| lines.iter().map(|l| format!("\n{l}")).collect::<String>();
+    let case = |name: String, failure: Option<&Failure>, lines: &[FrameLine]| Case {
+        name,
+        failure: failure.map(|f| format!("{f}{}", details(lines))),
     };
     vec![
-        Case {
-            name: report.expected.clone(),
-            failure: find("matching").map(|f| format!("{f}{}", details(&report.near_misses))),
-        },
-        Case {
-            name: "every datagram on the expected endpoints matches".into(),
-            failure: find("on the expected endpoints do")
-                .or_else(|| find("on the expected endpoints does"))
-                .map(|f| format!("{f}{}", details(&report.offending))),
-        },
-        Case {
-            name: "no TCP segment on the expected endpoints".into(),
-            failure: find("TCP").map(|f| format!("{f}{}", details(&report.tcp))),
-        },
+        case(
+            report.expected.clone(),
+            find(|f| matches!(f, Failure::Count { .. })),
+            &report.near_misses,
+        ),
+        case(
+            "every datagram on the expected endpoints matches".into(),
+            find(|f| matches!(f, Failure::Mismatched { .. })),
+            &report.offending,
+        ),
+        case(
+            "no TCP segment on the expected endpoints".into(),
+            find(|f| matches!(f, Failure::Tcp { .. })),
+            &report.tcp,
+        ),
     ]
 }
 

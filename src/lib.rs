@@ -50,6 +50,8 @@ pub mod harness;
 pub mod junit;
 pub mod live;
 pub mod reassembly;
+pub mod summary;
+pub mod wire;
 
 /// The README's Rust examples, compiled as doc tests.
 #[doc = include_str!("../README.md")]

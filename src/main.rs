@@ -421,6 +421,45 @@ fn verdict_colour(report: &impl std::fmt::Display) -> String {
         .collect()
 }
 
+/// A check report as text: the verdict word in colour on a terminal, and
+/// notes with the flag that changes them.
+fn report_text(report: &Report) -> String {
+    let mut text = String::new();
+    let style = check::TextStyle {
+        color: lola::flow::use_color(),
+        note: &note_with_hint,
+    };
+    let _ = report.write_text(&mut text, &style);
+    text
+}
+
+/// A note's words, with the command-line flag that bears on it.
+fn note_with_hint(note: &check::Note) -> String {
+    match note {
+        check::Note::TcpAllowed {
+            segments,
+            handshake,
+        } => {
+            let tcp = check::Failure::Tcp {
+                segments: *segments,
+                handshake: *handshake,
+            };
+            format!("{tcp} (allowed by --allow-tcp)")
+        }
+        check::Note::PartialChecksums { .. } => format!("{note}; --checksums strict fails it"),
+        _ => note.to_string(),
+    }
+}
+
+/// Failures as one line, `; `-separated.
+fn joined(failures: &[check::Failure]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn verdict_code(passed: bool) -> ExitCode {
     if passed {
         ExitCode::SUCCESS
@@ -565,7 +604,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
             outcome.written.frames,
             outcome.written.bytes
         ));
-        out(verdict_colour(&outcome.report));
+        out(report_text(&outcome.report));
         if let Some(note) = &outcome.capture_note {
             out(format_args!("note: {note}; --capture off silences this\n"));
         }
@@ -582,7 +621,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 live.written.format,
                 live.written.bytes
             ));
-            out(verdict_colour(&live.report));
+            out(report_text(&live.report));
             match &live.comparison {
                 Some(c) => {
                     out(format_args!(
@@ -949,7 +988,7 @@ fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
             },
             lola::junit::Case {
                 name: format!("lola check {} passes", outcome.udp.path.display()),
-                failure: (!udp_report.passed()).then(|| udp_report.failures.join("; ")),
+                failure: (!udp_report.passed()).then(|| joined(&udp_report.failures)),
             },
         ];
         write_junit(path, &[("lola compare", cases)])?;
@@ -1006,7 +1045,7 @@ fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
         if r.passed() {
             "PASS".to_string()
         } else {
-            format!("FAIL ({})", r.failures.join("; "))
+            format!("FAIL ({})", joined(&r.failures))
         }
     };
     out(format_args!(
@@ -1166,7 +1205,7 @@ fn cmd_check(args: CheckArgs) -> Result<ExitCode, Error> {
             serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(e.to_string()))?;
         out(format_args!("{text}\n"));
     } else if !args.quiet {
-        out(verdict_colour(&report));
+        out(report_text(&report));
     }
     Ok(verdict_code(report.passed()))
 }

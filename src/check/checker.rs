@@ -1,0 +1,471 @@
+//! The [`Checker`]: an expectation held against frames one at a time, with
+//! the state that needs (counts, capped lists, fragments in reassembly).
+
+use std::net::SocketAddr;
+
+use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Verdict};
+use super::{Expectation, Judgement, LIST_CAP};
+use crate::capture::{Format, RawFrame};
+use crate::decode::{
+    Icmp, Ip, Link, Packet, Tcp, Transport, Udp, decode, decode_reassembled, decode_with,
+    quick_flow,
+};
+use crate::reassembly::{Outcome, Reassembler};
+use crate::summary::quote_bytes;
+
+/// Checks frames against an expectation as they stream by: feed each frame
+/// to [`observe`](Checker::observe), then [`finish`](Checker::finish) for
+/// the report. Memory stays bounded: only the lists a report shows (each at
+/// most [`LIST_CAP`]) and fragments awaiting reassembly are kept.
+///
+/// ```
+/// use lola::check::Checker;
+/// use lola::capture::CaptureReader;
+/// let expectation = lola::Expectation::seed();
+/// let mut reader = CaptureReader::open("fixtures/seed-ipv4-twice.pcap".as_ref()).unwrap();
+/// let mut checker = Checker::new("twice", reader.format(), &expectation);
+/// while let Some(frame) = reader.next_frame().unwrap() {
+///     checker.observe(&frame);
+/// }
+/// let report = checker.finish(reader.notes());
+/// assert_eq!((report.frames, report.matched_count, report.passed()), (2, 2, false));
+/// ```
+pub struct Checker<'e> {
+    expectation: &'e Expectation,
+    report: Report,
+    partial_frames: Vec<u64>,
+    absent_frames: Vec<u64>,
+    icmp_notes: Vec<Note>,
+    reply_notes: Vec<Note>,
+    fragment_notes: Vec<Note>,
+    damaged_notes: Vec<Note>,
+    first_other_tcp: Option<(u64, SocketAddr, SocketAddr)>,
+    handshake: bool,
+    reassembler: Reassembler,
+}
+
+/// What reassembly made of a frame.
+enum Step {
+    /// Not a fragment: check the frame as it is.
+    Whole,
+    /// A fragment taken in (or refused): nothing more to do with the frame.
+    Consumed,
+    /// The last fragment of a datagram: check the datagram it completes.
+    Complete {
+        link: Option<Link>,
+        ip: Ip,
+        protocol: u8,
+        payload: Vec<u8>,
+    },
+}
+
+impl<'e> Checker<'e> {
+    /// A checker for the capture `file` (as its report names it), of `format`.
+    pub fn new(file: &str, format: Format, expectation: &'e Expectation) -> Checker<'e> {
+        Checker {
+            expectation,
+            report: Report {
+                schema_version: 1,
+                file: file.to_string(),
+                format,
+                verdict: Verdict::Pass,
+                expectation: expectation.clone(),
+                expected: expectation.describe(),
+                frames: 0,
+                matched_count: 0,
+                matched: Vec::new(),
+                offending_count: 0,
+                offending: Vec::new(),
+                tcp_count: 0,
+                tcp: Vec::new(),
+                near_misses: Vec::new(),
+                other: OtherCounts::default(),
+                failures: Vec::new(),
+                notes: Vec::new(),
+            },
+            partial_frames: Vec::new(),
+            absent_frames: Vec::new(),
+            icmp_notes: Vec::new(),
+            reply_notes: Vec::new(),
+            fragment_notes: Vec::new(),
+            damaged_notes: Vec::new(),
+            first_other_tcp: None,
+            handshake: false,
+            reassembler: Reassembler::default(),
+        }
+    }
+
+    /// Frames observed so far.
+    pub fn frames(&self) -> u64 {
+        self.report.frames
+    }
+
+    /// Takes one frame into account.
+    #[inline]
+    pub fn observe(&mut self, frame: &RawFrame<'_>) {
+        self.report.frames += 1;
+        if self.counted_by_fast_path(frame) {
+            return;
+        }
+        // Sort the frame cheaply first; verify checksums only of the frames
+        // the report will show (millions of others are only counted).
+        let orig_len = frame.orig_len as usize;
+        let mut packet = decode_with(frame.link_type, frame.data, orig_len, false);
+        let reassembled: Vec<u8>;
+        let verified = match self.reassemble(frame, &packet) {
+            Step::Whole => false,
+            Step::Consumed => return,
+            Step::Complete {
+                link,
+                ip,
+                protocol,
+                payload,
+            } => {
+                reassembled = payload;
+                packet = decode_reassembled(link, &ip, protocol, &reassembled);
+                true
+            }
+        };
+        if !verified && self.shown(&packet) {
+            packet = decode(frame.link_type, frame.data, orig_len);
+        }
+        match &packet.transport {
+            Transport::Udp(udp) => self.udp(frame, &packet, udp),
+            Transport::Tcp(tcp) => self.tcp(frame, &packet, tcp),
+            Transport::Icmp(icmp) => self.icmp(frame, icmp),
+            Transport::Fragment(_) => {
+                // A fragment whose fragment header could not be read whole.
+                self.report.other.fragments += 1;
+                push_capped(
+                    &mut self.fragment_notes,
+                    Note::FragmentUnreadable {
+                        frame: frame.number,
+                    },
+                );
+            }
+            Transport::Other if packet.problems.is_empty() => self.report.other.other += 1,
+            Transport::Other => {
+                self.report.other.damaged += 1;
+                push_capped(
+                    &mut self.damaged_notes,
+                    Note::Damaged {
+                        frame: frame.number,
+                        offset: frame.offset,
+                        problems: packet.problems.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Counts a frame of another flow from its fixed offsets alone; false
+    /// when the frame needs decoding. Only once the near-miss list is full:
+    /// until then every UDP datagram may be shown.
+    #[inline(always)]
+    fn counted_by_fast_path(&mut self, frame: &RawFrame<'_>) -> bool {
+        if self.report.near_misses.len() < LIST_CAP {
+            return false;
+        }
+        let Some(quick) = quick_flow(frame.link_type, frame.data) else {
+            return false;
+        };
+        let e = self.expectation;
+        let (sp, dp) = (quick.src_port, quick.dst_port);
+        // Ports alone usually settle it; addresses only when they agree.
+        let other = !(e.ports_match(sp, dp) || e.ports_match(dp, sp)) || {
+            let (src, dst) = quick.endpoints();
+            !e.endpoints_match(src, dst) && !e.endpoints_match(dst, src)
+        };
+        if !other {
+            return false;
+        }
+        if quick.protocol == etherparse::ip_number::UDP.0 {
+            self.report.other.udp += 1;
+            return true;
+        }
+        if self.first_other_tcp.is_some() {
+            self.report.other.tcp += 1;
+            return true;
+        }
+        false
+    }
+
+    /// Hands an IP fragment to the reassembler.
+    fn reassemble(&mut self, frame: &RawFrame<'_>, packet: &Packet<'_>) -> Step {
+        let (Transport::Fragment(bytes), Some(ip)) = (&packet.transport, &packet.ip) else {
+            return Step::Whole;
+        };
+        let Some(info) = ip.frag else {
+            return Step::Whole;
+        };
+        self.report.other.fragments += 1;
+        match self
+            .reassembler
+            .add(ip.src, ip.dst, &info, frame.number, bytes)
+        {
+            Outcome::Pending => Step::Consumed,
+            Outcome::Invalid(why) => {
+                push_capped(&mut self.fragment_notes, Note::FragmentRejected(why));
+                Step::Consumed
+            }
+            Outcome::Complete { payload, frames } => {
+                push_capped(
+                    &mut self.fragment_notes,
+                    Note::Reassembled {
+                        frame: frame.number,
+                        src: ip.src,
+                        dst: ip.dst,
+                        fragments: frames,
+                    },
+                );
+                // The last fragment's header, with its checksum verified.
+                let last = decode(frame.link_type, frame.data, frame.orig_len as usize);
+                Step::Complete {
+                    link: last.link,
+                    ip: last.ip.unwrap_or_else(|| ip.clone()),
+                    protocol: info.protocol,
+                    payload,
+                }
+            }
+        }
+    }
+
+    /// True when the report will list this packet, so its checksums matter.
+    fn shown(&self, packet: &Packet<'_>) -> bool {
+        let e = self.expectation;
+        match (&packet.transport, packet.endpoints()) {
+            (Transport::Udp(_), Some((src, dst))) => {
+                e.endpoints_match(src, dst) || self.report.near_misses.len() < LIST_CAP
+            }
+            (Transport::Tcp(_), Some((a, b))) => {
+                e.tcp_on_flow(a, b) && self.report.tcp.len() < LIST_CAP
+            }
+            _ => false,
+        }
+    }
+
+    fn udp(&mut self, frame: &RawFrame<'_>, packet: &Packet<'_>, udp: &Udp<'_>) {
+        let Some((src, dst)) = packet.endpoints() else {
+            return;
+        };
+        let e = self.expectation;
+        let line = |reasons| {
+            FrameLine::new(
+                frame.number,
+                frame.timestamp,
+                frame.orig_len,
+                packet,
+                reasons,
+            )
+        };
+        if !e.endpoints_match(src, dst) {
+            if e.endpoints_match(dst, src) && e.dst_port.is_some() {
+                let reply = Note::Reply {
+                    frame: frame.number,
+                    src,
+                    dst,
+                };
+                push_capped(&mut self.reply_notes, reply);
+            }
+            self.report.other.udp += 1;
+            if self.report.near_misses.len() < LIST_CAP {
+                let mut reasons = e.endpoint_mismatches(src, dst);
+                if let Some(want) = &e.payload
+                    && want.as_slice() != udp.payload
+                {
+                    reasons.push(format!("payload {}", quote_bytes(udp.payload)));
+                }
+                self.report.near_misses.push(line(reasons));
+            }
+            return;
+        }
+        let reasons = self.mismatches(frame.number, packet, udp, src.is_ipv6());
+        if reasons.is_empty() {
+            self.report.matched_count += 1;
+            if self.report.matched.len() < LIST_CAP {
+                self.report.matched.push(line(Vec::new()));
+            }
+        } else {
+            self.report.offending_count += 1;
+            if self.report.offending.len() < LIST_CAP {
+                self.report.offending.push(line(reasons));
+            }
+        }
+    }
+
+    /// Why a datagram on the expected endpoints does not match: its payload,
+    /// damage, and checksums under the policy (which may add a note instead).
+    fn mismatches(
+        &mut self,
+        number: u64,
+        packet: &Packet<'_>,
+        udp: &Udp<'_>,
+        ipv6: bool,
+    ) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if let Some(want) = &self.expectation.payload {
+            if !udp.payload_complete {
+                reasons.push(format!(
+                    "payload cut short by the capture's snaplen ({} of {} bytes captured); it could not be compared",
+                    udp.payload.len(),
+                    usize::from(udp.length).saturating_sub(8)
+                ));
+            } else if want.as_slice() != udp.payload {
+                reasons.push(format!(
+                    "payload {}, expected {}",
+                    quote_bytes(udp.payload),
+                    quote_bytes(want)
+                ));
+            }
+        }
+        reasons.extend(
+            packet
+                .problems
+                .iter()
+                .filter(|p| !p.is_checksum())
+                .map(ToString::to_string),
+        );
+        let ip_checksum = packet.ip.as_ref().and_then(|ip| ip.header_checksum);
+        let checksums = ip_checksum
+            .map(|c| ("ip.checksum", c))
+            .into_iter()
+            .chain([("udp.checksum", udp.checksum)]);
+        for (field, c) in checksums {
+            match self.expectation.checksums.judge(c.state, ipv6) {
+                Judgement::Pass => {}
+                Judgement::PassPartial => push_capped(&mut self.partial_frames, number),
+                Judgement::PassAbsent => push_capped(&mut self.absent_frames, number),
+                Judgement::Fail => reasons.push(format!("{field} {c}")),
+            }
+        }
+        reasons
+    }
+
+    fn tcp(&mut self, frame: &RawFrame<'_>, packet: &Packet<'_>, tcp: &Tcp) {
+        let Some((a, b)) = packet.endpoints() else {
+            return;
+        };
+        if !self.expectation.tcp_on_flow(a, b) {
+            self.report.other.tcp += 1;
+            self.first_other_tcp.get_or_insert((frame.number, a, b));
+            return;
+        }
+        self.report.tcp_count += 1;
+        self.handshake |= tcp.flags.is_handshake();
+        if self.report.tcp.len() < LIST_CAP {
+            let role = if tcp.flags.is_handshake() {
+                "handshake"
+            } else if tcp.flags.is_teardown() {
+                "teardown"
+            } else if tcp.payload_len > 0 {
+                "data"
+            } else {
+                "acknowledgement"
+            };
+            let reasons = vec![format!("{role} on the expected endpoints")];
+            let line = FrameLine::new(
+                frame.number,
+                frame.timestamp,
+                frame.orig_len,
+                packet,
+                reasons,
+            );
+            self.report.tcp.push(line);
+        }
+    }
+
+    fn icmp(&mut self, frame: &RawFrame<'_>, icmp: &Icmp) {
+        self.report.other.icmp += 1;
+        let Some((s, d)) = icmp.quoted_udp else {
+            return;
+        };
+        if !self.expectation.endpoints_match(s, d) {
+            return;
+        }
+        let note = if icmp.port_unreachable {
+            Note::PortUnreachable {
+                frame: frame.number,
+                datagram: (s, d),
+            }
+        } else {
+            Note::Icmp {
+                frame: frame.number,
+                icmp_type: icmp.icmp_type,
+                code: icmp.code,
+            }
+        };
+        push_capped(&mut self.icmp_notes, note);
+    }
+
+    /// The verdict, the failures and the notes, in the order a report gives them.
+    pub fn finish(mut self, reader_notes: Vec<String>) -> Report {
+        let e = self.expectation;
+        let r = &mut self.report;
+        if !e.count.accepts(r.matched_count) {
+            r.failures.push(Failure::Count {
+                found: r.matched_count,
+                frames: r.frames,
+            });
+        }
+        if r.offending_count > 0 {
+            r.failures.push(Failure::Mismatched {
+                datagrams: r.offending_count,
+            });
+        }
+        if r.tcp_count > 0 {
+            let (segments, handshake) = (r.tcp_count, self.handshake);
+            if e.allow_tcp {
+                r.notes.push(Note::TcpAllowed {
+                    segments,
+                    handshake,
+                });
+            } else {
+                r.failures.push(Failure::Tcp {
+                    segments,
+                    handshake,
+                });
+            }
+        }
+        if !self.partial_frames.is_empty() {
+            let frames = std::mem::take(&mut self.partial_frames);
+            r.notes.push(Note::PartialChecksums { frames });
+        }
+        if !self.absent_frames.is_empty() {
+            let frames = std::mem::take(&mut self.absent_frames);
+            r.notes.push(Note::AbsentChecksums { frames });
+        }
+        if let Some(first) = self.first_other_tcp {
+            r.notes.push(Note::OtherTcp {
+                segments: r.other.tcp,
+                first,
+            });
+        }
+        r.notes.append(&mut self.icmp_notes);
+        r.notes.append(&mut self.reply_notes);
+        let (incomplete, unlisted) = self.reassembler.finish();
+        for datagram in incomplete.iter().take(LIST_CAP) {
+            let note = Note::Incomplete {
+                fragments: datagram.frames.clone(),
+                src: datagram.src,
+                dst: datagram.dst,
+                id: datagram.id,
+            };
+            push_capped(&mut self.fragment_notes, note);
+        }
+        let more = incomplete.len().saturating_sub(LIST_CAP) as u64 + unlisted;
+        if more > 0 {
+            self.fragment_notes.push(Note::MoreIncomplete(more));
+        }
+        r.notes.append(&mut self.fragment_notes);
+        r.notes.append(&mut self.damaged_notes);
+        r.notes.extend(reader_notes.into_iter().map(Note::Reader));
+        r.verdict = Verdict::from_passed(r.failures.is_empty());
+        self.report
+    }
+}
+
+fn push_capped<T>(list: &mut Vec<T>, item: T) {
+    if list.len() < LIST_CAP {
+        list.push(item);
+    }
+}

@@ -1,0 +1,230 @@
+//! The checker: what the user expects ([`Expectation`]), held against every
+//! frame of a capture by a [`Checker`], gives a [`Report`] with a [`Verdict`].
+//!
+//! One module per part: `expectation` (what is expected, and the checksum
+//! policy as one table), `checker` (the state and one method per transport),
+//! `report` (the typed findings: [`Failure`], [`Note`], [`FrameLine`], and
+//! their words).
+//!
+//! The capture is streamed: memory does not grow with the file, only the
+//! lists a report shows (each capped at [`LIST_CAP`] entries; counts are exact).
+
+mod checker;
+mod expectation;
+mod report;
+
+use std::io::Read;
+use std::path::Path;
+
+pub use checker::Checker;
+pub(crate) use expectation::Judgement;
+pub use expectation::{ChecksumPolicy, Count, Expectation};
+pub use report::{
+    Failure, FrameLine, Note, OtherCounts, Report, TextStyle, Verdict, paint_verdict,
+};
+
+pub use crate::summary::{format_time, quote_bytes};
+
+use crate::capture::CaptureReader;
+use crate::decode::link_type_supported;
+use crate::error::{Error, Result};
+
+/// How many frames each list of a report keeps (counts stay exact).
+pub const LIST_CAP: usize = 50;
+
+/// The seed's port.
+pub const SEED_PORT: u16 = 7456;
+/// The seed's message.
+pub const SEED_MESSAGE: &str = "Hello Lola";
+
+/// Checks the capture at `path`; `-` reads standard input.
+///
+/// ```
+/// use lola::{check_file, Expectation};
+/// let report = check_file("fixtures/seed-ipv4.pcap".as_ref(), &Expectation::seed()).unwrap();
+/// assert!(report.passed(), "{report}");
+/// assert_eq!((report.file.as_str(), report.matched_count), ("fixtures/seed-ipv4.pcap", 1));
+/// let err = check_file("fixtures/bad-magic.pcap".as_ref(), &Expectation::seed()).unwrap_err();
+/// assert!(err.to_string().contains("bad magic number 0xdeadbeef"), "{err}");
+/// ```
+pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
+    if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let reader = CaptureReader::new(stdin.lock(), "-")?;
+        return check_reader(reader, "-", expectation);
+    }
+    let reader = CaptureReader::open(path)?;
+    check_reader(reader, &path.display().to_string(), expectation)
+}
+
+/// Checks a capture from any reader; `name` names it in the report.
+///
+/// ```
+/// use lola::capture::CaptureReader;
+/// let bytes = std::fs::read("fixtures/seed-ipv6.pcap").unwrap();
+/// let reader = CaptureReader::new(&bytes[..], "in memory").unwrap();
+/// let report = lola::check::check_reader(reader, "in memory", &lola::Expectation::seed()).unwrap();
+/// assert!(report.passed(), "{report}");
+/// assert_eq!(report.file, "in memory");
+/// ```
+pub fn check_reader<R: Read>(
+    reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+) -> Result<Report> {
+    check_reader_with_progress(reader, name, expectation, |_| {})
+}
+
+/// Like [`check_reader`], calling `progress` with the bytes read so far
+/// every 65536 frames (for a progress bar on large files).
+///
+/// ```
+/// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
+/// # use std::borrow::Cow;
+/// # let data = Cow::Borrowed(&[0u8; 60][..]);
+/// # let frame = CaptureFrame { timestamp: Default::default(), data, comment: None };
+/// # let mut file = Vec::new();
+/// # encode_capture(&mut file, Format::Pcap, &vec![frame; 65_536]).unwrap();
+/// // `file` holds 65536 frames of 60 bytes each.
+/// let reader = CaptureReader::new(&file[..], "big.pcap").unwrap();
+/// let mut calls = Vec::new();
+/// let expectation = lola::Expectation::seed();
+/// let report = lola::check::check_reader_with_progress(reader, "big.pcap", &expectation, |at| {
+///     calls.push(at)
+/// })
+/// .unwrap();
+/// assert_eq!(report.frames, 65_536);
+/// assert_eq!(calls, [24 + 65_535 * (16 + 60)]); // once, at the byte where frame 65536 starts
+/// ```
+pub fn check_reader_with_progress<R: Read>(
+    mut reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+    mut progress: impl FnMut(u64),
+) -> Result<Report> {
+    let unsupported = |link_type| Error::UnsupportedLinkType {
+        path: name.into(),
+        link_type,
+    };
+    // A pcap file has one link type: refuse it before reading any frame.
+    if let Some(link_type) = reader.link_type()
+        && !link_type_supported(link_type)
+    {
+        return Err(unsupported(link_type));
+    }
+    let mut checker = Checker::new(name, reader.format(), expectation);
+    while let Some(frame) = reader.next_frame()? {
+        if !link_type_supported(frame.link_type) {
+            return Err(unsupported(frame.link_type));
+        }
+        checker.observe(&frame);
+        if checker.frames().is_multiple_of(65_536) {
+            progress(frame.offset);
+        }
+    }
+    Ok(checker.finish(reader.notes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use etherparse::Ipv4Header;
+
+    use super::*;
+    use crate::capture::{CaptureFrame, Format, encode_capture};
+    use crate::{Datagram, build_frame};
+
+    /// Splits the IPv4 frame's payload into fragments of `size` bytes (a
+    /// multiple of 8), each with its own correct header, as a router would.
+    fn fragment(frame: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let header = Ipv4Header::from_slice(&frame[14..]).unwrap().0;
+        let payload = &frame[14 + header.header_len()..];
+        payload
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut h = header.clone();
+                h.identification = 0x1234;
+                h.dont_fragment = false;
+                h.more_fragments = (i + 1) * size < payload.len();
+                h.fragment_offset =
+                    etherparse::IpFragOffset::try_new((i * size / 8) as u16).unwrap();
+                h.total_len = (h.header_len() + chunk.len()) as u16;
+                h.header_checksum = h.calc_header_checksum();
+                let mut out = frame[..14].to_vec();
+                h.write(&mut out).unwrap();
+                out.extend_from_slice(chunk);
+                out
+            })
+            .collect()
+    }
+
+    fn check_frames(frames: &[Vec<u8>], expectation: &Expectation) -> Report {
+        let frames: Vec<_> = frames
+            .iter()
+            .map(|f| CaptureFrame {
+                timestamp: Duration::ZERO,
+                data: Cow::Borrowed(&f[..]),
+                comment: None,
+            })
+            .collect();
+        let mut file = Vec::new();
+        encode_capture(&mut file, Format::Pcap, &frames).unwrap();
+        check_reader(
+            CaptureReader::new(&file[..], "t.pcap").unwrap(),
+            "t.pcap",
+            expectation,
+        )
+        .unwrap()
+    }
+
+    fn big_datagram() -> (Datagram, Vec<u8>) {
+        let mut payload = b"Hello Lola".to_vec();
+        payload.resize(3000, b'.');
+        let d = Datagram::new(
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:7456".parse().unwrap(),
+            payload,
+        );
+        let frame = build_frame(&d).unwrap();
+        (d, frame)
+    }
+
+    #[test]
+    fn fragments_are_reassembled_before_matching_and_never_counted_as_datagrams() {
+        let (d, frame) = big_datagram();
+        let mut frags = fragment(&frame, 1480);
+        assert_eq!(frags.len(), 3);
+        frags.swap(0, 2); // out of order, as they may be captured
+        let report = check_frames(&frags, &Expectation::exactly(&d));
+        assert!(report.passed(), "{report}");
+        assert_eq!(report.matched_count, 1);
+        assert_eq!(
+            report.matched[0].frame, 3,
+            "the datagram is whole at the last fragment"
+        );
+        assert_eq!(report.other.fragments, 3);
+        assert!(
+            report.notes.iter().any(|n| n
+                .to_string()
+                .contains("reassembled from the fragments in frames 1, 2, 3")),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_missing_fragment_is_reported_precisely() {
+        let (d, frame) = big_datagram();
+        let mut frags = fragment(&frame, 1480);
+        frags.remove(1);
+        let report = check_frames(&frags, &Expectation::exactly(&d));
+        assert!(!report.passed());
+        assert_eq!(report.matched_count, 0);
+        assert!(
+            report.notes.iter().any(|n| n.to_string().contains("frames 1, 2: fragments of a datagram 127.0.0.1 → 127.0.0.1 (id 0x1234) that never completed")),
+            "{report}"
+        );
+    }
+}

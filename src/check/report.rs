@@ -1,0 +1,622 @@
+//! What a check found, as typed values: the [`Verdict`], each [`Failure`]
+//! and [`Note`], the frames shown ([`FrameLine`]), and the [`Report`] that
+//! holds them. Words are made only when a value is displayed; JSON carries
+//! the same words, JUnit and the CLI match on the variants.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use super::Expectation;
+use crate::capture::Format;
+use crate::decode::{Packet, Problem};
+use crate::summary::{self, frame_list, plural, summarize};
+
+/// How a check, or any command that judges, came out.
+///
+/// ```
+/// use lola::check::Verdict;
+/// assert_eq!(Verdict::Pass.to_string(), "pass");
+/// assert_eq!(serde_json::to_string(&Verdict::Error).unwrap(), r#""error""#);
+/// assert!(Verdict::Pass.passed() && !Verdict::Fail.passed());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The expectation holds.
+    Pass,
+    /// It does not.
+    Fail,
+    /// No verdict could be reached (the file could not be read, ...).
+    Error,
+}
+
+impl Verdict {
+    /// `Pass` when `passed`, else `Fail`.
+    pub fn from_passed(passed: bool) -> Verdict {
+        if passed { Verdict::Pass } else { Verdict::Fail }
+    }
+
+    /// True for `Pass`.
+    pub fn passed(self) -> bool {
+        self == Verdict::Pass
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        })
+    }
+}
+
+/// Why a check failed.
+///
+/// ```
+/// use lola::check::Failure;
+/// let f = Failure::Tcp { segments: 8, handshake: true };
+/// assert_eq!(f.to_string(), "8 TCP segments on the expected endpoints, including a handshake");
+/// assert_eq!(Failure::Count { found: 0, frames: 1 }.to_string(), "found 0 matching datagrams in 1 frame");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The number of matching datagrams is not the expected one.
+    Count {
+        /// Matching datagrams found.
+        found: u64,
+        /// Frames in the capture.
+        frames: u64,
+    },
+    /// Datagrams on the expected endpoints that do not match (payload,
+    /// checksums, damage); they are listed in [`Report::offending`].
+    Mismatched {
+        /// How many.
+        datagrams: u64,
+    },
+    /// TCP on the expected endpoints; listed in [`Report::tcp`].
+    Tcp {
+        /// How many segments.
+        segments: u64,
+        /// True when one of them is a SYN.
+        handshake: bool,
+    },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Failure::Count { found, frames } => write!(
+                f,
+                "found {found} matching {} in {}",
+                if found == 1 { "datagram" } else { "datagrams" },
+                plural(frames, "frame")
+            ),
+            Failure::Mismatched { datagrams } => write!(
+                f,
+                "{} on the expected endpoints {} not match (listed below)",
+                plural(datagrams, "datagram"),
+                if datagrams == 1 { "does" } else { "do" }
+            ),
+            Failure::Tcp {
+                segments,
+                handshake,
+            } => write!(
+                f,
+                "{} on the expected endpoints{}",
+                plural(segments, "TCP segment"),
+                if handshake {
+                    ", including a handshake"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
+/// What passed but deserves a word.
+///
+/// ```
+/// use lola::check::Note;
+/// let n = Note::Reply { frame: 2, src: "127.0.0.1:7456".parse().unwrap(), dst: "127.0.0.1:40000".parse().unwrap() };
+/// assert_eq!(n.to_string(), "frame 2: a reply datagram 127.0.0.1:7456 → 127.0.0.1:40000");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// TCP on the expected endpoints, which the expectation allows.
+    TcpAllowed {
+        /// How many segments.
+        segments: u64,
+        /// True when one of them is a SYN.
+        handshake: bool,
+    },
+    /// Matching datagrams whose UDP checksum is partial (checksum offload).
+    PartialChecksums {
+        /// Their frame numbers (at most [`LIST_CAP`](super::LIST_CAP)).
+        frames: Vec<u64>,
+    },
+    /// Matching IPv4 datagrams with no UDP checksum (zero).
+    AbsentChecksums {
+        /// Their frame numbers (at most [`LIST_CAP`](super::LIST_CAP)).
+        frames: Vec<u64>,
+    },
+    /// TCP segments of flows other than the expected one.
+    OtherTcp {
+        /// How many.
+        segments: u64,
+        /// The first: frame number and endpoints.
+        first: (u64, SocketAddr, SocketAddr),
+    },
+    /// The kernel answered the expected datagram with a port unreachable.
+    PortUnreachable {
+        /// The ICMP frame.
+        frame: u64,
+        /// Source and destination of the datagram it quotes.
+        datagram: (SocketAddr, SocketAddr),
+    },
+    /// Another ICMP error about the expected flow.
+    Icmp {
+        /// The ICMP frame.
+        frame: u64,
+        /// ICMP type.
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+    },
+    /// A datagram in the opposite direction of the expected one.
+    Reply {
+        /// Its frame.
+        frame: u64,
+        /// Its source.
+        src: SocketAddr,
+        /// Its destination.
+        dst: SocketAddr,
+    },
+    /// A datagram put back together from IP fragments.
+    Reassembled {
+        /// The frame of the last fragment, where the datagram is whole.
+        frame: u64,
+        /// IP source.
+        src: IpAddr,
+        /// IP destination.
+        dst: IpAddr,
+        /// The frames of all its fragments.
+        fragments: Vec<u64>,
+    },
+    /// A fragment that cannot be used, with the reassembler's reason.
+    FragmentRejected(String),
+    /// A fragment whose fragment header could not be read whole.
+    FragmentUnreadable {
+        /// Its frame.
+        frame: u64,
+    },
+    /// Fragments of a datagram that never completed.
+    Incomplete {
+        /// Their frames.
+        fragments: Vec<u64>,
+        /// IP source.
+        src: IpAddr,
+        /// IP destination.
+        dst: IpAddr,
+        /// IP identification.
+        id: u32,
+    },
+    /// More incomplete datagrams than listed.
+    MoreIncomplete(u64),
+    /// A frame whose headers could not be read.
+    Damaged {
+        /// Its number.
+        frame: u64,
+        /// Its byte offset in the file.
+        offset: u64,
+        /// What is wrong.
+        problems: Vec<Problem>,
+    },
+    /// A note of the capture reader (leniency with a damaged or odd file).
+    Reader(String),
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::TcpAllowed {
+                segments,
+                handshake,
+            } => write!(
+                f,
+                "{} (allowed)",
+                Failure::Tcp {
+                    segments: *segments,
+                    handshake: *handshake
+                }
+            ),
+            Note::PartialChecksums { frames } => write!(
+                f,
+                "{} {} a partial UDP checksum (pseudo-header only), as Linux leaves it on loopback and under checksum offload; \
+                 Wireshark says \"maybe caused by checksum offload\"",
+                frame_list(frames),
+                if frames.len() == 1 { "has" } else { "have" }
+            ),
+            Note::AbsentChecksums { frames } => write!(
+                f,
+                "{} {} no UDP checksum (zero), which IPv4 allows",
+                frame_list(frames),
+                if frames.len() == 1 {
+                    "carries"
+                } else {
+                    "carry"
+                }
+            ),
+            Note::OtherTcp {
+                segments,
+                first: (frame, a, b),
+            } => write!(
+                f,
+                "{} of other flows, not on the expected endpoints (e.g. frame {frame}: {a} → {b})",
+                plural(*segments, "TCP segment")
+            ),
+            Note::PortUnreachable {
+                frame,
+                datagram: (s, d),
+            } => write!(
+                f,
+                "frame {frame}: ICMP port unreachable for the datagram {s} → {d}: nobody was listening on {d}"
+            ),
+            Note::Icmp {
+                frame,
+                icmp_type,
+                code,
+            } => write!(
+                f,
+                "frame {frame}: ICMP type {icmp_type} code {code} about the expected flow"
+            ),
+            Note::Reply { frame, src, dst } => {
+                write!(f, "frame {frame}: a reply datagram {src} → {dst}")
+            }
+            Note::Reassembled {
+                frame,
+                src,
+                dst,
+                fragments,
+            } => write!(
+                f,
+                "frame {frame}: a datagram {src} → {dst} reassembled from the fragments in frames {}",
+                summary::numbers(fragments)
+            ),
+            Note::FragmentRejected(why) => f.write_str(why),
+            Note::FragmentUnreadable { frame } => write!(
+                f,
+                "frame {frame}: an IP fragment whose fragment header could not be read; it was not reassembled"
+            ),
+            Note::Incomplete {
+                fragments,
+                src,
+                dst,
+                id,
+            } => write!(
+                f,
+                "frames {}: fragments of a datagram {src} → {dst} (id 0x{id:x}) that never completed; it was not checked",
+                summary::numbers(fragments)
+            ),
+            Note::MoreIncomplete(n) => write!(f, "... and {n} more incomplete datagrams"),
+            Note::Damaged {
+                frame,
+                offset,
+                problems,
+            } => {
+                write!(f, "frame {frame} (byte {offset}): ")?;
+                for (i, p) in problems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                Ok(())
+            }
+            Note::Reader(text) => f.write_str(text),
+        }
+    }
+}
+
+/// One frame as a report shows it: a tshark-like summary line.
+///
+/// ```
+/// let seed = "fixtures/seed-ipv4.pcap".as_ref();
+/// let report = lola::check_file(seed, &lola::Expectation::seed()).unwrap();
+/// let line = &report.matched[0];
+/// assert_eq!((line.frame, line.protocol.as_str(), line.length), (1, "UDP", 52));
+/// assert_eq!((line.src.as_str(), line.dst.as_str()), ("127.0.0.1:48801", "127.0.0.1:7456"));
+/// assert_eq!(line.udp_checksum.as_deref(), Some("partial"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FrameLine {
+    /// 1-based frame number.
+    pub frame: u64,
+    /// Capture time as RFC 3339 UTC with microseconds.
+    pub time: String,
+    /// Source address and port (or address).
+    pub src: String,
+    /// Destination address and port (or address).
+    pub dst: String,
+    /// `UDP`, `TCP`, `ICMP`, `ICMPv6`, ...
+    pub protocol: String,
+    /// Frame length on the wire.
+    pub length: u32,
+    /// tshark-like info column: `Len=10`, `[SYN, ACK] Seq=0 Ack=1`, ...
+    pub info: String,
+    /// IPv4 header checksum state, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_checksum: Option<String>,
+    /// UDP checksum state, when UDP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp_checksum: Option<String>,
+    /// What is wrong with it or notable about it, tshark field names first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+impl FrameLine {
+    /// The line for a decoded frame, with the reasons it is shown.
+    pub(crate) fn new(
+        number: u64,
+        timestamp: Duration,
+        length: u32,
+        packet: &Packet<'_>,
+        reasons: Vec<String>,
+    ) -> FrameLine {
+        let s = summarize(packet);
+        let udp_checksum = match &packet.transport {
+            crate::decode::Transport::Udp(u) => Some(u.checksum.state.word().to_string()),
+            _ => None,
+        };
+        FrameLine {
+            frame: number,
+            time: summary::format_time(timestamp),
+            src: s.src,
+            dst: s.dst,
+            protocol: s.protocol.to_string(),
+            length,
+            info: s.info,
+            ip_checksum: packet
+                .ip
+                .as_ref()
+                .and_then(|ip| ip.header_checksum)
+                .map(|c| c.state.word().to_string()),
+            udp_checksum,
+            reasons,
+        }
+    }
+}
+
+impl fmt::Display for FrameLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "frame {}  {}  {} → {}  {} {}  {}",
+            self.frame, self.time, self.src, self.dst, self.protocol, self.length, self.info
+        )?;
+        if let Some(c) = &self.ip_checksum {
+            write!(f, "  ip.checksum {c}")?;
+        }
+        if let Some(c) = &self.udp_checksum {
+            write!(f, "  udp.checksum {c}")?;
+        }
+        if !self.reasons.is_empty() {
+            write!(f, "  => {}", self.reasons.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Frames that are neither the expected datagram nor on its flow.
+///
+/// ```
+/// // `other` to port 9999, a TCP connection to 9998, then Hello Lola to 7456.
+/// let path = "fixtures/other-flows.pcap".as_ref();
+/// let report = lola::check_file(path, &lola::Expectation::seed()).unwrap();
+/// assert!(report.passed());
+/// assert_eq!((report.other.udp, report.other.tcp, report.other.icmp), (1, 8, 0));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OtherCounts {
+    /// UDP datagrams of other flows.
+    pub udp: u64,
+    /// TCP segments of other flows.
+    pub tcp: u64,
+    /// ICMP messages not about the expected flow.
+    pub icmp: u64,
+    /// IP fragments (reassembled or not).
+    pub fragments: u64,
+    /// Frames that are not IP, or other IP protocols.
+    pub other: u64,
+    /// Frames whose headers could not be read.
+    pub damaged: u64,
+}
+
+/// The result of a check.
+///
+/// ```
+/// use lola::check::{Failure, Verdict};
+/// let path = "fixtures/seed-tcp.pcap".as_ref();
+/// let report = lola::check_file(path, &lola::Expectation::seed()).unwrap();
+/// assert_eq!((report.verdict, report.frames, report.matched_count, report.tcp_count), (Verdict::Fail, 8, 0, 8));
+/// assert_eq!(report.failures[1], Failure::Tcp { segments: 8, handshake: true });
+/// assert_eq!(report.failures[1].to_string(), "8 TCP segments on the expected endpoints, including a handshake");
+/// assert!(report.to_string().starts_with("FAIL fixtures/seed-tcp.pcap: expected exactly 1 datagram"));
+/// ```
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Version of this JSON schema.
+    pub schema_version: u32,
+    /// The file checked, as given.
+    pub file: String,
+    /// Its format.
+    pub format: Format,
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// What was expected.
+    pub expectation: Expectation,
+    /// The expectation in words.
+    pub expected: String,
+    /// Frames in the file.
+    pub frames: u64,
+    /// How many datagrams matched.
+    pub matched_count: u64,
+    /// The matching datagrams (at most [`LIST_CAP`](super::LIST_CAP)).
+    pub matched: Vec<FrameLine>,
+    /// Datagrams on the expected endpoints that do not match, with reasons.
+    pub offending_count: u64,
+    /// Those datagrams (at most [`LIST_CAP`](super::LIST_CAP)).
+    pub offending: Vec<FrameLine>,
+    /// TCP segments on the expected endpoints.
+    pub tcp_count: u64,
+    /// Those segments (at most [`LIST_CAP`](super::LIST_CAP)).
+    pub tcp: Vec<FrameLine>,
+    /// UDP datagrams elsewhere, shown when the count fails, with what differs.
+    pub near_misses: Vec<FrameLine>,
+    /// Frames of other flows, by kind.
+    pub other: OtherCounts,
+    /// Why the check failed (empty on pass).
+    #[serde(serialize_with = "as_words")]
+    pub failures: Vec<Failure>,
+    /// What passed but deserves a word (partial checksums, replies, ICMP, leniency).
+    #[serde(serialize_with = "as_words")]
+    pub notes: Vec<Note>,
+}
+
+/// Serializes each value as its `Display` text.
+fn as_words<T: fmt::Display, S: Serializer>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(values.iter().map(|v| v.to_string()))
+}
+
+impl Report {
+    /// True when the capture meets the expectation.
+    ///
+    /// ```
+    /// use lola::{check_file, Expectation};
+    /// assert!(check_file("fixtures/seed-ipv4.pcap".as_ref(), &Expectation::seed()).unwrap().passed());
+    /// assert!(!check_file("fixtures/seed-ipv4-twice.pcap".as_ref(), &Expectation::seed()).unwrap().passed());
+    /// ```
+    pub fn passed(&self) -> bool {
+        self.verdict.passed()
+    }
+
+    /// Writes the report as text, in `style`.
+    ///
+    /// ```
+    /// use lola::check::{Note, TextStyle};
+    /// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+    /// // A front end may add its own words to notes, and colour to the verdict.
+    /// let hint = |n: &Note| match n {
+    ///     Note::PartialChecksums { .. } => format!("{n}; see the manual"),
+    ///     _ => n.to_string(),
+    /// };
+    /// let mut text = String::new();
+    /// report.write_text(&mut text, &TextStyle { color: false, note: &hint }).unwrap();
+    /// assert!(text.starts_with("PASS fixtures/seed-ipv4.pcap"));
+    /// assert!(text.ends_with("; see the manual\n"), "{text}");
+    /// ```
+    pub fn write_text(&self, f: &mut impl fmt::Write, style: &TextStyle<'_>) -> fmt::Result {
+        if self.passed() {
+            writeln!(
+                f,
+                "{} {}: {} ({} matched in {}), no TCP on its endpoints",
+                paint_verdict("PASS", true, style.color),
+                self.file,
+                self.expected,
+                self.matched_count,
+                plural(self.frames, "frame")
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{} {}: expected {}",
+                paint_verdict("FAIL", false, style.color),
+                self.file,
+                self.expected
+            )?;
+            for reason in &self.failures {
+                writeln!(f, "  {reason}")?;
+            }
+        }
+        for line in self.matched.iter().chain(&self.offending).chain(&self.tcp) {
+            writeln!(f, "  {line}")?;
+        }
+        if !self.passed() {
+            for line in &self.near_misses {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        let o = &self.other;
+        let fragments = if o.fragments == 1 {
+            "fragment"
+        } else {
+            "fragments"
+        };
+        let others: Vec<String> = [
+            (o.udp, "UDP"),
+            (o.tcp, "TCP"),
+            (o.icmp, "ICMP"),
+            (o.fragments, fragments),
+            (o.other, "other"),
+            (o.damaged, "damaged"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !others.is_empty() {
+            writeln!(f, "  other frames: {}", others.join(", "))?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {}", (style.note)(note))?;
+        }
+        Ok(())
+    }
+}
+
+/// How [`Report::write_text`] renders: colour for the verdict word, and the
+/// words of each note (a front end adds its own hints, such as flag names).
+pub struct TextStyle<'a> {
+    /// Colour the verdict word (ANSI escapes).
+    pub color: bool,
+    /// The words for a note.
+    pub note: &'a dyn Fn(&Note) -> String,
+}
+
+impl TextStyle<'_> {
+    /// No colour, notes as they display.
+    pub fn plain() -> TextStyle<'static> {
+        TextStyle {
+            color: false,
+            note: &|n: &Note| n.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, &TextStyle::plain())
+    }
+}
+
+/// A verdict word (`PASS`, `SAME`, `FAIL`, ...), bold green when good and
+/// bold red when not, with `color`; as it is without.
+///
+/// ```
+/// use lola::check::paint_verdict;
+/// assert_eq!(paint_verdict("PASS", true, false), "PASS");
+/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1;31mFAIL\x1b[0m");
+/// ```
+pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
+    if !color {
+        return word.to_string();
+    }
+    let code = if good { "32" } else { "31" };
+    format!("\x1b[1;{code}m{word}\x1b[0m")
+}

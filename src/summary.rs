@@ -1,0 +1,179 @@
+//! A frame in a few words, the way tshark's summary columns put it:
+//! protocol, source, destination and info. Every command that names a frame
+//! (check, diff, send, flow) takes its words from [`summarize`], and values
+//! (times, payloads, frame lists) from the helpers here.
+
+use std::time::Duration;
+
+use crate::decode::{Packet, Transport};
+
+/// A decoded frame's summary columns.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::summary::summarize;
+/// let frame = lola::build_frame(&d).unwrap();
+/// let s = summarize(&lola::decode::decode(1, &frame, frame.len()));
+/// assert_eq!((s.protocol, s.src.as_str(), s.dst.as_str()), ("UDP", "127.0.0.1:40000", "127.0.0.1:7456"));
+/// assert_eq!(s.info, r#"Len=10 "Hello Lola""#);
+/// assert_eq!(s.brief, "Len=10");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// `UDP`, `TCP`, `ICMP`, `ICMPv6`, `IP` (a fragment) or `?`.
+    pub protocol: &'static str,
+    /// Source address and port (or address alone, or `?`).
+    pub src: String,
+    /// Destination address and port (or address alone, or `?`).
+    pub dst: String,
+    /// tshark-like info column: `Len=10 "Hello Lola"`, `[SYN, ACK] Seq=0 Ack=1 Len=0`.
+    pub info: String,
+    /// The info column without payload or sequence numbers: `Len=10`, `[SYN] Len=0`.
+    pub brief: String,
+}
+
+impl Summary {
+    /// True for a UDP, TCP or ICMP frame: one whose endpoints mean something.
+    pub fn has_flow(&self) -> bool {
+        matches!(self.protocol, "UDP" | "TCP" | "ICMP" | "ICMPv6")
+    }
+
+    /// One short line: `UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10`, or
+    /// `60 bytes` for a frame that is not UDP, TCP or ICMP.
+    ///
+    /// ```
+    /// use lola::summary::summarize;
+    /// let other = summarize(&lola::decode::decode(1, &[0u8; 60], 60));
+    /// assert_eq!(other.line(60), "60 bytes");
+    /// ```
+    pub fn line(&self, captured: usize) -> String {
+        if self.has_flow() {
+            format!(
+                "{} {} → {} {}",
+                self.protocol, self.src, self.dst, self.brief
+            )
+        } else {
+            format!("{captured} bytes")
+        }
+    }
+}
+
+/// The summary columns of a decoded frame.
+pub fn summarize(packet: &Packet<'_>) -> Summary {
+    let (src, dst) = match (packet.endpoints(), &packet.ip) {
+        (Some((s, d)), _) => (s.to_string(), d.to_string()),
+        (None, Some(ip)) => (ip.src.to_string(), ip.dst.to_string()),
+        (None, None) => ("?".into(), "?".into()),
+    };
+    let (protocol, info, brief) = match &packet.transport {
+        Transport::Udp(u) => {
+            let len = format!("Len={}", usize::from(u.length).saturating_sub(8));
+            ("UDP", format!("{len} {}", quote_bytes(u.payload)), len)
+        }
+        Transport::Tcp(t) => (
+            "TCP",
+            format!(
+                "[{}] Seq={} Ack={} Len={}",
+                t.flags, t.seq, t.ack, t.payload_len
+            ),
+            format!("[{}] Len={}", t.flags, t.payload_len),
+        ),
+        Transport::Icmp(i) => {
+            let v6 = packet.ip.as_ref().is_some_and(|ip| ip.version == 6);
+            let words = format!("type {} code {}", i.icmp_type, i.code);
+            (if v6 { "ICMPv6" } else { "ICMP" }, words.clone(), words)
+        }
+        Transport::Fragment(_) => ("IP", "fragment".into(), "fragment".into()),
+        Transport::Other => ("?", String::new(), String::new()),
+    };
+    Summary {
+        protocol,
+        src,
+        dst,
+        info,
+        brief,
+    }
+}
+
+/// RFC 3339 UTC with microseconds, or seconds since the epoch where the time
+/// is out of range.
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::check::format_time;
+/// let t = Duration::from_micros(1_795_601_130_494_285);
+/// assert_eq!(format_time(t), "2026-11-25T10:05:30.494285Z");
+/// assert_eq!(format_time(Duration::from_secs(300_000_000_000)), "300000000000.000000000");
+/// ```
+pub fn format_time(t: Duration) -> String {
+    match std::time::UNIX_EPOCH.checked_add(t) {
+        Some(st) if t.as_secs() < 253_402_300_800 => {
+            humantime::format_rfc3339_micros(st).to_string()
+        }
+        _ => format!("{}.{:09}", t.as_secs(), t.subsec_nanos()),
+    }
+}
+
+/// Bytes as a double-quoted string: printable ASCII as is, the rest escaped
+/// (`\n`, `\"`, `\xNN`), cut after 64 bytes with `…`.
+///
+/// ```
+/// assert_eq!(lola::check::quote_bytes(b"Hello Lola"), "\"Hello Lola\"");
+/// assert_eq!(lola::check::quote_bytes(b"a\"\x00"), "\"a\\\"\\x00\"");
+/// ```
+pub fn quote_bytes(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes.iter().take(64) {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    if bytes.len() > 64 {
+        s.push('…');
+    }
+    s
+}
+
+/// Frame numbers as `frame 3` or `frames 3, 4, 5`.
+///
+/// ```
+/// use lola::summary::frame_list;
+/// assert_eq!(frame_list(&[3]), "frame 3");
+/// assert_eq!(frame_list(&[3, 4, 5]), "frames 3, 4, 5");
+/// ```
+pub fn frame_list(frames: &[u64]) -> String {
+    match frames {
+        [one] => format!("frame {one}"),
+        many => format!("frames {}", numbers(many)),
+    }
+}
+
+/// Frame numbers as `3, 4, 5`.
+pub(crate) fn numbers(frames: &[u64]) -> String {
+    frames
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `n word` or `n words`: `1 frame`, `8 frames`.
+pub(crate) fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

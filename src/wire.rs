@@ -1,0 +1,294 @@
+//! Wire-format facts shared by every module that reads or writes frames: the
+//! byte offsets of the header fields lola reads by hand ([`field`]), and TCP
+//! flags as one typed value ([`TcpFlags`]).
+//!
+//! etherparse reads and writes headers; these offsets serve the few places
+//! that read bytes directly (the checker's fixed-offset fast path, the link
+//! layer, ICMP quotes), so that the fast path and the full decoder cannot
+//! drift apart.
+
+use std::fmt;
+
+/// Byte ranges of header fields, in the manner of smoltcp's `mod field`.
+pub mod field {
+    /// A range of bytes in a header.
+    pub type Field = std::ops::Range<usize>;
+
+    /// Ethernet II.
+    pub mod ethernet {
+        use super::Field;
+        /// Destination MAC.
+        pub const DST: Field = 0..6;
+        /// Source MAC.
+        pub const SRC: Field = 6..12;
+        /// EtherType (or the TPID of a VLAN tag).
+        pub const ETHERTYPE: Field = 12..14;
+        /// Header length without VLAN tags.
+        pub const HEADER_LEN: usize = 14;
+        /// Length of one 802.1Q / 802.1ad tag.
+        pub const VLAN_TAG_LEN: usize = 4;
+    }
+
+    /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
+    pub mod sll {
+        use super::Field;
+        /// Protocol (an EtherType).
+        pub const PROTOCOL: Field = 14..16;
+        /// Header length.
+        pub const HEADER_LEN: usize = 16;
+    }
+
+    /// Linux cooked capture v2 (`LINKTYPE_LINUX_SLL2`).
+    pub mod sll2 {
+        use super::Field;
+        /// Protocol (an EtherType).
+        pub const PROTOCOL: Field = 0..2;
+        /// Header length.
+        pub const HEADER_LEN: usize = 20;
+    }
+
+    /// BSD loopback (`LINKTYPE_NULL`, `LINKTYPE_LOOP`): a 4-byte family.
+    pub mod null {
+        /// Header length.
+        pub const HEADER_LEN: usize = 4;
+    }
+
+    /// IPv4.
+    pub mod ipv4 {
+        use super::Field;
+        /// Version and header length (IHL, in 32-bit words).
+        pub const VER_IHL: usize = 0;
+        /// DSCP and ECN.
+        pub const TOS: usize = 1;
+        /// Total length.
+        pub const LENGTH: Field = 2..4;
+        /// Flags (high 3 bits) and fragment offset.
+        pub const FLAGS_FRAG: Field = 6..8;
+        /// Protocol.
+        pub const PROTOCOL: usize = 9;
+        /// Header checksum.
+        pub const CHECKSUM: Field = 10..12;
+        /// Source address.
+        pub const SRC: Field = 12..16;
+        /// Destination address.
+        pub const DST: Field = 16..20;
+        /// Header length without options.
+        pub const MIN_HEADER_LEN: usize = 20;
+        /// Header length with the most options.
+        pub const MAX_HEADER_LEN: usize = 60;
+    }
+
+    /// IPv6.
+    pub mod ipv6 {
+        use super::Field;
+        /// Payload length.
+        pub const PAYLOAD_LEN: Field = 4..6;
+        /// Next header.
+        pub const NEXT_HEADER: usize = 6;
+        /// Source address.
+        pub const SRC: Field = 8..24;
+        /// Destination address.
+        pub const DST: Field = 24..40;
+        /// Fixed header length.
+        pub const HEADER_LEN: usize = 40;
+    }
+
+    /// UDP.
+    pub mod udp {
+        use super::Field;
+        /// Source port.
+        pub const SRC_PORT: Field = 0..2;
+        /// Destination port.
+        pub const DST_PORT: Field = 2..4;
+        /// Length of header and payload.
+        pub const LENGTH: Field = 4..6;
+        /// Checksum.
+        pub const CHECKSUM: Field = 6..8;
+        /// Header length.
+        pub const HEADER_LEN: usize = 8;
+    }
+
+    /// TCP (ports sit where UDP's do).
+    pub mod tcp {
+        /// Data offset (high 4 bits, in 32-bit words).
+        pub const DATA_OFFSET: usize = 12;
+        /// The eight flag bits, FIN lowest (see [`TcpFlags`](crate::wire::TcpFlags)).
+        pub const FLAGS: usize = 13;
+        /// Header length without options.
+        pub const MIN_HEADER_LEN: usize = 20;
+    }
+
+    /// ICMP and ICMPv6.
+    pub mod icmp {
+        /// Type.
+        pub const TYPE: usize = 0;
+        /// Code.
+        pub const CODE: usize = 1;
+        /// Header length; an error's quoted datagram follows it.
+        pub const HEADER_LEN: usize = 8;
+    }
+}
+
+/// Reads a big-endian `u16` at `range` (which must be two bytes within `data`).
+#[inline(always)]
+pub(crate) fn be16(data: &[u8], range: field::Field) -> u16 {
+    u16::from_be_bytes([data[range.start], data[range.start + 1]])
+}
+
+/// TCP flags, as the flag bits of the TCP header (byte 13).
+///
+/// `Display` lists them in tshark's order, `SYN, ACK`; no flags print as
+/// nothing.
+///
+/// ```
+/// use lola::wire::TcpFlags;
+/// let synack = TcpFlags::SYN | TcpFlags::ACK;
+/// assert_eq!(synack.to_string(), "SYN, ACK");
+/// assert!(synack.contains(TcpFlags::SYN) && !synack.contains(TcpFlags::FIN));
+/// assert!(synack.is_handshake() && !synack.is_teardown());
+/// assert!((TcpFlags::RST | TcpFlags::ACK).is_teardown());
+/// assert_eq!(TcpFlags::default().to_string(), "");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    /// FIN: no more data from the sender.
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    /// SYN: synchronize sequence numbers (the handshake).
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    /// RST: reset the connection.
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    /// PSH: push the data to the application.
+    pub const PSH: TcpFlags = TcpFlags(0x08);
+    /// ACK: the acknowledgement number is valid.
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+    /// URG: the urgent pointer is valid.
+    pub const URG: TcpFlags = TcpFlags(0x20);
+    /// ECE: ECN echo.
+    pub const ECE: TcpFlags = TcpFlags(0x40);
+    /// CWR: congestion window reduced.
+    pub const CWR: TcpFlags = TcpFlags(0x80);
+
+    const NAMES: [(TcpFlags, &'static str); 8] = [
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::ACK, "ACK"),
+        (TcpFlags::URG, "URG"),
+        (TcpFlags::ECE, "ECE"),
+        (TcpFlags::CWR, "CWR"),
+    ];
+
+    /// True when every flag of `other` is set here.
+    pub fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// True when no flag is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// A SYN (or SYN/ACK): part of a connection's handshake.
+    pub fn is_handshake(self) -> bool {
+        self.contains(TcpFlags::SYN)
+    }
+
+    /// A FIN or RST: part of a connection's end.
+    pub fn is_teardown(self) -> bool {
+        self.0 & (TcpFlags::FIN.0 | TcpFlags::RST.0) != 0
+    }
+}
+
+impl std::ops::BitOr for TcpFlags {
+    type Output = TcpFlags;
+    fn bitor(self, other: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | other.0)
+    }
+}
+
+impl std::ops::BitOrAssign for TcpFlags {
+    fn bitor_assign(&mut self, other: TcpFlags) {
+        self.0 |= other.0;
+    }
+}
+
+impl fmt::Display for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (flag, name) in TcpFlags::NAMES {
+            if self.contains(flag) {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for TcpFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_tsharks_order() {
+        assert_eq!(
+            TcpFlags(0xff).to_string(),
+            "FIN, SYN, RST, PSH, ACK, URG, ECE, CWR"
+        );
+        assert_eq!((TcpFlags::PSH | TcpFlags::ACK).to_string(), "PSH, ACK");
+        assert_eq!((TcpFlags::FIN | TcpFlags::ACK).to_string(), "FIN, ACK");
+    }
+
+    #[test]
+    fn offsets_agree_with_etherparse() {
+        use etherparse::{Ipv4Header, Ipv6Header, UdpHeader};
+        let v4 = Ipv4Header::new(
+            10,
+            64,
+            etherparse::IpNumber::UDP,
+            [1, 2, 3, 4],
+            [5, 6, 7, 8],
+        )
+        .unwrap()
+        .to_bytes();
+        assert_eq!(&v4[field::ipv4::SRC], &[1, 2, 3, 4]);
+        assert_eq!(&v4[field::ipv4::DST], &[5, 6, 7, 8]);
+        assert_eq!(v4[field::ipv4::PROTOCOL], 17);
+        assert_eq!(be16(&v4, field::ipv4::LENGTH), 30);
+        let v6 = Ipv6Header {
+            payload_length: 18,
+            next_header: etherparse::IpNumber::UDP,
+            source: [1; 16],
+            destination: [2; 16],
+            ..Default::default()
+        }
+        .to_bytes();
+        assert_eq!(&v6[field::ipv6::SRC], &[1; 16]);
+        assert_eq!(&v6[field::ipv6::DST], &[2; 16]);
+        assert_eq!(v6[field::ipv6::NEXT_HEADER], 17);
+        assert_eq!(be16(&v6, field::ipv6::PAYLOAD_LEN), 18);
+        let udp = UdpHeader {
+            source_port: 40000,
+            destination_port: 7456,
+            length: 18,
+            checksum: 0xabcd,
+        }
+        .to_bytes();
+        assert_eq!(be16(&udp, field::udp::SRC_PORT), 40000);
+        assert_eq!(be16(&udp, field::udp::DST_PORT), 7456);
+        assert_eq!(be16(&udp, field::udp::LENGTH), 18);
+        assert_eq!(be16(&udp, field::udp::CHECKSUM), 0xabcd);
+    }
+}
