@@ -764,6 +764,56 @@ pub(crate) fn decode_reassembled<'a>(
     packet
 }
 
+/// The IP version an EtherType announces.
+fn from_ether_type(t: u16) -> Option<u8> {
+    match t {
+        0x0800 => Some(4),
+        0x86dd => Some(6),
+        _ => None,
+    }
+}
+
+/// Ethernet II with any 802.1Q/802.1ad tags (at least the 14-byte header is there).
+fn decode_ethernet(
+    data: &[u8],
+    mut link: Link,
+    problems: &mut Vec<Problem>,
+) -> Option<(Link, Option<u8>)> {
+    link.dst_mac = Some(data[ethernet::DST].try_into().ok()?);
+    link.src_mac = Some(data[ethernet::SRC].try_into().ok()?);
+    let mut at = ethernet::ETHERTYPE.start;
+    let mut ether_type = be16(data, at..at + 2);
+    while matches!(ether_type, 0x8100 | 0x88a8 | 0x9100) {
+        if data.len() < at + ethernet::VLAN_TAG_LEN + 2 {
+            problems.push(Problem::VlanTagCut);
+            return None;
+        }
+        link.vlans.push(be16(data, at + 2..at + 4) & 0x0fff);
+        at += ethernet::VLAN_TAG_LEN;
+        ether_type = be16(data, at..at + 2);
+    }
+    link.ether_type = Some(ether_type);
+    link.header_len = at + 2;
+    Some((link, from_ether_type(ether_type)))
+}
+
+/// The IP version of a BSD loopback frame (at least its 4-byte header is there).
+fn loopback_ip_version(link_type: u32, data: &[u8]) -> Option<u8> {
+    let b = [data[0], data[1], data[2], data[3]];
+    // NULL is in the byte order of the machine that wrote it; a family
+    // is small, so the non-zero half tells the order.
+    let family = if link_type == LINKTYPE_LOOP || (b[0] == 0 && b[1] == 0) {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    };
+    match family {
+        2 => Some(4),
+        10 | 24 | 28 | 30 => Some(6),
+        _ => None,
+    }
+}
+
 /// Reads the link header; returns it with the IP version it announces (None
 /// for a non-IP frame).
 fn decode_link(
@@ -790,32 +840,12 @@ fn decode_link(
             true
         }
     };
-    let from_ether_type = |t: u16| match t {
-        0x0800 => Some(4),
-        0x86dd => Some(6),
-        _ => None,
-    };
     match link_type {
         LINKTYPE_ETHERNET => {
             if !need(ethernet::HEADER_LEN, "Ethernet header", problems) {
                 return None;
             }
-            link.dst_mac = Some(data[ethernet::DST].try_into().ok()?);
-            link.src_mac = Some(data[ethernet::SRC].try_into().ok()?);
-            let mut at = ethernet::ETHERTYPE.start;
-            let mut ether_type = be16(data, at..at + 2);
-            while matches!(ether_type, 0x8100 | 0x88a8 | 0x9100) {
-                if data.len() < at + ethernet::VLAN_TAG_LEN + 2 {
-                    problems.push(Problem::VlanTagCut);
-                    return None;
-                }
-                link.vlans.push(be16(data, at + 2..at + 4) & 0x0fff);
-                at += ethernet::VLAN_TAG_LEN;
-                ether_type = be16(data, at..at + 2);
-            }
-            link.ether_type = Some(ether_type);
-            link.header_len = at + 2;
-            Some((link, from_ether_type(ether_type)))
+            decode_ethernet(data, link, problems)
         }
         LINKTYPE_LINUX_SLL => {
             if !need(sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
@@ -839,21 +869,8 @@ fn decode_link(
             if !need(null::HEADER_LEN, "loopback header", problems) {
                 return None;
             }
-            let b = [data[0], data[1], data[2], data[3]];
-            // NULL is in the byte order of the machine that wrote it; a family
-            // is small, so the non-zero half tells the order.
-            let family = if link_type == LINKTYPE_LOOP || (b[0] == 0 && b[1] == 0) {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            };
             link.header_len = null::HEADER_LEN;
-            let version = match family {
-                2 => Some(4),
-                10 | 24 | 28 | 30 => Some(6),
-                _ => None,
-            };
-            Some((link, version))
+            Some((link, loopback_ip_version(link_type, data)))
         }
         LINKTYPE_RAW | 12 | 14 | LINKTYPE_IPV4 | LINKTYPE_IPV6 => {
             let version = match link_type {
@@ -1067,104 +1084,119 @@ fn decode_transport<'a>(
     packet: &mut Packet<'a>,
 ) {
     match protocol {
-        p if p == ip_number::UDP.0 => {
-            if payload.len() < udp::HEADER_LEN {
-                packet.problems.push(Problem::UdpHeaderCut {
-                    captured: payload.len(),
-                });
-                return;
-            }
-            let src_port = be16(payload, udp::SRC_PORT);
-            let dst_port = be16(payload, udp::DST_PORT);
-            let length = be16(payload, udp::LENGTH);
-            let value = be16(payload, udp::CHECKSUM);
-            let udp_len = usize::from(length);
-            if udp_len < udp::HEADER_LEN {
-                packet
-                    .problems
-                    .push(Problem::UdpLengthBelowHeader { length });
-            } else if udp_len != ip_payload_len {
-                packet.problems.push(Problem::UdpLengthMismatch {
-                    length,
-                    ip_payload_len,
-                });
-            }
-            let end = udp_len.clamp(8, payload.len().max(8)).min(payload.len());
-            let payload_complete = verify.complete && udp_len <= payload.len() && udp_len >= 8;
-            let checksum = udp_checksum(
-                src,
-                dst,
-                &payload[..end.max(8)],
-                length,
-                value,
-                payload_complete && verify.verify,
-            );
-            if let ChecksumState::Bad { expected } = checksum.state {
-                packet.problems.push(Problem::BadChecksum {
-                    field: "udp.checksum",
-                    value,
-                    expected,
-                });
-            }
-            if checksum.state == ChecksumState::Absent && src.is_ipv6() {
-                packet.problems.push(Problem::ZeroUdpChecksumOverIpv6);
-            }
-            packet.transport = Transport::Udp(Udp {
-                src_port,
-                dst_port,
-                length,
-                checksum,
-                payload: &payload[8..end.max(8)],
-                payload_complete,
-            });
-        }
-        p if p == ip_number::TCP.0 => match TcpHeaderSlice::from_slice(payload) {
-            Ok(tcp) => {
-                let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
-                packet.transport = Transport::Tcp(Tcp {
-                    src_port: tcp.source_port(),
-                    dst_port: tcp.destination_port(),
-                    seq: tcp.sequence_number(),
-                    ack: tcp.acknowledgment_number(),
-                    flags,
-                    payload_len: ip_payload_len.saturating_sub(tcp.slice().len()),
-                });
-            }
-            Err(e) => packet.problems.push(Problem::TcpUnreadable(e.to_string())),
-        },
-        1 | 58 => {
-            if payload.len() < icmp_field::HEADER_LEN {
-                packet.problems.push(Problem::IcmpHeaderCut {
-                    captured: payload.len(),
-                });
-                return;
-            }
-            let (icmp_type, code) = (payload[icmp_field::TYPE], payload[icmp_field::CODE]);
-            let v6 = protocol == 58;
-            let port_unreachable = if v6 {
-                icmp_type == 1 && code == 4
-            } else {
-                icmp_type == 3 && code == 3
-            };
-            let is_error = if v6 {
-                icmp_type < 128
-            } else {
-                matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
-            };
-            let quoted_udp = if is_error {
-                quoted_udp(&payload[icmp_field::HEADER_LEN..], v6)
-            } else {
-                None
-            };
-            packet.transport = Transport::Icmp(Icmp {
-                icmp_type,
-                code,
-                port_unreachable,
-                quoted_udp,
-            });
-        }
+        p if p == ip_number::UDP.0 => decode_udp(src, dst, payload, verify, ip_payload_len, packet),
+        p if p == ip_number::TCP.0 => decode_tcp(payload, ip_payload_len, packet),
+        1 | 58 => decode_icmp(protocol, payload, packet),
         _ => {}
     }
+}
+
+fn decode_udp<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    payload: &'a [u8],
+    verify: Verify,
+    ip_payload_len: usize,
+    packet: &mut Packet<'a>,
+) {
+    if payload.len() < udp::HEADER_LEN {
+        packet.problems.push(Problem::UdpHeaderCut {
+            captured: payload.len(),
+        });
+        return;
+    }
+    let src_port = be16(payload, udp::SRC_PORT);
+    let dst_port = be16(payload, udp::DST_PORT);
+    let length = be16(payload, udp::LENGTH);
+    let value = be16(payload, udp::CHECKSUM);
+    let udp_len = usize::from(length);
+    if udp_len < udp::HEADER_LEN {
+        packet
+            .problems
+            .push(Problem::UdpLengthBelowHeader { length });
+    } else if udp_len != ip_payload_len {
+        packet.problems.push(Problem::UdpLengthMismatch {
+            length,
+            ip_payload_len,
+        });
+    }
+    let end = udp_len.clamp(8, payload.len().max(8)).min(payload.len());
+    let payload_complete = verify.complete && udp_len <= payload.len() && udp_len >= 8;
+    let checksum = udp_checksum(
+        src,
+        dst,
+        &payload[..end.max(8)],
+        length,
+        value,
+        payload_complete && verify.verify,
+    );
+    if let ChecksumState::Bad { expected } = checksum.state {
+        packet.problems.push(Problem::BadChecksum {
+            field: "udp.checksum",
+            value,
+            expected,
+        });
+    }
+    if checksum.state == ChecksumState::Absent && src.is_ipv6() {
+        packet.problems.push(Problem::ZeroUdpChecksumOverIpv6);
+    }
+    packet.transport = Transport::Udp(Udp {
+        src_port,
+        dst_port,
+        length,
+        checksum,
+        payload: &payload[8..end.max(8)],
+        payload_complete,
+    });
+}
+
+fn decode_tcp(payload: &[u8], ip_payload_len: usize, packet: &mut Packet<'_>) {
+    match TcpHeaderSlice::from_slice(payload) {
+        Ok(tcp) => {
+            let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
+            packet.transport = Transport::Tcp(Tcp {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags,
+                payload_len: ip_payload_len.saturating_sub(tcp.slice().len()),
+            });
+        }
+        Err(e) => packet.problems.push(Problem::TcpUnreadable(e.to_string())),
+    }
+}
+
+fn decode_icmp(protocol: u8, payload: &[u8], packet: &mut Packet<'_>) {
+    if payload.len() < icmp_field::HEADER_LEN {
+        packet.problems.push(Problem::IcmpHeaderCut {
+            captured: payload.len(),
+        });
+        return;
+    }
+    let (icmp_type, code) = (payload[icmp_field::TYPE], payload[icmp_field::CODE]);
+    let v6 = protocol == 58;
+    let port_unreachable = if v6 {
+        icmp_type == 1 && code == 4
+    } else {
+        icmp_type == 3 && code == 3
+    };
+    let is_error = if v6 {
+        icmp_type < 128
+    } else {
+        matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
+    };
+    let quoted_udp = if is_error {
+        quoted_udp(&payload[icmp_field::HEADER_LEN..], v6)
+    } else {
+        None
+    };
+    packet.transport = Transport::Icmp(Icmp {
+        icmp_type,
+        code,
+        port_unreachable,
+        quoted_udp,
+    });
 }
 
 /// The endpoints of the UDP datagram an ICMP error quotes.

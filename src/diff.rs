@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::capture::CaptureReader;
+use crate::check::paint_verdict;
 use crate::compare::{DiffRules, FieldDiff, Status, diff_frames};
 use crate::decode::{decode, link_type_supported};
 use crate::error::{Error, Result};
@@ -49,12 +50,28 @@ pub enum FrameDiff {
     },
 }
 
+/// Whether two captures are the same under the rules.
+///
+/// ```
+/// use lola::diff::DiffVerdict;
+/// assert_eq!(serde_json::to_string(&DiffVerdict::Same).unwrap(), r#""same""#);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffVerdict {
+    /// Equal field by field, but for what the rules allow.
+    Same,
+    /// Some frame differs.
+    Different,
+}
+
 /// The result of a diff.
 ///
 /// ```
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
 /// let report = lola::diff::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
-/// assert_eq!((report.verdict, report.expected_frames, report.actual_frames), ("different", 1, 2));
+/// use lola::diff::DiffVerdict;
+/// assert_eq!((report.verdict, report.expected_frames, report.actual_frames), (DiffVerdict::Different, 1, 2));
 /// assert_eq!(report.differing, 1);
 /// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
 /// ```
@@ -66,8 +83,8 @@ pub struct DiffReport {
     pub expected: String,
     /// The capture under test.
     pub actual: String,
-    /// `same` or `different`.
-    pub verdict: &'static str,
+    /// Same or different.
+    pub verdict: DiffVerdict,
     /// Frames in the golden capture.
     pub expected_frames: u64,
     /// Frames in the capture under test.
@@ -138,7 +155,7 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
         schema_version: 1,
         expected: lname.clone(),
         actual: rname.clone(),
-        verdict: "same",
+        verdict: DiffVerdict::Same,
         expected_frames: 0,
         actual_frames: 0,
         differing: 0,
@@ -216,18 +233,34 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
     }
     report.allowed = allowed.into_iter().collect();
     if !report.same() {
-        report.verdict = "different";
+        report.verdict = DiffVerdict::Different;
     }
     Ok(report)
 }
 
 impl fmt::Display for DiffReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, false)
+    }
+}
+
+impl DiffReport {
+    /// Writes the report as text; with `color`, the verdict word in colour.
+    ///
+    /// ```
+    /// let golden = "fixtures/seed-ipv4.pcap".as_ref();
+    /// let report = lola::diff::diff_files(golden, golden, &Default::default()).unwrap();
+    /// let mut text = String::new();
+    /// report.write_text(&mut text, true).unwrap();
+    /// assert!(text.starts_with("\x1b[1;32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
+    /// ```
+    pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
         let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });
         if self.same() {
             writeln!(
                 f,
-                "SAME {} and {}: {}, equal field by field",
+                "{} {} and {}: {}, equal field by field",
+                paint_verdict("SAME", true, color),
                 self.expected,
                 self.actual,
                 frames(self.expected_frames)
@@ -235,7 +268,8 @@ impl fmt::Display for DiffReport {
         } else {
             writeln!(
                 f,
-                "DIFFERENT {} and {}: {} of {} differ",
+                "{} {} and {}: {} of {} differ",
+                paint_verdict("DIFFERENT", false, color),
                 self.expected,
                 self.actual,
                 self.differing,

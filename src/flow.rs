@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::capture::CaptureReader;
-use crate::decode::{Transport, decode, link_type_supported};
+use crate::decode::{Packet, Transport, decode, link_type_supported};
 use crate::error::{Error, Result};
 use crate::wire::TcpFlags;
 
@@ -173,73 +173,17 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows>
             });
         }
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
-        let (src, dst, protocol, label, data_len, role, flags) =
-            match (&packet.transport, packet.endpoints()) {
-                (Transport::Udp(u), Some((s, d))) => (
-                    s,
-                    d,
-                    "UDP",
-                    "UDP".to_string(),
-                    u.payload.len(),
-                    Role::Data,
-                    None,
-                ),
-                (Transport::Tcp(t), Some((s, d))) => {
-                    let label = if t.flags.is_empty() {
-                        "no flags".to_string()
-                    } else {
-                        t.flags.to_string()
-                    };
-                    (
-                        s,
-                        d,
-                        "TCP",
-                        label,
-                        t.payload_len,
-                        Role::Data,
-                        Some(t.clone()),
-                    )
-                }
-                (Transport::Icmp(i), _) => match i.quoted_udp {
-                    // An ICMP error travels back towards the sender of the datagram it quotes.
-                    Some((s, d)) => {
-                        let label = if i.port_unreachable {
-                            "ICMP port unreachable".to_string()
-                        } else {
-                            format!("ICMP type {} code {}", i.icmp_type, i.code)
-                        };
-                        (d, s, "UDP", label, 0, Role::Icmp, None)
-                    }
-                    None => {
-                        flows.other_frames += 1;
-                        continue;
-                    }
-                },
-                _ => {
-                    flows.other_frames += 1;
-                    continue;
-                }
-            };
+        let Some(sighting) = Sighting::of(&packet) else {
+            flows.other_frames += 1;
+            continue;
+        };
+        let (src, dst) = (sighting.src, sighting.dst);
         let key = if src <= dst { (src, dst) } else { (dst, src) };
         let at = match index.get(&key) {
             Some(&at) => at,
             None if flows.conversations.len() < MAX_CONVERSATIONS => {
-                flows.conversations.push(Conversation {
-                    protocol,
-                    left: src,
-                    right: dst,
-                    frames: 0,
-                    bytes: 0,
-                    handshake: 0,
-                    teardown: 0,
-                    data: 0,
-                    time_to_data: None,
-                    arrows: Vec::new(),
-                    start: frame.timestamp,
-                    fin_seen: false,
-                    synack_seen: false,
-                    handshake_done: false,
-                });
+                let c = Conversation::new(sighting.protocol, src, dst, frame.timestamp);
+                flows.conversations.push(c);
                 index.insert(key, flows.conversations.len() - 1);
                 flows.conversations.len() - 1
             }
@@ -250,55 +194,139 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows>
                 continue;
             }
         };
-        let c = &mut flows.conversations[at];
-        let rightward = src == c.left;
-        let role = match &flags {
-            Some(t) => {
-                if t.flags.is_handshake() {
-                    c.synack_seen |= t.flags.contains(TcpFlags::ACK);
-                    Role::Handshake
-                } else if t.flags.is_teardown() {
-                    c.fin_seen = true;
-                    Role::Teardown
-                } else if t.payload_len > 0 {
-                    c.handshake_done = true;
-                    Role::Data
-                } else if c.fin_seen {
-                    Role::Teardown
-                } else if c.synack_seen && !c.handshake_done {
-                    c.handshake_done = true;
-                    Role::Handshake
-                } else {
-                    Role::Ack
-                }
-            }
-            None => role,
+        flows.conversations[at].add(frame.number, frame.timestamp, frame.orig_len, sighting);
+    }
+    Ok(flows)
+}
+
+/// What one frame adds to a conversation.
+struct Sighting {
+    src: SocketAddr,
+    dst: SocketAddr,
+    protocol: &'static str,
+    label: String,
+    data_len: usize,
+    /// The role, or `None` for TCP, whose role depends on the conversation so far.
+    role: Option<Role>,
+    flags: TcpFlags,
+}
+
+impl Sighting {
+    /// The sighting of a UDP or TCP frame, or of an ICMP error about a
+    /// datagram (which travels back towards the datagram's sender).
+    fn of(packet: &Packet<'_>) -> Option<Sighting> {
+        let sighting = |(src, dst), protocol, label, data_len, role, flags| Sighting {
+            src,
+            dst,
+            protocol,
+            label,
+            data_len,
+            role,
+            flags,
         };
-        c.frames += 1;
-        c.bytes += u64::from(frame.orig_len);
+        match (&packet.transport, packet.endpoints()) {
+            (Transport::Udp(u), Some(ends)) => Some(sighting(
+                ends,
+                "UDP",
+                "UDP".to_string(),
+                u.payload.len(),
+                Some(Role::Data),
+                TcpFlags::default(),
+            )),
+            (Transport::Tcp(t), Some(ends)) => {
+                let label = if t.flags.is_empty() {
+                    "no flags".to_string()
+                } else {
+                    t.flags.to_string()
+                };
+                Some(sighting(ends, "TCP", label, t.payload_len, None, t.flags))
+            }
+            (Transport::Icmp(i), _) => {
+                let (s, d) = i.quoted_udp?;
+                let label = if i.port_unreachable {
+                    "ICMP port unreachable".to_string()
+                } else {
+                    format!("ICMP type {} code {}", i.icmp_type, i.code)
+                };
+                let role = Some(Role::Icmp);
+                Some(sighting((d, s), "UDP", label, 0, role, TcpFlags::default()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Conversation {
+    fn new(protocol: &'static str, left: SocketAddr, right: SocketAddr, start: Duration) -> Self {
+        Conversation {
+            protocol,
+            left,
+            right,
+            frames: 0,
+            bytes: 0,
+            handshake: 0,
+            teardown: 0,
+            data: 0,
+            time_to_data: None,
+            arrows: Vec::new(),
+            start,
+            fin_seen: false,
+            synack_seen: false,
+            handshake_done: false,
+        }
+    }
+
+    /// What a TCP segment with these flags is for, given the segments before it.
+    fn tcp_role(&mut self, flags: TcpFlags, payload_len: usize) -> Role {
+        if flags.is_handshake() {
+            self.synack_seen |= flags.contains(TcpFlags::ACK);
+            Role::Handshake
+        } else if flags.is_teardown() {
+            self.fin_seen = true;
+            Role::Teardown
+        } else if payload_len > 0 {
+            self.handshake_done = true;
+            Role::Data
+        } else if self.fin_seen {
+            Role::Teardown
+        } else if self.synack_seen && !self.handshake_done {
+            self.handshake_done = true;
+            Role::Handshake
+        } else {
+            Role::Ack
+        }
+    }
+
+    fn add(&mut self, frame: u64, timestamp: Duration, length: u32, s: Sighting) {
+        let rightward = s.src == self.left;
+        let role = match s.role {
+            Some(role) => role,
+            None => self.tcp_role(s.flags, s.data_len),
+        };
+        self.frames += 1;
+        self.bytes += u64::from(length);
         match role {
-            Role::Handshake => c.handshake += 1,
-            Role::Teardown => c.teardown += 1,
-            Role::Data => c.data += 1,
+            Role::Handshake => self.handshake += 1,
+            Role::Teardown => self.teardown += 1,
+            Role::Data => self.data += 1,
             _ => {}
         }
-        let time = frame.timestamp.saturating_sub(c.start);
-        if role == Role::Data && rightward && c.time_to_data.is_none() {
-            c.time_to_data = Some(time);
+        let time = timestamp.saturating_sub(self.start);
+        if role == Role::Data && rightward && self.time_to_data.is_none() {
+            self.time_to_data = Some(time);
         }
-        if c.arrows.len() < MAX_ARROWS {
-            c.arrows.push(Arrow {
-                frame: frame.number,
+        if self.arrows.len() < MAX_ARROWS {
+            self.arrows.push(Arrow {
+                frame,
                 time,
                 rightward,
-                label,
-                length: frame.orig_len,
-                data_len,
+                label: s.label,
+                length,
+                data_len: s.data_len,
                 role,
             });
         }
     }
-    Ok(flows)
 }
 
 /// Whether to colour the diagram: only on a terminal, and never with

@@ -278,6 +278,34 @@ impl fmt::Display for Note {
             Note::Reply { frame, src, dst } => {
                 write!(f, "frame {frame}: a reply datagram {src} → {dst}")
             }
+            Note::Reassembled { .. }
+            | Note::FragmentRejected(_)
+            | Note::FragmentUnreadable { .. }
+            | Note::Incomplete { .. }
+            | Note::MoreIncomplete(_) => self.fmt_fragment_note(f),
+            Note::Damaged {
+                frame,
+                offset,
+                problems,
+            } => {
+                write!(f, "frame {frame} (byte {offset}): ")?;
+                for (i, p) in problems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                Ok(())
+            }
+            Note::Reader(text) => f.write_str(text),
+        }
+    }
+}
+
+impl Note {
+    /// The words of the notes about IP fragments.
+    fn fmt_fragment_note(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Note::Reassembled {
                 frame,
                 src,
@@ -304,21 +332,7 @@ impl fmt::Display for Note {
                 summary::numbers(fragments)
             ),
             Note::MoreIncomplete(n) => write!(f, "... and {n} more incomplete datagrams"),
-            Note::Damaged {
-                frame,
-                offset,
-                problems,
-            } => {
-                write!(f, "frame {frame} (byte {offset}): ")?;
-                for (i, p) in problems.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    write!(f, "{p}")?;
-                }
-                Ok(())
-            }
-            Note::Reader(text) => f.write_str(text),
+            _ => Ok(()),
         }
     }
 }
