@@ -24,7 +24,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A socket could not be bound.
-    #[error("cannot bind {addr}: {}{}", describe_io(.source), bind_hint(.source))]
+    #[error("cannot bind {addr}: {}", describe_io(.source))]
     Bind {
         /// The address that was asked for.
         addr: SocketAddr,
@@ -48,6 +48,17 @@ pub enum Error {
         addr: SocketAddr,
         /// What the operating system said.
         source: io::Error,
+    },
+
+    /// A send put only part of the datagram on the wire.
+    #[error("sent only {sent} of {len} bytes to {to}")]
+    ShortSend {
+        /// The destination.
+        to: SocketAddr,
+        /// Bytes sent.
+        sent: usize,
+        /// Bytes of the payload.
+        len: usize,
     },
 
     /// Nothing arrived before the deadline.
@@ -87,6 +98,45 @@ pub enum Error {
         /// The LINKTYPE_ value.
         link_type: u32,
     },
+
+    /// A live capture could not start: no permission, no such interface,
+    /// an interface that is not Ethernet-like.
+    #[error("cannot capture on {interface}: {reason}")]
+    CaptureUnavailable {
+        /// The interface asked for.
+        interface: String,
+        /// Why not, in words a person can act on.
+        reason: crate::live::Unavailable,
+    },
+
+    /// A live capture failed while it was recording.
+    #[error("live capture on {interface} failed: {}", describe_io(.source))]
+    Capture {
+        /// The interface.
+        interface: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// An exchange was asked to send to the unspecified address (`0.0.0.0`,
+    /// `::`), which names no socket to send to.
+    #[error("{addr}: the destination must be a concrete address such as 127.0.0.1 or ::1")]
+    UnspecifiedDestination {
+        /// The address given.
+        addr: SocketAddr,
+    },
+
+    /// The observed capture of a run would be written over the run's own
+    /// output (a file name without an extension).
+    #[error("{}: the observed capture would overwrite it; use a name with an extension", .path.display())]
+    ObservedOverwritesOutput {
+        /// The output path.
+        path: PathBuf,
+    },
+
+    /// A report could not be rendered as JSON.
+    #[error("cannot render the JSON report: {0}")]
+    Json(#[from] serde_json::Error),
 
     /// The arguments cannot describe a frame or an exchange (mixed address
     /// families, a payload too large for one datagram, bad hex, ...).
@@ -149,27 +199,28 @@ pub fn describe_io(e: &io::Error) -> String {
     words.to_string()
 }
 
-fn bind_hint(e: &io::Error) -> &'static str {
-    match e.kind() {
-        io::ErrorKind::AddrInUse => "; try --port 0",
-        io::ErrorKind::PermissionDenied => "; ports below 1024 need root, try --port 0",
-        _ => "",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn bind_error_reads_like_the_issue_promises() {
+    fn bind_error_names_the_address_and_no_flag() {
         let e = Error::Bind {
             addr: "127.0.0.1:7456".parse().unwrap(),
             source: io::Error::from(io::ErrorKind::AddrInUse),
         };
+        assert_eq!(e.to_string(), "cannot bind 127.0.0.1:7456: address in use");
+    }
+
+    #[test]
+    fn capture_failure_names_the_interface() {
+        let e = Error::Capture {
+            interface: "lo".into(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
         assert_eq!(
             e.to_string(),
-            "cannot bind 127.0.0.1:7456: address in use; try --port 0"
+            "live capture on lo failed: permission denied"
         );
     }
 

@@ -25,15 +25,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `addr`; port 0 picks a free port. The error names the address and,
-    /// for "address in use", suggests `--port 0`.
+    /// Binds `addr`; port 0 picks a free port. The error names the address.
     ///
     /// ```
     /// use lola::exchange::Server;
     /// let first = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let addr = first.local_addr();
     /// let err = Server::bind(addr).err().unwrap();
-    /// assert_eq!(err.to_string(), format!("cannot bind {addr}: address in use; try --port 0"));
+    /// assert_eq!(err.to_string(), format!("cannot bind {addr}: address in use"));
     /// ```
     pub fn bind(addr: SocketAddr) -> Result<Server> {
         let socket = UdpSocket::bind(addr).map_err(|source| Error::Bind { addr, source })?;
@@ -211,10 +210,11 @@ impl Client {
             .send_to(payload, to)
             .map_err(|source| Error::Send { to, source })?;
         if sent != payload.len() {
-            return Err(Error::Invalid(format!(
-                "sent only {sent} of {} bytes to {to}",
-                payload.len()
-            )));
+            return Err(Error::ShortSend {
+                to,
+                sent,
+                len: payload.len(),
+            });
         }
         Ok(())
     }
@@ -224,8 +224,8 @@ impl Client {
 ///
 /// ```
 /// use std::time::Duration;
-/// let run = lola::exchange::run("127.0.0.1:0".parse().unwrap(), b"Hi", Duration::from_secs(2), |_| {});
-/// let exchange = run.unwrap();
+/// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let exchange = pair.exchange(b"Hi", Duration::from_secs(2)).unwrap();
 /// assert_eq!(exchange.received.payload, b"Hi");
 /// assert!(exchange.strays.is_empty());
 /// ```
@@ -237,8 +237,8 @@ pub struct Exchange {
     pub strays: Vec<Datagram>,
 }
 
-/// A bound server and client, ready to exchange one datagram: split from
-/// [`run`] so that a capture can start between binding and sending.
+/// A bound server and client, ready to exchange one datagram: bound first so
+/// that a capture can start between binding and sending.
 ///
 /// ```
 /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -261,13 +261,11 @@ impl Pair {
     /// let pair = Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// assert!(pair.client.local_addr().ip().is_loopback());
     /// let err = Pair::bind("0.0.0.0:7456".parse().unwrap()).err().unwrap();
-    /// assert!(err.to_string().contains("must be a concrete address"), "{err}");
+    /// assert!(matches!(err, lola::Error::UnspecifiedDestination { .. }), "{err}");
     /// ```
     pub fn bind(to: SocketAddr) -> Result<Pair> {
         if to.ip().is_unspecified() {
-            return Err(Error::Invalid(format!(
-                "--to {to}: the destination must be a concrete address such as 127.0.0.1 or ::1"
-            )));
+            return Err(Error::UnspecifiedDestination { addr: to });
         }
         let server = Server::bind(to)?;
         let client = Client::bind_for(server.local_addr(), None)?;
@@ -294,40 +292,13 @@ impl Pair {
     }
 }
 
-/// Runs the seed's exchange: bind the server at `to`, send `payload` from a
-/// fresh client socket, receive it within `timeout`.
-///
-/// `on_event` sees the seed's lines as they happen (`Just here on 7456...`,
-/// `Sending data...`), so a CLI can print them in order.
-///
-/// ```
-/// let run = lola::exchange::run("127.0.0.1:0".parse().unwrap(), b"Hello Lola",
-///     std::time::Duration::from_secs(2), |_| {}).unwrap();
-/// assert_eq!(run.received.payload, b"Hello Lola");
-/// assert!(run.received.src.ip().is_loopback());
-/// ```
-pub fn run(
-    to: SocketAddr,
-    payload: &[u8],
-    timeout: Duration,
-    mut on_event: impl FnMut(Event),
-) -> Result<Exchange> {
-    let pair = Pair::bind(to)?;
-    on_event(Event::Listening(pair.server.local_addr()));
-    on_event(Event::Sending(
-        pair.client.local_addr(),
-        pair.server.local_addr(),
-    ));
-    pair.exchange(payload, timeout)
-}
-
 /// What one TCP exchange did, with the times of its steps (since the Unix
 /// epoch) for a synthesized capture where live capture is not possible.
 ///
 /// ```
 /// use std::time::Duration;
-/// let to = "127.0.0.1:0".parse().unwrap();
-/// let tcp = lola::exchange::tcp_run(to, b"Hello Lola", Duration::from_secs(2)).unwrap();
+/// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
 /// assert_eq!(tcp.received, b"Hello Lola");
 /// assert!(tcp.connect_at <= tcp.connected_at && tcp.connected_at <= tcp.sent_at);
 /// assert!(tcp.sent_at <= tcp.received_at && tcp.received_at <= tcp.closed_at);
@@ -352,8 +323,8 @@ pub struct TcpExchange {
     pub closed_at: Duration,
 }
 
-/// A TCP listener bound and ready, split from [`tcp_run`] so that a capture
-/// can start between listening and connecting.
+/// A TCP listener bound and ready, so that a capture can start between
+/// listening and connecting.
 ///
 /// ```
 /// use std::time::Duration;
@@ -451,27 +422,20 @@ impl TcpServer {
     }
 }
 
-/// One TCP connection carrying `payload` to `to`, then closed.
-///
-/// ```
-/// use std::time::Duration;
-/// let to = "127.0.0.1:0".parse().unwrap();
-/// let tcp = lola::exchange::tcp_run(to, b"Hello Lola", Duration::from_secs(2)).unwrap();
-/// assert_eq!(tcp.received, b"Hello Lola");
-/// assert!(tcp.server.port() != 0 && tcp.closed_at >= tcp.connect_at);
-/// ```
-pub fn tcp_run(to: SocketAddr, payload: &[u8], timeout: Duration) -> Result<TcpExchange> {
-    TcpServer::bind(to)?.exchange(payload, timeout)
-}
-
 /// Steps of the exchange, for progress output.
 ///
 /// ```
 /// use std::time::Duration;
-/// use lola::exchange::{run, Event};
+/// use lola::exchange::Event;
 /// let mut events = Vec::new();
-/// let to = "127.0.0.1:0".parse().unwrap();
-/// let ex = run(to, b"Hello Lola", Duration::from_secs(2), |e| events.push(e)).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = lola::RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     capture: lola::harness::CaptureMode::Off,
+///     ..Default::default()
+/// };
+/// let ex = lola::harness::run(&options, |e| events.push(e)).unwrap().exchange;
 /// let (client, server) = (ex.received.src, ex.received.dst);
 /// assert!(matches!(events[..], [Event::Listening(s), Event::Sending(c, t)]
 ///     if s == server && (c, t) == (client, server)));
@@ -502,15 +466,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn second_bind_on_the_same_port_names_address_and_hint() {
+    fn second_bind_on_the_same_port_names_the_address() {
         let first = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let err = Server::bind(first.local_addr()).err().unwrap().to_string();
         assert_eq!(
             err,
-            format!(
-                "cannot bind {}: address in use; try --port 0",
-                first.local_addr()
-            )
+            format!("cannot bind {}: address in use", first.local_addr())
         );
     }
 
@@ -533,13 +494,10 @@ mod tests {
 
     #[test]
     fn ipv6_exchange_works_over_loopback() {
-        let run = run(
-            "[::1]:0".parse().unwrap(),
-            b"Hello Lola",
-            Duration::from_secs(2),
-            |_| {},
-        )
-        .unwrap();
+        let pair = Pair::bind("[::1]:0".parse().unwrap()).unwrap();
+        let run = pair
+            .exchange(b"Hello Lola", Duration::from_secs(2))
+            .unwrap();
         assert_eq!(run.received.src.ip(), "::1".parse::<IpAddr>().unwrap());
         assert_eq!(run.received.dst.ip(), "::1".parse::<IpAddr>().unwrap());
     }

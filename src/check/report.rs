@@ -520,6 +520,23 @@ impl Report {
         self.verdict.passed()
     }
 
+    /// The failures on one line, `; `-separated (empty on pass).
+    ///
+    /// ```
+    /// let report = lola::check_file("fixtures/seed-tcp.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+    /// assert_eq!(
+    ///     report.failures_line(),
+    ///     "found 0 matching datagrams in 8 frames; 8 TCP segments on the expected endpoints, including a handshake"
+    /// );
+    /// ```
+    pub fn failures_line(&self) -> String {
+        self.failures
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Writes the report as text, in `style`.
     ///
     /// ```

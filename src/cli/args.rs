@@ -1,0 +1,424 @@
+//! Every flag of every command, in one place: the clap structs, with the
+//! options several commands share (`--to/--port`, `--width/--color`,
+//! `-o/--format`, `--json/--junit`) defined once and flattened.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use lola::capture::Format;
+use lola::check::{ChecksumPolicy, SEED_MESSAGE};
+use lola::harness::CaptureMode;
+
+use super::parse::{
+    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_hex, parse_timestamp,
+};
+
+/// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
+/// the frame to a pcap, prove it is exactly one datagram and no handshake.
+#[derive(Parser)]
+#[command(name = "lola", version, about, long_about = None)]
+#[command(after_help = "Exit status: 0 pass, 1 expectation not met, 2 could not run.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Send the datagram over loopback, write its frame to a capture, check it
+    Run(RunArgs),
+    /// Be the server: bind and print each datagram that arrives (server.py)
+    Listen(ListenArgs),
+    /// Be the client: send one datagram (client.py)
+    Send(SendArgs),
+    /// Write the frame for a datagram without any socket (byte-identical for the same arguments)
+    Build(BuildArgs),
+    /// Check that a capture holds exactly the expected datagram and no TCP on its endpoints
+    Check(CheckArgs),
+    /// Record frames on a network interface, like a minimal tcpdump (needs CAP_NET_RAW)
+    Capture(CaptureArgs),
+    /// The same message over TCP and over UDP, side by side, with ladder diagrams
+    Compare(CompareArgs),
+    /// Draw the ladder diagram of every conversation in a capture
+    Flow(FlowArgs),
+    /// Compare a capture with a golden one, frame by frame and field by field
+    Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the server listens: `--to`, with `--port` overriding its port.
+#[derive(Args)]
+pub struct EndpointArgs {
+    /// Where the server listens and the client sends ([::1]:7456 for IPv6)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    to: SocketAddr,
+    /// Port, overriding the one in --to (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+}
+
+impl EndpointArgs {
+    /// `--to` with its port replaced by `--port`, when given.
+    pub fn addr(&self) -> SocketAddr {
+        let mut addr = self.to;
+        if let Some(p) = self.port {
+            addr.set_port(p);
+        }
+        addr
+    }
+}
+
+/// How diagrams are drawn.
+#[derive(Args)]
+pub struct DisplayArgs {
+    /// Diagram width in columns
+    #[arg(long, value_name = "N", default_value_t = 80, value_parser = clap::value_parser!(u16).range(50..=400))]
+    pub width: u16,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+impl DisplayArgs {
+    pub fn color(&self) -> bool {
+        match self.color.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => lola::flow::use_color(),
+        }
+    }
+}
+
+/// Reports besides the text on stdout.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// The capture a command writes.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Capture file to write ("-" for standard output) [default: hello-lola.pcap, or .pcapng with --format pcapng]
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
+}
+
+impl OutputArgs {
+    pub fn resolve(&self) -> (PathBuf, Format) {
+        match (&self.output, self.format) {
+            (Some(p), Some(f)) => (p.clone(), f),
+            (Some(p), None) => (p.clone(), format_of(p)),
+            (None, Some(Format::PcapNg)) => ("hello-lola.pcapng".into(), Format::PcapNg),
+            (None, _) => ("hello-lola.pcap".into(), Format::Pcap),
+        }
+    }
+}
+
+/// The format a file name asks for: pcapng for `.pcapng`, else pcap.
+pub fn format_of(path: &Path) -> Format {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("pcapng") => Format::PcapNg,
+        _ => Format::Pcap,
+    }
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// The datagram's payload
+    #[arg(long, value_name = "TEXT", default_value = SEED_MESSAGE)]
+    pub message: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// How long the server waits for the datagram (e.g. 2s, 500ms)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Also record what really crossed lo: live, auto (live where permitted), off
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub capture: CaptureMode,
+    /// How long the live capture goes on after the datagram was seen
+    #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
+    pub linger: Duration,
+    /// The written capture must diff equal to this golden capture (see lola diff)
+    #[arg(long, value_name = "GOLDEN")]
+    pub expect_like: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Args)]
+pub struct ListenArgs {
+    /// Address to bind
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    on: SocketAddr,
+    /// Port, overriding the one in --on (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+    /// Datagrams to receive before exiting (0: until interrupted)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u64,
+    /// Give up (exit 2) when nothing arrives for this long [default: wait forever, like server.py]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Also write the frames of the received datagrams to this capture
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    pub format: Option<Format>,
+}
+
+impl ListenArgs {
+    /// `--on` with its port replaced by `--port`, when given.
+    pub fn addr(&self) -> SocketAddr {
+        let mut addr = self.on;
+        if let Some(p) = self.port {
+            addr.set_port(p);
+        }
+        addr
+    }
+}
+
+#[derive(Args)]
+pub struct SendArgs {
+    /// Where to send
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    pub to: SocketAddr,
+    /// Address to send from [default: loopback, any free port]
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    pub from: Option<SocketAddr>,
+    /// The payload
+    #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
+    pub message: String,
+    /// Record what the send put on lo: live, auto (live where permitted), off
+    #[arg(long, value_name = "MODE", default_value = "off")]
+    pub capture: CaptureMode,
+    /// Where the captured frames go (with --capture) [default: send.pcap]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    pub format: Option<Format>,
+    /// How long the capture goes on after the datagram was seen
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
+    pub linger: Duration,
+}
+
+#[derive(Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on (Ethernet-like: lo, eth0, ...)
+    #[arg(short, long, value_name = "NAME", default_value = "lo")]
+    pub interface: String,
+    /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
+    #[arg(long = "filter-port", value_name = "P")]
+    pub filter_ports: Vec<u16>,
+    /// Stop after this long [default: until --count frames, or Ctrl-C]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many frames
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Capture file to write
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    pub format: Option<Format>,
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// Source of the datagram
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    pub src: SocketAddr,
+    /// Destination of the datagram
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    pub dst: SocketAddr,
+    #[command(flatten)]
+    pub payload: PayloadArgs,
+    /// Frame time: seconds since the epoch (1700000000.5) or RFC 3339 (2024-01-01T00:00:00Z) [default: 0]
+    #[arg(long, value_name = "T", value_parser = parse_timestamp)]
+    pub timestamp: Option<Duration>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print a JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+#[group(multiple = false)]
+pub struct PayloadArgs {
+    /// Payload as text [default: Hello Lola]
+    #[arg(long, value_name = "TEXT")]
+    message: Option<String>,
+    /// Payload as hex bytes (e.g. 48656c6c6f)
+    #[arg(long, value_name = "HEX", value_parser = parse_hex)]
+    payload_hex: Option<HexBytes>,
+}
+
+impl PayloadArgs {
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        match (&self.message, &self.payload_hex) {
+            (Some(m), _) => Some(m.as_bytes().to_vec()),
+            (None, Some(h)) => Some(h.0.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The capture to check (pcap or pcapng; - for standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Expected source address, with or without port
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
+    pub src: Option<(std::net::IpAddr, Option<u16>)>,
+    /// Expected destination address, with or without port
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
+    pub dst: Option<(std::net::IpAddr, Option<u16>)>,
+    /// Expected source port
+    #[arg(long, value_name = "P")]
+    pub src_port: Option<u16>,
+    /// Expected destination port [default: 7456, unless --dst has a port]
+    #[arg(long, value_name = "P")]
+    pub dst_port: Option<u16>,
+    #[command(flatten)]
+    pub payload: PayloadArgs,
+    /// Accept any payload
+    #[arg(long, conflicts_with_all = ["message", "payload_hex"])]
+    pub any_payload: bool,
+    /// Exactly N matching datagrams [default: 1]
+    #[arg(long, value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
+    pub count: Option<u64>,
+    /// At least N matching datagrams
+    #[arg(long, value_name = "N", conflicts_with = "at_most")]
+    pub at_least: Option<u64>,
+    /// At most N matching datagrams
+    #[arg(long, value_name = "N")]
+    pub at_most: Option<u64>,
+    /// Do not fail on TCP segments between the expected endpoints
+    #[arg(long)]
+    pub allow_tcp: bool,
+    /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
+    #[arg(long, value_name = "POLICY", default_value = "lenient")]
+    pub checksums: ChecksumPolicy,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// The message both carry
+    #[arg(long, value_name = "TEXT", default_value = SEED_MESSAGE)]
+    pub message: String,
+    /// Where tcp.pcap and udp.pcap go
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// File format
+    #[arg(long, value_name = "pcap|pcapng", default_value = "pcap")]
+    pub format: Format,
+    /// How long each exchange may take
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// live (exit 2 where not permitted), auto (else synthesize), off (synthesize)
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub capture: CaptureMode,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Args)]
+pub struct FlowArgs {
+    /// The capture (pcap or pcapng; - for standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    /// Print the conversations as JSON instead of diagrams
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The golden capture
+    #[arg(value_name = "EXPECTED")]
+    pub expected: PathBuf,
+    /// The capture under test
+    #[arg(value_name = "ACTUAL")]
+    pub actual: PathBuf,
+    /// Compare every field, even those that vary between runs (ephemeral port, IPv4 id, partial checksums)
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave this field out (tshark name, e.g. udp.dstport; repeatable)
+    #[arg(long, value_name = "FIELD")]
+    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn port_overrides_the_port_of_to() {
+        let cli = Cli::try_parse_from(["lola", "run", "--to", "[::1]:9", "--port", "0"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(args.endpoint.addr(), "[::1]:0".parse().unwrap());
+    }
+
+    #[test]
+    fn output_format_follows_the_extension() {
+        let cli = Cli::try_parse_from([
+            "lola",
+            "build",
+            "--src",
+            "127.0.0.1:1",
+            "--dst",
+            "127.0.0.1:2",
+            "-o",
+            "x.PCAPNG",
+        ])
+        .unwrap();
+        let Command::Build(args) = cli.command else {
+            panic!("not build")
+        };
+        assert_eq!(args.output.resolve(), ("x.PCAPNG".into(), Format::PcapNg));
+        assert_eq!(format_of(Path::new("x.cap")), Format::Pcap);
+    }
+}

@@ -1,0 +1,64 @@
+//! `lola capture`: record frames on an interface until Ctrl-C, a duration or
+//! a count, like a minimal tcpdump.
+
+use std::io::{self, Write};
+
+use lola::Error;
+use lola::harness::{capture_on, write_observed};
+use lola::live::{FlowFilter, Stop};
+
+use super::args::{CaptureArgs, format_of};
+use super::output::{Exit, frames_word, out};
+
+pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
+    let format = args.format.unwrap_or_else(|| format_of(&args.output));
+    let mut capture = capture_on(
+        &args.interface,
+        FlowFilter::ports(args.filter_ports.clone()),
+    )?;
+    let stop = Stop::on_flag(signals::install())
+        .deadline(args.duration.map(|d| std::time::Instant::now() + d))
+        .count(args.count);
+    let _ = writeln!(
+        io::stderr(),
+        "lola: capturing on {}{}, Ctrl-C to stop",
+        args.interface,
+        if args.filter_ports.is_empty() {
+            String::new()
+        } else {
+            format!(" (ports {:?})", args.filter_ports)
+        }
+    );
+    let frames = capture.record(stop)?;
+    let written = write_observed(&args.output, format, &args.interface, &frames)?;
+    out(format_args!(
+        "{} {} captured; wrote {} ({}, {} bytes)\n",
+        written.frames,
+        frames_word(written.frames),
+        args.output.display(),
+        written.format,
+        written.bytes
+    ));
+    Ok(Exit::Pass)
+}
+
+/// Ctrl-C and SIGTERM end a capture cleanly: the frames so far are written.
+mod signals {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static STOP: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_signal(_: libc::c_int) {
+        STOP.store(true, Ordering::Relaxed);
+    }
+
+    pub fn install() -> &'static AtomicBool {
+        #[cfg(unix)]
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+        &STOP
+    }
+}

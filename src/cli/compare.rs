@@ -1,0 +1,81 @@
+//! `lola compare`: the same message over TCP and over UDP, with ladder
+//! diagrams, and the checker's verdict on each.
+
+use lola::check::quote_bytes;
+use lola::flow::{ladder, side_by_side};
+use lola::harness::{self, CompareOptions, CompareOutcome, Side};
+use lola::{Error, Report};
+
+use super::args::CompareArgs;
+use super::output::{Exit, out, out_json, write_junit};
+
+pub fn run(args: CompareArgs) -> Result<Exit, Error> {
+    let options = CompareOptions {
+        to: args.endpoint.addr(),
+        payload: args.message.into_bytes(),
+        out_dir: args.out_dir,
+        format: args.format,
+        timeout: args.timeout,
+        capture: args.capture,
+        ..Default::default()
+    };
+    let outcome = harness::compare(&options)?;
+    if let Some(path) = &args.report.junit {
+        write_junit(path, &[("lola compare", outcome.junit_cases())])?;
+    }
+    if args.report.json {
+        out_json(&outcome.to_json()?);
+    } else {
+        let (width, color) = (usize::from(args.display.width), args.display.color());
+        print_text(&outcome, &options.payload, width, color);
+    }
+    Ok(Exit::verdict(outcome.demonstrated()))
+}
+
+fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: bool) {
+    let how = |side: &Side| {
+        if side.live {
+            "captured live on lo"
+        } else {
+            "synthesized (no live capture)"
+        }
+    };
+    let quoted = quote_bytes(payload);
+    for (name, what, side) in [
+        ("TCP", "one connection carrying", &outcome.tcp),
+        ("UDP", "one datagram carrying", &outcome.udp),
+    ] {
+        out(format_args!(
+            "{name}: {what} {quoted}, {} → {}\n",
+            how(side),
+            side.path.display()
+        ));
+        match side.conversation() {
+            Some(c) => out(ladder(c, width, color)),
+            None => out("  (no frames)\n"),
+        }
+        out("\n");
+    }
+    if let Some(note) = &outcome.capture_note {
+        out(format_args!("note: {note}\n\n"));
+    }
+    out(side_by_side(&[
+        ("TCP", outcome.tcp.conversation()),
+        ("UDP", outcome.udp.conversation()),
+    ]));
+    out("\n");
+    let verdict = |r: &Report| {
+        if r.passed() {
+            "PASS".to_string()
+        } else {
+            format!("FAIL ({})", r.failures_line())
+        }
+    };
+    for side in [&outcome.tcp, &outcome.udp] {
+        out(format_args!(
+            "lola check {}: {}\n",
+            side.path.display(),
+            verdict(&side.check)
+        ));
+    }
+}

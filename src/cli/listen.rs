@@ -1,0 +1,51 @@
+//! `lola listen`: the seed's server.py, printing each datagram that arrives
+//! and, with `-o`, writing their frames.
+
+use lola::Error;
+use lola::capture::write_capture;
+use lola::check::quote_bytes;
+use lola::exchange::Server;
+use lola::harness::synthesize;
+
+use super::args::{ListenArgs, format_of};
+use super::output::{Exit, frames_word, out};
+
+pub fn run(args: ListenArgs) -> Result<Exit, Error> {
+    if args.output.is_some() && args.count == 0 {
+        return Err(Error::Invalid(
+            "listen -o writes the capture once all datagrams are in; give --count N (N > 0)".into(),
+        ));
+    }
+    let server = Server::bind(args.addr())?;
+    out(format_args!(
+        "Just here on {}...\n",
+        server.local_addr().port()
+    ));
+    let mut frames = Vec::new();
+    let mut received = 0u64;
+    while args.count == 0 || received < args.count {
+        let (d, _) = server.receive(None, args.timeout)?;
+        received += 1;
+        out(format_args!(
+            "FROM: {} DATA: {}\n",
+            d.src,
+            quote_bytes(&d.payload)
+        ));
+        if args.output.is_some() {
+            frames.push(synthesize(&d)?);
+        }
+    }
+    if let Some(path) = &args.output {
+        let format = args.format.unwrap_or_else(|| format_of(path));
+        let written = write_capture(path, format, &frames)?;
+        out(format_args!(
+            "wrote {} ({}, {} {}, {} bytes)\n",
+            path.display(),
+            written.format,
+            written.frames,
+            frames_word(written.frames),
+            written.bytes
+        ));
+    }
+    Ok(Exit::Pass)
+}

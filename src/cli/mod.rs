@@ -1,0 +1,18 @@
+//! The binary's modules: the flags ([`args`], [`parse`]), the edge
+//! ([`output`]) and one module per command, each arguments → library call
+//! → words.
+
+pub mod args;
+pub mod output;
+pub mod parse;
+
+pub mod build;
+pub mod capture;
+pub mod check;
+pub mod compare;
+pub mod completions;
+pub mod diff;
+pub mod flow;
+pub mod listen;
+pub mod run;
+pub mod send;

@@ -1,0 +1,170 @@
+//! The edge: stdout, the one-line error on stderr with the CLI's hints, and
+//! the exit status.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use lola::Error;
+use lola::check::{Failure, Note, Report, TextStyle};
+use lola::diff::DiffReport;
+use lola::junit::Case;
+
+/// How `lola` exits, as the README promises: 0 pass, 1 expectation not
+/// met, 2 could not run (as grep and diff do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The verdict passed (or there was no verdict to give).
+    Pass = 0,
+    /// The verdict failed.
+    Fail = 1,
+    /// lola could not do what it was asked.
+    Error = 2,
+}
+
+impl Exit {
+    pub fn verdict(passed: bool) -> Exit {
+        if passed { Exit::Pass } else { Exit::Fail }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Writes to stdout; a closed pipe (`lola check x | head -1`) is not an error.
+pub fn out(text: impl std::fmt::Display) {
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = write!(stdout, "{text}").and_then(|_| stdout.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(io::stderr(), "lola: cannot write to standard output: {e}");
+    }
+}
+
+/// A JSON document and its newline.
+pub fn out_json(text: &str) {
+    out(format_args!("{text}\n"));
+}
+
+/// `lola: ` and the error on one line of stderr.
+pub fn error(e: &Error) {
+    let _ = writeln!(io::stderr(), "lola: {}", error_line(e));
+}
+
+/// The error's words with what the CLI adds: the flag it concerns, and
+/// what to try instead.
+fn error_line(e: &Error) -> String {
+    match e {
+        Error::Bind { source, .. } => format!("{e}{}", bind_hint(source)),
+        Error::UnspecifiedDestination { .. } => format!("--to {e}"),
+        Error::ObservedOverwritesOutput { .. } => format!("-o {e}"),
+        _ => e.to_string(),
+    }
+}
+
+fn bind_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => "; try --port 0",
+        io::ErrorKind::PermissionDenied => "; ports below 1024 need root, try --port 0",
+        _ => "",
+    }
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all.
+pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
+    let suites: Vec<(&str, Vec<Case>)> = suites
+        .iter()
+        .map(|(name, cases)| (name.as_ref(), cases.clone()))
+        .collect();
+    lola::capture::write_file_atomically(path, lola::junit::to_xml(&suites).as_bytes())
+}
+
+/// "frame" or "frames".
+pub fn frames_word(n: usize) -> &'static str {
+    if n == 1 { "frame" } else { "frames" }
+}
+
+/// A check report as text: the verdict word in colour on a terminal (never
+/// with NO_COLOR), and notes with the flag that bears on them.
+pub fn report_text(report: &Report) -> String {
+    let mut text = String::new();
+    let style = TextStyle {
+        color: lola::flow::use_color(),
+        note: &note_with_hint,
+    };
+    // Writing to a String cannot fail.
+    let _ = report.write_text(&mut text, &style);
+    text
+}
+
+/// A diff report as text, its verdict word in colour on a terminal.
+pub fn diff_text(report: &DiffReport) -> String {
+    let mut text = String::new();
+    let _ = report.write_text(&mut text, lola::flow::use_color());
+    text
+}
+
+/// A note's words, with the command-line flag that bears on it.
+fn note_with_hint(note: &Note) -> String {
+    match note {
+        Note::TcpAllowed {
+            segments,
+            handshake,
+        } => {
+            let tcp = Failure::Tcp {
+                segments: *segments,
+                handshake: *handshake,
+            };
+            format!("{tcp} (allowed by --allow-tcp)")
+        }
+        Note::PartialChecksums { .. } => format!("{note}; --checksums strict fails it"),
+        _ => note.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_errors_get_the_port_hint() {
+        let addr = "127.0.0.1:7456".parse().unwrap();
+        let in_use = Error::Bind {
+            addr,
+            source: io::Error::from(io::ErrorKind::AddrInUse),
+        };
+        assert_eq!(
+            error_line(&in_use),
+            "cannot bind 127.0.0.1:7456: address in use; try --port 0"
+        );
+        let denied = Error::Bind {
+            addr,
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            error_line(&denied),
+            "cannot bind 127.0.0.1:7456: permission denied; ports below 1024 need root, try --port 0"
+        );
+    }
+
+    #[test]
+    fn errors_about_a_flag_name_it() {
+        let e = Error::UnspecifiedDestination {
+            addr: "0.0.0.0:7456".parse().unwrap(),
+        };
+        assert_eq!(
+            error_line(&e),
+            "--to 0.0.0.0:7456: the destination must be a concrete address such as 127.0.0.1 or ::1"
+        );
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(Exit::verdict(true) as u8, 0);
+        assert_eq!(Exit::verdict(false) as u8, 1);
+        assert_eq!(Exit::Error as u8, 2);
+    }
+}

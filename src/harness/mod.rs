@@ -1,0 +1,239 @@
+//! The commands as library calls: [`run`] (the exchange, the frame, the
+//! file, the check), [`compare`] (TCP next to UDP, with its negative
+//! control), [`send`] (one datagram, recorded live) and [`build`] (a frame
+//! without a socket). Each returns a typed outcome; its JSON document is a
+//! method of the outcome.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::capture::{CaptureFrame, Format, WriteSummary, write_capture};
+use crate::decode::{Transport, decode};
+use crate::error::{Error, Result};
+use crate::frame::{Datagram, build_frame};
+use crate::live::{self, FlowFilter, LiveFrame};
+
+mod build;
+mod compare;
+mod run;
+mod send;
+
+pub use build::{BuildOutcome, build};
+pub use compare::{CompareOptions, CompareOutcome, Side, compare};
+pub use run::{LiveOutcome, RunOptions, RunOutcome, run};
+pub use send::{SendOptions, SendOutcome, SentCapture, send};
+
+/// Whether `run` also records what really crossed the loopback interface.
+///
+/// ```
+/// use lola::harness::CaptureMode;
+/// assert_eq!(CaptureMode::default(), CaptureMode::Auto);
+/// assert_eq!("off".parse(), Ok(CaptureMode::Off));
+/// assert!("always".parse::<CaptureMode>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureMode {
+    /// Capture live, or fail (exit 2) where the process may not.
+    Live,
+    /// Capture live where the process may; otherwise say why and go on.
+    #[default]
+    Auto,
+    /// Do not capture.
+    Off,
+}
+
+impl FromStr for CaptureMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "live" => Ok(CaptureMode::Live),
+            "auto" => Ok(CaptureMode::Auto),
+            "off" => Ok(CaptureMode::Off),
+            _ => Err(format!(
+                "unknown capture mode {s:?}: expected live, auto or off"
+            )),
+        }
+    }
+}
+
+/// How long a live capture goes on after the datagram was seen, so that a
+/// reply, an ICMP error or a stray TCP segment would be caught too.
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(20);
+
+/// The pcapng comment for a captured frame.
+pub(crate) fn captured_comment(interface: &str) -> String {
+    format!("captured on {interface} by lola")
+}
+
+/// Opens a live capture on `lo` according to `mode`: `Ok(None)` with a note
+/// when `auto` cannot capture here.
+pub(crate) fn open_capture(
+    mode: CaptureMode,
+    filter: FlowFilter,
+) -> Result<(Option<live::Capture>, Option<String>)> {
+    match mode {
+        CaptureMode::Off => Ok((None, None)),
+        CaptureMode::Live => match live::Capture::open("lo", filter) {
+            Ok(c) => Ok((Some(c), None)),
+            Err(reason) => Err(Error::CaptureUnavailable {
+                interface: "lo".into(),
+                reason,
+            }),
+        },
+        CaptureMode::Auto => match live::Capture::open("lo", filter) {
+            Ok(c) => Ok((Some(c), None)),
+            Err(e) => Ok((None, Some(format!("no live capture: {e}")))),
+        },
+    }
+}
+
+/// Opens a live capture on `interface`, which must be Ethernet-like (`lo`,
+/// `eth0`, ...): the frames lola decodes live are Ethernet frames.
+///
+/// ```
+/// use lola::harness::capture_on;
+/// use lola::live::FlowFilter;
+/// let err = capture_on("no-such-if0", FlowFilter::default()).err().unwrap();
+/// assert!(err.to_string().starts_with("cannot capture on no-such-if0: "), "{err}");
+/// match capture_on("lo", FlowFilter::ports(vec![7456])) {
+///     Ok(capture) => assert_eq!(capture.interface(), "lo"), // root, or CAP_NET_RAW
+///     Err(e) => assert!(e.to_string().contains("CAP_NET_RAW"), "{e}"),
+/// }
+/// ```
+pub fn capture_on(interface: &str, filter: FlowFilter) -> Result<live::Capture> {
+    // ARPHRD_ETHER (1) and ARPHRD_LOOPBACK (772) carry Ethernet headers.
+    let ethernet_like = std::fs::read_to_string(format!("/sys/class/net/{interface}/type"))
+        .map(|t| matches!(t.trim(), "1" | "772"))
+        .unwrap_or(true);
+    let unavailable = |reason| Error::CaptureUnavailable {
+        interface: interface.to_string(),
+        reason,
+    };
+    if !ethernet_like {
+        return Err(unavailable(live::Unavailable(
+            "only Ethernet-like interfaces (lo, ethN) are supported".into(),
+        )));
+    }
+    live::Capture::open(interface, filter).map_err(unavailable)
+}
+
+/// Writes frames captured on `interface` to `path`, each with the pcapng
+/// comment `captured on INTERFACE by lola`.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::capture::{CaptureReader, Format};
+/// let data = lola::build_frame(&d).unwrap();
+/// let frame = lola::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data };
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.observed.pcapng");
+/// assert_eq!(lola::harness::write_observed(&path, Format::PcapNg, "lo", &[frame]).unwrap().frames, 1);
+/// let mut reader = CaptureReader::open(&path).unwrap();
+/// let comment = reader.next_frame().unwrap().unwrap().comment;
+/// assert_eq!(comment.as_deref(), Some("captured on lo by lola"));
+/// ```
+pub fn write_observed(
+    path: &Path,
+    format: Format,
+    interface: &str,
+    frames: &[LiveFrame],
+) -> Result<WriteSummary> {
+    let frames: Vec<CaptureFrame<'_>> = frames
+        .iter()
+        .map(|f| CaptureFrame {
+            timestamp: f.timestamp,
+            data: Cow::Borrowed(&f.data[..]),
+            comment: Some(captured_comment(interface)),
+        })
+        .collect();
+    write_capture(path, format, &frames)
+}
+
+/// True when `frame` is the UDP datagram `d` (its endpoints and payload).
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// use lola::harness::is_datagram;
+/// let frame = lola::build_frame(&d).unwrap();
+/// assert!(is_datagram(&frame, &d));
+/// let other = lola::Datagram { payload: b"Hi".to_vec(), ..d.clone() };
+/// assert!(!is_datagram(&frame, &other));
+/// ```
+pub fn is_datagram(frame: &[u8], d: &Datagram) -> bool {
+    let p = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+    matches!(&p.transport, Transport::Udp(u) if u.payload == d.payload.as_slice())
+        && p.endpoints() == Some((d.src, d.dst))
+}
+
+/// The pcapng comment for a synthesized frame.
+pub(crate) fn synthesized_comment(datagram: &Datagram) -> String {
+    format!(
+        "synthesized by lola from the datagram the server received at {}",
+        crate::check::format_time(datagram.timestamp)
+    )
+}
+
+/// The capture frame for a datagram.
+///
+/// ```
+/// # let d = lola::Datagram::new(
+/// #     "127.0.0.1:40000".parse().unwrap(),
+/// #     "127.0.0.1:7456".parse().unwrap(),
+/// #     b"Hello Lola".to_vec(),
+/// # );
+/// let frame = lola::harness::synthesize(&d).unwrap();
+/// assert_eq!(frame.data.as_ref(), lola::build_frame(&d).unwrap().as_slice());
+/// assert_eq!(frame.timestamp, d.timestamp);
+/// assert!(frame.comment.unwrap().starts_with("synthesized by lola"));
+/// ```
+pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
+    Ok(CaptureFrame {
+        timestamp: datagram.timestamp,
+        data: Cow::Owned(build_frame(datagram)?),
+        comment: Some(synthesized_comment(datagram)),
+    })
+}
+
+/// A pretty-printed JSON document with its keys in sorted order, as
+/// `serde_json::Value` writes them (the order lola's JSON has always had).
+fn sorted_json(document: &impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&serde_json::to_value(
+        document,
+    )?)?)
+}
+
+/// `pass` or `fail`.
+fn verdict_word(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}
+
+/// The file a command wrote, as its JSON document shows it.
+#[derive(serde::Serialize)]
+struct FileDocument {
+    path: String,
+    format: Format,
+    frames: usize,
+    bytes: u64,
+}
+
+impl FileDocument {
+    fn new(path: &Path, written: &WriteSummary) -> FileDocument {
+        FileDocument {
+            path: path.display().to_string(),
+            format: written.format,
+            frames: written.frames,
+            bytes: written.bytes,
+        }
+    }
+}

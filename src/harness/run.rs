@@ -1,0 +1,490 @@
+//! `lola run`: send the datagram over loopback, write the frame the server's
+//! view implies, check it; record what really crossed `lo` beside it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{
+    CaptureMode, DEFAULT_LINGER, FileDocument, is_datagram, open_capture, sorted_json, synthesize,
+    verdict_word, write_observed,
+};
+use crate::capture::{Format, WriteSummary, write_capture};
+use crate::check::{ChecksumPolicy, Expectation, Report, check_file, format_time};
+use crate::compare::{Comparison, DiffRules, compare_frames};
+use crate::diff::{DiffReport, diff_files};
+use crate::error::{Error, Result};
+use crate::exchange::{Event, Exchange, Pair};
+use crate::frame::Datagram;
+use crate::junit::{self, Case};
+use crate::live::{Capture, FlowFilter, Stop};
+
+/// What `lola run` does, with its defaults.
+///
+/// ```
+/// use lola::{capture::Format, harness::CaptureMode, RunOptions};
+/// let o = RunOptions::default();
+/// assert_eq!((o.to.to_string(), o.payload.as_slice()), ("127.0.0.1:7456".into(), &b"Hello Lola"[..]));
+/// assert_eq!((o.output.to_str(), o.format), (Some("hello-lola.pcap"), Format::Pcap));
+/// assert_eq!((o.capture, o.expect_like), (CaptureMode::Auto, None));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Where the server binds and the client sends (port 0: any free port).
+    pub to: SocketAddr,
+    /// The datagram's payload.
+    pub payload: Vec<u8>,
+    /// Where the capture goes.
+    pub output: PathBuf,
+    /// pcap or pcapng.
+    pub format: Format,
+    /// How long the server waits for the datagram.
+    pub timeout: Duration,
+    /// Live capture on the loopback interface.
+    pub capture: CaptureMode,
+    /// How long the live capture goes on after the datagram was seen.
+    pub linger: Duration,
+    /// A golden capture the written one must diff equal to (see
+    /// [`diff_files`]); with port 0 the server's port may differ too.
+    pub expect_like: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            to: SocketAddr::from(([127, 0, 0, 1], crate::check::SEED_PORT)),
+            payload: crate::check::SEED_MESSAGE.as_bytes().to_vec(),
+            output: PathBuf::from("hello-lola.pcap"),
+            format: Format::Pcap,
+            timeout: Duration::from_secs(2),
+            capture: CaptureMode::Auto,
+            linger: DEFAULT_LINGER,
+            expect_like: None,
+        }
+    }
+}
+
+/// Everything one run produced.
+///
+/// ```
+/// use lola::{harness::CaptureMode, RunOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     capture: CaptureMode::Off,
+///     ..RunOptions::default()
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// assert_eq!((outcome.written.frames, outcome.output), (1, dir.path().join("hello.pcap")));
+/// assert_eq!(outcome.exchange.received.payload, b"Hello Lola");
+/// assert!(outcome.report.passed() && outcome.live.is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// What the sockets saw.
+    pub exchange: Exchange,
+    /// The file written.
+    pub output: PathBuf,
+    /// What was written.
+    pub written: WriteSummary,
+    /// The check of the written file against the datagram the server received.
+    pub report: Report,
+    /// What the live capture saw, when there was one.
+    pub live: Option<LiveOutcome>,
+    /// Why there was no live capture, in `auto` mode.
+    pub capture_note: Option<String>,
+    /// The diff against the golden capture of [`RunOptions::expect_like`].
+    pub like: Option<DiffReport>,
+}
+
+impl RunOutcome {
+    /// True when the synthesized file passes its check and, with a live
+    /// capture, the observed frames pass theirs and the synthesized frame
+    /// differs from the observed one only where it is expected to.
+    ///
+    /// ```
+    /// use lola::RunOptions;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = RunOptions {
+    ///     to: "127.0.0.1:0".parse().unwrap(),
+    ///     output: dir.path().join("hello.pcap"),
+    ///     ..RunOptions::default() // capture: Auto
+    /// };
+    /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+    /// // Captured live (as root), the observed frame had to agree too; else a note says why not.
+    /// assert_eq!(outcome.live.is_some(), outcome.capture_note.is_none());
+    /// assert!(outcome.passed());
+    /// ```
+    pub fn passed(&self) -> bool {
+        self.report.passed()
+            && self.live.as_ref().is_none_or(|l| {
+                l.report.passed() && l.comparison.as_ref().is_some_and(Comparison::equivalent)
+            })
+            && self.like.as_ref().is_none_or(DiffReport::same)
+    }
+
+    /// The JUnit suites of the run: the written file's check; with a live
+    /// capture, the observed file's check and the comparison; with a golden
+    /// capture, the diff.
+    ///
+    /// ```
+    /// use lola::{harness::CaptureMode, RunOptions};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = RunOptions {
+    ///     to: "127.0.0.1:0".parse().unwrap(),
+    ///     output: dir.path().join("hello.pcap"),
+    ///     capture: CaptureMode::Off,
+    ///     expect_like: Some("fixtures/hello-lola.pcap".into()),
+    ///     ..RunOptions::default()
+    /// };
+    /// let suites = lola::harness::run(&options, |_| {}).unwrap().junit_suites();
+    /// let names: Vec<&str> = suites.iter().map(|(name, _)| name.as_str()).collect();
+    /// let written = format!("lola run: {}", options.output.display());
+    /// assert_eq!(names, [written.as_str(), "lola run --expect-like fixtures/hello-lola.pcap"]);
+    /// assert!(suites.iter().all(|(_, cases)| cases.iter().all(|c| c.failure.is_none())));
+    /// ```
+    pub fn junit_suites(&self) -> Vec<(String, Vec<Case>)> {
+        let mut suites = vec![(
+            format!("lola run: {}", self.output.display()),
+            junit::check_cases(&self.report),
+        )];
+        if let Some(live) = &self.live {
+            let mut cases = junit::check_cases(&live.report);
+            cases.push(Case {
+                name: "the synthesized frame differs from the observed one only where expected"
+                    .into(),
+                failure: match &live.comparison {
+                    Some(c) if c.equivalent() => None,
+                    Some(c) => Some(
+                        c.unexpected()
+                            .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    None => Some("the datagram was not seen on lo".into()),
+                },
+            });
+            suites.push((format!("lola run: {}", live.output.display()), cases));
+        }
+        if let Some(like) = &self.like {
+            suites.push((
+                format!("lola run --expect-like {}", like.expected),
+                junit::diff_cases(like),
+            ));
+        }
+        suites
+    }
+
+    /// The JSON document of `lola run --json` (schema 1), pretty-printed,
+    /// keys in sorted order.
+    ///
+    /// ```
+    /// use lola::{harness::CaptureMode, RunOptions};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = RunOptions {
+    ///     to: "127.0.0.1:0".parse().unwrap(),
+    ///     output: dir.path().join("hello.pcap"),
+    ///     capture: CaptureMode::Off,
+    ///     ..RunOptions::default()
+    /// };
+    /// let json = lola::harness::run(&options, |_| {}).unwrap().to_json().unwrap();
+    /// let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    /// assert_eq!((value["command"].as_str(), value["verdict"].as_str()), (Some("run"), Some("pass")));
+    /// assert_eq!(value["exchange"]["payload"], "Hello Lola");
+    /// assert_eq!(value["capture"], serde_json::json!({ "mode": "off", "note": null }));
+    /// ```
+    pub fn to_json(&self) -> Result<String> {
+        let d = &self.exchange.received;
+        sorted_json(&RunDocument {
+            schema_version: 1,
+            command: "run",
+            verdict: verdict_word(self.passed()),
+            exchange: ExchangeDocument {
+                client: d.src.to_string(),
+                server: d.dst.to_string(),
+                payload: String::from_utf8_lossy(&d.payload).into_owned(),
+                payload_len: d.payload.len(),
+                received_at: format_time(d.timestamp),
+                stray_datagrams: self.exchange.strays.len(),
+            },
+            output: FileDocument::new(&self.output, &self.written),
+            check: &self.report,
+            capture: match &self.live {
+                Some(live) => CaptureDocument::Live {
+                    interface: "lo",
+                    observed: FileDocument::new(&live.output, &live.written),
+                    check: &live.report,
+                    comparison: live.comparison.as_ref(),
+                    equivalent: live.comparison.as_ref().is_some_and(Comparison::equivalent),
+                },
+                None => CaptureDocument::Off {
+                    note: self.capture_note.as_deref(),
+                },
+            },
+            expect_like: self.like.as_ref(),
+        })
+    }
+}
+
+/// `lola run --json`.
+#[derive(serde::Serialize)]
+struct RunDocument<'a> {
+    schema_version: u32,
+    command: &'static str,
+    verdict: &'static str,
+    exchange: ExchangeDocument,
+    output: FileDocument,
+    check: &'a Report,
+    capture: CaptureDocument<'a>,
+    expect_like: Option<&'a DiffReport>,
+}
+
+#[derive(serde::Serialize)]
+struct ExchangeDocument {
+    client: String,
+    server: String,
+    payload: String,
+    payload_len: usize,
+    received_at: String,
+    stray_datagrams: usize,
+}
+
+#[derive(serde::Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+enum CaptureDocument<'a> {
+    Live {
+        interface: &'static str,
+        observed: FileDocument,
+        check: &'a Report,
+        comparison: Option<&'a Comparison>,
+        equivalent: bool,
+    },
+    Off {
+        note: Option<&'a str>,
+    },
+}
+
+/// What a live capture during `run` recorded and how it compares.
+///
+/// ```
+/// use lola::RunOptions;
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     ..RunOptions::default() // capture: Auto
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// match &outcome.live {
+///     Some(live) => {
+///         assert_eq!(live.output, dir.path().join("hello.observed.pcap"));
+///         assert!(live.report.passed() && live.comparison.as_ref().unwrap().equivalent());
+///     }
+///     None => assert!(outcome.capture_note.unwrap().starts_with("no live capture: ")),
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct LiveOutcome {
+    /// Where the observed frames were written.
+    pub output: PathBuf,
+    /// What was written.
+    pub written: WriteSummary,
+    /// The check of the observed frames: exactly the datagram, no TCP.
+    pub report: Report,
+    /// The synthesized frame against the observed datagram, when one was seen.
+    pub comparison: Option<Comparison>,
+}
+
+/// Sends the datagram over loopback, writes the frame the server's view
+/// implies, reads the file back and checks it holds exactly that datagram
+/// and no TCP.
+///
+/// ```
+/// // The defaults with a free port and a file in a temporary directory.
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = lola::RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello-lola.pcap"),
+///     ..Default::default()
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// assert!(outcome.report.passed());
+/// ```
+pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunOutcome> {
+    let observed = refuse_early(options)?;
+    let pair = Pair::bind(options.to)?;
+    let (server, client) = (pair.server.local_addr(), pair.client.local_addr());
+    on_event(Event::Listening(server));
+    // The capture starts before the client sends, filtered to this run's
+    // own addresses and ports.
+    let (capture, capture_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
+    on_event(Event::Sending(client, server));
+    let started = Instant::now();
+    let exchange = pair.exchange(&options.payload, options.timeout)?;
+    let frame = synthesize(&exchange.received)?;
+    let synthesized = frame.data.clone().into_owned();
+    let written = write_capture(&options.output, options.format, &[frame])?;
+    let report = check_output(&options.output, &exchange.received)?;
+    let live = match capture {
+        None => None,
+        Some(mut capture) => {
+            let deadline = started + options.timeout + options.linger;
+            let observation = Observation {
+                path: observed,
+                datagram: &exchange.received,
+                synthesized: &synthesized,
+            };
+            Some(observation.record(&mut capture, deadline, options)?)
+        }
+    };
+    let like = match &options.expect_like {
+        Some(golden) => {
+            let rules = DiffRules {
+                ephemeral_server: options.to.port() == 0,
+                ..DiffRules::default()
+            };
+            Some(diff_files(golden, &options.output, &rules)?)
+        }
+        None => None,
+    };
+    Ok(RunOutcome {
+        exchange,
+        output: options.output.clone(),
+        written,
+        report,
+        live,
+        capture_note,
+        like,
+    })
+}
+
+/// Refuses what cannot be one datagram or cannot be written before any
+/// socket is touched; returns where the observed capture will go.
+fn refuse_early(options: &RunOptions) -> Result<PathBuf> {
+    // An unspecified address is refused by the bind, with its own words.
+    if !options.to.ip().is_unspecified() {
+        Datagram::new(options.to, options.to, options.payload.clone()).validate()?;
+    }
+    check_writable(&options.output)?;
+    let observed = observed_path(&options.output);
+    if options.capture != CaptureMode::Off && observed == options.output {
+        return Err(Error::ObservedOverwritesOutput {
+            path: options.output.clone(),
+        });
+    }
+    Ok(observed)
+}
+
+/// What the live capture of a run is for: the datagram the server received
+/// and the frame lola synthesized from it.
+struct Observation<'a> {
+    path: PathBuf,
+    datagram: &'a Datagram,
+    synthesized: &'a [u8],
+}
+
+impl Observation<'_> {
+    /// Records until the datagram was seen and `linger` more, writes the
+    /// frames, checks them and compares the datagram's frame with lola's.
+    fn record(
+        self,
+        capture: &mut Capture,
+        deadline: Instant,
+        options: &RunOptions,
+    ) -> Result<LiveOutcome> {
+        let d = self.datagram;
+        let stop = Stop::at(deadline).linger_after(options.linger, |f| is_datagram(&f.data, d));
+        let frames = capture.record(stop)?;
+        let written = write_observed(&self.path, options.format, "lo", &frames)?;
+        let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
+        let report = check_file(&self.path, &expectation)?;
+        let comparison = frames
+            .iter()
+            .find(|f| is_datagram(&f.data, d))
+            .map(|f| compare_frames(self.synthesized, &f.data));
+        Ok(LiveOutcome {
+            output: self.path,
+            written,
+            report,
+            comparison,
+        })
+    }
+}
+
+/// `hello-lola.pcap` → `hello-lola.observed.pcap`: where a run writes what it
+/// captured live.
+///
+fn observed_path(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match output.extension() {
+        Some(ext) => format!("{stem}.observed.{}", ext.to_string_lossy()),
+        None => format!("{stem}.observed"),
+    };
+    output.with_file_name(name)
+}
+
+/// Refuses, before any datagram is sent, an output path whose directory is
+/// missing or that names a directory.
+fn check_writable(output: &Path) -> Result<()> {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let fail = |path: &Path, kind| {
+        Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(kind),
+        })
+    };
+    if output.is_dir() {
+        return fail(output, std::io::ErrorKind::IsADirectory);
+    }
+    if !dir.is_dir() {
+        return fail(output, std::io::ErrorKind::NotFound);
+    }
+    Ok(())
+}
+
+fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
+    // Strict: lola computed these checksums itself, so anything but correct is a bug.
+    let expectation = Expectation::exactly(datagram).checksums(ChecksumPolicy::Strict);
+    check_file(path, &expectation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_capture_sits_beside_the_output() {
+        let observed = observed_path(Path::new("out/hello-lola.pcap"));
+        assert_eq!(observed, Path::new("out/hello-lola.observed.pcap"));
+        assert_eq!(
+            observed_path(Path::new("capture")),
+            Path::new("capture.observed")
+        );
+    }
+
+    #[test]
+    fn an_unwritable_output_is_refused_before_any_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = RunOptions {
+            output: dir.path().join("no-such-dir/hello.pcap"),
+            ..RunOptions::default()
+        };
+        let err = refuse_early(&missing).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        let fine = RunOptions {
+            output: dir.path().join("hello.pcap"),
+            ..RunOptions::default()
+        };
+        assert_eq!(
+            refuse_early(&fine).unwrap(),
+            dir.path().join("hello.observed.pcap")
+        );
+    }
+}
