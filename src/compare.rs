@@ -8,7 +8,62 @@
 use std::fmt;
 
 use crate::check::quote_bytes;
-use crate::decode::{Transport, decode};
+use crate::decode::{Checksum, ChecksumState, Transport, decode};
+
+/// A field's value: words, or a port or checksum that rules look into.
+///
+/// ```
+/// use lola::compare::Value;
+/// use lola::decode::{Checksum, ChecksumState};
+/// let c = Value::Checksum(Checksum { value: 0xfe25, state: ChecksumState::Partial { expected: 0x4943 } });
+/// assert_eq!(c.to_string(), "0xfe25 partial");
+/// assert_eq!(Value::Port(7456).to_string(), "7456");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Any other field, in tshark's words.
+    Text(String),
+    /// A UDP or TCP port.
+    Port(u16),
+    /// A checksum with its state.
+    Checksum(Checksum),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Text(t) => f.write_str(t),
+            Value::Port(p) => write!(f, "{p}"),
+            Value::Checksum(c) => write!(f, "0x{:04x} {}", c.value, c.state.word()),
+        }
+    }
+}
+
+impl Value {
+    fn port(value: Option<&Value>) -> Option<u16> {
+        match value {
+            Some(Value::Port(p)) => Some(*p),
+            _ => None,
+        }
+    }
+
+    fn checksum(value: Option<&Value>) -> Option<ChecksumState> {
+        match value {
+            Some(Value::Checksum(c)) => Some(c.state),
+            _ => None,
+        }
+    }
+}
+
+/// True when the value is a checksum that verifies.
+fn correct(value: Option<&Value>) -> bool {
+    Value::checksum(value) == Some(ChecksumState::Correct)
+}
+
+/// True when the value is a partial (offload) checksum.
+fn partial(value: Option<&Value>) -> bool {
+    matches!(Value::checksum(value), Some(ChecksumState::Partial { .. }))
+}
 
 /// How a field compares.
 ///
@@ -142,12 +197,12 @@ const WHY_FLOW: &str = "Linux sets a hashed flow label (net.ipv6.auto_flowlabels
 /// use lola::{build_frame, Datagram};
 /// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hi".to_vec());
 /// let fields = lola::compare::frame_fields(1, &build_frame(&d).unwrap());
-/// assert!(fields.contains(&("udp.dstport", "7456".to_string())));
+/// assert!(fields.contains(&("udp.dstport", lola::compare::Value::Port(7456))));
 /// ```
-pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, String)> {
+pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, Value)> {
     let p = decode(link_type, frame, frame.len());
-    let mut f: Vec<(&'static str, String)> = Vec::new();
-    f.push(("frame.len", frame.len().to_string()));
+    let mut f = Fields(Vec::new());
+    f.push_text(("frame.len", frame.len().to_string()));
     if let Some(link) = &p.link {
         let mac = |m: [u8; 6]| {
             m.iter()
@@ -156,113 +211,121 @@ pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, String)>
                 .join(":")
         };
         if let (Some(d), Some(s)) = (link.dst_mac, link.src_mac) {
-            f.push(("eth.dst", mac(d)));
-            f.push(("eth.src", mac(s)));
+            f.push_text(("eth.dst", mac(d)));
+            f.push_text(("eth.src", mac(s)));
         }
         if let Some(t) = link.ether_type {
-            f.push(("eth.type", format!("0x{t:04x}")));
+            f.push_text(("eth.type", format!("0x{t:04x}")));
         }
         if !link.vlans.is_empty() {
-            f.push(("vlan.id", format!("{:?}", link.vlans)));
+            f.push_text(("vlan.id", format!("{:?}", link.vlans)));
         }
     }
     if let Some(ip) = &p.ip {
-        f.push(("ip.version", ip.version.to_string()));
+        f.push_text(("ip.version", ip.version.to_string()));
         if ip.version == 6 {
-            f.push(("ipv6.tclass", format!("0x{:02x}", ip.tos)));
-            f.push((
+            f.push_text(("ipv6.tclass", format!("0x{:02x}", ip.tos)));
+            f.push_text((
                 "ipv6.flow",
                 flow_label(frame, p.link.as_ref().map_or(0, |l| l.header_len)),
             ));
-            f.push(("ipv6.plen", ip.total_len.saturating_sub(40).to_string()));
-            f.push(("ipv6.nxt", ip.protocol.to_string()));
-            f.push(("ipv6.hlim", ip.ttl.to_string()));
-            f.push(("ipv6.src", ip.src.to_string()));
-            f.push(("ipv6.dst", ip.dst.to_string()));
+            f.push_text(("ipv6.plen", ip.total_len.saturating_sub(40).to_string()));
+            f.push_text(("ipv6.nxt", ip.protocol.to_string()));
+            f.push_text(("ipv6.hlim", ip.ttl.to_string()));
+            f.push_text(("ipv6.src", ip.src.to_string()));
+            f.push_text(("ipv6.dst", ip.dst.to_string()));
         } else {
-            f.push(("ip.hdr_len", ip.header_len.to_string()));
-            f.push(("ip.dsfield", format!("0x{:02x}", ip.tos)));
-            f.push(("ip.len", ip.total_len.to_string()));
-            f.push((
+            f.push_text(("ip.hdr_len", ip.header_len.to_string()));
+            f.push_text(("ip.dsfield", format!("0x{:02x}", ip.tos)));
+            f.push_text(("ip.len", ip.total_len.to_string()));
+            f.push_text((
                 "ip.id",
                 ip.identification
                     .map(|v| format!("0x{v:04x}"))
                     .unwrap_or_default(),
             ));
-            f.push((
+            f.push_text((
                 "ip.flags",
                 if ip.dont_fragment { "DF" } else { "-" }.to_string(),
             ));
-            f.push(("ip.ttl", ip.ttl.to_string()));
-            f.push(("ip.proto", ip.protocol.to_string()));
-            let cs = ip
-                .header_checksum
-                .map(|c| format!("0x{:04x} {}", c.value, c.state.word()))
-                .unwrap_or_default();
-            f.push(("ip.checksum", cs));
-            f.push(("ip.src", ip.src.to_string()));
-            f.push(("ip.dst", ip.dst.to_string()));
+            f.push_text(("ip.ttl", ip.ttl.to_string()));
+            f.push_text(("ip.proto", ip.protocol.to_string()));
+            match ip.header_checksum {
+                Some(c) => f.0.push(("ip.checksum", Value::Checksum(c))),
+                None => f.push_text(("ip.checksum", String::new())),
+            }
+            f.push_text(("ip.src", ip.src.to_string()));
+            f.push_text(("ip.dst", ip.dst.to_string()));
         }
     }
     match &p.transport {
         Transport::Udp(u) => {
-            f.push(("udp.srcport", u.src_port.to_string()));
-            f.push(("udp.dstport", u.dst_port.to_string()));
-            f.push(("udp.length", u.length.to_string()));
-            f.push((
-                "udp.checksum",
-                format!("0x{:04x} {}", u.checksum.value, u.checksum.state.word()),
-            ));
-            f.push(("data", quote_bytes(u.payload)));
+            f.0.push(("udp.srcport", Value::Port(u.src_port)));
+            f.0.push(("udp.dstport", Value::Port(u.dst_port)));
+            f.push_text(("udp.length", u.length.to_string()));
+            f.0.push(("udp.checksum", Value::Checksum(u.checksum)));
+            f.push_text(("data", quote_bytes(u.payload)));
         }
         Transport::Tcp(t) => {
-            f.push(("tcp.srcport", t.src_port.to_string()));
-            f.push(("tcp.dstport", t.dst_port.to_string()));
-            f.push(("tcp.flags", t.flags.to_string()));
-            f.push(("tcp.len", t.payload_len.to_string()));
+            f.0.push(("tcp.srcport", Value::Port(t.src_port)));
+            f.0.push(("tcp.dstport", Value::Port(t.dst_port)));
+            f.push_text(("tcp.flags", t.flags.to_string()));
+            f.push_text(("tcp.len", t.payload_len.to_string()));
         }
         Transport::Icmp(i) => {
-            f.push(("icmp.type", i.icmp_type.to_string()));
-            f.push(("icmp.code", i.code.to_string()));
+            f.push_text(("icmp.type", i.icmp_type.to_string()));
+            f.push_text(("icmp.code", i.code.to_string()));
         }
-        t => f.push(("transport", describe(t))),
+        t => f.push_text(("transport", describe(t))),
     }
-    f
+    f.0
 }
+
+/// Field values being collected.
+struct Fields(Vec<(&'static str, Value)>);
+
+impl Fields {
+    fn push_text(&mut self, (name, text): (&'static str, String)) {
+        self.0.push((name, Value::Text(text)));
+    }
+}
+
+/// Both sides of one field (`None` where a frame lacks it).
+type Pair = (&'static str, Option<Value>, Option<Value>);
 
 /// Pairs two field lists by name, in the order of the first (fields only one
 /// side has come last, with an empty value on the other side).
-fn pair_fields(
-    left: Vec<(&'static str, String)>,
-    right: Vec<(&'static str, String)>,
-) -> Vec<(&'static str, String, String)> {
-    let mut out: Vec<(&'static str, String, String)> = Vec::new();
+fn pair_fields(left: Vec<(&'static str, Value)>, right: Vec<(&'static str, Value)>) -> Vec<Pair> {
+    let mut out: Vec<Pair> = Vec::new();
     for (name, value) in &left {
         let other = right
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        out.push((name, value.clone(), other));
+            .map(|(_, v)| v.clone());
+        out.push((name, Some(value.clone()), other));
     }
     for (name, value) in right {
         if !left.iter().any(|(n, _)| *n == name) {
-            out.push((name, String::new(), value));
+            out.push((name, None, Some(value)));
         }
     }
     out
 }
 
+/// Fields are the same when their words are; `expected` says why a
+/// difference is allowed, looking at the typed values.
 fn classify(
-    pairs: Vec<(&'static str, String, String)>,
-    expected: impl Fn(&str, &str, &str) -> Option<&'static str>,
+    pairs: Vec<Pair>,
+    expected: impl Fn(&str, Option<&Value>, Option<&Value>) -> Option<&'static str>,
 ) -> Comparison {
+    let words = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
     let fields = pairs
         .into_iter()
-        .map(|(field, left, right)| {
+        .map(|(field, l, r)| {
+            let (left, right) = (words(&l), words(&r));
             let status = if left == right {
                 Status::Same
-            } else if let Some(why) = expected(field, &left, &right) {
+            } else if let Some(why) = expected(field, l.as_ref(), r.as_ref()) {
                 Status::Expected(why)
             } else {
                 Status::Different
@@ -295,12 +358,8 @@ pub fn compare_frames(left: &[u8], right: &[u8]) -> Comparison {
     let pairs = pair_fields(frame_fields(eth, left), frame_fields(eth, right));
     classify(pairs, |field, l, r| match field {
         "ip.id" => Some(WHY_ID),
-        "ip.checksum" if l.ends_with(" correct") && r.ends_with(" correct") => {
-            Some(WHY_IP_CHECKSUM)
-        }
-        "udp.checksum" if l.ends_with(" correct") && r.ends_with(" partial") => {
-            Some(WHY_UDP_CHECKSUM)
-        }
+        "ip.checksum" if correct(l) && correct(r) => Some(WHY_IP_CHECKSUM),
+        "udp.checksum" if correct(l) && partial(r) => Some(WHY_UDP_CHECKSUM),
         "ipv6.flow" => Some(WHY_FLOW),
         _ => None,
     })
@@ -365,9 +424,14 @@ pub fn diff_frames(
     (right_link, right): (u32, &[u8]),
     first: [Option<(u16, u16)>; 2],
 ) -> Comparison {
-    let is = |port: Option<u16>, value: &str| port.is_some_and(|p| p.to_string() == value);
-    let client = |l: &str, r: &str| is(first[0].map(|p| p.0), l) && is(first[1].map(|p| p.0), r);
-    let server = |l: &str, r: &str| is(first[0].map(|p| p.1), l) && is(first[1].map(|p| p.1), r);
+    let is =
+        |port: Option<u16>, value: Option<&Value>| port.is_some() && port == Value::port(value);
+    let client = |l: Option<&Value>, r: Option<&Value>| {
+        is(first[0].map(|p| p.0), l) && is(first[1].map(|p| p.0), r)
+    };
+    let server = |l: Option<&Value>, r: Option<&Value>| {
+        is(first[0].map(|p| p.1), l) && is(first[1].map(|p| p.1), r)
+    };
     let pairs = pair_fields(
         frame_fields(left_link, left),
         frame_fields(right_link, right),
@@ -379,12 +443,10 @@ pub fn diff_frames(
         if rules.exact {
             return None;
         }
-        let ok = |v: &str| v.ends_with(" correct") || v.ends_with(" partial");
+        let ok = |v| correct(v) || partial(v);
         match field {
             "ip.id" => Some(WHY_RUN_ID),
-            "ip.checksum" if l.ends_with(" correct") && r.ends_with(" correct") => {
-                Some(WHY_IP_CHECKSUM)
-            }
+            "ip.checksum" if correct(l) && correct(r) => Some(WHY_IP_CHECKSUM),
             "udp.checksum" if ok(l) && ok(r) => Some(WHY_RUN_UDP_CHECKSUM),
             "ipv6.flow" => Some(WHY_RUN_FLOW),
             "udp.srcport" | "udp.dstport" | "tcp.srcport" | "tcp.dstport" if client(l, r) => {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, SendOptions, SentCapture};
+use lola::summary::summarize;
 use lola::{Datagram, Error};
 
 use super::args::{SendArgs, format_of};
@@ -55,6 +56,7 @@ fn print_capture(live: &SentCapture, datagram: &Datagram) {
 
 /// One line for a frame `send` captured: the datagram, or what answered it.
 fn describe_live_frame(frame: &[u8], datagram: &Datagram) -> String {
+    use lola::capture::LINKTYPE_ETHERNET;
     use lola::decode::{Transport, decode};
     if harness::is_datagram(frame, datagram) {
         return format!(
@@ -65,21 +67,12 @@ fn describe_live_frame(frame: &[u8], datagram: &Datagram) -> String {
             datagram.payload.len()
         );
     }
-    let p = decode(1, frame, frame.len());
-    match (&p.transport, &p.ip) {
+    let packet = decode(LINKTYPE_ETHERNET, frame, frame.len());
+    match (&packet.transport, &packet.ip) {
         (Transport::Icmp(i), Some(ip)) if i.port_unreachable => format!(
             "ICMP port unreachable from {}: nobody listens on {}, the kernel answered",
             ip.src, datagram.dst
         ),
-        (Transport::Icmp(i), Some(ip)) => {
-            format!("ICMP type {} code {} from {}", i.icmp_type, i.code, ip.src)
-        }
-        (Transport::Udp(u), Some(ip)) => format!(
-            "a reply datagram from {} Len={}",
-            std::net::SocketAddr::new(ip.src, u.src_port),
-            u.payload.len()
-        ),
-        (Transport::Tcp(t), _) => format!("TCP [{}]", t.flags),
-        _ => format!("{} bytes", frame.len()),
+        _ => summarize(&packet).line(frame.len()),
     }
 }
