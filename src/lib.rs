@@ -31,9 +31,14 @@
 //! assert!(report.passed(), "{report}");
 //! ```
 //!
-//! Modules, one concern each: [`frame`] (datagram → frame), [`capture`]
-//! (files in and out), [`decode`] (frame → fields), [`check`] (fields →
-//! verdict), [`exchange`] (sockets), [`harness`] (all of it, as `lola run`).
+//! Modules, one concern each: [`frame`] (datagram → frame), [`wire`]
+//! (field offsets, TCP flags), [`capture`] (files in and out), [`decode`]
+//! (frame → fields), [`reassembly`] (IP fragments), [`check`] (fields →
+//! verdict, as typed findings), [`summary`] (a frame in words), [`compare`]
+//! and [`diff`] (frames and captures side by side), [`flow`] (conversations
+//! and ladders), [`junit`] (reports for CI), [`exchange`] (sockets), [`live`]
+//! (AF_PACKET capture) and [`harness`] (each command as one library call with
+//! a typed outcome).
 
 #![deny(missing_docs)]
 
