@@ -16,21 +16,29 @@ use crate::error::{Error, Result};
 use crate::exchange::{Event, Exchange, Pair};
 use crate::frame::{Datagram, build_frame};
 use crate::live::{self, FlowFilter, LiveFrame};
+use crate::sandbox::{self, Place};
 
-/// Whether `run` also records what really crossed the loopback interface.
+/// Whether `run` also records what really crossed the loopback interface,
+/// and on which `lo`.
 ///
 /// ```
 /// use lola::harness::CaptureMode;
 /// assert_eq!(CaptureMode::default(), CaptureMode::Auto);
 /// assert_eq!("off".parse(), Ok(CaptureMode::Off));
+/// assert_eq!("live".parse(), Ok(CaptureMode::Host), "live is the old name of host");
+/// assert_eq!("private".parse(), Ok(CaptureMode::Private));
 /// assert!("always".parse::<CaptureMode>().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureMode {
-    /// Capture live, or fail (exit 2) where the process may not.
-    Live,
-    /// Capture live where the process may; otherwise say why and go on.
+    /// Capture on the host's `lo`, or fail (exit 2) where the process may not.
+    Host,
+    /// Capture on a private `lo` in namespaces lola creates (see
+    /// [`crate::sandbox`]), or fail where the kernel forbids them.
+    Private,
+    /// The host's `lo` where the process may capture there (root,
+    /// `CAP_NET_RAW`); else a private `lo`; else say why and go on.
     #[default]
     Auto,
     /// Do not capture.
@@ -41,14 +49,58 @@ impl FromStr for CaptureMode {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "live" => Ok(CaptureMode::Live),
+            "host" | "live" => Ok(CaptureMode::Host),
+            "private" => Ok(CaptureMode::Private),
             "auto" => Ok(CaptureMode::Auto),
             "off" => Ok(CaptureMode::Off),
             _ => Err(format!(
-                "unknown capture mode {s:?}: expected live, auto or off"
+                "unknown capture mode {s:?}: expected host, private, auto or off"
             )),
         }
     }
+}
+
+/// Decides where a capture in `mode` happens, entering a private network
+/// namespace now when that is the answer: call it before any socket is
+/// bound (sockets bound earlier stay on the host) and before any thread
+/// starts. `Ok(None)` with a note when `auto` cannot capture anywhere;
+/// `Ok(None)` without one for `off`.
+///
+/// ```
+/// use lola::harness::{prepare_capture, CaptureMode};
+/// use lola::sandbox::Place;
+/// assert_eq!(prepare_capture(CaptureMode::Off).unwrap(), (None, None));
+/// assert_eq!(prepare_capture(CaptureMode::Host).unwrap(), (Some(Place::Host), None));
+/// ```
+pub fn prepare_capture(mode: CaptureMode) -> Result<(Option<Place>, Option<String>)> {
+    let private = || sandbox::enter_private().map(Place::Private);
+    Ok(match mode {
+        CaptureMode::Off => (None, None),
+        CaptureMode::Host => (Some(Place::Host), None),
+        CaptureMode::Private => match private() {
+            Ok(place) => (Some(place), None),
+            Err(b) => {
+                return Err(Error::Invalid(format!(
+                    "cannot make a private lo: {b}; fix: {}",
+                    b.fix()
+                )));
+            }
+        },
+        CaptureMode::Auto => match sandbox::entered() {
+            Some(i) => (Some(Place::Private(i)), None),
+            None if sandbox::has_net_raw() => (Some(Place::Host), None),
+            None => match private() {
+                Ok(place) => (Some(place), None),
+                Err(b) => (
+                    None,
+                    Some(format!(
+                        "no live capture: no CAP_NET_RAW for the host lo, and no private lo: {b}; fix: {}",
+                        b.fix()
+                    )),
+                ),
+            },
+        },
+    })
 }
 
 /// How long a live capture goes on after the datagram was seen, so that a
@@ -175,6 +227,8 @@ impl RunOutcome {
 /// ```
 #[derive(Clone, Debug)]
 pub struct LiveOutcome {
+    /// Which `lo` the frames were captured on.
+    pub place: Place,
     /// Where the observed frames were written.
     pub output: PathBuf,
     /// What was written.
@@ -215,8 +269,8 @@ pub fn captured_comment(interface: &str) -> String {
     format!("captured on {interface} by lola")
 }
 
-/// Opens a live capture according to `mode`: `Ok(None)` with a note when
-/// `auto` cannot capture here.
+/// Opens a live capture according to `mode` (see [`prepare_capture`]):
+/// `Ok(None)` with a note when `auto` cannot capture here.
 ///
 /// ```
 /// use lola::harness::{open_capture, CaptureMode};
@@ -231,16 +285,15 @@ pub fn open_capture(
     mode: CaptureMode,
     filter: FlowFilter,
 ) -> Result<(Option<live::Capture>, Option<String>)> {
-    match mode {
-        CaptureMode::Off => Ok((None, None)),
-        CaptureMode::Live => match live::Capture::open("lo", filter) {
-            Ok(c) => Ok((Some(c), None)),
-            Err(e) => Err(Error::Invalid(format!("cannot capture on lo: {e}"))),
-        },
-        CaptureMode::Auto => match live::Capture::open("lo", filter) {
-            Ok(c) => Ok((Some(c), None)),
-            Err(e) => Ok((None, Some(format!("no live capture: {e}")))),
-        },
+    let place = match prepare_capture(mode)? {
+        (Some(place), _) => place,
+        (None, note) => return Ok((None, note)),
+    };
+    match live::Capture::open("lo", filter) {
+        Ok(c) => Ok((Some(c), None)),
+        Err(e) if mode == CaptureMode::Auto => Ok((None, Some(format!("no live capture: {e}")))),
+        Err(e) if place == Place::Host => Err(Error::Invalid(format!("cannot capture on lo: {e}"))),
+        Err(e) => Err(Error::Invalid(format!("cannot capture on {place}: {e}"))),
     }
 }
 
@@ -370,6 +423,9 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
             options.output.display()
         )));
     }
+    // Where to capture is decided before any socket is bound: a private lo
+    // means a namespace of its own, and sockets bound earlier stay outside.
+    prepare_capture(options.capture)?;
     let pair = Pair::bind(options.to)?;
     let (server, client) = (pair.server.local_addr(), pair.client.local_addr());
     on_event(Event::Listening(server));
@@ -406,6 +462,7 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 .find(|f| is_datagram(&f.data, d))
                 .map(|f| compare_frames(&synthesized, &f.data));
             Some(LiveOutcome {
+                place: Place::current(),
                 output: observed,
                 written,
                 report,
@@ -580,7 +637,9 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
         options.out_dir.join(format!("udp.{ext}")),
     );
 
-    // TCP: listen, then capture, then connect.
+    // TCP: listen, then capture, then connect; where to capture is decided
+    // before the first socket is bound.
+    prepare_capture(options.capture)?;
     let server = crate::exchange::TcpServer::bind(options.to)?;
     let port = server.local_addr().port();
     let (mut capture, mut note) = open_capture(options.capture, FlowFilter::ports(vec![port]))?;

@@ -1,0 +1,336 @@
+//! `lola exec` as a library call: run any program on a private `lo` and
+//! record every frame it put there, from before it started until it ended.
+//!
+//! The program inherits the private network namespace (see
+//! [`crate::sandbox`]), so the capture holds its frames and nothing else,
+//! and ports such as 7456 are always free. It runs in a process group of
+//! its own, so that a stop or a timeout reaches the children it started too.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::capture::{Format, WriteSummary};
+use crate::error::{Error, Result};
+use crate::live::{self, FlowFilter, LiveFrame};
+use crate::sandbox::{self, Place};
+
+/// What `lola exec` does.
+///
+/// ```
+/// let o = lola::exec::ExecOptions::new(vec!["true".into()]);
+/// assert_eq!(o.output.to_str(), Some("exec.pcap"));
+/// assert!(!o.host && o.timeout.is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    /// The program and its arguments.
+    pub program: Vec<OsString>,
+    /// Where the capture goes.
+    pub output: PathBuf,
+    /// pcap or pcapng.
+    pub format: Format,
+    /// How long the capture goes on after the program ended.
+    pub linger: Duration,
+    /// How long the program may run before it is stopped.
+    pub timeout: Option<Duration>,
+    /// Capture on the host's `lo` instead of a private one.
+    pub host: bool,
+    /// Send the program's standard output to lola's standard error (so that
+    /// lola's own stdout stays one JSON document).
+    pub stdout_to_stderr: bool,
+}
+
+impl ExecOptions {
+    /// `program` with the defaults: `exec.pcap`, 100 ms of linger, no
+    /// timeout, a private `lo`.
+    pub fn new(program: Vec<OsString>) -> ExecOptions {
+        ExecOptions {
+            program,
+            output: PathBuf::from("exec.pcap"),
+            format: Format::Pcap,
+            linger: Duration::from_millis(100),
+            timeout: None,
+            host: false,
+            stdout_to_stderr: false,
+        }
+    }
+}
+
+/// How the program ended.
+///
+/// ```
+/// use lola::exec::Ending;
+/// assert_eq!(Ending::Exited(0).to_string(), "exited with status 0");
+/// assert!(!Ending::Exited(0).failed() && Ending::Exited(3).failed());
+/// assert_eq!(Ending::Killed(9).to_string(), "killed by signal 9 (SIGKILL)");
+/// assert!(!Ending::Stopped(2).failed(), "stopping was asked for");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It exited by itself with this status.
+    Exited(i32),
+    /// A signal lola did not send ended it.
+    Killed(i32),
+    /// It ran past the timeout and lola stopped it.
+    TimedOut(Duration),
+    /// lola received this signal (SIGINT, SIGTERM) and stopped it.
+    Stopped(i32),
+}
+
+impl Ending {
+    /// True when the program failed or was killed (not when lola was asked
+    /// to stop it).
+    pub fn failed(&self) -> bool {
+        !matches!(self, Ending::Exited(0) | Ending::Stopped(_))
+    }
+
+    /// `exited`, `killed`, `timed_out` or `stopped`, for JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ending::Exited(_) => "exited",
+            Ending::Killed(_) => "killed",
+            Ending::TimedOut(_) => "timed_out",
+            Ending::Stopped(_) => "stopped",
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "?",
+    }
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Exited(code) => write!(f, "exited with status {code}"),
+            Ending::Killed(s) => write!(f, "killed by signal {s} ({})", signal_name(*s)),
+            Ending::TimedOut(after) => write!(
+                f,
+                "still running after {}; stopped by lola",
+                humantime::format_duration(*after)
+            ),
+            Ending::Stopped(s) => write!(f, "stopped by lola on {}", signal_name(*s)),
+        }
+    }
+}
+
+/// Everything one `exec` produced.
+#[derive(Clone, Debug)]
+pub struct ExecOutcome {
+    /// Which `lo` was recorded.
+    pub place: Place,
+    /// How the program ended.
+    pub ending: Ending,
+    /// The capture written.
+    pub output: PathBuf,
+    /// What was written.
+    pub written: WriteSummary,
+}
+
+/// Grace between SIGTERM and SIGKILL when lola stops the program.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Runs the program on a private `lo` (or the host's, with `host`), records
+/// every frame there until it ends and for `linger` more, and writes them
+/// to `output`. `stop` is read as it runs: a signal number there (set by a
+/// signal handler) stops the program with that signal, and the frames seen
+/// so far are still written.
+///
+/// Call it from a single-threaded process: a private `lo` is a namespace
+/// this process enters for good.
+///
+/// ```no_run
+/// use std::sync::atomic::AtomicI32;
+/// let options = lola::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
+/// let outcome = lola::exec::exec(&options, &AtomicI32::new(0)).unwrap();
+/// assert_eq!(outcome.ending, lola::exec::Ending::Exited(0));
+/// ```
+pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
+    let Some(program) = options.program.first() else {
+        return Err(Error::Invalid("no program to run".into()));
+    };
+    check_writable(&options.output)?;
+    let place = if options.host {
+        Place::Host
+    } else {
+        sandbox::enter_private().map(Place::Private).map_err(|b| {
+            Error::Invalid(format!("cannot make a private lo: {b}; fix: {}", b.fix()))
+        })?
+    };
+    let mut capture = live::Capture::open("lo", FlowFilter::default())
+        .map_err(|e| Error::Invalid(format!("cannot capture on {place}: {e}")))?;
+    let mut child = spawn(program, &options.program[1..], options.stdout_to_stderr)?;
+    let started = Instant::now();
+    let mut frames = Vec::new();
+    let mut stopping: Option<(Ending, Instant)> = None;
+    let ending = loop {
+        collect(&mut capture, &mut frames, Duration::from_millis(20))?;
+        if let Some(status) = child.try_wait().map_err(|e| lost(program, e))? {
+            break match stopping {
+                Some((ending, _)) => ending,
+                None => ended(status),
+            };
+        }
+        match stopping {
+            None => {
+                let signal = stop.load(Ordering::Relaxed);
+                if signal != 0 {
+                    signal_group(&child, signal);
+                    stopping = Some((Ending::Stopped(signal), Instant::now()));
+                } else if let Some(t) = options.timeout
+                    && started.elapsed() >= t
+                {
+                    signal_group(&child, libc::SIGTERM);
+                    stopping = Some((Ending::TimedOut(t), Instant::now()));
+                }
+            }
+            Some((_, since)) if since.elapsed() >= GRACE => {
+                signal_group(&child, libc::SIGKILL);
+            }
+            Some(_) => {}
+        }
+    };
+    let until = Instant::now() + options.linger;
+    while Instant::now() < until && stop.load(Ordering::Relaxed) == 0 {
+        collect(
+            &mut capture,
+            &mut frames,
+            until.saturating_duration_since(Instant::now()),
+        )?;
+    }
+    let written = write(&options.output, options.format, &frames)?;
+    Ok(ExecOutcome {
+        place,
+        ending,
+        output: options.output.clone(),
+        written,
+    })
+}
+
+fn spawn(program: &OsString, args: &[OsString], stdout_to_stderr: bool) -> Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(program);
+    command.args(args).process_group(0);
+    if stdout_to_stderr {
+        command.stdout(std::io::stderr());
+    }
+    command.spawn().map_err(|e| {
+        Error::Invalid(format!(
+            "cannot run {}: {}",
+            program.to_string_lossy(),
+            crate::error::describe_io(&e)
+        ))
+    })
+}
+
+fn lost(program: &OsString, e: std::io::Error) -> Error {
+    Error::Invalid(format!(
+        "lost track of {}: {}",
+        program.to_string_lossy(),
+        crate::error::describe_io(&e)
+    ))
+}
+
+fn ended(status: ExitStatus) -> Ending {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ending::Exited(code),
+        (None, Some(signal)) => Ending::Killed(signal),
+        (None, None) => Ending::Exited(-1),
+    }
+}
+
+/// Sends `signal` to the program's process group: it and its children.
+fn signal_group(child: &Child, signal: i32) {
+    // The group id is the child's pid (process_group(0)); the child is not
+    // reaped yet, so the id cannot have been reused.
+    // SAFETY: kill(2) with a negative pid signals that group only.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), signal);
+    }
+}
+
+/// Frames arriving within `wait`, appended.
+fn collect(capture: &mut live::Capture, frames: &mut Vec<LiveFrame>, wait: Duration) -> Result<()> {
+    let mut wait = wait;
+    loop {
+        match capture.next(wait) {
+            Ok(Some(frame)) => frames.push(frame),
+            Ok(None) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => {
+                return Err(Error::Invalid(format!(
+                    "live capture on lo failed: {}",
+                    crate::error::describe_io(&e)
+                )));
+            }
+        }
+        // After a frame, take whatever else is queued without waiting.
+        wait = Duration::ZERO;
+    }
+}
+
+fn write(path: &Path, format: Format, frames: &[LiveFrame]) -> Result<WriteSummary> {
+    crate::harness::write_observed(path, format, frames)
+}
+
+/// Refuses, before the program runs, an output path that is standard
+/// output, a directory, or in a missing directory.
+fn check_writable(output: &Path) -> Result<()> {
+    if output == Path::new("-") {
+        return Err(Error::Invalid(
+            "exec writes the capture to a file and reads it back; give -o a file name".into(),
+        ));
+    }
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let kind = if output.is_dir() {
+        std::io::ErrorKind::IsADirectory
+    } else if !dir.is_dir() {
+        std::io::ErrorKind::NotFound
+    } else {
+        return Ok(());
+    };
+    Err(Error::Io {
+        path: output.to_path_buf(),
+        source: std::io::Error::from(kind),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endings_say_what_happened_and_whether_it_failed() {
+        assert_eq!(
+            Ending::Stopped(libc::SIGINT).to_string(),
+            "stopped by lola on SIGINT"
+        );
+        assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
+        assert!(Ending::Killed(libc::SIGSEGV).failed());
+        assert_eq!(Ending::Exited(1).name(), "exited");
+    }
+
+    #[test]
+    fn outputs_that_cannot_be_written_are_refused_before_running() {
+        assert!(check_writable(Path::new("-")).is_err());
+        assert!(check_writable(Path::new("/no/such/dir/x.pcap")).is_err());
+        assert!(check_writable(Path::new("x.pcap")).is_ok());
+    }
+}
