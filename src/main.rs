@@ -17,6 +17,9 @@ use lola::harness::{self, CaptureMode, RunOptions};
 use lola::live::{self, FlowFilter};
 use lola::{Datagram, Error, Report};
 
+mod doctor_cli;
+mod exec_cli;
+
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
 /// the frame to a pcap, prove it is exactly one datagram and no handshake.
 #[derive(Parser)]
@@ -47,6 +50,10 @@ enum Command {
     Flow(FlowArgs),
     /// Compare a capture with a golden one, frame by frame and field by field
     Diff(DiffArgs),
+    /// Run a program on a private lo, record every frame it sends there, check the capture
+    Exec(exec_cli::ExecArgs),
+    /// Say which capture modes work here, and why not
+    Doctor(doctor_cli::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -97,7 +104,7 @@ struct CompareArgs {
     /// How long each exchange may take
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     timeout: Duration,
-    /// live (exit 2 where not permitted), auto (else synthesize), off (synthesize)
+    /// host (lo of the machine; exit 2 where not permitted), private (a lo of lola's own), auto (host, else private, else synthesize), off (synthesize); live = host
     #[arg(long, value_name = "MODE", default_value = "auto")]
     capture: CaptureMode,
     #[command(flatten)]
@@ -158,7 +165,7 @@ struct RunArgs {
     /// How long the server waits for the datagram (e.g. 2s, 500ms)
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     timeout: Duration,
-    /// Also record what really crossed lo: live, auto (live where permitted), off
+    /// Also record what really crossed lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "auto")]
     capture: CaptureMode,
     /// How long the live capture goes on after the datagram was seen
@@ -233,7 +240,7 @@ struct SendArgs {
     /// The payload
     #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
     message: String,
-    /// Record what the send put on lo: live, auto (live where permitted), off
+    /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "off")]
     capture: CaptureMode,
     /// Where the captured frames go (with --capture) [default: send.pcap]
@@ -370,6 +377,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd_compare(args),
         Command::Flow(args) => cmd_flow(args),
         Command::Diff(args) => cmd_diff(args),
+        Command::Exec(args) => exec_cli::cmd_exec(args),
+        Command::Doctor(args) => doctor_cli::cmd_doctor(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut text = Vec::new();
@@ -528,6 +537,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
                 Some(live) => json!({
                     "mode": "live",
                     "interface": "lo",
+                    "place": live.place.name(),
                     "observed": {
                         "path": live.output.display().to_string(),
                         "format": live.written.format,
@@ -571,7 +581,8 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, Error> {
         }
         if let Some(live) = &outcome.live {
             out(format_args!(
-                "captured on lo: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+                "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+                live.place,
                 live.written.frames,
                 if live.written.frames == 1 {
                     "frame"
@@ -730,8 +741,12 @@ fn cmd_send(args: SendArgs) -> Result<ExitCode, Error> {
         )));
     }
     if args.output.is_some() && args.capture == CaptureMode::Off {
-        return Err(Error::Invalid("-o needs --capture live (or auto)".into()));
+        return Err(Error::Invalid(
+            "-o needs --capture host, private or auto".into(),
+        ));
     }
+    // A private lo is a namespace of its own: enter it before binding.
+    harness::prepare_capture(args.capture)?;
     let client = Client::bind_for(args.to, args.from)?;
     let (mut capture, note) =
         harness::open_capture(args.capture, FlowFilter::pair(client.local_addr(), args.to))?;
@@ -765,7 +780,8 @@ fn cmd_send(args: SendArgs) -> Result<ExitCode, Error> {
     let format = args.format.unwrap_or_else(|| format_of(&path));
     let written = harness::write_observed(&path, format, &frames)?;
     out(format_args!(
-        "captured on lo: {} {}; wrote {} ({}, {} bytes)\n",
+        "captured on {}: {} {}; wrote {} ({}, {} bytes)\n",
+        lola::sandbox::Place::current(),
         written.frames,
         if written.frames == 1 {
             "frame"
@@ -973,9 +989,9 @@ fn cmd_compare(args: CompareArgs) -> Result<ExitCode, Error> {
     let (width, color) = (usize::from(args.display.width), args.display.color());
     let how = |side: &harness::Side| {
         if side.live {
-            "captured live on lo"
+            format!("captured live on {}", lola::sandbox::Place::current())
         } else {
-            "synthesized (no live capture)"
+            "synthesized (no live capture)".to_string()
         }
     };
     let quoted = quote_bytes(args.message.as_bytes());
