@@ -20,7 +20,7 @@ pub struct DoctorArgs {
 fn verdict(r: &Result<(), Blocked>) -> String {
     match r {
         Ok(()) => "yes".into(),
-        Err(b) => format!("no: {b}\n      fix: {}", b.fix()),
+        Err(b) => format!("no: {b}\n{:40}fix: {}", "", b.fix()),
     }
 }
 
@@ -58,31 +58,26 @@ pub fn cmd_doctor(args: DoctorArgs) -> Result<ExitCode, Error> {
         "lola doctor: uid {uid}{}\n",
         if d.root { " (root)" } else { "" }
     ));
-    out(format_args!(
-        "  CAP_NET_RAW on the host lo:     {}\n",
-        match &d.host {
+    let row = |label: &str, value: &str| out(format_args!("  {label:<38}{value}\n"));
+    row(
+        "CAP_NET_RAW on the host lo",
+        &match &d.host {
             Ok(()) => "yes".to_string(),
             Err(e) => format!("no: {e}"),
-        }
-    ));
-    let private = d.private.as_ref().map(|_| ()).map_err(Clone::clone);
-    out(format_args!(
-        "  private lo ({}): {}\n",
-        match &d.private {
-            Ok(i) => i.to_string(),
-            Err(_) if d.root => "network namespace".into(),
-            Err(_) => "user namespace".into(),
         },
-        verdict(&private)
-    ));
+    );
+    let private = d.private.as_ref().map(|_| ()).map_err(Clone::clone);
+    let kind = match &d.private {
+        Ok(i) => i.to_string(),
+        Err(_) if d.root => "network namespace".into(),
+        Err(_) => "user namespace".into(),
+    };
+    row(&format!("private lo ({kind})"), &verdict(&private));
     if let Some(r) = &d.unprivileged {
-        out(format_args!(
-            "  unprivileged users (uid 65534): private lo (user namespace): {}\n",
-            verdict(r)
-        ));
+        row("private lo for uid 65534 (user ns)", &verdict(r));
     }
     for (name, value) in &d.settings {
-        out(format_args!("  {name} = {value}\n"));
+        row(name, value);
     }
     out("modes:\n");
     out(format_args!(

@@ -297,7 +297,11 @@ pub fn diagnose() -> Diagnosis {
         Isolation::User
     };
     let private = imp::probe(isolation, false).map(|()| isolation);
-    let unprivileged = root.then(|| imp::probe(Isolation::User, true));
+    // Where uid 65534 does not exist (a user namespace mapping only root),
+    // there is nobody to ask about.
+    let unprivileged = root
+        .then(|| imp::probe(Isolation::User, true))
+        .filter(|r| !matches!(r, Err(Blocked::Other(Step::DropPrivileges, _))));
     Diagnosis {
         root,
         host,

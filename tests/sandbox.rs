@@ -410,24 +410,47 @@ fn doctor_says_which_modes_work_here() {
     let o = s.unprivileged(&["doctor"]).output().unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("CAP_NET_RAW on the host lo:     no"), "{out}");
-    assert!(out.contains("private lo (user namespace): yes"), "{out}");
     assert!(
-        out.contains("--capture auto      captures on a private lo (user namespace)"),
+        row(&out, "CAP_NET_RAW on the host lo").starts_with("no: live capture needs CAP_NET_RAW"),
+        "{out}"
+    );
+    assert_eq!(row(&out, "private lo (user namespace)"), "yes", "{out}");
+    assert_eq!(
+        row(&out, "--capture auto"),
+        "captures on a private lo (user namespace)",
+        "{out}"
+    );
+    assert_eq!(
+        row(&out, "--capture host"),
+        "exits 2 (no CAP_NET_RAW)",
         "{out}"
     );
     if is_root() {
-        lola()
-            .arg("doctor")
-            .assert()
-            .code(0)
-            .stdout(predicates::str::contains(
-                "CAP_NET_RAW on the host lo:     yes",
-            ))
-            .stdout(predicates::str::contains(
-                "--capture auto      captures on the host lo",
-            ));
+        let o = lola().arg("doctor").output().unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert_eq!(row(&out, "CAP_NET_RAW on the host lo"), "yes", "{out}");
+        assert_eq!(row(&out, "private lo (network namespace)"), "yes", "{out}");
+        assert_eq!(
+            row(&out, "private lo for uid 65534 (user ns)"),
+            "yes",
+            "{out}"
+        );
+        assert_eq!(
+            row(&out, "--capture auto"),
+            "captures on the host lo",
+            "{out}"
+        );
     }
+}
+
+/// The value of doctor's row `label`.
+fn row(out: &str, label: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no row {label:?} in {out}"))
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -439,8 +462,8 @@ fn auto_falls_back_to_synthesis_with_the_cause_when_no_namespace_may_be_made() {
         return;
     }
     let script = format!(
-        "echo 0 > /proc/sys/user/max_net_namespaces && exec {} run --port 0",
-        s.lola.display()
+        "echo 0 > /proc/sys/user/max_net_namespaces && {lola} doctor > doctor.txt; echo $? > doctor.rc; exec {lola} run --port 0",
+        lola = s.lola.display()
     );
     let o = Command::new("unshare")
         .args(["--user", "--map-root-user", "sh", "-c", &script])
@@ -457,6 +480,24 @@ fn auto_falls_back_to_synthesis_with_the_cause_when_no_namespace_may_be_made() {
         "{out}"
     );
     assert!(!s.path().join("hello-lola.observed.pcap").exists());
+    // lola doctor gives the same cause, with its fix, and exits 1.
+    let doctor = fs::read_to_string(s.path().join("doctor.txt")).unwrap();
+    assert_eq!(
+        fs::read_to_string(s.path().join("doctor.rc"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    assert_eq!(
+        row(&doctor, "--capture auto"),
+        "synthesizes the frames: network namespaces are disabled (user.max_net_namespaces = 0)",
+        "{doctor}"
+    );
+    assert!(
+        doctor.contains("fix: sudo sysctl -w user.max_net_namespaces=15000"),
+        "{doctor}"
+    );
+    assert_eq!(row(&doctor, "user.max_net_namespaces"), "0", "{doctor}");
 }
 
 #[test]
@@ -489,4 +530,89 @@ fn a_root_run_in_private_mode_uses_a_network_namespace_and_host_mode_the_host_lo
         .stdout(predicates::str::contains(
             "captured on a private lo (network namespace): 1 frame",
         ));
+}
+
+#[test]
+fn compare_and_send_as_an_unprivileged_user_capture_on_a_private_lo() {
+    let s = Sandbox::new();
+    if !userns_allowed(&s) {
+        return;
+    }
+    let o = s.unprivileged(&["compare"]).output().unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("TCP: one connection carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("UDP: one datagram carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        "{out}"
+    );
+    assert!(out.contains("lola check ./udp.pcap: PASS"), "{out}");
+
+    // Nobody listens on the private lo: the kernel's ICMP answer is captured too.
+    let o = s
+        .unprivileged(&["send", "--capture", "private", "-o", "send.pcap"])
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("captured on a private lo (user namespace): 2 frames; wrote send.pcap"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ICMP port unreachable from 127.0.0.1"),
+        "{out}"
+    );
+
+    // The host lo stays out of reach without CAP_NET_RAW.
+    let o = s
+        .unprivileged(&["run", "--port", "0", "--capture", "host"])
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("lola: cannot capture on lo: live capture needs CAP_NET_RAW"),
+        "{out}"
+    );
+}
+
+#[test]
+fn exec_as_root_is_isolated_unless_host_is_asked_for() {
+    if !is_root() {
+        eprintln!("SKIPPED: not root; the unprivileged cases are the other tests");
+        return;
+    }
+    let s = Sandbox::new();
+    let script = "python3 server.py & sleep 0.2; python3 client.py; wait";
+    lola()
+        .current_dir(s.path())
+        .args(["exec", "--", "sh", "-c", script])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "captured on a private lo (network namespace): 1 frame; wrote exec.pcap",
+        ));
+    // On the host lo, 7456 may be taken by a parallel test: a free port.
+    let port = common::free_udp_port().to_string();
+    let script = format!(
+        "python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'Hello Lola', ('127.0.0.1', {port}))\""
+    );
+    lola()
+        .current_dir(s.path())
+        .args([
+            "exec",
+            "--host",
+            "--dst-port",
+            &port,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .assert()
+        .stdout(predicates::str::contains("captured on the host lo: "));
 }
