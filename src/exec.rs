@@ -46,6 +46,11 @@ pub struct ExecOptions {
 impl ExecOptions {
     /// `program` with the defaults: `exec.pcap`, 100 ms of linger, no
     /// timeout, a private `lo`.
+    ///
+    /// ```
+    /// let o = lola::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
+    /// assert_eq!((o.program.len(), o.linger.as_millis()), (3, 100));
+    /// ```
     pub fn new(program: Vec<OsString>) -> ExecOptions {
         ExecOptions {
             program,
@@ -83,11 +88,22 @@ pub enum Ending {
 impl Ending {
     /// True when the program failed or was killed (not when lola was asked
     /// to stop it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lola::exec::Ending;
+    /// assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
+    /// assert!(!Ending::Stopped(libc::SIGTERM).failed());
+    /// ```
     pub fn failed(&self) -> bool {
         !matches!(self, Ending::Exited(0) | Ending::Stopped(_))
     }
 
     /// `exited`, `killed`, `timed_out` or `stopped`, for JSON.
+    ///
+    /// ```
+    /// assert_eq!(lola::exec::Ending::Killed(9).name(), "killed");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Ending::Exited(_) => "exited",
@@ -128,6 +144,22 @@ impl std::fmt::Display for Ending {
 }
 
 /// Everything one `exec` produced.
+///
+/// ```
+/// use std::sync::atomic::AtomicI32;
+/// use lola::exec::{exec, Ending, ExecOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+/// options.output = dir.path().join("quiet.pcap");
+/// match exec(&options, &AtomicI32::new(0)) {
+///     Ok(outcome) => {
+///         assert_eq!(outcome.ending, Ending::Exited(3));
+///         assert_eq!(outcome.written.frames, 0, "nothing crossed its lo");
+///     }
+///     // Where no private lo may be made, it says why.
+///     Err(e) => assert!(e.to_string().starts_with("cannot make a private lo: "), "{e}"),
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct ExecOutcome {
     /// Which `lo` was recorded.

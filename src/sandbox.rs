@@ -92,6 +92,10 @@ impl fmt::Display for Place {
 }
 
 /// The step of making a private `lo` that failed.
+///
+/// ```
+/// assert_eq!(lola::sandbox::Step::UidMap.to_string(), "writing /proc/self/uid_map");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Becoming uid 65534 (only when root probes for unprivileged users).
@@ -238,6 +242,19 @@ pub fn has_net_raw() -> bool {
 ///
 /// Refuses, with the cause, where the kernel or a security module forbids
 /// it, and in a process that already runs several threads.
+///
+/// ```
+/// use lola::sandbox::{enter_private, entered, has_net_raw, Place};
+/// // A doc test is a process of its own, single-threaded: it may move.
+/// match enter_private() {
+///     Ok(isolation) => {
+///         assert_eq!(entered(), Some(isolation));
+///         assert_eq!(Place::current(), Place::Private(isolation));
+///         assert!(has_net_raw(), "CAP_NET_RAW on the private lo");
+///     }
+///     Err(blocked) => assert!(!blocked.fix().is_empty(), "{blocked}"),
+/// }
+/// ```
 pub fn enter_private() -> Result<Isolation, Blocked> {
     if let Some(i) = entered() {
         return Ok(i);
@@ -256,11 +273,26 @@ pub fn enter_private() -> Result<Isolation, Blocked> {
 /// Tries, in a forked child, to make a private `lo` with `isolation` and
 /// open a packet socket on it; the caller stays where it is. Call it from a
 /// single-threaded process (as `lola doctor` does).
+///
+/// ```
+/// use lola::sandbox::{entered, probe, Isolation};
+/// let isolation = if lola::sandbox::diagnose().root { Isolation::Network } else { Isolation::User };
+/// if let Err(blocked) = probe(isolation) {
+///     println!("no private lo here: {blocked}; fix: {}", blocked.fix());
+/// }
+/// assert_eq!(entered(), None, "the caller stayed where it was");
+/// ```
 pub fn probe(isolation: Isolation) -> Result<(), Blocked> {
     imp::probe(isolation, false)
 }
 
 /// What this machine allows for live capture, for `lola doctor`.
+///
+/// ```
+/// let d = lola::sandbox::diagnose();
+/// assert_eq!(d.unprivileged.is_some(), d.root, "only root asks on nobody's behalf");
+/// assert!(d.settings.iter().any(|(name, _)| *name == "user.max_user_namespaces"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Diagnosis {
     /// True when the process runs as root (effective uid 0).
@@ -277,6 +309,16 @@ pub struct Diagnosis {
 
 impl Diagnosis {
     /// Where `--capture auto` captures here, or why it synthesizes.
+    ///
+    /// ```
+    /// use lola::sandbox::{diagnose, Place};
+    /// let d = diagnose();
+    /// match d.auto() {
+    ///     Ok(Place::Host) => assert!(d.host.is_ok()),
+    ///     Ok(Place::Private(i)) => assert_eq!(d.private, Ok(i)),
+    ///     Err(blocked) => assert_eq!(d.private, Err(blocked)),
+    /// }
+    /// ```
     pub fn auto(&self) -> Result<Place, Blocked> {
         match (&self.host, &self.private) {
             (Ok(()), _) => Ok(Place::Host),
@@ -288,6 +330,14 @@ impl Diagnosis {
 
 /// Probes every capture mode without leaving the host's namespaces: the
 /// private ones in forked children. Call it from a single-threaded process.
+///
+/// ```
+/// let d = lola::sandbox::diagnose();
+/// assert_eq!(lola::sandbox::entered(), None, "probing moved nothing");
+/// if d.root {
+///     assert!(d.host.is_ok(), "root captures on the host lo");
+/// }
+/// ```
 pub fn diagnose() -> Diagnosis {
     let root = imp::is_root();
     let host = crate::live::Capture::open("lo", crate::live::FlowFilter::ports(vec![9])).map(drop);

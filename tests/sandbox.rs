@@ -148,6 +148,17 @@ fn run_as_an_unprivileged_user_captures_live_on_a_private_lo() {
     assert_eq!(v["capture"]["mode"], "live");
     assert_eq!(v["capture"]["place"], "private");
     assert_eq!(v["capture"]["observed"]["frames"], 1);
+
+    // The private lo has ::1 too.
+    let o = s
+        .unprivileged(&["run", "--to", "[::1]:7456", "--json", "-o", "v6.pcap"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert_eq!(v["capture"]["place"], "private");
+    assert_eq!(v["capture"]["equivalent"], true, "{v:#}");
 }
 
 #[test]
@@ -615,4 +626,36 @@ fn exec_as_root_is_isolated_unless_host_is_asked_for() {
         ])
         .assert()
         .stdout(predicates::str::contains("captured on the host lo: "));
+}
+
+#[test]
+fn the_private_namespace_has_only_its_own_lo_and_the_host_lo_is_untouched() {
+    let s = Sandbox::new();
+    if !userns_allowed(&s) {
+        return;
+    }
+    let o = s
+        .unprivileged(&[
+            "exec",
+            "--count",
+            "0",
+            "--",
+            "sh",
+            "-c",
+            "cat /proc/net/dev",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let interfaces: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty() && !name.contains(' ') && !name.contains('|'))
+        .collect();
+    assert_eq!(interfaces, ["lo"], "{out}");
+    // The host's lo is untouched: still up, as before.
+    let flags = fs::read_to_string("/sys/class/net/lo/flags").unwrap();
+    let flags = u32::from_str_radix(flags.trim().trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(flags & 1, 1, "IFF_UP on the host lo");
 }
