@@ -20,7 +20,7 @@ use super::{out, parse_duration, verdict_code, verdict_colour, write_junit};
 
 #[derive(Args)]
 pub struct ExecArgs {
-    /// Capture file to write (pcap, or pcapng by extension or --format)
+    /// Capture file to write [default: exec.pcap, or exec.pcapng with --format pcapng]
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the extension of -o, else pcap]
@@ -114,8 +114,9 @@ pub fn cmd_exec(args: ExecArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         let mut cases = lola::junit::check_cases(&report);
         cases.push(lola::junit::Case {
-            name: format!("{name} ends well"),
-            failure: outcome.ending.failed().then(|| outcome.ending.to_string()),
+            name: format!("{name} exits with status 0"),
+            failure: (outcome.ending.failed() && !args.ignore_exit)
+                .then(|| outcome.ending.to_string()),
         });
         let suite = format!("lola exec {}", outcome.output.display());
         write_junit(path, &[(&suite, cases)])?;
