@@ -210,17 +210,56 @@ impl ExecOutcome {
 
     /// True when the program's ending decides the exit: it failed or was
     /// killed, and `ignore_exit` was not asked for.
+    ///
+    /// ```
+    /// # use lola::exec::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+    /// # options.output = dir.path().join("t.pcap");
+    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
+    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
+    /// assert!(outcome.report.passed() && outcome.exit_failed());
+    /// options.ignore_exit = true;
+    /// let outcome = exec(&options, &std::sync::atomic::AtomicI32::new(0)).unwrap();
+    /// assert!(!outcome.exit_failed() && outcome.passed());
+    /// # }
+    /// ```
     pub fn exit_failed(&self) -> bool {
         self.ending.failed() && !self.ignore_exit
     }
 
     /// True when the capture passed its check and the program's ending
     /// does not fail the run.
+    ///
+    /// ```
+    /// # use lola::exec::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+    /// # options.output = dir.path().join("t.pcap");
+    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
+    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
+    /// assert!(!outcome.passed(), "the program failed");
+    /// # }
+    /// ```
     pub fn passed(&self) -> bool {
         self.report.passed() && !self.exit_failed()
     }
 
     /// The JUnit suite: the capture's check, and the program's exit.
+    ///
+    /// ```
+    /// # use lola::exec::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+    /// # options.output = dir.path().join("t.pcap");
+    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
+    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
+    /// let suites = outcome.junit_suites();
+    /// let exit = suites[0].1.last().unwrap();
+    /// assert_eq!(exit.name, "sh exits with status 0");
+    /// assert_eq!(exit.failure.as_deref(), Some("exited with status 3"));
+    /// # }
+    /// ```
     pub fn junit_suites(&self) -> Vec<(String, Vec<Case>)> {
         let mut cases = junit::check_cases(&self.report);
         cases.push(Case {
@@ -232,6 +271,20 @@ impl ExecOutcome {
 
     /// The JSON document of `lola exec --json` (schema 1), pretty-printed,
     /// keys in sorted order.
+    ///
+    /// ```
+    /// # use lola::exec::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+    /// # options.output = dir.path().join("t.pcap");
+    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
+    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
+    /// let value: serde_json::Value = serde_json::from_str(&outcome.to_json().unwrap()).unwrap();
+    /// assert_eq!((value["command"].as_str(), value["verdict"].as_str()), (Some("exec"), Some("pass")));
+    /// assert_eq!(value["program"]["description"], "exited with status 3");
+    /// assert_eq!(value["capture"]["place"], "private");
+    /// # }
+    /// ```
     pub fn to_json(&self) -> Result<String> {
         let document = ExecDocument {
             schema_version: 1,
