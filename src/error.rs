@@ -118,6 +118,32 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// No private `lo` could be made: the kernel or a security module
+    /// refuses the namespaces (see [`crate::sandbox`]).
+    #[error("cannot make a private lo: {blocked}; fix: {}", .blocked.fix())]
+    PrivateLo {
+        /// Why not, as a typed cause with its fix.
+        blocked: crate::sandbox::Blocked,
+    },
+
+    /// `lola exec` could not start the program.
+    #[error("cannot run {program}: {}", describe_io(.source))]
+    Spawn {
+        /// The program, as given.
+        program: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
+    /// `lola exec` could not learn whether the program had ended.
+    #[error("lost track of {program}: {}", describe_io(.source))]
+    Wait {
+        /// The program, as given.
+        program: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+
     /// An exchange was asked to send to the unspecified address (`0.0.0.0`,
     /// `::`), which names no socket to send to.
     #[error("{addr}: the destination must be a concrete address such as 127.0.0.1 or ::1")]

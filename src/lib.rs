@@ -49,12 +49,14 @@ pub mod decode;
 pub mod diff;
 pub mod error;
 pub mod exchange;
+pub mod exec;
 pub mod flow;
 pub mod frame;
 pub mod harness;
 pub mod junit;
 pub mod live;
 pub mod reassembly;
+pub mod sandbox;
 pub mod summary;
 pub mod wire;
 

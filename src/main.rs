@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => cli::compare::run(args),
         Command::Flow(args) => cli::flow::run(args),
         Command::Diff(args) => cli::diff::run(args),
+        Command::Exec(args) => cli::exec::run(args),
+        Command::Doctor(args) => cli::doctor::run(args),
         Command::Completions { shell } => cli::completions::run(shell),
     };
     match result {

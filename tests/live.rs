@@ -180,7 +180,7 @@ fn a_send_with_no_listener_is_captured_with_the_icmp_port_unreachable() {
         .arg(&out)
         .assert()
         .code(0)
-        .stdout(contains("captured on lo: 2 frames"))
+        .stdout(contains("captured on the host lo: 2 frames"))
         .stdout(contains("the datagram 127.0.0.1:"))
         .stdout(contains(format!(
             "ICMP port unreachable from 127.0.0.1: nobody listens on 127.0.0.1:{port}"

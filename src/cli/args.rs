@@ -2,6 +2,7 @@
 //! options several commands share (`--to/--port`, `--width/--color`,
 //! `-o/--format`, `--json/--junit`) defined once and flattened.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use lola::capture::Format;
-use lola::check::{ChecksumPolicy, SEED_MESSAGE};
+use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE};
 use lola::harness::CaptureMode;
 
 use super::parse::{
@@ -46,6 +47,10 @@ pub enum Command {
     Flow(FlowArgs),
     /// Compare a capture with a golden one, frame by frame and field by field
     Diff(DiffArgs),
+    /// Run a program on a private lo, record every frame it sends there, check the capture
+    Exec(ExecArgs),
+    /// Say which capture modes work here, and why not
+    Doctor(DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -150,7 +155,7 @@ pub struct RunArgs {
     /// How long the server waits for the datagram (e.g. 2s, 500ms)
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Also record what really crossed lo: live, auto (live where permitted), off
+    /// Also record what really crossed lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "auto")]
     pub capture: CaptureMode,
     /// How long the live capture goes on after the datagram was seen
@@ -207,7 +212,7 @@ pub struct SendArgs {
     /// The payload
     #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
     pub message: String,
-    /// Record what the send put on lo: live, auto (live where permitted), off
+    /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "off")]
     pub capture: CaptureMode,
     /// Where the captured frames go (with --capture) [default: send.pcap]
@@ -284,11 +289,9 @@ impl PayloadArgs {
     }
 }
 
+/// What a capture must hold, as `check` and `exec` judge it.
 #[derive(Args)]
-pub struct CheckArgs {
-    /// The capture to check (pcap or pcapng; - for standard input)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+pub struct ExpectationArgs {
     /// Expected source address, with or without port
     #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
     pub src: Option<(std::net::IpAddr, Option<u16>)>,
@@ -321,6 +324,48 @@ pub struct CheckArgs {
     /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
     #[arg(long, value_name = "POLICY", default_value = "lenient")]
     pub checksums: ChecksumPolicy,
+}
+
+impl ExpectationArgs {
+    /// The expectation the flags describe: the seed's, changed by each flag given.
+    pub fn expectation(&self) -> Expectation {
+        let mut e = Expectation::seed()
+            .checksums(self.checksums)
+            .allow_tcp(self.allow_tcp);
+        if let Some((addr, port)) = self.src {
+            e = e.src(addr, port);
+        }
+        if let Some((addr, port)) = self.dst {
+            e = e.dst(addr, port);
+        }
+        if let Some(p) = self.src_port {
+            e = e.src_port(p);
+        }
+        if let Some(p) = self.dst_port {
+            e = e.dst_port(p);
+        }
+        if let Some(bytes) = self.payload.bytes() {
+            e = e.payload(bytes);
+        }
+        if self.any_payload {
+            e = e.any_payload();
+        }
+        e.count(match (self.count, self.at_least, self.at_most) {
+            (Some(n), _, _) => Count::Exactly(n),
+            (_, Some(n), _) => Count::AtLeast(n),
+            (_, _, Some(n)) => Count::AtMost(n),
+            _ => Count::Exactly(1),
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The capture to check (pcap or pcapng; - for standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub expect: ExpectationArgs,
     #[command(flatten)]
     pub report: ReportArgs,
     /// Print nothing; only the exit status tells
@@ -344,7 +389,7 @@ pub struct CompareArgs {
     /// How long each exchange may take
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// live (exit 2 where not permitted), auto (else synthesize), off (synthesize)
+    /// host (lo of the machine; exit 2 where not permitted), private (a lo of lola's own), auto (host, else private, else synthesize), off (synthesize); live = host
     #[arg(long, value_name = "MODE", default_value = "auto")]
     pub capture: CaptureMode,
     #[command(flatten)]
@@ -381,6 +426,54 @@ pub struct DiffArgs {
     pub ignore: Vec<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(Args)]
+pub struct ExecArgs {
+    /// Capture file to write [default: exec.pcap, or exec.pcapng with --format pcapng]
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// File format [default: from the output's extension, else pcap]
+    #[arg(long, value_name = "pcap|pcapng")]
+    format: Option<Format>,
+    /// How long the capture goes on after the program ended
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
+    pub linger: Duration,
+    /// Stop the program after this long (SIGTERM to its process group, SIGKILL 2s later)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Record the host's lo instead of a private one (needs CAP_NET_RAW; no isolation)
+    #[arg(long)]
+    pub host: bool,
+    /// Judge the capture even when the program fails or is killed (else exit 2)
+    #[arg(long)]
+    pub ignore_exit: bool,
+    #[command(flatten)]
+    pub expect: ExpectationArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// The program and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+impl ExecArgs {
+    /// `-o` and `--format`, with exec's default file name.
+    pub fn output(&self) -> (PathBuf, Format) {
+        match (&self.output, self.format) {
+            (Some(p), Some(f)) => (p.clone(), f),
+            (Some(p), None) => (p.clone(), format_of(p)),
+            (None, Some(Format::PcapNg)) => ("exec.pcapng".into(), Format::PcapNg),
+            (None, _) => ("exec.pcap".into(), Format::Pcap),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -8,14 +8,23 @@ use lola::harness::{capture_on, write_observed};
 use lola::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
-use super::output::{Exit, frames_word, out};
+use super::output::{self, Exit, frames_word, out};
+
+/// What to try instead when the host's interfaces are out of reach.
+const WITHOUT_ROOT: &str =
+    "without it, lola exec -- CMD records what a program puts on a private lo";
 
 pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     let format = args.format.unwrap_or_else(|| format_of(&args.output));
-    let mut capture = capture_on(
-        &args.interface,
-        FlowFilter::ports(args.filter_ports.clone()),
-    )?;
+    let filter = FlowFilter::ports(args.filter_ports.clone());
+    let mut capture = match capture_on(&args.interface, filter) {
+        Ok(capture) => capture,
+        Err(e @ Error::CaptureUnavailable { .. }) if !lola::sandbox::has_net_raw() => {
+            output::error_with_hint(&e, WITHOUT_ROOT);
+            return Ok(Exit::Error);
+        }
+        Err(e) => return Err(e),
+    };
     let stop = Stop::on_flag(signals::install())
         .deadline(args.duration.map(|d| std::time::Instant::now() + d))
         .count(args.count);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use lola::capture::CaptureReader;
 use lola::check::check_reader_with_progress;
-use lola::{Count, Error, Expectation, Report};
+use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
 use super::output::{Exit, out, out_json, report_text, write_junit};
@@ -14,7 +14,7 @@ use super::output::{Exit, out, out_json, report_text, write_junit};
 const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
-    let expectation = expectation(&args);
+    let expectation = args.expect.expectation();
     let report = check_with_progress(&args.file, &expectation, args.quiet)?;
     if let Some(path) = &args.report.junit {
         let suite = format!("lola check {}", args.file.display());
@@ -26,36 +26,6 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         out(report_text(&report));
     }
     Ok(Exit::verdict(report.passed()))
-}
-
-fn expectation(args: &CheckArgs) -> Expectation {
-    let mut e = Expectation::seed()
-        .checksums(args.checksums)
-        .allow_tcp(args.allow_tcp);
-    if let Some((addr, port)) = args.src {
-        e = e.src(addr, port);
-    }
-    if let Some((addr, port)) = args.dst {
-        e = e.dst(addr, port);
-    }
-    if let Some(p) = args.src_port {
-        e = e.src_port(p);
-    }
-    if let Some(p) = args.dst_port {
-        e = e.dst_port(p);
-    }
-    if let Some(bytes) = args.payload.bytes() {
-        e = e.payload(bytes);
-    }
-    if args.any_payload {
-        e = e.any_payload();
-    }
-    e.count(match (args.count, args.at_least, args.at_most) {
-        (Some(n), _, _) => Count::Exactly(n),
-        (_, Some(n), _) => Count::AtLeast(n),
-        (_, _, Some(n)) => Count::AtMost(n),
-        _ => Count::Exactly(1),
-    })
 }
 
 /// `check_file`, with a progress bar on stderr for large files when stderr is

@@ -33,12 +33,9 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
 }
 
 fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: bool) {
-    let how = |side: &Side| {
-        if side.live {
-            "captured live on lo"
-        } else {
-            "synthesized (no live capture)"
-        }
+    let how = |side: &Side| match side.place {
+        Some(place) => format!("captured live on {place}"),
+        None => "synthesized (no live capture)".to_string(),
     };
     let quoted = quote_bytes(payload);
     for (name, what, side) in [

@@ -12,6 +12,8 @@ pub mod check;
 pub mod compare;
 pub mod completions;
 pub mod diff;
+pub mod doctor;
+pub mod exec;
 pub mod flow;
 pub mod listen;
 pub mod run;

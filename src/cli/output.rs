@@ -54,6 +54,11 @@ pub fn error(e: &Error) {
     let _ = writeln!(io::stderr(), "lola: {}", error_line(e));
 }
 
+/// `lola: `, the error and a command's own hint, on one line of stderr.
+pub fn error_with_hint(e: &Error, hint: &str) {
+    let _ = writeln!(io::stderr(), "lola: {e}; {hint}");
+}
+
 /// The error's words with what the CLI adds: the flag it concerns, and
 /// what to try instead.
 fn error_line(e: &Error) -> String {
@@ -61,6 +66,11 @@ fn error_line(e: &Error) -> String {
         Error::Bind { source, .. } => format!("{e}{}", bind_hint(source)),
         Error::UnspecifiedDestination { .. } => format!("--to {e}"),
         Error::ObservedOverwritesOutput { .. } => format!("-o {e}"),
+        Error::CaptureUnavailable { interface, .. }
+            if interface == "lo" && !lola::sandbox::has_net_raw() =>
+        {
+            format!("{e}; --capture private (or auto) captures on a private lo without it")
+        }
         _ => e.to_string(),
     }
 }

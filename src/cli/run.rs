@@ -81,7 +81,8 @@ fn print_text(outcome: &RunOutcome) {
 
 fn print_live(live: &LiveOutcome) {
     out(format_args!(
-        "captured on lo: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+        "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+        live.place,
         live.written.frames,
         frames_word(live.written.frames),
         live.output.display(),

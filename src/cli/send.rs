@@ -13,7 +13,9 @@ use super::output::{Exit, frames_word, out};
 
 pub fn run(args: SendArgs) -> Result<Exit, Error> {
     if args.output.is_some() && args.capture == CaptureMode::Off {
-        return Err(Error::Invalid("-o needs --capture live (or auto)".into()));
+        return Err(Error::Invalid(
+            "-o needs --capture host, private or auto".into(),
+        ));
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
     let options = SendOptions {
@@ -41,7 +43,8 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
 
 fn print_capture(live: &SentCapture, datagram: &Datagram) {
     out(format_args!(
-        "captured on lo: {} {}; wrote {} ({}, {} bytes)\n",
+        "captured on {}: {} {}; wrote {} ({}, {} bytes)\n",
+        live.place,
         live.written.frames,
         frames_word(live.written.frames),
         live.output.display(),

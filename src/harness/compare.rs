@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{CaptureMode, captured_comment, open_capture, sorted_json, synthesize, verdict_word};
+use super::{
+    CaptureMode, captured_comment, open_capture, prepare_capture, sorted_json, synthesize,
+    verdict_word,
+};
 use crate::capture::{CaptureFrame, CaptureReader, Format, WriteSummary, write_capture};
 use crate::check::{Expectation, Report, check_file};
 use crate::error::{Error, Result};
@@ -15,6 +18,7 @@ use crate::exchange::{Pair, TcpExchange, TcpServer};
 use crate::flow::{self, Conversation, Flows};
 use crate::junit::Case;
 use crate::live::{Capture, FlowFilter, LiveFrame, Stop};
+use crate::sandbox::Place;
 
 /// What `lola compare` does, with its defaults.
 ///
@@ -78,6 +82,8 @@ pub struct Side {
     pub path: PathBuf,
     /// True when captured live; false when synthesized.
     pub live: bool,
+    /// Which `lo` it was captured on, when captured live.
+    pub place: Option<Place>,
     /// What was written.
     pub written: WriteSummary,
     /// Its conversations.
@@ -235,6 +241,7 @@ struct CompareDocument<'a> {
 struct SideDocument<'a> {
     path: String,
     live: bool,
+    place: Option<&'static str>,
     conversation: Option<&'a Conversation>,
     check: &'a Report,
 }
@@ -244,6 +251,7 @@ impl SideDocument<'_> {
         SideDocument {
             path: side.path.display().to_string(),
             live: side.live,
+            place: side.place.as_ref().map(Place::name),
             conversation: side.conversation(),
             check: &side.check,
         }
@@ -282,14 +290,16 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     }
     let path = |name: &str| options.out_dir.join(format!("{name}.{ext}"));
 
-    // TCP: listen, then capture, then connect.
+    // TCP: listen, then capture, then connect; where to capture is decided
+    // before the first socket is bound.
+    prepare_capture(options.capture)?;
     let server = TcpServer::bind(options.to)?;
     let port = server.local_addr().port();
     let (capture, tcp_note) = open_capture(options.capture, FlowFilter::ports(vec![port]))?;
     let tcp = server.exchange(&options.payload, options.timeout)?;
-    let tcp_live = capture.is_some();
+    let tcp_place = capture.as_ref().map(|(_, place)| *place);
     let tcp_frames = match capture {
-        Some(mut c) => record_all(&mut c, options)?,
+        Some((mut c, _)) => record_all(&mut c, options)?,
         None => synthesize_tcp(&tcp)?,
     };
 
@@ -299,9 +309,9 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let (client, server) = (pair.client.local_addr(), pair.server.local_addr());
     let (capture, udp_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
     let udp = pair.exchange(&options.payload, options.timeout)?;
-    let udp_live = capture.is_some();
+    let udp_place = capture.as_ref().map(|(_, place)| *place);
     let udp_frames = match capture {
-        Some(mut c) => record_all(&mut c, options)?,
+        Some((mut c, _)) => record_all(&mut c, options)?,
         None => {
             let frame = synthesize(&udp.received)?;
             vec![LiveFrame {
@@ -312,8 +322,8 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
         }
     };
     Ok(CompareOutcome {
-        tcp: side(path("tcp"), &tcp_frames, tcp_live, options)?,
-        udp: side(path("udp"), &udp_frames, udp_live, options)?,
+        tcp: side(path("tcp"), &tcp_frames, tcp_place, options)?,
+        udp: side(path("udp"), &udp_frames, udp_place, options)?,
         capture_note: tcp_note.or(udp_note),
     })
 }
@@ -326,8 +336,13 @@ fn record_all(capture: &mut Capture, options: &CompareOptions) -> Result<Vec<Liv
 /// Writes one side's frames to `path`, reads its conversations back and
 /// checks it as `lola check` would: the message over UDP to the server port
 /// its conversation shows.
-fn side(path: PathBuf, frames: &[LiveFrame], live: bool, options: &CompareOptions) -> Result<Side> {
-    let comment = if live {
+fn side(
+    path: PathBuf,
+    frames: &[LiveFrame],
+    place: Option<Place>,
+    options: &CompareOptions,
+) -> Result<Side> {
+    let comment = if place.is_some() {
         captured_comment("lo")
     } else {
         "synthesized by lola from the socket calls of the exchange".to_string()
@@ -345,7 +360,8 @@ fn side(path: PathBuf, frames: &[LiveFrame], live: bool, options: &CompareOption
     let check = negative_control_check(&path, &flows, options)?;
     Ok(Side {
         path,
-        live,
+        live: place.is_some(),
+        place,
         written,
         flows,
         check,

@@ -14,6 +14,7 @@ use crate::decode::{Transport, decode};
 use crate::error::{Error, Result};
 use crate::frame::{Datagram, build_frame};
 use crate::live::{self, FlowFilter, LiveFrame};
+use crate::sandbox::{self, Place};
 
 mod build;
 mod compare;
@@ -25,20 +26,27 @@ pub use compare::{CompareOptions, CompareOutcome, Side, compare};
 pub use run::{LiveOutcome, RunOptions, RunOutcome, run};
 pub use send::{SendOptions, SendOutcome, SentCapture, send};
 
-/// Whether `run` also records what really crossed the loopback interface.
+/// Whether `run` also records what really crossed the loopback interface,
+/// and on which `lo`.
 ///
 /// ```
 /// use lola::harness::CaptureMode;
 /// assert_eq!(CaptureMode::default(), CaptureMode::Auto);
 /// assert_eq!("off".parse(), Ok(CaptureMode::Off));
+/// assert_eq!("live".parse(), Ok(CaptureMode::Host), "live is the old name of host");
+/// assert_eq!("private".parse(), Ok(CaptureMode::Private));
 /// assert!("always".parse::<CaptureMode>().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureMode {
-    /// Capture live, or fail (exit 2) where the process may not.
-    Live,
-    /// Capture live where the process may; otherwise say why and go on.
+    /// Capture on the host's `lo`, or fail (exit 2) where the process may not.
+    Host,
+    /// Capture on a private `lo` in namespaces lola creates (see
+    /// [`crate::sandbox`]), or fail where the kernel forbids them.
+    Private,
+    /// The host's `lo` where the process may capture there (root,
+    /// `CAP_NET_RAW`); else a private `lo`; else say why and go on.
     #[default]
     Auto,
     /// Do not capture.
@@ -49,14 +57,53 @@ impl FromStr for CaptureMode {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "live" => Ok(CaptureMode::Live),
+            "host" | "live" => Ok(CaptureMode::Host),
+            "private" => Ok(CaptureMode::Private),
             "auto" => Ok(CaptureMode::Auto),
             "off" => Ok(CaptureMode::Off),
             _ => Err(format!(
-                "unknown capture mode {s:?}: expected live, auto or off"
+                "unknown capture mode {s:?}: expected host, private, auto or off"
             )),
         }
     }
+}
+
+/// Decides where a capture in `mode` happens, entering a private network
+/// namespace now when that is the answer: call it before any socket is
+/// bound (sockets bound earlier stay on the host) and before any thread
+/// starts. `Ok(None)` with a note when `auto` cannot capture anywhere;
+/// `Ok(None)` without one for `off`. Calling it again gives the same answer.
+///
+/// ```
+/// use lola::harness::{prepare_capture, CaptureMode};
+/// use lola::sandbox::Place;
+/// assert_eq!(prepare_capture(CaptureMode::Off).unwrap(), (None, None));
+/// assert_eq!(prepare_capture(CaptureMode::Host).unwrap(), (Some(Place::Host), None));
+/// ```
+pub fn prepare_capture(mode: CaptureMode) -> Result<(Option<Place>, Option<String>)> {
+    let private = || sandbox::enter_private().map(Place::Private);
+    Ok(match mode {
+        CaptureMode::Off => (None, None),
+        CaptureMode::Host => (Some(Place::Host), None),
+        CaptureMode::Private => match private() {
+            Ok(place) => (Some(place), None),
+            Err(blocked) => return Err(Error::PrivateLo { blocked }),
+        },
+        CaptureMode::Auto => match sandbox::entered() {
+            Some(i) => (Some(Place::Private(i)), None),
+            None if sandbox::has_net_raw() => (Some(Place::Host), None),
+            None => match private() {
+                Ok(place) => (Some(place), None),
+                Err(b) => (
+                    None,
+                    Some(format!(
+                        "no live capture: no CAP_NET_RAW for the host lo, and no private lo: {b}; fix: {}",
+                        b.fix()
+                    )),
+                ),
+            },
+        },
+    })
 }
 
 /// How long a live capture goes on after the datagram was seen, so that a
@@ -68,25 +115,30 @@ pub(crate) fn captured_comment(interface: &str) -> String {
     format!("captured on {interface} by lola")
 }
 
-/// Opens a live capture on `lo` according to `mode`: `Ok(None)` with a note
-/// when `auto` cannot capture here.
+/// A live capture on `lo` and the `lo` it records.
+pub(crate) type Opened = (live::Capture, Place);
+
+/// Opens a live capture on `lo` according to `mode` (see
+/// [`prepare_capture`]): `Ok(None)` with a note when `auto` cannot capture
+/// here.
 pub(crate) fn open_capture(
     mode: CaptureMode,
     filter: FlowFilter,
-) -> Result<(Option<live::Capture>, Option<String>)> {
-    match mode {
-        CaptureMode::Off => Ok((None, None)),
-        CaptureMode::Live => match live::Capture::open("lo", filter) {
-            Ok(c) => Ok((Some(c), None)),
-            Err(reason) => Err(Error::CaptureUnavailable {
-                interface: "lo".into(),
-                reason,
-            }),
-        },
-        CaptureMode::Auto => match live::Capture::open("lo", filter) {
-            Ok(c) => Ok((Some(c), None)),
-            Err(e) => Ok((None, Some(format!("no live capture: {e}")))),
-        },
+) -> Result<(Option<Opened>, Option<String>)> {
+    let place = match prepare_capture(mode)? {
+        (Some(place), _) => place,
+        (None, note) => return Ok((None, note)),
+    };
+    match live::Capture::open("lo", filter) {
+        Ok(c) => Ok((Some((c, place)), None)),
+        Err(e) if mode == CaptureMode::Auto => Ok((None, Some(format!("no live capture: {e}")))),
+        Err(reason) => Err(Error::CaptureUnavailable {
+            interface: match place {
+                Place::Host => "lo".into(),
+                Place::Private(_) => place.to_string(),
+            },
+            reason,
+        }),
     }
 }
 

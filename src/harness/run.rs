@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{
-    CaptureMode, DEFAULT_LINGER, FileDocument, is_datagram, open_capture, sorted_json, synthesize,
-    verdict_word, write_observed,
+    CaptureMode, DEFAULT_LINGER, FileDocument, is_datagram, open_capture, prepare_capture,
+    sorted_json, synthesize, verdict_word, write_observed,
 };
 use crate::capture::{Format, WriteSummary, write_capture};
 use crate::check::{ChecksumPolicy, Expectation, Report, check_file, format_time};
@@ -18,6 +18,7 @@ use crate::exchange::{Event, Exchange, Pair};
 use crate::frame::Datagram;
 use crate::junit::{self, Case};
 use crate::live::{Capture, FlowFilter, Stop};
+use crate::sandbox::Place;
 
 /// What `lola run` does, with its defaults.
 ///
@@ -213,6 +214,7 @@ impl RunOutcome {
             capture: match &self.live {
                 Some(live) => CaptureDocument::Live {
                     interface: "lo",
+                    place: live.place.name(),
                     observed: FileDocument::new(&live.output, &live.written),
                     check: &live.report,
                     comparison: live.comparison.as_ref(),
@@ -255,6 +257,7 @@ struct ExchangeDocument {
 enum CaptureDocument<'a> {
     Live {
         interface: &'static str,
+        place: &'static str,
         observed: FileDocument,
         check: &'a Report,
         comparison: Option<&'a Comparison>,
@@ -286,6 +289,8 @@ enum CaptureDocument<'a> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct LiveOutcome {
+    /// Which `lo` the frames were captured on.
+    pub place: Place,
     /// Where the observed frames were written.
     pub output: PathBuf,
     /// What was written.
@@ -313,6 +318,9 @@ pub struct LiveOutcome {
 /// ```
 pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunOutcome> {
     let observed = refuse_early(options)?;
+    // Where to capture is decided before any socket is bound: a private lo
+    // is a namespace of its own, and sockets bound earlier stay outside.
+    prepare_capture(options.capture)?;
     let pair = Pair::bind(options.to)?;
     let (server, client) = (pair.server.local_addr(), pair.client.local_addr());
     on_event(Event::Listening(server));
@@ -328,9 +336,10 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
     let report = check_output(&options.output, &exchange.received)?;
     let live = match capture {
         None => None,
-        Some(mut capture) => {
+        Some((mut capture, place)) => {
             let deadline = started + options.timeout + options.linger;
             let observation = Observation {
+                place,
                 path: observed,
                 datagram: &exchange.received,
                 synthesized: &synthesized,
@@ -379,6 +388,7 @@ fn refuse_early(options: &RunOptions) -> Result<PathBuf> {
 /// What the live capture of a run is for: the datagram the server received
 /// and the frame lola synthesized from it.
 struct Observation<'a> {
+    place: Place,
     path: PathBuf,
     datagram: &'a Datagram,
     synthesized: &'a [u8],
@@ -404,6 +414,7 @@ impl Observation<'_> {
             .find(|f| is_datagram(&f.data, d))
             .map(|f| compare_frames(self.synthesized, &f.data));
         Ok(LiveOutcome {
+            place: self.place,
             output: self.path,
             written,
             report,

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{CaptureMode, is_datagram, open_capture, write_observed};
+use super::{CaptureMode, is_datagram, open_capture, prepare_capture, write_observed};
 use crate::capture::{Format, WriteSummary};
 use crate::error::{Error, Result};
 use crate::exchange::{Client, Event};
 use crate::frame::Datagram;
 use crate::live::{FlowFilter, LiveFrame, Stop};
+use crate::sandbox::Place;
 
 /// How long a send's capture waits for the datagram to show up on `lo`.
 const SEND_DEADLINE: Duration = Duration::from_secs(2);
@@ -99,6 +100,8 @@ pub struct SendOutcome {
 /// ```
 #[derive(Clone, Debug)]
 pub struct SentCapture {
+    /// Which `lo` the frames were captured on.
+    pub place: Place,
     /// The file written.
     pub output: PathBuf,
     /// What was written.
@@ -123,6 +126,8 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
     if to.ip().is_unspecified() {
         return Err(Error::UnspecifiedDestination { addr: to });
     }
+    // A private lo is a namespace of its own: enter it before binding.
+    prepare_capture(options.capture)?;
     let client = Client::bind_for(to, options.from)?;
     let (capture, capture_note) =
         open_capture(options.capture, FlowFilter::pair(client.local_addr(), to))?;
@@ -132,12 +137,13 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
     let datagram = Datagram::new(client.local_addr(), to, options.payload.clone());
     let live = match capture {
         None => None,
-        Some(mut capture) => {
+        Some((mut capture, place)) => {
             let stop = Stop::at(sent_at + SEND_DEADLINE)
                 .linger_after(options.linger, |f| is_datagram(&f.data, &datagram));
             let frames = capture.record(stop)?;
             let written = write_observed(&options.output, options.format, "lo", &frames)?;
             Some(SentCapture {
+                place,
                 output: options.output.clone(),
                 written,
                 frames,

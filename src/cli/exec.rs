@@ -1,0 +1,81 @@
+//! `lola exec`: run a program on a private lo, write what it put there,
+//! check it.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use lola::Error;
+use lola::exec::{ExecOptions, ExecOutcome, exec};
+
+use super::args::ExecArgs;
+use super::output::{Exit, frames_word, out, out_json, report_text, write_junit};
+
+pub fn run(args: ExecArgs) -> Result<Exit, Error> {
+    let (output, format) = args.output();
+    let options = ExecOptions {
+        program: args.command.clone(),
+        output,
+        format,
+        linger: args.linger,
+        timeout: args.timeout,
+        host: args.host,
+        stdout_to_stderr: args.report.json,
+        expectation: args.expect.expectation(),
+        ignore_exit: args.ignore_exit,
+    };
+    let outcome = exec(&options, signals::install())?;
+    if let Some(path) = &args.report.junit {
+        write_junit(path, &outcome.junit_suites())?;
+    }
+    if args.report.json {
+        out_json(&outcome.to_json()?);
+    } else {
+        print_text(&outcome);
+    }
+    if outcome.exit_failed() {
+        let _ = writeln!(
+            io::stderr(),
+            "lola: {} {}; the capture was written and judged (--ignore-exit exits by the verdict alone)",
+            outcome.name(),
+            outcome.ending
+        );
+        return Ok(Exit::Error);
+    }
+    Ok(Exit::verdict(outcome.report.passed()))
+}
+
+fn print_text(outcome: &ExecOutcome) {
+    out(format_args!("{} {}\n", outcome.name(), outcome.ending));
+    out(format_args!(
+        "captured on {}: {} {}; wrote {} ({}, {} bytes)\n",
+        outcome.place,
+        outcome.written.frames,
+        frames_word(outcome.written.frames),
+        outcome.output.display(),
+        outcome.written.format,
+        outcome.written.bytes
+    ));
+    out(report_text(&outcome.report));
+}
+
+/// SIGINT and SIGTERM to lola stop the program with the same signal; the
+/// frames so far are still written and judged.
+mod signals {
+    use super::{AtomicI32, Ordering};
+
+    /// The signal lola received, 0 until one comes.
+    static STOP: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        STOP.store(signal, Ordering::Relaxed);
+    }
+
+    pub fn install() -> &'static AtomicI32 {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+        &STOP
+    }
+}
