@@ -390,3 +390,11 @@ fn a_filter_on_255_ports_keeps_what_tcpdump_keeps() {
 fn a_filter_on_1000_ports_keeps_what_tcpdump_keeps() {
     filter_ports_keep_what_tcpdump_keeps(1000, 62200);
 }
+
+/// 2,100 scattered ports do not fit in the kernel's 4096 instructions: the
+/// kernel then keeps all UDP/TCP/ICMP and lola's own filter chooses. Below
+/// the ephemeral range, where nothing else in these tests binds.
+#[test]
+fn a_filter_on_2100_ports_keeps_what_tcpdump_keeps() {
+    filter_ports_keep_what_tcpdump_keeps(2100, 26000);
+}
