@@ -304,21 +304,11 @@ mod linux {
                 ))
             };
 
-            let program = bpf_program(&filter.kernel_ports());
-            let prog = libc::sock_fprog {
-                len: program.len() as u16,
-                filter: program.as_ptr() as *mut libc::sock_filter,
-            };
-            // SAFETY: prog points at `program`, alive for the call; the kernel copies it.
-            if unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_ATTACH_FILTER,
-                    (&prog as *const libc::sock_fprog).cast(),
-                    size_of::<libc::sock_fprog>() as libc::socklen_t,
-                )
-            } != 0
+            // A program the kernel will not take (beyond its socket memory
+            // limit, net.core.optmem_max: 20 KiB before Linux 6.9) leaves
+            // the ports to the userspace filter alone.
+            if attach_filter(&fd, &bpf_program(&filter.kernel_ports())).is_err()
+                && attach_filter(&fd, &bpf_program(&[])).is_err()
             {
                 return Err(fail("cannot attach the capture filter"));
             }
@@ -537,6 +527,30 @@ mod linux {
                     k: ACCEPT,
                 }]
             })
+    }
+
+    /// Attaches `program` to the socket (SO_ATTACH_FILTER).
+    fn attach_filter(fd: &OwnedFd, program: &[libc::sock_filter]) -> io::Result<()> {
+        let prog = libc::sock_fprog {
+            // bpf_program never makes more than BPF_MAXINSNS (4096).
+            len: u16::try_from(program.len())
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?,
+            filter: program.as_ptr() as *mut libc::sock_filter,
+        };
+        // SAFETY: prog points at `program`, alive for the call; the kernel copies it.
+        if unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&prog as *const libc::sock_fprog).cast(),
+                size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        } != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// The program for sorted, distinct `ports`; `None` if it does not fit.
