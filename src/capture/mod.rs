@@ -5,7 +5,10 @@ mod read;
 mod write;
 
 pub use read::{CaptureReader, MAX_BLOCK, MAX_NOTES, RawFrame};
-pub use write::{CaptureFrame, WriteSummary, encode_capture, write_capture, write_file_atomically};
+pub use write::{
+    CaptureFrame, WriteSummary, check_writable, encode_capture, is_standard_output, write_capture,
+    write_file_atomically,
+};
 
 use std::fmt;
 use std::str::FromStr;
