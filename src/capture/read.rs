@@ -1026,6 +1026,110 @@ mod tests {
         );
     }
 
+    fn header_with(magic: u32, version: (u16, u16), link_field: u32) -> Vec<u8> {
+        let mut h = pcap_header();
+        h[0..4].copy_from_slice(&magic.to_le_bytes());
+        h[4..6].copy_from_slice(&version.0.to_le_bytes());
+        h[6..8].copy_from_slice(&version.1.to_le_bytes());
+        h[20..24].copy_from_slice(&link_field.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn fcs_bits_of_the_link_type_field_are_masked_and_the_fcs_stripped() {
+        // FCS length 2 × 16 bits; one whole frame, one cut by the snaplen
+        // inside its FCS, one cut before it.
+        let mut file = header_with(0xa1b2c3d4, (2, 4), 0x2400_0001);
+        file.extend(record(8, 8, b"abcdFCS!"));
+        file.extend(record(6, 8, b"abcdFC"));
+        file.extend(record(3, 8, b"abc"));
+        let mut reader = CaptureReader::new(&file[..], "fcs.pcap").unwrap();
+        assert_eq!(reader.link_type(), Some(1));
+        let mut got = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            got.push((f.data.to_vec(), f.orig_len));
+        }
+        assert_eq!(
+            got,
+            [
+                (b"abcd".to_vec(), 4),
+                (b"abcd".to_vec(), 4),
+                (b"abc".to_vec(), 4)
+            ]
+        );
+        // Without the "present" bit the length bits mean nothing.
+        let file = header_with(0xa1b2c3d4, (2, 4), 0x2000_0001);
+        let reader = CaptureReader::new(&file[..], "x.pcap").unwrap();
+        assert_eq!(reader.link_type(), Some(1));
+        let err = CaptureReader::new(&header_with(0xa1b2c3d4, (2, 4), 0x0001_0001)[..], "r.pcap")
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "r.pcap: link-type field 0x00010001 has reserved bits 0x00010000 set (at byte 0)"
+        );
+    }
+
+    #[test]
+    fn modified_records_have_24_byte_headers_in_both_byte_orders() {
+        let mut le = header_with(0xa1b2cd34, (2, 4), 1);
+        let mut rec = record(3, 3, b"");
+        rec.extend([1, 0, 0, 0, 8, 0, 0, 0]);
+        rec.extend(b"xyz");
+        le.extend(&rec);
+        le.extend(&rec);
+        let frames = read_all(&le).unwrap();
+        assert_eq!(frames, [(1, 24, b"xyz".to_vec()), (2, 51, b"xyz".to_vec())]);
+        // The same file written big-endian.
+        let mut be = Vec::new();
+        be.extend(0xa1b2cd34u32.to_be_bytes());
+        be.extend(2u16.to_be_bytes());
+        be.extend(4u16.to_be_bytes());
+        be.extend([0; 8]);
+        be.extend(MAX_SNAPLEN.to_be_bytes());
+        be.extend(1u32.to_be_bytes());
+        for word in [1u32, 2, 3, 3, 1] {
+            be.extend(word.to_be_bytes());
+        }
+        be.extend([8, 0, 0, 0]);
+        be.extend(b"xyz");
+        assert_eq!(read_all(&be).unwrap(), [(1, 24, b"xyz".to_vec())]);
+    }
+
+    #[test]
+    fn versions_follow_libpcap() {
+        // A record in the order before 2.3: "captured" 8 first, then the
+        // 3 bytes it really holds. Swapped before 2.3, in 2.3 (8 > 3) and
+        // in DG/UX's 543.0; read as written in 2.4 (and then cut short).
+        for (version, outcome) in [
+            ((2, 0), "read"),
+            ((2, 2), "read"),
+            ((2, 3), "read"),
+            ((543, 0), "read"),
+            (
+                (2, 4),
+                "record cut short: claims 8 captured bytes, only 3 left",
+            ),
+            (
+                (1, 0),
+                "unsupported pcap version 1.0 (libpcap reads 2.0 to 2.4)",
+            ),
+            ((2, 5), "unsupported pcap version 2.5"),
+            ((3, 0), "unsupported pcap version 3.0"),
+            ((543, 1), "unsupported pcap version 543.1"),
+        ] {
+            let mut file = header_with(0xa1b2c3d4, version, 1);
+            file.extend(record(8, 3, b"abc"));
+            match read_all(&file) {
+                Ok(frames) => {
+                    assert_eq!(outcome, "read", "{version:?}");
+                    assert_eq!(frames, [(1, 24, b"abc".to_vec())]);
+                }
+                Err(e) => assert!(e.to_string().contains(outcome), "{version:?}: {e}"),
+            }
+        }
+    }
+
     #[test]
     fn huge_captured_length_is_refused_like_libpcap() {
         let mut file = pcap_header();
