@@ -98,6 +98,9 @@ struct PcapFile {
     /// 16, or 24 for the modified format.
     record_header: usize,
     snaplen: u32,
+    /// Captured lengths above this get a note: the snaplen when it is one
+    /// libpcap honours, else `u32::MAX` (one compare per record).
+    note_above: u32,
     /// The link-type field without its FCS bits.
     link_type: u32,
     /// Bytes of FCS at the end of every frame (stripped from what is read).
@@ -168,6 +171,11 @@ impl PcapFile {
             nanos,
             record_header,
             snaplen,
+            note_above: if snaplen != 0 && snaplen <= MAX_SNAPLEN {
+                snaplen
+            } else {
+                u32::MAX
+            },
             link_type,
             fcs_len,
             lengths,
@@ -443,7 +451,12 @@ impl<R: Read> CaptureReader<R> {
         // RawPcapPacket::from_slice: each field is checked against libpcap's
         // limits before any byte it counts is read, and this loop runs once
         // per frame of captures with millions of them.
-        let head = self.source.peek(record_header);
+        // The fields sit in the first 16 bytes of both record formats; a
+        // fixed-size view lets the compiler drop the bounds checks.
+        let Ok(head) = <&[u8; PCAP_RECORD_HEADER]>::try_from(self.source.peek(PCAP_RECORD_HEADER))
+        else {
+            unreachable!("fill made at least {record_header} bytes available")
+        };
         let field = |at: usize| {
             let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
             if file.big_endian {
@@ -454,15 +467,14 @@ impl<R: Read> CaptureReader<R> {
         };
         let (ts_sec, ts_frac, mut incl_len, mut orig_len) =
             (field(0), field(4), field(8), field(12));
-        let swap = match file.lengths {
-            Lengths::InOrder => false,
-            Lengths::Swapped => true,
+        let mut swapped = false;
+        if file.lengths != Lengths::InOrder {
             // libpcap: a 2.3 file may have either order; the captured
             // length cannot exceed the original one.
-            Lengths::MaybeSwapped => incl_len > orig_len,
-        };
-        if swap {
-            std::mem::swap(&mut incl_len, &mut orig_len);
+            swapped = file.lengths == Lengths::Swapped || incl_len > orig_len;
+            if swapped {
+                std::mem::swap(&mut incl_len, &mut orig_len);
+            }
         }
         if incl_len > MAX_SNAPLEN {
             return Err(malformed(
@@ -501,7 +513,7 @@ impl<R: Read> CaptureReader<R> {
         }
         self.frames += 1;
         let number = self.frames;
-        if incl_len > file.snaplen && file.snaplen != 0 && file.snaplen <= MAX_SNAPLEN {
+        if incl_len > file.note_above {
             self.notes.add(|| {
                 format!(
                     "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
@@ -509,7 +521,7 @@ impl<R: Read> CaptureReader<R> {
                 )
             });
         }
-        if swap && file.lengths == Lengths::MaybeSwapped {
+        if swapped && file.lengths == Lengths::MaybeSwapped {
             self.notes.add(|| {
                 format!(
                     "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"
