@@ -507,6 +507,40 @@ mod tests {
         );
     }
 
+    /// An EPB on interface 0 holding `data`, then `options` (raw bytes).
+    fn epb(caplen: u32, orig_len: u32, data: &[u8], options: &[u8]) -> Vec<u8> {
+        let padded = data.len().div_ceil(4) * 4;
+        let len = (32 + padded + options.len()) as u32;
+        let mut b = Vec::new();
+        for word in [6, len, 0, 1, 2, caplen, orig_len] {
+            b.extend(u32::to_le_bytes(word));
+        }
+        b.extend(data);
+        b.resize(28 + padded, 0);
+        b.extend(options);
+        b.extend(len.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn enhanced_packets_keep_their_comment_and_name_what_does_not_fit() {
+        let comment = [
+            1, 0, 5, 0, b'c', b'a', b'f', 0xe9, b'!', 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let p = packet(&epb(3, 2, b"abc", &comment), LE, true).unwrap();
+        assert_eq!((p.data, p.orig_len), (28..31, 2));
+        assert_eq!(p.timestamp, Some((1 << 32) | 2));
+        assert_eq!(p.comment.as_deref(), Some("caf\\xe9!"));
+        assert!(!p.bad_options);
+        // An option running past the block costs the options, not the frame.
+        let p = packet(&epb(3, 3, b"abc", &[1, 0, 99, 0]), LE, true).unwrap();
+        assert!(p.bad_options && p.comment.is_none());
+        assert_eq!(
+            packet(&epb(9, 9, b"abc", &[]), LE, true).unwrap_err(),
+            "enhanced packet block claims 9 captured bytes, more than the 4 its 36-byte block holds"
+        );
+    }
+
     #[test]
     fn section_versions_other_than_1_0_and_1_2_are_refused() {
         let mut shb = vec![0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a];
