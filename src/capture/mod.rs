@@ -1,9 +1,11 @@
 //! Capture files: writing pcap and pcapng (whole or not at all), and reading
 //! them back as a stream of frames with their link types.
 
+mod pcapng;
 mod read;
 mod write;
 
+pub use pcapng::Section;
 pub use read::{CaptureReader, MAX_BLOCK, MAX_NOTES, RawFrame};
 pub use write::{
     CaptureFrame, WriteSummary, check_writable, encode_capture, is_standard_output, write_capture,

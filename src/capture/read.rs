@@ -1,10 +1,14 @@
 //! Reading captures as a stream of frames.
 //!
-//! `pcap-file`'s slice parsers decode the records and blocks; this module
-//! owns the buffering so that it knows the byte offset of everything it reads,
-//! and it checks every length field from the file against libpcap's limits and
-//! against what is left of the file *before* it asks for that many bytes. The
-//! buffer never grows past one record or block of at most [`MAX_BLOCK`] bytes.
+//! lola parses the pcap file header and records itself, with libpcap's rules
+//! (`sf-pcap.c`): the versions it reads, the "modified" (Kuznetsov) record
+//! format, link-type fields with FCS bits, the pre-2.3 swapped lengths. The
+//! pcapng blocks are parsed in [`super::pcapng`], which says why not by
+//! pcap-file. This module owns the buffering so that it knows the byte offset
+//! of everything it reads, and it checks every length field from the file
+//! against libpcap's limits and against what is left of the file *before* it
+//! asks for that many bytes. The buffer never grows past one record or block
+//! of at most [`MAX_BLOCK`] bytes.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -12,15 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pcap_file::Endianness;
-use pcap_file::pcap::{PcapHeader, PcapParser, PcapTsResolution};
-use pcap_file::pcapng::blocks::block_common::{
-    ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
-};
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
-use pcap_file::pcapng::blocks::opt_common::CommonOption;
-use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
-
+use super::pcapng::{self, Interface, Order, Section};
 use super::{Format, MAX_SNAPLEN};
 use crate::error::{Error, Result};
 
@@ -29,6 +25,15 @@ use crate::error::{Error, Result};
 pub const MAX_BLOCK: u32 = MAX_SNAPLEN + 128 * 1024;
 
 const PCAP_RECORD_HEADER: usize = 16;
+/// Record header of the "modified" format (magic `0xa1b2cd34`, Alexey
+/// Kuznetsov's patched libpcap): the usual 16 bytes, then `ifindex` (u32),
+/// `protocol` (u16), `pkt_type` (u8) and a pad byte.
+const KUZNETSOV_RECORD_HEADER: usize = 24;
+/// `LT_FCS_LENGTH_PRESENT` of libpcap's `pcap/pcap.h`: the link-type field's
+/// top nibble says how many 16-bit words of FCS end each frame.
+const LT_FCS_LENGTH_PRESENT: u32 = 0x0400_0000;
+/// `LT_RESERVED1`: must be zero (libpcap refuses the file otherwise).
+const LT_RESERVED1: u32 = 0x03FF_0000;
 
 /// One frame read from a capture, borrowed from the reader's buffer.
 ///
@@ -59,9 +64,132 @@ pub struct RawFrame<'a> {
     pub comment: Option<String>,
 }
 
+/// Whether a pcap file's records hold the captured length before the
+/// original length (2.4), after it (before 2.3), or either (2.3): libpcap's
+/// `lengths_swapped`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lengths {
+    InOrder,
+    Swapped,
+    /// Swapped when the "captured" length is the larger one.
+    MaybeSwapped,
+}
+
+/// What a pcap magic number says: (big-endian, nanoseconds, record header
+/// size). The four standard magics and the modified one, in both byte
+/// orders; every other magic is not pcap.
+fn pcap_magic(magic: &[u8]) -> Option<(bool, bool, usize)> {
+    match magic {
+        [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false, PCAP_RECORD_HEADER)),
+        [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false, PCAP_RECORD_HEADER)),
+        [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, true, PCAP_RECORD_HEADER)),
+        [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, true, PCAP_RECORD_HEADER)),
+        [0xa1, 0xb2, 0xcd, 0x34] => Some((true, false, KUZNETSOV_RECORD_HEADER)),
+        [0x34, 0xcd, 0xb2, 0xa1] => Some((false, false, KUZNETSOV_RECORD_HEADER)),
+        _ => None,
+    }
+}
+
+/// A classic pcap file header, as libpcap reads it.
+#[derive(Clone, Copy, Debug)]
+struct PcapFile {
+    big_endian: bool,
+    nanos: bool,
+    /// 16, or 24 for the modified format.
+    record_header: usize,
+    snaplen: u32,
+    /// Captured lengths above this get a note: the snaplen when it is one
+    /// libpcap honours, else `u32::MAX` (one compare per record).
+    note_above: u32,
+    /// The link-type field without its FCS bits.
+    link_type: u32,
+    /// Bytes of FCS at the end of every frame (stripped from what is read).
+    fcs_len: u32,
+    lengths: Lengths,
+}
+
+impl PcapFile {
+    /// Parses the 24-byte file header; `Ok(None)` when the magic is not a
+    /// pcap one. Refuses what libpcap refuses, naming it.
+    fn parse(h: &[u8], notes: &mut Notes) -> std::result::Result<Option<PcapFile>, String> {
+        let Some((big_endian, nanos, record_header)) = pcap_magic(&h[..4]) else {
+            return Ok(None);
+        };
+        let order = Order { big: big_endian };
+        let (major, minor) = (order.u16(h, 4), order.u16(h, 6));
+        // libpcap reads 2.0 to 2.4, and 543.0 (DG/UX tcpdump, pre-2.3 order).
+        let lengths = match (major, minor) {
+            (2, 0..=2) | (543, 0) => Lengths::Swapped,
+            (2, 3) => Lengths::MaybeSwapped,
+            (2, 4) => Lengths::InOrder,
+            _ => {
+                return Err(format!(
+                    "unsupported pcap version {major}.{minor} (libpcap reads 2.0 to 2.4)"
+                ));
+            }
+        };
+        let field = order.u32(h, 20);
+        if field & LT_RESERVED1 != 0 {
+            return Err(format!(
+                "link-type field 0x{field:08x} has reserved bits 0x{:08x} set",
+                field & LT_RESERVED1
+            ));
+        }
+        let link_type = field & 0xffff;
+        let fcs_len = if field & LT_FCS_LENGTH_PRESENT != 0 {
+            (field >> 28) * 2
+        } else {
+            0
+        };
+        if fcs_len > 0 {
+            notes.add(|| {
+                format!(
+                    "link-type field 0x{field:08x}: link type {link_type} with a {fcs_len}-byte FCS ending every frame; the FCS is not part of the frames lola reads"
+                )
+            });
+        }
+        if lengths == Lengths::Swapped {
+            notes.add(|| {
+                format!(
+                    "pcap version {major}.{minor}: captured and original lengths read in the order before 2.3, as libpcap does"
+                )
+            });
+        }
+        let mut snaplen = order.u32(h, 16);
+        if snaplen == 0 || snaplen > MAX_SNAPLEN {
+            notes.add(|| {
+                format!("file header claims snaplen {snaplen}; read as {MAX_SNAPLEN} like libpcap")
+            });
+        } else if record_header == KUZNETSOV_RECORD_HEADER && link_type == super::LINKTYPE_ETHERNET
+        {
+            // libpcap: such a capture may have been taken in cooked mode,
+            // with a fake 14-byte Ethernet header added past the snaplen.
+            snaplen += 14;
+        }
+        Ok(Some(PcapFile {
+            big_endian,
+            nanos,
+            record_header,
+            snaplen,
+            note_above: if snaplen != 0 && snaplen <= MAX_SNAPLEN {
+                snaplen
+            } else {
+                u32::MAX
+            },
+            link_type,
+            fcs_len,
+            lengths,
+        }))
+    }
+}
+
 enum Kind {
-    Pcap { header: PcapHeader, link_type: u32 },
-    PcapNg { parser: PcapNgParser },
+    Pcap(PcapFile),
+    PcapNg {
+        order: Order,
+        section: Section,
+        interfaces: Vec<Interface>,
+    },
 }
 
 /// Reads pcap (both byte orders, micro- and nanosecond) and pcapng files.
@@ -148,12 +276,31 @@ impl<R: Read> CaptureReader<R> {
         }
         let magic = source.peek(4.min(have));
         let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
-        let is_pcap = magic.len() == 4
-            && matches!(
-                u32::from_be_bytes([magic[0], magic[1], magic[2], magic[3]]),
-                0xa1b2c3d4 | 0xd4c3b2a1 | 0xa1b23c4d | 0x4d3cb2a1
-            );
-        if !is_pcap && !is_pcapng {
+        let mut notes = Notes::default();
+        let pcap = if have >= 24 {
+            PcapFile::parse(source.peek(24), &mut notes).map_err(|e| malformed(&path, 0, e))?
+        } else {
+            None
+        };
+        if let Some(file) = pcap {
+            source.consume(24);
+            return Ok(CaptureReader {
+                source,
+                kind: Kind::Pcap(file),
+                format: Format::Pcap,
+                frames: 0,
+                notes,
+                path,
+            });
+        }
+        if !is_pcapng {
+            if pcap_magic(magic).is_some() {
+                return Err(malformed(
+                    &path,
+                    0,
+                    format!("pcap file header cut short: {have} of 24 bytes"),
+                ));
+            }
             let what = if looks_like_text(source.peek(have)) {
                 "not a capture file: it starts with text (bad magic number)".to_string()
             } else {
@@ -164,49 +311,23 @@ impl<R: Read> CaptureReader<R> {
             };
             return Err(malformed(&path, 0, what));
         }
-        if is_pcap {
-            if have < 24 {
-                return Err(malformed(
-                    &path,
-                    0,
-                    format!("pcap file header cut short: {have} of 24 bytes"),
-                ));
-            }
-            let (_, parser) = PcapParser::new(source.peek(24))
-                .map_err(|e| malformed(&path, 0, format!("bad pcap file header: {e}")))?;
-            source.consume(24);
-            let header = parser.header();
-            let mut notes = Notes::default();
-            if header.snaplen == 0 || header.snaplen > MAX_SNAPLEN {
-                notes.add(|| {
-                    format!(
-                        "file header claims snaplen {}; read as {MAX_SNAPLEN} like libpcap",
-                        header.snaplen
-                    )
-                });
-            }
-            return Ok(CaptureReader {
-                source,
-                kind: Kind::Pcap {
-                    header,
-                    link_type: header.datalink.into(),
-                },
-                format: Format::Pcap,
-                frames: 0,
-                notes,
-                path,
-            });
-        }
-        let block = next_block_bytes(&mut source, &path, Endianness::Big, true)?;
-        let (_, parser) = PcapNgParser::new(source.peek(block))
-            .map_err(|e| malformed(&path, 0, pcapng_error(&e)))?;
-        source.consume(block);
+        let len = next_block_bytes(&mut source, &path, Order { big: false }, true)?;
+        let (order, section) = pcapng::section(source.peek(len))
+            .and_then(|(order, section)| {
+                whole_block(source.peek(len), order).map(|()| (order, section))
+            })
+            .map_err(|e| malformed(&path, 0, e))?;
+        source.consume(len);
         Ok(CaptureReader {
             source,
-            kind: Kind::PcapNg { parser },
+            kind: Kind::PcapNg {
+                order,
+                section,
+                interfaces: Vec::new(),
+            },
             format: Format::PcapNg,
             frames: 0,
-            notes: Notes::default(),
+            notes,
             path,
         })
     }
@@ -256,8 +377,26 @@ impl<R: Read> CaptureReader<R> {
     /// ```
     pub fn link_type(&self) -> Option<u32> {
         match &self.kind {
-            Kind::Pcap { header, .. } => Some(header.datalink.into()),
-            Kind::PcapNg { parser } => parser.interfaces().first().map(|i| i.linktype.into()),
+            Kind::Pcap(file) => Some(file.link_type),
+            Kind::PcapNg { interfaces, .. } => interfaces.first().map(|i| i.link_type),
+        }
+    }
+
+    /// For pcapng, what the current section's header says (its version and
+    /// text options, bytes that are not UTF-8 shown as `\xNN`); `None` for
+    /// pcap.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let ng = CaptureReader::open("fixtures/fmt-dumpcap.pcapng".as_ref()).unwrap();
+    /// let section = ng.section().unwrap();
+    /// assert_eq!(section.version, (1, 0));
+    /// assert!(section.application.as_deref().unwrap().starts_with("Dumpcap (Wireshark) 4.0"));
+    /// ```
+    pub fn section(&self) -> Option<&Section> {
+        match &self.kind {
+            Kind::Pcap(_) => None,
+            Kind::PcapNg { section, .. } => Some(section),
         }
     }
 
@@ -278,35 +417,33 @@ impl<R: Read> CaptureReader<R> {
     #[inline]
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
         match self.kind {
-            Kind::Pcap { .. } => self.next_pcap_frame(),
+            Kind::Pcap(_) => self.next_pcap_frame(),
             Kind::PcapNg { .. } => self.next_pcapng_frame(),
         }
     }
 
     #[inline(always)]
     fn next_pcap_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
-        let Kind::Pcap {
-            header, link_type, ..
-        } = &self.kind
-        else {
+        let Kind::Pcap(file) = &self.kind else {
             unreachable!()
         };
-        let (header, link_type) = (*header, *link_type);
+        let file = *file;
+        let record_header = file.record_header;
         let offset = self.source.offset;
         // The common case needs no read: the record is already buffered.
-        if self.source.available() < PCAP_RECORD_HEADER {
+        if self.source.available() < record_header {
             let have = self
                 .source
-                .fill(PCAP_RECORD_HEADER)
+                .fill(record_header)
                 .map_err(|e| io_err(&self.path, e))?;
             if have == 0 {
                 return Ok(None);
             }
-            if have < PCAP_RECORD_HEADER {
+            if have < record_header {
                 return Err(malformed(
                     &self.path,
                     offset,
-                    format!("record header cut short: {have} of {PCAP_RECORD_HEADER} bytes"),
+                    format!("record header cut short: {have} of {record_header} bytes"),
                 ));
             }
         }
@@ -314,15 +451,31 @@ impl<R: Read> CaptureReader<R> {
         // RawPcapPacket::from_slice: each field is checked against libpcap's
         // limits before any byte it counts is read, and this loop runs once
         // per frame of captures with millions of them.
-        let head = self.source.peek(PCAP_RECORD_HEADER);
+        // The fields sit in the first 16 bytes of both record formats; a
+        // fixed-size view lets the compiler drop the bounds checks.
+        let Ok(head) = <&[u8; PCAP_RECORD_HEADER]>::try_from(self.source.peek(PCAP_RECORD_HEADER))
+        else {
+            unreachable!("fill made at least {record_header} bytes available")
+        };
         let field = |at: usize| {
             let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
-            match header.endianness {
-                Endianness::Big => u32::from_be_bytes(b),
-                Endianness::Little => u32::from_le_bytes(b),
+            if file.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
             }
         };
-        let (ts_sec, ts_frac, incl_len, orig_len) = (field(0), field(4), field(8), field(12));
+        let (ts_sec, ts_frac, mut incl_len, mut orig_len) =
+            (field(0), field(4), field(8), field(12));
+        let mut swapped = false;
+        if file.lengths != Lengths::InOrder {
+            // libpcap: a 2.3 file may have either order; the captured
+            // length cannot exceed the original one.
+            swapped = file.lengths == Lengths::Swapped || incl_len > orig_len;
+            if swapped {
+                std::mem::swap(&mut incl_len, &mut orig_len);
+            }
+        }
         if incl_len > MAX_SNAPLEN {
             return Err(malformed(
                 &self.path,
@@ -332,15 +485,11 @@ impl<R: Read> CaptureReader<R> {
                 ),
             ));
         }
-        let nanos = match header.ts_resolution {
-            PcapTsResolution::MicroSecond if ts_frac < 1_000_000 => ts_frac * 1000,
-            PcapTsResolution::NanoSecond if ts_frac < 1_000_000_000 => ts_frac,
-            resolution => {
-                let unit = if resolution == PcapTsResolution::MicroSecond {
-                    "micro"
-                } else {
-                    "nano"
-                };
+        let nanos = match file.nanos {
+            false if ts_frac < 1_000_000 => ts_frac * 1000,
+            true if ts_frac < 1_000_000_000 => ts_frac,
+            nanos => {
+                let unit = if nanos { "nano" } else { "micro" };
                 return Err(malformed(
                     &self.path,
                     offset,
@@ -348,7 +497,7 @@ impl<R: Read> CaptureReader<R> {
                 ));
             }
         };
-        let need = PCAP_RECORD_HEADER + incl_len as usize;
+        let need = record_header + incl_len as usize;
         if self.source.available() < need {
             let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
             if have < need {
@@ -357,22 +506,28 @@ impl<R: Read> CaptureReader<R> {
                     offset,
                     format!(
                         "record cut short: claims {incl_len} captured bytes, only {} left in the file",
-                        have - PCAP_RECORD_HEADER
+                        have - record_header
                     ),
                 ));
             }
         }
         self.frames += 1;
         let number = self.frames;
-        if incl_len > header.snaplen && header.snaplen != 0 && header.snaplen <= MAX_SNAPLEN {
+        if incl_len > file.note_above {
             self.notes.add(|| {
                 format!(
                     "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
-                    header.snaplen
+                    file.snaplen
                 )
             });
         }
-        if orig_len < incl_len {
+        if swapped && file.lengths == Lengths::MaybeSwapped {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"
+                )
+            });
+        } else if orig_len < incl_len {
             self.notes.add(|| {
                 format!(
                     "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
@@ -380,13 +535,20 @@ impl<R: Read> CaptureReader<R> {
             });
         }
         self.source.consume(need);
-        let data = &self.source.consumed_slice(need)[PCAP_RECORD_HEADER..];
+        let mut data = &self.source.consumed_slice(need)[record_header..];
+        let mut orig_len = orig_len.max(incl_len);
+        if file.fcs_len > 0 {
+            // The FCS is the last bytes on the wire: whatever of it the
+            // snaplen left in the record goes, and the wire length shrinks.
+            orig_len = orig_len.saturating_sub(file.fcs_len);
+            data = &data[..data.len().min(orig_len as usize)];
+        }
         Ok(Some(RawFrame {
             number,
             offset,
             timestamp: Duration::new(u64::from(ts_sec), nanos),
-            link_type,
-            orig_len: orig_len.max(incl_len),
+            link_type: file.link_type,
+            orig_len,
             data,
             comment: None,
         }))
@@ -398,101 +560,95 @@ impl<R: Read> CaptureReader<R> {
             if self.source.fill(1).map_err(|e| io_err(&self.path, e))? == 0 {
                 return Ok(None);
             }
-            let Kind::PcapNg { parser } = &mut self.kind else {
+            let Kind::PcapNg {
+                order,
+                section,
+                interfaces,
+            } = &mut self.kind
+            else {
                 unreachable!()
             };
-            let len = next_block_bytes(
-                &mut self.source,
-                &self.path,
-                parser.state().endianness(),
-                false,
-            )?;
-            let block_type = {
-                let h = self.source.peek(4);
-                match parser.state().endianness() {
-                    Endianness::Big => u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
-                    Endianness::Little => u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
-                }
-            };
-            let is_packet = matches!(
-                block_type,
-                ENHANCED_PACKET_BLOCK | SIMPLE_PACKET_BLOCK | PACKET_BLOCK
-            );
-            if is_packet && parser.interfaces().is_empty() {
-                return Err(malformed(
-                    &self.path,
-                    offset,
-                    "packet block before any Interface Description Block".into(),
-                ));
-            }
-            let parsed = parser.next_block(self.source.peek(len));
-            let block = match parsed {
-                Ok((_, block)) => block,
-                Err(e) => return Err(malformed(&self.path, offset, pcapng_error(&e))),
-            };
             let path = &self.path;
-            let link_of = |interface_id: u32| -> Result<u32> {
-                parser
-                    .interfaces()
-                    .get(interface_id as usize)
-                    .map(|i| i.linktype.into())
-                    .ok_or_else(|| {
-                        malformed(
-                            path,
-                            offset,
-                            format!("packet on interface {interface_id} with no Interface Description Block"),
-                        )
-                    })
-            };
-            let block_bytes = self.source.peek(len);
-            let frame = match block {
-                Block::EnhancedPacket(epb) => {
-                    let comment = epb.options.iter().find_map(|o| match o {
-                        EnhancedPacketOption::Common(CommonOption::Comment(c)) => {
-                            Some(c.to_string())
-                        }
-                        _ => None,
-                    });
-                    Some((
-                        epb.timestamp,
-                        link_of(epb.interface_id)?,
-                        epb.original_len,
-                        data_range(&epb.data, block_bytes),
-                        comment,
-                    ))
+            let len = next_block_bytes(&mut self.source, path, *order, false)?;
+            let block = self.source.peek(len);
+            // A section header's type reads the same in both byte orders.
+            let block_type = order.u32(block, 0);
+            let bad = |e: String| malformed(path, offset, e);
+            if block_type == pcapng::SECTION_HEADER {
+                let (new_order, new_section) = pcapng::section(block).map_err(bad)?;
+                *order = new_order;
+                *section = new_section;
+            }
+            whole_block(block, *order).map_err(bad)?;
+            let packet = match block_type {
+                pcapng::SECTION_HEADER => {
+                    interfaces.clear();
+                    None
                 }
-                // A simple packet block belongs to the section's first interface
-                // and carries no timestamp.
-                Block::SimplePacket(spb) => Some((
-                    Duration::ZERO,
-                    link_of(0)?,
-                    spb.original_len,
-                    data_range(&spb.data, block_bytes),
-                    None,
-                )),
-                Block::Packet(pb) => Some((
-                    pb.timestamp,
-                    link_of(u32::from(pb.interface_id))?,
-                    pb.original_len,
-                    data_range(&pb.data, block_bytes),
-                    None,
-                )),
+                pcapng::INTERFACE_DESCRIPTION => {
+                    interfaces.push(pcapng::interface(block, *order).map_err(bad)?);
+                    None
+                }
+                pcapng::ENHANCED_PACKET | pcapng::PACKET | pcapng::SIMPLE_PACKET => {
+                    let Some(first) = interfaces.first() else {
+                        return Err(bad(
+                            "packet block before any Interface Description Block".into()
+                        ));
+                    };
+                    let packet = match block_type {
+                        pcapng::SIMPLE_PACKET => {
+                            pcapng::simple_packet(block, *order, first.snaplen)
+                        }
+                        t => pcapng::packet(block, *order, t == pcapng::ENHANCED_PACKET),
+                    }
+                    .map_err(bad)?;
+                    let Some(interface) = interfaces.get(packet.interface as usize) else {
+                        return Err(bad(format!(
+                            "packet on interface {} with no Interface Description Block",
+                            packet.interface
+                        )));
+                    };
+                    // A simple packet block carries no timestamp.
+                    let timestamp = match packet.timestamp {
+                        Some(raw) => interface.timestamp(raw).map_err(bad)?,
+                        None => Duration::ZERO,
+                    };
+                    Some((packet, timestamp, interface.link_type))
+                }
                 _ => None,
             };
             self.source.consume(len);
-            if let Some((timestamp, link_type, orig_len, range, comment)) = frame {
-                self.frames += 1;
-                let data = &self.source.consumed_slice(len)[range];
-                return Ok(Some(RawFrame {
-                    number: self.frames,
-                    offset,
-                    timestamp,
-                    link_type,
-                    orig_len: orig_len.max(data.len() as u32),
-                    data,
-                    comment,
-                }));
+            let Some((packet, timestamp, link_type)) = packet else {
+                continue;
+            };
+            self.frames += 1;
+            let number = self.frames;
+            let captured = packet.data.len() as u32;
+            if packet.orig_len < captured {
+                self.notes.add(|| {
+                    format!(
+                        "frame {number} (byte {offset}): original length {} is less than the {captured} captured bytes",
+                        packet.orig_len
+                    )
+                });
             }
+            if packet.bad_options {
+                self.notes.add(|| {
+                    format!(
+                        "frame {number} (byte {offset}): its options run past the end of the block; ignored"
+                    )
+                });
+            }
+            let data = &self.source.consumed_slice(len)[packet.data];
+            return Ok(Some(RawFrame {
+                number,
+                offset,
+                timestamp,
+                link_type,
+                orig_len: packet.orig_len.max(captured),
+                data,
+                comment: packet.comment,
+            }));
         }
     }
 }
@@ -525,20 +681,12 @@ impl Notes {
     }
 }
 
-/// Where `inner` (a sub-slice of `outer`) sits in `outer`.
-fn data_range(inner: &[u8], outer: &[u8]) -> std::ops::Range<usize> {
-    let start = (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize);
-    let start = start.min(outer.len());
-    let end = (start + inner.len()).min(outer.len());
-    start..end
-}
-
 /// Checks the length of the pcapng block at the current position and makes
 /// sure it is all in the buffer; returns its length.
 fn next_block_bytes<R: Read>(
     source: &mut Source<R>,
     path: &Path,
-    endianness: Endianness,
+    order: Order,
     first: bool,
 ) -> Result<usize> {
     let offset = source.offset;
@@ -553,7 +701,7 @@ fn next_block_bytes<R: Read>(
     let head = source.peek(12);
     let block_type = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let len_bytes = [head[4], head[5], head[6], head[7]];
-    let len = if block_type == SECTION_HEADER_BLOCK {
+    let len = if block_type == pcapng::SECTION_HEADER {
         // A section header carries its own byte order in the magic that follows.
         match [head[8], head[9], head[10], head[11]] {
             [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(len_bytes),
@@ -576,10 +724,7 @@ fn next_block_bytes<R: Read>(
             "pcapng file does not start with a section header".into(),
         ));
     } else {
-        match endianness {
-            Endianness::Big => u32::from_be_bytes(len_bytes),
-            Endianness::Little => u32::from_le_bytes(len_bytes),
-        }
+        order.u32(&len_bytes, 0)
     };
     if len < 12 {
         return Err(malformed(
@@ -613,41 +758,16 @@ fn next_block_bytes<R: Read>(
     Ok(len as usize)
 }
 
-fn pcapng_error(e: &PcapNgParseError) -> String {
-    use pcap_file::pcapng::PcapNgFormatError as F;
-    if let PcapNgParseError::InvalidFormat(format) = e {
-        match format {
-            F::BlockLengthMismatch(lead, trail) => {
-                return format!("block length {lead} at its start and {trail} at its end differ");
-            }
-            F::InvalidBlockLength { expected, actual } => {
-                return format!("block length {actual} does not match its {expected}-byte body");
-            }
-            _ => {}
-        }
+/// Checks that a block's trailing length repeats its leading one.
+fn whole_block(block: &[u8], order: Order) -> std::result::Result<(), String> {
+    let (lead, trail) = (order.u32(block, 4), order.u32(block, block.len() - 4));
+    if lead == trail {
+        Ok(())
+    } else {
+        Err(format!(
+            "block length {lead} at its start and {trail} at its end differ"
+        ))
     }
-    // Otherwise pcap-file's own words, every cause in the chain, without
-    // capitals, like the rest of lola's messages.
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !parts.iter().any(|p| p.contains(&more)) {
-            parts.push(more);
-        }
-        source = s.source();
-    }
-    let parts: Vec<String> = parts
-        .iter()
-        .map(|p| {
-            let mut chars = p.chars();
-            match chars.next() {
-                Some(c) => c.to_lowercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        })
-        .collect();
-    format!("bad pcapng block: {}", parts.join(": "))
 }
 
 fn malformed(path: &Path, offset: u64, what: String) -> Error {
@@ -916,6 +1036,110 @@ mod tests {
             frames,
             vec![(1, 24, b"abc".to_vec()), (2, 43, b"de".to_vec())]
         );
+    }
+
+    fn header_with(magic: u32, version: (u16, u16), link_field: u32) -> Vec<u8> {
+        let mut h = pcap_header();
+        h[0..4].copy_from_slice(&magic.to_le_bytes());
+        h[4..6].copy_from_slice(&version.0.to_le_bytes());
+        h[6..8].copy_from_slice(&version.1.to_le_bytes());
+        h[20..24].copy_from_slice(&link_field.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn fcs_bits_of_the_link_type_field_are_masked_and_the_fcs_stripped() {
+        // FCS length 2 × 16 bits; one whole frame, one cut by the snaplen
+        // inside its FCS, one cut before it.
+        let mut file = header_with(0xa1b2c3d4, (2, 4), 0x2400_0001);
+        file.extend(record(8, 8, b"abcdFCS!"));
+        file.extend(record(6, 8, b"abcdFC"));
+        file.extend(record(3, 8, b"abc"));
+        let mut reader = CaptureReader::new(&file[..], "fcs.pcap").unwrap();
+        assert_eq!(reader.link_type(), Some(1));
+        let mut got = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            got.push((f.data.to_vec(), f.orig_len));
+        }
+        assert_eq!(
+            got,
+            [
+                (b"abcd".to_vec(), 4),
+                (b"abcd".to_vec(), 4),
+                (b"abc".to_vec(), 4)
+            ]
+        );
+        // Without the "present" bit the length bits mean nothing.
+        let file = header_with(0xa1b2c3d4, (2, 4), 0x2000_0001);
+        let reader = CaptureReader::new(&file[..], "x.pcap").unwrap();
+        assert_eq!(reader.link_type(), Some(1));
+        let err = CaptureReader::new(&header_with(0xa1b2c3d4, (2, 4), 0x0001_0001)[..], "r.pcap")
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "r.pcap: link-type field 0x00010001 has reserved bits 0x00010000 set (at byte 0)"
+        );
+    }
+
+    #[test]
+    fn modified_records_have_24_byte_headers_in_both_byte_orders() {
+        let mut le = header_with(0xa1b2cd34, (2, 4), 1);
+        let mut rec = record(3, 3, b"");
+        rec.extend([1, 0, 0, 0, 8, 0, 0, 0]);
+        rec.extend(b"xyz");
+        le.extend(&rec);
+        le.extend(&rec);
+        let frames = read_all(&le).unwrap();
+        assert_eq!(frames, [(1, 24, b"xyz".to_vec()), (2, 51, b"xyz".to_vec())]);
+        // The same file written big-endian.
+        let mut be = Vec::new();
+        be.extend(0xa1b2cd34u32.to_be_bytes());
+        be.extend(2u16.to_be_bytes());
+        be.extend(4u16.to_be_bytes());
+        be.extend([0; 8]);
+        be.extend(MAX_SNAPLEN.to_be_bytes());
+        be.extend(1u32.to_be_bytes());
+        for word in [1u32, 2, 3, 3, 1] {
+            be.extend(word.to_be_bytes());
+        }
+        be.extend([8, 0, 0, 0]);
+        be.extend(b"xyz");
+        assert_eq!(read_all(&be).unwrap(), [(1, 24, b"xyz".to_vec())]);
+    }
+
+    #[test]
+    fn versions_follow_libpcap() {
+        // A record in the order before 2.3: "captured" 8 first, then the
+        // 3 bytes it really holds. Swapped before 2.3, in 2.3 (8 > 3) and
+        // in DG/UX's 543.0; read as written in 2.4 (and then cut short).
+        for (version, outcome) in [
+            ((2, 0), "read"),
+            ((2, 2), "read"),
+            ((2, 3), "read"),
+            ((543, 0), "read"),
+            (
+                (2, 4),
+                "record cut short: claims 8 captured bytes, only 3 left",
+            ),
+            (
+                (1, 0),
+                "unsupported pcap version 1.0 (libpcap reads 2.0 to 2.4)",
+            ),
+            ((2, 5), "unsupported pcap version 2.5"),
+            ((3, 0), "unsupported pcap version 3.0"),
+            ((543, 1), "unsupported pcap version 543.1"),
+        ] {
+            let mut file = header_with(0xa1b2c3d4, version, 1);
+            file.extend(record(8, 3, b"abc"));
+            match read_all(&file) {
+                Ok(frames) => {
+                    assert_eq!(outcome, "read", "{version:?}");
+                    assert_eq!(frames, [(1, 24, b"abc".to_vec())]);
+                }
+                Err(e) => assert!(e.to_string().contains(outcome), "{version:?}: {e}"),
+            }
+        }
     }
 
     #[test]
