@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::capture::CaptureReader;
-use crate::decode::{Packet, Transport, decode, link_type_supported};
-use crate::error::{Error, Result};
+use crate::decode::{Packet, Transport, decode};
+use crate::error::Result;
 use crate::wire::TcpFlags;
 
 /// Arrows kept per conversation (counts stay exact).
@@ -23,7 +23,7 @@ pub const MAX_CONVERSATIONS: usize = 20;
 /// ```
 /// use lola::flow::Role::*;
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// let roles: Vec<_> = flows.conversations[0].arrows.iter().map(|a| a.role).collect();
 /// assert_eq!(roles, [Handshake, Handshake, Handshake, Data, Ack, Teardown, Teardown, Teardown]);
 /// ```
@@ -46,7 +46,7 @@ pub enum Role {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// let syn_ack = &flows.conversations[0].arrows[1];
 /// assert_eq!((syn_ack.frame, syn_ack.label.as_str(), syn_ack.length), (2, "SYN, ACK", 74));
 /// assert!(!syn_ack.rightward, "from the server back to the client");
@@ -79,7 +79,7 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// let c = &flows.conversations[0];
 /// assert_eq!((c.protocol, c.left.port(), c.right.port()), ("TCP", 51844, 7456));
 /// assert_eq!((c.frames, c.bytes, c.handshake, c.data, c.teardown), (8, 554, 3, 1, 3));
@@ -134,7 +134,7 @@ fn millis_opt<S: serde::Serializer>(
 /// ```
 /// // `other` to UDP 9999, a TCP connection to 9998, then Hello Lola to UDP 7456.
 /// # let reader = lola::capture::CaptureReader::open("fixtures/other-flows.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "other-flows.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// let c = &flows.conversations;
 /// let seen: Vec<_> = c.iter().map(|c| (c.protocol, c.right.port(), c.frames)).collect();
 /// assert_eq!(seen, [("UDP", 9999, 1), ("TCP", 9998, 8), ("UDP", 7456, 1)]);
@@ -155,23 +155,17 @@ pub struct Flows {
 /// ```
 /// use lola::capture::CaptureReader;
 /// let path = "fixtures/seed-ipv4-no-listener.pcap";
-/// let flows = lola::flow::flows(CaptureReader::open(path.as_ref()).unwrap(), path).unwrap();
+/// let flows = lola::flow::flows(CaptureReader::open(path.as_ref()).unwrap()).unwrap();
 /// // The datagram and the ICMP error about it are one conversation.
 /// let arrows = &flows.conversations[0].arrows;
 /// let labels: Vec<&str> = arrows.iter().map(|a| a.label.as_str()).collect();
 /// assert_eq!(labels, ["UDP", "ICMP port unreachable"]);
 /// ```
-pub fn flows<R: Read>(mut reader: CaptureReader<R>, name: &str) -> Result<Flows> {
+pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
     let mut flows = Flows::default();
     let mut index: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     let mut unlisted: HashMap<(SocketAddr, SocketAddr), ()> = HashMap::new();
     while let Some(frame) = reader.next_frame()? {
-        if !link_type_supported(frame.link_type) {
-            return Err(Error::UnsupportedLinkType {
-                path: name.into(),
-                link_type: frame.link_type,
-            });
-        }
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
         let Some(sighting) = Sighting::of(&packet) else {
             flows.other_frames += 1;
@@ -354,7 +348,7 @@ pub fn use_color() -> bool {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// use lola::flow::ladder;
 /// let c = &flows.conversations[0];
 /// let text = ladder(c, 80, false);
@@ -427,7 +421,7 @@ fn paint(s: &str, role: Role) -> String {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// assert_eq!(
 ///     lola::flow::summary_line(&flows.conversations[0]),
 ///     "TCP 127.0.0.1:51844 ⇄ 127.0.0.1:7456\n  8 frames, 554 bytes on the wire, 3 handshake, 3 teardown"
@@ -458,7 +452,7 @@ pub fn summary_line(c: &Conversation) -> String {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader, "seed-tcp.pcap").unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
 /// let table = lola::flow::side_by_side(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
 /// let frames: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
 /// assert_eq!(frames, ["frames", "8", "-"]);

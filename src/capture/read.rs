@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::pcapng::{self, Interface, Order, Section};
 use super::{Format, MAX_SNAPLEN};
+use crate::decode::link_type_supported;
 use crate::error::{Error, Result};
 
 /// Largest pcapng block lola reads: a maximum-size packet plus generous room
@@ -283,6 +284,13 @@ impl<R: Read> CaptureReader<R> {
             None
         };
         if let Some(file) = pcap {
+            // A pcap file has one link type: refuse it before reading any frame.
+            if !link_type_supported(file.link_type) {
+                return Err(Error::UnsupportedLinkType {
+                    path,
+                    link_type: file.link_type,
+                });
+            }
             source.consume(24);
             return Ok(CaptureReader {
                 source,
@@ -608,6 +616,12 @@ impl<R: Read> CaptureReader<R> {
                             packet.interface
                         )));
                     };
+                    if !link_type_supported(interface.link_type) {
+                        return Err(Error::UnsupportedLinkType {
+                            path: self.path.clone(),
+                            link_type: interface.link_type,
+                        });
+                    }
                     // A simple packet block carries no timestamp.
                     let timestamp = match packet.timestamp {
                         Some(raw) => interface.timestamp(raw).map_err(bad)?,

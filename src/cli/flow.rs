@@ -13,9 +13,9 @@ use super::output::{Exit, out, out_json};
 pub fn run(args: FlowArgs) -> Result<Exit, Error> {
     let name = args.file.display().to_string();
     let flows = if args.file == Path::new("-") {
-        flows(CaptureReader::new(io::stdin().lock(), "-")?, "-")?
+        flows(CaptureReader::new(io::stdin().lock(), "-")?)?
     } else {
-        flows(CaptureReader::open(&args.file)?, &name)?
+        flows(CaptureReader::open(&args.file)?)?
     };
     if args.json {
         out_json(&serde_json::to_string_pretty(&flows)?);

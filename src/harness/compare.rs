@@ -356,7 +356,7 @@ fn side(
         })
         .collect();
     let written = write_capture(&path, options.format, &capture_frames)?;
-    let flows = flow::flows(CaptureReader::open(&path)?, &path.display().to_string())?;
+    let flows = flow::flows(CaptureReader::open(&path)?)?;
     let check = negative_control_check(&path, &flows, options)?;
     Ok(Side {
         path,
