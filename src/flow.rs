@@ -491,7 +491,7 @@ mod tests {
 
     fn seed_tcp() -> Flows {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-tcp.pcap");
-        flows(CaptureReader::open(path.as_ref()).unwrap(), "seed-tcp.pcap").unwrap()
+        flows(CaptureReader::open(path.as_ref()).unwrap()).unwrap()
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub struct CaptureReader<R: Read> {
     frames: u64,
     notes: Notes,
     path: PathBuf,
+    /// Refuse frames of a link type lola cannot decode (the default).
+    decodable_only: bool,
 }
 
 impl CaptureReader<File> {
@@ -226,6 +228,26 @@ impl CaptureReader<File> {
     /// assert_eq!(err.to_string(), "fixtures/no-such.pcap: no such file or directory");
     /// ```
     pub fn open(path: &Path) -> Result<CaptureReader<File>> {
+        CaptureReader::open_with(path, true)
+    }
+
+    /// Opens a capture file whatever link type its frames have, for callers
+    /// that copy or count frames without decoding them. [`open`](Self::open)
+    /// refuses a link type lola cannot decode, once, for every caller.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let path = "fixtures/link-unsupported.pcap".as_ref(); // LINKTYPE_USER0
+    /// let err = CaptureReader::open(path).err().unwrap();
+    /// assert!(err.to_string().contains("unsupported link type 147"), "{err}");
+    /// let mut any = CaptureReader::open_any_link_type(path).unwrap();
+    /// assert_eq!(any.next_frame().unwrap().unwrap().link_type, 147);
+    /// ```
+    pub fn open_any_link_type(path: &Path) -> Result<CaptureReader<File>> {
+        CaptureReader::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, decodable_only: bool) -> Result<CaptureReader<File>> {
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -242,8 +264,12 @@ impl CaptureReader<File> {
             path: path.to_path_buf(),
             source,
         })?) {
-            Some(ahead) => CaptureReader::with_source(Source::ahead(ahead), path.to_path_buf()),
-            None => CaptureReader::new(file, path),
+            Some(ahead) => {
+                CaptureReader::with_source(Source::ahead(ahead), path.to_path_buf(), decodable_only)
+            }
+            None => {
+                CaptureReader::with_source(Source::new(file), path.to_path_buf(), decodable_only)
+            }
         }
     }
 }
@@ -263,10 +289,14 @@ impl<R: Read> CaptureReader<R> {
     /// );
     /// ```
     pub fn new(reader: R, path: impl AsRef<Path>) -> Result<CaptureReader<R>> {
-        CaptureReader::with_source(Source::new(reader), path.as_ref().to_path_buf())
+        CaptureReader::with_source(Source::new(reader), path.as_ref().to_path_buf(), true)
     }
 
-    fn with_source(mut source: Source<R>, path: PathBuf) -> Result<CaptureReader<R>> {
+    fn with_source(
+        mut source: Source<R>,
+        path: PathBuf,
+        decodable_only: bool,
+    ) -> Result<CaptureReader<R>> {
         let have = source.fill(24).map_err(|e| io_err(&path, e))?;
         if have == 0 {
             return Err(malformed(
@@ -285,7 +315,7 @@ impl<R: Read> CaptureReader<R> {
         };
         if let Some(file) = pcap {
             // A pcap file has one link type: refuse it before reading any frame.
-            if !link_type_supported(file.link_type) {
+            if decodable_only && !link_type_supported(file.link_type) {
                 return Err(Error::UnsupportedLinkType {
                     path,
                     link_type: file.link_type,
@@ -299,6 +329,7 @@ impl<R: Read> CaptureReader<R> {
                 frames: 0,
                 notes,
                 path,
+                decodable_only,
             });
         }
         if !is_pcapng {
@@ -337,6 +368,7 @@ impl<R: Read> CaptureReader<R> {
             frames: 0,
             notes,
             path,
+            decodable_only,
         })
     }
 
@@ -616,7 +648,7 @@ impl<R: Read> CaptureReader<R> {
                             packet.interface
                         )));
                     };
-                    if !link_type_supported(interface.link_type) {
+                    if self.decodable_only && !link_type_supported(interface.link_type) {
                         return Err(Error::UnsupportedLinkType {
                             path: self.path.clone(),
                             link_type: interface.link_type,
