@@ -385,7 +385,13 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
         let left = until.saturating_duration_since(Instant::now());
         frames.extend(capture.record(Stop::after(left.min(SLICE)))?);
     }
-    let written = crate::harness::write_observed(&options.output, options.format, "lo", &frames)?;
+    let written = crate::harness::write_observed(
+        &options.output,
+        options.format,
+        "lo",
+        &frames,
+        capture.statistics().ok(),
+    )?;
     let report = check_file(&options.output, &options.expectation)?;
     Ok(ExecOutcome {
         program: options.program.clone(),

@@ -34,16 +34,24 @@ pub struct Case {
 /// assert!(cases[2].failure.as_deref().unwrap().contains("handshake"));
 /// ```
 pub fn check_cases(report: &Report) -> Vec<Case> {
-    let find = |wanted: fn(&Failure) -> bool| report.failures.iter().find(|f| wanted(f));
+    let find = |wanted: fn(&Failure) -> bool| {
+        let found: Vec<String> = report
+            .failures
+            .iter()
+            .filter(|f| wanted(f))
+            .map(ToString::to_string)
+            .collect();
+        (!found.is_empty()).then(|| found.join("; "))
+    };
     let details = |lines: &[FrameLine]| lines.iter().map(|l| format!("\n{l}")).collect::<String>();
-    let case = |name: String, failure: Option<&Failure>, lines: &[FrameLine]| Case {
+    let case = |name: String, failure: Option<String>, lines: &[FrameLine]| Case {
         name,
         failure: failure.map(|f| format!("{f}{}", details(lines))),
     };
     vec![
         case(
             report.expected.clone(),
-            find(|f| matches!(f, Failure::Count { .. })),
+            find(Failure::about_count),
             &report.near_misses,
         ),
         case(
@@ -53,7 +61,7 @@ pub fn check_cases(report: &Report) -> Vec<Case> {
         ),
         case(
             "no TCP segment on the expected endpoints".into(),
-            find(|f| matches!(f, Failure::Tcp { .. })),
+            find(Failure::about_tcp),
             &report.tcp,
         ),
     ]

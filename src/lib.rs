@@ -21,6 +21,7 @@
 //!     timestamp: datagram.timestamp,
 //!     data: Cow::Owned(build_frame(&datagram).unwrap()),
 //!     comment: None,
+//!     flags: None,
 //! };
 //!
 //! // Written as a pcap, read back and checked against the seed's expectation.

@@ -27,7 +27,7 @@ use crate::error::Error;
 /// # );
 /// use lola::live::LiveFrame;
 /// let data = lola::build_frame(&d).unwrap();
-/// let frame = LiveFrame { timestamp: lola::exchange::now(), orig_len: data.len() as u32, data };
+/// let frame = LiveFrame { timestamp: lola::exchange::now(), orig_len: data.len() as u32, data, flags: 0 };
 /// assert_eq!(frame.orig_len as usize, frame.data.len(), "captured whole");
 /// assert!(lola::harness::is_datagram(&frame.data, &d));
 /// ```
@@ -39,7 +39,16 @@ pub struct LiveFrame {
     pub data: Vec<u8>,
     /// Length on the wire (more than `data.len()` if it was cut).
     pub orig_len: u32,
+    /// What the kernel said about it, as pcapng `epb_flags`: the direction
+    /// (1 inbound, 2 outbound; 0 unknown) and bit 9 when its checksum was
+    /// not ready (left to offload, as Linux leaves it on `lo`).
+    pub flags: u32,
 }
+
+/// `epb_flags` direction: inbound.
+pub const INBOUND: u32 = 1;
+/// `epb_flags` direction: outbound.
+pub const OUTBOUND: u32 = 2;
 
 /// Which frames a capture keeps: those between the given endpoints (either
 /// direction, UDP or TCP), ICMP errors quoting them, or, with only ports,
@@ -376,13 +385,18 @@ mod linux {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::time::Duration;
 
-    use super::{FlowFilter, LiveFrame, Unavailable};
+    use super::{FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
+    use crate::capture::CaptureStatistics;
 
     const ETH_P_ALL: u16 = 0x0003;
     /// Since Linux 4.20; older kernels say ENOPROTOOPT and lola drops the
     /// outgoing copies itself.
     const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
     const PACKET_OUTGOING: u8 = 4;
+    const PACKET_STATISTICS: libc::c_int = 6;
+    const PACKET_AUXDATA: libc::c_int = 8;
+    /// tpacket_auxdata.tp_status: the checksum is left to offload.
+    const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
     const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
 
     /// An AF_PACKET socket on one interface, filtered to one flow.
@@ -407,6 +421,7 @@ mod linux {
         filter: FlowFilter,
         drop_outgoing_here: bool,
         buf: Vec<u8>,
+        statistics: CaptureStatistics,
     }
 
     impl Capture {
@@ -478,6 +493,18 @@ mod linux {
                     size_of::<libc::c_int>() as libc::socklen_t,
                 )
             } != 0;
+            // What the kernel knows of each frame (the checksum left to
+            // offload); without it, frames simply carry no such flag.
+            // SAFETY: setsockopt with a c_int option value.
+            unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_PACKET,
+                    PACKET_AUXDATA,
+                    (&one as *const libc::c_int).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
             // Kernel timestamps, as libpcap records them.
             // SAFETY: setsockopt with a c_int option value.
             if unsafe {
@@ -516,7 +543,49 @@ mod linux {
                 filter,
                 drop_outgoing_here,
                 buf: vec![0; SNAPLEN],
+                statistics: CaptureStatistics::default(),
             })
+        }
+
+        /// The capture's counters so far: frames that passed the kernel's
+        /// filter (both copies of a loopback frame count) and frames the
+        /// kernel dropped because the socket's buffer was full, as
+        /// `PACKET_STATISTICS` reports them (what libpcap calls `ps_recv`
+        /// and `ps_drop`).
+        ///
+        /// ```
+        /// use lola::live::{Capture, FlowFilter};
+        /// if let Ok(mut capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
+        ///     assert_eq!(capture.statistics().unwrap().dropped, 0);
+        /// }
+        /// ```
+        pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
+            #[repr(C)]
+            #[derive(Default)]
+            struct TpacketStats {
+                tp_packets: u32,
+                tp_drops: u32,
+            }
+            let mut stats = TpacketStats::default();
+            let mut len = size_of::<TpacketStats>() as libc::socklen_t;
+            // SAFETY: getsockopt fills a tpacket_stats of the stated size.
+            if unsafe {
+                libc::getsockopt(
+                    self.fd.as_raw_fd(),
+                    libc::SOL_PACKET,
+                    PACKET_STATISTICS,
+                    (&mut stats as *mut TpacketStats).cast(),
+                    &mut len,
+                )
+            } != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The kernel resets its counters on every read: add them up.
+            self.statistics.received += u64::from(stats.tp_packets);
+            self.statistics.dropped += u64::from(stats.tp_drops);
+            self.statistics.at = crate::exchange::now();
+            Ok(self.statistics)
         }
 
         /// The interface it captures on.
@@ -623,16 +692,26 @@ mod linux {
                 return Ok(None);
             }
             let mut timestamp = None;
+            let mut flags = if from.sll_pkttype == PACKET_OUTGOING {
+                OUTBOUND
+            } else {
+                INBOUND
+            };
             // SAFETY: walking the control buffer the kernel filled, with the libc macros.
             unsafe {
                 let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
                 while !cmsg.is_null() {
-                    if (*cmsg).cmsg_level == libc::SOL_SOCKET
-                        && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
-                    {
+                    let (level, kind) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
+                    if level == libc::SOL_SOCKET && kind == libc::SCM_TIMESTAMPNS {
                         let ts: libc::timespec =
                             std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
                         timestamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+                    } else if level == libc::SOL_PACKET && kind == PACKET_AUXDATA {
+                        // tpacket_auxdata starts with tp_status.
+                        let status: u32 = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                        if status & TP_STATUS_CSUMNOTREADY != 0 {
+                            flags |= crate::capture::EPB_CHECKSUM_NOT_READY;
+                        }
                     }
                     cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
                 }
@@ -641,6 +720,7 @@ mod linux {
                 timestamp: timestamp.unwrap_or_else(crate::exchange::now),
                 data: data.to_vec(),
                 orig_len: orig_len as u32,
+                flags,
             }))
         }
     }
@@ -1166,6 +1246,7 @@ mod other {
     use std::time::Duration;
 
     use super::{FlowFilter, LiveFrame, Unavailable};
+    use crate::capture::CaptureStatistics;
 
     /// Live capture is Linux-only; elsewhere it is never available.
     pub struct Capture {
@@ -1188,6 +1269,11 @@ mod other {
         /// Never yields a frame.
         pub fn next(&mut self, _timeout: Duration) -> io::Result<Option<LiveFrame>> {
             Ok(None)
+        }
+
+        /// No counters.
+        pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
+            Ok(CaptureStatistics::default())
         }
     }
 }

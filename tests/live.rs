@@ -470,3 +470,54 @@ fn a_filter_the_kernel_has_no_memory_for_still_captures_the_right_frames() {
         "about it"
     );
 }
+
+/// The observed pcapng carries what the kernel said: each frame's direction
+/// and "checksum not ready" in `epb_flags` (Linux leaves the loopback UDP
+/// checksum to an offload that never runs), and the socket's counters in an
+/// Interface Statistics Block after the frames. tshark and capinfos see both.
+#[test]
+fn the_observed_pcapng_carries_the_kernels_own_facts() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.pcapng");
+    lola()
+        .args(["run", "--port", "0", "--capture", "host", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let observed = dir.path().join("h.observed.pcapng");
+    let mut reader = CaptureReader::open(&observed).unwrap();
+    let frame = reader.next_frame().unwrap().unwrap();
+    let flags = frame.flags.expect("epb_flags on the observed frame");
+    assert_eq!(flags & 0b11, 1, "inbound");
+    assert_ne!(
+        flags & lola::capture::EPB_CHECKSUM_NOT_READY,
+        0,
+        "the kernel said the UDP checksum was not ready"
+    );
+    assert!(reader.next_frame().unwrap().is_none());
+    assert_eq!(reader.drops().total(), 0);
+    if have("tshark") {
+        let fields = StdCommand::new("tshark")
+            .args(["-r"])
+            .arg(&observed)
+            .args(["-T", "fields", "-e", "frame.packet_flags"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&fields.stdout);
+        assert_eq!(text.trim(), "0x00000201", "tshark's reading of epb_flags");
+    }
+    if have("capinfos") {
+        let info = StdCommand::new("capinfos").arg(&observed).output().unwrap();
+        let text = String::from_utf8_lossy(&info.stdout);
+        assert!(
+            text.contains("Number of stat entries = 1"),
+            "capinfos finds the statistics block: {text}"
+        );
+    }
+    // The synthesized file has lola's own correct checksum: no such flag.
+    let mut written = CaptureReader::open(&out).unwrap();
+    assert_eq!(written.next_frame().unwrap().unwrap().flags, None);
+}

@@ -231,7 +231,7 @@ fn exec_passes_the_seed_udp_scripts() {
             "--",
             "sh",
             "-c",
-            "python3 server.py & sleep 0.2; python3 client.py; wait",
+            "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait",
         ])
         .output()
         .unwrap();
@@ -267,7 +267,7 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
             "--",
             "sh",
             "-c",
-            "python3 tcp_server.py & sleep 0.2; python3 tcp_client.py; wait",
+            "python3 tcp_server.py & until grep -q ':1D20 00000000:0000 0A' /proc/net/tcp; do sleep 0.02; done; python3 tcp_client.py; wait",
         ])
         .output()
         .unwrap();
@@ -297,7 +297,7 @@ fn sigint_to_exec_mid_run_stops_the_program_and_writes_a_valid_capture() {
             "--",
             "sh",
             "-c",
-            "python3 server.py & sleep 0.2; python3 client.py; wait; sleep 60",
+            "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait; sleep 60",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -417,7 +417,7 @@ fn exec_json_keeps_stdout_for_the_report() {
             "--",
             "sh",
             "-c",
-            "python3 server.py & sleep 0.2; python3 client.py; wait",
+            "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait",
         ])
         .output()
         .unwrap();
@@ -443,7 +443,7 @@ fn exec_json_keeps_stdout_for_the_report() {
             "--",
             "sh",
             "-c",
-            "python3 server.py & sleep 0.2; python3 client.py; wait",
+            "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait",
         ])
         .output()
         .unwrap();
@@ -701,7 +701,7 @@ fn exec_as_root_is_isolated_unless_host_is_asked_for() {
         return;
     }
     let s = Sandbox::new();
-    let script = "python3 server.py & sleep 0.2; python3 client.py; wait";
+    let script = "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait";
     lola()
         .current_dir(s.path())
         .args(["exec", "--", "sh", "-c", script])

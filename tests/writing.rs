@@ -596,6 +596,7 @@ fn check_writable_says_no_space_left_on_a_full_file_system() {
             timestamp: Duration::ZERO,
             data: std::borrow::Cow::Owned(vec![0; 60]),
             comment: None,
+            flags: None,
         };
         let written = write_capture(&base.join("x.pcap"), Format::Pcap, &[frame])
             .map(|_| ())

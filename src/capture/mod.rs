@@ -6,9 +6,10 @@ mod read;
 mod write;
 
 pub use pcapng::Section;
-pub use read::{CaptureReader, MAX_BLOCK, MAX_NOTES, RawFrame};
+pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_BLOCK, MAX_NOTES, RawFrame};
 pub use write::{
-    CaptureFrame, WriteSummary, check_writable, encode_capture, is_standard_output, write_capture,
+    CaptureFrame, CaptureStatistics, WriteSummary, check_writable, encode_capture,
+    encode_capture_with, is_standard_output, write_capture, write_capture_with,
     write_file_atomically,
 };
 

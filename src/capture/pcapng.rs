@@ -27,6 +27,8 @@ pub const PACKET: u32 = 2;
 pub const SIMPLE_PACKET: u32 = 3;
 /// Enhanced Packet Block type.
 pub const ENHANCED_PACKET: u32 = 6;
+/// Interface Statistics Block.
+pub const INTERFACE_STATISTICS: u32 = 5;
 
 const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
@@ -35,6 +37,11 @@ const SHB_OS: u16 = 3;
 const SHB_USERAPPL: u16 = 4;
 const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
+const EPB_FLAGS: u16 = 2;
+const EPB_DROPCOUNT: u16 = 4;
+const ISB_IFRECV: u16 = 4;
+const ISB_IFDROP: u16 = 5;
+const ISB_OSDROP: u16 = 7;
 
 /// A section's byte order, read from its header's byte-order magic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +288,11 @@ pub struct Packet {
     pub comment: Option<String>,
     /// The options ran past the end of the block (they were ignored).
     pub bad_options: bool,
+    /// `epb_flags`: direction, reception type, and the writer's word on the
+    /// checksum (bit 9: not ready, left to offload).
+    pub flags: Option<u32>,
+    /// `epb_dropcount`: frames lost between this one and the one before.
+    pub drop_count: Option<u64>,
 }
 
 /// Parses an Enhanced Packet Block (type 6) or an obsolete Packet Block (2).
@@ -313,11 +325,14 @@ pub fn packet(block: &[u8], order: Order, enhanced: bool) -> Result<Packet, Stri
     }
     let end = 28 + caplen as usize;
     let options_at = (end + 3) & !3;
-    let mut comment = None;
+    let (mut comment, mut flags, mut drop_count) = (None, None, None);
     let bad_options = options_at < block.len() - 4
         && options(&block[options_at..block.len() - 4], order, |code, value| {
-            if code == OPT_COMMENT && comment.is_none() {
-                comment = Some(text(value));
+            match (code, value.len()) {
+                (OPT_COMMENT, _) if comment.is_none() => comment = Some(text(value)),
+                (EPB_FLAGS, 4) if enhanced => flags = Some(order.u32(value, 0)),
+                (EPB_DROPCOUNT, 8) if enhanced => drop_count = Some(order.u64(value, 0)),
+                _ => {}
             }
             Ok(())
         })
@@ -329,6 +344,8 @@ pub fn packet(block: &[u8], order: Order, enhanced: bool) -> Result<Packet, Stri
         orig_len,
         comment,
         bad_options,
+        flags,
+        drop_count,
     })
 }
 
@@ -361,7 +378,50 @@ pub fn simple_packet(block: &[u8], order: Order, snaplen: u32) -> Result<Packet,
         orig_len,
         comment: None,
         bad_options: false,
+        flags: None,
+        drop_count: None,
     })
+}
+
+/// What an Interface Statistics Block says (counters it leaves out are `None`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statistics {
+    /// The interface it is about.
+    pub interface: u32,
+    /// `isb_ifrecv`: frames the interface received.
+    pub received: Option<u64>,
+    /// `isb_ifdrop`: frames the interface dropped (no buffer).
+    pub if_dropped: Option<u64>,
+    /// `isb_osdrop`: frames the operating system dropped.
+    pub os_dropped: Option<u64>,
+}
+
+/// Parses an Interface Statistics Block (type 5).
+pub fn statistics(block: &[u8], order: Order) -> Result<Statistics, String> {
+    if block.len() < 24 {
+        return Err(format!(
+            "interface statistics block of {} bytes is shorter than the 24 its fixed fields need",
+            block.len()
+        ));
+    }
+    let mut stats = Statistics {
+        interface: order.u32(block, 8),
+        ..Statistics::default()
+    };
+    options(&block[20..block.len() - 4], order, |code, value| {
+        if value.len() == 8 {
+            let n = Some(order.u64(value, 0));
+            match code {
+                ISB_IFRECV => stats.received = n,
+                ISB_IFDROP => stats.if_dropped = n,
+                ISB_OSDROP => stats.os_dropped = n,
+                _ => {}
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("interface statistics block: {e}"))?;
+    Ok(stats)
 }
 
 /// Calls `each(code, value)` for every option in `bytes` up to
@@ -463,6 +523,62 @@ mod tests {
                 .unwrap_err()
                 .contains("if_tsoffset of -10 s")
         );
+    }
+
+    /// A little-endian block of `block_type` around `body`, with its lengths.
+    fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut b = block_type.to_le_bytes().to_vec();
+        b.extend(len.to_le_bytes());
+        b.extend(body);
+        b.extend(len.to_le_bytes());
+        b
+    }
+
+    fn option(code: u16, value: &[u8]) -> Vec<u8> {
+        let mut o = code.to_le_bytes().to_vec();
+        o.extend((value.len() as u16).to_le_bytes());
+        o.extend(value);
+        o.resize(o.len().next_multiple_of(4), 0);
+        o
+    }
+
+    #[test]
+    fn epb_flags_and_dropcount_are_read() {
+        let mut body = Vec::new();
+        for word in [0u32, 0, 0, 4, 4] {
+            body.extend(word.to_le_bytes()); // interface, time, caplen, len
+        }
+        body.extend([1, 2, 3, 4]);
+        body.extend(option(EPB_FLAGS, &0x201u32.to_le_bytes()));
+        body.extend(option(EPB_DROPCOUNT, &7u64.to_le_bytes()));
+        body.extend(option(OPT_END, &[]));
+        let p = packet(&block(ENHANCED_PACKET, &body), LE, true).unwrap();
+        assert_eq!((p.flags, p.drop_count), (Some(0x201), Some(7)));
+        assert_eq!(p.data.len(), 4);
+    }
+
+    #[test]
+    fn interface_statistics_are_read() {
+        let mut body = Vec::new();
+        for word in [1u32, 0, 0] {
+            body.extend(word.to_le_bytes()); // interface 1, time
+        }
+        body.extend(option(ISB_IFRECV, &10u64.to_le_bytes()));
+        body.extend(option(ISB_IFDROP, &2u64.to_le_bytes()));
+        body.extend(option(ISB_OSDROP, &3u64.to_le_bytes()));
+        body.extend(option(OPT_END, &[]));
+        let stats = statistics(&block(INTERFACE_STATISTICS, &body), LE).unwrap();
+        assert_eq!(
+            stats,
+            Statistics {
+                interface: 1,
+                received: Some(10),
+                if_dropped: Some(2),
+                os_dropped: Some(3)
+            }
+        );
+        assert!(statistics(&block(INTERFACE_STATISTICS, &[0; 4]), LE).is_err());
     }
 
     #[test]

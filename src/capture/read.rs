@@ -63,6 +63,52 @@ pub struct RawFrame<'a> {
     pub data: &'a [u8],
     /// Comment attached to the frame (pcapng `opt_comment`).
     pub comment: Option<String>,
+    /// pcapng `epb_flags`: what the writer says about the frame (direction;
+    /// bit 9, [`EPB_CHECKSUM_NOT_READY`]: its checksum was left to offload).
+    pub flags: Option<u32>,
+}
+
+/// `epb_flags` bit 9: the checksum was not ready when the frame was captured
+/// (left to checksum offload), so a checksum that does not verify is no error.
+pub const EPB_CHECKSUM_NOT_READY: u32 = 1 << 9;
+
+/// Frames a capture admits it lost: the Interface Statistics Blocks' drop
+/// counters (the last block of each interface) and the Enhanced Packet
+/// Blocks' `epb_dropcount`s.
+///
+/// ```
+/// use lola::capture::Drops;
+/// let d = Drops { interface: 2, os: 1, between_frames: 0 };
+/// assert_eq!(d.total(), 3);
+/// assert_eq!(d.to_string(), "isb_ifdrop 2, isb_osdrop 1, epb_dropcount 0");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Drops {
+    /// `isb_ifdrop`: dropped by the interface.
+    pub interface: u64,
+    /// `isb_osdrop`: dropped by the operating system (capture buffer full).
+    pub os: u64,
+    /// Sum of `epb_dropcount`: lost between recorded frames.
+    pub between_frames: u64,
+}
+
+impl Drops {
+    /// All the frames the capture admits it lost.
+    pub fn total(&self) -> u64 {
+        self.interface
+            .saturating_add(self.os)
+            .saturating_add(self.between_frames)
+    }
+}
+
+impl std::fmt::Display for Drops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "isb_ifdrop {}, isb_osdrop {}, epb_dropcount {}",
+            self.interface, self.os, self.between_frames
+        )
+    }
 }
 
 /// Whether a pcap file's records hold the captured length before the
@@ -200,7 +246,7 @@ enum Kind {
 /// use std::time::Duration;
 /// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
 /// let mut bytes = Vec::new();
-/// let frame = CaptureFrame { timestamp: Duration::from_secs(7), data: Cow::Borrowed(&[1u8; 60]), comment: None };
+/// let frame = CaptureFrame { timestamp: Duration::from_secs(7), data: Cow::Borrowed(&[1u8; 60]), comment: None, flags: None };
 /// encode_capture(&mut bytes, Format::PcapNg, &[frame]).unwrap();
 /// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
 /// let f = reader.next_frame().unwrap().unwrap();
@@ -216,6 +262,12 @@ pub struct CaptureReader<R: Read> {
     path: PathBuf,
     /// Refuse frames of a link type lola cannot decode (the default).
     decodable_only: bool,
+    /// The latest Interface Statistics Block of each (section, interface).
+    statistics: Vec<((u64, u32), pcapng::Statistics)>,
+    /// Sections seen (pcapng), to key statistics by.
+    sections: u64,
+    /// Sum of `epb_dropcount`.
+    dropped_between: u64,
 }
 
 impl CaptureReader<File> {
@@ -330,6 +382,9 @@ impl<R: Read> CaptureReader<R> {
                 notes,
                 path,
                 decodable_only,
+                statistics: Vec::new(),
+                sections: 0,
+                dropped_between: 0,
             });
         }
         if !is_pcapng {
@@ -369,6 +424,9 @@ impl<R: Read> CaptureReader<R> {
             notes,
             path,
             decodable_only,
+            statistics: Vec::new(),
+            sections: 1,
+            dropped_between: 0,
         })
     }
 
@@ -382,6 +440,29 @@ impl<R: Read> CaptureReader<R> {
     /// ```
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The frames the capture admits it lost, so far (pcapng only: pcap has
+    /// no place to say it). Statistics blocks usually come last: ask after
+    /// the last frame.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let mut reader = CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+    /// while reader.next_frame().unwrap().is_some() {}
+    /// assert_eq!(reader.drops().total(), 0);
+    /// ```
+    pub fn drops(&self) -> Drops {
+        let (mut interface, mut os) = (0u64, 0u64);
+        for (_, stats) in &self.statistics {
+            interface = interface.saturating_add(stats.if_dropped.unwrap_or(0));
+            os = os.saturating_add(stats.os_dropped.unwrap_or(0));
+        }
+        Drops {
+            interface,
+            os,
+            between_frames: self.dropped_between,
+        }
     }
 
     /// Things lola tolerated while reading, as libpcap would (each one line).
@@ -591,6 +672,7 @@ impl<R: Read> CaptureReader<R> {
             orig_len,
             data,
             comment: None,
+            flags: None,
         }))
     }
 
@@ -623,6 +705,14 @@ impl<R: Read> CaptureReader<R> {
             let packet = match block_type {
                 pcapng::SECTION_HEADER => {
                     interfaces.clear();
+                    self.sections += 1;
+                    None
+                }
+                pcapng::INTERFACE_STATISTICS => {
+                    let stats = pcapng::statistics(block, *order).map_err(bad)?;
+                    let key = (self.sections, stats.interface);
+                    self.statistics.retain(|(k, _)| *k != key);
+                    self.statistics.push((key, stats));
                     None
                 }
                 pcapng::INTERFACE_DESCRIPTION => {
@@ -668,6 +758,9 @@ impl<R: Read> CaptureReader<R> {
                 continue;
             };
             self.frames += 1;
+            self.dropped_between = self
+                .dropped_between
+                .saturating_add(packet.drop_count.unwrap_or(0));
             let number = self.frames;
             let captured = packet.data.len() as u32;
             if packet.orig_len < captured {
@@ -694,6 +787,7 @@ impl<R: Read> CaptureReader<R> {
                 orig_len: packet.orig_len.max(captured),
                 data,
                 comment: packet.comment,
+                flags: packet.flags,
             }));
         }
     }

@@ -15,6 +15,9 @@ use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPa
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption, InterfaceTsResolution,
 };
+use pcap_file::pcapng::blocks::interface_statistics::{
+    InterfaceStatisticsBlock, InterfaceStatisticsOption,
+};
 use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness};
@@ -29,7 +32,7 @@ use crate::error::{Error, Result};
 /// use std::borrow::Cow;
 /// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
 /// let data = Cow::Borrowed(&[0u8; 60][..]);
-/// let frame = CaptureFrame { timestamp: Default::default(), data, comment: Some("zeros".into()) };
+/// let frame = CaptureFrame { timestamp: Default::default(), data, comment: Some("zeros".into()), flags: None };
 /// let mut bytes = Vec::new();
 /// encode_capture(&mut bytes, Format::PcapNg, &[frame]).unwrap();
 /// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
@@ -43,6 +46,36 @@ pub struct CaptureFrame<'a> {
     pub data: Cow<'a, [u8]>,
     /// Shown by Wireshark as the packet comment (`frame.comment`); pcap drops it.
     pub comment: Option<String>,
+    /// pcapng `epb_flags` (direction; bit 9: checksum not ready); pcap drops it.
+    pub flags: Option<u32>,
+}
+
+/// A capture's counters, written after the frames as a pcapng Interface
+/// Statistics Block (`isb_ifrecv`, `isb_ifdrop`), as dumpcap writes them;
+/// pcap has no place for them.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use std::time::Duration;
+/// use lola::capture::{encode_capture_with, CaptureFrame, CaptureReader, CaptureStatistics, Format};
+/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: Some(1) };
+/// let stats = CaptureStatistics { received: 2, dropped: 1, at: Duration::from_secs(1) };
+/// let mut bytes = Vec::new();
+/// encode_capture_with(&mut bytes, Format::PcapNg, &[frame], Some(stats)).unwrap();
+/// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
+/// assert_eq!(reader.next_frame().unwrap().unwrap().flags, Some(1));
+/// assert!(reader.next_frame().unwrap().is_none());
+/// assert_eq!(reader.drops().interface, 1);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaptureStatistics {
+    /// Frames the capture received (after the kernel's filter).
+    pub received: u64,
+    /// Frames it dropped (its buffer was full).
+    pub dropped: u64,
+    /// When the counters were read, since the Unix epoch.
+    #[serde(skip)]
+    pub at: Duration,
 }
 
 /// What [`write_capture`] wrote.
@@ -51,7 +84,7 @@ pub struct CaptureFrame<'a> {
 /// use lola::capture::{write_capture, Format, WriteSummary};
 /// # use std::borrow::Cow;
 /// # let data = Cow::Borrowed(&[0u8; 60][..]);
-/// # let frame = lola::capture::CaptureFrame { timestamp: Default::default(), data, comment: None };
+/// # let frame = lola::capture::CaptureFrame { timestamp: Default::default(), data, comment: None, flags: None };
 /// let dir = tempfile::tempdir().unwrap();
 /// let summary = write_capture(&dir.path().join("a.pcap"), Format::Pcap, &[frame]).unwrap();
 /// // A 24-byte file header, then a 16-byte record header and the 60-byte frame.
@@ -78,7 +111,7 @@ pub struct WriteSummary {
 /// use std::borrow::Cow;
 /// use std::time::Duration;
 /// use lola::capture::{encode_capture, CaptureFrame, Format};
-/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None };
+/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: None };
 /// let mut out = Vec::new();
 /// let bytes = encode_capture(&mut out, Format::Pcap, &[frame]).unwrap();
 /// assert_eq!(bytes, 24 + 16 + 60);
@@ -88,6 +121,16 @@ pub fn encode_capture<W: Write>(
     out: W,
     format: Format,
     frames: &[CaptureFrame<'_>],
+) -> io::Result<u64> {
+    encode_capture_with(out, format, frames, None)
+}
+
+/// [`encode_capture`], and (pcapng) the capture's counters after the frames.
+pub fn encode_capture_with<W: Write>(
+    out: W,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+    statistics: Option<CaptureStatistics>,
 ) -> io::Result<u64> {
     let mut out = CountingWriter {
         inner: out,
@@ -158,12 +201,15 @@ pub fn encode_capture<W: Write>(
             };
             writer.write_pcapng_block(interface).map_err(io_error)?;
             for frame in frames {
-                let options = match &frame.comment {
-                    Some(text) => vec![EnhancedPacketOption::Common(CommonOption::Comment(
+                let mut options = Vec::new();
+                if let Some(text) = &frame.comment {
+                    options.push(EnhancedPacketOption::Common(CommonOption::Comment(
                         Cow::Borrowed(text.as_str()),
-                    ))],
-                    None => Vec::new(),
-                };
+                    )));
+                }
+                if let Some(flags) = frame.flags {
+                    options.push(EnhancedPacketOption::Flags(flags));
+                }
                 let packet = EnhancedPacketBlock {
                     interface_id: 0,
                     timestamp: frame.timestamp,
@@ -172,6 +218,17 @@ pub fn encode_capture<W: Write>(
                     options,
                 };
                 writer.write_pcapng_block(packet).map_err(io_error)?;
+            }
+            if let Some(stats) = statistics {
+                let block = InterfaceStatisticsBlock {
+                    interface_id: 0,
+                    timestamp: stats.at,
+                    options: vec![
+                        InterfaceStatisticsOption::IsbIfRecv(stats.received),
+                        InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
+                    ],
+                };
+                writer.write_pcapng_block(block).map_err(io_error)?;
             }
         }
     }
@@ -222,13 +279,23 @@ pub fn write_capture(
     format: Format,
     frames: &[CaptureFrame<'_>],
 ) -> Result<WriteSummary> {
+    write_capture_with(path, format, frames, None)
+}
+
+/// [`write_capture`], and (pcapng) the capture's counters after the frames.
+pub fn write_capture_with(
+    path: &Path,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+    statistics: Option<CaptureStatistics>,
+) -> Result<WriteSummary> {
     let target = if path == Path::new("-") {
         Target::Descriptor(1)
     } else {
         Target::of(path).map_err(|source| io_err(path, source))?
     };
     let bytes = target
-        .write_with(|out| encode_capture(out, format, frames))
+        .write_with(|out| encode_capture_with(out, format, frames, statistics))
         .map_err(|source| io_err(path, source))?;
     Ok(WriteSummary {
         format,
@@ -767,6 +834,7 @@ mod tests {
             timestamp: Duration::new(1_700_000_000, 123_456_789),
             data: Cow::Owned(vec![0xab; 52]),
             comment: Some("synthesized".into()),
+            flags: None,
         }
     }
 
@@ -805,6 +873,7 @@ mod tests {
             timestamp: Duration::ZERO,
             data: Cow::Owned(vec![0; MAX_SNAPLEN as usize + 1]),
             comment: None,
+            flags: None,
         };
         assert!(write_capture(&path, Format::Pcap, &[too_big]).is_err());
         assert_eq!(fs::read(&path).unwrap(), b"good");

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 
 use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Verdict};
-use super::{Expectation, Judgement, LIST_CAP};
-use crate::capture::{Format, RawFrame};
+use super::{Count, Expectation, Judgement, LIST_CAP};
+use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::decode::{
-    Icmp, Ip, Link, Packet, Tcp, Transport, Udp, decode, decode_reassembled, decode_with,
-    quick_flow,
+    ChecksumState, Icmp, Ip, Link, Packet, Problem, Tcp, Transport, Udp, decode,
+    decode_reassembled, decode_with, quick_flow,
 };
 use crate::reassembly::{Outcome, Reassembler};
 use crate::summary::quote_bytes;
@@ -42,6 +42,7 @@ pub struct Checker<'e> {
     first_other_tcp: Option<(u64, SocketAddr, SocketAddr)>,
     handshake: bool,
     reassembler: Reassembler,
+    drops: Drops,
 }
 
 /// What reassembly made of a frame.
@@ -92,6 +93,7 @@ impl<'e> Checker<'e> {
             first_other_tcp: None,
             handshake: false,
             reassembler: Reassembler::default(),
+            drops: Drops::default(),
         }
     }
 
@@ -128,6 +130,9 @@ impl<'e> Checker<'e> {
         };
         if !verified && self.shown(&packet) {
             packet = decode(frame.link_type, frame.data, orig_len);
+        }
+        if frame.flags.is_some_and(|f| f & EPB_CHECKSUM_NOT_READY != 0) {
+            checksum_left_to_offload(&mut packet);
         }
         match &packet.transport {
             Transport::Udp(udp) => self.udp(frame, &packet, udp),
@@ -397,6 +402,13 @@ impl<'e> Checker<'e> {
         push_capped(&mut self.icmp_notes, note);
     }
 
+    /// Takes into account the frames the capture admits it lost
+    /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)): they
+    /// could hold what an exact count or "no TCP" rules out.
+    pub fn admit_drops(&mut self, drops: Drops) {
+        self.drops = drops;
+    }
+
     /// The verdict, the failures and the notes, in the order a report gives them.
     pub fn finish(mut self, reader_notes: Vec<String>) -> Report {
         let e = self.expectation;
@@ -423,6 +435,19 @@ impl<'e> Checker<'e> {
                 r.failures.push(Failure::Tcp {
                     segments,
                     handshake,
+                });
+            }
+        }
+        if self.drops.total() > 0 {
+            let count = match e.count {
+                Count::AtLeast(_) => None,
+                exact_or_most => Some(exact_or_most),
+            };
+            if count.is_some() || !e.allow_tcp {
+                r.failures.push(Failure::Lost {
+                    drops: self.drops,
+                    count,
+                    tcp: !e.allow_tcp,
                 });
             }
         }
@@ -461,6 +486,25 @@ impl<'e> Checker<'e> {
         r.notes.extend(reader_notes.into_iter().map(Note::Reader));
         r.verdict = Verdict::from_passed(r.failures.is_empty());
         self.report
+    }
+}
+
+/// The writer said the frame's checksum was not ready (`epb_flags` bit 9):
+/// a UDP checksum that does not verify is partial by its word, not bad.
+fn checksum_left_to_offload(packet: &mut Packet<'_>) {
+    if let Transport::Udp(udp) = &mut packet.transport
+        && let ChecksumState::Bad { expected } = udp.checksum.state
+    {
+        udp.checksum.state = ChecksumState::Partial { expected };
+        packet.problems.retain(|p| {
+            !matches!(
+                p,
+                Problem::BadChecksum {
+                    field: "udp.checksum",
+                    ..
+                }
+            )
+        });
     }
 }
 

@@ -81,7 +81,7 @@ pub fn check_reader<R: Read>(
 /// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
 /// # use std::borrow::Cow;
 /// # let data = Cow::Borrowed(&[0u8; 60][..]);
-/// # let frame = CaptureFrame { timestamp: Default::default(), data, comment: None };
+/// # let frame = CaptureFrame { timestamp: Default::default(), data, comment: None, flags: None };
 /// # let mut file = Vec::new();
 /// # encode_capture(&mut file, Format::Pcap, &vec![frame; 65_536]).unwrap();
 /// // `file` holds 65536 frames of 60 bytes each.
@@ -108,6 +108,7 @@ pub fn check_reader_with_progress<R: Read>(
             progress(frame.offset);
         }
     }
+    checker.admit_drops(reader.drops());
     Ok(checker.finish(reader.notes()))
 }
 
@@ -154,6 +155,7 @@ mod tests {
                 timestamp: Duration::ZERO,
                 data: Cow::Borrowed(&f[..]),
                 comment: None,
+                flags: None,
             })
             .collect();
         let mut file = Vec::new();
@@ -198,6 +200,80 @@ mod tests {
                 .contains("reassembled from the fragments in frames 1, 2, 3")),
             "{report}"
         );
+    }
+
+    /// The seed's frame with a UDP checksum that does not verify.
+    fn seed_with_bad_udp_checksum() -> Vec<u8> {
+        let d = Datagram::new(
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:7456".parse().unwrap(),
+            b"Hello Lola".to_vec(),
+        );
+        let mut frame = build_frame(&d).unwrap();
+        frame[40] ^= 0xff;
+        frame
+    }
+
+    fn check_pcapng(frame: &[u8], flags: Option<u32>, dropped: u64, e: &Expectation) -> Report {
+        let frames = [CaptureFrame {
+            timestamp: Duration::ZERO,
+            data: Cow::Borrowed(frame),
+            comment: None,
+            flags,
+        }];
+        let stats = crate::capture::CaptureStatistics {
+            received: 1,
+            dropped,
+            at: Duration::from_secs(1),
+        };
+        let mut file = Vec::new();
+        crate::capture::encode_capture_with(&mut file, Format::PcapNg, &frames, Some(stats))
+            .unwrap();
+        check_reader(
+            CaptureReader::new(&file[..], "t.pcapng").unwrap(),
+            "t.pcapng",
+            e,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_checksum_the_writer_says_was_not_ready_is_partial_not_bad() {
+        let frame = seed_with_bad_udp_checksum();
+        let seed = Expectation::seed();
+        let bad = check_pcapng(&frame, None, 0, &seed);
+        assert!(!bad.passed(), "{bad}");
+        assert_eq!(bad.offending[0].udp_checksum.as_deref(), Some("bad"));
+        let flagged = crate::capture::EPB_CHECKSUM_NOT_READY | 1;
+        let partial = check_pcapng(&frame, Some(flagged), 0, &seed);
+        assert!(partial.passed(), "{partial}");
+        assert_eq!(partial.matched[0].udp_checksum.as_deref(), Some("partial"));
+        assert!(matches!(partial.notes[0], Note::PartialChecksums { .. }));
+        let strict = seed.clone().checksums(ChecksumPolicy::Strict);
+        assert!(!check_pcapng(&frame, Some(flagged), 0, &strict).passed());
+    }
+
+    #[test]
+    fn a_capture_that_admits_drops_cannot_prove_exactly_n_or_no_tcp() {
+        let d = Datagram::new(
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:7456".parse().unwrap(),
+            b"Hello Lola".to_vec(),
+        );
+        let frame = build_frame(&d).unwrap();
+        let seed = Expectation::seed();
+        assert!(check_pcapng(&frame, None, 0, &seed).passed());
+        let lost = check_pcapng(&frame, None, 2, &seed);
+        assert!(!lost.passed());
+        assert_eq!(
+            lost.failures[0].to_string(),
+            "the capture admits 2 lost frames (isb_ifdrop 2, isb_osdrop 0, epb_dropcount 0): \"exactly 1 datagram\" and \"no TCP\" cannot be proven"
+        );
+        let at_least = seed.clone().count(Count::AtLeast(1));
+        let no_tcp = check_pcapng(&frame, None, 2, &at_least);
+        assert_eq!(no_tcp.failures.len(), 1);
+        assert!(no_tcp.failures[0].about_tcp() && !no_tcp.failures[0].about_count());
+        assert!(check_pcapng(&frame, None, 2, &at_least.allow_tcp(true)).passed());
     }
 
     #[test]

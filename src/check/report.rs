@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::Expectation;
-use crate::capture::Format;
+use super::{Count, Expectation};
+use crate::capture::{Drops, Format};
 use crate::decode::{Packet, Problem};
 use crate::summary::{self, frame_list, plural, summarize};
 
@@ -85,6 +85,31 @@ pub enum Failure {
         /// True when one of them is a SYN.
         handshake: bool,
     },
+    /// The capture admits it lost frames, which could hold what an exact
+    /// count or "no TCP" rules out.
+    Lost {
+        /// What the capture says it lost.
+        drops: Drops,
+        /// The count that cannot be proven, if it is exact or a maximum.
+        count: Option<Count>,
+        /// True when "no TCP" cannot be proven.
+        tcp: bool,
+    },
+}
+
+impl Failure {
+    /// True when the failure bears on the number of matching datagrams.
+    pub fn about_count(&self) -> bool {
+        matches!(
+            self,
+            Failure::Count { .. } | Failure::Lost { count: Some(_), .. }
+        )
+    }
+
+    /// True when the failure bears on TCP on the expected endpoints.
+    pub fn about_tcp(&self) -> bool {
+        matches!(self, Failure::Tcp { .. } | Failure::Lost { tcp: true, .. })
+    }
 }
 
 impl fmt::Display for Failure {
@@ -115,6 +140,18 @@ impl fmt::Display for Failure {
                     ""
                 }
             ),
+            Failure::Lost { drops, count, tcp } => {
+                write!(
+                    f,
+                    "the capture admits {} ({drops}): ",
+                    plural(drops.total(), "lost frame")
+                )?;
+                match (count, tcp) {
+                    (Some(c), true) => write!(f, "\"{c}\" and \"no TCP\" cannot be proven"),
+                    (Some(c), false) => write!(f, "\"{c}\" cannot be proven"),
+                    (None, _) => f.write_str("\"no TCP\" cannot be proven"),
+                }
+            }
         }
     }
 }

@@ -39,7 +39,13 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
         }
     );
     let frames = capture.record(stop)?;
-    let written = write_observed(&args.output, format, &args.interface, &frames)?;
+    let written = write_observed(
+        &args.output,
+        format,
+        &args.interface,
+        &frames,
+        capture.statistics().ok(),
+    )?;
     out(format_args!(
         "{} {} captured; wrote {} ({}, {} bytes)\n",
         written.frames,

@@ -53,6 +53,7 @@ pub fn build(datagram: &Datagram, output: &Path, format: Format) -> Result<Build
             datagram.dst,
             datagram.payload.len()
         )),
+        flags: None,
     };
     let written = write_capture(output, format, &[frame])?;
     Ok(BuildOutcome {

@@ -318,6 +318,7 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
                 timestamp: frame.timestamp,
                 orig_len: frame.data.len() as u32,
                 data: frame.data.into_owned(),
+                flags: 0,
             }]
         }
     };
@@ -353,6 +354,7 @@ fn side(
             timestamp: f.timestamp,
             data: Cow::Borrowed(&f.data[..]),
             comment: Some(comment.clone()),
+            flags: place.map(|_| f.flags),
         })
         .collect();
     let written = write_capture(&path, options.format, &capture_frames)?;
@@ -406,6 +408,7 @@ fn synthesize_tcp(tcp: &TcpExchange) -> Result<Vec<LiveFrame>> {
                 timestamp,
                 orig_len: data.len() as u32,
                 data,
+                flags: 0,
             })
         })
         .collect()

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::capture::{CaptureFrame, Format, WriteSummary, write_capture};
+use crate::capture::{CaptureFrame, CaptureStatistics, Format, WriteSummary, write_capture_with};
 use crate::decode::{Transport, decode};
 use crate::error::{Error, Result};
 use crate::frame::{Datagram, build_frame};
@@ -183,19 +183,25 @@ pub fn capture_on(interface: &str, filter: FlowFilter) -> Result<live::Capture> 
 /// # );
 /// use lola::capture::{CaptureReader, Format};
 /// let data = lola::build_frame(&d).unwrap();
-/// let frame = lola::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data };
+/// use lola::capture::{CaptureStatistics, EPB_CHECKSUM_NOT_READY};
+/// let flags = lola::live::INBOUND | EPB_CHECKSUM_NOT_READY;
+/// let frame = lola::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data, flags };
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("hello.observed.pcapng");
-/// assert_eq!(lola::harness::write_observed(&path, Format::PcapNg, "lo", &[frame]).unwrap().frames, 1);
+/// let stats = CaptureStatistics { received: 2, dropped: 0, at: d.timestamp };
+/// let written = lola::harness::write_observed(&path, Format::PcapNg, "lo", &[frame], Some(stats));
+/// assert_eq!(written.unwrap().frames, 1);
 /// let mut reader = CaptureReader::open(&path).unwrap();
-/// let comment = reader.next_frame().unwrap().unwrap().comment;
-/// assert_eq!(comment.as_deref(), Some("captured on lo by lola"));
+/// let frame = reader.next_frame().unwrap().unwrap();
+/// assert_eq!(frame.comment.as_deref(), Some("captured on lo by lola"));
+/// assert_eq!(frame.flags, Some(flags));
 /// ```
 pub fn write_observed(
     path: &Path,
     format: Format,
     interface: &str,
     frames: &[LiveFrame],
+    statistics: Option<CaptureStatistics>,
 ) -> Result<WriteSummary> {
     let frames: Vec<CaptureFrame<'_>> = frames
         .iter()
@@ -203,9 +209,10 @@ pub fn write_observed(
             timestamp: f.timestamp,
             data: Cow::Borrowed(&f.data[..]),
             comment: Some(captured_comment(interface)),
+            flags: Some(f.flags).filter(|&flags| flags != 0),
         })
         .collect();
-    write_capture(path, format, &frames)
+    write_capture_with(path, format, &frames, statistics)
 }
 
 /// True when `frame` is the UDP datagram `d` (its endpoints and payload).
@@ -254,6 +261,7 @@ pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
         timestamp: datagram.timestamp,
         data: Cow::Owned(build_frame(datagram)?),
         comment: Some(synthesized_comment(datagram)),
+        flags: None,
     })
 }
 

@@ -406,7 +406,13 @@ impl Observation<'_> {
         let d = self.datagram;
         let stop = Stop::at(deadline).linger_after(options.linger, |f| is_datagram(&f.data, d));
         let frames = capture.record(stop)?;
-        let written = write_observed(&self.path, options.format, "lo", &frames)?;
+        let written = write_observed(
+            &self.path,
+            options.format,
+            "lo",
+            &frames,
+            capture.statistics().ok(),
+        )?;
         let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
         let report = check_file(&self.path, &expectation)?;
         let comparison = frames

@@ -141,7 +141,13 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
             let stop = Stop::at(sent_at + SEND_DEADLINE)
                 .linger_after(options.linger, |f| is_datagram(&f.data, &datagram));
             let frames = capture.record(stop)?;
-            let written = write_observed(&options.output, options.format, "lo", &frames)?;
+            let written = write_observed(
+                &options.output,
+                options.format,
+                "lo",
+                &frames,
+                capture.statistics().ok(),
+            )?;
             Some(SentCapture {
                 place,
                 output: options.output.clone(),
