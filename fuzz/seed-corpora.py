@@ -21,13 +21,18 @@ LINK_TYPES = [0, 1, 101, 108, 113, 228, 229, 276]  # as in fuzz_targets/decode_f
 def pcap_frames(b):
     magic = b[:4]
     order = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
-             b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}[magic]
+             b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">",
+             b"\x34\xcd\xb2\xa1": "<", b"\xa1\xb2\xcd\x34": ">"}.get(magic)
+    if order is None:  # a version or magic lola refuses
+        return
+    # the modified (Kuznetsov) format has 24-byte record headers
+    head = 24 if magic in (b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34") else 16
     link = struct.unpack(order + "I", b[20:24])[0] & 0xFFFF
     at = 24
-    while at + 16 <= len(b):
+    while at + head <= len(b):
         incl = struct.unpack(order + "I", b[at + 8:at + 12])[0]
-        yield link, b[at + 16:at + 16 + incl]
-        at += 16 + incl
+        yield link, b[at + head:at + head + incl]
+        at += head + incl
 
 
 def pcapng_frames(b):

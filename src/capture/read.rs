@@ -156,6 +156,14 @@ struct PcapFile {
 }
 
 impl PcapFile {
+    /// True for what tcpdump writes today (2.4, 16-byte records, no FCS):
+    /// the record loop then skips every check the other variants need.
+    fn plain(&self) -> bool {
+        self.record_header == PCAP_RECORD_HEADER
+            && self.lengths == Lengths::InOrder
+            && self.fcs_len == 0
+    }
+
     /// Parses the 24-byte file header; `Ok(None)` when the magic is not a
     /// pcap one. Refuses what libpcap refuses, naming it.
     fn parse(h: &[u8], notes: &mut Notes) -> std::result::Result<Option<PcapFile>, String> {
@@ -538,18 +546,23 @@ impl<R: Read> CaptureReader<R> {
     #[inline]
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
         match self.kind {
-            Kind::Pcap(_) => self.next_pcap_frame(),
+            Kind::Pcap(file) if file.plain() => self.next_pcap_frame::<true>(),
+            Kind::Pcap(_) => self.next_pcap_frame::<false>(),
             Kind::PcapNg { .. } => self.next_pcapng_frame(),
         }
     }
 
     #[inline(always)]
-    fn next_pcap_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
+    fn next_pcap_frame<const PLAIN: bool>(&mut self) -> Result<Option<RawFrame<'_>>> {
         let Kind::Pcap(file) = &self.kind else {
             unreachable!()
         };
         let file = *file;
-        let record_header = file.record_header;
+        let record_header = if PLAIN {
+            PCAP_RECORD_HEADER
+        } else {
+            file.record_header
+        };
         let offset = self.source.offset;
         // The common case needs no read: the record is already buffered.
         if self.source.available() < record_header {
@@ -589,7 +602,7 @@ impl<R: Read> CaptureReader<R> {
         let (ts_sec, ts_frac, mut incl_len, mut orig_len) =
             (field(0), field(4), field(8), field(12));
         let mut swapped = false;
-        if file.lengths != Lengths::InOrder {
+        if !PLAIN && file.lengths != Lengths::InOrder {
             // libpcap: a 2.3 file may have either order; the captured
             // length cannot exceed the original one.
             swapped = file.lengths == Lengths::Swapped || incl_len > orig_len;
@@ -642,7 +655,7 @@ impl<R: Read> CaptureReader<R> {
                 )
             });
         }
-        if swapped && file.lengths == Lengths::MaybeSwapped {
+        if !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped {
             self.notes.add(|| {
                 format!(
                     "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"
@@ -658,7 +671,7 @@ impl<R: Read> CaptureReader<R> {
         self.source.consume(need);
         let mut data = &self.source.consumed_slice(need)[record_header..];
         let mut orig_len = orig_len.max(incl_len);
-        if file.fcs_len > 0 {
+        if !PLAIN && file.fcs_len > 0 {
             // The FCS is the last bytes on the wire: whatever of it the
             // snaplen left in the record goes, and the wire length shrinks.
             orig_len = orig_len.saturating_sub(file.fcs_len);
