@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
+use lola::capture::is_standard_output;
 use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, SendOptions, SentCapture};
 use lola::summary::summarize;
 use lola::{Datagram, Error};
 
 use super::args::{SendArgs, format_of};
-use super::output::{Exit, frames_word, out};
+use super::output::{Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 pub fn run(args: SendArgs) -> Result<Exit, Error> {
     if args.output.is_some() && args.capture == CaptureMode::Off {
@@ -18,6 +19,10 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
         ));
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
+    if args.capture != CaptureMode::Off {
+        prepare_outputs([output.as_path()])?;
+        humans_to_stderr(is_standard_output(&output));
+    }
     let options = SendOptions {
         to: args.to,
         from: args.from,

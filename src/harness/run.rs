@@ -1,23 +1,28 @@
 //! `lola run`: send the datagram over loopback, write the frame the server's
 //! view implies, check it; record what really crossed `lo` beside it.
 
+use std::borrow::Cow;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{
-    CaptureMode, DEFAULT_LINGER, FileDocument, is_datagram, open_capture, prepare_capture,
-    sorted_json, synthesize, verdict_word, write_observed,
+    CaptureMode, DEFAULT_LINGER, DatagramWatch, FileDocument, captured_comment, open_capture,
+    prepare_capture, sorted_json, synthesize, verdict_word, write_observed,
 };
-use crate::capture::{Format, WriteSummary, write_capture};
-use crate::check::{ChecksumPolicy, Expectation, Report, check_file, format_time};
-use crate::compare::{Comparison, DiffRules, compare_frames};
+use crate::capture::{
+    CaptureFrame, CaptureReader, Format, WriteSummary, check_writable, encode_capture,
+    is_standard_output, write_capture,
+};
+use crate::check::{ChecksumPolicy, Expectation, Report, check_file, check_reader, format_time};
+use crate::compare::{Comparison, DiffRules, compare_frames, compare_reassembled};
 use crate::diff::{DiffReport, diff_files};
 use crate::error::{Error, Result};
 use crate::exchange::{Event, Exchange, Pair};
 use crate::frame::Datagram;
 use crate::junit::{self, Case};
-use crate::live::{Capture, FlowFilter, Stop};
+use crate::live::{Capture, FlowFilter, LiveFrame, Stop};
 use crate::sandbox::Place;
 
 /// What `lola run` does, with its defaults.
@@ -166,7 +171,11 @@ impl RunOutcome {
                     None => Some("the datagram was not seen on lo".into()),
                 },
             });
-            suites.push((format!("lola run: {}", live.output.display()), cases));
+            let name = match &live.output {
+                Some(path) => format!("lola run: {}", path.display()),
+                None => "lola run: the observed frames".to_string(),
+            };
+            suites.push((name, cases));
         }
         if let Some(like) = &self.like {
             suites.push((
@@ -215,7 +224,10 @@ impl RunOutcome {
                 Some(live) => CaptureDocument::Live {
                     interface: "lo",
                     place: live.place.name(),
-                    observed: FileDocument::new(&live.output, &live.written),
+                    observed: live
+                        .output
+                        .as_ref()
+                        .map(|path| FileDocument::new(path, &live.written)),
                     check: &live.report,
                     comparison: live.comparison.as_ref(),
                     equivalent: live.comparison.as_ref().is_some_and(Comparison::equivalent),
@@ -258,7 +270,7 @@ enum CaptureDocument<'a> {
     Live {
         interface: &'static str,
         place: &'static str,
-        observed: FileDocument,
+        observed: Option<FileDocument>,
         check: &'a Report,
         comparison: Option<&'a Comparison>,
         equivalent: bool,
@@ -281,7 +293,7 @@ enum CaptureDocument<'a> {
 /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
 /// match &outcome.live {
 ///     Some(live) => {
-///         assert_eq!(live.output, dir.path().join("hello.observed.pcap"));
+///         assert_eq!(live.output, Some(dir.path().join("hello.observed.pcap")));
 ///         assert!(live.report.passed() && live.comparison.as_ref().unwrap().equivalent());
 ///     }
 ///     None => assert!(outcome.capture_note.unwrap().starts_with("no live capture: ")),
@@ -291,8 +303,9 @@ enum CaptureDocument<'a> {
 pub struct LiveOutcome {
     /// Which `lo` the frames were captured on.
     pub place: Place,
-    /// Where the observed frames were written.
-    pub output: PathBuf,
+    /// Where the observed frames were written (`None` when the capture went
+    /// to standard output: they were checked, not written).
+    pub output: Option<PathBuf>,
     /// What was written.
     pub written: WriteSummary,
     /// The check of the observed frames: exactly the datagram, no TCP.
@@ -332,8 +345,20 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
     let exchange = pair.exchange(&options.payload, options.timeout)?;
     let frame = synthesize(&exchange.received)?;
     let synthesized = frame.data.clone().into_owned();
-    let written = write_capture(&options.output, options.format, &[frame])?;
-    let report = check_output(&options.output, &exchange.received)?;
+    let (written, report) = match &observed {
+        Some(_) => {
+            let written = write_capture(&options.output, options.format, &[frame])?;
+            (written, check_output(&options.output, &exchange.received)?)
+        }
+        // Standard output cannot be read back: the check reads the bytes
+        // that were written there.
+        None => {
+            let bytes = encode(&options.output, options.format, &[frame])?;
+            write_to_stdout(&options.output, &bytes)?;
+            let report = check_bytes(&options.output, &bytes, &exchange.received)?;
+            (summary(options.format, 1, &bytes), report)
+        }
+    };
     let live = match capture {
         None => None,
         Some((mut capture, place)) => {
@@ -344,7 +369,17 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 datagram: &exchange.received,
                 synthesized: &synthesized,
             };
-            Some(observation.record(&mut capture, deadline, options)?)
+            let live = observation.record(&mut capture, deadline, options);
+            Some(live.map_err(|e| match e {
+                // The synthesized capture is whole; say so beside why the
+                // observed one is not.
+                e @ Error::Io { .. } => Error::SecondFileNotWritten {
+                    written: options.output.clone(),
+                    frames: written.frames,
+                    source: Box::new(e),
+                },
+                e => e,
+            })?)
         }
     };
     let like = match &options.expect_like {
@@ -369,27 +404,41 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
 }
 
 /// Refuses what cannot be one datagram or cannot be written before any
-/// socket is touched; returns where the observed capture will go.
-fn refuse_early(options: &RunOptions) -> Result<PathBuf> {
+/// socket is touched; returns where the observed capture will go (`None`:
+/// the capture goes to standard output, and the observed frames are
+/// checked but not written).
+fn refuse_early(options: &RunOptions) -> Result<Option<PathBuf>> {
     // An unspecified address is refused by the bind, with its own words.
     if !options.to.ip().is_unspecified() {
         Datagram::new(options.to, options.to, options.payload.clone()).validate()?;
     }
     check_writable(&options.output)?;
-    let observed = observed_path(&options.output);
-    if options.capture != CaptureMode::Off && observed == options.output {
-        return Err(Error::ObservedOverwritesOutput {
-            path: options.output.clone(),
-        });
+    if is_standard_output(&options.output) {
+        if options.expect_like.is_some() {
+            return Err(Error::Invalid(
+                "a capture written to standard output cannot be diffed against a golden capture; write it to a file"
+                    .into(),
+            ));
+        }
+        return Ok(None);
     }
-    Ok(observed)
+    let observed = observed_path(&options.output);
+    if options.capture != CaptureMode::Off {
+        if observed == options.output {
+            return Err(Error::ObservedOverwritesOutput {
+                path: options.output.clone(),
+            });
+        }
+        check_writable(&observed)?;
+    }
+    Ok(Some(observed))
 }
 
 /// What the live capture of a run is for: the datagram the server received
 /// and the frame lola synthesized from it.
 struct Observation<'a> {
     place: Place,
-    path: PathBuf,
+    path: Option<PathBuf>,
     datagram: &'a Datagram,
     synthesized: &'a [u8],
 }
@@ -404,15 +453,34 @@ impl Observation<'_> {
         options: &RunOptions,
     ) -> Result<LiveOutcome> {
         let d = self.datagram;
-        let stop = Stop::at(deadline).linger_after(options.linger, |f| is_datagram(&f.data, d));
+        let mut watch = DatagramWatch::new(d);
+        let stop = Stop::at(deadline).linger_after(options.linger, |f| watch.observe(&f.data));
         let frames = capture.record(stop)?;
-        let written = write_observed(&self.path, options.format, "lo", &frames)?;
         let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
-        let report = check_file(&self.path, &expectation)?;
-        let comparison = frames
-            .iter()
-            .find(|f| is_datagram(&f.data, d))
-            .map(|f| compare_frames(self.synthesized, &f.data));
+        let (written, report) = match &self.path {
+            Some(path) => {
+                let written = write_observed(path, options.format, "lo", &frames)?;
+                (written, check_file(path, &expectation)?)
+            }
+            None => {
+                let frames = observed_frames(&frames);
+                let name = "the observed frames";
+                let bytes = encode(Path::new(name), options.format, &frames)?;
+                let report =
+                    check_reader(CaptureReader::new(&bytes[..], name)?, name, &expectation)?;
+                (summary(options.format, frames.len(), &bytes), report)
+            }
+        };
+        // The datagram as it crossed lo, reassembled when it came in fragments.
+        let mut watch = DatagramWatch::new(d);
+        let seen = frames.iter().any(|f| watch.observe(&f.data));
+        let comparison = match watch.frame() {
+            Some(observed) if seen && watch.reassembled() => {
+                Some(compare_reassembled(self.synthesized, observed))
+            }
+            Some(observed) if seen => Some(compare_frames(self.synthesized, observed)),
+            _ => None,
+        };
         Ok(LiveOutcome {
             place: self.place,
             output: self.path,
@@ -424,9 +492,14 @@ impl Observation<'_> {
 }
 
 /// `hello-lola.pcap` → `hello-lola.observed.pcap`: where a run writes what it
-/// captured live.
+/// captured live (not written when the capture goes to standard output).
 ///
-fn observed_path(output: &Path) -> PathBuf {
+/// ```
+/// use std::path::Path;
+/// let observed = lola::harness::observed_path(Path::new("out/hello-lola.pcap"));
+/// assert_eq!(observed, Path::new("out/hello-lola.observed.pcap"));
+/// ```
+pub fn observed_path(output: &Path) -> PathBuf {
     let stem = output
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -438,26 +511,53 @@ fn observed_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-/// Refuses, before any datagram is sent, an output path whose directory is
-/// missing or that names a directory.
-fn check_writable(output: &Path) -> Result<()> {
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let fail = |path: &Path, kind| {
-        Err(Error::Io {
+/// `frames` encoded as a capture; errors name `path`.
+fn encode(path: &Path, format: Format, frames: &[CaptureFrame<'_>]) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    encode_capture(&mut bytes, format, frames).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(bytes)
+}
+
+/// Writes a capture's bytes to standard output (which `path` names).
+fn write_to_stdout(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::from(kind),
+            source,
         })
-    };
-    if output.is_dir() {
-        return fail(output, std::io::ErrorKind::IsADirectory);
+}
+
+fn summary(format: Format, frames: usize, bytes: &[u8]) -> WriteSummary {
+    WriteSummary {
+        format,
+        frames,
+        bytes: bytes.len() as u64,
     }
-    if !dir.is_dir() {
-        return fail(output, std::io::ErrorKind::NotFound);
-    }
-    Ok(())
+}
+
+/// Frames captured live as `write_observed` writes them, with their comment.
+fn observed_frames(frames: &[LiveFrame]) -> Vec<CaptureFrame<'_>> {
+    frames
+        .iter()
+        .map(|f| CaptureFrame {
+            timestamp: f.timestamp,
+            data: Cow::Borrowed(&f.data[..]),
+            comment: Some(captured_comment("lo")),
+        })
+        .collect()
+}
+
+/// Checks the capture lola wrote to standard output, from its bytes.
+fn check_bytes(path: &Path, bytes: &[u8], datagram: &Datagram) -> Result<Report> {
+    let name = path.display().to_string();
+    let expectation = Expectation::exactly(datagram).checksums(ChecksumPolicy::Strict);
+    check_reader(CaptureReader::new(bytes, &name)?, &name, &expectation)
 }
 
 fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
@@ -495,7 +595,7 @@ mod tests {
         };
         assert_eq!(
             refuse_early(&fine).unwrap(),
-            dir.path().join("hello.observed.pcap")
+            Some(dir.path().join("hello.observed.pcap"))
         );
     }
 }
