@@ -9,6 +9,8 @@
 //! queueing other flows' frames at all; an exact userspace filter
 //! ([`FlowFilter`]) then keeps only the run's own addresses and ports, and
 //! ICMP errors about them, so parallel runs never see each other's frames.
+//! IP fragments carry no ports: the kernel passes them all, and lola keeps
+//! those of the datagrams whose first fragment was the flow's.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -541,3 +541,25 @@ fn a_datagram_above_an_mtu_of_1500_is_captured_in_all_its_fragments() {
         }
     }
 }
+
+#[test]
+fn send_names_the_fragments_of_a_datagram_larger_than_lo_s_mtu() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let to = format!("[::1]:{}", free_udp_port());
+    lola()
+        .current_dir(dir.path())
+        .args(["send", "--to", &to, "--capture", "host", "-o", "big.pcap"])
+        .arg("x".repeat(65527))
+        .assert()
+        .success()
+        .stdout(contains("captured on the host lo: 3 frames"))
+        .stdout(contains("frame 1  an IP fragment ::1 → ::1 (id 0x"))
+        .stdout(contains(
+            "frame 2  the last fragment of the datagram [::1]:",
+        ))
+        .stdout(contains(format!("→ {to} UDP Len=65527, reassembled")))
+        .stdout(contains("frame 3  ICMP port unreachable"));
+}
