@@ -391,6 +391,31 @@ fn missing_parent_directories_are_created() {
         .assert()
         .success();
     assert!(dir.path().join("a/b/c.pcapng").is_file());
+    lola()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "a/b/c.pcapng",
+            "--dst-port",
+            "2",
+            "--junit",
+            "ci/check.xml",
+        ])
+        .assert()
+        .success();
+    lola()
+        .current_dir(dir.path())
+        .args([
+            "diff",
+            "a/b/c.pcapng",
+            "a/b/c.pcapng",
+            "--junit",
+            "ci/diff/d.xml",
+        ])
+        .assert()
+        .success();
+    assert!(dir.path().join("ci/check.xml").is_file());
+    assert!(dir.path().join("ci/diff/d.xml").is_file());
 }
 
 #[test]

@@ -122,8 +122,11 @@ pub fn prepare_outputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<
     Ok(())
 }
 
-/// Writes the JUnit XML of `suites` to `path`, whole or not at all.
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all, its
+/// missing parent directories created first (`check` and `diff` read
+/// before they write: there is nothing to validate early).
 pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
+    prepare_outputs([path])?;
     let suites: Vec<(&str, Vec<Case>)> = suites
         .iter()
         .map(|(name, cases)| (name.as_ref(), cases.clone()))
