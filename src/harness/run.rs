@@ -369,17 +369,7 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 datagram: &exchange.received,
                 synthesized: &synthesized,
             };
-            let live = observation.record(&mut capture, deadline, options);
-            Some(live.map_err(|e| match e {
-                // The synthesized capture is whole; say so beside why the
-                // observed one is not.
-                e @ Error::Io { .. } => Error::SecondFileNotWritten {
-                    written: options.output.clone(),
-                    frames: written.frames,
-                    source: Box::new(e),
-                },
-                e => e,
-            })?)
+            Some(observation.record(&mut capture, deadline, options, written.frames)?)
         }
     };
     let like = match &options.expect_like {
@@ -446,11 +436,14 @@ struct Observation<'a> {
 impl Observation<'_> {
     /// Records until the datagram was seen and `linger` more, writes the
     /// frames, checks them and compares the datagram's frame with lola's.
+    /// `written_frames` is what the synthesized capture holds, for the
+    /// error that says it was written when the observed one could not be.
     fn record(
         self,
         capture: &mut Capture,
         deadline: Instant,
         options: &RunOptions,
+        written_frames: usize,
     ) -> Result<LiveOutcome> {
         let d = self.datagram;
         let mut watch = DatagramWatch::new(d);
@@ -459,7 +452,15 @@ impl Observation<'_> {
         let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
         let (written, report) = match &self.path {
             Some(path) => {
-                let written = write_observed(path, options.format, "lo", &frames)?;
+                let written = write_observed(path, options.format, "lo", &frames).map_err(
+                    // The synthesized capture is whole; say so beside why
+                    // the observed one is not.
+                    |e| Error::SecondFileNotWritten {
+                        written: options.output.clone(),
+                        frames: written_frames,
+                        source: Box::new(e),
+                    },
+                )?;
                 (written, check_file(path, &expectation)?)
             }
             None => {
