@@ -365,6 +365,37 @@ pub fn compare_frames(left: &[u8], right: &[u8]) -> Comparison {
     })
 }
 
+const WHY_FRAGMENTED: &str = "the kernel fragmented the datagram on lo, and fragments never carry DF; compared after reassembly";
+
+/// Like [`compare_frames`], for an observed datagram that crossed `lo` in
+/// IP fragments: `right` is one frame rebuilt from them (see
+/// [`crate::harness::DatagramWatch`]). The DF flag, which fragments never
+/// carry, may differ too.
+///
+/// ```
+/// use lola::{build_frame, Datagram};
+/// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), vec![b'x'; 3000]);
+/// let a = build_frame(&d).unwrap();
+/// let mut b = a.clone();
+/// b[20] = 0; // DF clear, as in a reassembled datagram...
+/// let header = etherparse::Ipv4HeaderSlice::from_slice(&b[14..34]).unwrap().to_header();
+/// b[24..26].copy_from_slice(&header.calc_header_checksum().to_be_bytes()); // ...its checksum recomputed
+/// assert!(!lola::compare::compare_frames(&a, &b).equivalent());
+/// assert!(lola::compare::compare_reassembled(&a, &b).equivalent());
+/// ```
+pub fn compare_reassembled(left: &[u8], right: &[u8]) -> Comparison {
+    let eth = crate::capture::LINKTYPE_ETHERNET;
+    let pairs = pair_fields(frame_fields(eth, left), frame_fields(eth, right));
+    classify(pairs, |field, l, r| match field {
+        "ip.id" => Some(WHY_ID),
+        "ip.flags" => Some(WHY_FRAGMENTED),
+        "ip.checksum" if correct(l) && correct(r) => Some(WHY_IP_CHECKSUM),
+        "udp.checksum" if correct(l) && partial(r) => Some(WHY_UDP_CHECKSUM),
+        "ipv6.flow" => Some(WHY_FLOW),
+        _ => None,
+    })
+}
+
 /// What `lola diff` lets differ between a golden capture and a new one.
 ///
 /// ```

@@ -79,6 +79,18 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// Of two files, the first was written whole and the second could not
+    /// be (a full disk, say): the first stays, the second is not there.
+    #[error("wrote {} ({frames} {}); {source}, not written", .written.display(), if *.frames == 1 { "frame" } else { "frames" })]
+    SecondFileNotWritten {
+        /// The file written whole.
+        written: PathBuf,
+        /// Frames in it.
+        frames: usize,
+        /// Why the second file was not written (it names that file).
+        source: Box<Error>,
+    },
+
     /// A capture file is malformed; `offset` is the byte where the damage is.
     #[error("{}: {what} (at byte {offset})", .path.display())]
     Malformed {

@@ -9,6 +9,8 @@
 //! queueing other flows' frames at all; an exact userspace filter
 //! ([`FlowFilter`]) then keeps only the run's own addresses and ports, and
 //! ICMP errors about them, so parallel runs never see each other's frames.
+//! IP fragments carry no ports: the kernel passes them all, and lola keeps
+//! those of the datagrams whose first fragment was the flow's.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -143,21 +145,134 @@ impl FlowFilter {
     /// assert!(!FlowFilter::ports(vec![7456]).keeps(icmp));
     /// ```
     pub fn keeps(&self, frame: &[u8]) -> bool {
-        if self.pairs.is_empty() && self.ports.is_empty() {
+        if self.is_everything() {
             return true;
         }
         let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
-        let between = |s: SocketAddr, d: SocketAddr| {
-            self.pairs
-                .iter()
-                .any(|&(a, b)| (s, d) == (a, b) || (s, d) == (b, a))
-                || self.ports.iter().any(|&p| s.port() == p || d.port() == p)
-        };
         match (&packet.transport, packet.endpoints()) {
-            (Transport::Udp(_) | Transport::Tcp(_), Some((s, d))) => between(s, d),
-            (Transport::Icmp(icmp), _) => icmp.quoted_udp.is_some_and(|(s, d)| between(s, d)),
+            (Transport::Udp(_) | Transport::Tcp(_), Some((s, d))) => self.between(s, d),
+            (Transport::Icmp(icmp), _) => icmp.quoted_udp.is_some_and(|(s, d)| self.between(s, d)),
             _ => false,
         }
+    }
+
+    /// No pairs and no ports: every frame.
+    fn is_everything(&self) -> bool {
+        self.pairs.is_empty() && self.ports.is_empty()
+    }
+
+    /// True when a UDP/TCP packet from `s` to `d` is the flow's.
+    fn between(&self, s: SocketAddr, d: SocketAddr) -> bool {
+        self.pairs
+            .iter()
+            .any(|&(a, b)| (s, d) == (a, b) || (s, d) == (b, a))
+            || self.ports.iter().any(|&p| s.port() == p || d.port() == p)
+    }
+}
+
+/// What a recording does with one frame that is an IP fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FragmentDecision {
+    /// It belongs to the flow.
+    Keep,
+    /// A later fragment whose first has not been seen: held until it is.
+    Hold,
+    /// Not the flow's.
+    Drop,
+}
+
+/// The datagram an IP fragment belongs to: addresses, identification
+/// (IPv4 identification or IPv6 fragment identification) and protocol.
+type FragmentKey = (std::net::IpAddr, std::net::IpAddr, u32, u8);
+
+/// Datagrams whose fragments a recording keeps, most recent last.
+const KEPT_DATAGRAMS: usize = 64;
+/// Later fragments held while their first is awaited (a 64 KiB datagram
+/// over a 1280-byte MTU is 52 fragments).
+const HELD_FRAGMENTS: usize = 256;
+
+/// Keeps the fragments of a flow's datagrams. A datagram larger than the
+/// MTU crosses `lo` as IP fragments, and only the first carries the UDP or
+/// TCP ports: the first decides (by [`FlowFilter`]'s rules on the ports it
+/// carries), and every later fragment with the same addresses,
+/// identification and protocol follows it. A later fragment that comes
+/// before its first is held, and released just after the first, or dropped
+/// at the end of the recording if its first never comes.
+#[derive(Default)]
+pub(crate) struct FragmentSorter {
+    kept: std::collections::VecDeque<FragmentKey>,
+    held: std::collections::VecDeque<(FragmentKey, LiveFrame)>,
+}
+
+impl FragmentSorter {
+    /// Sorts `frame`: given back when it is not a fragment (the caller's
+    /// filter decides), else the frames to keep now, in order (empty:
+    /// dropped or held).
+    pub(crate) fn sort(
+        &mut self,
+        filter: &FlowFilter,
+        frame: LiveFrame,
+    ) -> Result<Vec<LiveFrame>, LiveFrame> {
+        let packet = decode(
+            crate::capture::LINKTYPE_ETHERNET,
+            &frame.data,
+            frame.data.len(),
+        );
+        let (Some(ip), Transport::Fragment(bytes)) = (&packet.ip, &packet.transport) else {
+            return Err(frame);
+        };
+        let Some(info) = ip.frag else {
+            return Err(frame);
+        };
+        let key = (ip.src, ip.dst, info.id, info.protocol);
+        let first_ports = (info.offset == 0 && bytes.len() >= 4).then(|| {
+            (
+                u16::from_be_bytes([bytes[0], bytes[1]]),
+                u16::from_be_bytes([bytes[2], bytes[3]]),
+            )
+        });
+        let decision = match first_ports {
+            _ if filter.is_everything() => FragmentDecision::Keep,
+            Some((sp, dp)) => {
+                let (s, d) = (SocketAddr::new(ip.src, sp), SocketAddr::new(ip.dst, dp));
+                if matches!(info.protocol, 6 | 17) && filter.between(s, d) {
+                    FragmentDecision::Keep
+                } else {
+                    FragmentDecision::Drop
+                }
+            }
+            None if self.kept.contains(&key) => FragmentDecision::Keep,
+            None if info.offset != 0 => FragmentDecision::Hold,
+            None => FragmentDecision::Drop,
+        };
+        Ok(match decision {
+            FragmentDecision::Drop => Vec::new(),
+            FragmentDecision::Hold => {
+                if self.held.len() >= HELD_FRAGMENTS {
+                    self.held.pop_front();
+                }
+                self.held.push_back((key, frame));
+                Vec::new()
+            }
+            FragmentDecision::Keep => {
+                if !self.kept.contains(&key) {
+                    if self.kept.len() >= KEPT_DATAGRAMS {
+                        self.kept.pop_front();
+                    }
+                    self.kept.push_back(key);
+                }
+                let mut now = vec![frame];
+                let held = std::mem::take(&mut self.held);
+                for (k, f) in held {
+                    if k == key {
+                        now.push(f);
+                    } else {
+                        self.held.push_back((k, f));
+                    }
+                }
+                now
+            }
+        })
     }
 }
 
@@ -385,7 +500,7 @@ mod linux {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::time::Duration;
 
-    use super::{FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
+    use super::{FlowFilter, FragmentSorter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
     use crate::capture::CaptureStatistics;
 
     const ETH_P_ALL: u16 = 0x0003;
@@ -422,6 +537,10 @@ mod linux {
         drop_outgoing_here: bool,
         buf: Vec<u8>,
         statistics: CaptureStatistics,
+        /// Which IP fragments are the flow's (they carry no ports).
+        fragments: FragmentSorter,
+        /// Frames kept but not yet returned: fragments released with their first.
+        ready: std::collections::VecDeque<LiveFrame>,
     }
 
     impl Capture {
@@ -544,6 +663,8 @@ mod linux {
                 drop_outgoing_here,
                 buf: vec![0; SNAPLEN],
                 statistics: CaptureStatistics::default(),
+                fragments: FragmentSorter::default(),
+                ready: std::collections::VecDeque::new(),
             })
         }
 
@@ -619,6 +740,9 @@ mod linux {
         /// }
         /// ```
         pub fn next(&mut self, timeout: Duration) -> io::Result<Option<LiveFrame>> {
+            if let Some(frame) = self.ready.pop_front() {
+                return Ok(Some(frame));
+            }
             let deadline = std::time::Instant::now() + timeout;
             loop {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -688,9 +812,9 @@ mod linux {
             let orig_len = n as usize;
             let captured = orig_len.min(self.buf.len());
             let data = &self.buf[..captured];
-            if !self.filter.keeps(data) {
-                return Ok(None);
-            }
+            // A fragment carries no ports: `keeps` refuses it, and the
+            // sorter below decides.
+            let whole = self.filter.keeps(data);
             let mut timestamp = None;
             let mut flags = if from.sll_pkttype == PACKET_OUTGOING {
                 OUTBOUND
@@ -716,12 +840,24 @@ mod linux {
                     cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
                 }
             }
-            Ok(Some(LiveFrame {
+            let frame = LiveFrame {
                 timestamp: timestamp.unwrap_or_else(crate::exchange::now),
                 data: data.to_vec(),
                 orig_len: orig_len as u32,
                 flags,
-            }))
+            };
+            if whole {
+                return Ok(Some(frame));
+            }
+            match self.fragments.sort(&self.filter, frame) {
+                Err(_) => Ok(None),
+                Ok(frames) => {
+                    let mut frames = frames.into_iter();
+                    let first = frames.next();
+                    self.ready.extend(frames);
+                    Ok(first)
+                }
+            }
         }
     }
 
@@ -750,8 +886,9 @@ mod linux {
     const DST_PORT: u32 = 1;
 
     /// A classic BPF program for Ethernet frames: IPv4 or IPv6 UDP/TCP with
-    /// either port among `ports` (all ports when empty), any ICMP/ICMPv6.
-    /// Non-first IPv4 fragments are refused (they carry no ports).
+    /// either port among `ports` (all ports when empty), any ICMP/ICMPv6,
+    /// and every later IPv4 fragment and IPv6 fragment (they carry no
+    /// ports; the userspace [`super::FragmentSorter`] keeps the flow's).
     ///
     /// Any number of ports fits: runs of consecutive ports become one range
     /// test, both address families share one list of port tests (the ports
@@ -816,7 +953,9 @@ mod linux {
         a.jump(JEQ_K, 6, Next, Label(reject)); // TCP
         a.place(v4_ports);
         a.stmt(LD_H_ABS, 20);
-        a.jump(JSET_K, 0x1fff, Label(reject), Next); // a later fragment
+        // A later fragment carries no ports: kept, for the userspace filter
+        // to match it to its first (fragments are rare on lo).
+        a.jump(JSET_K, 0x1fff, Label(accept), Next);
         if ports.is_empty() {
             a.goto(accept);
         } else {
@@ -831,6 +970,7 @@ mod linux {
         a.jump(JEQ_K, 0x86dd, Next, Label(reject));
         a.stmt(LD_B_ABS, 20); // IPv6 next header
         a.jump(JEQ_K, 58, Label(accept), Next); // ICMPv6
+        a.jump(JEQ_K, 44, Label(accept), Next); // a fragment: decided in userspace
         let udp_or_tcp = if ports.is_empty() { accept } else { v6_ports };
         a.jump(JEQ_K, 17, Label(udp_or_tcp), Next); // UDP
         a.jump(JEQ_K, 6, Label(udp_or_tcp), Label(reject)); // TCP
@@ -1200,7 +1340,7 @@ mod linux {
         }
 
         #[test]
-        fn icmp_is_kept_and_later_fragments_and_other_protocols_are_not() {
+        fn icmp_and_fragments_are_kept_and_other_protocols_are_not() {
             let program = bpf_program(&[7456]);
             let mut reader =
                 crate::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref())
@@ -1215,7 +1355,16 @@ mod linux {
             let mut fragment = udp("127.0.0.1:40000", "127.0.0.1:7456");
             assert_eq!(run(&program, &fragment), ACCEPT);
             fragment[20..22].copy_from_slice(&[0x00, 0x10]); // offset 128 bytes
-            assert_eq!(run(&program, &fragment), 0);
+            assert_eq!(
+                run(&program, &fragment),
+                ACCEPT,
+                "no ports: judged in userspace"
+            );
+            fragment[36..38].copy_from_slice(&[0x11, 0x11]); // bytes of data, not a port
+            assert_eq!(run(&program, &fragment), ACCEPT);
+            let mut v6_fragment = udp("[::1]:40000", "[::1]:9");
+            v6_fragment[20] = 44; // next header: Fragment
+            assert_eq!(run(&program, &v6_fragment), ACCEPT, "judged in userspace");
             let mut truncated = udp("127.0.0.1:40000", "127.0.0.1:7456");
             truncated.truncate(14 + 20 + 2);
             assert_eq!(run(&program, &truncated), 0, "no destination port to read");
@@ -1245,7 +1394,7 @@ mod other {
     use std::io;
     use std::time::Duration;
 
-    use super::{FlowFilter, LiveFrame, Unavailable};
+    use super::{FlowFilter, FragmentSorter, LiveFrame, Unavailable};
     use crate::capture::CaptureStatistics;
 
     /// Live capture is Linux-only; elsewhere it is never available.
@@ -1283,6 +1432,75 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+
+    /// The frames of a fixture, as a live capture would return them.
+    fn fixture_frames(name: &str) -> Vec<LiveFrame> {
+        let path = format!("fixtures/{name}");
+        let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
+        let mut frames = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            frames.push(LiveFrame {
+                timestamp: f.timestamp,
+                data: f.data.to_vec(),
+                orig_len: f.orig_len,
+                flags: 0,
+            });
+        }
+        frames
+    }
+
+    fn sort_all(filter: &FlowFilter, frames: &[LiveFrame]) -> Vec<LiveFrame> {
+        let mut sorter = FragmentSorter::default();
+        let mut kept = Vec::new();
+        for f in frames {
+            match sorter.sort(filter, f.clone()) {
+                Ok(now) => kept.extend(now),
+                Err(whole) => kept.extend(filter.keeps(&whole.data).then_some(whole)),
+            }
+        }
+        kept
+    }
+
+    #[test]
+    fn every_fragment_of_the_flows_datagram_is_kept() {
+        // A 3000-byte datagram 127.0.0.1:48404 → 127.0.0.1:7456 in three
+        // IPv4 fragments, and the same over IPv6 (51123 → 7456).
+        for (name, client) in [
+            ("frag-ipv4.pcap", "127.0.0.1:48404"),
+            ("frag-ipv6.pcap", "[::1]:51123"),
+        ] {
+            let frames = fixture_frames(name);
+            let server = SocketAddr::new(client.parse::<SocketAddr>().unwrap().ip(), 7456);
+            let flow = FlowFilter::pair(client.parse().unwrap(), server);
+            assert!(
+                frames.iter().all(|f| !flow.keeps(&f.data)),
+                "{name}: no ports in a fragment"
+            );
+            assert_eq!(sort_all(&flow, &frames), frames, "{name}");
+            assert_eq!(
+                sort_all(&FlowFilter::ports(vec![7456]), &frames),
+                frames,
+                "{name}"
+            );
+            let elsewhere =
+                FlowFilter::pair(client.parse().unwrap(), "127.0.0.1:9".parse().unwrap());
+            assert!(sort_all(&elsewhere, &frames).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_fragment_before_its_first_is_held_until_the_first_comes() {
+        let frames = fixture_frames("frag-ipv4.pcap");
+        let flow = FlowFilter::ports(vec![7456]);
+        let reordered = [frames[2].clone(), frames[0].clone(), frames[1].clone()];
+        let kept = sort_all(&flow, &reordered);
+        assert_eq!(
+            kept,
+            [frames[0].clone(), frames[2].clone(), frames[1].clone()]
+        );
+        // Without its first, a later fragment is never kept.
+        assert!(sort_all(&flow, &frames[1..]).is_empty());
+    }
 
     #[test]
     fn a_recording_ends_at_the_earliest_condition() {

@@ -103,13 +103,18 @@ fn run_on_a_busy_port_says_so_and_exits_2() {
 }
 
 #[test]
-fn run_refuses_a_missing_output_directory_before_sending() {
+fn run_refuses_an_output_directory_it_cannot_make_before_sending() {
+    // A missing directory is created (like pytest's --junitxml); a file in
+    // the way is not a directory, and nothing is sent.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), b"").unwrap();
     lola()
-        .args(["run", "--port", "0", "-o", "/nonexistent-lola-dir/x.pcap"])
+        .current_dir(dir.path())
+        .args(["run", "--port", "0", "-o", "afile/x.pcap"])
         .assert()
         .code(2)
         .stdout("")
-        .stderr("lola: /nonexistent-lola-dir/x.pcap: no such file or directory\n");
+        .stderr("lola: afile/x.pcap: a path component is not a directory\n");
 }
 
 #[test]

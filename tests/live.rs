@@ -471,6 +471,99 @@ fn a_filter_the_kernel_has_no_memory_for_still_captures_the_right_frames() {
     );
 }
 
+/// A datagram larger than lo's MTU crosses it as IP fragments; only the
+/// first carries the ports. The live capture keeps every fragment of the
+/// run's datagram, and the verdict and the comparison look at it
+/// reassembled. (Before: "0 frames … not seen".)
+#[test]
+fn a_datagram_in_fragments_is_captured_whole_over_ipv6() {
+    if !can_capture() {
+        return;
+    }
+    // The largest UDP payload IPv6 carries: 65527 + 8 + 40 bytes is more
+    // than lo's MTU of 65536, so two fragments.
+    let dir = tempfile::tempdir().unwrap();
+    let message = "x".repeat(65527);
+    let v = run_json(
+        dir.path(),
+        &["--to", "[::1]:0", "--message", &message, "-o", "big.pcap"],
+    );
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert_eq!(v["capture"]["observed"]["frames"], 2, "{v:#}");
+    assert_eq!(v["capture"]["check"]["matched_count"], 1, "{v:#}");
+    assert_eq!(v["capture"]["equivalent"], true, "{v:#}");
+    let frames = frames_of(&dir.path().join("big.observed.pcap"));
+    assert!(frames.iter().all(|f| f[20] == 44), "IPv6 fragments");
+}
+
+/// Runs `lola run --capture host --json ARGS` in a network namespace of its
+/// own whose lo has an MTU of 1500, like an Ethernet link.
+fn run_json_at_mtu_1500(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let script = r#"ip link set lo mtu 1500 up && exec "$LOLA" run --capture host --json "$@""#;
+    let output = StdCommand::new("unshare")
+        .args(["-n", "sh", "-c", script, "sh"])
+        .args(args)
+        .current_dir(dir)
+        .env("LOLA", assert_cmd::cargo::cargo_bin("lola"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_datagram_above_an_mtu_of_1500_is_captured_in_all_its_fragments() {
+    if !can_capture() {
+        return;
+    }
+    let message = "y".repeat(3000);
+    for (to, fragments) in [("127.0.0.1:0", 3), ("[::1]:0", 3)] {
+        let dir = tempfile::tempdir().unwrap();
+        let v = run_json_at_mtu_1500(dir.path(), &["--to", to, "--message", &message]);
+        assert_eq!(v["verdict"], "pass", "{to}: {v:#}");
+        assert_eq!(v["capture"]["observed"]["frames"], fragments, "{to}: {v:#}");
+        assert_eq!(v["capture"]["check"]["matched_count"], 1, "{to}: {v:#}");
+        assert_eq!(v["capture"]["equivalent"], true, "{to}: {v:#}");
+        // tshark reassembles the observed capture into the same one datagram.
+        if have("tshark") {
+            let observed = dir.path().join("hello-lola.observed.pcap");
+            let out = StdCommand::new("tshark")
+                .arg("-r")
+                .arg(&observed)
+                .args(["-Y", "udp", "-T", "fields", "-e", "udp.length"])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "3008\n", "{to}");
+        }
+    }
+}
+
+#[test]
+fn send_names_the_fragments_of_a_datagram_larger_than_lo_s_mtu() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let to = format!("[::1]:{}", free_udp_port());
+    lola()
+        .current_dir(dir.path())
+        .args(["send", "--to", &to, "--capture", "host", "-o", "big.pcap"])
+        .arg("x".repeat(65527))
+        .assert()
+        .success()
+        .stdout(contains("captured on the host lo: 3 frames"))
+        .stdout(contains("frame 1  an IP fragment ::1 → ::1 (id 0x"))
+        .stdout(contains(
+            "frame 2  the last fragment of the datagram [::1]:",
+        ))
+        .stdout(contains(format!("→ {to} UDP Len=65527, reassembled")))
+        .stdout(contains("frame 3  ICMP port unreachable"));
+}
+
 /// The observed pcapng carries what the kernel said: each frame's direction
 /// and "checksum not ready" in `epb_flags` (Linux leaves the loopback UDP
 /// checksum to an offload that never runs), and the socket's counters in an

@@ -182,7 +182,7 @@ pub struct ListenArgs {
     /// Give up (exit 2) when nothing arrives for this long [default: wait forever, like server.py]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// Also write the frames of the received datagrams to this capture
+    /// Also write the frames of the received datagrams to this capture ("-" for standard output)
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
@@ -215,7 +215,7 @@ pub struct SendArgs {
     /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "off")]
     pub capture: CaptureMode,
-    /// Where the captured frames go (with --capture) [default: send.pcap]
+    /// Where the captured frames go (with --capture; "-" for standard output) [default: send.pcap]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
@@ -240,7 +240,7 @@ pub struct CaptureArgs {
     /// Stop after this many frames
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
-    /// Capture file to write
+    /// Capture file to write ("-" for standard output)
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
     /// File format [default: from the output's extension, else pcap]

@@ -1,13 +1,13 @@
 //! `lola build`: the frame of a datagram, without any socket.
 
-use std::path::Path;
 use std::time::Duration;
 
+use lola::capture::is_standard_output;
 use lola::check::SEED_MESSAGE;
 use lola::{Datagram, Error};
 
 use super::args::BuildArgs;
-use super::output::{Exit, out, out_json};
+use super::output::{Exit, humans_to_stderr, out, out_json, prepare_outputs};
 
 pub fn run(args: BuildArgs) -> Result<Exit, Error> {
     let payload = args
@@ -17,10 +17,9 @@ pub fn run(args: BuildArgs) -> Result<Exit, Error> {
     let datagram =
         Datagram::new(args.src, args.dst, payload).at(args.timestamp.unwrap_or(Duration::ZERO));
     let (output, format) = args.output.resolve();
+    prepare_outputs([output.as_path()])?;
+    humans_to_stderr(is_standard_output(&output));
     let built = lola::harness::build(&datagram, &output, format)?;
-    if output == Path::new("-") {
-        return Ok(Exit::Pass);
-    }
     if args.json {
         out_json(&built.to_json()?);
     } else {

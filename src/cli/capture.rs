@@ -4,11 +4,12 @@
 use std::io::{self, Write};
 
 use lola::Error;
+use lola::capture::is_standard_output;
 use lola::harness::{capture_on, write_observed};
 use lola::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
-use super::output::{self, Exit, frames_word, out};
+use super::output::{self, Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 /// What to try instead when the host's interfaces are out of reach.
 const WITHOUT_ROOT: &str =
@@ -16,6 +17,8 @@ const WITHOUT_ROOT: &str =
 
 pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     let format = args.format.unwrap_or_else(|| format_of(&args.output));
+    prepare_outputs([args.output.as_path()])?;
+    humans_to_stderr(is_standard_output(&args.output));
     let filter = FlowFilter::ports(args.filter_ports.clone());
     let mut capture = match capture_on(&args.interface, filter) {
         Ok(capture) => capture,

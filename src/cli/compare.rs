@@ -1,13 +1,16 @@
 //! `lola compare`: the same message over TCP and over UDP, with ladder
 //! diagrams, and the checker's verdict on each.
 
+use std::path::PathBuf;
+
+use lola::capture::Format;
 use lola::check::quote_bytes;
 use lola::flow::{ladder, side_by_side};
 use lola::harness::{self, CompareOptions, CompareOutcome, Side};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
-use super::output::{Exit, out, out_json, write_junit};
+use super::output::{Exit, out, out_json, prepare_outputs, write_junit};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     let options = CompareOptions {
@@ -19,6 +22,17 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         capture: args.capture,
         ..Default::default()
     };
+    let ext = match options.format {
+        Format::Pcap => "pcap",
+        Format::PcapNg => "pcapng",
+    };
+    let files = ["tcp", "udp"].map(|name| options.out_dir.join(format!("{name}.{ext}")));
+    prepare_outputs(
+        files
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(args.report.junit.as_deref()),
+    )?;
     let outcome = harness::compare(&options)?;
     if let Some(path) = &args.report.junit {
         write_junit(path, &[("lola compare", outcome.junit_cases())])?;

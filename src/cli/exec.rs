@@ -8,7 +8,7 @@ use lola::Error;
 use lola::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
-use super::output::{Exit, frames_word, out, out_json, report_text, write_junit};
+use super::output::{Exit, frames_word, out, out_json, prepare_outputs, report_text, write_junit};
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     let (output, format) = args.output();
@@ -23,6 +23,11 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         expectation: args.expect.expectation(),
         ignore_exit: args.ignore_exit,
     };
+    prepare_outputs(
+        [options.output.as_path()]
+            .into_iter()
+            .chain(args.report.junit.as_deref()),
+    )?;
     let outcome = exec(&options, signals::install())?;
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;

@@ -2,19 +2,23 @@
 //! and, with `-o`, writing their frames.
 
 use lola::Error;
-use lola::capture::write_capture;
+use lola::capture::{is_standard_output, write_capture};
 use lola::check::quote_bytes;
 use lola::exchange::Server;
 use lola::harness::synthesize;
 
 use super::args::{ListenArgs, format_of};
-use super::output::{Exit, frames_word, out};
+use super::output::{Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     if args.output.is_some() && args.count == 0 {
         return Err(Error::Invalid(
             "listen -o writes the capture once all datagrams are in; give --count N (N > 0)".into(),
         ));
+    }
+    if let Some(path) = &args.output {
+        prepare_outputs([path.as_path()])?;
+        humans_to_stderr(is_standard_output(path));
     }
     let server = Server::bind(args.addr())?;
     out(format_args!(

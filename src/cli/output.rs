@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lola::Error;
 use lola::check::{Failure, Note, Report, TextStyle};
@@ -34,8 +35,23 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Writes to stdout; a closed pipe (`lola check x | head -1`) is not an error.
+/// True once a command's capture goes to standard output: from then on the
+/// words for people go to stderr, so the capture stream stays clean.
+static HUMANS_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Sends every later [`out`] to stderr when `capture_on_stdout`, as
+/// `tcpdump -w -` does with its own messages.
+pub fn humans_to_stderr(capture_on_stdout: bool) {
+    HUMANS_TO_STDERR.store(capture_on_stdout, Ordering::Relaxed);
+}
+
+/// Writes to stdout (stderr once [`humans_to_stderr`] said the capture goes
+/// there); a closed pipe (`lola check x | head -1`) is not an error.
 pub fn out(text: impl std::fmt::Display) {
+    if HUMANS_TO_STDERR.load(Ordering::Relaxed) {
+        let _ = write!(io::stderr(), "{text}");
+        return;
+    }
     let mut stdout = io::stdout().lock();
     if let Err(e) = write!(stdout, "{text}").and_then(|_| stdout.flush())
         && e.kind() != io::ErrorKind::BrokenPipe
@@ -83,8 +99,34 @@ fn bind_hint(e: &io::Error) -> &'static str {
     }
 }
 
-/// Writes the JUnit XML of `suites` to `path`, whole or not at all.
+/// Makes every output path ready before any socket is opened or any frame
+/// captured: missing parent directories are created (like pytest's
+/// `--junitxml`), then [`lola::capture::check_writable`] answers whether the
+/// file can be written. The first path that cannot be is the error, named.
+pub fn prepare_outputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<(), Error> {
+    for path in paths {
+        if path == Path::new("-") {
+            continue;
+        }
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        lola::capture::check_writable(path)?;
+    }
+    Ok(())
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all, its
+/// missing parent directories created first (`check` and `diff` read
+/// before they write: there is nothing to validate early).
 pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
+    prepare_outputs([path])?;
     let suites: Vec<(&str, Vec<Case>)> = suites
         .iter()
         .map(|(name, cases)| (name.as_ref(), cases.clone()))

@@ -1,24 +1,30 @@
 //! `lola run`: the exchange, the frame, the file, the check; and, where
 //! permitted, what really crossed `lo`.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use lola::Error;
+use lola::capture::is_standard_output;
 use lola::check::quote_bytes;
 use lola::exchange::Event;
-use lola::harness::{self, LiveOutcome, RunOptions, RunOutcome};
+use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 
 use super::args::RunArgs;
-use super::output::{Exit, diff_text, frames_word, out, out_json, report_text, write_junit};
+use super::output::{
+    Exit, diff_text, frames_word, humans_to_stderr, out, out_json, prepare_outputs, report_text,
+    write_junit,
+};
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
-    if output == Path::new("-") {
-        return Err(Error::Invalid(
-            "run writes the capture to a file and reads it back; give -o a file name (lola build -o - writes to stdout)"
-                .into(),
-        ));
+    let on_stdout = is_standard_output(&output);
+    let mut outputs = vec![output.clone()];
+    if args.capture != CaptureMode::Off && !on_stdout {
+        outputs.push(harness::observed_path(&output));
     }
+    outputs.extend(args.report.junit.clone());
+    prepare_outputs(outputs.iter().map(PathBuf::as_path))?;
+    humans_to_stderr(on_stdout);
     let options = RunOptions {
         to: args.endpoint.addr(),
         payload: args.message.into_bytes(),
@@ -80,15 +86,23 @@ fn print_text(outcome: &RunOutcome) {
 }
 
 fn print_live(live: &LiveOutcome) {
-    out(format_args!(
-        "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
-        live.place,
-        live.written.frames,
-        frames_word(live.written.frames),
-        live.output.display(),
-        live.written.format,
-        live.written.bytes
-    ));
+    match &live.output {
+        Some(path) => out(format_args!(
+            "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
+            live.place,
+            live.written.frames,
+            frames_word(live.written.frames),
+            path.display(),
+            live.written.format,
+            live.written.bytes
+        )),
+        None => out(format_args!(
+            "captured on {}: {} {} of this run's flow; checked, not written (the capture went to standard output)\n",
+            live.place,
+            live.written.frames,
+            frames_word(live.written.frames),
+        )),
+    }
     out(report_text(&live.report));
     match &live.comparison {
         Some(c) => {

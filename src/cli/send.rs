@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
+use lola::capture::is_standard_output;
 use lola::exchange::Event;
-use lola::harness::{self, CaptureMode, SendOptions, SentCapture};
+use lola::harness::{self, CaptureMode, DatagramWatch, SendOptions, SentCapture};
 use lola::summary::summarize;
 use lola::{Datagram, Error};
 
 use super::args::{SendArgs, format_of};
-use super::output::{Exit, frames_word, out};
+use super::output::{Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 pub fn run(args: SendArgs) -> Result<Exit, Error> {
     if args.output.is_some() && args.capture == CaptureMode::Off {
@@ -18,6 +19,10 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
         ));
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
+    if args.capture != CaptureMode::Off {
+        prepare_outputs([output.as_path()])?;
+        humans_to_stderr(is_standard_output(&output));
+    }
     let options = SendOptions {
         to: args.to,
         from: args.from,
@@ -51,26 +56,49 @@ fn print_capture(live: &SentCapture, datagram: &Datagram) {
         live.written.format,
         live.written.bytes
     ));
+    let mut watch = DatagramWatch::new(datagram);
     for (i, f) in live.frames.iter().enumerate() {
-        let what = describe_live_frame(&f.data, datagram);
+        let what = describe_live_frame(&f.data, datagram, &mut watch);
         out(format_args!("  frame {}  {}\n", i + 1, what));
     }
 }
 
-/// One line for a frame `send` captured: the datagram, or what answered it.
-fn describe_live_frame(frame: &[u8], datagram: &Datagram) -> String {
+/// One line for a frame `send` captured: the datagram (whole, or the last
+/// of its fragments), a fragment, or what answered it.
+fn describe_live_frame(frame: &[u8], datagram: &Datagram, watch: &mut DatagramWatch) -> String {
     use lola::capture::LINKTYPE_ETHERNET;
     use lola::decode::{Transport, decode};
-    if harness::is_datagram(frame, datagram) {
-        return format!(
-            "the datagram {} → {} UDP {} Len={}",
-            datagram.src,
-            datagram.dst,
-            frame.len(),
-            datagram.payload.len()
-        );
+    if watch.observe(frame) {
+        return if watch.reassembled() {
+            format!(
+                "the last fragment of the datagram {} → {} UDP Len={}, reassembled",
+                datagram.src,
+                datagram.dst,
+                datagram.payload.len()
+            )
+        } else {
+            format!(
+                "the datagram {} → {} UDP {} Len={}",
+                datagram.src,
+                datagram.dst,
+                frame.len(),
+                datagram.payload.len()
+            )
+        };
     }
     let packet = decode(LINKTYPE_ETHERNET, frame, frame.len());
+    if let Some(ip) = &packet.ip
+        && let Some(f) = ip.frag
+    {
+        return format!(
+            "an IP fragment {} → {} (id 0x{:x}, offset {}, {} bytes)",
+            ip.src,
+            ip.dst,
+            f.id,
+            u32::from(f.offset) * 8,
+            frame.len()
+        );
+    }
     match (&packet.transport, &packet.ip) {
         (Transport::Icmp(i), Some(ip)) if i.port_unreachable => format!(
             "ICMP port unreachable from {}: nobody listens on {}, the kernel answered",

@@ -14,6 +14,7 @@ use crate::decode::{Transport, decode};
 use crate::error::{Error, Result};
 use crate::frame::{Datagram, build_frame};
 use crate::live::{self, FlowFilter, LiveFrame};
+use crate::reassembly::{Outcome, Reassembler};
 use crate::sandbox::{self, Place};
 
 mod build;
@@ -23,7 +24,7 @@ mod send;
 
 pub use build::{BuildOutcome, build};
 pub use compare::{CompareOptions, CompareOutcome, Side, compare};
-pub use run::{LiveOutcome, RunOptions, RunOutcome, run};
+pub use run::{LiveOutcome, RunOptions, RunOutcome, observed_path, run};
 pub use send::{SendOptions, SendOutcome, SentCapture, send};
 
 /// Whether `run` also records what really crossed the loopback interface,
@@ -203,7 +204,21 @@ pub fn write_observed(
     frames: &[LiveFrame],
     statistics: Option<CaptureStatistics>,
 ) -> Result<WriteSummary> {
-    let frames: Vec<CaptureFrame<'_>> = frames
+    write_capture_with(
+        path,
+        format,
+        &observed_frames(interface, frames),
+        statistics,
+    )
+}
+
+/// Frames captured live on `interface` as they are written: with their
+/// comment and the kernel's flags.
+pub(crate) fn observed_frames<'a>(
+    interface: &str,
+    frames: &'a [LiveFrame],
+) -> Vec<CaptureFrame<'a>> {
+    frames
         .iter()
         .map(|f| CaptureFrame {
             timestamp: f.timestamp,
@@ -211,8 +226,7 @@ pub fn write_observed(
             comment: Some(captured_comment(interface)),
             flags: Some(f.flags).filter(|&flags| flags != 0),
         })
-        .collect();
-    write_capture_with(path, format, &frames, statistics)
+        .collect()
 }
 
 /// True when `frame` is the UDP datagram `d` (its endpoints and payload).
@@ -233,6 +247,156 @@ pub fn is_datagram(frame: &[u8], d: &Datagram) -> bool {
     let p = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
     matches!(&p.transport, Transport::Udp(u) if u.payload == d.payload.as_slice())
         && p.endpoints() == Some((d.src, d.dst))
+}
+
+/// Watches live frames for the datagram `d`, whole in one frame or in IP
+/// fragments: fragments are reassembled as they come, and the datagram is
+/// seen when the frame that completes it arrives.
+///
+/// ```
+/// use lola::harness::DatagramWatch;
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/frag-ipv4.pcap".as_ref()).unwrap();
+/// # let mut frames = Vec::new();
+/// # while let Some(f) = reader.next_frame().unwrap() { frames.push(f.data.to_vec()); }
+/// // A 3000-byte datagram 127.0.0.1:48404 → 127.0.0.1:7456 in three fragments.
+/// let mut payload = b"Hello Lola".to_vec();
+/// payload.resize(3000, b'.');
+/// let d = lola::Datagram::new(
+///     "127.0.0.1:48404".parse().unwrap(),
+///     "127.0.0.1:7456".parse().unwrap(),
+///     payload,
+/// );
+/// let mut watch = DatagramWatch::new(&d);
+/// let seen: Vec<bool> = frames.iter().map(|f| watch.observe(f)).collect();
+/// assert_eq!(seen, [false, false, true], "seen with its last fragment");
+/// let whole = watch.frame().unwrap();
+/// assert_eq!(whole.len(), 14 + 20 + 8 + 3000, "one frame rebuilt from the fragments");
+/// assert!(lola::harness::is_datagram(whole, &d));
+/// ```
+pub struct DatagramWatch<'a> {
+    datagram: &'a Datagram,
+    reassembler: Reassembler,
+    /// Frames seen, and the first fragments by frame number.
+    frames: u64,
+    firsts: Vec<(u64, Vec<u8>)>,
+    /// The datagram's frame once seen (rebuilt when it came in fragments).
+    seen: Option<(Vec<u8>, bool)>,
+}
+
+/// First fragments remembered while their datagram is reassembled.
+const FIRST_FRAGMENTS: usize = 64;
+
+impl<'a> DatagramWatch<'a> {
+    /// Watches for `datagram`.
+    pub fn new(datagram: &'a Datagram) -> DatagramWatch<'a> {
+        DatagramWatch {
+            datagram,
+            reassembler: Reassembler::default(),
+            frames: 0,
+            firsts: Vec::new(),
+            seen: None,
+        }
+    }
+
+    /// Looks at the next frame: true when it is the datagram, or the
+    /// fragment that completes it (only the first time).
+    pub fn observe(&mut self, frame: &[u8]) -> bool {
+        self.frames += 1;
+        if self.seen.is_some() {
+            return false;
+        }
+        if is_datagram(frame, self.datagram) {
+            self.seen = Some((frame.to_vec(), false));
+            return true;
+        }
+        let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+        let (Some(ip), Transport::Fragment(bytes)) = (&packet.ip, &packet.transport) else {
+            return false;
+        };
+        let Some(info) = ip.frag else {
+            return false;
+        };
+        if info.offset == 0 {
+            if self.firsts.len() >= FIRST_FRAGMENTS {
+                self.firsts.remove(0);
+            }
+            self.firsts.push((self.frames, frame.to_vec()));
+        }
+        let Outcome::Complete { payload, frames } =
+            self.reassembler
+                .add(ip.src, ip.dst, &info, self.frames, bytes)
+        else {
+            return false;
+        };
+        let first = self
+            .firsts
+            .iter()
+            .find(|(n, _)| frames.contains(n))
+            .and_then(|(_, f)| rebuild(f, &payload));
+        match first {
+            Some(whole) if is_datagram(&whole, self.datagram) => {
+                self.seen = Some((whole, true));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The datagram's frame as it crossed `lo`, once seen: the frame itself,
+    /// or, when it came in fragments, one frame made of the first
+    /// fragment's headers (fragmentation fields cleared, lengths and the
+    /// IPv4 header checksum recomputed) and the reassembled payload.
+    pub fn frame(&self) -> Option<&[u8]> {
+        self.seen.as_ref().map(|(f, _)| f.as_slice())
+    }
+
+    /// True when the datagram was seen in fragments.
+    pub fn reassembled(&self) -> bool {
+        self.seen.as_ref().is_some_and(|(_, r)| *r)
+    }
+}
+
+/// One Ethernet frame holding a reassembled datagram: `first` is its first
+/// fragment (Ethernet, then IPv4, or IPv6 directly followed by its Fragment
+/// header), `payload` the reassembled IP payload. `None` for any other
+/// layout or a payload too long for one packet.
+fn rebuild(first: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+    use crate::wire::field::{ethernet, ipv4, ipv6};
+    let ip = first.get(ethernet::HEADER_LEN..)?;
+    let mut frame = first.get(..ethernet::HEADER_LEN)?.to_vec();
+    match ip.first()? >> 4 {
+        4 => {
+            let header_len = usize::from(ip[0] & 0x0f) * 4;
+            let mut header = ip.get(..header_len)?.to_vec();
+            let total = u16::try_from(header_len + payload.len()).ok()?;
+            header[ipv4::LENGTH].copy_from_slice(&total.to_be_bytes());
+            // Keep the reserved and DF bits; clear MF and the offset.
+            header[ipv4::FLAGS_FRAG.start] &= 0xc0;
+            header[ipv4::FLAGS_FRAG.start + 1] = 0;
+            header[ipv4::CHECKSUM].copy_from_slice(&[0, 0]);
+            let sum = etherparse::Ipv4HeaderSlice::from_slice(&header)
+                .ok()?
+                .to_header()
+                .calc_header_checksum();
+            header[ipv4::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+            frame.extend_from_slice(&header);
+        }
+        6 => {
+            const FRAGMENT: u8 = 44;
+            let mut header = ip.get(..ipv6::HEADER_LEN)?.to_vec();
+            if header[ipv6::NEXT_HEADER] != FRAGMENT {
+                return None;
+            }
+            let fragment_header = ip.get(ipv6::HEADER_LEN..ipv6::HEADER_LEN + 8)?;
+            header[ipv6::NEXT_HEADER] = fragment_header[0];
+            let len = u16::try_from(payload.len()).ok()?;
+            header[ipv6::PAYLOAD_LEN].copy_from_slice(&len.to_be_bytes());
+            frame.extend_from_slice(&header);
+        }
+        _ => return None,
+    }
+    frame.extend_from_slice(payload);
+    Some(frame)
 }
 
 /// The pcapng comment for a synthesized frame.

@@ -1,17 +1,21 @@
 //! `lola run`: send the datagram over loopback, write the frame the server's
 //! view implies, check it; record what really crossed `lo` beside it.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{
-    CaptureMode, DEFAULT_LINGER, FileDocument, is_datagram, open_capture, prepare_capture,
-    sorted_json, synthesize, verdict_word, write_observed,
+    CaptureMode, DEFAULT_LINGER, DatagramWatch, FileDocument, observed_frames, open_capture,
+    prepare_capture, sorted_json, synthesize, verdict_word, write_observed,
 };
-use crate::capture::{Format, WriteSummary, write_capture};
-use crate::check::{ChecksumPolicy, Expectation, Report, check_file, format_time};
-use crate::compare::{Comparison, DiffRules, compare_frames};
+use crate::capture::{
+    CaptureFrame, CaptureReader, Format, WriteSummary, check_writable, encode_capture,
+    is_standard_output, write_capture,
+};
+use crate::check::{ChecksumPolicy, Expectation, Report, check_file, check_reader, format_time};
+use crate::compare::{Comparison, DiffRules, compare_frames, compare_reassembled};
 use crate::diff::{DiffReport, diff_files};
 use crate::error::{Error, Result};
 use crate::exchange::{Event, Exchange, Pair};
@@ -166,7 +170,11 @@ impl RunOutcome {
                     None => Some("the datagram was not seen on lo".into()),
                 },
             });
-            suites.push((format!("lola run: {}", live.output.display()), cases));
+            let name = match &live.output {
+                Some(path) => format!("lola run: {}", path.display()),
+                None => "lola run: the observed frames".to_string(),
+            };
+            suites.push((name, cases));
         }
         if let Some(like) = &self.like {
             suites.push((
@@ -215,7 +223,10 @@ impl RunOutcome {
                 Some(live) => CaptureDocument::Live {
                     interface: "lo",
                     place: live.place.name(),
-                    observed: FileDocument::new(&live.output, &live.written),
+                    observed: live
+                        .output
+                        .as_ref()
+                        .map(|path| FileDocument::new(path, &live.written)),
                     check: &live.report,
                     comparison: live.comparison.as_ref(),
                     equivalent: live.comparison.as_ref().is_some_and(Comparison::equivalent),
@@ -258,7 +269,7 @@ enum CaptureDocument<'a> {
     Live {
         interface: &'static str,
         place: &'static str,
-        observed: FileDocument,
+        observed: Option<FileDocument>,
         check: &'a Report,
         comparison: Option<&'a Comparison>,
         equivalent: bool,
@@ -281,7 +292,7 @@ enum CaptureDocument<'a> {
 /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
 /// match &outcome.live {
 ///     Some(live) => {
-///         assert_eq!(live.output, dir.path().join("hello.observed.pcap"));
+///         assert_eq!(live.output, Some(dir.path().join("hello.observed.pcap")));
 ///         assert!(live.report.passed() && live.comparison.as_ref().unwrap().equivalent());
 ///     }
 ///     None => assert!(outcome.capture_note.unwrap().starts_with("no live capture: ")),
@@ -291,8 +302,9 @@ enum CaptureDocument<'a> {
 pub struct LiveOutcome {
     /// Which `lo` the frames were captured on.
     pub place: Place,
-    /// Where the observed frames were written.
-    pub output: PathBuf,
+    /// Where the observed frames were written (`None` when the capture went
+    /// to standard output: they were checked, not written).
+    pub output: Option<PathBuf>,
     /// What was written.
     pub written: WriteSummary,
     /// The check of the observed frames: exactly the datagram, no TCP.
@@ -332,8 +344,20 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
     let exchange = pair.exchange(&options.payload, options.timeout)?;
     let frame = synthesize(&exchange.received)?;
     let synthesized = frame.data.clone().into_owned();
-    let written = write_capture(&options.output, options.format, &[frame])?;
-    let report = check_output(&options.output, &exchange.received)?;
+    let (written, report) = match &observed {
+        Some(_) => {
+            let written = write_capture(&options.output, options.format, &[frame])?;
+            (written, check_output(&options.output, &exchange.received)?)
+        }
+        // Standard output cannot be read back: the check reads the bytes
+        // that were written there.
+        None => {
+            let bytes = encode(&options.output, options.format, &[frame])?;
+            write_to_stdout(&options.output, &bytes)?;
+            let report = check_bytes(&options.output, &bytes, &exchange.received)?;
+            (summary(options.format, 1, &bytes), report)
+        }
+    };
     let live = match capture {
         None => None,
         Some((mut capture, place)) => {
@@ -344,7 +368,7 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 datagram: &exchange.received,
                 synthesized: &synthesized,
             };
-            Some(observation.record(&mut capture, deadline, options)?)
+            Some(observation.record(&mut capture, deadline, options, written.frames)?)
         }
     };
     let like = match &options.expect_like {
@@ -369,27 +393,41 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
 }
 
 /// Refuses what cannot be one datagram or cannot be written before any
-/// socket is touched; returns where the observed capture will go.
-fn refuse_early(options: &RunOptions) -> Result<PathBuf> {
+/// socket is touched; returns where the observed capture will go (`None`:
+/// the capture goes to standard output, and the observed frames are
+/// checked but not written).
+fn refuse_early(options: &RunOptions) -> Result<Option<PathBuf>> {
     // An unspecified address is refused by the bind, with its own words.
     if !options.to.ip().is_unspecified() {
         Datagram::new(options.to, options.to, options.payload.clone()).validate()?;
     }
     check_writable(&options.output)?;
-    let observed = observed_path(&options.output);
-    if options.capture != CaptureMode::Off && observed == options.output {
-        return Err(Error::ObservedOverwritesOutput {
-            path: options.output.clone(),
-        });
+    if is_standard_output(&options.output) {
+        if options.expect_like.is_some() {
+            return Err(Error::Invalid(
+                "a capture written to standard output cannot be diffed against a golden capture; write it to a file"
+                    .into(),
+            ));
+        }
+        return Ok(None);
     }
-    Ok(observed)
+    let observed = observed_path(&options.output);
+    if options.capture != CaptureMode::Off {
+        if observed == options.output {
+            return Err(Error::ObservedOverwritesOutput {
+                path: options.output.clone(),
+            });
+        }
+        check_writable(&observed)?;
+    }
+    Ok(Some(observed))
 }
 
 /// What the live capture of a run is for: the datagram the server received
 /// and the frame lola synthesized from it.
 struct Observation<'a> {
     place: Place,
-    path: PathBuf,
+    path: Option<PathBuf>,
     datagram: &'a Datagram,
     synthesized: &'a [u8],
 }
@@ -397,28 +435,54 @@ struct Observation<'a> {
 impl Observation<'_> {
     /// Records until the datagram was seen and `linger` more, writes the
     /// frames, checks them and compares the datagram's frame with lola's.
+    /// `written_frames` is what the synthesized capture holds, for the
+    /// error that says it was written when the observed one could not be.
     fn record(
         self,
         capture: &mut Capture,
         deadline: Instant,
         options: &RunOptions,
+        written_frames: usize,
     ) -> Result<LiveOutcome> {
         let d = self.datagram;
-        let stop = Stop::at(deadline).linger_after(options.linger, |f| is_datagram(&f.data, d));
+        let mut watch = DatagramWatch::new(d);
+        let stop = Stop::at(deadline).linger_after(options.linger, |f| watch.observe(&f.data));
         let frames = capture.record(stop)?;
-        let written = write_observed(
-            &self.path,
-            options.format,
-            "lo",
-            &frames,
-            capture.statistics().ok(),
-        )?;
         let expectation = Expectation::exactly(d).checksums(ChecksumPolicy::Lenient);
-        let report = check_file(&self.path, &expectation)?;
-        let comparison = frames
-            .iter()
-            .find(|f| is_datagram(&f.data, d))
-            .map(|f| compare_frames(self.synthesized, &f.data));
+        let (written, report) = match &self.path {
+            Some(path) => {
+                let statistics = capture.statistics().ok();
+                let written = write_observed(path, options.format, "lo", &frames, statistics)
+                    .map_err(
+                        // The synthesized capture is whole; say so beside why
+                        // the observed one is not.
+                        |e| Error::SecondFileNotWritten {
+                            written: options.output.clone(),
+                            frames: written_frames,
+                            source: Box::new(e),
+                        },
+                    )?;
+                (written, check_file(path, &expectation)?)
+            }
+            None => {
+                let frames = observed_frames("lo", &frames);
+                let name = "the observed frames";
+                let bytes = encode(Path::new(name), options.format, &frames)?;
+                let report =
+                    check_reader(CaptureReader::new(&bytes[..], name)?, name, &expectation)?;
+                (summary(options.format, frames.len(), &bytes), report)
+            }
+        };
+        // The datagram as it crossed lo, reassembled when it came in fragments.
+        let mut watch = DatagramWatch::new(d);
+        let seen = frames.iter().any(|f| watch.observe(&f.data));
+        let comparison = match watch.frame() {
+            Some(observed) if seen && watch.reassembled() => {
+                Some(compare_reassembled(self.synthesized, observed))
+            }
+            Some(observed) if seen => Some(compare_frames(self.synthesized, observed)),
+            _ => None,
+        };
         Ok(LiveOutcome {
             place: self.place,
             output: self.path,
@@ -430,9 +494,14 @@ impl Observation<'_> {
 }
 
 /// `hello-lola.pcap` → `hello-lola.observed.pcap`: where a run writes what it
-/// captured live.
+/// captured live (not written when the capture goes to standard output).
 ///
-fn observed_path(output: &Path) -> PathBuf {
+/// ```
+/// use std::path::Path;
+/// let observed = lola::harness::observed_path(Path::new("out/hello-lola.pcap"));
+/// assert_eq!(observed, Path::new("out/hello-lola.observed.pcap"));
+/// ```
+pub fn observed_path(output: &Path) -> PathBuf {
     let stem = output
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -444,26 +513,41 @@ fn observed_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-/// Refuses, before any datagram is sent, an output path whose directory is
-/// missing or that names a directory.
-fn check_writable(output: &Path) -> Result<()> {
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let fail = |path: &Path, kind| {
-        Err(Error::Io {
+/// `frames` encoded as a capture; errors name `path`.
+fn encode(path: &Path, format: Format, frames: &[CaptureFrame<'_>]) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    encode_capture(&mut bytes, format, frames).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(bytes)
+}
+
+/// Writes a capture's bytes to standard output (which `path` names).
+fn write_to_stdout(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::from(kind),
+            source,
         })
-    };
-    if output.is_dir() {
-        return fail(output, std::io::ErrorKind::IsADirectory);
+}
+
+fn summary(format: Format, frames: usize, bytes: &[u8]) -> WriteSummary {
+    WriteSummary {
+        format,
+        frames,
+        bytes: bytes.len() as u64,
     }
-    if !dir.is_dir() {
-        return fail(output, std::io::ErrorKind::NotFound);
-    }
-    Ok(())
+}
+
+/// Checks the capture lola wrote to standard output, from its bytes.
+fn check_bytes(path: &Path, bytes: &[u8], datagram: &Datagram) -> Result<Report> {
+    let name = path.display().to_string();
+    let expectation = Expectation::exactly(datagram).checksums(ChecksumPolicy::Strict);
+    check_reader(CaptureReader::new(bytes, &name)?, &name, &expectation)
 }
 
 fn check_output(path: &Path, datagram: &Datagram) -> Result<Report> {
@@ -501,7 +585,7 @@ mod tests {
         };
         assert_eq!(
             refuse_early(&fine).unwrap(),
-            dir.path().join("hello.observed.pcap")
+            Some(dir.path().join("hello.observed.pcap"))
         );
     }
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{CaptureMode, is_datagram, open_capture, prepare_capture, write_observed};
+use super::{CaptureMode, DatagramWatch, open_capture, prepare_capture, write_observed};
 use crate::capture::{Format, WriteSummary};
 use crate::error::{Error, Result};
 use crate::exchange::{Client, Event};
@@ -126,6 +126,9 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
     if to.ip().is_unspecified() {
         return Err(Error::UnspecifiedDestination { addr: to });
     }
+    if options.capture != CaptureMode::Off {
+        crate::capture::check_writable(&options.output)?;
+    }
     // A private lo is a namespace of its own: enter it before binding.
     prepare_capture(options.capture)?;
     let client = Client::bind_for(to, options.from)?;
@@ -138,8 +141,10 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
     let live = match capture {
         None => None,
         Some((mut capture, place)) => {
+            // Seen whole, or (larger than the MTU) with its last fragment.
+            let mut watch = DatagramWatch::new(&datagram);
             let stop = Stop::at(sent_at + SEND_DEADLINE)
-                .linger_after(options.linger, |f| is_datagram(&f.data, &datagram));
+                .linger_after(options.linger, |f| watch.observe(&f.data));
             let frames = capture.record(stop)?;
             let written = write_observed(
                 &options.output,
