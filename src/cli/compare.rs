@@ -1,13 +1,16 @@
 //! `lola compare`: the same message over TCP and over UDP, with ladder
 //! diagrams, and the checker's verdict on each.
 
+use lola::capture::{check_writable, write_file_atomically};
 use lola::check::quote_bytes;
-use lola::flow::{ladder, side_by_side};
+use lola::flow::{ladder, legend, side_by_side};
 use lola::harness::{self, CompareOptions, CompareOutcome, Side};
+use lola::render::{html, markdown, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
 use super::output::{Exit, out, out_json, write_junit};
+use super::pictures::{append_summary, check_report_path, wants_summary, write_report};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     let options = CompareOptions {
@@ -19,7 +22,20 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         capture: args.capture,
         ..Default::default()
     };
+    check_report_path(args.pictures.report.as_deref())?;
+    if let Some(path) = &args.svg {
+        check_writable(path)?;
+    }
     let outcome = harness::compare(&options)?;
+    if let Some(path) = &args.svg {
+        write_file_atomically(path, picture(&outcome).as_bytes())?;
+    }
+    if let Some(path) = &args.pictures.report {
+        write_report(path, &html::compare(&outcome))?;
+    }
+    if wants_summary(&args.pictures) {
+        append_summary(&markdown::compare(&outcome));
+    }
     if let Some(path) = &args.report.junit {
         write_junit(path, &[("lola compare", outcome.junit_cases())])?;
     }
@@ -30,6 +46,15 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         print_text(&outcome, &options.payload, width, color);
     }
     Ok(Exit::verdict(outcome.demonstrated()))
+}
+
+/// Both ladders side by side, as `--svg` writes them.
+pub fn picture(outcome: &CompareOutcome) -> String {
+    let panels = [("TCP", &outcome.tcp), ("UDP", &outcome.udp)].map(|(title, side)| svg::Panel {
+        title,
+        conversation: side.conversation(),
+    });
+    svg::ladders(&panels, svg::Embedding::Standalone)
 }
 
 fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: bool) {
@@ -43,9 +68,9 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         ("UDP", "one datagram carrying", &outcome.udp),
     ] {
         out(format_args!(
-            "{name}: {what} {quoted}, {} → {}\n",
-            how(side),
-            side.path.display()
+            "{name}: {what} {quoted} → {}\n  {}\n",
+            side.path.display(),
+            how(side)
         ));
         match side.conversation() {
             Some(c) => out(ladder(c, width, color)),
@@ -53,6 +78,8 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         }
         out("\n");
     }
+    out(legend(color));
+    out("\n");
     if let Some(note) = &outcome.capture_note {
         out(format_args!("note: {note}\n\n"));
     }
@@ -61,18 +88,38 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         ("UDP", outcome.udp.conversation()),
     ]));
     out("\n");
-    let verdict = |r: &Report| {
-        if r.passed() {
-            "PASS".to_string()
-        } else {
-            format!("FAIL ({})", r.failures_line())
-        }
-    };
-    for side in [&outcome.tcp, &outcome.udp] {
-        out(format_args!(
-            "lola check {}: {}\n",
-            side.path.display(),
-            verdict(&side.check)
-        ));
+    out(format_args!("{}\n", tcp_line(outcome)));
+    out(format_args!("{}\n", udp_line(outcome)));
+}
+
+/// What the check of the TCP capture shows: its handshake is the expected
+/// finding, so a failing check there is no failure of `compare`.
+fn tcp_line(outcome: &CompareOutcome) -> String {
+    let (path, r) = (outcome.tcp.path.display(), &outcome.tcp.check);
+    if r.tcp_count > 0 && !r.passed() {
+        format!(
+            "{path}: handshake found, as expected (lola check rejects it: {} TCP segments)",
+            r.tcp_count
+        )
+    } else {
+        format!("{path}: NOT flagged: lola check {}", verdict(r))
+    }
+}
+
+/// What the check of the UDP capture shows.
+fn udp_line(outcome: &CompareOutcome) -> String {
+    let (path, r) = (outcome.udp.path.display(), &outcome.udp.check);
+    if r.passed() {
+        format!("{path}: one datagram, no handshake: lola check passes")
+    } else {
+        format!("{path}: lola check {}", verdict(r))
+    }
+}
+
+fn verdict(r: &Report) -> String {
+    if r.passed() {
+        "passes it".to_string()
+    } else {
+        format!("fails it ({})", r.failures_line())
     }
 }

@@ -10,6 +10,7 @@ use lola::harness::{self, LiveOutcome, RunOptions, RunOutcome};
 
 use super::args::RunArgs;
 use super::output::{Exit, diff_text, frames_word, out, out_json, report_text, write_junit};
+use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
@@ -29,6 +30,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         linger: args.linger,
         expect_like: args.expect_like,
     };
+    check_report_path(args.pictures.report.as_deref())?;
     let json = args.report.json;
     let outcome = harness::run(&options, |event| match event {
         _ if json => {}
@@ -37,6 +39,18 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     })?;
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;
+    }
+    let summary = wants_summary(&args.pictures);
+    if args.pictures.report.is_some() || summary {
+        // The ladder of what crossed lo when it was recorded, else of the frame written.
+        let drawn = outcome.live.as_ref().map_or(&outcome.output, |l| &l.output);
+        let flows = flows_of(drawn)?;
+        if let Some(path) = &args.pictures.report {
+            write_report(path, &lola::render::html::run(&outcome, flows.as_ref()))?;
+        }
+        if summary {
+            append_summary(&lola::render::markdown::run(&outcome, flows.as_ref()));
+        }
     }
     if json {
         out_json(&outcome.to_json()?);
