@@ -615,14 +615,21 @@ fn compare_and_send_as_an_unprivileged_user_capture_on_a_private_lo() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("TCP: one connection carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        out.contains("TCP: one connection carrying \"Hello Lola\" → ./tcp.pcap\n  captured live on a private lo (user namespace)"),
         "{out}"
     );
     assert!(
-        out.contains("UDP: one datagram carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        out.contains("UDP: one datagram carrying \"Hello Lola\" → ./udp.pcap\n  captured live on a private lo (user namespace)"),
         "{out}"
     );
-    assert!(out.contains("lola check ./udp.pcap: PASS"), "{out}");
+    assert!(
+        out.contains("./tcp.pcap: handshake found, as expected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("./udp.pcap: one datagram, no handshake: lola check passes"),
+        "{out}"
+    );
     // --json names the lo each side was captured on.
     let o = s
         .unprivileged(&["compare", "--port", "0", "--json"])

@@ -28,7 +28,8 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     }
     let outcome = harness::compare(&options)?;
     if let Some(path) = &args.svg {
-        write_file_atomically(path, picture(&outcome).as_bytes())?;
+        let picture = svg::tcp_and_udp(outcome.tcp.conversation(), outcome.udp.conversation());
+        write_file_atomically(path, picture.as_bytes())?;
     }
     if let Some(path) = &args.pictures.report {
         write_report(path, &html::compare(&outcome))?;
@@ -46,15 +47,6 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         print_text(&outcome, &options.payload, width, color);
     }
     Ok(Exit::verdict(outcome.demonstrated()))
-}
-
-/// Both ladders side by side, as `--svg` writes them.
-pub fn picture(outcome: &CompareOutcome) -> String {
-    let panels = [("TCP", &outcome.tcp), ("UDP", &outcome.udp)].map(|(title, side)| svg::Panel {
-        title,
-        conversation: side.conversation(),
-    });
-    svg::ladders(&panels, svg::Embedding::Standalone)
 }
 
 fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: bool) {

@@ -13,12 +13,11 @@ use crate::flow::{Conversation, Flows, summary_rows};
 use crate::harness::{CompareOutcome, RunOutcome};
 
 const CSS: &str = "\
-:root{color-scheme:light dark}\
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#1f2328;background:#fff;line-height:1.45}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #d1d9e0}\
 code,td.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono',monospace;font-size:.9em}\
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #d1d9e0;padding:.2em .6em;text-align:left;vertical-align:top}\
-td.num{text-align:right}\
+td.num{text-align:right}caption{text-align:left;font-weight:600;padding:.3em 0}\
 .verdict{display:inline-block;font-weight:700;padding:.1em .6em;border-radius:.3em;color:#fff}\
 .pass{background:#1a7f37}.fail{background:#cf222e}\
 .same{color:#59636e}.expected{color:#9a6700}.different{color:#cf222e;font-weight:700}\
@@ -31,6 +30,7 @@ fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
          <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         escape(title)
     )
@@ -57,8 +57,16 @@ fn report_section(out: &mut String, heading: &str, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "<p>{} frames read; {} matched, {} other datagrams on the expected endpoints, {} TCP segments on them.</p>",
-        report.frames, report.matched_count, report.offending_count, report.tcp_count
+        "<p>{} {} read; {} matched, {} other datagrams on the expected endpoints, {} TCP segments on them.</p>",
+        report.frames,
+        if report.frames == 1 {
+            "frame"
+        } else {
+            "frames"
+        },
+        report.matched_count,
+        report.offending_count,
+        report.tcp_count
     );
     list(
         out,

@@ -36,11 +36,11 @@ const RIGHT_AXIS: u32 = PANEL_W - 64;
 const LEGEND_H: u32 = 64;
 
 const STYLE: &str = "\
-.ll text{font-family:-apple-system,'Segoe UI',Helvetica,Arial,'Liberation Sans',sans-serif;font-size:11px;fill:#1f2328}\
-.ll .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono','DejaVu Sans Mono',monospace}\
+.ll text{font-family:-apple-system,'Segoe UI',Helvetica,Arial,'Liberation Sans',sans-serif;font-size:12px;fill:#1f2328}\
+.ll .mono{font-size:11px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono','DejaVu Sans Mono',monospace}\
 .ll .bg{fill:#ffffff}\
-.ll .title{font-size:14px;font-weight:600}\
-.ll text.muted{fill:#59636e}\
+.ll .title{font-size:15px;font-weight:600}\
+.ll text.muted{fill:#59636e}.ll text.small{font-size:10.5px}\
 .ll .axis{stroke:#818b98;stroke-width:1;stroke-dasharray:3 3}\
 .ll .box{fill:#f6f8fa;stroke:#d1d9e0}\
 .ll .rule{stroke:#d1d9e0;stroke-width:1}\
@@ -96,6 +96,32 @@ fn rows(c: Option<&Conversation>) -> u32 {
 /// ```
 pub fn ladders(panels: &[Panel<'_>], embedding: Embedding) -> String {
     grid(panels, panels.len().max(1), embedding)
+}
+
+/// The picture `lola compare --svg` draws: the TCP connection and the UDP
+/// datagram side by side.
+///
+/// ```
+/// let open = |name: &str| {
+///     let reader = lola::capture::CaptureReader::open(format!("fixtures/{name}").as_ref()).unwrap();
+///     lola::flow::flows(reader).unwrap().conversations.remove(0)
+/// };
+/// let (tcp, udp) = (open("seed-tcp.pcap"), open("seed-ipv4.pcap"));
+/// let svg = lola::render::svg::tcp_and_udp(Some(&tcp), Some(&udp));
+/// assert!(svg.contains(">TCP</text>") && svg.contains(">UDP</text>"));
+/// ```
+pub fn tcp_and_udp(tcp: Option<&Conversation>, udp: Option<&Conversation>) -> String {
+    let panels = [
+        Panel {
+            title: "TCP",
+            conversation: tcp,
+        },
+        Panel {
+            title: "UDP",
+            conversation: udp,
+        },
+    ];
+    ladders(&panels, Embedding::Standalone)
 }
 
 /// The panels `per_row` to a row (the rows one under the other), with one
@@ -278,8 +304,8 @@ fn draw_legend(out: &mut String, y: u32, width: u32) {
     }
     let _ = writeln!(
         out,
-        "<text class=\"muted\" x=\"{MARGIN}\" y=\"{}\">One arrow per frame, from its sender; time in ms since the first frame.</text>\
-         <text class=\"muted\" x=\"{MARGIN}\" y=\"{}\">“N B”: the frame’s size on the wire; “N B data”: the bytes of payload it carries.</text>",
+        "<text class=\"muted small\" x=\"{MARGIN}\" y=\"{}\">One arrow per frame, from its sender; time in ms since the first frame.</text>\
+         <text class=\"muted small\" x=\"{MARGIN}\" y=\"{}\">“N B”: the frame’s size on the wire; “N B data”: the bytes of payload it carries.</text>",
         y + 42,
         y + 57
     );
