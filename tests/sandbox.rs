@@ -264,6 +264,8 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
             "exec",
             "-o",
             "tcp.pcapng",
+            "--report",
+            "tcp.html",
             "--",
             "sh",
             "-c",
@@ -280,7 +282,17 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
     assert!(
         out.contains("=> handshake on the expected endpoints"),
         "{out}"
+    ); // --report: the verdict, the handshake frames and the ladder, in one HTML file.
+    let html = fs::read_to_string(s.path().join("tcp.html")).unwrap();
+    assert!(
+        html.contains("<span class=\"verdict fail\">FAIL</span>"),
+        "{html}"
     );
+    assert!(
+        html.contains("handshake on the expected endpoints"),
+        "{html}"
+    );
+    assert!(html.contains(">SYN · 74 B</text>"), "{html}");
 }
 
 #[test]

@@ -219,8 +219,11 @@ pub fn check(report: &Report, flows: Option<&Flows>) -> String {
         escape(&report.file)
     );
     report_section(&mut body, "Expectation", report);
-    if let Some(flows) = flows {
-        flows_section(&mut body, "Ladder", flows);
+    match flows {
+        Some(flows) => flows_section(&mut body, "Ladder", flows),
+        None => body.push_str(
+            "<h2>Ladder</h2>\n<p>Not drawn: the capture could be read only once (standard input).</p>\n",
+        ),
     }
     page(&format!("lola check {}", report.file), &body)
 }
