@@ -71,6 +71,90 @@ pub struct Arrow {
     pub role: Role,
 }
 
+impl Arrow {
+    /// The arrow's words: its flags (or `UDP`, or the ICMP message), the
+    /// bytes of data it carries, and its size on the wire.
+    ///
+    /// ```
+    /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+    /// let flows = lola::flow::flows(reader).unwrap();
+    /// let captions: Vec<String> = flows.conversations[0].arrows.iter().map(|a| a.caption()).collect();
+    /// assert_eq!(captions[0], "SYN · 74 B");
+    /// assert_eq!(captions[3], "PSH, ACK · 10 B data · 76 B");
+    /// ```
+    pub fn caption(&self) -> String {
+        if self.data_len > 0 || self.role == Role::Data {
+            format!(
+                "{} · {} B data · {} B",
+                self.label, self.data_len, self.length
+            )
+        } else {
+            format!("{} · {} B", self.label, self.length)
+        }
+    }
+}
+
+impl Role {
+    /// Every role, in the order a legend lists them.
+    pub const ALL: [Role; 5] = [
+        Role::Handshake,
+        Role::Data,
+        Role::Ack,
+        Role::Teardown,
+        Role::Icmp,
+    ];
+
+    /// The role's name in a legend: `handshake`, `data`, `ack`, `teardown`, `ICMP`.
+    ///
+    /// ```
+    /// assert_eq!(lola::flow::Role::Icmp.name(), "ICMP");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Handshake => "handshake",
+            Role::Data => "data",
+            Role::Ack => "ack",
+            Role::Teardown => "teardown",
+            Role::Icmp => "ICMP",
+        }
+    }
+}
+
+/// Consecutive arrows of one role: the handshake, the teardown, ...
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
+/// use lola::flow::Role::*;
+/// let groups: Vec<_> = lola::flow::groups(&flows.conversations[0].arrows)
+///     .into_iter()
+///     .map(|g| (g.role, g.arrows))
+///     .collect();
+/// assert_eq!(groups, [(Handshake, 0..3), (Data, 3..4), (Ack, 4..5), (Teardown, 5..8)]);
+/// ```
+pub fn groups(arrows: &[Arrow]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for (i, a) in arrows.iter().enumerate() {
+        match out.last_mut() {
+            Some(g) if g.role == a.role => g.arrows.end = i + 1,
+            _ => out.push(Group {
+                role: a.role,
+                arrows: i..i + 1,
+            }),
+        }
+    }
+    out
+}
+
+/// A run of arrows of one role; see [`groups`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Their role.
+    pub role: Role,
+    /// Their indices in the conversation's arrows.
+    pub arrows: std::ops::Range<usize>,
+}
+
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
@@ -340,8 +424,8 @@ pub fn use_color() -> bool {
 ///
 /// ```text
 ///  time (ms)  127.0.0.1:51844                            127.0.0.1:7456
-///      0.000  |------------------ SYN 74 ------------------>|
-///      0.136  |<-------------- SYN, ACK 74 -----------------|
+///      0.000  |---------------- SYN · 74 B ---------------->|
+///      0.136  |<------------ SYN, ACK · 74 B ---------------|
 /// ```
 ///
 /// For the TCP connection of `fixtures/seed-tcp.pcap`:
@@ -354,7 +438,7 @@ pub fn use_color() -> bool {
 /// let text = ladder(c, 80, false);
 /// assert_eq!(text.lines().count(), 1 + 8); // the endpoints, then one arrow per frame
 /// assert!(text.lines().all(|line| line.chars().count() <= 80));
-/// assert!(text.lines().nth(2).unwrap().contains("|<") && text.contains(" SYN, ACK 74 "));
+/// assert!(text.lines().nth(2).unwrap().contains("|<") && text.contains(" SYN, ACK · 74 B "));
 /// assert!(ladder(c, 80, true).contains("\x1b[33m")); // the handshake in yellow
 /// ```
 pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
@@ -372,12 +456,7 @@ pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
         " ".repeat(gap)
     );
     for a in &c.arrows {
-        let mut label = format!(" {} {} ", a.label, a.length);
-        if a.data_len > 0 && a.label != "UDP" {
-            label = format!(" {} len={} {} ", a.label, a.data_len, a.length);
-        } else if a.label == "UDP" {
-            label = format!(" UDP len={} {} ", a.data_len, a.length);
-        }
+        let mut label = format!(" {} ", a.caption());
         let inner = span.saturating_sub(1); // one cell for the arrow head
         if label.chars().count() + 2 > inner {
             label = label.chars().take(inner.saturating_sub(2)).collect();
@@ -403,6 +482,26 @@ pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
         );
     }
     out
+}
+
+/// What the ladder's words and colours mean, in lines of at most 80 columns;
+/// with `color`, each role's name in its colour.
+///
+/// ```
+/// let legend = lola::flow::legend(false);
+/// assert!(legend.starts_with("legend: "));
+/// assert!(legend.lines().all(|l| l.chars().count() <= 80));
+/// assert!(lola::flow::legend(true).contains("\x1b[33mhandshake\x1b[0m"));
+/// ```
+pub fn legend(color: bool) -> String {
+    let mut text = "legend: one arrow per frame, from its sender; time since the first frame;\n\
+                    \x20       \"N B\" is the frame's size on the wire, \"N B data\" its payload\n"
+        .to_string();
+    if color {
+        let roles: Vec<String> = Role::ALL.iter().map(|&r| paint(r.name(), r)).collect();
+        let _ = writeln!(text, "        colours: {}", roles.join(", "));
+    }
+    text
 }
 
 fn paint(s: &str, role: Role) -> String {
@@ -458,6 +557,33 @@ pub fn summary_line(c: &Conversation) -> String {
 /// assert_eq!(frames, ["frames", "8", "-"]);
 /// ```
 pub fn side_by_side(columns: &[(&str, Option<&Conversation>)]) -> String {
+    let mut out = format!("{:30}", "");
+    for (name, _) in columns {
+        let _ = write!(out, "{name:>12}");
+    }
+    out.push('\n');
+    for (label, cells) in summary_rows(columns) {
+        let _ = write!(out, "{label:30}");
+        for cell in cells {
+            let _ = write!(out, "{cell:>12}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The rows of the summary table, each a label and one cell per column
+/// (`-` where a column has no conversation): what [`side_by_side`] prints
+/// and the markdown and HTML renderers tabulate.
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::flow::flows(reader).unwrap();
+/// let rows = lola::flow::summary_rows(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
+/// assert_eq!(rows[0], ("frames", vec!["8".to_string(), "-".to_string()]));
+/// assert_eq!(rows[4].1[0], "0.388 ms");
+/// ```
+pub fn summary_rows(columns: &[(&str, Option<&Conversation>)]) -> Vec<(&'static str, Vec<String>)> {
     type Cell = fn(&Conversation) -> String;
     let rows: [(&str, Cell); 5] = [
         ("frames", |c| c.frames.to_string()),
@@ -470,19 +596,15 @@ pub fn side_by_side(columns: &[(&str, Option<&Conversation>)]) -> String {
                 .unwrap_or_else(|| "-".into())
         }),
     ];
-    let mut out = format!("{:30}", "");
-    for (name, _) in columns {
-        let _ = write!(out, "{name:>12}");
-    }
-    out.push('\n');
-    for (label, cell) in rows {
-        let _ = write!(out, "{label:30}");
-        for (_, c) in columns {
-            let _ = write!(out, "{:>12}", c.map(cell).unwrap_or_else(|| "-".into()));
-        }
-        out.push('\n');
-    }
-    out
+    rows.iter()
+        .map(|(label, cell)| {
+            let cells = columns
+                .iter()
+                .map(|(_, c)| c.map(cell).unwrap_or_else(|| "-".into()))
+                .collect();
+            (*label, cells)
+        })
+        .collect()
 }
 
 #[cfg(test)]

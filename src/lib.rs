@@ -57,6 +57,7 @@ pub mod harness;
 pub mod junit;
 pub mod live;
 pub mod reassembly;
+pub mod render;
 pub mod sandbox;
 pub mod summary;
 pub mod wire;

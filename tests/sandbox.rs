@@ -264,6 +264,8 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
             "exec",
             "-o",
             "tcp.pcapng",
+            "--report",
+            "tcp.html",
             "--",
             "sh",
             "-c",
@@ -280,7 +282,17 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
     assert!(
         out.contains("=> handshake on the expected endpoints"),
         "{out}"
+    ); // --report: the verdict, the handshake frames and the ladder, in one HTML file.
+    let html = fs::read_to_string(s.path().join("tcp.html")).unwrap();
+    assert!(
+        html.contains("<span class=\"verdict fail\">FAIL</span>"),
+        "{html}"
     );
+    assert!(
+        html.contains("handshake on the expected endpoints"),
+        "{html}"
+    );
+    assert!(html.contains(">SYN · 74 B</text>"), "{html}");
 }
 
 #[test]
@@ -615,14 +627,21 @@ fn compare_and_send_as_an_unprivileged_user_capture_on_a_private_lo() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("TCP: one connection carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        out.contains("TCP: one connection carrying \"Hello Lola\" → ./tcp.pcap\n  captured live on a private lo (user namespace)"),
         "{out}"
     );
     assert!(
-        out.contains("UDP: one datagram carrying \"Hello Lola\", captured live on a private lo (user namespace)"),
+        out.contains("UDP: one datagram carrying \"Hello Lola\" → ./udp.pcap\n  captured live on a private lo (user namespace)"),
         "{out}"
     );
-    assert!(out.contains("lola check ./udp.pcap: PASS"), "{out}");
+    assert!(
+        out.contains("./tcp.pcap: handshake found, as expected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("./udp.pcap: one datagram, no handshake: lola check passes"),
+        "{out}"
+    );
     // --json names the lo each side was captured on.
     let o = s
         .unprivileged(&["compare", "--port", "0", "--json"])

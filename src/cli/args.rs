@@ -113,6 +113,30 @@ pub struct ReportArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// The HTML report and the GitHub step summary.
+#[derive(Args)]
+pub struct PictureArgs {
+    /// Also write a one-file HTML report (verdict, evidence, ladder diagrams)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Do not append a markdown summary to $GITHUB_STEP_SUMMARY
+    #[arg(long)]
+    pub no_summary: bool,
+}
+
+/// What `lola flow` draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagramFormat {
+    /// Ladder diagrams for the terminal
+    Text,
+    /// One SVG picture of every ladder
+    Svg,
+    /// Mermaid sequenceDiagram text, one per conversation
+    Mermaid,
+    /// Mermaid blocks and the summary table, as markdown
+    Markdown,
+}
+
 /// The capture a command writes.
 #[derive(Args)]
 pub struct OutputArgs {
@@ -166,6 +190,8 @@ pub struct RunArgs {
     pub expect_like: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 #[derive(Args)]
@@ -371,6 +397,8 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 #[derive(Args)]
@@ -396,6 +424,11 @@ pub struct CompareArgs {
     pub display: DisplayArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Also draw both ladders side by side as SVG into FILE
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 #[derive(Args)]
@@ -406,8 +439,14 @@ pub struct FlowArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
     /// Print the conversations as JSON instead of diagrams
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// What to draw: text (terminal ladders), svg, mermaid, markdown
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: DiagramFormat,
+    /// Write the diagram to this file instead of standard output
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -452,6 +491,9 @@ pub struct ExecArgs {
     pub expect: ExpectationArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Also write a one-file HTML report (verdict, evidence, ladder diagrams)
+    #[arg(long = "report", value_name = "FILE")]
+    pub html_report: Option<PathBuf>,
     /// The program and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,

@@ -9,13 +9,25 @@ use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
 use super::output::{Exit, out, out_json, report_text, write_junit};
+use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 /// Files at least this large get a progress bar (on a terminal only).
 const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
     let expectation = args.expect.expectation();
+    check_report_path(args.pictures.report.as_deref())?;
     let report = check_with_progress(&args.file, &expectation, args.quiet)?;
+    let summary = wants_summary(&args.pictures);
+    if args.pictures.report.is_some() || summary {
+        let flows = flows_of(&args.file)?;
+        if let Some(path) = &args.pictures.report {
+            write_report(path, &lola::render::html::check(&report, flows.as_ref()))?;
+        }
+        if summary {
+            append_summary(&lola::render::markdown::check(&report, flows.as_ref()));
+        }
+    }
     if let Some(path) = &args.report.junit {
         let suite = format!("lola check {}", args.file.display());
         write_junit(path, &[(suite, lola::junit::check_cases(&report))])?;

