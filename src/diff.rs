@@ -238,7 +238,7 @@ impl DiffReport {
     /// let report = lola::diff::diff_files(golden, golden, &Default::default()).unwrap();
     /// let mut text = String::new();
     /// report.write_text(&mut text, true).unwrap();
-    /// assert!(text.starts_with("\x1b[1;32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
+    /// assert!(text.starts_with("\x1b[1m\x1b[32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
     /// ```
     pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
         let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });

@@ -11,6 +11,7 @@ use cli::args::{Cli, Command};
 use cli::output::{self, Exit};
 
 fn main() -> ExitCode {
+    output::start_clock();
     let result = match Cli::parse().command {
         Command::Run(args) => cli::run::run(args),
         Command::Listen(args) => cli::listen::run(args),

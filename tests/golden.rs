@@ -59,8 +59,28 @@ fn scrub_temp_dirs(text: &str) -> String {
     out + rest
 }
 
+/// JUnit's `time="0.004"` and `timestamp="2026-…"` → `time="<t>"`: they
+/// measure the run.
+fn scrub_junit_times(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = [" time=\"", " timestamp=\""]
+        .iter()
+        .filter_map(|attr| rest.find(attr).map(|i| i + attr.len()))
+        .min()
+    {
+        out += &rest[..i];
+        out += "<t>";
+        rest = &rest[i..];
+        rest = &rest[rest.find('"').unwrap_or(0)..];
+    }
+    out + rest
+}
+
 /// Compares `actual` with the golden file `name`, or writes it when blessing.
 fn assert_golden(name: &str, actual: &str) -> Option<String> {
+    let actual = scrub_junit_times(actual);
+    let actual = actual.as_str();
     let path = golden_dir().join(format!("{name}.txt"));
     if std::env::var_os("LOLA_BLESS").is_some() {
         std::fs::create_dir_all(golden_dir()).unwrap();

@@ -85,6 +85,15 @@ pub enum Failure {
         /// True when one of them is a SYN.
         handshake: bool,
     },
+    /// The capture ends inside a record (a writer killed mid-write): the
+    /// frames before the cut were judged, but the missing bytes could hold
+    /// datagrams or TCP segments that contradict the expectation.
+    Truncated {
+        /// Byte offset of the record that is cut.
+        offset: u64,
+        /// What is missing, as the reader says it.
+        what: String,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -114,6 +123,10 @@ impl fmt::Display for Failure {
                 } else {
                     ""
                 }
+            ),
+            Failure::Truncated { offset, ref what } => write!(
+                f,
+                "the capture is cut short at byte {offset} ({what}); the missing bytes could hold datagrams or TCP segments that change the verdict"
             ),
         }
     }
@@ -219,6 +232,14 @@ pub enum Note {
     },
     /// A note of the capture reader (leniency with a damaged or odd file).
     Reader(String),
+    /// The capture is cut short, and only the frames before the cut were
+    /// judged (as asked, or because no claim could be contradicted).
+    Truncated {
+        /// Byte offset of the record that is cut.
+        offset: u64,
+        /// What is missing, as the reader says it.
+        what: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -298,6 +319,10 @@ impl fmt::Display for Note {
                 Ok(())
             }
             Note::Reader(text) => f.write_str(text),
+            Note::Truncated { offset, what } => write!(
+                f,
+                "the capture is cut short at byte {offset} ({what}); only the frames before the cut were judged"
+            ),
         }
     }
 }
@@ -520,6 +545,30 @@ impl Report {
         self.verdict.passed()
     }
 
+    /// Takes into account that the capture ends in a cut record at
+    /// `offset`: with [`Truncation::Fail`], a claim the missing bytes could
+    /// contradict (exactly or at most N datagrams, no TCP) fails; otherwise,
+    /// and with [`Truncation::JudgeCompleteFrames`], the cut is a note.
+    ///
+    /// ```
+    /// use lola::check::{Failure, Truncation};
+    /// let mut report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+    /// report.cut_short(76, "record header cut short: 3 of 16 bytes".into(), Truncation::Fail);
+    /// assert!(!report.passed());
+    /// assert!(matches!(report.failures[0], Failure::Truncated { offset: 76, .. }));
+    /// ```
+    pub fn cut_short(&mut self, offset: u64, what: String, policy: Truncation) {
+        let e = &self.expectation;
+        let contradictable =
+            matches!(e.count, super::Count::Exactly(_) | super::Count::AtMost(_)) || !e.allow_tcp;
+        if policy == Truncation::Fail && contradictable {
+            self.failures.push(Failure::Truncated { offset, what });
+            self.verdict = Verdict::Fail;
+        } else {
+            self.notes.push(Note::Truncated { offset, what });
+        }
+    }
+
     /// The failures on one line, `; `-separated (empty on pass).
     ///
     /// ```
@@ -611,6 +660,38 @@ impl Report {
     }
 }
 
+/// What a capture cut short at its end does to the verdict
+/// (`--truncated`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Truncation {
+    /// A claim the missing bytes could contradict fails (the default).
+    #[default]
+    Fail,
+    /// The frames before the cut are judged as if the file ended there.
+    JudgeCompleteFrames,
+}
+
+impl Truncation {
+    /// The values of `--truncated`, in order.
+    pub const NAMES: [&'static str; 2] = ["fail", "judge-complete-frames"];
+}
+
+impl std::str::FromStr for Truncation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Truncation, String> {
+        match s {
+            "fail" => Ok(Truncation::Fail),
+            "judge-complete-frames" => Ok(Truncation::JudgeCompleteFrames),
+            _ => Err(format!(
+                "{s:?} is not one of {}",
+                Truncation::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
 /// How [`Report::write_text`] renders: colour for the verdict word, and the
 /// words of each note (a front end adds its own hints, such as flag names).
 pub struct TextStyle<'a> {
@@ -642,12 +723,17 @@ impl fmt::Display for Report {
 /// ```
 /// use lola::check::paint_verdict;
 /// assert_eq!(paint_verdict("PASS", true, false), "PASS");
-/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1;31mFAIL\x1b[0m");
+/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1m\x1b[31mFAIL\x1b[0m");
 /// ```
 pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
     if !color {
         return word.to_string();
     }
-    let code = if good { "32" } else { "31" };
-    format!("\x1b[1;{code}m{word}\x1b[0m")
+    let hue = if good {
+        anstyle::AnsiColor::Green
+    } else {
+        anstyle::AnsiColor::Red
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(hue.into()));
+    format!("{style}{word}{style:#}")
 }

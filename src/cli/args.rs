@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use lola::capture::Format;
-use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE};
+use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE, Truncation};
 use lola::harness::CaptureMode;
 
 use super::parse::{
@@ -57,6 +58,29 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+/// `--format`: its values, for `--help` and the shell completions.
+fn format_values() -> impl TypedValueParser<Value = Format> {
+    clap::builder::PossibleValuesParser::new(["pcap", "pcapng"]).try_map(|s| s.parse::<Format>())
+}
+
+/// `--capture`: its values (`live` is another name for `host`).
+fn capture_values() -> impl TypedValueParser<Value = CaptureMode> {
+    use clap::builder::PossibleValue;
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("host").alias("live"),
+        PossibleValue::new("private"),
+        PossibleValue::new("auto"),
+        PossibleValue::new("off"),
+    ])
+    .try_map(|s| s.parse::<CaptureMode>())
+}
+
+/// `--checksums`: its values.
+fn checksum_values() -> impl TypedValueParser<Value = ChecksumPolicy> {
+    clap::builder::PossibleValuesParser::new(["strict", "lenient", "ignore"])
+        .try_map(|s| s.parse::<ChecksumPolicy>())
 }
 
 /// Where the server listens: `--to`, with `--port` overriding its port.
@@ -120,7 +144,7 @@ pub struct OutputArgs {
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     format: Option<Format>,
 }
 
@@ -156,7 +180,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Also record what really crossed lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
-    #[arg(long, value_name = "MODE", default_value = "auto")]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = capture_values())]
     pub capture: CaptureMode,
     /// How long the live capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
@@ -186,7 +210,7 @@ pub struct ListenArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
 }
 
@@ -213,13 +237,13 @@ pub struct SendArgs {
     #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
     pub message: String,
     /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
-    #[arg(long, value_name = "MODE", default_value = "off")]
+    #[arg(long, value_name = "MODE", default_value = "off", value_parser = capture_values())]
     pub capture: CaptureMode,
     /// Where the captured frames go (with --capture) [default: send.pcap]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
     /// How long the capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
@@ -244,7 +268,7 @@ pub struct CaptureArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
 }
 
@@ -322,7 +346,7 @@ pub struct ExpectationArgs {
     #[arg(long)]
     pub allow_tcp: bool,
     /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
-    #[arg(long, value_name = "POLICY", default_value = "lenient")]
+    #[arg(long, value_name = "POLICY", default_value = "lenient", value_parser = checksum_values())]
     pub checksums: ChecksumPolicy,
 }
 
@@ -361,9 +385,12 @@ impl ExpectationArgs {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The capture to check (pcap or pcapng; - for standard input)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// The captures to check (pcap or pcapng; a directory for the captures in it; - for standard input)
+    #[arg(value_name = "FILE", required_unless_present = "read")]
+    files: Vec<PathBuf>,
+    /// A capture to check, as tcpdump -r reads one (repeatable)
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Vec<PathBuf>,
     #[command(flatten)]
     pub expect: ExpectationArgs,
     #[command(flatten)]
@@ -371,6 +398,42 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never
+    #[command(flatten)]
+    pub color: ColorArgs,
+    /// A capture cut short at its end (a writer killed mid-write): fail any claim the missing bytes could contradict, or judge the frames before the cut
+    #[arg(long, value_name = "WHAT", default_value = "fail",
+          value_parser = clap::builder::PossibleValuesParser::new(Truncation::NAMES)
+              .try_map(|s| s.parse::<Truncation>()))]
+    pub truncated: Truncation,
+    /// Files checked at once [default: one per core]; -j1 checks one after the other
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub jobs: Option<usize>,
+}
+
+impl CheckArgs {
+    /// The files, positional and `-r`, in the order given (positional first).
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().chain(&self.read).cloned().collect()
+    }
+}
+
+/// `--color`, for commands that print a verdict.
+#[derive(Args)]
+pub struct ColorArgs {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE=1 forces it), always, never
+    #[arg(long = "color", value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    when: String,
+}
+
+impl ColorArgs {
+    pub fn color(&self) -> bool {
+        match self.when.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => lola::flow::use_color(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -384,13 +447,13 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
     /// File format
-    #[arg(long, value_name = "pcap|pcapng", default_value = "pcap")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values(), default_value = "pcap")]
     pub format: Format,
     /// How long each exchange may take
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// host (lo of the machine; exit 2 where not permitted), private (a lo of lola's own), auto (host, else private, else synthesize), off (synthesize); live = host
-    #[arg(long, value_name = "MODE", default_value = "auto")]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = capture_values())]
     pub capture: CaptureMode,
     #[command(flatten)]
     pub display: DisplayArgs,
@@ -434,7 +497,7 @@ pub struct ExecArgs {
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     format: Option<Format>,
     /// How long the capture goes on after the program ended
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]

@@ -4,11 +4,13 @@
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::LazyLock;
+use std::time::{Instant, SystemTime};
 
 use lola::Error;
 use lola::check::{Failure, Note, Report, TextStyle};
 use lola::diff::DiffReport;
-use lola::junit::Case;
+use lola::junit::{Case, Suite};
 
 /// How `lola` exits, as the README promises: 0 pass, 1 expectation not
 /// met, 2 could not run (as grep and diff do).
@@ -83,13 +85,73 @@ fn bind_hint(e: &io::Error) -> &'static str {
     }
 }
 
-/// Writes the JUnit XML of `suites` to `path`, whole or not at all.
+/// When the command started, for the `timestamp` and `time` of JUnit
+/// suites that are not timed one by one.
+static STARTED: LazyLock<(SystemTime, Instant)> =
+    LazyLock::new(|| (SystemTime::now(), Instant::now()));
+
+/// Notes the time the command starts (call first thing in `main`).
+pub fn start_clock() {
+    LazyLock::force(&STARTED);
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all; each
+/// suite stamped with the command's start and the time it has taken.
 pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
-    let suites: Vec<(&str, Vec<Case>)> = suites
+    let (started, clock) = *STARTED;
+    let suites: Vec<Suite> = suites
         .iter()
-        .map(|(name, cases)| (name.as_ref(), cases.clone()))
+        .map(|(name, cases)| Suite {
+            time: clock.elapsed(),
+            timestamp: Some(started),
+            ..Suite::new(name.as_ref(), cases.clone())
+        })
         .collect();
-    lola::capture::write_file_atomically(path, lola::junit::to_xml(&suites).as_bytes())
+    write_junit_suites(path, &suites)
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all.
+pub fn write_junit_suites(path: &Path, suites: &[Suite]) -> Result<(), Error> {
+    lola::capture::write_file_atomically(path, lola::junit::to_xml(suites).as_bytes())
+}
+
+/// The JUnit document of a command that could not run: one suite named
+/// `suite`, whose one test case holds the error (exit 2 still leaves a
+/// report for CI to show).
+pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Error> {
+    let (started, clock) = *STARTED;
+    let suite = Suite {
+        time: clock.elapsed(),
+        timestamp: Some(started),
+        ..Suite::error(suite, error_line(e))
+    };
+    write_junit_suites(path, &[suite])
+}
+
+/// The `--json` document of a command that could not run:
+/// `{"schema_version", "file", "verdict": "error", "error": {"kind",
+/// "message", "path", "offset"}}` (`path` and `offset` when known).
+pub fn error_json(e: &Error, file: &str) -> serde_json::Value {
+    let (kind, path, offset) = match e {
+        Error::Io { path, .. } => ("io", Some(path), None),
+        Error::Malformed { path, offset, .. } => ("malformed", Some(path), Some(*offset)),
+        Error::Truncated { path, offset, .. } => ("truncated", Some(path), Some(*offset)),
+        Error::UnsupportedLinkType { path, .. } => ("unsupported-link-type", Some(path), None),
+        Error::Json(_) => ("json", None, None),
+        Error::Invalid(_) => ("invalid", None, None),
+        _ => ("other", None, None),
+    };
+    serde_json::json!({
+        "schema_version": 1,
+        "file": file,
+        "verdict": "error",
+        "error": {
+            "kind": kind,
+            "message": error_line(e),
+            "path": path.map(|p| p.display().to_string()),
+            "offset": offset,
+        },
+    })
 }
 
 /// "frame" or "frames".
@@ -100,9 +162,14 @@ pub fn frames_word(n: usize) -> &'static str {
 /// A check report as text: the verdict word in colour on a terminal (never
 /// with NO_COLOR), and notes with the flag that bears on them.
 pub fn report_text(report: &Report) -> String {
+    report_text_in(report, lola::flow::use_color())
+}
+
+/// A check report as text, its verdict word in colour with `color`.
+pub fn report_text_in(report: &Report, color: bool) -> String {
     let mut text = String::new();
     let style = TextStyle {
-        color: lola::flow::use_color(),
+        color,
         note: &note_with_hint,
     };
     // Writing to a String cannot fail.
@@ -131,6 +198,7 @@ fn note_with_hint(note: &Note) -> String {
             format!("{tcp} (allowed by --allow-tcp)")
         }
         Note::PartialChecksums { .. } => format!("{note}; --checksums strict fails it"),
+        Note::Truncated { .. } => format!("{note} (--truncated judge-complete-frames)"),
         _ => note.to_string(),
     }
 }
