@@ -354,3 +354,89 @@ fn tcpdump_style_r_reads_a_capture() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn the_same_flag_means_the_same_thing_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    // -w writes a capture, as in tcpdump.
+    lola()
+        .current_dir(dir.path())
+        .args([
+            "build",
+            "--src",
+            "127.0.0.1:1",
+            "--dst",
+            "127.0.0.1:7456",
+            "-w",
+            "w.pcap",
+        ])
+        .assert()
+        .code(0);
+    lola()
+        .arg("check")
+        .arg(dir.path().join("w.pcap"))
+        .assert()
+        .code(0);
+    // listen takes --to as run and send do; send takes --message as run does.
+    for (command, flag) in [
+        ("listen", "--to"),
+        ("send", "--message"),
+        ("flow", "--read"),
+    ] {
+        let out = lola().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains(flag), "{command} --help lacks {flag}");
+    }
+    lola()
+        .args(["send", "--message", "a", "b"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot be used with"));
+}
+
+#[test]
+fn argument_errors_are_one_line_and_a_usage_line() {
+    lola().args(["chek", "x.pcap"]).assert().code(2).stderr(
+        "lola: unrecognized subcommand 'chek' (a similar subcommand exists: 'check')\n\
+             usage: lola <COMMAND>  (lola --help for more)\n",
+    );
+    let out = lola()
+        .args(["check", "--cout", "2", "x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "lola: unexpected argument '--cout' found (a similar argument exists: '--count')\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+    lola()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(contains("lola "));
+}
+
+#[test]
+fn man_prints_a_manual_page() {
+    let out = lola().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH lola 1"), "{page}");
+    assert!(page.contains(".SH \"LOLA CHECK\""));
+    if have("man") {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lola.1");
+        fs::write(&file, &page).unwrap();
+        let shown = StdCommand::new("man")
+            .arg("-l")
+            .arg(&file)
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&shown.stdout).contains("LOLA CHECK"));
+    }
+}

@@ -52,6 +52,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Say which capture modes work here, and why not
     Doctor(DoctorArgs),
+    /// Print the manual page (roff): lola man > lola.1; man ./lola.1
+    Man,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -141,7 +143,7 @@ pub struct ReportArgs {
 #[derive(Args)]
 pub struct OutputArgs {
     /// Capture file to write ("-" for standard output) [default: hello-lola.pcap, or .pcapng with --format pcapng]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]
@@ -194,8 +196,8 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct ListenArgs {
-    /// Address to bind
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    /// Address to bind (--to, as run and send spell it, is the same)
+    #[arg(long, visible_alias = "to", value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     on: SocketAddr,
     /// Port, overriding the one in --on (0: any free port)
     #[arg(long, value_name = "PORT")]
@@ -207,7 +209,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Also write the frames of the received datagrams to this capture
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]
@@ -233,14 +235,17 @@ pub struct SendArgs {
     /// Address to send from [default: loopback, any free port]
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
     pub from: Option<SocketAddr>,
-    /// The payload
-    #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
-    pub message: String,
+    /// The payload [default: Hello Lola]
+    #[arg(value_name = "MESSAGE", conflicts_with = "message")]
+    positional_message: Option<String>,
+    /// The payload, as run, compare and check spell it
+    #[arg(long = "message", value_name = "TEXT")]
+    message: Option<String>,
     /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
     #[arg(long, value_name = "MODE", default_value = "off", value_parser = capture_values())]
     pub capture: CaptureMode,
     /// Where the captured frames go (with --capture) [default: send.pcap]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]
@@ -248,6 +253,16 @@ pub struct SendArgs {
     /// How long the capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
     pub linger: Duration,
+}
+
+impl SendArgs {
+    /// `--message`, or the positional message, or the seed's.
+    pub fn message(&self) -> String {
+        self.message
+            .clone()
+            .or_else(|| self.positional_message.clone())
+            .unwrap_or_else(|| SEED_MESSAGE.to_string())
+    }
 }
 
 #[derive(Args)]
@@ -265,7 +280,7 @@ pub struct CaptureArgs {
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
     /// Capture file to write
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: PathBuf,
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]
@@ -464,13 +479,30 @@ pub struct CompareArgs {
 #[derive(Args)]
 pub struct FlowArgs {
     /// The capture (pcap or pcapng; - for standard input)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "read",
+        conflicts_with = "read"
+    )]
+    file: Option<PathBuf>,
+    /// The capture, as tcpdump -r reads one
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<PathBuf>,
     #[command(flatten)]
     pub display: DisplayArgs,
     /// Print the conversations as JSON instead of diagrams
     #[arg(long)]
     pub json: bool,
+}
+
+impl FlowArgs {
+    /// The capture, given either way.
+    pub fn file(&self) -> PathBuf {
+        self.file
+            .clone()
+            .or_else(|| self.read.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Args)]
@@ -494,7 +526,7 @@ pub struct DiffArgs {
 #[derive(Args)]
 pub struct ExecArgs {
     /// Capture file to write [default: exec.pcap, or exec.pcapng with --format pcapng]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]

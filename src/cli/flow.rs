@@ -11,11 +11,12 @@ use super::args::FlowArgs;
 use super::output::{Exit, out, out_json};
 
 pub fn run(args: FlowArgs) -> Result<Exit, Error> {
-    let name = args.file.display().to_string();
-    let flows = if args.file == Path::new("-") {
+    let file = args.file();
+    let name = file.display().to_string();
+    let flows = if file == Path::new("-") {
         flows(CaptureReader::new(io::stdin().lock(), "-")?)?
     } else {
-        flows(CaptureReader::open(&args.file)?)?
+        flows(CaptureReader::open(&file)?)?
     };
     if args.json {
         out_json(&serde_json::to_string_pretty(&flows)?);

@@ -51,6 +51,66 @@ pub fn out_json(text: &str) {
     out(format_args!("{text}\n"));
 }
 
+/// A command line clap refused, as lola's own errors look: `lola: `, the
+/// problem (with clap's tip or the possible values) on one line, then a
+/// usage line; exit 2. `--help` and `--version` print as clap prints them.
+pub fn argument_error(e: &clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.exit_code() == 0 {
+            Exit::Pass
+        } else {
+            Exit::Error
+        };
+    }
+    let _ = write!(io::stderr(), "{}", argument_error_text(&e.to_string()));
+    Exit::Error
+}
+
+/// clap's several-paragraph message → `lola: problem (tip)` and a usage line.
+fn argument_error_text(clap_text: &str) -> String {
+    let mut lines = clap_text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut problem = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let mut extra = Vec::new();
+    let mut usage = None;
+    for line in lines {
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            extra.push(tip.to_string());
+        } else if let Some(values) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            extra.push(values.to_string());
+        } else if !line.starts_with("For more information") {
+            // The rest of the problem: "the following required arguments
+            // were not provided:" and the arguments.
+            problem = format!("{problem} {line}");
+        }
+    }
+    let mut text = format!("lola: {problem}");
+    if !extra.is_empty() {
+        text += &format!(" ({})", extra.join("; "));
+    }
+    text.push('\n');
+    if let Some(usage) = usage {
+        let command: Vec<&str> = usage
+            .split_whitespace()
+            .take_while(|w| !w.starts_with(['[', '<', '-']))
+            .collect();
+        text += &format!("usage: {usage}  ({} --help for more)\n", command.join(" "));
+    }
+    text
+}
+
 /// `lola: ` and the error on one line of stderr.
 pub fn error(e: &Error) {
     let _ = writeln!(io::stderr(), "lola: {}", error_line(e));
@@ -236,6 +296,26 @@ mod tests {
         assert_eq!(
             error_line(&e),
             "--to 0.0.0.0:7456: the destination must be a concrete address such as 127.0.0.1 or ::1"
+        );
+    }
+
+    #[test]
+    fn argument_errors_are_one_line_and_a_usage_line() {
+        let clap = "error: invalid value 'loose' for '--checksums <POLICY>'\n  [possible values: strict, lenient, ignore]\n\n  tip: a similar value exists: 'lenient'\n\nUsage: lola check [OPTIONS] <FILE>...\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            argument_error_text(clap),
+            "lola: invalid value 'loose' for '--checksums <POLICY>' (possible values: strict, lenient, ignore; a similar value exists: 'lenient')\n\
+             usage: lola check [OPTIONS] <FILE>...  (lola check --help for more)\n"
+        );
+    }
+
+    #[test]
+    fn missing_arguments_are_named_on_the_line() {
+        let clap = "error: the following required arguments were not provided:\n  <FILE>...\n\nUsage: lola check <FILE>...\n\nFor more information, try '--help'.\n";
+        assert!(
+            argument_error_text(clap).starts_with(
+                "lola: the following required arguments were not provided: <FILE>...\n"
+            )
         );
     }
 

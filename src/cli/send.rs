@@ -17,11 +17,12 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
             "-o needs --capture host, private or auto".into(),
         ));
     }
+    let payload = args.message().into_bytes();
     let output = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
     let options = SendOptions {
         to: args.to,
         from: args.from,
-        payload: args.message.into_bytes(),
+        payload,
         capture: args.capture,
         format: args.format.unwrap_or_else(|| format_of(&output)),
         output,
