@@ -65,6 +65,11 @@ pub mod wire;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The library guide's Rust examples (docs/library.md), compiled as doc tests.
+#[doc = include_str!("../docs/library.md")]
+#[cfg(doctest)]
+pub struct LibraryGuideDoctests;
+
 pub use check::{ChecksumPolicy, Count, Expectation, Report, check_file};
 pub use error::{Error, Result};
 pub use frame::{Datagram, build_frame};

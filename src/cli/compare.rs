@@ -56,6 +56,17 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
     if let Some(note) = &outcome.capture_note {
         out(format_args!("note: {note}\n\n"));
     }
+    // The UDP side takes the TCP side's port where it is free; say so when
+    // it was not, rather than move the port silently.
+    if let (Some(t), Some(u)) = (outcome.tcp.conversation(), outcome.udp.conversation())
+        && t.right.port() != u.right.port()
+    {
+        out(format_args!(
+            "note: UDP port {} was taken, so the UDP server used port {}\n\n",
+            t.right.port(),
+            u.right.port()
+        ));
+    }
     out(side_by_side(&[
         ("TCP", outcome.tcp.conversation()),
         ("UDP", outcome.udp.conversation()),
