@@ -440,3 +440,33 @@ fn man_prints_a_manual_page() {
         assert!(String::from_utf8_lossy(&shown.stdout).contains("LOLA CHECK"));
     }
 }
+
+#[test]
+fn compare_says_when_it_could_not_use_the_same_port_for_udp() {
+    // The UDP port is taken, the TCP one is free: compare must not move the
+    // UDP side silently.
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = lola()
+        .args([
+            "compare",
+            "--capture",
+            "off",
+            "--port",
+            &port.to_string(),
+            "--out-dir",
+        ])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "note: UDP port {port} was taken, so the UDP server used port"
+        )),
+        "{text}"
+    );
+}
