@@ -57,6 +57,7 @@ pub mod junit;
 pub mod live;
 pub mod reassembly;
 pub mod sandbox;
+pub mod schema;
 pub mod summary;
 pub mod wire;
 

@@ -22,7 +22,7 @@ use crate::summary::{self, frame_list, plural, summarize};
 /// assert_eq!(serde_json::to_string(&Verdict::Error).unwrap(), r#""error""#);
 /// assert!(Verdict::Pass.passed() && !Verdict::Fail.passed());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// The expectation holds.
@@ -372,7 +372,7 @@ impl Note {
 /// assert_eq!((line.src.as_str(), line.dst.as_str()), ("127.0.0.1:48801", "127.0.0.1:7456"));
 /// assert_eq!(line.udp_checksum.as_deref(), Some("partial"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FrameLine {
     /// 1-based frame number.
     pub frame: u64,
@@ -461,7 +461,7 @@ impl fmt::Display for FrameLine {
 /// assert!(report.passed());
 /// assert_eq!((report.other.udp, report.other.tcp, report.other.icmp), (1, 8, 0));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OtherCounts {
     /// UDP datagrams of other flows.
     pub udp: u64,
@@ -488,7 +488,7 @@ pub struct OtherCounts {
 /// assert_eq!(report.failures[1].to_string(), "8 TCP segments on the expected endpoints, including a handshake");
 /// assert!(report.to_string().starts_with("FAIL fixtures/seed-tcp.pcap: expected exactly 1 datagram"));
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Version of this JSON schema.
     pub schema_version: u32,
@@ -522,9 +522,11 @@ pub struct Report {
     pub other: OtherCounts,
     /// Why the check failed (empty on pass).
     #[serde(serialize_with = "as_words")]
+    #[schemars(with = "Vec<String>")]
     pub failures: Vec<Failure>,
     /// What passed but deserves a word (partial checksums, replies, ICMP, leniency).
     #[serde(serialize_with = "as_words")]
+    #[schemars(with = "Vec<String>")]
     pub notes: Vec<Note>,
 }
 

@@ -9,8 +9,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use lola::capture::CaptureReader;
-use lola::check::{Truncation, check_reader_with};
+use lola::check::{Truncation, Verdict, check_reader_with};
 use lola::junit::Suite;
+use lola::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
@@ -56,18 +57,18 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         write_junit_suites(path, &suites)?;
     }
     if args.report.json {
-        let docs: Vec<Doc> = checked
+        let mut docs: Vec<CheckDocument> = checked
             .iter()
             .map(|c| match &c.result {
-                Ok(report) => Doc::Report(report),
-                Err(e) => Doc::Error(error_json(e, &c.path.display().to_string())),
+                Ok(report) => CheckDocument::Report(Box::new(report.clone())),
+                Err(e) => CheckDocument::Error(error_json(e, &c.path.display().to_string())),
             })
             .collect();
-        let text = match &docs[..] {
-            [doc] => serde_json::to_string_pretty(doc)?,
-            _ => serde_json::to_string_pretty(&Many {
-                schema_version: 1,
-                verdict: verdict_word(&checked),
+        let text = match docs.len() {
+            1 => serde_json::to_string_pretty(&docs.remove(0))?,
+            _ => serde_json::to_string_pretty(&CheckDocuments {
+                schema_version: lola::schema::SCHEMA_VERSION,
+                verdict: verdict(&checked),
                 files: docs.len(),
                 reports: docs,
             })?,
@@ -77,24 +78,6 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         out(tally(&checked));
     }
     Ok(exit(&checked))
-}
-
-/// The `--json` document of one file: its report, or its error.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum Doc<'a> {
-    Report(&'a Report),
-    Error(serde_json::Value),
-}
-
-/// The `--json` document of several files: the verdict of them all, and
-/// each file's document in argument order.
-#[derive(serde::Serialize)]
-struct Many<'a> {
-    schema_version: u32,
-    verdict: &'static str,
-    files: usize,
-    reports: Vec<Doc<'a>>,
 }
 
 /// 2 if any file could not be read, else 1 if any failed, else 0.
@@ -110,11 +93,11 @@ fn exit(checked: &[Checked]) -> Exit {
     }
 }
 
-fn verdict_word(checked: &[Checked]) -> &'static str {
+fn verdict(checked: &[Checked]) -> Verdict {
     match exit(checked) {
-        Exit::Pass => "pass",
-        Exit::Fail => "fail",
-        Exit::Error => "error",
+        Exit::Pass => Verdict::Pass,
+        Exit::Fail => Verdict::Fail,
+        Exit::Error => Verdict::Error,
     }
 }
 

@@ -191,27 +191,8 @@ pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Erro
 /// The `--json` document of a command that could not run:
 /// `{"schema_version", "file", "verdict": "error", "error": {"kind",
 /// "message", "path", "offset"}}` (`path` and `offset` when known).
-pub fn error_json(e: &Error, file: &str) -> serde_json::Value {
-    let (kind, path, offset) = match e {
-        Error::Io { path, .. } => ("io", Some(path), None),
-        Error::Malformed { path, offset, .. } => ("malformed", Some(path), Some(*offset)),
-        Error::Truncated { path, offset, .. } => ("truncated", Some(path), Some(*offset)),
-        Error::UnsupportedLinkType { path, .. } => ("unsupported-link-type", Some(path), None),
-        Error::Json(_) => ("json", None, None),
-        Error::Invalid(_) => ("invalid", None, None),
-        _ => ("other", None, None),
-    };
-    serde_json::json!({
-        "schema_version": 1,
-        "file": file,
-        "verdict": "error",
-        "error": {
-            "kind": kind,
-            "message": error_line(e),
-            "path": path.map(|p| p.display().to_string()),
-            "offset": offset,
-        },
-    })
+pub fn error_json(e: &Error, file: &str) -> lola::schema::ErrorDocument {
+    lola::schema::ErrorDocument::new(e, file, error_line(e))
 }
 
 /// "frame" or "frames".
