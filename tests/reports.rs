@@ -470,3 +470,58 @@ fn compare_says_when_it_could_not_use_the_same_port_for_udp() {
         "{text}"
     );
 }
+
+#[test]
+fn compare_on_exit_2_still_writes_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("c.xml");
+    let out = lola()
+        .args([
+            "compare",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--json",
+            "--out-dir",
+        ])
+        .arg(dir.path().join("no-such-dir"))
+        .arg("--junit")
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["verdict"].as_str(), doc["error"]["kind"].as_str()),
+        (Some("error"), Some("io"))
+    );
+    let text = fs::read_to_string(&xml).unwrap();
+    assert!(
+        text.contains("<error message=") && text.contains("no-such-dir"),
+        "{text}"
+    );
+    assert_valid_junit(&xml);
+}
+
+#[test]
+fn diff_is_quiet_with_q_and_coloured_on_request() {
+    let (a, b) = (fixture("seed-ipv4.pcap"), fixture("seed-ipv4-twice.pcap"));
+    lola()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .arg("-q")
+        .assert()
+        .code(1)
+        .stdout("");
+    lola()
+        .arg("diff")
+        .arg(&a)
+        .arg(&a)
+        .args(["--color", "always"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .code(0)
+        .stdout(contains("\x1b[1m\x1b[32mSAME"));
+}

@@ -521,6 +521,11 @@ pub struct DiffArgs {
     pub ignore: Vec<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(Args)]
@@ -547,6 +552,11 @@ pub struct ExecArgs {
     pub expect: ExpectationArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Print no report; only the exit status tells (the program's own output still shows)
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// The program and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,

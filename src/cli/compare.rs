@@ -7,7 +7,7 @@ use lola::harness::{self, CompareOptions, CompareOutcome, Side};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
-use super::output::{Exit, out, out_json, write_junit};
+use super::output::{Exit, error_json, out, out_json, write_junit, write_junit_error};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     let options = CompareOptions {
@@ -19,7 +19,20 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         capture: args.capture,
         ..Default::default()
     };
-    let outcome = harness::compare(&options)?;
+    let outcome = match harness::compare(&options) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Exit 2 still leaves the reports CI asked for.
+            if let Some(path) = &args.report.junit {
+                write_junit_error(path, "lola compare", &e)?;
+            }
+            if args.report.json {
+                let dir = options.out_dir.display().to_string();
+                out_json(&serde_json::to_string_pretty(&error_json(&e, &dir))?);
+            }
+            return Err(e);
+        }
+    };
     if let Some(path) = &args.report.junit {
         write_junit(path, &[("lola compare", outcome.junit_cases())])?;
     }

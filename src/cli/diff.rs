@@ -4,7 +4,9 @@ use lola::Error;
 use lola::compare::DiffRules;
 
 use super::args::DiffArgs;
-use super::output::{Exit, diff_text, error_json, out, out_json, write_junit, write_junit_error};
+use super::output::{
+    Exit, diff_text_in, error_json, out, out_json, write_junit, write_junit_error,
+};
 
 pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     let rules = DiffRules {
@@ -36,8 +38,8 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     }
     if args.report.json {
         out_json(&serde_json::to_string_pretty(&report)?);
-    } else {
-        out(diff_text(&report));
+    } else if !args.quiet {
+        out(diff_text_in(&report, args.color.color()));
     }
     Ok(Exit::verdict(report.same()))
 }

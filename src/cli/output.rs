@@ -220,8 +220,13 @@ pub fn report_text_in(report: &Report, color: bool) -> String {
 
 /// A diff report as text, its verdict word in colour on a terminal.
 pub fn diff_text(report: &DiffReport) -> String {
+    diff_text_in(report, lola::flow::use_color())
+}
+
+/// A diff report as text, its verdict word in colour with `color`.
+pub fn diff_text_in(report: &DiffReport, color: bool) -> String {
     let mut text = String::new();
-    let _ = report.write_text(&mut text, lola::flow::use_color());
+    let _ = report.write_text(&mut text, color);
     text
 }
 
