@@ -4,7 +4,7 @@
 //!
 //! Runs whose ports and times change on every run (`run`, `compare`) are
 //! normalized first: their ephemeral ports become `<port>`, RFC 3339 times
-//! `<time>` and millisecond figures `<ms>`.
+//! `<time>`, nanosecond times `<ns>` and millisecond figures `<ms>`.
 //!
 //! After an intended change of output, bless the new files with
 //! `LOLA_BLESS=1 cargo test --test golden` and read the diff before committing.
@@ -391,7 +391,10 @@ fn normalize(text: &str) -> String {
                     continue;
                 }
             }
-            if ports.contains(&digits) {
+            if digits.len() >= 16 {
+                // A time in nanoseconds since the epoch (`time_ns`).
+                out += "<ns>";
+            } else if ports.contains(&digits) {
                 out += "<port>";
             } else {
                 out += &digits;

@@ -376,8 +376,11 @@ impl Note {
 pub struct FrameLine {
     /// 1-based frame number.
     pub frame: u64,
-    /// Capture time as RFC 3339 UTC with microseconds.
+    /// Capture time as RFC 3339 UTC, with microseconds, or nanoseconds when
+    /// the file has them.
     pub time: String,
+    /// The same time as nanoseconds since the epoch.
+    pub time_ns: u64,
     /// Source address and port (or address).
     pub src: String,
     /// Destination address and port (or address).
@@ -416,6 +419,7 @@ impl FrameLine {
         FrameLine {
             frame: number,
             time: summary::format_time(timestamp),
+            time_ns: u64::try_from(timestamp.as_nanos()).unwrap_or(u64::MAX),
             src: s.src,
             dst: s.dst,
             protocol: s.protocol.to_string(),
