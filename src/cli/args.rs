@@ -400,7 +400,7 @@ impl ExpectationArgs {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The captures to check (pcap or pcapng; a directory for the captures in it; - for standard input)
+    /// The captures to check (pcap or pcapng; a directory or a quoted glob for the captures in it; - for standard input)
     #[arg(value_name = "FILE", required_unless_present = "read")]
     files: Vec<PathBuf>,
     /// A capture to check, as tcpdump -r reads one (repeatable)
@@ -413,7 +413,6 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
-    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never
     #[command(flatten)]
     pub color: ColorArgs,
     /// A capture cut short at its end (a writer killed mid-write): fail any claim the missing bytes could contradict, or judge the frames before the cut
