@@ -83,7 +83,7 @@ fn partial(value: Option<&Value>) -> bool {
 /// assert!(matches!(status("ip.id"), Status::Expected(_)));
 /// assert!(c.equivalent(), "{c}");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", tag = "status", content = "why")]
 pub enum Status {
     /// Equal.
@@ -110,7 +110,7 @@ pub enum Status {
 /// assert_eq!((ttl.left.as_str(), ttl.right.as_str()), ("64", "63"));
 /// assert_eq!(ttl.status, Status::Different);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct FieldDiff {
     /// tshark's name for the field (`ip.ttl`, `udp.srcport`).
     pub field: &'static str,

@@ -24,7 +24,7 @@ pub const MAX_LISTED: usize = 50;
 /// let extra = FrameDiff::Extra { frame: 2, summary: "UDP 127.0.0.1:56414 → 127.0.0.1:7456 Len=10".into() };
 /// assert_eq!(report.differences, [extra]);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum FrameDiff {
     /// Both files have the frame; these fields differ.
@@ -56,7 +56,7 @@ pub enum FrameDiff {
 /// use lola::diff::DiffVerdict;
 /// assert_eq!(serde_json::to_string(&DiffVerdict::Same).unwrap(), r#""same""#);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffVerdict {
     /// Equal field by field, but for what the rules allow.
@@ -75,7 +75,7 @@ pub enum DiffVerdict {
 /// assert_eq!(report.differing, 1);
 /// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
 /// ```
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct DiffReport {
     /// Version of this JSON schema.
     pub schema_version: u32,
@@ -238,7 +238,7 @@ impl DiffReport {
     /// let report = lola::diff::diff_files(golden, golden, &Default::default()).unwrap();
     /// let mut text = String::new();
     /// report.write_text(&mut text, true).unwrap();
-    /// assert!(text.starts_with("\x1b[1;32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
+    /// assert!(text.starts_with("\x1b[1m\x1b[32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
     /// ```
     pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
         let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });

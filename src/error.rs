@@ -102,6 +102,20 @@ pub enum Error {
         what: String,
     },
 
+    /// A capture file ends inside a record or block, as when the program
+    /// writing it was killed: the frames before `offset` are whole. Its
+    /// words are those of [`Error::Malformed`]; `lola check` turns it into a
+    /// finding about the frames it could read.
+    #[error("{}: {what} (at byte {offset})", .path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the record or block that is cut.
+        offset: u64,
+        /// What is missing, in words.
+        what: String,
+    },
+
     /// A capture uses a link-layer type lola cannot decode.
     #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", .path.display(), crate::capture::link_type_name(*.link_type))]
     UnsupportedLinkType {

@@ -407,17 +407,18 @@ impl Conversation {
     }
 }
 
-/// Whether to colour the diagram: only on a terminal, and never with
-/// `NO_COLOR` set (<https://no-color.org>).
+/// Whether to colour what goes to stdout, as anstream decides it: never with
+/// `NO_COLOR` set (<https://no-color.org>), always with `CLICOLOR_FORCE`
+/// set, else on a terminal that supports colour.
 ///
 /// ```
-/// use std::io::IsTerminal;
 /// let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-/// assert_eq!(lola::flow::use_color(), !no_color && std::io::stdout().is_terminal());
+/// if no_color {
+///     assert!(!lola::flow::use_color());
+/// }
 /// ```
 pub fn use_color() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
 /// Draws a conversation as a ladder diagram `width` columns wide.
@@ -505,14 +506,15 @@ pub fn legend(color: bool) -> String {
 }
 
 fn paint(s: &str, role: Role) -> String {
-    let code = match role {
-        Role::Handshake => "33", // yellow
-        Role::Data => "32",      // green
-        Role::Ack => "2",        // dim
-        Role::Teardown => "31",  // red
-        Role::Icmp => "35",      // magenta
+    use anstyle::{AnsiColor, Style};
+    let style = match role {
+        Role::Handshake => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Role::Data => Style::new().fg_color(Some(AnsiColor::Green.into())),
+        Role::Ack => Style::new().dimmed(),
+        Role::Teardown => Style::new().fg_color(Some(AnsiColor::Red.into())),
+        Role::Icmp => Style::new().fg_color(Some(AnsiColor::Magenta.into())),
     };
-    format!("\x1b[{code}m{s}\x1b[0m")
+    format!("{style}{s}{style:#}")
 }
 
 /// A two-line summary of a conversation (each line fits 80 columns for

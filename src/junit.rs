@@ -1,8 +1,16 @@
 //! JUnit XML reports, so GitLab, Jenkins and GitHub test reporters show
-//! lola's verdicts: one test case per expectation, failures carrying the
-//! message.
+//! lola's verdicts: one test suite per capture, one test case per
+//! expectation, failures carrying the message.
+//!
+//! Reporters identify a test by classname and name, and keep its history
+//! across runs by them; so names depend only on what was expected (never on
+//! an ephemeral port or a temporary path). The values of one run go in the
+//! failure text and in the suite's `<system-out>`. The document has `time`
+//! and `timestamp` attributes and no `hostname`; it follows Jenkins' JUnit
+//! schema (`junit-10.xsd`), which `tests/junit.rs` validates it against.
 
 use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
 
 use crate::check::{Failure, FrameLine, Report};
 use crate::diff::{DiffReport, FrameDiff};
@@ -13,8 +21,7 @@ use crate::diff::{DiffReport, FrameDiff};
 /// use lola::junit::{check_cases, Case};
 /// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
 /// let cases = check_cases(&report);
-/// let name = r#"exactly 1 datagram to port 7456 carrying "Hello Lola""#.to_string();
-/// assert_eq!(cases[0], Case { name, failure: None });
+/// assert_eq!(cases[0], Case { name: "exactly 1 datagram matching the expectation".into(), failure: None });
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
@@ -24,17 +31,84 @@ pub struct Case {
     pub failure: Option<String>,
 }
 
+/// One test suite: its cases, and what the run adds to them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suite {
+    /// The suite's name, also the classname of its cases.
+    pub name: String,
+    /// Its test cases.
+    pub cases: Vec<Case>,
+    /// Why the suite could not be run (exit 2): rendered as a test case
+    /// with an `<error>`.
+    pub error: Option<String>,
+    /// How long it took.
+    pub time: Duration,
+    /// When it started.
+    pub timestamp: Option<SystemTime>,
+    /// The run's own values (the expectation with its ports, file names),
+    /// for `<system-out>`.
+    pub system_out: Option<String>,
+}
+
+impl Suite {
+    /// A suite of `cases`, no time measured, nothing else to say.
+    pub fn new(name: impl Into<String>, cases: Vec<Case>) -> Suite {
+        Suite {
+            name: name.into(),
+            cases,
+            error: None,
+            time: Duration::ZERO,
+            timestamp: None,
+            system_out: None,
+        }
+    }
+
+    /// A suite that could not run: one test case named `name_of_step`
+    /// holding the error.
+    ///
+    /// ```
+    /// use lola::junit::{Suite, to_xml};
+    /// let xml = to_xml(&[Suite::error("lola check bad.pcap", "bad.pcap: bad magic (at byte 0)")]);
+    /// assert!(xml.contains(r#"errors="1""#), "{xml}");
+    /// assert!(xml.contains(r#"<error message="bad.pcap: bad magic (at byte 0)" type="lola">"#), "{xml}");
+    /// ```
+    pub fn error(name: impl Into<String>, message: impl Into<String>) -> Suite {
+        Suite {
+            error: Some(message.into()),
+            ..Suite::new(name, Vec::new())
+        }
+    }
+
+    /// The number of failed cases.
+    fn failures(&self) -> usize {
+        self.cases.iter().filter(|c| c.failure.is_some()).count()
+    }
+
+    /// The number of cases, the error case included.
+    fn tests(&self) -> usize {
+        self.cases.len() + usize::from(self.error.is_some())
+    }
+}
+
+/// The name of the test case that holds an error: the step that could not
+/// be done.
+pub const ERROR_CASE: &str = "the capture can be read and judged";
+
 /// The test cases of a check: the datagram count, the matching of every
-/// datagram on the expected endpoints, and the absence of TCP there.
+/// datagram on the expected endpoints, and the absence of TCP there. Names
+/// carry the expected count, never addresses or ports; the failure text
+/// carries the expectation in full.
 ///
 /// ```
 /// let report = lola::check_file("fixtures/seed-tcp.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
 /// let cases = lola::junit::check_cases(&report);
 /// assert_eq!(cases.len(), 3);
+/// assert_eq!(cases[2].name, "no TCP on the expected endpoints");
 /// assert!(cases[2].failure.as_deref().unwrap().contains("handshake"));
+/// assert!(cases[0].failure.as_deref().unwrap().starts_with("expected exactly 1 datagram to port 7456"));
 /// ```
 pub fn check_cases(report: &Report) -> Vec<Case> {
-    let find = |wanted: fn(&Failure) -> bool| {
+    let find = |wanted: &dyn Fn(&Failure) -> bool| {
         let found: Vec<String> = report
             .failures
             .iter()
@@ -48,27 +122,36 @@ pub fn check_cases(report: &Report) -> Vec<Case> {
         name,
         failure: failure.map(|f| format!("{f}{}", details(lines))),
     };
+    let mut count = case(
+        format!("{} matching the expectation", report.expectation.count),
+        find(&Failure::about_count),
+        &report.near_misses,
+    );
+    if let Some(f) = &mut count.failure {
+        *f = format!("expected {}: {f}", report.expected);
+    }
+    // A cut capture could hide TCP only where TCP is not allowed anyway.
+    let allow_tcp = report.expectation.allow_tcp;
+    let tcp = case(
+        "no TCP on the expected endpoints".into(),
+        find(&|f: &Failure| {
+            f.about_tcp() && !(allow_tcp && matches!(f, Failure::Truncated { .. }))
+        }),
+        &report.tcp,
+    );
     vec![
-        case(
-            report.expected.clone(),
-            find(Failure::about_count),
-            &report.near_misses,
-        ),
+        count,
         case(
             "every datagram on the expected endpoints matches".into(),
-            find(|f| matches!(f, Failure::Mismatched { .. })),
+            find(&|f: &Failure| matches!(f, Failure::Mismatched { .. })),
             &report.offending,
         ),
-        case(
-            "no TCP segment on the expected endpoints".into(),
-            find(Failure::about_tcp),
-            &report.tcp,
-        ),
+        tcp,
     ]
 }
 
 /// The test cases of a diff: one per frame that differs, or one saying the
-/// captures are the same.
+/// captures are the same. Names carry frame numbers, never file names.
 ///
 /// ```
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
@@ -81,10 +164,7 @@ pub fn check_cases(report: &Report) -> Vec<Case> {
 /// ```
 pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
     let mut cases = vec![Case {
-        name: format!(
-            "frame count of {} equals {}",
-            report.actual, report.expected
-        ),
+        name: "the frame count equals the golden capture's".into(),
         failure: (report.expected_frames != report.actual_frames).then(|| {
             format!(
                 "{} frames in {}, {} in {}",
@@ -118,60 +198,83 @@ pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
     }
     if report.same() {
         cases.push(Case {
-            name: format!(
-                "{} equals {} field by field",
-                report.actual, report.expected
-            ),
+            name: "equals the golden capture field by field".into(),
             failure: None,
         });
     }
     cases
 }
 
-/// A JUnit XML document with one `<testsuite>` per `(name, cases)`.
+/// A JUnit XML document with one `<testsuite>` per suite.
 ///
 /// ```
-/// use lola::junit::{Case, to_xml};
-/// let xml = to_xml(&[("lola check a.pcap", vec![Case { name: "x < y".into(), failure: None }])]);
-/// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola check a.pcap"/>"#));
+/// use lola::junit::{Case, Suite, to_xml};
+/// let xml = to_xml(&[Suite::new("lola check a.pcap", vec![Case { name: "x < y".into(), failure: None }])]);
+/// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola check a.pcap" time="0.000"/>"#), "{xml}");
+/// assert!(!xml.contains("hostname"));
 /// ```
-pub fn to_xml(suites: &[(&str, Vec<Case>)]) -> String {
-    let tests: usize = suites.iter().map(|(_, c)| c.len()).sum();
-    let failures: usize = suites
-        .iter()
-        .map(|(_, c)| c.iter().filter(|x| x.failure.is_some()).count())
-        .sum();
+pub fn to_xml(suites: &[Suite]) -> String {
+    let tests: usize = suites.iter().map(Suite::tests).sum();
+    let failures: usize = suites.iter().map(Suite::failures).sum();
+    let errors = suites.iter().filter(|s| s.error.is_some()).count();
+    let time: Duration = suites.iter().map(|s| s.time).sum();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         xml,
-        r#"<testsuites name="lola" tests="{tests}" failures="{failures}" errors="0">"#
+        r#"<testsuites name="lola" tests="{tests}" failures="{failures}" errors="{errors}" time="{}">"#,
+        seconds(time)
     );
-    for (suite, cases) in suites {
-        let f = cases.iter().filter(|x| x.failure.is_some()).count();
-        let _ = writeln!(
+    for suite in suites {
+        let name = escape(&suite.name);
+        let _ = write!(
             xml,
-            r#"  <testsuite name="{}" tests="{}" failures="{f}" errors="0" skipped="0">"#,
-            escape(suite),
-            cases.len()
+            r#"  <testsuite name="{name}" tests="{}" failures="{}" errors="{}" skipped="0" time="{}""#,
+            suite.tests(),
+            suite.failures(),
+            usize::from(suite.error.is_some()),
+            seconds(suite.time)
         );
-        for case in cases {
+        if let Some(t) = suite.timestamp {
+            // Jenkins' schema wants an xs:dateTime without a zone.
+            let stamp = humantime::format_rfc3339_seconds(t).to_string();
+            let _ = write!(xml, r#" timestamp="{}""#, stamp.trim_end_matches('Z'));
+        }
+        let _ = writeln!(xml, ">");
+        // The time of a suite is not divided among its cases: the checks of
+        // one pass over the file are made together.
+        let case_time = if suite.cases.is_empty() {
+            suite.time
+        } else {
+            Duration::ZERO
+        };
+        if let Some(message) = &suite.error {
+            let _ = writeln!(
+                xml,
+                r#"    <testcase name="{}" classname="{name}" time="{}">"#,
+                escape(ERROR_CASE),
+                seconds(case_time)
+            );
+            let _ = writeln!(
+                xml,
+                r#"      <error message="{}" type="lola">{}</error>"#,
+                escape(message.lines().next().unwrap_or_default()),
+                escape(message)
+            );
+            let _ = writeln!(xml, "    </testcase>");
+        }
+        for case in &suite.cases {
+            let open = format!(
+                r#"    <testcase name="{}" classname="{name}" time="{}""#,
+                escape(&case.name),
+                seconds(Duration::ZERO)
+            );
             match &case.failure {
                 None => {
-                    let _ = writeln!(
-                        xml,
-                        r#"    <testcase name="{}" classname="{}"/>"#,
-                        escape(&case.name),
-                        escape(suite)
-                    );
+                    let _ = writeln!(xml, "{open}/>");
                 }
                 Some(message) => {
                     let first = message.lines().next().unwrap_or_default();
-                    let _ = writeln!(
-                        xml,
-                        r#"    <testcase name="{}" classname="{}">"#,
-                        escape(&case.name),
-                        escape(suite)
-                    );
+                    let _ = writeln!(xml, "{open}>");
                     let _ = writeln!(
                         xml,
                         r#"      <failure message="{}" type="lola">{}</failure>"#,
@@ -182,10 +285,18 @@ pub fn to_xml(suites: &[(&str, Vec<Case>)]) -> String {
                 }
             }
         }
+        if let Some(out) = &suite.system_out {
+            let _ = writeln!(xml, "    <system-out>{}</system-out>", escape(out));
+        }
         let _ = writeln!(xml, "  </testsuite>");
     }
     xml.push_str("</testsuites>\n");
     xml
+}
+
+/// Seconds with millisecond precision, as JUnit readers expect.
+fn seconds(d: Duration) -> String {
+    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
 }
 
 /// Escapes text for XML attributes and content; drops characters XML 1.0

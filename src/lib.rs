@@ -59,6 +59,7 @@ pub mod live;
 pub mod reassembly;
 pub mod render;
 pub mod sandbox;
+pub mod schema;
 pub mod summary;
 pub mod wire;
 
@@ -66,6 +67,11 @@ pub mod wire;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The library guide's Rust examples (docs/library.md), compiled as doc tests.
+#[doc = include_str!("../docs/library.md")]
+#[cfg(doctest)]
+pub struct LibraryGuideDoctests;
 
 pub use check::{ChecksumPolicy, Count, Expectation, Report, check_file};
 pub use error::{Error, Result};

@@ -5,13 +5,18 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use cli::args::{Cli, Command};
 use cli::output::{self, Exit};
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    output::start_clock();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::argument_error(&e).into(),
+    };
+    let result = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Send(args) => cli::send::run(args),
@@ -24,6 +29,7 @@ fn main() -> ExitCode {
         Command::Exec(args) => cli::exec::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
         Command::Completions { shell } => cli::completions::run(shell),
+        Command::Man => cli::man::run(),
     };
     match result {
         Ok(exit) => exit.into(),

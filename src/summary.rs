@@ -99,18 +99,24 @@ pub fn summarize(packet: &Packet<'_>) -> Summary {
     }
 }
 
-/// RFC 3339 UTC with microseconds, or seconds since the epoch where the time
-/// is out of range.
+/// RFC 3339 UTC with microseconds, or with nanoseconds when the time has
+/// them (a nanosecond pcap or pcapng keeps its full precision); seconds since
+/// the epoch where the time is out of range.
 ///
 /// ```
 /// use std::time::Duration;
 /// use lola::check::format_time;
 /// let t = Duration::from_micros(1_795_601_130_494_285);
 /// assert_eq!(format_time(t), "2026-11-25T10:05:30.494285Z");
+/// let ns = Duration::from_nanos(1_795_601_130_494_285_123);
+/// assert_eq!(format_time(ns), "2026-11-25T10:05:30.494285123Z");
 /// assert_eq!(format_time(Duration::from_secs(300_000_000_000)), "300000000000.000000000");
 /// ```
 pub fn format_time(t: Duration) -> String {
     match std::time::UNIX_EPOCH.checked_add(t) {
+        Some(st) if t.as_secs() < 253_402_300_800 && !t.subsec_nanos().is_multiple_of(1000) => {
+            humantime::format_rfc3339_nanos(st).to_string()
+        }
         Some(st) if t.as_secs() < 253_402_300_800 => {
             humantime::format_rfc3339_micros(st).to_string()
         }

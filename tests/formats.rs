@@ -206,10 +206,6 @@ fn hostile_pcap_files_exit_2_naming_file_offset_and_problem() {
             "pcap file header cut short: 10 of 24 bytes (at byte 0)",
         ),
         (
-            "bad-record-short.pcap",
-            "record cut short: claims 52 captured bytes, only 47 left in the file (at byte 24)",
-        ),
-        (
             "bad-caplen-huge.pcap",
             "invalid packet capture length 300000, bigger than maximum of 262144 (at byte 24)",
         ),
@@ -231,10 +227,6 @@ fn hostile_pcapng_files_exit_2_naming_file_offset_and_problem() {
             "block length 86 is not a multiple of 4 (at byte 280)",
         ),
         (
-            "bad-block-len-past-eof.pcapng",
-            "block claims 196 bytes, only 192 left in the file (at byte 280)",
-        ),
-        (
             "bad-no-idb.pcapng",
             "packet block before any Interface Description Block (at byte 180)",
         ),
@@ -246,6 +238,103 @@ fn hostile_pcapng_files_exit_2_naming_file_offset_and_problem() {
     for (file, message) in cases {
         check(file, &[], 2, &[message]);
     }
+}
+
+/// A capture cut short at its end (a writer killed mid-write) is not
+/// refused: the frames before the cut are listed and judged, the cut is
+/// named with its byte offset, and "exactly N" and "no TCP" cannot pass.
+#[test]
+fn captures_cut_short_are_judged_up_to_the_cut_and_cannot_pass() {
+    check(
+        "bad-record-short.pcap",
+        &[],
+        1,
+        &[
+            "the capture is cut short at byte 24 (record cut short: claims 52 captured bytes, only 47 left in the file)",
+        ],
+    );
+    check(
+        "bad-block-len-past-eof.pcapng",
+        &[],
+        1,
+        &["cut short at byte 280 (block claims 196 bytes, only 192 left in the file)"],
+    );
+}
+
+#[test]
+fn a_capture_cut_short_shows_what_was_read_and_cannot_pass() {
+    // Two Hello Lola datagrams, then half of a third record: killed mid-write.
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(fixture("hello-lola.pcap")).unwrap();
+    let record = &good[24..];
+    let mut file = good.clone();
+    file.extend_from_slice(record);
+    file.extend_from_slice(&record[..20]);
+    let path = dir.path().join("killed.pcap");
+    std::fs::write(&path, &file).unwrap();
+    let cut_at = good.len() + record.len();
+    let cut = format!("the capture is cut short at byte {cut_at}");
+
+    // Strict (the default): the frames before the cut are listed, and
+    // "exactly 2" fails because of the cut alone.
+    let out = lola()
+        .args(["check", "--count", "2"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&cut), "{text}");
+    assert!(
+        text.contains("frame 1 ") && text.contains("frame 2 "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("found 2 matching"),
+        "the count itself holds: {text}"
+    );
+
+    // At least 2 with TCP allowed: nothing the missing bytes hold can
+    // contradict it, so the cut is a note.
+    lola()
+        .args(["check", "--at-least", "2", "--allow-tcp"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(contains(&cut));
+
+    // Lenient: the complete frames are judged as if the file ended there.
+    lola()
+        .args(["check", "--count", "2", "--truncated", "judge-complete-frames"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(contains("PASS"))
+        .stdout(contains(format!(
+            "{cut} (record cut short: claims 52 captured bytes, only 4 left in the file); only the frames before the cut were judged"
+        )));
+
+    // Other commands still refuse the file, naming the offset.
+    lola()
+        .arg("flow")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("(at byte {cut_at})")));
+
+    // JSON and JUnit carry the cut too.
+    let junit = dir.path().join("r.xml");
+    let out = lola()
+        .args(["check", "--count", "2", "--json", "--junit"])
+        .arg(&junit)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"], "fail");
+    assert!(doc["failures"][0].as_str().unwrap().contains(&cut), "{doc}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(&cut), "{xml}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //!
 //! Runs whose ports and times change on every run (`run`, `compare`) are
 //! normalized first: their ephemeral ports become `<port>`, RFC 3339 times
-//! `<time>` and millisecond figures `<ms>`.
+//! `<time>`, nanosecond times `<ns>` and millisecond figures `<ms>`.
 //!
 //! After an intended change of output, bless the new files with
 //! `LOLA_BLESS=1 cargo test --test golden` and read the diff before committing.
@@ -59,8 +59,28 @@ fn scrub_temp_dirs(text: &str) -> String {
     out + rest
 }
 
+/// JUnit's `time="0.004"` and `timestamp="2026-…"` → `time="<t>"`: they
+/// measure the run.
+fn scrub_junit_times(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = [" time=\"", " timestamp=\""]
+        .iter()
+        .filter_map(|attr| rest.find(attr).map(|i| i + attr.len()))
+        .min()
+    {
+        out += &rest[..i];
+        out += "<t>";
+        rest = &rest[i..];
+        rest = &rest[rest.find('"').unwrap_or(0)..];
+    }
+    out + rest
+}
+
 /// Compares `actual` with the golden file `name`, or writes it when blessing.
 fn assert_golden(name: &str, actual: &str) -> Option<String> {
+    let actual = scrub_junit_times(actual);
+    let actual = actual.as_str();
     let path = golden_dir().join(format!("{name}.txt"));
     if std::env::var_os("LOLA_BLESS").is_some() {
         std::fs::create_dir_all(golden_dir()).unwrap();
@@ -371,7 +391,10 @@ fn normalize(text: &str) -> String {
                     continue;
                 }
             }
-            if ports.contains(&digits) {
+            if digits.len() >= 16 {
+                // A time in nanoseconds since the epoch (`time_ns`).
+                out += "<ns>";
+            } else if ports.contains(&digits) {
                 out += "<port>";
             } else {
                 out += &digits;

@@ -28,7 +28,7 @@ pub const MAX_SNAPLEN: u32 = 262_144;
 /// assert_eq!(Format::Pcap.to_string(), "pcap");
 /// assert!("erf".parse::<Format>().is_err());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Classic libpcap format (what `tcpdump -w` writes).

@@ -574,7 +574,7 @@ impl<R: Read> CaptureReader<R> {
                 return Ok(None);
             }
             if have < record_header {
-                return Err(malformed(
+                return Err(truncated(
                     &self.path,
                     offset,
                     format!("record header cut short: {have} of {record_header} bytes"),
@@ -635,7 +635,7 @@ impl<R: Read> CaptureReader<R> {
         if self.source.available() < need {
             let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
             if have < need {
-                return Err(malformed(
+                return Err(truncated(
                     &self.path,
                     offset,
                     format!(
@@ -845,7 +845,7 @@ fn next_block_bytes<R: Read>(
     let offset = source.offset;
     let have = source.fill(12).map_err(|e| io_err(path, e))?;
     if have < 12 {
-        return Err(malformed(
+        return Err(truncated(
             path,
             offset,
             format!("block header cut short: {have} of 12 bytes"),
@@ -902,7 +902,7 @@ fn next_block_bytes<R: Read>(
     }
     let have = source.fill(len as usize).map_err(|e| io_err(path, e))?;
     if have < len as usize {
-        return Err(malformed(
+        return Err(truncated(
             path,
             offset,
             format!("block claims {len} bytes, only {have} left in the file"),
@@ -925,6 +925,16 @@ fn whole_block(block: &[u8], order: Order) -> std::result::Result<(), String> {
 
 fn malformed(path: &Path, offset: u64, what: String) -> Error {
     Error::Malformed {
+        path: path.to_path_buf(),
+        offset,
+        what,
+    }
+}
+
+/// The file ends inside the record or block at `offset`: a typed end of
+/// the stream, which a checker can judge the frames before.
+fn truncated(path: &Path, offset: u64, what: String) -> Error {
+    Error::Truncated {
         path: path.to_path_buf(),
         offset,
         what,

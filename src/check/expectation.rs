@@ -17,7 +17,7 @@ use crate::summary::quote_bytes;
 /// assert_eq!(Count::AtLeast(2).to_string(), "at least 2 datagrams");
 /// assert_eq!(Count::AtMost(0).to_string(), "at most 0 datagrams");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Count {
     /// Exactly this many.
@@ -61,7 +61,7 @@ impl fmt::Display for Count {
 /// assert_eq!("strict".parse(), Ok(ChecksumPolicy::Strict));
 /// assert!("loose".parse::<ChecksumPolicy>().is_err());
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChecksumPolicy {
     /// Anything but `correct` fails.
@@ -125,7 +125,7 @@ impl FromStr for ChecksumPolicy {
 /// assert_eq!(e.dst_port, Some(9000));
 /// assert_eq!(e.payload.as_deref(), Some(&b"Hello Lola"[..]));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Expectation {
     /// Source address of the datagram.
     pub src_addr: Option<IpAddr>,
@@ -137,6 +137,7 @@ pub struct Expectation {
     pub dst_port: Option<u16>,
     /// Exact payload bytes.
     #[serde(serialize_with = "serialize_payload")]
+    #[schemars(with = "Option<String>")]
     pub payload: Option<Vec<u8>>,
     /// How many datagrams must match.
     pub count: Count,

@@ -20,7 +20,7 @@ pub use checker::Checker;
 pub(crate) use expectation::Judgement;
 pub use expectation::{ChecksumPolicy, Count, Expectation};
 pub use report::{
-    Failure, FrameLine, Note, OtherCounts, Report, TextStyle, Verdict, paint_verdict,
+    Failure, FrameLine, Note, OtherCounts, Report, TextStyle, Truncation, Verdict, paint_verdict,
 };
 
 pub use crate::summary::{format_time, quote_bytes};
@@ -96,20 +96,61 @@ pub fn check_reader<R: Read>(
 /// assert_eq!(calls, [24 + 65_535 * (16 + 60)]); // once, at the byte where frame 65536 starts
 /// ```
 pub fn check_reader_with_progress<R: Read>(
+    reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+    progress: impl FnMut(u64),
+) -> Result<Report> {
+    check_reader_with(reader, name, expectation, Truncation::Fail, progress)
+}
+
+/// Like [`check_reader_with_progress`], with what a capture cut short at
+/// its end does: the frames before the cut are judged, and the cut is a
+/// [`Failure::Truncated`] or a [`Note::Truncated`] as `truncated` says.
+/// Other damage stays an error.
+///
+/// ```
+/// use lola::capture::CaptureReader;
+/// use lola::check::{check_reader_with, Truncation};
+/// let mut bytes = std::fs::read("fixtures/seed-ipv4.pcap").unwrap();
+/// bytes.truncate(bytes.len() - 5); // the writer was killed mid-record
+/// let read = |t| {
+///     let reader = CaptureReader::new(&bytes[..], "cut.pcap").unwrap();
+///     check_reader_with(reader, "cut.pcap", &lola::Expectation::seed(), t, |_| {}).unwrap()
+/// };
+/// let strict = read(Truncation::Fail);
+/// assert!(!strict.passed());
+/// assert!(strict.failures_line().contains("cut short at byte 24"), "{strict}");
+/// let lenient = read(Truncation::JudgeCompleteFrames);
+/// assert_eq!((lenient.frames, lenient.matched_count), (0, 0)); // the only frame was cut
+/// ```
+pub fn check_reader_with<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
     expectation: &Expectation,
+    truncated: Truncation,
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
     let mut checker = Checker::new(name, reader.format(), expectation);
-    while let Some(frame) = reader.next_frame()? {
-        checker.observe(&frame);
-        if checker.frames().is_multiple_of(65_536) {
-            progress(frame.offset);
+    let cut = loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                checker.observe(&frame);
+                if checker.frames().is_multiple_of(65_536) {
+                    progress(frame.offset);
+                }
+            }
+            Ok(None) => break None,
+            Err(crate::Error::Truncated { offset, what, .. }) => break Some((offset, what)),
+            Err(e) => return Err(e),
         }
-    }
+    };
     checker.admit_drops(reader.drops());
-    Ok(checker.finish(reader.notes()))
+    let mut report = checker.finish(reader.notes());
+    if let Some((offset, what)) = cut {
+        report.cut_short(offset, what, truncated);
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

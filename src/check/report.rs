@@ -22,7 +22,7 @@ use crate::summary::{self, frame_list, plural, summarize};
 /// assert_eq!(serde_json::to_string(&Verdict::Error).unwrap(), r#""error""#);
 /// assert!(Verdict::Pass.passed() && !Verdict::Fail.passed());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// The expectation holds.
@@ -95,6 +95,15 @@ pub enum Failure {
         /// True when "no TCP" cannot be proven.
         tcp: bool,
     },
+    /// The capture ends inside a record (a writer killed mid-write): the
+    /// frames before the cut were judged, but the missing bytes could hold
+    /// datagrams or TCP segments that contradict the expectation.
+    Truncated {
+        /// Byte offset of the record that is cut.
+        offset: u64,
+        /// What is missing, as the reader says it.
+        what: String,
+    },
 }
 
 impl Failure {
@@ -102,13 +111,18 @@ impl Failure {
     pub fn about_count(&self) -> bool {
         matches!(
             self,
-            Failure::Count { .. } | Failure::Lost { count: Some(_), .. }
+            Failure::Count { .. }
+                | Failure::Lost { count: Some(_), .. }
+                | Failure::Truncated { .. }
         )
     }
 
     /// True when the failure bears on TCP on the expected endpoints.
     pub fn about_tcp(&self) -> bool {
-        matches!(self, Failure::Tcp { .. } | Failure::Lost { tcp: true, .. })
+        matches!(
+            self,
+            Failure::Tcp { .. } | Failure::Lost { tcp: true, .. } | Failure::Truncated { .. }
+        )
     }
 }
 
@@ -152,6 +166,10 @@ impl fmt::Display for Failure {
                     (None, _) => f.write_str("\"no TCP\" cannot be proven"),
                 }
             }
+            Failure::Truncated { offset, ref what } => write!(
+                f,
+                "the capture is cut short at byte {offset} ({what}); the missing bytes could hold datagrams or TCP segments that change the verdict"
+            ),
         }
     }
 }
@@ -256,6 +274,14 @@ pub enum Note {
     },
     /// A note of the capture reader (leniency with a damaged or odd file).
     Reader(String),
+    /// The capture is cut short, and only the frames before the cut were
+    /// judged (as asked, or because no claim could be contradicted).
+    Truncated {
+        /// Byte offset of the record that is cut.
+        offset: u64,
+        /// What is missing, as the reader says it.
+        what: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -335,6 +361,10 @@ impl fmt::Display for Note {
                 Ok(())
             }
             Note::Reader(text) => f.write_str(text),
+            Note::Truncated { offset, what } => write!(
+                f,
+                "the capture is cut short at byte {offset} ({what}); only the frames before the cut were judged"
+            ),
         }
     }
 }
@@ -384,12 +414,15 @@ impl Note {
 /// assert_eq!((line.src.as_str(), line.dst.as_str()), ("127.0.0.1:48801", "127.0.0.1:7456"));
 /// assert_eq!(line.udp_checksum.as_deref(), Some("partial"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FrameLine {
     /// 1-based frame number.
     pub frame: u64,
-    /// Capture time as RFC 3339 UTC with microseconds.
+    /// Capture time as RFC 3339 UTC, with microseconds, or nanoseconds when
+    /// the file has them.
     pub time: String,
+    /// The same time as nanoseconds since the epoch.
+    pub time_ns: u64,
     /// Source address and port (or address).
     pub src: String,
     /// Destination address and port (or address).
@@ -428,6 +461,7 @@ impl FrameLine {
         FrameLine {
             frame: number,
             time: summary::format_time(timestamp),
+            time_ns: u64::try_from(timestamp.as_nanos()).unwrap_or(u64::MAX),
             src: s.src,
             dst: s.dst,
             protocol: s.protocol.to_string(),
@@ -473,7 +507,7 @@ impl fmt::Display for FrameLine {
 /// assert!(report.passed());
 /// assert_eq!((report.other.udp, report.other.tcp, report.other.icmp), (1, 8, 0));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OtherCounts {
     /// UDP datagrams of other flows.
     pub udp: u64,
@@ -500,7 +534,7 @@ pub struct OtherCounts {
 /// assert_eq!(report.failures[1].to_string(), "8 TCP segments on the expected endpoints, including a handshake");
 /// assert!(report.to_string().starts_with("FAIL fixtures/seed-tcp.pcap: expected exactly 1 datagram"));
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Version of this JSON schema.
     pub schema_version: u32,
@@ -534,9 +568,11 @@ pub struct Report {
     pub other: OtherCounts,
     /// Why the check failed (empty on pass).
     #[serde(serialize_with = "as_words")]
+    #[schemars(with = "Vec<String>")]
     pub failures: Vec<Failure>,
     /// What passed but deserves a word (partial checksums, replies, ICMP, leniency).
     #[serde(serialize_with = "as_words")]
+    #[schemars(with = "Vec<String>")]
     pub notes: Vec<Note>,
 }
 
@@ -555,6 +591,30 @@ impl Report {
     /// ```
     pub fn passed(&self) -> bool {
         self.verdict.passed()
+    }
+
+    /// Takes into account that the capture ends in a cut record at
+    /// `offset`: with [`Truncation::Fail`], a claim the missing bytes could
+    /// contradict (exactly or at most N datagrams, no TCP) fails; otherwise,
+    /// and with [`Truncation::JudgeCompleteFrames`], the cut is a note.
+    ///
+    /// ```
+    /// use lola::check::{Failure, Truncation};
+    /// let mut report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+    /// report.cut_short(76, "record header cut short: 3 of 16 bytes".into(), Truncation::Fail);
+    /// assert!(!report.passed());
+    /// assert!(matches!(report.failures[0], Failure::Truncated { offset: 76, .. }));
+    /// ```
+    pub fn cut_short(&mut self, offset: u64, what: String, policy: Truncation) {
+        let e = &self.expectation;
+        let contradictable =
+            matches!(e.count, super::Count::Exactly(_) | super::Count::AtMost(_)) || !e.allow_tcp;
+        if policy == Truncation::Fail && contradictable {
+            self.failures.push(Failure::Truncated { offset, what });
+            self.verdict = Verdict::Fail;
+        } else {
+            self.notes.push(Note::Truncated { offset, what });
+        }
     }
 
     /// The failures on one line, `; `-separated (empty on pass).
@@ -648,6 +708,38 @@ impl Report {
     }
 }
 
+/// What a capture cut short at its end does to the verdict
+/// (`--truncated`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Truncation {
+    /// A claim the missing bytes could contradict fails (the default).
+    #[default]
+    Fail,
+    /// The frames before the cut are judged as if the file ended there.
+    JudgeCompleteFrames,
+}
+
+impl Truncation {
+    /// The values of `--truncated`, in order.
+    pub const NAMES: [&'static str; 2] = ["fail", "judge-complete-frames"];
+}
+
+impl std::str::FromStr for Truncation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Truncation, String> {
+        match s {
+            "fail" => Ok(Truncation::Fail),
+            "judge-complete-frames" => Ok(Truncation::JudgeCompleteFrames),
+            _ => Err(format!(
+                "{s:?} is not one of {}",
+                Truncation::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
 /// How [`Report::write_text`] renders: colour for the verdict word, and the
 /// words of each note (a front end adds its own hints, such as flag names).
 pub struct TextStyle<'a> {
@@ -679,12 +771,17 @@ impl fmt::Display for Report {
 /// ```
 /// use lola::check::paint_verdict;
 /// assert_eq!(paint_verdict("PASS", true, false), "PASS");
-/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1;31mFAIL\x1b[0m");
+/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1m\x1b[31mFAIL\x1b[0m");
 /// ```
 pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
     if !color {
         return word.to_string();
     }
-    let code = if good { "32" } else { "31" };
-    format!("\x1b[1;{code}m{word}\x1b[0m")
+    let hue = if good {
+        anstyle::AnsiColor::Green
+    } else {
+        anstyle::AnsiColor::Red
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(hue.into()));
+    format!("{style}{word}{style:#}")
 }

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use lola::capture::Format;
-use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE};
+use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE, Truncation};
 use lola::harness::CaptureMode;
 
 use super::parse::{
@@ -51,12 +52,37 @@ pub enum Command {
     Exec(ExecArgs),
     /// Say which capture modes work here, and why not
     Doctor(DoctorArgs),
+    /// Print the manual page (roff): lola man > lola.1; man ./lola.1
+    Man,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+/// `--format`: its values, for `--help` and the shell completions.
+fn format_values() -> impl TypedValueParser<Value = Format> {
+    clap::builder::PossibleValuesParser::new(["pcap", "pcapng"]).try_map(|s| s.parse::<Format>())
+}
+
+/// `--capture`: its values (`live` is another name for `host`).
+fn capture_values() -> impl TypedValueParser<Value = CaptureMode> {
+    use clap::builder::PossibleValue;
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("host").alias("live"),
+        PossibleValue::new("private"),
+        PossibleValue::new("auto"),
+        PossibleValue::new("off"),
+    ])
+    .try_map(|s| s.parse::<CaptureMode>())
+}
+
+/// `--checksums`: its values.
+fn checksum_values() -> impl TypedValueParser<Value = ChecksumPolicy> {
+    clap::builder::PossibleValuesParser::new(["strict", "lenient", "ignore"])
+        .try_map(|s| s.parse::<ChecksumPolicy>())
 }
 
 /// Where the server listens: `--to`, with `--port` overriding its port.
@@ -141,10 +167,10 @@ pub enum DiagramFormat {
 #[derive(Args)]
 pub struct OutputArgs {
     /// Capture file to write ("-" for standard output) [default: hello-lola.pcap, or .pcapng with --format pcapng]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     format: Option<Format>,
 }
 
@@ -180,7 +206,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Also record what really crossed lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
-    #[arg(long, value_name = "MODE", default_value = "auto")]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = capture_values())]
     pub capture: CaptureMode,
     /// How long the live capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
@@ -196,8 +222,8 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct ListenArgs {
-    /// Address to bind
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
+    /// Address to bind (--to, as run and send spell it, is the same)
+    #[arg(long, visible_alias = "to", value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     on: SocketAddr,
     /// Port, overriding the one in --on (0: any free port)
     #[arg(long, value_name = "PORT")]
@@ -209,10 +235,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Also write the frames of the received datagrams to this capture ("-" for standard output)
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
 }
 
@@ -235,21 +261,34 @@ pub struct SendArgs {
     /// Address to send from [default: loopback, any free port]
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
     pub from: Option<SocketAddr>,
-    /// The payload
-    #[arg(value_name = "MESSAGE", default_value = SEED_MESSAGE)]
-    pub message: String,
+    /// The payload [default: Hello Lola]
+    #[arg(value_name = "MESSAGE", conflicts_with = "message")]
+    positional_message: Option<String>,
+    /// The payload, as run, compare and check spell it
+    #[arg(long = "message", value_name = "TEXT")]
+    message: Option<String>,
     /// Record what the send put on lo: host, private (a lo of lola's own), auto (host, else private), off; live = host
-    #[arg(long, value_name = "MODE", default_value = "off")]
+    #[arg(long, value_name = "MODE", default_value = "off", value_parser = capture_values())]
     pub capture: CaptureMode,
     /// Where the captured frames go (with --capture; "-" for standard output) [default: send.pcap]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
     /// How long the capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
     pub linger: Duration,
+}
+
+impl SendArgs {
+    /// `--message`, or the positional message, or the seed's.
+    pub fn message(&self) -> String {
+        self.message
+            .clone()
+            .or_else(|| self.positional_message.clone())
+            .unwrap_or_else(|| SEED_MESSAGE.to_string())
+    }
 }
 
 #[derive(Args)]
@@ -267,10 +306,10 @@ pub struct CaptureArgs {
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
     /// Capture file to write ("-" for standard output)
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: PathBuf,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
 }
 
@@ -348,7 +387,7 @@ pub struct ExpectationArgs {
     #[arg(long)]
     pub allow_tcp: bool,
     /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
-    #[arg(long, value_name = "POLICY", default_value = "lenient")]
+    #[arg(long, value_name = "POLICY", default_value = "lenient", value_parser = checksum_values())]
     pub checksums: ChecksumPolicy,
 }
 
@@ -387,9 +426,12 @@ impl ExpectationArgs {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The capture to check (pcap or pcapng; - for standard input)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// The captures to check (pcap or pcapng; a directory or a quoted glob for the captures in it; - for standard input)
+    #[arg(value_name = "FILE", required_unless_present = "read")]
+    files: Vec<PathBuf>,
+    /// A capture to check, as tcpdump -r reads one (repeatable)
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Vec<PathBuf>,
     #[command(flatten)]
     pub expect: ExpectationArgs,
     #[command(flatten)]
@@ -399,6 +441,41 @@ pub struct CheckArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub pictures: PictureArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
+    /// A capture cut short at its end (a writer killed mid-write): fail any claim the missing bytes could contradict, or judge the frames before the cut
+    #[arg(long, value_name = "WHAT", default_value = "fail",
+          value_parser = clap::builder::PossibleValuesParser::new(Truncation::NAMES)
+              .try_map(|s| s.parse::<Truncation>()))]
+    pub truncated: Truncation,
+    /// Files checked at once [default: one per core]; -j1 checks one after the other
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub jobs: Option<usize>,
+}
+
+impl CheckArgs {
+    /// The files, positional and `-r`, in the order given (positional first).
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().chain(&self.read).cloned().collect()
+    }
+}
+
+/// `--color`, for commands that print a verdict.
+#[derive(Args)]
+pub struct ColorArgs {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE=1 forces it), always, never
+    #[arg(long = "color", value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    when: String,
+}
+
+impl ColorArgs {
+    pub fn color(&self) -> bool {
+        match self.when.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => lola::flow::use_color(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -412,13 +489,13 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
     /// File format
-    #[arg(long, value_name = "pcap|pcapng", default_value = "pcap")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values(), default_value = "pcap")]
     pub format: Format,
     /// How long each exchange may take
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// host (lo of the machine; exit 2 where not permitted), private (a lo of lola's own), auto (host, else private, else synthesize), off (synthesize); live = host
-    #[arg(long, value_name = "MODE", default_value = "auto")]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = capture_values())]
     pub capture: CaptureMode,
     #[command(flatten)]
     pub display: DisplayArgs,
@@ -434,8 +511,15 @@ pub struct CompareArgs {
 #[derive(Args)]
 pub struct FlowArgs {
     /// The capture (pcap or pcapng; - for standard input)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "read",
+        conflicts_with = "read"
+    )]
+    file: Option<PathBuf>,
+    /// The capture, as tcpdump -r reads one
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<PathBuf>,
     #[command(flatten)]
     pub display: DisplayArgs,
     /// Print the conversations as JSON instead of diagrams
@@ -447,6 +531,16 @@ pub struct FlowArgs {
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+}
+
+impl FlowArgs {
+    /// The capture, given either way.
+    pub fn file(&self) -> PathBuf {
+        self.file
+            .clone()
+            .or_else(|| self.read.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Args)]
@@ -465,15 +559,20 @@ pub struct DiffArgs {
     pub ignore: Vec<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(Args)]
 pub struct ExecArgs {
     /// Capture file to write [default: exec.pcap, or exec.pcapng with --format pcapng]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     output: Option<PathBuf>,
     /// File format [default: from the output's extension, else pcap]
-    #[arg(long, value_name = "pcap|pcapng")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     format: Option<Format>,
     /// How long the capture goes on after the program ended
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
@@ -494,6 +593,11 @@ pub struct ExecArgs {
     /// Also write a one-file HTML report (verdict, evidence, ladder diagrams)
     #[arg(long = "report", value_name = "FILE")]
     pub html_report: Option<PathBuf>,
+    /// Print no report; only the exit status tells (the program's own output still shows)
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// The program and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,

@@ -1,57 +1,249 @@
-//! `lola check`: a capture against an expectation.
+//! `lola check`: captures against an expectation. Several files (or a
+//! directory, or a quoted glob) are checked in parallel, one file per core,
+//! and reported in argument order.
 
 use std::io::{self, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
 
 use lola::capture::CaptureReader;
-use lola::check::check_reader_with_progress;
+use lola::check::{Truncation, Verdict, check_reader_with};
+use lola::junit::Suite;
+use lola::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
-use super::output::{Exit, out, out_json, report_text, write_junit};
+use super::output::{Exit, error_json, out, out_json, report_text_in, write_junit_suites};
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 /// Files at least this large get a progress bar (on a terminal only).
 const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 
-pub fn run(args: CheckArgs) -> Result<Exit, Error> {
-    let expectation = args.expect.expectation();
-    check_report_path(args.pictures.report.as_deref())?;
-    let report = check_with_progress(&args.file, &expectation, args.quiet)?;
-    let summary = wants_summary(&args.pictures);
-    if args.pictures.report.is_some() || summary {
-        let flows = flows_of(&args.file)?;
-        if let Some(path) = &args.pictures.report {
-            write_report(path, &lola::render::html::check(&report, flows.as_ref()))?;
-        }
-        if summary {
-            append_summary(&lola::render::markdown::check(&report, flows.as_ref()));
-        }
-    }
-    if let Some(path) = &args.report.junit {
-        let suite = format!("lola check {}", args.file.display());
-        write_junit(path, &[(suite, lola::junit::check_cases(&report))])?;
-    }
-    if args.report.json {
-        out_json(&serde_json::to_string_pretty(&report)?);
-    } else if !args.quiet {
-        out(report_text(&report));
-    }
-    Ok(Exit::verdict(report.passed()))
+/// What checking one file came to.
+struct Checked {
+    path: PathBuf,
+    result: Result<Report, Error>,
+    started: SystemTime,
+    took: Duration,
 }
 
-/// `check_file`, with a progress bar on stderr for large files when stderr is
-/// a terminal; never on a pipe, in CI logs, or with --quiet.
-fn check_with_progress(
+pub fn run(args: CheckArgs) -> Result<Exit, Error> {
+    let expectation = args.expect.expectation();
+    let files = expand(&args.files())?;
+    check_report_path(args.pictures.report.as_deref())?;
+    if args.pictures.report.is_some() && files.len() > 1 {
+        return Err(Error::Invalid(
+            "--report draws one capture: give one file, or one --report per lola check".into(),
+        ));
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let single = files.len() == 1;
+    let progress = single && !args.quiet && !args.report.json;
+    let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
+    let show = |c: &Checked| match &c.result {
+        Ok(_) if args.quiet || args.report.json => {}
+        Ok(report) => {
+            let mut text = report_text_in(report, args.color.color());
+            if let Some(hint) = port_hint(report) {
+                text.push_str(&format!("  hint: {hint}\n"));
+            }
+            out(text);
+        }
+        Err(e) => super::output::error(e),
+    };
+    check_all(&files, &expectation, args.truncated, jobs, progress, |c| {
+        show(&c);
+        checked.push(c);
+    });
+    pictures(&args, &checked)?;
+    if let Some(path) = &args.report.junit {
+        let suites: Vec<Suite> = checked.iter().map(suite).collect();
+        write_junit_suites(path, &suites)?;
+    }
+    if args.report.json {
+        let mut docs: Vec<CheckDocument> = checked
+            .iter()
+            .map(|c| match &c.result {
+                Ok(report) => CheckDocument::Report(Box::new(report.clone())),
+                Err(e) => CheckDocument::Error(error_json(e, &c.path.display().to_string())),
+            })
+            .collect();
+        let text = match docs.len() {
+            1 => serde_json::to_string_pretty(&docs.remove(0))?,
+            _ => serde_json::to_string_pretty(&CheckDocuments {
+                schema_version: lola::schema::SCHEMA_VERSION,
+                verdict: verdict(&checked),
+                files: docs.len(),
+                reports: docs,
+            })?,
+        };
+        out_json(&text);
+    } else if !args.quiet && !single {
+        out(tally(&checked));
+    }
+    Ok(exit(&checked))
+}
+
+/// The HTML report (one file) and the step summary (every file read).
+fn pictures(args: &CheckArgs, checked: &[Checked]) -> Result<(), Error> {
+    let summary = wants_summary(&args.pictures);
+    if args.pictures.report.is_none() && !summary {
+        return Ok(());
+    }
+    for c in checked {
+        let Ok(report) = &c.result else { continue };
+        let flows = flows_of(&c.path)?;
+        if let Some(path) = &args.pictures.report {
+            write_report(path, &lola::render::html::check(report, flows.as_ref()))?;
+        }
+        if summary {
+            append_summary(&lola::render::markdown::check(report, flows.as_ref()));
+        }
+    }
+    Ok(())
+}
+
+/// 2 if any file could not be read, else 1 if any failed, else 0.
+fn exit(checked: &[Checked]) -> Exit {
+    if checked.iter().any(|c| c.result.is_err()) {
+        Exit::Error
+    } else {
+        Exit::verdict(
+            checked
+                .iter()
+                .all(|c| c.result.as_ref().is_ok_and(Report::passed)),
+        )
+    }
+}
+
+fn verdict(checked: &[Checked]) -> Verdict {
+    match exit(checked) {
+        Exit::Pass => Verdict::Pass,
+        Exit::Fail => Verdict::Fail,
+        Exit::Error => Verdict::Error,
+    }
+}
+
+/// `4 files: 2 passed, 1 failed, 1 could not be read`.
+fn tally(checked: &[Checked]) -> String {
+    let passed = checked
+        .iter()
+        .filter(|c| c.result.as_ref().is_ok_and(Report::passed))
+        .count();
+    let errors = checked.iter().filter(|c| c.result.is_err()).count();
+    let failed = checked.len() - passed - errors;
+    let mut line = format!("{} files: {passed} passed, {failed} failed", checked.len());
+    if errors > 0 {
+        line.push_str(&format!(", {errors} could not be read"));
+    }
+    line + "\n"
+}
+
+/// The JUnit suite of one file: named after the file as given, its cases
+/// named after what was expected; the run's values in `<system-out>`.
+fn suite(c: &Checked) -> Suite {
+    let name = format!("lola check {}", c.path.display());
+    let mut suite = match &c.result {
+        Ok(report) => {
+            let mut s = Suite::new(name, lola::junit::check_cases(report));
+            s.system_out = Some(format!(
+                "{}: expected {}; {} matched in {} {}; verdict {}",
+                report.file,
+                report.expected,
+                report.matched_count,
+                report.frames,
+                super::output::frames_word(report.frames as usize),
+                report.verdict
+            ));
+            s
+        }
+        Err(e) => Suite::error(name, e.to_string()),
+    };
+    suite.time = c.took;
+    suite.timestamp = Some(c.started);
+    suite
+}
+
+/// Checks `files` on `jobs` threads and hands each result to `done` in the
+/// order of `files`, as soon as it and all before it are done.
+fn check_all(
+    files: &[PathBuf],
+    expectation: &Expectation,
+    truncated: Truncation,
+    jobs: usize,
+    progress: bool,
+    mut done: impl FnMut(Checked),
+) {
+    let check_one = |path: &Path| {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let result = check_path(path, expectation, truncated, progress);
+        Checked {
+            path: path.to_path_buf(),
+            result,
+            started,
+            took: clock.elapsed(),
+        }
+    };
+    let jobs = jobs.clamp(1, files.len().max(1));
+    if jobs == 1 {
+        files.iter().map(|p| check_one(p)).for_each(done);
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Checked)>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, check_one) = (&next, &check_one);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    if tx.send((i, check_one(path))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results arrive in any order; they leave in argument order.
+        let mut waiting: Vec<Option<Checked>> = files.iter().map(|_| None).collect();
+        let mut first = 0;
+        for (i, c) in rx {
+            waiting[i] = Some(c);
+            while let Some(c) = waiting.get_mut(first).and_then(Option::take) {
+                done(c);
+                first += 1;
+            }
+        }
+    });
+}
+
+/// One file (or `-`), with a progress bar on stderr for a large file when
+/// stderr is a terminal; never on a pipe, in CI logs, or with --quiet.
+fn check_path(
     path: &Path,
     expectation: &Expectation,
-    quiet: bool,
+    truncated: Truncation,
+    progress: bool,
 ) -> Result<Report, Error> {
+    let name = path.display().to_string();
+    if path == Path::new("-") {
+        let stdin = io::stdin();
+        let reader = CaptureReader::new(stdin.lock(), "-")?;
+        return check_reader_with(reader, "-", expectation, truncated, |_| {});
+    }
+    let reader = CaptureReader::open(path)?;
     let size = std::fs::metadata(path)
         .map(|m| if m.is_file() { m.len() } else { 0 })
         .unwrap_or(0);
-    if quiet || size < PROGRESS_FROM || !io::stderr().is_terminal() {
-        return lola::check_file(path, expectation);
+    if !progress || size < PROGRESS_FROM || !io::stderr().is_terminal() {
+        return check_reader_with(reader, &name, expectation, truncated, |_| {});
     }
     let bar = indicatif::ProgressBar::new(size);
     bar.set_style(
@@ -60,12 +252,141 @@ fn check_with_progress(
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    bar.set_message(format!("checking {}", path.display()));
-    let reader = CaptureReader::open(path)?;
-    let result =
-        check_reader_with_progress(reader, &path.display().to_string(), expectation, |bytes| {
-            bar.set_position(bytes)
-        });
+    bar.set_message(format!("checking {name}"));
+    let result = check_reader_with(reader, &name, expectation, truncated, |bytes| {
+        bar.set_position(bytes)
+    });
     bar.finish_and_clear();
     result
+}
+
+/// The files the arguments name: a directory stands for the pcap and pcapng
+/// files in it (sorted by name), and a name with `*` or `?` that is not a
+/// file (a glob the shell did not expand, as in a quoted CI variable) for
+/// the files it matches. A glob that matches nothing is an error, as in a
+/// shell with `failglob`.
+fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for arg in args {
+        if arg.is_dir() {
+            let mut found = list(arg, |name| {
+                let lower = name.to_ascii_lowercase();
+                lower.ends_with(".pcap") || lower.ends_with(".pcapng") || lower.ends_with(".cap")
+            })?;
+            if found.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{}: a directory with no .pcap or .pcapng file",
+                    arg.display()
+                )));
+            }
+            files.append(&mut found);
+            continue;
+        }
+        let pattern = arg.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !arg.exists() && (pattern.contains('*') || pattern.contains('?')) {
+            let dir = match arg.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let mut found = list(dir, |name| glob_match(pattern, name))?;
+            if found.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{}: no file matches",
+                    arg.display()
+                )));
+            }
+            if dir == Path::new(".") && arg.parent().is_none_or(|p| p.as_os_str().is_empty()) {
+                for f in &mut found {
+                    if let Ok(name) = f.strip_prefix(".") {
+                        *f = name.to_path_buf();
+                    }
+                }
+            }
+            files.append(&mut found);
+            continue;
+        }
+        files.push(arg.clone());
+    }
+    Ok(files)
+}
+
+/// The files in `dir` whose names `keep`, sorted.
+fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, Error> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        if entry.file_name().to_str().is_some_and(&keep) && !path.is_dir() {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Shell-style matching of one file name: `*` any run, `?` one character.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    let hidden_ok = pattern.starts_with('.') || !name.starts_with('.');
+    hidden_ok && p[i..].iter().all(|&c| c == '*')
+}
+
+/// When nothing matched and the only UDP datagram that carries the expected
+/// payload goes to another port, the flag that would match it.
+fn port_hint(report: &Report) -> Option<String> {
+    let e = &report.expectation;
+    if report.passed() || report.matched_count > 0 || e.dst_port.is_none() {
+        return None;
+    }
+    let mut candidates = report.near_misses.iter().filter(|l| l.protocol == "UDP");
+    let line = candidates.next()?;
+    let only_the_port =
+        !line.reasons.is_empty() && line.reasons.iter().all(|r| r.starts_with("udp.dstport "));
+    if candidates.next().is_some() || !only_the_port {
+        return None;
+    }
+    let port: u16 = line.dst.rsplit_once(':')?.1.parse().ok()?;
+    (Some(port) != e.dst_port).then(|| {
+        format!(
+            "the datagram in frame {} goes to port {port}; use --dst-port {port}",
+            line.frame
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_a_shell() {
+        assert!(glob_match("*.pcap", "a.pcap"));
+        assert!(glob_match("run-?.pcap", "run-1.pcap"));
+        assert!(!glob_match("run-?.pcap", "run-10.pcap"));
+        assert!(glob_match("*", "x"));
+        assert!(!glob_match("*.pcap", ".hidden.pcap"));
+        assert!(!glob_match("*.pcap", "a.pcapng"));
+        assert!(glob_match("a*b*c", "a-b-b-c"));
+    }
 }

@@ -12,7 +12,9 @@ use lola::render::{html, markdown, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
-use super::output::{Exit, out, out_json, prepare_outputs, write_junit};
+use super::output::{
+    Exit, error_json, out, out_json, prepare_outputs, write_junit, write_junit_error,
+};
 use super::pictures::{append_summary, check_report_path, wants_summary, write_report};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
@@ -30,17 +32,28 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         Format::PcapNg => "pcapng",
     };
     let files = ["tcp", "udp"].map(|name| options.out_dir.join(format!("{name}.{ext}")));
-    prepare_outputs(
-        files
-            .iter()
-            .map(PathBuf::as_path)
-            .chain(args.report.junit.as_deref()),
-    )?;
-    check_report_path(args.pictures.report.as_deref())?;
-    if let Some(path) = &args.svg {
-        check_writable(path)?;
-    }
-    let outcome = harness::compare(&options)?;
+    let ready = || -> Result<CompareOutcome, Error> {
+        prepare_outputs(files.iter().map(PathBuf::as_path))?;
+        check_report_path(args.pictures.report.as_deref())?;
+        if let Some(path) = &args.svg {
+            check_writable(path)?;
+        }
+        harness::compare(&options)
+    };
+    let outcome = match ready() {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Exit 2 still leaves the reports CI asked for.
+            if let Some(path) = &args.report.junit {
+                write_junit_error(path, "lola compare", &e)?;
+            }
+            if args.report.json {
+                let dir = options.out_dir.display().to_string();
+                out_json(&serde_json::to_string_pretty(&error_json(&e, &dir))?);
+            }
+            return Err(e);
+        }
+    };
     if let Some(path) = &args.svg {
         let picture = svg::tcp_and_udp(outcome.tcp.conversation(), outcome.udp.conversation());
         write_file_atomically(path, picture.as_bytes())?;
@@ -88,6 +101,17 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
     out("\n");
     if let Some(note) = &outcome.capture_note {
         out(format_args!("note: {note}\n\n"));
+    }
+    // The UDP side takes the TCP side's port where it is free; say so when
+    // it was not, rather than move the port silently.
+    if let (Some(t), Some(u)) = (outcome.tcp.conversation(), outcome.udp.conversation())
+        && t.right.port() != u.right.port()
+    {
+        out(format_args!(
+            "note: UDP port {} was taken, so the UDP server used port {}\n\n",
+            t.right.port(),
+            u.right.port()
+        ));
     }
     out(side_by_side(&[
         ("TCP", outcome.tcp.conversation()),

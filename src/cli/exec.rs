@@ -8,7 +8,10 @@ use lola::Error;
 use lola::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
-use super::output::{Exit, frames_word, out, out_json, prepare_outputs, report_text, write_junit};
+use super::output::{
+    Exit, error_json, frames_word, out, out_json, prepare_outputs, report_text_in, write_junit,
+    write_junit_error,
+};
 use super::pictures::{check_report_path, flows_of, write_report};
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
@@ -30,7 +33,21 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
             .chain(args.report.junit.as_deref()),
     )?;
     check_report_path(args.html_report.as_deref())?;
-    let outcome = exec(&options, signals::install())?;
+    let outcome = match exec(&options, signals::install()) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Exit 2 still leaves the reports CI asked for.
+            let name = format!("lola exec {}", options.output.display());
+            if let Some(path) = &args.report.junit {
+                write_junit_error(path, &name, &e)?;
+            }
+            if args.report.json {
+                let file = options.output.display().to_string();
+                out_json(&serde_json::to_string_pretty(&error_json(&e, &file))?);
+            }
+            return Err(e);
+        }
+    };
     if let Some(path) = &args.html_report {
         let flows = flows_of(&outcome.output)?;
         write_report(
@@ -43,8 +60,8 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     }
     if args.report.json {
         out_json(&outcome.to_json()?);
-    } else {
-        print_text(&outcome);
+    } else if !args.quiet {
+        print_text(&outcome, args.color.color());
     }
     if outcome.exit_failed() {
         let _ = writeln!(
@@ -58,7 +75,7 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     Ok(Exit::verdict(outcome.report.passed()))
 }
 
-fn print_text(outcome: &ExecOutcome) {
+fn print_text(outcome: &ExecOutcome, color: bool) {
     out(format_args!("{} {}\n", outcome.name(), outcome.ending));
     out(format_args!(
         "captured on {}: {} {}; wrote {} ({}, {} bytes)\n",
@@ -69,7 +86,7 @@ fn print_text(outcome: &ExecOutcome) {
         outcome.written.format,
         outcome.written.bytes
     ));
-    out(report_text(&outcome.report));
+    out(report_text_in(&outcome.report, color));
 }
 
 /// SIGINT and SIGTERM to lola stop the program with the same signal; the

@@ -13,15 +13,16 @@ use super::args::{DiagramFormat, FlowArgs};
 use super::output::{Exit, out, out_json};
 
 pub fn run(args: FlowArgs) -> Result<Exit, Error> {
-    let name = args.file.display().to_string();
+    let file = args.file();
+    let name = file.display().to_string();
     let to_file = args.output.as_deref().filter(|p| !is_standard_output(p));
     if let Some(path) = to_file {
         check_writable(path)?;
     }
-    let flows = if args.file == Path::new("-") {
+    let flows = if file == Path::new("-") {
         flows(CaptureReader::new(io::stdin().lock(), "-")?)?
     } else {
-        flows(CaptureReader::open(&args.file)?)?
+        flows(CaptureReader::open(&file)?)?
     };
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&flows)?)

@@ -17,5 +17,6 @@ pub mod doctor;
 pub mod exec;
 pub mod flow;
 pub mod listen;
+pub mod man;
 pub mod run;
 pub mod send;

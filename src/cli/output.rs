@@ -4,12 +4,14 @@
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime};
 
 use lola::Error;
 use lola::check::{Failure, Note, Report, TextStyle};
 use lola::diff::DiffReport;
-use lola::junit::Case;
+use lola::junit::{Case, Suite};
 
 /// How `lola` exits, as the README promises: 0 pass, 1 expectation not
 /// met, 2 could not run (as grep and diff do).
@@ -63,6 +65,66 @@ pub fn out(text: impl std::fmt::Display) {
 /// A JSON document and its newline.
 pub fn out_json(text: &str) {
     out(format_args!("{text}\n"));
+}
+
+/// A command line clap refused, as lola's own errors look: `lola: `, the
+/// problem (with clap's tip or the possible values) on one line, then a
+/// usage line; exit 2. `--help` and `--version` print as clap prints them.
+pub fn argument_error(e: &clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.exit_code() == 0 {
+            Exit::Pass
+        } else {
+            Exit::Error
+        };
+    }
+    let _ = write!(io::stderr(), "{}", argument_error_text(&e.to_string()));
+    Exit::Error
+}
+
+/// clap's several-paragraph message → `lola: problem (tip)` and a usage line.
+fn argument_error_text(clap_text: &str) -> String {
+    let mut lines = clap_text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut problem = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let mut extra = Vec::new();
+    let mut usage = None;
+    for line in lines {
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            extra.push(tip.to_string());
+        } else if let Some(values) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            extra.push(values.to_string());
+        } else if !line.starts_with("For more information") {
+            // The rest of the problem: "the following required arguments
+            // were not provided:" and the arguments.
+            problem = format!("{problem} {line}");
+        }
+    }
+    let mut text = format!("lola: {problem}");
+    if !extra.is_empty() {
+        text += &format!(" ({})", extra.join("; "));
+    }
+    text.push('\n');
+    if let Some(usage) = usage {
+        let command: Vec<&str> = usage
+            .split_whitespace()
+            .take_while(|w| !w.starts_with(['[', '<', '-']))
+            .collect();
+        text += &format!("usage: {usage}  ({} --help for more)\n", command.join(" "));
+    }
+    text
 }
 
 /// `lola: ` and the error on one line of stderr.
@@ -122,16 +184,56 @@ pub fn prepare_outputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<
     Ok(())
 }
 
-/// Writes the JUnit XML of `suites` to `path`, whole or not at all, its
-/// missing parent directories created first (`check` and `diff` read
-/// before they write: there is nothing to validate early).
+/// When the command started, for the `timestamp` and `time` of JUnit
+/// suites that are not timed one by one.
+static STARTED: LazyLock<(SystemTime, Instant)> =
+    LazyLock::new(|| (SystemTime::now(), Instant::now()));
+
+/// Notes the time the command starts (call first thing in `main`).
+pub fn start_clock() {
+    LazyLock::force(&STARTED);
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all; each
+/// suite stamped with the command's start and the time it has taken.
 pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
-    prepare_outputs([path])?;
-    let suites: Vec<(&str, Vec<Case>)> = suites
+    let (started, clock) = *STARTED;
+    let suites: Vec<Suite> = suites
         .iter()
-        .map(|(name, cases)| (name.as_ref(), cases.clone()))
+        .map(|(name, cases)| Suite {
+            time: clock.elapsed(),
+            timestamp: Some(started),
+            ..Suite::new(name.as_ref(), cases.clone())
+        })
         .collect();
-    lola::capture::write_file_atomically(path, lola::junit::to_xml(&suites).as_bytes())
+    write_junit_suites(path, &suites)
+}
+
+/// Writes the JUnit XML of `suites` to `path`, whole or not at all, its
+/// missing parent directories created first (like pytest's `--junitxml`).
+pub fn write_junit_suites(path: &Path, suites: &[Suite]) -> Result<(), Error> {
+    prepare_outputs([path])?;
+    lola::capture::write_file_atomically(path, lola::junit::to_xml(suites).as_bytes())
+}
+
+/// The JUnit document of a command that could not run: one suite named
+/// `suite`, whose one test case holds the error (exit 2 still leaves a
+/// report for CI to show).
+pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Error> {
+    let (started, clock) = *STARTED;
+    let suite = Suite {
+        time: clock.elapsed(),
+        timestamp: Some(started),
+        ..Suite::error(suite, error_line(e))
+    };
+    write_junit_suites(path, &[suite])
+}
+
+/// The `--json` document of a command that could not run:
+/// `{"schema_version", "file", "verdict": "error", "error": {"kind",
+/// "message", "path", "offset"}}` (`path` and `offset` when known).
+pub fn error_json(e: &Error, file: &str) -> lola::schema::ErrorDocument {
+    lola::schema::ErrorDocument::new(e, file, error_line(e))
 }
 
 /// "frame" or "frames".
@@ -142,9 +244,14 @@ pub fn frames_word(n: usize) -> &'static str {
 /// A check report as text: the verdict word in colour on a terminal (never
 /// with NO_COLOR), and notes with the flag that bears on them.
 pub fn report_text(report: &Report) -> String {
+    report_text_in(report, lola::flow::use_color())
+}
+
+/// A check report as text, its verdict word in colour with `color`.
+pub fn report_text_in(report: &Report, color: bool) -> String {
     let mut text = String::new();
     let style = TextStyle {
-        color: lola::flow::use_color(),
+        color,
         note: &note_with_hint,
     };
     // Writing to a String cannot fail.
@@ -154,8 +261,13 @@ pub fn report_text(report: &Report) -> String {
 
 /// A diff report as text, its verdict word in colour on a terminal.
 pub fn diff_text(report: &DiffReport) -> String {
+    diff_text_in(report, lola::flow::use_color())
+}
+
+/// A diff report as text, its verdict word in colour with `color`.
+pub fn diff_text_in(report: &DiffReport, color: bool) -> String {
     let mut text = String::new();
-    let _ = report.write_text(&mut text, lola::flow::use_color());
+    let _ = report.write_text(&mut text, color);
     text
 }
 
@@ -173,6 +285,7 @@ fn note_with_hint(note: &Note) -> String {
             format!("{tcp} (allowed by --allow-tcp)")
         }
         Note::PartialChecksums { .. } => format!("{note}; --checksums strict fails it"),
+        Note::Truncated { .. } => format!("{note} (--truncated judge-complete-frames)"),
         _ => note.to_string(),
     }
 }
@@ -210,6 +323,26 @@ mod tests {
         assert_eq!(
             error_line(&e),
             "--to 0.0.0.0:7456: the destination must be a concrete address such as 127.0.0.1 or ::1"
+        );
+    }
+
+    #[test]
+    fn argument_errors_are_one_line_and_a_usage_line() {
+        let clap = "error: invalid value 'loose' for '--checksums <POLICY>'\n  [possible values: strict, lenient, ignore]\n\n  tip: a similar value exists: 'lenient'\n\nUsage: lola check [OPTIONS] <FILE>...\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            argument_error_text(clap),
+            "lola: invalid value 'loose' for '--checksums <POLICY>' (possible values: strict, lenient, ignore; a similar value exists: 'lenient')\n\
+             usage: lola check [OPTIONS] <FILE>...  (lola check --help for more)\n"
+        );
+    }
+
+    #[test]
+    fn missing_arguments_are_named_on_the_line() {
+        let clap = "error: the following required arguments were not provided:\n  <FILE>...\n\nUsage: lola check <FILE>...\n\nFor more information, try '--help'.\n";
+        assert!(
+            argument_error_text(clap).starts_with(
+                "lola: the following required arguments were not provided: <FILE>...\n"
+            )
         );
     }
 

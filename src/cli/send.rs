@@ -18,6 +18,7 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
             "-o needs --capture host, private or auto".into(),
         ));
     }
+    let payload = args.message().into_bytes();
     let output = args.output.unwrap_or_else(|| PathBuf::from("send.pcap"));
     if args.capture != CaptureMode::Off {
         prepare_outputs([output.as_path()])?;
@@ -26,7 +27,7 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
     let options = SendOptions {
         to: args.to,
         from: args.from,
-        payload: args.message.into_bytes(),
+        payload,
         capture: args.capture,
         format: args.format.unwrap_or_else(|| format_of(&output)),
         output,
