@@ -182,7 +182,8 @@ pub struct Link {
 pub struct Packet<'a> {
     /// The link layer, if the frame had one that could be read.
     pub link: Option<Link>,
-    /// The IP layer, if the frame carried IPv4 or IPv6.
+    /// The IP layer, if the frame carried IPv4 or IPv6 (in a tunnel, the
+    /// inner packet's).
     pub ip: Option<Ip>,
     /// What the IP packet carried.
     pub transport: Transport<'a>,
