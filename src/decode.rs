@@ -811,9 +811,12 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
 
 /// Decodes the payload of a reassembled datagram as if it had arrived in one
 /// packet: `last` is the IP header of its last fragment (addresses, TTL),
-/// `payload` the reassembled IP payload (transport header and data).
+/// `payload` the reassembled IP payload (transport header and data). The
+/// fragments came inside `tunnel` (its [`Packet::encapsulation`] and
+/// [`Packet::outer`]), if they did.
 pub(crate) fn decode_reassembled<'a>(
     link: Option<Link>,
+    tunnel: (Option<Encapsulation>, Option<Ip>),
     last: &Ip,
     protocol: u8,
     payload: &'a [u8],
@@ -829,8 +832,8 @@ pub(crate) fn decode_reassembled<'a>(
         }),
         transport: Transport::Other,
         problems: Vec::new(),
-        encapsulation: None,
-        outer: None,
+        encapsulation: tunnel.0,
+        outer: tunnel.1,
     };
     decode_transport(
         last.src,

@@ -180,3 +180,62 @@ fn a_cut_tunnel_header_is_named() {
         "{text}"
     );
 }
+
+/// Sets the IPv4 header checksum of the header at `at`.
+fn fix_ipv4_checksum(frame: &mut [u8], at: usize) {
+    frame[at + 10..at + 12].fill(0);
+    let mut sum: u32 = frame[at..at + 20]
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    frame[at + 10..at + 12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+}
+
+/// The VXLAN fixture's frame carrying `inner` (an IP packet) instead, with
+/// the outer lengths and checksum made to fit (outer UDP checksum 0: none).
+fn vxlan_carrying(base: &[u8], inner: &[u8]) -> Vec<u8> {
+    let mut frame = base[..64].to_vec(); // Ethernet, IPv4, UDP, VXLAN, inner Ethernet
+    frame.extend_from_slice(inner);
+    let ip_len = (frame.len() - 14) as u16;
+    frame[16..18].copy_from_slice(&ip_len.to_be_bytes());
+    frame[38..40].copy_from_slice(&(ip_len - 20).to_be_bytes());
+    frame[40..42].fill(0);
+    fix_ipv4_checksum(&mut frame, 14);
+    frame
+}
+
+/// An inner datagram in two IP fragments, each in its own VXLAN datagram:
+/// reassembled, matched, and still named as what it came in.
+#[test]
+fn fragments_inside_a_tunnel_are_reassembled_and_named() {
+    let base = first_frame("tunnel-vxlan.pcap");
+    let (ip, udp) = (&base[64..84], &base[84..]); // inner IPv4 header, UDP datagram
+    let fragment = |offset_units: u16, more: bool, bytes: &[u8]| {
+        let mut inner = ip.to_vec();
+        inner.extend_from_slice(bytes);
+        let flags = offset_units | if more { 0x2000 } else { 0 };
+        inner[2..4].copy_from_slice(&((20 + bytes.len()) as u16).to_be_bytes());
+        inner[6..8].copy_from_slice(&flags.to_be_bytes());
+        fix_ipv4_checksum(&mut inner, 0);
+        vxlan_carrying(&base, &inner)
+    };
+    let frames = [fragment(0, true, &udp[..8]), fragment(1, false, &udp[8..])];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vxlan-fragments.pcap");
+    std::fs::write(&path, pcap(&frames)).unwrap();
+    let output = lola().arg("check").arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("(1 matched in 2 frames)"), "{text}");
+    assert!(
+        text.contains("10.9.0.1:40000 → 10.9.0.2:7456  VXLAN UDP"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(VXLAN VNI 42, 192.0.2.1 → 192.0.2.2)"),
+        "{text}"
+    );
+}
