@@ -19,7 +19,8 @@ use crate::capture::{
     LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
 };
 use crate::wire::field::{
-    ethernet, icmp as icmp_field, ipv4, ipv6, null, sll, sll2, tcp as tcp_field, udp,
+    ethernet, gre, icmp as icmp_field, ipv4, ipv6, llc, null, sll, sll2, tcp as tcp_field, udp,
+    vxlan,
 };
 use crate::wire::{TcpFlags, be16};
 
@@ -181,12 +182,68 @@ pub struct Link {
 pub struct Packet<'a> {
     /// The link layer, if the frame had one that could be read.
     pub link: Option<Link>,
-    /// The IP layer, if the frame carried IPv4 or IPv6.
+    /// The IP layer, if the frame carried IPv4 or IPv6 (in a tunnel, the
+    /// inner packet's).
     pub ip: Option<Ip>,
     /// What the IP packet carried.
     pub transport: Transport<'a>,
     /// Everything wrong with the frame.
     pub problems: Vec<Problem>,
+    /// The tunnel or old framing the datagram came in, when it did: then
+    /// [`ip`](Packet::ip) and [`transport`](Packet::transport) are the
+    /// inner packet's, and [`outer`](Packet::outer) the tunnel's IP header.
+    pub encapsulation: Option<Encapsulation>,
+    /// The outer IP header of a tunnelled packet (VXLAN, GRE, IP-in-IP, 6in4).
+    pub outer: Option<Ip>,
+}
+
+/// What a datagram was found inside, one level deep; [`Packet::ip`] and
+/// [`Packet::transport`] are then the inner packet's.
+///
+/// ```
+/// use lola::decode::{decode, Encapsulation, Transport};
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/tunnel-vxlan.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// // Linux's vxlan device, over a veth pair: the datagram inside UDP to port 4789.
+/// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+/// assert_eq!(packet.encapsulation, Some(Encapsulation::Vxlan { vni: 42 }));
+/// let Transport::Udp(udp) = packet.transport else { panic!() };
+/// assert_eq!((udp.dst_port, udp.payload), (7456, &b"Hello Lola"[..]));
+/// assert_eq!(packet.outer.unwrap().dst.to_string(), "192.0.2.2");
+/// assert_eq!(Encapsulation::SixInFour.name(), "6in4");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encapsulation {
+    /// An Ethernet frame in UDP to port 4789 (RFC 7348).
+    Vxlan {
+        /// The VXLAN network identifier.
+        vni: u32,
+    },
+    /// GRE (IP protocol 47) carrying IPv4, IPv6 or an Ethernet frame (gretap).
+    Gre {
+        /// The GRE protocol type (an EtherType; 0x6558 for Ethernet).
+        protocol_type: u16,
+    },
+    /// IPv4 in IP (IP protocol 4).
+    IpInIp,
+    /// IPv6 in IP (IP protocol 41): 6in4, the `sit` tunnel.
+    SixInFour,
+    /// IEEE 802.3 with an LLC/SNAP header instead of Ethernet II's EtherType.
+    LlcSnap,
+}
+
+impl Encapsulation {
+    /// The word frame lines put before the protocol: `VXLAN`, `GRE`, `IPIP`,
+    /// `6in4`, `LLC/SNAP`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Encapsulation::Vxlan { .. } => "VXLAN",
+            Encapsulation::Gre { .. } => "GRE",
+            Encapsulation::IpInIp => "IPIP",
+            Encapsulation::SixInFour => "6in4",
+            Encapsulation::LlcSnap => "LLC/SNAP",
+        }
+    }
 }
 
 /// One thing wrong with a frame. `Display` is one phrase with tshark field
@@ -274,6 +331,16 @@ pub enum Problem {
         /// Bytes of it captured.
         captured: usize,
     },
+    /// A tunnel header (VXLAN, GRE) or the frame it carries is shorter than
+    /// it must be, in a datagram captured whole.
+    TunnelHeaderCut {
+        /// Which header (`VXLAN header`, ...).
+        what: &'static str,
+        /// Bytes there.
+        captured: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
 }
 
 impl Problem {
@@ -349,6 +416,11 @@ impl fmt::Display for Problem {
             Problem::IcmpHeaderCut { captured } => {
                 write!(f, "ICMP header cut short: {captured} of 8 bytes")
             }
+            Problem::TunnelHeaderCut {
+                what,
+                captured,
+                needed,
+            } => write!(f, "{what} cut short: {captured} of {needed} bytes"),
         }
     }
 }
@@ -603,8 +675,10 @@ pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -
         ip: None,
         transport: Transport::Other,
         problems: Vec::new(),
+        encapsulation: None,
+        outer: None,
     };
-    let Some((link, version_hint)) = decode_link(link_type, data, &mut packet.problems) else {
+    let Some((link, version_hint)) = decode_link(link_type, data, &mut packet) else {
         return packet;
     };
     let rest = &data[link.header_len..];
@@ -652,7 +726,8 @@ impl QuickFlow<'_> {
 ///
 /// Returns `None` whenever the frame is anything but an unfragmented IPv4
 /// (or extension-less IPv6) UDP/TCP packet with its transport header
-/// captured, on Ethernet without VLAN tags, raw IP or Linux cooked capture;
+/// captured, on Ethernet II without VLAN tags, raw IP or Linux cooked
+/// capture, and for anything that may be a tunnel (UDP to port 4789);
 /// [`decode`] then has the last word. When it returns `Some`, [`decode`]
 /// finds the same protocol and endpoints.
 #[inline(always)]
@@ -709,8 +784,14 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     };
     // What decode() would see as the transport header: captured and within the IP length.
     let transport = ip.get(header_len..total_len.min(ip.len()))?;
+    // Tunnels take the slow path, where decode finds the datagram inside:
+    // UDP to the VXLAN port here; IP-in-IP (4), 6in4 (41) and GRE (47) are
+    // neither UDP nor TCP, and 802.3 framing has no IP EtherType, so they
+    // never get this far.
     let enough = match protocol {
-        p if p == ip_number::UDP.0 => transport.len() >= udp::HEADER_LEN,
+        p if p == ip_number::UDP.0 => {
+            transport.len() >= udp::HEADER_LEN && be16(transport, udp::DST_PORT) != vxlan::PORT
+        }
         p if p == ip_number::TCP.0 => {
             let offset = usize::from(*transport.get(tcp_field::DATA_OFFSET)? >> 4) * 4;
             offset >= tcp_field::MIN_HEADER_LEN && transport.len() >= offset
@@ -730,9 +811,12 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
 
 /// Decodes the payload of a reassembled datagram as if it had arrived in one
 /// packet: `last` is the IP header of its last fragment (addresses, TTL),
-/// `payload` the reassembled IP payload (transport header and data).
+/// `payload` the reassembled IP payload (transport header and data). The
+/// fragments came inside `tunnel` (its [`Packet::encapsulation`] and
+/// [`Packet::outer`]), if they did.
 pub(crate) fn decode_reassembled<'a>(
     link: Option<Link>,
+    tunnel: (Option<Encapsulation>, Option<Ip>),
     last: &Ip,
     protocol: u8,
     payload: &'a [u8],
@@ -748,6 +832,8 @@ pub(crate) fn decode_reassembled<'a>(
         }),
         transport: Transport::Other,
         problems: Vec::new(),
+        encapsulation: tunnel.0,
+        outer: tunnel.1,
     };
     decode_transport(
         last.src,
@@ -773,12 +859,13 @@ fn from_ether_type(t: u16) -> Option<u8> {
     }
 }
 
-/// Ethernet II with any 802.1Q/802.1ad tags (at least the 14-byte header is there).
+/// Ethernet II with any 802.1Q/802.1ad tags, or IEEE 802.3 with LLC/SNAP (at
+/// least the 14-byte header is there). The bool is true for LLC/SNAP.
 fn decode_ethernet(
     data: &[u8],
     mut link: Link,
     problems: &mut Vec<Problem>,
-) -> Option<(Link, Option<u8>)> {
+) -> Option<(Link, Option<u8>, bool)> {
     link.dst_mac = Some(data[ethernet::DST].try_into().ok()?);
     link.src_mac = Some(data[ethernet::SRC].try_into().ok()?);
     let mut at = ethernet::ETHERTYPE.start;
@@ -792,9 +879,26 @@ fn decode_ethernet(
         at += ethernet::VLAN_TAG_LEN;
         ether_type = be16(data, at..at + 2);
     }
-    link.ether_type = Some(ether_type);
     link.header_len = at + 2;
-    Some((link, from_ether_type(ether_type)))
+    if ether_type <= llc::MAX_LENGTH {
+        // An 802.3 length: IP comes only behind LLC/SNAP with an EtherType.
+        if let Some(snap) = snap_ether_type(&data[link.header_len..]) {
+            link.ether_type = Some(snap);
+            link.header_len += llc::HEADER_LEN;
+            return Some((link, from_ether_type(snap), true));
+        }
+    }
+    link.ether_type = Some(ether_type);
+    Some((link, from_ether_type(ether_type), false))
+}
+
+/// The EtherType of an LLC/SNAP header (`aa aa 03`, organization code
+/// `00 00 00` or `00 00 f8`), or None when `llc` is not one.
+fn snap_ether_type(llc_header: &[u8]) -> Option<u16> {
+    let header = llc_header.get(..llc::HEADER_LEN)?;
+    let snap = header[llc::DSAP_SSAP_CONTROL] == [0xaa, 0xaa, 0x03]
+        && matches!(header[llc::OUI], [0, 0, 0] | [0, 0, 0xf8]);
+    snap.then(|| be16(header, llc::ETHERTYPE))
 }
 
 /// The IP version of a BSD loopback frame (at least its 4-byte header is there).
@@ -816,11 +920,8 @@ fn loopback_ip_version(link_type: u32, data: &[u8]) -> Option<u8> {
 
 /// Reads the link header; returns it with the IP version it announces (None
 /// for a non-IP frame).
-fn decode_link(
-    link_type: u32,
-    data: &[u8],
-    problems: &mut Vec<Problem>,
-) -> Option<(Link, Option<u8>)> {
+fn decode_link(link_type: u32, data: &[u8], packet: &mut Packet<'_>) -> Option<(Link, Option<u8>)> {
+    let problems = &mut packet.problems;
     let mut link = Link {
         dst_mac: None,
         src_mac: None,
@@ -845,7 +946,11 @@ fn decode_link(
             if !need(ethernet::HEADER_LEN, "Ethernet header", problems) {
                 return None;
             }
-            decode_ethernet(data, link, problems)
+            let (link, version, snap) = decode_ethernet(data, link, problems)?;
+            if snap {
+                packet.encapsulation = Some(Encapsulation::LlcSnap);
+            }
+            Some((link, version))
         }
         LINKTYPE_LINUX_SLL => {
             if !need(sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
@@ -1083,11 +1188,155 @@ fn decode_transport<'a>(
     ip_payload_len: usize,
     packet: &mut Packet<'a>,
 ) {
+    // One level of tunnel: a tunnel inside a tunnel stays as it is.
+    let outermost = packet.encapsulation.is_none();
     match protocol {
-        p if p == ip_number::UDP.0 => decode_udp(src, dst, payload, verify, ip_payload_len, packet),
+        p if p == ip_number::UDP.0 => {
+            decode_udp(src, dst, payload, verify, ip_payload_len, packet);
+            match &packet.transport {
+                Transport::Udp(u) if outermost && u.dst_port == vxlan::PORT => {
+                    let (body, whole) = (u.payload, u.payload_complete);
+                    decode_vxlan(
+                        body,
+                        Verify {
+                            complete: whole,
+                            ..verify
+                        },
+                        packet,
+                    );
+                }
+                _ => {}
+            }
+        }
         p if p == ip_number::TCP.0 => decode_tcp(payload, ip_payload_len, packet),
         1 | 58 => decode_icmp(protocol, payload, packet),
+        4 if outermost => {
+            enter_tunnel(Encapsulation::IpInIp, packet);
+            decode_ipv4(payload, !verify.complete, verify.verify, packet);
+        }
+        41 if outermost => {
+            enter_tunnel(Encapsulation::SixInFour, packet);
+            decode_ipv6(payload, !verify.complete, verify.verify, packet);
+        }
+        47 if outermost => decode_gre(payload, verify, packet),
         _ => {}
+    }
+}
+
+/// From here on the packet's IP layer and transport are the tunnel's
+/// payload's; the tunnel's own IP header moves to [`Packet::outer`].
+fn enter_tunnel(encapsulation: Encapsulation, packet: &mut Packet<'_>) {
+    packet.encapsulation = Some(encapsulation);
+    packet.outer = packet.ip.take();
+    packet.transport = Transport::Other;
+}
+
+/// A tunnel header (or the frame it carries) too short to read: a problem
+/// when the datagram was captured whole, silence when the capture cut it.
+fn tunnel_cut(
+    what: &'static str,
+    captured: usize,
+    needed: usize,
+    verify: Verify,
+) -> Option<Problem> {
+    verify.complete.then_some(Problem::TunnelHeaderCut {
+        what,
+        captured,
+        needed,
+    })
+}
+
+/// The payload of a UDP datagram to port 4789: a VXLAN header, then an
+/// Ethernet frame. Too short for both, it stays a plain UDP datagram.
+fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    let needed = vxlan::HEADER_LEN + ethernet::HEADER_LEN;
+    if body.len() < needed {
+        packet.problems.extend(tunnel_cut(
+            "VXLAN header and its Ethernet frame",
+            body.len(),
+            needed,
+            verify,
+        ));
+        return;
+    }
+    let v = &body[vxlan::VNI];
+    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    enter_tunnel(Encapsulation::Vxlan { vni }, packet);
+    decode_inner_ethernet(&body[vxlan::HEADER_LEN..], verify, packet);
+}
+
+/// The Ethernet frame a VXLAN or gretap tunnel carries, down to its IP packet.
+fn decode_inner_ethernet<'a>(frame: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    let blank = Link {
+        dst_mac: None,
+        src_mac: None,
+        ether_type: None,
+        vlans: Vec::new(),
+        header_len: 0,
+    };
+    let Some((link, version, _)) = decode_ethernet(frame, blank, &mut packet.problems) else {
+        return;
+    };
+    decode_inner_ip(version, &frame[link.header_len..], verify, packet);
+}
+
+/// The inner IP packet of a tunnel, as announced (4, 6, or not IP).
+fn decode_inner_ip<'a>(version: Option<u8>, ip: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    match version {
+        Some(4) => decode_ipv4(ip, !verify.complete, verify.verify, packet),
+        Some(6) => decode_ipv6(ip, !verify.complete, verify.verify, packet),
+        _ => {}
+    }
+}
+
+/// A GRE packet (version 0, without the old routing field) carrying IPv4,
+/// IPv6 or Ethernet; anything else stays "another protocol".
+fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    if payload.len() < gre::HEADER_LEN {
+        packet.problems.extend(tunnel_cut(
+            "GRE header",
+            payload.len(),
+            gre::HEADER_LEN,
+            verify,
+        ));
+        return;
+    }
+    let flags = be16(payload, gre::FLAGS_VERSION);
+    let protocol_type = be16(payload, gre::PROTOCOL);
+    let readable = flags & (gre::VERSION | gre::ROUTING_PRESENT) == 0;
+    if !readable || !matches!(protocol_type, 0x0800 | 0x86dd | gre::ETHERNET) {
+        return;
+    }
+    let options = [
+        gre::CHECKSUM_PRESENT,
+        gre::KEY_PRESENT,
+        gre::SEQUENCE_PRESENT,
+    ]
+    .iter()
+    .filter(|bit| flags & **bit != 0)
+    .count();
+    let header_len = gre::HEADER_LEN + options * gre::OPTION_LEN;
+    if payload.len() < header_len {
+        packet
+            .problems
+            .extend(tunnel_cut("GRE header", payload.len(), header_len, verify));
+        return;
+    }
+    enter_tunnel(Encapsulation::Gre { protocol_type }, packet);
+    let inner = &payload[header_len..];
+    if protocol_type == gre::ETHERNET {
+        if inner.len() < ethernet::HEADER_LEN {
+            packet.problems.extend(tunnel_cut(
+                "Ethernet header in GRE",
+                inner.len(),
+                ethernet::HEADER_LEN,
+                verify,
+            ));
+            return;
+        }
+        decode_inner_ethernet(inner, verify, packet);
+    } else {
+        decode_inner_ip(from_ether_type(protocol_type), inner, verify, packet);
     }
 }
 
@@ -1391,6 +1640,118 @@ mod tests {
         assert_eq!(udp.payload, b"Hell");
     }
 
+    fn fixture_frame(name: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
+        reader.next_frame().unwrap().unwrap().data.to_vec()
+    }
+
+    fn inner_dst(p: &Packet<'_>) -> Option<SocketAddr> {
+        p.endpoints().map(|(_, dst)| dst)
+    }
+
+    #[test]
+    fn gre_options_versions_and_ethernet() {
+        let frame = fixture_frame("tunnel-gre.pcap");
+        let (head, inner) = (&frame[..34], &frame[42..]); // outer, then the IP packet
+        let dst = Some("127.0.0.1:7456".parse().unwrap());
+        let gre_frame = |flags: u16, protocol: u16, options: &[u8], body: &[u8]| {
+            let mut f = head.to_vec();
+            f.extend_from_slice(&flags.to_be_bytes());
+            f.extend_from_slice(&protocol.to_be_bytes());
+            f.extend_from_slice(options);
+            f.extend_from_slice(body);
+            let total = (f.len() - 14) as u16;
+            f[16..18].copy_from_slice(&total.to_be_bytes());
+            f
+        };
+        // Checksum, key and sequence number: 12 bytes of options.
+        let f = gre_frame(0xb000, 0x0800, &[0; 12], inner);
+        let p = decode_with(1, &f, f.len(), false);
+        assert_eq!(
+            p.encapsulation,
+            Some(Encapsulation::Gre {
+                protocol_type: 0x0800
+            })
+        );
+        assert_eq!(inner_dst(&p), dst);
+        // gretap: an Ethernet frame inside.
+        let mut ethernet = vec![0; 12];
+        ethernet.extend_from_slice(&[0x08, 0x00]);
+        ethernet.extend_from_slice(inner);
+        let f = gre_frame(0, gre::ETHERNET, &[], &ethernet);
+        assert_eq!(inner_dst(&decode_with(1, &f, f.len(), false)), dst);
+        // Enhanced GRE (version 1, PPTP) and RFC 1701 routing are not read.
+        for flags in [0x0001, 0x4000] {
+            let f = gre_frame(flags, 0x0800, &[0; 4], inner);
+            let p = decode(1, &f, f.len());
+            assert_eq!((p.encapsulation, inner_dst(&p)), (None, None));
+        }
+        // Options announced but not there: damage, named.
+        let f = gre_frame(0xb000, 0x0800, &[0; 4], &[]);
+        let p = decode(1, &f, f.len());
+        assert!(
+            p.problems
+                .iter()
+                .any(|m| m.to_string() == "GRE header cut short: 8 of 16 bytes"),
+            "{:?}",
+            p.problems
+        );
+    }
+
+    #[test]
+    fn one_level_of_tunnel_only() {
+        // IPIP in IPIP: the first level is decoded, the second is left alone.
+        let frame = fixture_frame("tunnel-ipip.pcap");
+        let mut twice = frame[..34].to_vec();
+        twice.extend_from_slice(&frame[14..]);
+        let total = (twice.len() - 14) as u16;
+        twice[16..18].copy_from_slice(&total.to_be_bytes());
+        let p = decode_with(1, &twice, twice.len(), false);
+        assert_eq!(p.encapsulation, Some(Encapsulation::IpInIp));
+        assert_eq!(p.ip.as_ref().map(|ip| ip.protocol), Some(4));
+        assert!(matches!(p.transport, Transport::Other));
+    }
+
+    #[test]
+    fn llc_without_snap_is_not_ip() {
+        let mut frame = fixture_frame("llc-snap.pcap");
+        assert_eq!(
+            decode(1, &frame, frame.len()).encapsulation,
+            Some(Encapsulation::LlcSnap)
+        );
+        frame[14] = 0x42; // DSAP 0x42: spanning tree, not SNAP
+        let p = decode(1, &frame, frame.len());
+        assert_eq!((p.encapsulation, p.ip.is_none()), (None, true));
+    }
+
+    #[test]
+    fn every_prefix_of_a_tunnel_decodes_without_panic() {
+        for name in [
+            "tunnel-vxlan.pcap",
+            "tunnel-gre.pcap",
+            "tunnel-ipip.pcap",
+            "tunnel-6in4.pcap",
+            "llc-snap.pcap",
+        ] {
+            let frame = fixture_frame(name);
+            for n in 0..frame.len() {
+                for orig_len in [n, frame.len()] {
+                    let p = decode(1, &frame[..n], orig_len);
+                    let _ = crate::summary::summarize(&p);
+                }
+            }
+        }
+    }
+
+    fn ip_header_len(ip: &[u8]) -> usize {
+        if ip[0] >> 4 == 4 {
+            usize::from(ip[0] & 0x0f) * 4
+        } else {
+            ipv6::HEADER_LEN
+        }
+    }
+
     /// The checker counts other flows through `quick_flow` alone; it must
     /// never disagree with `decode`. Every frame of every fixture, and
     /// thousands of one-byte mutations of them, under every link type.
@@ -1417,6 +1778,7 @@ mod tests {
                     _ => 0,
                 };
                 assert_eq!(protocol, q.protocol, "link {link_type}: {data:02x?}");
+                assert_eq!(p.encapsulation, None, "link {link_type}: {data:02x?}");
                 assert_eq!(
                     p.endpoints(),
                     Some(q.endpoints()),
@@ -1428,6 +1790,17 @@ mod tests {
         for (link_type, data) in &frames {
             for lt in [*link_type, 0, 1, 101, 108, 113, 228, 229, 276] {
                 agree(lt, data);
+            }
+            // Every plain UDP datagram again, sent to the VXLAN port: the
+            // fast path must refuse it, whatever follows the UDP header.
+            if let Some(q) = quick_flow(*link_type, data) {
+                let at = data.len() - q.ip.len() + ip_header_len(q.ip) + udp::DST_PORT.start;
+                let mut tunnel = data.clone();
+                tunnel[at..at + 2].copy_from_slice(&vxlan::PORT.to_be_bytes());
+                if q.protocol == ip_number::UDP.0 {
+                    assert!(quick_flow(*link_type, &tunnel).is_none());
+                }
+                agree(*link_type, &tunnel);
             }
             for _ in 0..1000 {
                 seed ^= seed << 13;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::decode::{Packet, Transport};
+use crate::decode::{Encapsulation, Packet, Transport};
 
 /// A decoded frame's summary columns.
 ///
@@ -24,13 +24,18 @@ use crate::decode::{Packet, Transport};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
-    /// `UDP`, `TCP`, `ICMP`, `ICMPv6`, `IP` (a fragment) or `?`.
+    /// `UDP`, `TCP`, `ICMP`, `ICMPv6`, `IP` (a fragment) or `?`; behind a
+    /// tunnel or LLC/SNAP its name first: `VXLAN UDP`, `LLC/SNAP TCP`.
     pub protocol: &'static str,
+    /// The tunnel or framing the packet came in, when it did (`VXLAN`, `GRE`,
+    /// `IPIP`, `6in4`, `LLC/SNAP`).
+    pub encapsulation: Option<&'static str>,
     /// Source address and port (or address alone, or `?`).
     pub src: String,
     /// Destination address and port (or address alone, or `?`).
     pub dst: String,
-    /// tshark-like info column: `Len=10 "Hello Lola"`, `[SYN, ACK] Seq=0 Ack=1 Len=0`.
+    /// tshark-like info column: `Len=10 "Hello Lola"`, `[SYN, ACK] Seq=0 Ack=1 Len=0`;
+    /// a tunnelled packet's ends with the tunnel: `(VXLAN VNI 42, 127.0.0.1 → 127.0.0.1)`.
     pub info: String,
     /// The info column without payload or sequence numbers: `Len=10`, `[SYN] Len=0`.
     pub brief: String,
@@ -39,10 +44,15 @@ pub struct Summary {
 impl Summary {
     /// True for a UDP, TCP or ICMP frame: one whose endpoints mean something.
     pub fn has_flow(&self) -> bool {
-        matches!(self.protocol, "UDP" | "TCP" | "ICMP" | "ICMPv6")
+        let protocol = match self.encapsulation {
+            Some(_) => self.protocol.rsplit(' ').next().unwrap_or(self.protocol),
+            None => self.protocol,
+        };
+        matches!(protocol, "UDP" | "TCP" | "ICMP" | "ICMPv6")
     }
 
-    /// One short line: `UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10`, or
+    /// One short line: `UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10`
+    /// (`VXLAN UDP 10.9.0.1:40000 → ...` for the datagram in a tunnel), or
     /// `60 bytes` for a frame that is not UDP, TCP or ICMP.
     ///
     /// ```
@@ -69,7 +79,7 @@ pub fn summarize(packet: &Packet<'_>) -> Summary {
         (None, Some(ip)) => (ip.src.to_string(), ip.dst.to_string()),
         (None, None) => ("?".into(), "?".into()),
     };
-    let (protocol, info, brief) = match &packet.transport {
+    let (protocol, mut info, brief) = match &packet.transport {
         Transport::Udp(u) => {
             let len = format!("Len={}", usize::from(u.length).saturating_sub(8));
             ("UDP", format!("{len} {}", quote_bytes(u.payload)), len)
@@ -90,12 +100,91 @@ pub fn summarize(packet: &Packet<'_>) -> Summary {
         Transport::Fragment(_) => ("IP", "fragment".into(), "fragment".into()),
         Transport::Other => ("?", String::new(), String::new()),
     };
+    let encapsulation = packet.encapsulation.map(|e| e.name());
+    if let Some(tunnel) = tunnel_words(packet) {
+        info = if info.is_empty() {
+            format!("({tunnel})")
+        } else {
+            format!("{info} ({tunnel})")
+        };
+    }
     Summary {
-        protocol,
+        protocol: match encapsulation {
+            Some(name) => prefixed(name, protocol),
+            None => protocol,
+        },
+        encapsulation,
         src,
         dst,
         info,
         brief,
+    }
+}
+
+/// The tunnel a packet came through, in words: `VXLAN VNI 42, 127.0.0.1 →
+/// 127.0.0.1`, `GRE, 10.0.0.1 → 10.0.0.2`; None for none (or LLC/SNAP,
+/// which is framing, not a tunnel).
+fn tunnel_words(packet: &Packet<'_>) -> Option<String> {
+    let outer = packet.outer.as_ref()?;
+    let name = match packet.encapsulation? {
+        Encapsulation::Vxlan { vni } => format!("VXLAN VNI {vni}"),
+        e => e.name().to_string(),
+    };
+    Some(format!("{name}, {} → {}", outer.src, outer.dst))
+}
+
+/// `VXLAN UDP` and the like: the protocol column behind an encapsulation.
+fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str {
+    const PROTOCOLS: [&str; 6] = ["UDP", "TCP", "ICMP", "ICMPv6", "IP", "?"];
+    const NAMES: [[&str; 6]; 5] = [
+        [
+            "VXLAN UDP",
+            "VXLAN TCP",
+            "VXLAN ICMP",
+            "VXLAN ICMPv6",
+            "VXLAN IP",
+            "VXLAN ?",
+        ],
+        [
+            "GRE UDP",
+            "GRE TCP",
+            "GRE ICMP",
+            "GRE ICMPv6",
+            "GRE IP",
+            "GRE ?",
+        ],
+        [
+            "IPIP UDP",
+            "IPIP TCP",
+            "IPIP ICMP",
+            "IPIP ICMPv6",
+            "IPIP IP",
+            "IPIP ?",
+        ],
+        [
+            "6in4 UDP",
+            "6in4 TCP",
+            "6in4 ICMP",
+            "6in4 ICMPv6",
+            "6in4 IP",
+            "6in4 ?",
+        ],
+        [
+            "LLC/SNAP UDP",
+            "LLC/SNAP TCP",
+            "LLC/SNAP ICMP",
+            "LLC/SNAP ICMPv6",
+            "LLC/SNAP IP",
+            "LLC/SNAP ?",
+        ],
+    ];
+    let row = ["VXLAN", "GRE", "IPIP", "6in4", "LLC/SNAP"]
+        .iter()
+        .position(|n| *n == encapsulation);
+    let column = PROTOCOLS.iter().position(|p| *p == protocol);
+    match (row, column) {
+        (Some(r), Some(c)) => NAMES[r][c],
+        _ => protocol,
     }
 }
 

@@ -29,6 +29,22 @@ pub mod field {
         pub const VLAN_TAG_LEN: usize = 4;
     }
 
+    /// IEEE 802.2 LLC with a SNAP header (RFC 1042), after an 802.3 length
+    /// field: how old framing carries an EtherType.
+    pub mod llc {
+        use super::Field;
+        /// DSAP, SSAP and control: `aa aa 03` announce SNAP.
+        pub const DSAP_SSAP_CONTROL: Field = 0..3;
+        /// SNAP organization code: `00 00 00` (RFC 1042) or `00 00 f8` (802.1H).
+        pub const OUI: Field = 3..6;
+        /// SNAP protocol: an EtherType.
+        pub const ETHERTYPE: Field = 6..8;
+        /// LLC (3 bytes) and SNAP (5 bytes).
+        pub const HEADER_LEN: usize = 8;
+        /// The largest 802.3 length field; larger values are EtherTypes.
+        pub const MAX_LENGTH: u16 = 1500;
+    }
+
     /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
     pub mod sll {
         use super::Field;
@@ -106,6 +122,44 @@ pub mod field {
         pub const CHECKSUM: Field = 6..8;
         /// Header length.
         pub const HEADER_LEN: usize = 8;
+    }
+
+    /// VXLAN (RFC 7348): 8 bytes after UDP to port 4789, then an Ethernet frame.
+    pub mod vxlan {
+        use super::Field;
+        /// Flags: `0x08` (I) says the VNI is valid.
+        pub const FLAGS: usize = 0;
+        /// VXLAN network identifier (24 bits).
+        pub const VNI: Field = 4..7;
+        /// Header length.
+        pub const HEADER_LEN: usize = 8;
+        /// The IANA UDP port, where tshark (and lola) look for VXLAN.
+        pub const PORT: u16 = 4789;
+    }
+
+    /// GRE (RFC 2784, RFC 2890), IP protocol 47.
+    pub mod gre {
+        use super::Field;
+        /// Flags (C, R, K, S, ...) and version (low 3 bits, 0 for GRE).
+        pub const FLAGS_VERSION: Field = 0..2;
+        /// Protocol type: an EtherType (0x6558: an Ethernet frame).
+        pub const PROTOCOL: Field = 2..4;
+        /// Header length without optional fields.
+        pub const HEADER_LEN: usize = 4;
+        /// Length of each optional field (checksum + reserved, key, sequence number).
+        pub const OPTION_LEN: usize = 4;
+        /// C: a checksum field is present.
+        pub const CHECKSUM_PRESENT: u16 = 0x8000;
+        /// R: routing present (RFC 1701 only; lola does not read it).
+        pub const ROUTING_PRESENT: u16 = 0x4000;
+        /// K: a key field is present.
+        pub const KEY_PRESENT: u16 = 0x2000;
+        /// S: a sequence number field is present.
+        pub const SEQUENCE_PRESENT: u16 = 0x1000;
+        /// The version bits.
+        pub const VERSION: u16 = 0x0007;
+        /// Protocol type of transparent Ethernet bridging (gretap).
+        pub const ETHERNET: u16 = 0x6558;
     }
 
     /// TCP (ports sit where UDP's do).

@@ -1,5 +1,5 @@
-//! One frame of any bytes under each link type lola decodes: the decoder must
-//! report problems, never panic.
+//! One frame of any bytes under each link type lola decodes: the decoder (and
+//! the summary of what it decoded) must report problems, never panic.
 //!
 //! Input: a 4-byte head, then the captured frame. The head as a little-endian
 //! u32 picks the link type from `LINK_TYPES` (so its first byte 0..=7 is the
@@ -20,5 +20,8 @@ fuzz_target!(|data: &[u8]| {
     let orig_len = frame.len() + usize::from(head[3]);
     let packet = lola::decode::decode(link_type, frame, orig_len);
     let _ = packet.endpoints();
+    // The words of a frame line, tunnel names and outer addresses included.
+    let summary = lola::summary::summarize(&packet);
+    std::hint::black_box(summary.line(frame.len()));
     std::hint::black_box(format!("{packet:?}"));
 });

@@ -7,7 +7,7 @@ use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Verdict};
 use super::{Count, Expectation, Judgement, LIST_CAP};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::decode::{
-    ChecksumState, Icmp, Ip, Link, Packet, Problem, Tcp, Transport, Udp, decode,
+    ChecksumState, Encapsulation, Icmp, Ip, Link, Packet, Problem, Tcp, Transport, Udp, decode,
     decode_reassembled, decode_with, quick_flow,
 };
 use crate::reassembly::{Outcome, Reassembler};
@@ -54,6 +54,8 @@ enum Step {
     /// The last fragment of a datagram: check the datagram it completes.
     Complete {
         link: Option<Link>,
+        /// The tunnel the fragments came in, if they did.
+        tunnel: Box<(Option<Encapsulation>, Option<Ip>)>,
         ip: Ip,
         protocol: u8,
         payload: Vec<u8>,
@@ -119,12 +121,13 @@ impl<'e> Checker<'e> {
             Step::Consumed => return,
             Step::Complete {
                 link,
+                tunnel,
                 ip,
                 protocol,
                 payload,
             } => {
                 reassembled = payload;
-                packet = decode_reassembled(link, &ip, protocol, &reassembled);
+                packet = decode_reassembled(link, *tunnel, &ip, protocol, &reassembled);
                 true
             }
         };
@@ -227,6 +230,7 @@ impl<'e> Checker<'e> {
                 let last = decode(frame.link_type, frame.data, frame.orig_len as usize);
                 Step::Complete {
                     link: last.link,
+                    tunnel: Box::new((last.encapsulation, last.outer)),
                     ip: last.ip.unwrap_or_else(|| ip.clone()),
                     protocol: info.protocol,
                     payload,
