@@ -601,43 +601,7 @@ mod linux {
             {
                 return Err(fail("cannot attach the capture filter"));
             }
-            let one: libc::c_int = 1;
-            // SAFETY: setsockopt with a c_int option value.
-            let drop_outgoing_here = unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_PACKET,
-                    PACKET_IGNORE_OUTGOING,
-                    (&one as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            } != 0;
-            // What the kernel knows of each frame (the checksum left to
-            // offload); without it, frames simply carry no such flag.
-            // SAFETY: setsockopt with a c_int option value.
-            unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_PACKET,
-                    PACKET_AUXDATA,
-                    (&one as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as libc::socklen_t,
-                );
-            }
-            // Kernel timestamps, as libpcap records them.
-            // SAFETY: setsockopt with a c_int option value.
-            if unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_TIMESTAMPNS,
-                    (&one as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            } != 0
-            {
-                return Err(fail("cannot enable kernel timestamps"));
-            }
+            let drop_outgoing_here = set_options(&fd)?;
             // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
             let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
             addr.sll_family = libc::AF_PACKET as u16;
@@ -859,6 +823,53 @@ mod linux {
                 }
             }
         }
+    }
+
+    /// Socket options: the kernel drops outgoing copies where it can (the
+    /// answer: true when lola must drop them itself), tells the checksum
+    /// state of each frame, and stamps frames in nanoseconds.
+    fn set_options(fd: &OwnedFd) -> Result<bool, Unavailable> {
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt with a c_int option value.
+        let drop_outgoing_here = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_IGNORE_OUTGOING,
+                (&one as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        } != 0;
+        // What the kernel knows of each frame (the checksum left to
+        // offload); without it, frames simply carry no such flag.
+        // SAFETY: setsockopt with a c_int option value.
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_AUXDATA,
+                (&one as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        // Kernel timestamps, as libpcap records them.
+        // SAFETY: setsockopt with a c_int option value.
+        if unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPNS,
+                (&one as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        } != 0
+        {
+            return Err(Unavailable(format!(
+                "cannot enable kernel timestamps: {}",
+                crate::error::describe_io(&io::Error::last_os_error())
+            )));
+        }
+        Ok(drop_outgoing_here)
     }
 
     /// The kernel's limit on the length of a classic BPF program (BPF_MAXINSNS).

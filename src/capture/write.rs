@@ -154,86 +154,99 @@ pub fn encode_capture_with<W: Write>(
         }
     }
     match format {
-        Format::Pcap => {
-            // Not PcapHeader::default(): that one is big-endian.
-            let header = PcapHeader {
-                version_major: 2,
-                version_minor: 4,
-                ts_correction: 0,
-                ts_accuracy: 0,
-                snaplen: MAX_SNAPLEN,
-                datalink: DataLink::ETHERNET,
-                ts_resolution: PcapTsResolution::MicroSecond,
-                endianness: Endianness::Little,
-            };
-            let mut writer = PcapWriter::with_header(&mut out, header).map_err(io_error)?;
-            for frame in frames {
-                let len = frame.data.len() as u32;
-                let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-                writer.write_packet(&packet).map_err(io_error)?;
-            }
-        }
-        Format::PcapNg => {
-            let section = SectionHeaderBlock {
-                endianness: Endianness::Little,
-                major_version: 1,
-                minor_version: 0,
-                section_length: -1,
-                options: vec![
-                    SectionHeaderOption::Hardware(Cow::Borrowed(std::env::consts::ARCH)),
-                    SectionHeaderOption::OS(Cow::Owned(os_name())),
-                    SectionHeaderOption::UserApplication(Cow::Borrowed(concat!(
-                        "lola ",
-                        env!("CARGO_PKG_VERSION")
-                    ))),
-                ],
-            };
-            let mut writer =
-                PcapNgWriter::with_section_header(&mut out, section).map_err(io_error)?;
-            let interface = InterfaceDescriptionBlock {
-                linktype: DataLink::ETHERNET,
-                snaplen: MAX_SNAPLEN,
-                options: vec![
-                    InterfaceDescriptionOption::IfName(Cow::Borrowed("lo")),
-                    InterfaceDescriptionOption::IfTsResol(InterfaceTsResolution::NANO),
-                ],
-            };
-            writer.write_pcapng_block(interface).map_err(io_error)?;
-            for frame in frames {
-                let mut options = Vec::new();
-                if let Some(text) = &frame.comment {
-                    options.push(EnhancedPacketOption::Common(CommonOption::Comment(
-                        Cow::Borrowed(text.as_str()),
-                    )));
-                }
-                if let Some(flags) = frame.flags {
-                    options.push(EnhancedPacketOption::Flags(flags));
-                }
-                let packet = EnhancedPacketBlock {
-                    interface_id: 0,
-                    timestamp: frame.timestamp,
-                    original_len: frame.data.len() as u32,
-                    data: Cow::Borrowed(&frame.data[..]),
-                    options,
-                };
-                writer.write_pcapng_block(packet).map_err(io_error)?;
-            }
-            if let Some(stats) = statistics {
-                let block = InterfaceStatisticsBlock {
-                    interface_id: 0,
-                    timestamp: stats.at,
-                    options: vec![
-                        InterfaceStatisticsOption::IsbIfRecv(stats.received),
-                        InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
-                    ],
-                };
-                writer.write_pcapng_block(block).map_err(io_error)?;
-            }
-        }
+        Format::Pcap => encode_pcap(&mut out, frames)?,
+        Format::PcapNg => encode_pcapng(&mut out, frames, statistics)?,
     }
     out.flush()?;
     Ok(out.count)
+}
+
+/// Frames as a little-endian pcap, as tcpdump writes on x86.
+fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result<()> {
+    // Not PcapHeader::default(): that one is big-endian.
+    let header = PcapHeader {
+        version_major: 2,
+        version_minor: 4,
+        ts_correction: 0,
+        ts_accuracy: 0,
+        snaplen: MAX_SNAPLEN,
+        datalink: DataLink::ETHERNET,
+        ts_resolution: PcapTsResolution::MicroSecond,
+        endianness: Endianness::Little,
+    };
+    let mut writer = PcapWriter::with_header(out, header).map_err(io_error)?;
+    for frame in frames {
+        let len = frame.data.len() as u32;
+        let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        writer.write_packet(&packet).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+/// Frames as one pcapng section naming lola, one interface `lo`, an
+/// Enhanced Packet Block per frame and, with `statistics`, an Interface
+/// Statistics Block after them.
+fn encode_pcapng<W: Write>(
+    out: &mut W,
+    frames: &[CaptureFrame<'_>],
+    statistics: Option<CaptureStatistics>,
+) -> io::Result<()> {
+    let section = SectionHeaderBlock {
+        endianness: Endianness::Little,
+        major_version: 1,
+        minor_version: 0,
+        section_length: -1,
+        options: vec![
+            SectionHeaderOption::Hardware(Cow::Borrowed(std::env::consts::ARCH)),
+            SectionHeaderOption::OS(Cow::Owned(os_name())),
+            SectionHeaderOption::UserApplication(Cow::Borrowed(concat!(
+                "lola ",
+                env!("CARGO_PKG_VERSION")
+            ))),
+        ],
+    };
+    let mut writer = PcapNgWriter::with_section_header(out, section).map_err(io_error)?;
+    let interface = InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: MAX_SNAPLEN,
+        options: vec![
+            InterfaceDescriptionOption::IfName(Cow::Borrowed("lo")),
+            InterfaceDescriptionOption::IfTsResol(InterfaceTsResolution::NANO),
+        ],
+    };
+    writer.write_pcapng_block(interface).map_err(io_error)?;
+    for frame in frames {
+        let mut options = Vec::new();
+        if let Some(text) = &frame.comment {
+            options.push(EnhancedPacketOption::Common(CommonOption::Comment(
+                Cow::Borrowed(text.as_str()),
+            )));
+        }
+        if let Some(flags) = frame.flags {
+            options.push(EnhancedPacketOption::Flags(flags));
+        }
+        let packet = EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: frame.timestamp,
+            original_len: frame.data.len() as u32,
+            data: Cow::Borrowed(&frame.data[..]),
+            options,
+        };
+        writer.write_pcapng_block(packet).map_err(io_error)?;
+    }
+    if let Some(stats) = statistics {
+        let block = InterfaceStatisticsBlock {
+            interface_id: 0,
+            timestamp: stats.at,
+            options: vec![
+                InterfaceStatisticsOption::IsbIfRecv(stats.received),
+                InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
+            ],
+        };
+        writer.write_pcapng_block(block).map_err(io_error)?;
+    }
+    Ok(())
 }
 
 /// Writes `frames` to `path` as `tcpdump -w` would, but never leaving half a
