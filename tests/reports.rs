@@ -527,3 +527,70 @@ fn diff_is_quiet_with_q_and_coloured_on_request() {
         .code(0)
         .stdout(contains("\x1b[1m\x1b[32mSAME"));
 }
+
+#[test]
+fn run_on_exit_2_still_writes_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("reports/r.xml");
+    // A file where the capture's directory should be: nothing can be written there.
+    fs::write(dir.path().join("blocked"), b"").unwrap();
+    let out = lola()
+        .current_dir(dir.path())
+        .args(["run", "--port", "0", "--capture", "off", "--json", "-o"])
+        .arg("blocked/hello.pcap")
+        .arg("--junit")
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"], "error", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("blocked"),
+        "{doc:#}"
+    );
+    let text = fs::read_to_string(&xml).unwrap();
+    assert!(text.contains("<error message="), "{text}");
+    assert_valid_junit(&xml);
+}
+
+#[test]
+fn run_is_quiet_with_q_and_coloured_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = lola()
+        .current_dir(dir.path())
+        .args(["run", "--port", "0", "--capture", "off", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(
+        quiet.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stdout)
+    );
+    let coloured = lola()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--color",
+            "always",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&coloured.stdout);
+    assert!(text.contains("\x1b["), "{text}");
+    let plain = lola()
+        .current_dir(dir.path())
+        .args(["run", "--port", "0", "--capture", "off", "--color", "never"])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\x1b["));
+}

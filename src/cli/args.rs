@@ -216,6 +216,11 @@ pub struct RunArgs {
     pub expect_like: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
     #[command(flatten)]
     pub pictures: PictureArgs,
 }

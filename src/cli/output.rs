@@ -241,12 +241,6 @@ pub fn frames_word(n: usize) -> &'static str {
     if n == 1 { "frame" } else { "frames" }
 }
 
-/// A check report as text: the verdict word in colour on a terminal (never
-/// with NO_COLOR), and notes with the flag that bears on them.
-pub fn report_text(report: &Report) -> String {
-    report_text_in(report, lola::flow::use_color())
-}
-
 /// A check report as text, its verdict word in colour with `color`.
 pub fn report_text_in(report: &Report, color: bool) -> String {
     let mut text = String::new();
@@ -257,11 +251,6 @@ pub fn report_text_in(report: &Report, color: bool) -> String {
     // Writing to a String cannot fail.
     let _ = report.write_text(&mut text, &style);
     text
-}
-
-/// A diff report as text, its verdict word in colour on a terminal.
-pub fn diff_text(report: &DiffReport) -> String {
-    diff_text_in(report, lola::flow::use_color())
 }
 
 /// A diff report as text, its verdict word in colour with `color`.

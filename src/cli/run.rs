@@ -11,70 +11,96 @@ use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 
 use super::args::RunArgs;
 use super::output::{
-    Exit, diff_text, frames_word, humans_to_stderr, out, out_json, prepare_outputs, report_text,
-    write_junit,
+    Exit, diff_text_in, error_json, frames_word, humans_to_stderr, out, out_json, prepare_outputs,
+    report_text_in, write_junit, write_junit_error,
 };
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
     let on_stdout = is_standard_output(&output);
-    let mut outputs = vec![output.clone()];
-    if args.capture != CaptureMode::Off && !on_stdout {
-        outputs.push(harness::observed_path(&output));
-    }
-    outputs.extend(args.report.junit.clone());
-    prepare_outputs(outputs.iter().map(PathBuf::as_path))?;
-    humans_to_stderr(on_stdout);
     let options = RunOptions {
         to: args.endpoint.addr(),
-        payload: args.message.into_bytes(),
+        payload: args.message.clone().into_bytes(),
         output,
         format,
         timeout: args.timeout,
         capture: args.capture,
         linger: args.linger,
-        expect_like: args.expect_like,
+        expect_like: args.expect_like.clone(),
     };
-    check_report_path(args.pictures.report.as_deref())?;
-    let json = args.report.json;
-    let outcome = harness::run(&options, |event| match event {
-        _ if json => {}
-        Event::Listening(addr) => out(format_args!("Just here on {}...\n", addr.port())),
-        Event::Sending(..) => out("Sending data...\n"),
-    })?;
+    humans_to_stderr(on_stdout);
+    let outcome = match exchange(&args, &options, on_stdout) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Exit 2 still leaves the reports CI asked for.
+            if let Some(path) = &args.report.junit {
+                write_junit_error(path, "lola run", &e)?;
+            }
+            if args.report.json {
+                let file = options.output.display().to_string();
+                out_json(&serde_json::to_string_pretty(&error_json(&e, &file))?);
+            }
+            return Err(e);
+        }
+    };
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;
     }
-    let summary = wants_summary(&args.pictures);
-    if args.pictures.report.is_some() || summary {
-        // The ladder of what crossed lo when it was recorded, else of the frame written.
-        let observed = outcome.live.as_ref().and_then(|l| l.output.as_ref());
-        let drawn = match observed {
-            Some(path) => Some(path),
-            None if !on_stdout => Some(&outcome.output),
-            None => None,
-        };
-        let flows = match drawn {
-            Some(path) => flows_of(path)?,
-            None => None,
-        };
-        if let Some(path) = &args.pictures.report {
-            write_report(path, &lola::render::html::run(&outcome, flows.as_ref()))?;
-        }
-        if summary {
-            append_summary(&lola::render::markdown::run(&outcome, flows.as_ref()));
-        }
-    }
-    if json {
+    pictures(&args, &outcome, on_stdout)?;
+    if args.report.json {
         out_json(&outcome.to_json()?);
-    } else {
-        print_text(&outcome);
+    } else if !args.quiet {
+        print_text(&outcome, args.color.color());
     }
     Ok(Exit::verdict(outcome.passed()))
 }
 
-fn print_text(outcome: &RunOutcome) {
+/// Every output made ready, then the exchange, with the seed's banners
+/// (unless JSON or quiet).
+fn exchange(args: &RunArgs, options: &RunOptions, on_stdout: bool) -> Result<RunOutcome, Error> {
+    let mut outputs = vec![options.output.clone()];
+    if args.capture != CaptureMode::Off && !on_stdout {
+        outputs.push(harness::observed_path(&options.output));
+    }
+    outputs.extend(args.report.junit.clone());
+    prepare_outputs(outputs.iter().map(PathBuf::as_path))?;
+    check_report_path(args.pictures.report.as_deref())?;
+    let silent = args.report.json || args.quiet;
+    harness::run(options, |event| match event {
+        _ if silent => {}
+        Event::Listening(addr) => out(format_args!("Just here on {}...\n", addr.port())),
+        Event::Sending(..) => out("Sending data...\n"),
+    })
+}
+
+/// The HTML report and the step summary, with the ladder of what crossed
+/// lo when it was recorded, else of the frame written.
+fn pictures(args: &RunArgs, outcome: &RunOutcome, on_stdout: bool) -> Result<(), Error> {
+    let summary = wants_summary(&args.pictures);
+    if args.pictures.report.is_none() && !summary {
+        return Ok(());
+    }
+    let observed = outcome.live.as_ref().and_then(|l| l.output.as_ref());
+    let drawn = match observed {
+        Some(path) => Some(path),
+        None if !on_stdout => Some(&outcome.output),
+        None => None,
+    };
+    let flows = match drawn {
+        Some(path) => flows_of(path)?,
+        None => None,
+    };
+    if let Some(path) = &args.pictures.report {
+        write_report(path, &lola::render::html::run(outcome, flows.as_ref()))?;
+    }
+    if summary {
+        append_summary(&lola::render::markdown::run(outcome, flows.as_ref()));
+    }
+    Ok(())
+}
+
+fn print_text(outcome: &RunOutcome, color: bool) {
     let d = &outcome.exchange.received;
     out(format_args!(
         "FROM: {} DATA: {}\n",
@@ -95,19 +121,19 @@ fn print_text(outcome: &RunOutcome) {
         outcome.written.frames,
         outcome.written.bytes
     ));
-    out(report_text(&outcome.report));
+    out(report_text_in(&outcome.report, color));
     if let Some(note) = &outcome.capture_note {
         out(format_args!("note: {note}; --capture off silences this\n"));
     }
     if let Some(live) = &outcome.live {
-        print_live(live);
+        print_live(live, color);
     }
     if let Some(like) = &outcome.like {
-        out(diff_text(like));
+        out(diff_text_in(like, color));
     }
 }
 
-fn print_live(live: &LiveOutcome) {
+fn print_live(live: &LiveOutcome, color: bool) {
     match &live.output {
         Some(path) => out(format_args!(
             "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
@@ -125,7 +151,7 @@ fn print_live(live: &LiveOutcome) {
             frames_word(live.written.frames),
         )),
     }
-    out(report_text(&live.report));
+    out(report_text_in(&live.report, color));
     match &live.comparison {
         Some(c) => {
             out(format_args!(
