@@ -137,7 +137,7 @@ pub struct FieldDiff {
 /// assert_eq!(c.fields.last().unwrap().left, r#""Hello Lola""#);
 /// assert!(c.equivalent());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Every field, in header order.
     pub fields: Vec<FieldDiff>,

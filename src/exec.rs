@@ -320,8 +320,8 @@ impl ExecOutcome {
 }
 
 /// `lola exec --json`.
-#[derive(serde::Serialize)]
-struct ExecDocument<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ExecDocument<'a> {
     schema_version: u32,
     command: &'static str,
     verdict: &'static str,
@@ -330,16 +330,16 @@ struct ExecDocument<'a> {
     check: &'a Report,
 }
 
-#[derive(serde::Serialize)]
-struct ProgramDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ProgramDocument {
     argv: Vec<String>,
     ending: &'static str,
     description: String,
     failed: bool,
 }
 
-#[derive(serde::Serialize)]
-struct CaptureDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct CaptureDocument {
     place: &'static str,
     isolation: Option<Isolation>,
     path: String,

@@ -27,7 +27,7 @@ pub const MAX_CONVERSATIONS: usize = 20;
 /// let roles: Vec<_> = flows.conversations[0].arrows.iter().map(|a| a.role).collect();
 /// assert_eq!(roles, [Handshake, Handshake, Handshake, Data, Ack, Teardown, Teardown, Teardown]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// SYN, SYN/ACK, and the ACK that completes the handshake.
@@ -52,12 +52,13 @@ pub enum Role {
 /// assert!(!syn_ack.rightward, "from the server back to the client");
 /// assert_eq!(syn_ack.time, std::time::Duration::from_micros(136));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Arrow {
     /// 1-based frame number in the file.
     pub frame: u64,
     /// Time since the conversation's first frame.
     #[serde(serialize_with = "millis")]
+    #[schemars(with = "f64")]
     pub time: Duration,
     /// True when it goes from the left endpoint (the one that spoke first).
     pub rightward: bool,
@@ -169,7 +170,7 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok
 /// assert_eq!((c.frames, c.bytes, c.handshake, c.data, c.teardown), (8, 554, 3, 1, 3));
 /// assert_eq!(c.time_to_data, Some(std::time::Duration::from_micros(388)));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Conversation {
     /// `TCP` or `UDP`.
     pub protocol: &'static str,
@@ -189,6 +190,7 @@ pub struct Conversation {
     pub data: u64,
     /// Time from the first frame to the first data from the left endpoint.
     #[serde(serialize_with = "millis_opt")]
+    #[schemars(with = "Option<f64>")]
     pub time_to_data: Option<Duration>,
     /// The frames, at most [`MAX_ARROWS`].
     pub arrows: Vec<Arrow>,
@@ -224,8 +226,10 @@ fn millis_opt<S: serde::Serializer>(
 /// assert_eq!(seen, [("UDP", 9999, 1), ("TCP", 9998, 8), ("UDP", 7456, 1)]);
 /// assert_eq!((flows.more_conversations, flows.other_frames), (0, 0));
 /// ```
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Flows {
+    /// Version of this JSON schema (what `lola flow --json` prints).
+    pub schema_version: u32,
     /// The conversations.
     pub conversations: Vec<Conversation>,
     /// Conversations past [`MAX_CONVERSATIONS`], counted only.
@@ -246,7 +250,10 @@ pub struct Flows {
 /// assert_eq!(labels, ["UDP", "ICMP port unreachable"]);
 /// ```
 pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
-    let mut flows = Flows::default();
+    let mut flows = Flows {
+        schema_version: 1,
+        ..Flows::default()
+    };
     let mut index: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     let mut unlisted: HashMap<(SocketAddr, SocketAddr), ()> = HashMap::new();
     while let Some(frame) = reader.next_frame()? {

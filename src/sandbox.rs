@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// use lola::sandbox::Isolation;
 /// assert_eq!(Isolation::User.to_string(), "user namespace");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// A user namespace owning a network namespace: needs no privilege.
@@ -380,8 +380,8 @@ impl Diagnosis {
 }
 
 /// `lola doctor --json`.
-#[derive(serde::Serialize)]
-struct DoctorDocument<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct DoctorDocument<'a> {
     schema_version: u32,
     command: &'static str,
     root: bool,
@@ -392,16 +392,16 @@ struct DoctorDocument<'a> {
     settings: std::collections::BTreeMap<&'static str, &'a str>,
 }
 
-#[derive(serde::Serialize)]
-struct HostDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct HostDocument {
     works: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<String>,
 }
 
 /// A refused private `lo`: the cause and its fix, flattened beside `works`.
-#[derive(serde::Serialize)]
-struct WhyNot {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct WhyNot {
     cause: String,
     fix: String,
 }
@@ -415,8 +415,8 @@ impl WhyNot {
     }
 }
 
-#[derive(serde::Serialize)]
-struct PrivateDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct PrivateDocument {
     works: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     isolation: Option<Isolation>,
@@ -424,15 +424,15 @@ struct PrivateDocument {
     why: Option<WhyNot>,
 }
 
-#[derive(serde::Serialize)]
-struct WorksDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct WorksDocument {
     works: bool,
     #[serde(flatten)]
     why: Option<WhyNot>,
 }
 
-#[derive(serde::Serialize)]
-struct AutoDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct AutoDocument {
     captures: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     place: Option<&'static str>,

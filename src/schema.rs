@@ -162,14 +162,62 @@ pub fn diff() -> schemars::Schema {
 
 /// The schema of what `T` serializes to (fields skipped when empty are
 /// optional), in JSON Schema 2020-12.
-fn of<T: JsonSchema>() -> schemars::Schema {
+pub(crate) fn of<T: JsonSchema>() -> schemars::Schema {
     schemars::generate::SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T>()
 }
 
+/// The schema of `lola flow --json` (`docs/schema/flow.schema.json`).
+pub fn flow() -> schemars::Schema {
+    of::<crate::flow::Flows>()
+}
+
+/// Anything a command that may fail before its verdict prints with `--json`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OrError<T> {
+    Document(T),
+    Error(ErrorDocument),
+}
+
+/// The schema of `lola run --json` (`docs/schema/run.schema.json`).
+pub fn run() -> schemars::Schema {
+    of::<OrError<crate::harness::RunDocument<'static>>>()
+}
+
+/// The schema of `lola compare --json` (`docs/schema/compare.schema.json`).
+pub fn compare() -> schemars::Schema {
+    of::<OrError<crate::harness::CompareDocument<'static>>>()
+}
+
+/// The schema of `lola build --json` (`docs/schema/build.schema.json`).
+pub fn build() -> schemars::Schema {
+    of::<crate::harness::BuildDocument>()
+}
+
+/// The schema of `lola exec --json` (`docs/schema/exec.schema.json`).
+pub fn exec() -> schemars::Schema {
+    of::<OrError<crate::exec::ExecDocument<'static>>>()
+}
+
+/// The schema of `lola doctor --json` (`docs/schema/doctor.schema.json`).
+pub fn doctor() -> schemars::Schema {
+    of::<crate::sandbox::DoctorDocument<'static>>()
+}
+
 /// Every published schema: its file name under `docs/schema/` and the schema.
 pub fn all() -> Vec<(&'static str, schemars::Schema)> {
-    vec![("check.schema.json", check()), ("diff.schema.json", diff())]
+    vec![
+        ("check.schema.json", check()),
+        ("diff.schema.json", diff()),
+        ("flow.schema.json", flow()),
+        ("run.schema.json", run()),
+        ("compare.schema.json", compare()),
+        ("build.schema.json", build()),
+        ("exec.schema.json", exec()),
+        ("doctor.schema.json", doctor()),
+    ]
 }

@@ -164,3 +164,61 @@ fn every_diff_document_validates() {
     ];
     assert_valid("diff.schema.json", &docs);
 }
+
+/// stdout of `lola ARGS` run in `dir`, whatever the exit code.
+fn json_in(dir: &Path, args: &[&str]) -> Vec<u8> {
+    lola().current_dir(dir).args(args).output().unwrap().stdout
+}
+
+#[test]
+fn every_other_document_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let flows: Vec<(String, Vec<u8>)> = [
+        "seed-tcp.pcap",
+        "seed-ipv4-no-listener.pcap",
+        "other-flows.pcap",
+    ]
+    .iter()
+    .map(|f| {
+        let path = fixture(f);
+        (
+            f.to_string(),
+            json_of(&["flow", path.to_str().unwrap(), "--json"]),
+        )
+    })
+    .collect();
+    assert_valid("flow.schema.json", &flows);
+    let build = json_in(
+        d,
+        &[
+            "build", "--src", "[::1]:1", "--dst", "[::1]:2", "-o", "b.pcapng", "--json",
+        ],
+    );
+    assert_valid("build.schema.json", &[("build".into(), build)]);
+    let run_off = json_in(d, &["run", "--port", "0", "--capture", "off", "--json"]);
+    let run_auto = json_in(d, &["run", "--port", "0", "-o", "auto.pcap", "--json"]);
+    std::fs::write(d.join("blocked"), b"").unwrap();
+    let run_error = json_in(d, &["run", "--port", "0", "-o", "blocked/x.pcap", "--json"]);
+    assert_valid(
+        "run.schema.json",
+        &[
+            ("run --capture off".into(), run_off),
+            ("run (live where it may)".into(), run_auto),
+            ("run, exit 2".into(), run_error),
+        ],
+    );
+    let compare = json_in(d, &["compare", "--port", "0", "--capture", "off", "--json"]);
+    assert_valid("compare.schema.json", &[("compare".into(), compare)]);
+    let doctor = json_in(d, &["doctor", "--json"]);
+    assert_valid("doctor.schema.json", &[("doctor".into(), doctor)]);
+    let exec = json_in(d, &["exec", "--json", "-o", "e.pcap", "--", "true"]);
+    let exec_error = json_in(d, &["exec", "--json", "-o", "blocked/e.pcap", "--", "true"]);
+    assert_valid(
+        "exec.schema.json",
+        &[
+            ("exec true".into(), exec),
+            ("exec, exit 2".into(), exec_error),
+        ],
+    );
+}

@@ -27,13 +27,12 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         expectation: args.expect.expectation(),
         ignore_exit: args.ignore_exit,
     };
-    prepare_outputs(
-        [options.output.as_path()]
-            .into_iter()
-            .chain(args.report.junit.as_deref()),
-    )?;
-    check_report_path(args.html_report.as_deref())?;
-    let outcome = match exec(&options, signals::install()) {
+    let ready = || {
+        prepare_outputs([options.output.as_path()])?;
+        check_report_path(args.html_report.as_deref())?;
+        exec(&options, signals::install())
+    };
+    let outcome = match ready() {
         Ok(outcome) => outcome,
         Err(e) => {
             // Exit 2 still leaves the reports CI asked for.

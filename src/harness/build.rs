@@ -94,16 +94,16 @@ impl BuildOutcome {
 }
 
 /// `lola build --json`.
-#[derive(serde::Serialize)]
-struct BuildDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct BuildDocument {
     schema_version: u32,
     command: &'static str,
     output: FileDocument,
     frame: FrameDocument,
 }
 
-#[derive(serde::Serialize)]
-struct FrameDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct FrameDocument {
     src: String,
     dst: String,
     length: usize,

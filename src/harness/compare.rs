@@ -227,8 +227,8 @@ impl CompareOutcome {
 }
 
 /// `lola compare --json`.
-#[derive(serde::Serialize)]
-struct CompareDocument<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct CompareDocument<'a> {
     schema_version: u32,
     command: &'static str,
     verdict: &'static str,
@@ -237,8 +237,8 @@ struct CompareDocument<'a> {
     udp: SideDocument<'a>,
 }
 
-#[derive(serde::Serialize)]
-struct SideDocument<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct SideDocument<'a> {
     path: String,
     live: bool,
     place: Option<&'static str>,

@@ -22,8 +22,11 @@ mod compare;
 mod run;
 mod send;
 
+pub(crate) use build::BuildDocument;
 pub use build::{BuildOutcome, build};
+pub(crate) use compare::CompareDocument;
 pub use compare::{CompareOptions, CompareOutcome, Side, compare};
+pub(crate) use run::RunDocument;
 pub use run::{LiveOutcome, RunOptions, RunOutcome, observed_path, run};
 pub use send::{SendOptions, SendOutcome, SentCapture, send};
 
@@ -443,8 +446,8 @@ fn verdict_word(passed: bool) -> &'static str {
 }
 
 /// The file a command wrote, as its JSON document shows it.
-#[derive(serde::Serialize)]
-struct FileDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct FileDocument {
     path: String,
     format: Format,
     frames: usize,

@@ -241,8 +241,8 @@ impl RunOutcome {
 }
 
 /// `lola run --json`.
-#[derive(serde::Serialize)]
-struct RunDocument<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct RunDocument<'a> {
     schema_version: u32,
     command: &'static str,
     verdict: &'static str,
@@ -253,8 +253,8 @@ struct RunDocument<'a> {
     expect_like: Option<&'a DiffReport>,
 }
 
-#[derive(serde::Serialize)]
-struct ExchangeDocument {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ExchangeDocument {
     client: String,
     server: String,
     payload: String,
@@ -263,9 +263,9 @@ struct ExchangeDocument {
     stray_datagrams: usize,
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "mode", rename_all = "lowercase")]
-enum CaptureDocument<'a> {
+pub(crate) enum CaptureDocument<'a> {
     Live {
         interface: &'static str,
         place: &'static str,
