@@ -152,7 +152,7 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
     let mut right = CaptureReader::open(actual)?;
     let (lname, rname) = (expected.display().to_string(), actual.display().to_string());
     let mut report = DiffReport {
-        schema_version: 1,
+        schema_version: crate::schema::SCHEMA_VERSION,
         expected: lname.clone(),
         actual: rname.clone(),
         verdict: DiffVerdict::Same,

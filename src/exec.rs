@@ -287,7 +287,7 @@ impl ExecOutcome {
     /// ```
     pub fn to_json(&self) -> Result<String> {
         let document = ExecDocument {
-            schema_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
             command: "exec",
             verdict: if self.report.passed() { "pass" } else { "fail" },
             program: ProgramDocument {

@@ -57,8 +57,8 @@ pub struct Arrow {
     /// 1-based frame number in the file.
     pub frame: u64,
     /// Time since the conversation's first frame.
-    #[serde(serialize_with = "millis")]
-    #[schemars(with = "f64")]
+    #[serde(serialize_with = "millis", rename = "time_ms")]
+    #[schemars(with = "f64", rename = "time_ms")]
     pub time: Duration,
     /// True when it goes from the left endpoint (the one that spoke first).
     pub rightward: bool,
@@ -175,8 +175,12 @@ pub struct Conversation {
     /// `TCP` or `UDP`.
     pub protocol: &'static str,
     /// The endpoint that sent the first frame.
+    #[serde(serialize_with = "crate::summary::endpoint_json")]
+    #[schemars(with = "crate::summary::Endpoint")]
     pub left: SocketAddr,
     /// The other endpoint.
+    #[serde(serialize_with = "crate::summary::endpoint_json")]
+    #[schemars(with = "crate::summary::Endpoint")]
     pub right: SocketAddr,
     /// Frames between them (all of them, even past the arrows kept).
     pub frames: u64,
@@ -189,8 +193,8 @@ pub struct Conversation {
     /// Frames carrying data.
     pub data: u64,
     /// Time from the first frame to the first data from the left endpoint.
-    #[serde(serialize_with = "millis_opt")]
-    #[schemars(with = "Option<f64>")]
+    #[serde(serialize_with = "millis_opt", rename = "time_to_data_ms")]
+    #[schemars(with = "Option<f64>", rename = "time_to_data_ms")]
     pub time_to_data: Option<Duration>,
     /// The frames, at most [`MAX_ARROWS`].
     pub arrows: Vec<Arrow>,
@@ -251,7 +255,7 @@ pub struct Flows {
 /// ```
 pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
     let mut flows = Flows {
-        schema_version: 1,
+        schema_version: crate::schema::SCHEMA_VERSION,
         ..Flows::default()
     };
     let mut index: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();

@@ -342,7 +342,7 @@ impl Diagnosis {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let auto = self.auto();
         let document = DoctorDocument {
-            schema_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
             command: "doctor",
             root: self.root,
             host: match &self.host {

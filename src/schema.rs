@@ -13,7 +13,7 @@ use crate::check::{Report, Verdict};
 use crate::diff::DiffReport;
 
 /// The version of the documents' shape; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What `--json` prints when lola could not run (exit 2).
 ///

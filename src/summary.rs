@@ -3,6 +3,7 @@
 //! (check, diff, send, flow) takes its words from [`summarize`], and values
 //! (times, payloads, frame lists) from the helpers here.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::decode::{Encapsulation, Packet, Transport};
@@ -18,7 +19,7 @@ use crate::decode::{Encapsulation, Packet, Transport};
 /// use lola::summary::summarize;
 /// let frame = lola::build_frame(&d).unwrap();
 /// let s = summarize(&lola::decode::decode(1, &frame, frame.len()));
-/// assert_eq!((s.protocol, s.src.as_str(), s.dst.as_str()), ("UDP", "127.0.0.1:40000", "127.0.0.1:7456"));
+/// assert_eq!((s.protocol, s.src.to_string(), s.dst.to_string()), ("UDP", "127.0.0.1:40000".into(), "127.0.0.1:7456".into()));
 /// assert_eq!(s.info, r#"Len=10 "Hello Lola""#);
 /// assert_eq!(s.brief, "Len=10");
 /// ```
@@ -30,10 +31,10 @@ pub struct Summary {
     /// The tunnel or framing the packet came in, when it did (`VXLAN`, `GRE`,
     /// `IPIP`, `6in4`, `LLC/SNAP`).
     pub encapsulation: Option<&'static str>,
-    /// Source address and port (or address alone, or `?`).
-    pub src: String,
-    /// Destination address and port (or address alone, or `?`).
-    pub dst: String,
+    /// Source address and port (or address alone, or nothing known).
+    pub src: Endpoint,
+    /// Destination address and port (or address alone, or nothing known).
+    pub dst: Endpoint,
     /// tshark-like info column: `Len=10 "Hello Lola"`, `[SYN, ACK] Seq=0 Ack=1 Len=0`;
     /// a tunnelled packet's ends with the tunnel: `(VXLAN VNI 42, 127.0.0.1 → 127.0.0.1)`.
     pub info: String,
@@ -75,9 +76,9 @@ impl Summary {
 /// The summary columns of a decoded frame.
 pub fn summarize(packet: &Packet<'_>) -> Summary {
     let (src, dst) = match (packet.endpoints(), &packet.ip) {
-        (Some((s, d)), _) => (s.to_string(), d.to_string()),
-        (None, Some(ip)) => (ip.src.to_string(), ip.dst.to_string()),
-        (None, None) => ("?".into(), "?".into()),
+        (Some((s, d)), _) => (Endpoint::from(s), Endpoint::from(d)),
+        (None, Some(ip)) => (Endpoint::addr(ip.src), Endpoint::addr(ip.dst)),
+        (None, None) => (Endpoint::default(), Endpoint::default()),
     };
     let (protocol, mut info, brief) = match &packet.transport {
         Transport::Udp(u) => {
@@ -186,6 +187,91 @@ fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str
         (Some(r), Some(c)) => NAMES[r][c],
         _ => protocol,
     }
+}
+
+/// An endpoint: an address with its port (UDP, TCP), an address alone (other
+/// IP), or nothing known. `Display` is `127.0.0.1:7456`, `[::1]:7456`,
+/// `127.0.0.1` or `?`; JSON is `{"addr": "127.0.0.1", "port": 7456}`.
+///
+/// ```
+/// use lola::summary::Endpoint;
+/// let e = Endpoint::from("[::1]:7456".parse::<std::net::SocketAddr>().unwrap());
+/// assert_eq!(e.to_string(), "[::1]:7456");
+/// assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"addr":"::1","port":7456}"#);
+/// assert_eq!(Endpoint::default().to_string(), "?");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Endpoint {
+    /// The IP address, when there is one.
+    pub addr: Option<IpAddr>,
+    /// The port, for UDP and TCP.
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    /// An address without a port.
+    pub fn addr(addr: IpAddr) -> Endpoint {
+        Endpoint {
+            addr: Some(addr),
+            port: None,
+        }
+    }
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(a: SocketAddr) -> Endpoint {
+        Endpoint {
+            addr: Some(a.ip()),
+            port: Some(a.port()),
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.addr, self.port) {
+            (Some(a), Some(p)) => write!(f, "{}", SocketAddr::new(a, p)),
+            (Some(a), None) => write!(f, "{a}"),
+            (None, _) => f.write_str("?"),
+        }
+    }
+}
+
+/// Serializes a socket address as an [`Endpoint`] object.
+pub(crate) fn endpoint_json<S: serde::Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&Endpoint::from(*a), s)
+}
+
+/// Bytes as JSON shows them: the text when they are UTF-8, and always hex,
+/// so a binary payload is never lossy.
+///
+/// ```
+/// use lola::summary::Payload;
+/// let p = Payload::of(&[0xff, 0x00, 0xfe]);
+/// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"text":null,"hex":"ff00fe"}"#);
+/// assert_eq!(Payload::of(b"Hi").text.as_deref(), Some("Hi"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Payload {
+    /// The bytes as text, when they are valid UTF-8.
+    pub text: Option<String>,
+    /// The bytes in hex.
+    pub hex: String,
+}
+
+impl Payload {
+    /// The JSON form of `bytes`.
+    pub fn of(bytes: &[u8]) -> Payload {
+        Payload {
+            text: std::str::from_utf8(bytes).ok().map(str::to_string),
+            hex: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// A time since the epoch in nanoseconds, as JSON's `*_ns` fields carry it.
+pub fn nanos(t: Duration) -> u64 {
+    u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// RFC 3339 UTC with microseconds, or with nanoseconds when the time has

@@ -75,9 +75,10 @@ fn run_json_is_machine_readable() {
     assert_eq!(output.status.code(), Some(0));
     let v: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["verdict"], "pass");
-    assert_eq!(v["exchange"]["payload"], "hi there");
+    assert_eq!(v["exchange"]["payload"]["text"], "hi there");
+    assert_eq!(v["exchange"]["payload"]["hex"], "6869207468657265");
     assert_eq!(v["output"]["frames"], 1);
     assert_eq!(v["check"]["matched_count"], 1);
     assert_eq!(v["check"]["matched"][0]["udp_checksum"], "correct");
@@ -344,9 +345,10 @@ fn check_json_has_a_schema_version_and_the_fields_found() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["verdict"], "pass");
-    assert_eq!(v["matched"][0]["dst"], "127.0.0.1:7456");
+    assert_eq!(v["matched"][0]["dst"]["addr"], "127.0.0.1");
+    assert_eq!(v["matched"][0]["dst"]["port"], 7456);
     assert_eq!(v["matched"][0]["udp_checksum"], "partial");
     assert_eq!(v["matched"][0]["ip_checksum"], "correct");
 }
@@ -553,20 +555,8 @@ fn tshark_decodes_the_frame_with_both_checksums_correct_and_no_warnings() {
             .unwrap();
         assert_eq!(run.status.code(), Some(0));
         let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        let client = v["exchange"]["client"]
-            .as_str()
-            .unwrap()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .to_string();
-        let server = v["exchange"]["server"]
-            .as_str()
-            .unwrap()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .to_string();
+        let client = v["exchange"]["client"]["port"].to_string();
+        let server = v["exchange"]["server"]["port"].to_string();
         let summary = StdCommand::new("tshark")
             .arg("-r")
             .arg(&out)

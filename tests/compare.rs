@@ -34,20 +34,8 @@ fn assert_negative_control(dir: &std::path::Path, v: &serde_json::Value) {
     assert_eq!(tcp["teardown"], 3);
     assert_eq!(v["udp"]["conversation"]["frames"], 1);
     assert_eq!(v["udp"]["conversation"]["handshake"], 0);
-    let tcp_port = tcp["right"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
-    let udp_port = v["udp"]["conversation"]["right"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let tcp_port = tcp["right"]["port"].to_string();
+    let udp_port = v["udp"]["conversation"]["right"]["port"].to_string();
     lola()
         .arg("check")
         .arg(dir.join("tcp.pcap"))

@@ -358,6 +358,16 @@ fn normalize(text: &str) -> String {
             ports.insert(digits);
         }
     }
+    // Ports in JSON endpoint objects: `"port": 41755`.
+    for (i, m) in text.match_indices("\"port\": ") {
+        let digits: String = text[i + m.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if digits.len() >= 4 && digits != "7456" {
+            ports.insert(digits);
+        }
+    }
     let mut out = String::new();
     let mut rest = text;
     while let Some(c) = rest.chars().next() {

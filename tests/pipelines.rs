@@ -237,7 +237,7 @@ fn every_json_report_carries_a_schema_version() {
     ];
     for output in reports {
         let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(v["schema_version"], 1, "{v:#}");
+        assert_eq!(v["schema_version"], 2, "{v:#}");
     }
 }
 

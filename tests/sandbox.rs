@@ -200,14 +200,24 @@ fn twenty_parallel_unprivileged_runs_on_the_default_port_each_see_only_their_own
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "run {i}: {}", text(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        assert_eq!(v["exchange"]["server"], "127.0.0.1:7456", "run {i}: {v:#}");
+        assert_eq!(
+            v["exchange"]["server"]["addr"], "127.0.0.1",
+            "run {i}: {v:#}"
+        );
+        assert_eq!(v["exchange"]["server"]["port"], 7456, "run {i}: {v:#}");
         assert_eq!(v["capture"]["place"], "private", "run {i}: {v:#}");
         let observed = s.path().join(format!("run-{i}.observed.pcap"));
         let frames = frames_of(&observed);
         assert_eq!(frames.len(), 1, "run {i}: only its own frame");
         // The one frame is this run's datagram: its client's port.
-        let client: std::net::SocketAddr =
-            v["exchange"]["client"].as_str().unwrap().parse().unwrap();
+        let client = std::net::SocketAddr::new(
+            v["exchange"]["client"]["addr"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+            v["exchange"]["client"]["port"].as_u64().unwrap() as u16,
+        );
         let packet = lola::decode::decode(1, &frames[0], frames[0].len());
         assert_eq!(
             packet.endpoints(),

@@ -68,7 +68,7 @@ impl<'e> Checker<'e> {
         Checker {
             expectation,
             report: Report {
-                schema_version: 1,
+                schema_version: crate::schema::SCHEMA_VERSION,
                 file: file.to_string(),
                 format,
                 verdict: Verdict::Pass,

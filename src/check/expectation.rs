@@ -137,7 +137,7 @@ pub struct Expectation {
     pub dst_port: Option<u16>,
     /// Exact payload bytes.
     #[serde(serialize_with = "serialize_payload")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<crate::summary::Payload>")]
     pub payload: Option<Vec<u8>>,
     /// How many datagrams must match.
     pub count: Count,
@@ -152,7 +152,7 @@ fn serialize_payload<S: serde::Serializer>(
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     match p {
-        Some(bytes) => s.serialize_some(&String::from_utf8_lossy(bytes)),
+        Some(bytes) => s.serialize_some(&crate::summary::Payload::of(bytes)),
         None => s.serialize_none(),
     }
 }

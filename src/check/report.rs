@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use super::{Count, Expectation};
 use crate::capture::{Drops, Format};
 use crate::decode::{Packet, Problem};
-use crate::summary::{self, frame_list, plural, summarize};
+use crate::summary::{self, Endpoint, frame_list, plural, summarize};
 
 /// How a check, or any command that judges, came out.
 ///
@@ -411,7 +411,7 @@ impl Note {
 /// let report = lola::check_file(seed, &lola::Expectation::seed()).unwrap();
 /// let line = &report.matched[0];
 /// assert_eq!((line.frame, line.protocol.as_str(), line.length), (1, "UDP", 52));
-/// assert_eq!((line.src.as_str(), line.dst.as_str()), ("127.0.0.1:48801", "127.0.0.1:7456"));
+/// assert_eq!((line.src.to_string(), line.dst.to_string()), ("127.0.0.1:48801".into(), "127.0.0.1:7456".into()));
 /// assert_eq!(line.udp_checksum.as_deref(), Some("partial"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -424,9 +424,9 @@ pub struct FrameLine {
     /// The same time as nanoseconds since the epoch.
     pub time_ns: u64,
     /// Source address and port (or address).
-    pub src: String,
+    pub src: Endpoint,
     /// Destination address and port (or address).
-    pub dst: String,
+    pub dst: Endpoint,
     /// `UDP`, `TCP`, `ICMP`, `ICMPv6`, ...
     pub protocol: String,
     /// Frame length on the wire.
@@ -461,7 +461,7 @@ impl FrameLine {
         FrameLine {
             frame: number,
             time: summary::format_time(timestamp),
-            time_ns: u64::try_from(timestamp.as_nanos()).unwrap_or(u64::MAX),
+            time_ns: summary::nanos(timestamp),
             src: s.src,
             dst: s.dst,
             protocol: s.protocol.to_string(),

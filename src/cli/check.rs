@@ -366,7 +366,7 @@ fn port_hint(report: &Report) -> Option<String> {
     if candidates.next().is_some() || !only_the_port {
         return None;
     }
-    let port: u16 = line.dst.rsplit_once(':')?.1.parse().ok()?;
+    let port = line.dst.port?;
     (Some(port) != e.dst_port).then(|| {
         format!(
             "the datagram in frame {} goes to port {port}; use --dst-port {port}",

@@ -1,6 +1,7 @@
 //! `lola build`: the frame of a datagram, written to a capture without any
 //! socket; the same arguments give the same bytes.
 
+use crate::summary::{Endpoint, nanos};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -80,14 +81,15 @@ impl BuildOutcome {
     pub fn to_json(&self) -> Result<String> {
         let d = &self.datagram;
         sorted_json(&BuildDocument {
-            schema_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
             command: "build",
             output: FileDocument::new(&self.output, &self.written),
             frame: FrameDocument {
-                src: d.src.to_string(),
-                dst: d.dst.to_string(),
+                src: Endpoint::from(d.src),
+                dst: Endpoint::from(d.dst),
                 length: d.frame_len(),
                 timestamp: format_time(d.timestamp),
+                timestamp_ns: nanos(d.timestamp),
             },
         })
     }
@@ -104,8 +106,9 @@ pub(crate) struct BuildDocument {
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct FrameDocument {
-    src: String,
-    dst: String,
+    src: Endpoint,
+    dst: Endpoint,
     length: usize,
     timestamp: String,
+    timestamp_ns: u64,
 }

@@ -216,7 +216,7 @@ impl CompareOutcome {
     /// ```
     pub fn to_json(&self) -> Result<String> {
         sorted_json(&CompareDocument {
-            schema_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
             command: "compare",
             verdict: verdict_word(self.demonstrated()),
             capture_note: self.capture_note.as_deref(),

@@ -23,6 +23,7 @@ use crate::frame::Datagram;
 use crate::junit::{self, Case};
 use crate::live::{Capture, FlowFilter, Stop};
 use crate::sandbox::Place;
+use crate::summary::{Endpoint, Payload, nanos};
 
 /// What `lola run` does, with its defaults.
 ///
@@ -200,21 +201,22 @@ impl RunOutcome {
     /// let json = lola::harness::run(&options, |_| {}).unwrap().to_json().unwrap();
     /// let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     /// assert_eq!((value["command"].as_str(), value["verdict"].as_str()), (Some("run"), Some("pass")));
-    /// assert_eq!(value["exchange"]["payload"], "Hello Lola");
+    /// assert_eq!(value["exchange"]["payload"]["text"], "Hello Lola");
     /// assert_eq!(value["capture"], serde_json::json!({ "mode": "off", "note": null }));
     /// ```
     pub fn to_json(&self) -> Result<String> {
         let d = &self.exchange.received;
         sorted_json(&RunDocument {
-            schema_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
             command: "run",
             verdict: verdict_word(self.passed()),
             exchange: ExchangeDocument {
-                client: d.src.to_string(),
-                server: d.dst.to_string(),
-                payload: String::from_utf8_lossy(&d.payload).into_owned(),
+                client: Endpoint::from(d.src),
+                server: Endpoint::from(d.dst),
+                payload: Payload::of(&d.payload),
                 payload_len: d.payload.len(),
                 received_at: format_time(d.timestamp),
+                received_at_ns: nanos(d.timestamp),
                 stray_datagrams: self.exchange.strays.len(),
             },
             output: FileDocument::new(&self.output, &self.written),
@@ -255,11 +257,12 @@ pub(crate) struct RunDocument<'a> {
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct ExchangeDocument {
-    client: String,
-    server: String,
-    payload: String,
+    client: Endpoint,
+    server: Endpoint,
+    payload: Payload,
     payload_len: usize,
     received_at: String,
+    received_at_ns: u64,
     stray_datagrams: usize,
 }
 
