@@ -506,6 +506,44 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
+    /// Calls `f` with every frame until the end of the file, or returns
+    /// the error [`next_frame`](Self::next_frame) would. The same frames as
+    /// a `next_frame` loop, for less work per frame: each frame is built
+    /// where `f` reads it, not moved out of a `Result`.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let mut reader = CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+    /// let mut numbers = Vec::new();
+    /// reader.for_each_frame(|frame| numbers.push(frame.number)).unwrap();
+    /// assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8]);
+    /// let mut cut = CaptureReader::open("fixtures/bad-record-short.pcap".as_ref()).unwrap();
+    /// assert!(cut.for_each_frame(|_| {}).unwrap_err().to_string().ends_with("(at byte 24)"));
+    /// ```
+    #[inline(always)]
+    pub fn for_each_frame(&mut self, mut f: impl FnMut(&RawFrame<'_>)) -> Result<()> {
+        loop {
+            if let Kind::Pcap(file) = &self.kind
+                && let Some(record) = if file.big_endian {
+                    plain_record::<true, R>(file, &self.source)
+                } else {
+                    plain_record::<false, R>(file, &self.source)
+                }
+            {
+                f(&self.take_plain_record(record));
+                continue;
+            }
+            let frame = match self.kind {
+                Kind::Pcap(_) => self.next_pcap_frame()?,
+                Kind::PcapNg { .. } => self.next_pcapng_frame()?,
+            };
+            match frame {
+                Some(frame) => f(&frame),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// The frame of a record [`plain_record`] read.
     #[inline(always)]
     fn take_plain_record(&mut self, record: PlainRecord) -> RawFrame<'_> {
@@ -1446,6 +1484,26 @@ mod tests {
         }
         let opened = everything(CaptureReader::open(path));
         assert_eq!(opened, streamed, "{}, mapped ahead", path.display());
+        // for_each_frame gives what a next_frame loop gives.
+        if let Ok(mut reader) = CaptureReader::open(path) {
+            let mut frames = Vec::new();
+            let error = reader
+                .for_each_frame(|f| {
+                    frames.push(format!(
+                        "{} {} {:?} {} {} {:?} {:?}",
+                        f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
+                    ))
+                })
+                .err()
+                .map(|e| e.to_string());
+            frames.extend(reader.notes());
+            assert_eq!(
+                (frames, error),
+                streamed,
+                "{}, for_each_frame",
+                path.display()
+            );
+        }
         let ahead = everything(open_read_ahead(path));
         assert_eq!(ahead, streamed, "{}, read ahead", path.display());
         // And the checker's report, word for word.

@@ -102,12 +102,12 @@ pub fn check_reader_with_progress<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
     let mut checker = Checker::new(name, reader.format(), expectation);
-    while let Some(frame) = reader.next_frame()? {
-        checker.observe(&frame);
+    reader.for_each_frame(|frame| {
+        checker.observe(frame);
         if checker.frames().is_multiple_of(65_536) {
             progress(frame.offset);
         }
-    }
+    })?;
     Ok(checker.finish(reader.notes()))
 }
 
