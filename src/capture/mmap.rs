@@ -89,9 +89,10 @@ struct Mapper {
 
 impl Mapper {
     /// Maps up to `len` bytes of the file from `base` (a multiple of the
-    /// page size), no further than its size now; `None` past its end.
+    /// page size), no further than its size now, its pages mapped now when
+    /// `populate`; `None` past its end.
     /// Returns the window and the size it was clipped to.
-    fn map(&self, base: u64, len: usize) -> io::Result<Option<(Map, u64)>> {
+    fn map(&self, base: u64, len: usize, populate: bool) -> io::Result<Option<(Map, u64)>> {
         let size = self.file.metadata()?.len();
         if base >= size {
             return Ok(None);
@@ -125,7 +126,7 @@ impl Mapper {
         // Before 5.14 it fails with EINVAL and pages are mapped on touch.
         unsafe {
             libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_SEQUENTIAL);
-            if libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_POPULATE_READ) != 0 {
+            if populate && libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_POPULATE_READ) != 0 {
                 let error = io::Error::last_os_error();
                 if error.raw_os_error() != Some(libc::EINVAL) {
                     return Err(error);
@@ -174,16 +175,16 @@ impl Windows {
             p if p > 0 => p as u64,
             _ => 4096,
         };
-        let mut windows = Windows {
+        let windows = Windows {
             mapper: std::sync::Arc::new(Mapper { file, page }),
             map: Map::none(),
             size: meta.len(),
             window: window.max(1),
             ahead: None,
         };
-        // A file system that cannot map (some FUSE ones) is streamed.
-        windows.map(0, 1).ok()?;
-        windows.map = Map::none();
+        // A file system that cannot map (some FUSE ones) is streamed. One
+        // page, not populated: the windows are mapped when read.
+        windows.mapper.map(0, 1, false).ok()?;
         Some(windows)
     }
 
@@ -222,7 +223,7 @@ impl Windows {
         let page = self.mapper.page;
         let base = offset - offset % page;
         let len = (offset - base) as usize + n.max(self.window);
-        match self.mapper.map(base, len)? {
+        match self.mapper.map(base, len, true)? {
             Some((map, size)) => {
                 self.map = map;
                 self.size = size;
@@ -249,7 +250,7 @@ fn spawn_ahead(mapper: &std::sync::Arc<Mapper>) -> Option<mpsc::Receiver<io::Res
         .spawn(move || {
             let mut base = 0u64;
             loop {
-                let window = match mapper.map(base, WINDOW + OVERLAP) {
+                let window = match mapper.map(base, WINDOW + OVERLAP, true) {
                     Ok(Some(window)) => window,
                     // Past the end: the reader maps on demand from here.
                     Ok(None) => return,
