@@ -2,14 +2,17 @@
 //! into lola's buffers.
 //!
 //! The reader of [`super::read`] asks for "at least `n` bytes from here";
-//! [`Windows`] answers with a slice of a read-only mapping of the file. Only
-//! one window of at most [`WINDOW`] bytes (or one record, if larger) is
-//! mapped at a time: moving on unmaps the window behind the cursor, so the
-//! file's pages do not pile up in lola's resident set (mapped page-cache
-//! pages count in RSS). Each window is advised `MADV_SEQUENTIAL` so the
-//! kernel reads ahead when the file is not cached, and its pages are mapped
-//! in one go (`MADV_POPULATE_READ`) rather than one page fault at a time, by
-//! a thread that maps the next window while the reader reads this one.
+//! [`Windows`] answers with a slice of a read-only mapping of the file. A
+//! thread maps the windows ahead of the reader, `WINDOW` bytes apart and each
+//! `OVERLAP` bytes longer, so that a record or block starting in one ends in
+//! it. At most three windows are mapped at once (the one being read, one
+//! waiting, one being mapped: about 7 MiB), and the reader unmaps each window
+//! once it has passed it, so the file's pages do not pile up in lola's
+//! resident set (mapped page-cache pages count in RSS). Each window is advised
+//! `MADV_SEQUENTIAL` so the kernel reads ahead when the file is not cached,
+//! and its pages are mapped in one go (`MADV_POPULATE_READ`) rather than one
+//! page fault at a time. Without the thread (or once it has stopped), windows
+//! are mapped on demand from the reader's cursor.
 //!
 //! # A file that changes size while it is read
 //!
@@ -18,13 +21,17 @@
 //! mapped and no window reaches past it: a file that grows is read up to the
 //! size seen when its last window was mapped (as the streaming reader reads
 //! up to the end it meets), and a file already shorter than what was read is
-//! never touched past its new end. What remains is a race no mapping
-//! reader can close without a signal handler: another process truncating the
-//! file *while* a window of it is being checked (a few milliseconds per
-//! window). Captures are written once and read after, and a capture being
-//! written is appended to, not truncated, so lola takes that risk for regular
-//! files; pipes, standard input and everything that is not a regular file go
-//! through the streaming reader, as does a file that cannot be mapped.
+//! never touched past its new end. A window whose pages cannot be populated
+//! because the file shrank in between is not used: populating reports the
+//! missing pages as an error instead of raising `SIGBUS`, and the reader maps
+//! that part again itself. What remains is a race no mapping reader can close
+//! without a signal handler: another process truncating the file inside a
+//! window already mapped (the one being read, or the one mapped ahead of it:
+//! a few milliseconds each). Captures are written once and read after, and a
+//! capture being written is appended to, not truncated, so lola takes that
+//! risk for regular files; pipes, standard input and everything that is not a
+//! regular file go through the streaming reader, as does a file that cannot
+//! be mapped.
 
 use std::fs::File;
 use std::io;
