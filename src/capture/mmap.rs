@@ -100,6 +100,18 @@ impl Mapper {
     /// `populate`; `None` past its end.
     /// Returns the window and the size it was clipped to.
     fn map(&self, base: u64, len: usize, populate: bool) -> io::Result<Option<(Map, u64)>> {
+        // A file that shrank between the size read and the populating is
+        // measured and mapped again.
+        let mut tries = 0;
+        loop {
+            match self.map_once(base, len, populate) {
+                Err(e) if e.raw_os_error() == Some(libc::EFAULT) && tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
+    }
+
+    fn map_once(&self, base: u64, len: usize, populate: bool) -> io::Result<Option<(Map, u64)>> {
         let size = self.file.metadata()?.len();
         if base >= size {
             return Ok(None);
@@ -129,13 +141,15 @@ impl Mapper {
         // SAFETY: advice on the mapping just made. MADV_SEQUENTIAL only
         // hints. MADV_POPULATE_READ (Linux 5.14) maps every page now; it
         // fails with EFAULT when a page is past the end of a file that
-        // shrank since the fstat above, and then the window is not used.
-        // Before 5.14 it fails with EINVAL and pages are mapped on touch.
+        // shrank since the fstat above, and then the window is not used
+        // (dropping `map` unmaps it). Any other failure (EINVAL before
+        // 5.14, ENOMEM, EINTR) only loses the head start: pages are then
+        // mapped when touched.
         unsafe {
             libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_SEQUENTIAL);
             if populate && libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_POPULATE_READ) != 0 {
                 let error = io::Error::last_os_error();
-                if error.raw_os_error() != Some(libc::EINVAL) {
+                if error.raw_os_error() == Some(libc::EFAULT) {
                     return Err(error);
                 }
             }
