@@ -1,6 +1,7 @@
 //! Capture files: writing pcap and pcapng (whole or not at all), and reading
 //! them back as a stream of frames with their link types.
 
+mod mmap;
 mod pcapng;
 mod read;
 mod write;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::mmap::Windows;
 use super::pcapng::{self, Interface, Order, Section};
 use super::{Format, MAX_SNAPLEN};
 use crate::decode::link_type_supported;
@@ -307,6 +308,26 @@ impl CaptureReader<File> {
         CaptureReader::open_with(path, false)
     }
 
+    /// Opens a regular file read in place through mapped windows of
+    /// `window` bytes (rather than [`open`](Self::open)'s 4 MiB), or
+    /// `Ok(None)` when it cannot be mapped. For the tests and fuzz targets
+    /// that hold the mapped reader to the streaming one, records straddling
+    /// many window ends.
+    #[doc(hidden)]
+    pub fn open_mapped(path: &Path, window: usize) -> Result<Option<CaptureReader<File>>> {
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match Windows::with_window(file, window) {
+            Some(windows) => {
+                CaptureReader::with_source(Source::mapped(windows), path.to_path_buf(), true)
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     fn open_with(path: &Path, decodable_only: bool) -> Result<CaptureReader<File>> {
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -318,8 +339,18 @@ impl CaptureReader<File> {
                 source: io::Error::from(io::ErrorKind::IsADirectory),
             });
         }
-        // A thread reads ahead, so that reading the file and checking it
-        // overlap on two cores.
+        // A regular file is read through a window of memory mapped from
+        // it, with no copy (see `super::mmap`, also for a file that changes
+        // size while it is read).
+        if let Some(windows) = file.try_clone().ok().and_then(Windows::new) {
+            return CaptureReader::with_source(
+                Source::mapped(windows),
+                path.to_path_buf(),
+                decodable_only,
+            );
+        }
+        // Otherwise a thread reads ahead, so that reading the file and
+        // checking it overlap on two cores.
         match ReadAhead::spawn(file.try_clone().map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -403,7 +434,10 @@ impl<R: Read> CaptureReader<R> {
                     format!("pcap file header cut short: {have} of 24 bytes"),
                 ));
             }
-            let what = if looks_like_text(source.peek(have)) {
+            let magic = magic.to_vec();
+            // The same prefix whatever the reader buffers or maps.
+            let sniffed = source.fill(TEXT_SNIFF).map_err(|e| io_err(&path, e))?;
+            let what = if looks_like_text(source.peek(sniffed.min(TEXT_SNIFF))) {
                 "not a capture file: it starts with text (bad magic number)".to_string()
             } else {
                 format!(
@@ -543,8 +577,18 @@ impl<R: Read> CaptureReader<R> {
     /// let mut cut = CaptureReader::open("fixtures/bad-record-short.pcap".as_ref()).unwrap();
     /// assert!(cut.next_frame().unwrap_err().to_string().ends_with("(at byte 24)"));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
+        // Most records of most captures are plain: read them inline.
+        if let Kind::Pcap(file) = &self.kind
+            && let Some(record) = if file.big_endian {
+                plain_record::<true, R>(file, &self.source)
+            } else {
+                plain_record::<false, R>(file, &self.source)
+            }
+        {
+            return Ok(Some(self.take_plain_record(record)));
+        }
         match self.kind {
             Kind::Pcap(file) if file.plain() => self.next_pcap_frame::<true>(),
             Kind::Pcap(_) => self.next_pcap_frame::<false>(),
@@ -552,7 +596,70 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
+    /// Calls `f` with every frame until the end of the file, or returns
+    /// the error [`next_frame`](Self::next_frame) would. The same frames as
+    /// a `next_frame` loop, for less work per frame: each frame is built
+    /// where `f` reads it, not moved out of a `Result`.
+    ///
+    /// ```
+    /// use lola::capture::CaptureReader;
+    /// let mut reader = CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+    /// let mut numbers = Vec::new();
+    /// reader.for_each_frame(|frame| numbers.push(frame.number)).unwrap();
+    /// assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8]);
+    /// let mut cut = CaptureReader::open("fixtures/bad-record-short.pcap".as_ref()).unwrap();
+    /// assert!(cut.for_each_frame(|_| {}).unwrap_err().to_string().ends_with("(at byte 24)"));
+    /// ```
     #[inline(always)]
+    pub fn for_each_frame(&mut self, mut f: impl FnMut(&RawFrame<'_>)) -> Result<()> {
+        loop {
+            if let Kind::Pcap(file) = &self.kind
+                && let Some(record) = if file.big_endian {
+                    plain_record::<true, R>(file, &self.source)
+                } else {
+                    plain_record::<false, R>(file, &self.source)
+                }
+            {
+                f(&self.take_plain_record(record));
+                continue;
+            }
+            let frame = match self.kind {
+                Kind::Pcap(file) if file.plain() => self.next_pcap_frame::<true>()?,
+                Kind::Pcap(_) => self.next_pcap_frame::<false>()?,
+                Kind::PcapNg { .. } => self.next_pcapng_frame()?,
+            };
+            match frame {
+                Some(frame) => f(&frame),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// The frame of a record [`plain_record`] read.
+    #[inline(always)]
+    fn take_plain_record(&mut self, record: PlainRecord) -> RawFrame<'_> {
+        let Kind::Pcap(file) = &self.kind else {
+            unreachable!("plain records are pcap records")
+        };
+        let (link_type, header) = (file.link_type, file.record_header);
+        let offset = self.source.offset;
+        self.frames += 1;
+        self.source.consume(record.need);
+        RawFrame {
+            number: self.frames,
+            offset,
+            timestamp: record.timestamp,
+            link_type,
+            orig_len: record.orig_len,
+            data: &self.source.consumed_slice(record.need)[header..],
+            comment: None,
+            flags: None,
+        }
+    }
+
+    /// Any pcap record: the one [`plain_record`] passed over is read here,
+    /// with every check and note.
+    #[inline(never)]
     fn next_pcap_frame<const PLAIN: bool>(&mut self) -> Result<Option<RawFrame<'_>>> {
         let Kind::Pcap(file) = &self.kind else {
             unreachable!()
@@ -591,13 +698,11 @@ impl<R: Read> CaptureReader<R> {
         else {
             unreachable!("fill made at least {record_header} bytes available")
         };
+        // One byte order decision per record rather than one per field.
+        let swap = file.big_endian;
         let field = |at: usize| {
-            let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
-            if file.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
+            let v = u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+            if swap { v.swap_bytes() } else { v }
         };
         let (ts_sec, ts_frac, mut incl_len, mut orig_len) =
             (field(0), field(4), field(8), field(12));
@@ -689,6 +794,7 @@ impl<R: Read> CaptureReader<R> {
         }))
     }
 
+    #[inline(never)]
     fn next_pcapng_frame(&mut self) -> Result<Option<RawFrame<'_>>> {
         loop {
             let offset = self.source.offset;
@@ -804,6 +910,52 @@ impl<R: Read> CaptureReader<R> {
             }));
         }
     }
+}
+
+/// A pcap record that needs none of libpcap's allowances, as read in place.
+#[derive(Clone, Copy)]
+struct PlainRecord {
+    /// Record header and captured bytes.
+    need: usize,
+    timestamp: Duration,
+    orig_len: u32,
+}
+
+/// The record at the cursor if it is whole in the buffer and plain: lengths
+/// in order within the snaplen, the original no shorter than the captured,
+/// a timestamp fraction under one second, no FCS to strip. What
+/// `next_pcap_frame` makes of such a record, with no note, for a fraction
+/// of its work; `None` sends every other record there.
+#[inline(always)]
+fn plain_record<const BIG_ENDIAN: bool, R: Read>(
+    file: &PcapFile,
+    source: &Source<R>,
+) -> Option<PlainRecord> {
+    if file.lengths != Lengths::InOrder || file.fcs_len != 0 {
+        return None;
+    }
+    let rest = source.unconsumed();
+    let head = rest.first_chunk::<PCAP_RECORD_HEADER>()?;
+    let field = |at: usize| {
+        let v = u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+        if BIG_ENDIAN { v.swap_bytes() } else { v }
+    };
+    let (ts_sec, ts_frac, incl_len, orig_len) = (field(0), field(4), field(8), field(12));
+    let (frac_limit, scale) = if file.nanos {
+        (1_000_000_000, 1)
+    } else {
+        (1_000_000, 1000)
+    };
+    let need = file.record_header + incl_len as usize;
+    let plain = incl_len <= file.note_above.min(MAX_SNAPLEN)
+        && orig_len >= incl_len
+        && ts_frac < frac_limit
+        && rest.len() >= need;
+    plain.then(|| PlainRecord {
+        need,
+        timestamp: Duration::new(u64::from(ts_sec), ts_frac * scale),
+        orig_len,
+    })
 }
 
 /// How many tolerated oddities a reader lists before it only counts them.
@@ -948,6 +1100,9 @@ fn io_err(path: &Path, source: io::Error) -> Error {
     }
 }
 
+/// Bytes of a file that is not a capture looked at to say it is text.
+const TEXT_SNIFF: usize = 1024;
+
 fn looks_like_text(bytes: &[u8]) -> bool {
     !bytes.is_empty()
         && bytes.iter().all(|&b| {
@@ -1019,6 +1174,9 @@ impl ReadAhead {
 enum Input<R> {
     Direct(R),
     Ahead(ReadAhead),
+    /// A regular file read in place: `buf` stays empty, the bytes are the
+    /// current window's.
+    Mapped(Windows),
 }
 
 /// A read buffer that knows the file offset of its first unconsumed byte.
@@ -1061,6 +1219,28 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// Reads in place from `windows` (the first `fill` maps a window).
+    fn mapped(windows: Windows) -> Source<R> {
+        Source {
+            input: Input::Mapped(windows),
+            buf: Vec::new(),
+            start: 0,
+            last: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// The buffered bytes: the read buffer, or the mapped window.
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        match &self.input {
+            Input::Mapped(windows) => windows.window(),
+            _ => &self.buf,
+        }
+    }
+
     /// Makes at least `n` bytes available if the file has them; returns how
     /// many are available (less than `n` only at the end of the file).
     /// `n` is bounded by the callers (`MAX_BLOCK`), so is the buffer.
@@ -1090,6 +1270,18 @@ impl<R: Read> Source<R> {
                         Err(e) => return Err(e),
                     }
                 }
+            }
+            Input::Mapped(windows) => {
+                // A new window from the first unconsumed byte: the one
+                // behind it is unmapped.
+                let base = windows.map(self.offset, n)?;
+                let len = windows.window().len();
+                self.start = usize::try_from(self.offset - base)
+                    .unwrap_or(usize::MAX)
+                    .min(len);
+                self.last = self.start;
+                self.end = len;
+                self.eof = windows.at_end();
             }
             Input::Ahead(ahead) => {
                 while self.end - self.start < n {
@@ -1133,14 +1325,21 @@ impl<R: Read> Source<R> {
         Ok(self.end - self.start)
     }
 
+    /// The bytes buffered and not yet consumed.
+    #[inline(always)]
+    fn unconsumed(&self) -> &[u8] {
+        &self.bytes()[self.start..self.end]
+    }
+
     /// Bytes buffered and not yet consumed.
     #[inline]
     fn available(&self) -> usize {
         self.end - self.start
     }
 
+    #[inline(always)]
     fn peek(&self, n: usize) -> &[u8] {
-        &self.buf[self.start..self.start + n]
+        &self.bytes()[self.start..self.start + n]
     }
 
     fn consume(&mut self, n: usize) {
@@ -1150,8 +1349,9 @@ impl<R: Read> Source<R> {
     }
 
     /// The `n` bytes consumed by the last `consume(n)`.
+    #[inline(always)]
     fn consumed_slice(&self, n: usize) -> &[u8] {
-        &self.buf[self.last..self.last + n]
+        &self.bytes()[self.last..self.last + n]
     }
 }
 
@@ -1354,6 +1554,206 @@ mod tests {
         assert_eq!(frames[1].2, b"z");
     }
 
+    /// Everything a reader says about a file: each frame as text, the
+    /// notes, and the error that stopped it, if one did.
+    fn everything<R: Read>(reader: Result<CaptureReader<R>>) -> (Vec<String>, Option<String>) {
+        let mut reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => return (Vec::new(), Some(e.to_string())),
+        };
+        let mut out = Vec::new();
+        let error = loop {
+            match reader.next_frame() {
+                Ok(Some(f)) => out.push(format!(
+                    "{} {} {:?} {} {} {:?} {:?}",
+                    f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
+                )),
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        out.extend(reader.notes());
+        (out, error)
+    }
+
+    /// A file read through a read-ahead thread, as `open` did before files were mapped.
+    fn open_read_ahead(path: &Path) -> Result<CaptureReader<File>> {
+        let file = File::open(path).unwrap();
+        let ahead = ReadAhead::spawn(file).unwrap();
+        CaptureReader::with_source(Source::ahead(ahead), path.to_path_buf(), true)
+    }
+
+    /// The mapped reader (on-demand windows of `window` bytes, and `open`'s
+    /// windows mapped ahead by a thread), the read-ahead thread and the
+    /// streaming reader agree on `bytes` written at `path`.
+    fn assert_readers_agree(path: &Path, bytes: &[u8], windows: &[usize]) {
+        std::fs::write(path, bytes).unwrap();
+        let streamed = everything(CaptureReader::new(bytes, path));
+        for &window in windows {
+            let mapped = match CaptureReader::open_mapped(path, window) {
+                // Only an empty file is not mapped (and is streamed instead).
+                Ok(None) => {
+                    assert!(bytes.is_empty(), "{} not mapped", path.display());
+                    continue;
+                }
+                Ok(Some(mapped)) => everything(Ok(mapped)),
+                Err(e) => everything::<File>(Err(e)),
+            };
+            assert_eq!(mapped, streamed, "{}, window {window}", path.display());
+        }
+        let opened = everything(CaptureReader::open(path));
+        assert_eq!(opened, streamed, "{}, mapped ahead", path.display());
+        // for_each_frame gives what a next_frame loop gives.
+        if let Ok(mut reader) = CaptureReader::open(path) {
+            let mut frames = Vec::new();
+            let error = reader
+                .for_each_frame(|f| {
+                    frames.push(format!(
+                        "{} {} {:?} {} {} {:?} {:?}",
+                        f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
+                    ))
+                })
+                .err()
+                .map(|e| e.to_string());
+            frames.extend(reader.notes());
+            assert_eq!(
+                (frames, error),
+                streamed,
+                "{}, for_each_frame",
+                path.display()
+            );
+        }
+        let ahead = everything(open_read_ahead(path));
+        assert_eq!(ahead, streamed, "{}, read ahead", path.display());
+        // And the checker's report, word for word.
+        assert_eq!(
+            report(CaptureReader::open(path)),
+            report(CaptureReader::new(bytes, path)),
+            "{}: check reports differ",
+            path.display()
+        );
+    }
+
+    /// The seed expectation's report on a reader, as JSON, or the error.
+    fn report<R: Read>(reader: Result<CaptureReader<R>>) -> std::result::Result<String, String> {
+        let reader = reader.map_err(|e| e.to_string())?;
+        crate::check::check_reader(reader, "f", &crate::Expectation::seed())
+            .map(|r| serde_json::to_string(&r).unwrap())
+            .map_err(|e| e.to_string())
+    }
+
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut out: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        out.sort();
+        assert!(out.len() > 50, "{} fixtures", out.len());
+        out
+    }
+
+    #[test]
+    fn mapped_reader_agrees_with_the_streaming_reader_on_every_fixture() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in fixtures() {
+            // Windows of one byte map one record or block at a time; of 61
+            // and 4096 bytes, records straddle window ends everywhere.
+            assert_readers_agree(&dir.path().join(&name), &bytes, &[1, 61, 4096, 1 << 20]);
+        }
+    }
+
+    #[test]
+    fn mapped_reader_agrees_with_the_streaming_reader_on_mutated_fixtures() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound.max(1) as u64) as usize
+        };
+        let mut files = 0;
+        for (name, bytes) in fixtures() {
+            for round in 0..24 {
+                let mut m = bytes.clone();
+                match round % 4 {
+                    // Cut anywhere, mostly inside records.
+                    0 => m.truncate(next(bytes.len() + 1)),
+                    // A byte of a header (lengths, magic, version, options).
+                    1 => {
+                        let at = next(m.len().min(64));
+                        if let Some(b) = m.get_mut(at) {
+                            *b = [0, 0xff, 0x7f, 0x80][next(4)];
+                        }
+                    }
+                    // Bytes anywhere.
+                    2 => {
+                        for _ in 0..3 {
+                            let at = next(m.len());
+                            if let Some(b) = m.get_mut(at) {
+                                *b = next(256) as u8;
+                            }
+                        }
+                    }
+                    // Data appended past the end.
+                    _ => m.extend((0..next(40)).map(|i| i as u8)),
+                }
+                let path = dir.path().join(format!("{round}-{name}"));
+                assert_readers_agree(&path, &m, &[1, 61]);
+                files += 1;
+            }
+        }
+        assert!(files > 1000, "{files}");
+    }
+
+    #[test]
+    fn a_mapped_file_that_shrinks_or_grows_while_read_is_read_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changing.pcap");
+        let mut file = pcap_header();
+        for i in 0..8u8 {
+            file.extend(record(100, 100, &[i; 100]));
+        }
+        std::fs::write(&path, &file).unwrap();
+        // One-byte windows: each record is mapped when it is read, after
+        // the file's size is read again.
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        for _ in 0..3 {
+            reader.next_frame().unwrap().unwrap();
+        }
+        // Cut in the middle of the fifth record.
+        let cut = 24 + 4 * 116 + 50;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut as u64)
+            .unwrap();
+        assert_eq!(reader.next_frame().unwrap().unwrap().data, [3; 100]);
+        let err = reader.next_frame().unwrap_err().to_string();
+        assert!(
+            err.contains("record cut short: claims 100 captured bytes, only 34 left")
+                && err.ends_with("(at byte 488)"),
+            "{err}"
+        );
+        // A file that grows is read to its new end.
+        std::fs::write(&path, &file[..24 + 2 * 116]).unwrap();
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        reader.next_frame().unwrap().unwrap();
+        std::fs::write(&path, &file).unwrap();
+        let mut last = 0;
+        while let Some(f) = reader.next_frame().unwrap() {
+            last = f.number;
+        }
+        assert_eq!(last, 8);
+    }
+
     #[test]
     fn reading_ahead_gives_the_same_frames_as_reading_directly() {
         // Records of many sizes, so that some straddle every chunk boundary,
@@ -1382,6 +1782,9 @@ mod tests {
         }
         assert_eq!(got.len(), expected.len());
         assert!(got == expected, "frames differ");
+        // Every reader gives the same: streamed, read ahead, mapped ahead
+        // (several 2 MiB windows), mapped on demand in small windows.
+        assert_readers_agree(&path, &file, &[1, 4093, 65536]);
         // A file cut inside a record still reports where.
         std::fs::write(&path, &file[..file.len() - 1]).unwrap();
         let mut reader = CaptureReader::open(&path).unwrap();

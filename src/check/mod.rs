@@ -132,18 +132,16 @@ pub fn check_reader_with<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
     let mut checker = Checker::new(name, reader.format(), expectation);
-    let cut = loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                checker.observe(&frame);
-                if checker.frames().is_multiple_of(65_536) {
-                    progress(frame.offset);
-                }
-            }
-            Ok(None) => break None,
-            Err(crate::Error::Truncated { offset, what, .. }) => break Some((offset, what)),
-            Err(e) => return Err(e),
+    let read = reader.for_each_frame(|frame| {
+        checker.observe(frame);
+        if checker.frames().is_multiple_of(65_536) {
+            progress(frame.offset);
         }
+    });
+    let cut = match read {
+        Ok(()) => None,
+        Err(crate::Error::Truncated { offset, what, .. }) => Some((offset, what)),
+        Err(e) => return Err(e),
     };
     checker.admit_drops(reader.drops());
     let mut report = checker.finish(reader.notes());

@@ -1,0 +1,301 @@
+//! Reading a regular file through bounded memory-mapped windows, with no copy
+//! into lola's buffers.
+//!
+//! The reader of [`super::read`] asks for "at least `n` bytes from here";
+//! [`Windows`] answers with a slice of a read-only mapping of the file. A
+//! thread maps the windows ahead of the reader, `WINDOW` bytes apart and each
+//! `OVERLAP` bytes longer, so that a record or block starting in one ends in
+//! it. At most three windows are mapped at once (the one being read, one
+//! waiting, one being mapped: about 7 MiB), and the reader unmaps each window
+//! once it has passed it, so the file's pages do not pile up in lola's
+//! resident set (mapped page-cache pages count in RSS). Each window is advised
+//! `MADV_SEQUENTIAL` so the kernel reads ahead when the file is not cached,
+//! and its pages are mapped in one go (`MADV_POPULATE_READ`) rather than one
+//! page fault at a time. Without the thread (or once it has stopped), windows
+//! are mapped on demand from the reader's cursor.
+//!
+//! # A file that changes size while it is read
+//!
+//! Touching a mapped page past the end of the file raises `SIGBUS`, which
+//! would kill lola. The size is read again (`fstat`) before each window is
+//! mapped and no window reaches past it: a file that grows is read up to the
+//! size seen when its last window was mapped (as the streaming reader reads
+//! up to the end it meets), and a file already shorter than what was read is
+//! never touched past its new end. A window whose pages cannot be populated
+//! because the file shrank in between is not used: populating reports the
+//! missing pages as an error instead of raising `SIGBUS`, and the reader maps
+//! that part again itself. What remains is a race no mapping reader can close
+//! without a signal handler: another process truncating the file inside a
+//! window already mapped (the one being read, or the one mapped ahead of it:
+//! a few milliseconds each). Captures are written once and read after, and a
+//! capture being written is appended to, not truncated, so lola takes that
+//! risk for regular files; pipes, standard input and everything that is not a
+//! regular file go through the streaming reader, as does a file that cannot
+//! be mapped.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::ptr::NonNull;
+use std::sync::mpsc;
+
+/// Distance between the starts of consecutive windows.
+pub(super) const WINDOW: usize = 2 << 20;
+/// Bytes each window maps past the next one's start: a record or block
+/// (at most `MAX_BLOCK`) that starts in a window ends in it too.
+const OVERLAP: usize = super::read::MAX_BLOCK as usize + 4096;
+/// Windows mapped ahead of the reader, waiting. With the one being mapped
+/// and the one being read, at most 3 × 2.4 MiB of the file is mapped.
+const AHEAD: usize = 1;
+
+/// One mapping: `len` bytes of the file from offset `base`.
+struct Map {
+    ptr: NonNull<u8>,
+    len: usize,
+    base: u64,
+}
+
+impl Map {
+    /// No mapping (before the first window, and past the end of the file).
+    fn none() -> Map {
+        Map {
+            ptr: NonNull::dangling(),
+            len: 0,
+            base: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live PROT_READ mapping of `len` bytes, all
+        // within the file's size when it was mapped (see the module note
+        // on files truncated while mapped), that lives until `self` drops;
+        // or dangling with `len` 0, which makes an empty slice.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        // SAFETY: unmaps exactly the mapping made in `Windows::map`; no
+        // slice of it outlives `self` (they borrow it).
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// Maps windows of one file.
+struct Mapper {
+    file: File,
+    page: u64,
+}
+
+impl Mapper {
+    /// Maps up to `len` bytes of the file from `base` (a multiple of the
+    /// page size), no further than its size now, its pages mapped now when
+    /// `populate`; `None` past its end.
+    /// Returns the window and the size it was clipped to.
+    fn map(&self, base: u64, len: usize, populate: bool) -> io::Result<Option<(Map, u64)>> {
+        // A file that shrank between the size read and the populating is
+        // measured and mapped again.
+        let mut tries = 0;
+        loop {
+            match self.map_once(base, len, populate) {
+                Err(e) if e.raw_os_error() == Some(libc::EFAULT) && tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
+    }
+
+    fn map_once(&self, base: u64, len: usize, populate: bool) -> io::Result<Option<(Map, u64)>> {
+        let size = self.file.metadata()?.len();
+        if base >= size {
+            return Ok(None);
+        }
+        let len = len.min(usize::try_from(size - base).unwrap_or(usize::MAX));
+        let file_offset = libc::off_t::try_from(base)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: a fresh read-only shared mapping of `len` bytes within the
+        // file's size just read; the kernel picks the address.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                self.file.as_raw_fd(),
+                file_offset,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
+            return Err(io::Error::other("mmap returned a null mapping"));
+        };
+        let map = Map { ptr, len, base };
+        // SAFETY: advice on the mapping just made. MADV_SEQUENTIAL only
+        // hints. MADV_POPULATE_READ (Linux 5.14) maps every page now; it
+        // fails with EFAULT when a page is past the end of a file that
+        // shrank since the fstat above, and then the window is not used
+        // (dropping `map` unmaps it). Any other failure (EINVAL before
+        // 5.14, ENOMEM, EINTR) only loses the head start: pages are then
+        // mapped when touched.
+        unsafe {
+            libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_SEQUENTIAL);
+            if populate && libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_POPULATE_READ) != 0 {
+                let error = io::Error::last_os_error();
+                if error.raw_os_error() == Some(libc::EFAULT) {
+                    return Err(error);
+                }
+            }
+        }
+        Ok(Some((map, size)))
+    }
+}
+
+/// A regular file read window by window.
+pub(super) struct Windows {
+    mapper: std::sync::Arc<Mapper>,
+    map: Map,
+    /// The file's size when the current window was mapped.
+    size: u64,
+    /// Distance between window starts ([`WINDOW`]; tests use a few bytes).
+    window: usize,
+    /// Windows mapped ahead by a thread, in order: window `i` maps
+    /// `[i × WINDOW, (i + 1) × WINDOW + OVERLAP)`. `None` once that thread
+    /// is done (or was never started): then windows are mapped on demand.
+    ahead: Option<mpsc::Receiver<io::Result<(Map, u64)>>>,
+}
+
+impl Windows {
+    /// Maps `file` if it is a regular file that can be mapped, with a
+    /// thread mapping the windows ahead of the reader; `None` tells the
+    /// caller to stream it instead.
+    pub(super) fn new(file: File) -> Option<Windows> {
+        let mut windows = Windows::with_window(file, WINDOW)?;
+        windows.ahead = spawn_ahead(&windows.mapper);
+        Some(windows)
+    }
+
+    /// Maps `file` window by window on demand, each from the reader's
+    /// cursor, `window` bytes or the record asked for (tests use a few
+    /// bytes, so that records straddle many window ends).
+    pub(super) fn with_window(file: File, window: usize) -> Option<Windows> {
+        let meta = file.metadata().ok()?;
+        // Files of /proc and /sys say size 0 and hold more: stream them.
+        if !meta.is_file() || meta.len() == 0 {
+            return None;
+        }
+        // SAFETY: sysconf has no preconditions.
+        let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            p if p > 0 => p as u64,
+            _ => 4096,
+        };
+        let windows = Windows {
+            mapper: std::sync::Arc::new(Mapper { file, page }),
+            map: Map::none(),
+            size: meta.len(),
+            window: window.max(1),
+            ahead: None,
+        };
+        // A file system that cannot map (some FUSE ones) is streamed. One
+        // page, not populated: the windows are mapped when read.
+        windows.mapper.map(0, 1, false).ok()?;
+        Some(windows)
+    }
+
+    /// The bytes of the current window (empty before the first and past the end).
+    #[inline(always)]
+    pub(super) fn window(&self) -> &[u8] {
+        self.map.bytes()
+    }
+
+    /// Makes the current window one that holds the file from `offset`, at
+    /// least `n` bytes of it if the file has them, and returns the window's
+    /// file offset. The previous window is unmapped: its bytes must no
+    /// longer be borrowed (the `&mut self` makes sure).
+    pub(super) fn map(&mut self, offset: u64, n: usize) -> io::Result<u64> {
+        self.map = Map::none();
+        if let Some(ahead) = &self.ahead {
+            // Windows behind the cursor are dropped; the first that holds
+            // the bytes asked for (or the end of the file) is used.
+            while let Ok(next) = ahead.recv() {
+                let Ok((map, size)) = next else {
+                    break; // map here instead, and meet the error again
+                };
+                let end = map.base + map.len as u64;
+                if map.base > offset {
+                    break;
+                }
+                if end >= offset + n as u64 || end >= size {
+                    let base = map.base;
+                    self.map = map;
+                    self.size = size;
+                    return Ok(base);
+                }
+            }
+            self.ahead = None;
+        }
+        let page = self.mapper.page;
+        let base = offset - offset % page;
+        let len = (offset - base) as usize + n.max(self.window);
+        match self.mapper.map(base, len, true)? {
+            Some((map, size)) => {
+                self.map = map;
+                self.size = size;
+            }
+            None => self.size = self.mapper.file.metadata()?.len(),
+        }
+        Ok(base)
+    }
+
+    /// True when the current window reaches the end of the file as last seen.
+    #[inline]
+    pub(super) fn at_end(&self) -> bool {
+        self.map.len == 0 || self.map.base + self.map.len as u64 >= self.size
+    }
+}
+
+/// Starts the thread that maps windows ahead; `None` if the system
+/// refuses one (then windows are mapped on demand).
+fn spawn_ahead(mapper: &std::sync::Arc<Mapper>) -> Option<mpsc::Receiver<io::Result<(Map, u64)>>> {
+    let (tx, rx) = mpsc::sync_channel(AHEAD);
+    let mapper = std::sync::Arc::clone(mapper);
+    std::thread::Builder::new()
+        .name("lola-map-ahead".into())
+        .spawn(move || {
+            let mut base = 0u64;
+            loop {
+                let window = match mapper.map(base, WINDOW + OVERLAP, true) {
+                    Ok(Some(window)) => window,
+                    // Past the end: the reader maps on demand from here.
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let last = window.0.base + window.0.len as u64 >= window.1;
+                // The reader is gone, or this window reaches the end of
+                // the file as seen now: done.
+                if tx.send(Ok(window)).is_err() || last {
+                    return;
+                }
+                base += WINDOW as u64;
+            }
+        })
+        .ok()?;
+    Some(rx)
+}
+
+// SAFETY: `Map` is a plain read-only region owned by one value; moving it
+// to another thread (from the mapping thread to the reader) moves its
+// ownership with it, and shared references only read it.
+unsafe impl Send for Map {}
+// SAFETY: as above: `&Map` only reads.
+unsafe impl Sync for Map {}
