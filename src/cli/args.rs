@@ -51,6 +51,9 @@ pub enum Command {
     Exec(ExecArgs),
     /// Say which capture modes work here, and why not
     Doctor(DoctorArgs),
+    /// Expectation files: print the built-in one, or record one from a capture
+    #[command(subcommand)]
+    Expect(ExpectCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -371,6 +374,40 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Check against an expectation file (TOML) instead of the flag options
+    #[arg(long = "expect", value_name = "TOML")]
+    pub expect_file: Option<PathBuf>,
+    /// Also write one JSON object per frame (NDJSON) to this file (- for standard output)
+    #[arg(long, value_name = "FILE")]
+    pub emit: Option<PathBuf>,
+}
+
+/// `lola expect …`
+#[derive(Subcommand)]
+pub enum ExpectCommand {
+    /// Print the expectation file lola check uses without flags
+    ShowDefault(ShowDefaultArgs),
+    /// Write an expectation file from a capture that the capture passes
+    Record(RecordArgs),
+}
+
+#[derive(Args)]
+pub struct ShowDefaultArgs {
+    #[command(flatten)]
+    pub expect: ExpectationArgs,
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    /// The capture (pcap or pcapng)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Only frames matching this predicate (display-filter syntax)
+    #[arg(long, value_name = "PREDICATE")]
+    pub flow: Option<String>,
+    /// Keep ephemeral ports (32768 and up) in the match predicates
+    #[arg(long)]
+    pub ephemeral_ports: bool,
 }
 
 #[derive(Args)]

@@ -14,6 +14,7 @@ pub mod completions;
 pub mod diff;
 pub mod doctor;
 pub mod exec;
+pub mod expect;
 pub mod flow;
 pub mod listen;
 pub mod run;
