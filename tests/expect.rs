@@ -305,7 +305,7 @@ fn after_and_within_with_absolute_and_relative_tolerance() {
     let (status, text) = check_with(reversed, "reply.pcap");
     assert_eq!(status, 1);
     assert!(
-        text.contains("matched before the first frame of \"reply\""),
+        text.contains("matched before the first held frame of \"reply\""),
         "{text}"
     );
 }
@@ -588,4 +588,51 @@ fn duckdb_counts_agree_with_the_report() {
         total("reply")
     );
     assert_eq!(text.trim(), want);
+}
+
+#[test]
+fn run_checks_the_written_capture_against_an_expectation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp && data.text == \"Hello Lola\"'\n[settings]\nexclusive = true\n",
+    );
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp'\nwhere = ['ip.ttl == 1']\n",
+    );
+    let run = |toml: &Path| {
+        lola()
+            .current_dir(dir.path())
+            .args([
+                "run",
+                "--port",
+                "0",
+                "--capture",
+                "off",
+                "-o",
+                "h.pcap",
+                "--expect",
+            ])
+            .arg(toml)
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok    hello: 1 frame held"));
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ip.ttl == 1: ip.ttl is 64"));
+    // A file that cannot be read stops the run before anything is sent.
+    let out = run(&dir.path().join("missing.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }

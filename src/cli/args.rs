@@ -169,6 +169,9 @@ pub struct RunArgs {
     pub expect_like: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// The written capture must also pass this expectation file (TOML)
+    #[arg(long = "expect", value_name = "TOML")]
+    pub expect_file: Option<PathBuf>,
 }
 
 #[derive(Args)]

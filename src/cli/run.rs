@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use lola::Error;
+use lola::check::expect::{ExpectationSet, check_file_with_set};
 use lola::check::quote_bytes;
 use lola::exchange::Event;
 use lola::harness::{self, LiveOutcome, RunOptions, RunOutcome};
@@ -19,6 +20,11 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
                 .into(),
         ));
     }
+    // A bad expectation file stops the run before anything is sent.
+    let set = match &args.expect_file {
+        Some(path) => Some(ExpectationSet::read(path)?),
+        None => None,
+    };
     let options = RunOptions {
         to: args.endpoint.addr(),
         payload: args.message.into_bytes(),
@@ -35,15 +41,31 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         Event::Listening(addr) => out(format_args!("Just here on {}...\n", addr.port())),
         Event::Sending(..) => out("Sending data...\n"),
     })?;
+    let expected = match &set {
+        Some(set) => Some(check_file_with_set(&outcome.output, set)?),
+        None => None,
+    };
     if let Some(path) = &args.report.junit {
-        write_junit(path, &outcome.junit_suites())?;
+        let mut suites = outcome.junit_suites();
+        if let Some(r) = &expected {
+            suites.push((format!("lola run --expect {}", r.file), r.junit_cases()));
+        }
+        write_junit(path, &suites)?;
     }
     if json {
-        out_json(&outcome.to_json()?);
+        let mut doc: serde_json::Value = serde_json::from_str(&outcome.to_json()?)?;
+        if let (Some(r), Some(map)) = (&expected, doc.as_object_mut()) {
+            map.insert("expect".into(), serde_json::to_value(r)?);
+        }
+        out_json(&serde_json::to_string_pretty(&doc)?);
     } else {
         print_text(&outcome);
+        if let Some(r) = &expected {
+            out(r);
+        }
     }
-    Ok(Exit::verdict(outcome.passed()))
+    let passed = outcome.passed() && expected.as_ref().is_none_or(|r| r.passed());
+    Ok(Exit::verdict(passed))
 }
 
 fn print_text(outcome: &RunOutcome) {

@@ -503,7 +503,10 @@ impl<'s> SetChecker<'s> {
                 st.early += 1;
                 st.missed += 1;
                 st.evidence(|| {
-                    frame_line(v, &format!("matched before the first frame of {name:?}"))
+                    frame_line(
+                        v,
+                        &format!("matched before the first held frame of {name:?}"),
+                    )
                 });
                 return;
             }
@@ -577,7 +580,7 @@ impl<'s> SetChecker<'s> {
             if st.early > 0 {
                 let anchor = e.after.map_or("", |j| set.expects[j].name.as_str());
                 failures.push(format!(
-                    "{} {} matched before the first frame of {anchor:?}",
+                    "{} {} matched before the first held frame of {anchor:?}",
                     st.early,
                     frames_word(st.early)
                 ));
