@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::diff::run(args),
         Command::Exec(args) => cli::exec::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
+        Command::Expect(cmd) => cli::expect::run(cmd),
         Command::Completions { shell } => cli::completions::run(shell),
         Command::Man => cli::man::run(),
     };

@@ -127,9 +127,14 @@ fn readme_transcripts_are_the_real_output() {
     let dir = tempfile::tempdir().unwrap();
     // What the transcripts read: the fixtures, and a capture cut short.
     std::fs::create_dir(dir.path().join("fixtures")).unwrap();
-    for name in ["seed-tcp.pcap", "hello-lola.pcap"] {
+    for name in ["seed-tcp.pcap", "hello-lola.pcap", "reply.pcap"] {
         std::fs::copy(fixture(name), dir.path().join("fixtures").join(name)).unwrap();
     }
+    // The expectation file the "Expectation files" transcript checks with: the README's own.
+    let section = &readme[readme.find("## Expectation files").expect("the section")..];
+    let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    let toml = &section[start..start + section[start..].find("```").unwrap()];
+    std::fs::write(dir.path().join("lola.toml"), toml).unwrap();
     let good = std::fs::read(fixture("hello-lola.pcap")).unwrap();
     let mut killed = good.clone();
     killed.extend_from_slice(&good[24..]);

@@ -10,6 +10,7 @@
 //! lists a report shows (each capped at [`LIST_CAP`] entries; counts are exact).
 
 mod checker;
+pub mod expect;
 mod expectation;
 mod report;
 

@@ -54,6 +54,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the manual page (roff): lola man > lola.1; man ./lola.1
     Man,
+    /// Expectation files: print the built-in one, or record one from a capture
+    #[command(subcommand)]
+    Expect(ExpectCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -223,6 +226,9 @@ pub struct RunArgs {
     pub color: ColorArgs,
     #[command(flatten)]
     pub pictures: PictureArgs,
+    /// The written capture must also pass this expectation file (TOML)
+    #[arg(long = "expect", value_name = "TOML")]
+    pub expect_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -456,6 +462,12 @@ pub struct CheckArgs {
     /// Files checked at once [default: one per core]; -j1 checks one after the other
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub jobs: Option<usize>,
+    /// Check against an expectation file (TOML) instead of the flag options
+    #[arg(long = "expect", value_name = "TOML")]
+    pub expect_file: Option<PathBuf>,
+    /// Also write one JSON object per frame (NDJSON) to this file (- for standard output)
+    #[arg(long, value_name = "FILE")]
+    pub emit: Option<PathBuf>,
 }
 
 impl CheckArgs {
@@ -481,6 +493,34 @@ impl ColorArgs {
             _ => lola::flow::use_color(),
         }
     }
+}
+
+/// `lola expect …`
+#[derive(Subcommand)]
+pub enum ExpectCommand {
+    /// Print the expectation file lola check uses without flags
+    ShowDefault(ShowDefaultArgs),
+    /// Write an expectation file from a capture that the capture passes
+    Record(RecordArgs),
+}
+
+#[derive(Args)]
+pub struct ShowDefaultArgs {
+    #[command(flatten)]
+    pub expect: ExpectationArgs,
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    /// The capture (pcap or pcapng)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Only frames matching this predicate (display-filter syntax)
+    #[arg(long, value_name = "PREDICATE")]
+    pub flow: Option<String>,
+    /// Keep ephemeral ports (32768 and up) in the match predicates
+    #[arg(long)]
+    pub ephemeral_ports: bool,
 }
 
 #[derive(Args)]

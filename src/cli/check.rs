@@ -32,6 +32,14 @@ struct Checked {
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
     let expectation = args.expect.expectation();
     let files = expand(&args.files())?;
+    if args.expect_file.is_some() || args.emit.is_some() {
+        let [file] = files.as_slice() else {
+            return Err(Error::Invalid(
+                "--expect and --emit take one capture: give one file".into(),
+            ));
+        };
+        return super::check_expect::run(&args, file);
+    }
     check_report_path(args.pictures.report.as_deref())?;
     if args.pictures.report.is_some() && files.len() > 1 {
         return Err(Error::Invalid(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use lola::Error;
 use lola::capture::is_standard_output;
+use lola::check::expect::{ExpectationSet, check_file_with_set};
 use lola::check::quote_bytes;
 use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
@@ -19,6 +20,16 @@ use super::pictures::{append_summary, check_report_path, flows_of, wants_summary
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
     let on_stdout = is_standard_output(&output);
+    // A bad expectation file stops the run before anything is sent.
+    let set = match &args.expect_file {
+        Some(_) if on_stdout => {
+            return Err(Error::Invalid(
+                "--expect checks the written capture again: give -o a file name".into(),
+            ));
+        }
+        Some(path) => Some(ExpectationSet::read(path)?),
+        None => None,
+    };
     let options = RunOptions {
         to: args.endpoint.addr(),
         payload: args.message.clone().into_bytes(),
@@ -44,16 +55,32 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
             return Err(e);
         }
     };
+    let expected = match &set {
+        Some(set) => Some(check_file_with_set(&outcome.output, set)?),
+        None => None,
+    };
     if let Some(path) = &args.report.junit {
-        write_junit(path, &outcome.junit_suites())?;
+        let mut suites = outcome.junit_suites();
+        if let Some(r) = &expected {
+            suites.push((format!("lola run --expect {}", r.file), r.junit_cases()));
+        }
+        write_junit(path, &suites)?;
     }
     pictures(&args, &outcome, on_stdout)?;
     if args.report.json {
-        out_json(&outcome.to_json()?);
+        let mut doc: serde_json::Value = serde_json::from_str(&outcome.to_json()?)?;
+        if let (Some(r), Some(map)) = (&expected, doc.as_object_mut()) {
+            map.insert("expect".into(), serde_json::to_value(r)?);
+        }
+        out_json(&serde_json::to_string_pretty(&doc)?);
     } else if !args.quiet {
         print_text(&outcome, args.color.color());
+        if let Some(r) = &expected {
+            out(r);
+        }
     }
-    Ok(Exit::verdict(outcome.passed()))
+    let passed = outcome.passed() && expected.as_ref().is_none_or(|r| r.passed());
+    Ok(Exit::verdict(passed))
 }
 
 /// Every output made ready, then the exchange, with the seed's banners

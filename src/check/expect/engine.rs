@@ -1,0 +1,790 @@
+//! The [`SetChecker`]: an [`ExpectationSet`] held against frames as they
+//! stream by, and its typed [`SetReport`].
+//!
+//! A frame whose ports and protocol alone show that no `match` and no
+//! `forbid` rule can hold is only counted (the fast path, as for the
+//! built-in check); the others are decoded and every predicate evaluated.
+//! Memory is bounded: per expectation, the first [`EVIDENCE_CAP`] lines of
+//! evidence and counts.
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use super::filter::{Filter, Lit, Node};
+use super::{EVIDENCE_CAP, ExpectationSet};
+use crate::capture::{CaptureReader, Format, RawFrame};
+use crate::check::{Judgement, Verdict};
+use crate::decode::{Packet, Transport, decode, decode_reassembled, decode_with, quick_flow};
+use crate::error::Result;
+use crate::fields::{FrameView, Id, TcpNumbers};
+use crate::reassembly::{Outcome, Reassembler};
+
+/// What happened to one expectation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExpectOutcome {
+    /// Its name.
+    pub name: String,
+    /// Its `match` predicate.
+    #[serde(rename = "match")]
+    pub matches: String,
+    /// How many frames must hold, in words.
+    pub count: String,
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Frames that matched and satisfied every `where`, in order.
+    pub held: u64,
+    /// Their numbers (the first [`EVIDENCE_CAP`]).
+    pub frames: Vec<u64>,
+    /// Frames that matched but failed a `where`, a checksum or came too early.
+    pub missed: u64,
+    /// Time from the `after` expectation's first frame to this one's first, in ns.
+    pub gap_ns: Option<u64>,
+    /// Why it failed, one sentence each.
+    pub failures: Vec<String>,
+    /// What came closest, one line per frame (at most [`EVIDENCE_CAP`]).
+    pub evidence: Vec<String>,
+    /// Evidence lines not listed.
+    pub more_evidence: u64,
+}
+
+/// What happened to a `forbid` rule, or to `exclusive`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RuleOutcome {
+    /// The rule's name: `forbid: RULE` or `exclusive`.
+    pub name: String,
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Frames that broke it.
+    pub count: u64,
+    /// The first of them, one line each.
+    pub evidence: Vec<String>,
+}
+
+/// The result of checking a capture against an expectation set.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SetReport {
+    /// Version of this JSON shape.
+    pub schema_version: u32,
+    /// The capture.
+    pub file: String,
+    /// Its container format.
+    pub format: Format,
+    /// Pass only when every expectation and rule holds.
+    pub verdict: Verdict,
+    /// Frames read.
+    pub frames: u64,
+    /// One per expectation, in file order.
+    pub expectations: Vec<ExpectOutcome>,
+    /// One per `forbid` rule, then `exclusive` when set.
+    pub rules: Vec<RuleOutcome>,
+    /// What the reader noticed about the file.
+    pub notes: Vec<String>,
+}
+
+impl SetReport {
+    /// True when everything held.
+    pub fn passed(&self) -> bool {
+        self.verdict.passed()
+    }
+
+    /// JUnit test cases: one per expectation, then one per rule.
+    pub fn junit_cases(&self) -> Vec<crate::junit::Case> {
+        let expects = self.expectations.iter().map(|e| crate::junit::Case {
+            name: e.name.clone(),
+            failure: (!e.verdict.passed()).then(|| {
+                let mut s = e.failures.join("; ");
+                for line in &e.evidence {
+                    let _ = write!(s, "\n{line}");
+                }
+                s
+            }),
+        });
+        let rules = self.rules.iter().map(|r| crate::junit::Case {
+            name: r.name.clone(),
+            failure: (!r.verdict.passed()).then(|| {
+                let mut s = format!(
+                    "{} {}",
+                    r.count,
+                    if r.count == 1 { "frame" } else { "frames" }
+                );
+                for line in &r.evidence {
+                    let _ = write!(s, "\n{line}");
+                }
+                s
+            }),
+        });
+        expects.chain(rules).collect()
+    }
+}
+
+fn word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "ok  ",
+        Verdict::Fail => "FAIL",
+        Verdict::Error => "ERROR",
+    }
+}
+
+impl fmt::Display for SetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed() { "PASS" } else { "FAIL" };
+        let frames = if self.frames == 1 { "frame" } else { "frames" };
+        writeln!(f, "{}: {verdict} ({} {frames})", self.file, self.frames)?;
+        for e in &self.expectations {
+            let frames = if e.held == 1 { "frame" } else { "frames" };
+            writeln!(
+                f,
+                "  {}  {}: {} {frames} held (count {})",
+                word(e.verdict),
+                e.name,
+                e.held,
+                e.count
+            )?;
+            for why in &e.failures {
+                writeln!(f, "          {why}")?;
+            }
+            for line in &e.evidence {
+                writeln!(f, "            {line}")?;
+            }
+            if e.more_evidence > 0 {
+                writeln!(f, "            … and {} more", e.more_evidence)?;
+            }
+        }
+        for r in &self.rules {
+            let frames = if r.count == 1 { "frame" } else { "frames" };
+            if r.verdict.passed() {
+                writeln!(f, "  {}  {}", word(r.verdict), r.name)?;
+            } else {
+                writeln!(f, "  {}  {}: {} {frames}", word(r.verdict), r.name, r.count)?;
+            }
+            for line in &r.evidence {
+                writeln!(f, "            {line}")?;
+            }
+            if r.count > r.evidence.len() as u64 {
+                writeln!(
+                    f,
+                    "            … and {} more",
+                    r.count - r.evidence.len() as u64
+                )?;
+            }
+        }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    held: u64,
+    frames: Vec<u64>,
+    missed: u64,
+    early: u64,
+    first: Option<(u64, Duration)>,
+    gap: Option<Duration>,
+    evidence: Vec<String>,
+    more: u64,
+    /// The non-matching frame that satisfied the most conjuncts of `match`.
+    closest: Option<(usize, String)>,
+}
+
+impl State {
+    fn evidence(&mut self, line: impl FnOnce() -> String) {
+        if self.evidence.len() < EVIDENCE_CAP {
+            self.evidence.push(line());
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Rule {
+    count: u64,
+    evidence: Vec<String>,
+}
+
+impl Rule {
+    fn add(&mut self, line: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.evidence.len() < EVIDENCE_CAP {
+            self.evidence.push(line());
+        }
+    }
+}
+
+/// Which ports a predicate needs, per transport: it can hold only on a
+/// frame of an allowed transport with one of these ports (`None`: any port).
+#[derive(Clone, Debug)]
+struct Need {
+    udp: bool,
+    tcp: bool,
+    other: bool,
+    ports: Option<BTreeSet<u16>>,
+}
+
+impl Need {
+    fn any() -> Need {
+        Need {
+            udp: true,
+            tcp: true,
+            other: true,
+            ports: None,
+        }
+    }
+
+    fn of(n: &Node) -> Need {
+        match n {
+            Node::And(a, b) => {
+                let (a, b) = (Need::of(a), Need::of(b));
+                let ports = match (a.ports, b.ports) {
+                    (Some(x), Some(y)) => Some(x.intersection(&y).copied().collect()),
+                    (x, y) => x.or(y),
+                };
+                Need {
+                    udp: a.udp && b.udp,
+                    tcp: a.tcp && b.tcp,
+                    other: a.other && b.other,
+                    ports,
+                }
+            }
+            Node::Or(a, b) => {
+                let (a, b) = (Need::of(a), Need::of(b));
+                let ports = match (a.ports, b.ports) {
+                    (Some(x), Some(y)) => Some(x.union(&y).copied().collect()),
+                    _ => None,
+                };
+                Need {
+                    udp: a.udp || b.udp,
+                    tcp: a.tcp || b.tcp,
+                    other: a.other || b.other,
+                    ports,
+                }
+            }
+            Node::Not(_) => Need::any(),
+            Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
+                let proto = if f.name == "udp" || f.name.starts_with("udp.") {
+                    Some((true, false))
+                } else if f.name == "tcp" || f.name.starts_with("tcp.") {
+                    Some((false, true))
+                } else {
+                    None
+                };
+                let port_field = matches!(
+                    f.id,
+                    Id::UdpSrcport
+                        | Id::UdpDstport
+                        | Id::UdpPort
+                        | Id::TcpSrcport
+                        | Id::TcpDstport
+                        | Id::TcpPort
+                );
+                let ports = match n {
+                    Node::Cmp(_, super::Op::Eq, Lit::Uint(p)) if port_field => {
+                        Some(u16::try_from(*p).map_or_else(|_| BTreeSet::new(), |p| [p].into()))
+                    }
+                    Node::In(_, lits) if port_field => Some(
+                        lits.iter()
+                            .filter_map(|l| match l {
+                                Lit::Uint(p) => u16::try_from(*p).ok(),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let (udp, tcp) = proto.unwrap_or((true, true));
+                Need {
+                    udp,
+                    tcp,
+                    other: proto.is_none(),
+                    ports,
+                }
+            }
+        }
+    }
+}
+
+/// The fast path's table: per transport (UDP, TCP), whether any predicate
+/// may hold whatever the ports, and the ports some predicate needs.
+struct Prefilter {
+    any_port: [bool; 2],
+    ports: [Vec<bool>; 2],
+}
+
+impl Prefilter {
+    fn new(filters: &[&Filter]) -> Prefilter {
+        let mut p = Prefilter {
+            any_port: [false; 2],
+            ports: [vec![false; 65536], vec![false; 65536]],
+        };
+        for f in filters {
+            let need = Need::of(f.node());
+            for (i, allowed) in [need.udp, need.tcp].into_iter().enumerate() {
+                if !allowed {
+                    continue;
+                }
+                match &need.ports {
+                    None => p.any_port[i] = true,
+                    Some(ports) => {
+                        for &port in ports {
+                            p.ports[i][usize::from(port)] = true;
+                        }
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    /// True when no predicate can hold on a frame of this transport and ports.
+    #[inline(always)]
+    fn skips(&self, protocol: u8, sp: u16, dp: u16) -> bool {
+        let i = match protocol {
+            17 => 0,
+            6 => 1,
+            _ => return false,
+        };
+        !self.any_port[i] && !self.ports[i][usize::from(sp)] && !self.ports[i][usize::from(dp)]
+    }
+}
+
+/// Checks frames against an [`ExpectationSet`] as they stream by.
+pub struct SetChecker<'s> {
+    set: &'s ExpectationSet,
+    file: String,
+    format: Format,
+    frames: u64,
+    states: Vec<State>,
+    forbid: Vec<Rule>,
+    unclaimed: Rule,
+    verify: bool,
+    tcp: Option<TcpNumbers>,
+    prefilter: Option<Prefilter>,
+    reassembler: Reassembler,
+}
+
+/// What a frame was, for an emitter of rows: its view and the names of the
+/// expectations that matched it.
+pub type Sink<'f> = dyn FnMut(&FrameView<'_, '_>, &[&str]) + 'f;
+
+impl<'s> SetChecker<'s> {
+    /// A checker of the capture `file` (as the report names it), of `format`.
+    /// With `every_frame`, no frame takes the fast path (for emitters of rows).
+    pub fn new(file: &str, format: Format, set: &'s ExpectationSet, every_frame: bool) -> Self {
+        let filters: Vec<&Filter> = set
+            .expects
+            .iter()
+            .flat_map(|e| std::iter::once(&e.matches).chain(&e.wheres))
+            .chain(&set.forbid)
+            .collect();
+        let fields: Vec<_> = filters.iter().flat_map(|f| f.fields()).collect();
+        let tcp_state = every_frame || fields.iter().any(|f| f.needs_tcp_state());
+        let match_filters: Vec<&Filter> = set
+            .expects
+            .iter()
+            .map(|e| &e.matches)
+            .chain(&set.forbid)
+            .collect();
+        SetChecker {
+            set,
+            file: file.to_string(),
+            format,
+            frames: 0,
+            states: set.expects.iter().map(|_| State::default()).collect(),
+            forbid: set.forbid.iter().map(|_| Rule::default()).collect(),
+            unclaimed: Rule::default(),
+            verify: every_frame || fields.iter().any(|f| f.needs_verify()),
+            tcp: tcp_state.then(TcpNumbers::default),
+            prefilter: (!every_frame && !tcp_state).then(|| Prefilter::new(&match_filters)),
+            reassembler: Reassembler::default(),
+        }
+    }
+
+    /// Frames observed so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Takes one frame into account; `sink` sees it decoded (unless it took
+    /// the fast path, which `every_frame` turns off).
+    #[inline]
+    pub fn observe(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
+        self.frames += 1;
+        if let Some(pre) = &self.prefilter
+            && let Some(q) = quick_flow(frame.link_type, frame.data)
+            && pre.skips(q.protocol, q.src_port, q.dst_port)
+        {
+            if self.set.exclusive {
+                self.unclaimed
+                    .add(|| format!("frame {}: claimed by no expectation", frame.number));
+            }
+            return;
+        }
+        let orig_len = frame.orig_len as usize;
+        let packet = decode_with(frame.link_type, frame.data, orig_len, self.verify);
+        let reassembled: Vec<u8>;
+        let packet = match (&packet.transport, &packet.ip) {
+            (Transport::Fragment(bytes), Some(ip)) if ip.frag.is_some() => {
+                let Some(info) = ip.frag else { return };
+                match self
+                    .reassembler
+                    .add(ip.src, ip.dst, &info, frame.number, bytes)
+                {
+                    Outcome::Complete { payload, .. } => {
+                        reassembled = payload;
+                        let last = decode(frame.link_type, frame.data, orig_len);
+                        let ip = last.ip.clone().unwrap_or_else(|| ip.clone());
+                        let tunnel = (last.encapsulation, last.outer.clone());
+                        decode_reassembled(last.link, tunnel, &ip, info.protocol, &reassembled)
+                    }
+                    Outcome::Pending | Outcome::Invalid(_) => packet,
+                }
+            }
+            _ => packet,
+        };
+        let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
+        let mut view = FrameView {
+            number: frame.number,
+            time: frame.timestamp,
+            link_type: frame.link_type,
+            orig_len: frame.orig_len,
+            cap_len: frame.data.len(),
+            packet: &packet,
+            tcp_relative,
+        };
+        let claims: Vec<usize> = (0..self.set.expects.len())
+            .filter(|&i| self.set.expects[i].matches.matches(&view))
+            .collect();
+        let verified;
+        if !claims.is_empty() && !self.verify {
+            // The frames an expectation is about get their checksums verified.
+            verified = decode(frame.link_type, frame.data, orig_len);
+            if !matches!(verified.transport, Transport::Fragment(_)) {
+                view.packet = &verified;
+            }
+        }
+        for &i in &claims {
+            self.hold(i, &view);
+        }
+        if claims.is_empty() {
+            for (i, e) in self.set.expects.iter().enumerate() {
+                if self.states[i].held == 0 {
+                    closest(&mut self.states[i], &e.matches, &view);
+                }
+            }
+            if self.set.exclusive {
+                self.unclaimed
+                    .add(|| frame_line(&view, "claimed by no expectation"));
+            }
+        }
+        for (rule, f) in self.forbid.iter_mut().zip(&self.set.forbid) {
+            if f.matches(&view) {
+                rule.add(|| frame_line(&view, "forbidden"));
+            }
+        }
+        let names: Vec<&str> = claims
+            .iter()
+            .map(|&i| self.set.expects[i].name.as_str())
+            .collect();
+        sink(&view, &names);
+    }
+
+    fn hold(&mut self, i: usize, v: &FrameView<'_, '_>) {
+        let e = &self.set.expects[i];
+        if let Some(j) = e.after {
+            let anchor = self.states[j].first;
+            if anchor.is_none_or(|(n, _)| n >= v.number) {
+                let name = &self.set.expects[j].name;
+                let st = &mut self.states[i];
+                st.early += 1;
+                st.missed += 1;
+                st.evidence(|| {
+                    frame_line(
+                        v,
+                        &format!("matched before the first held frame of {name:?}"),
+                    )
+                });
+                return;
+            }
+        }
+        let mut misses: Vec<String> = e
+            .wheres
+            .iter()
+            .filter(|w| !w.matches(v))
+            .map(|w| format!("{w}: {}", actual(w, v)))
+            .collect();
+        misses.extend(checksum_misses(self.set, v.packet));
+        misses.extend(
+            v.packet
+                .problems
+                .iter()
+                .filter(|p| !p.is_checksum())
+                .map(ToString::to_string),
+        );
+        let anchor = e.after.and_then(|j| self.states[j].first);
+        let st = &mut self.states[i];
+        if !misses.is_empty() {
+            st.missed += 1;
+            st.evidence(|| frame_line(v, &misses.join("; ")));
+            return;
+        }
+        st.held += 1;
+        if st.frames.len() < EVIDENCE_CAP {
+            st.frames.push(v.number);
+        }
+        if st.first.is_none() {
+            st.first = Some((v.number, v.time));
+            if let Some((_, t)) = anchor {
+                st.gap = Some(v.time.saturating_sub(t));
+            }
+        }
+        if e.count.max.is_some_and(|m| st.held > m) {
+            st.evidence(|| frame_line(v, "one more than the count allows"));
+        }
+    }
+
+    /// The report, with the reader's notes.
+    pub fn finish(self, reader_notes: Vec<String>) -> SetReport {
+        let set = self.set;
+        let tolerance = set.effective_tolerance();
+        let mut expectations = Vec::new();
+        for (e, st) in set.expects.iter().zip(self.states) {
+            let mut failures = Vec::new();
+            let mut evidence = st.evidence;
+            let frames_word = |n: u64| if n == 1 { "frame" } else { "frames" };
+            if !e.count.accepts(st.held) {
+                failures.push(format!(
+                    "{} {} held, expected {}",
+                    st.held,
+                    frames_word(st.held),
+                    e.count
+                ));
+                if st.held == 0
+                    && st.missed == 0
+                    && let Some((_, line)) = st.closest
+                {
+                    evidence.push(format!("closest: {line}"));
+                }
+            }
+            let missed_where = st.missed - st.early;
+            if missed_where > 0 {
+                failures.push(format!(
+                    "{missed_where} {} matched but failed a condition",
+                    frames_word(missed_where)
+                ));
+            }
+            if st.early > 0 {
+                let anchor = e.after.map_or("", |j| set.expects[j].name.as_str());
+                failures.push(format!(
+                    "{} {} matched before the first held frame of {anchor:?}",
+                    st.early,
+                    frames_word(st.early)
+                ));
+            }
+            if let (Some(within), Some(j)) = (e.within, e.after) {
+                let window = tolerance.widen(within);
+                match st.gap {
+                    Some(gap) if gap > window => failures.push(format!(
+                        "first frame came {} after {:?}: window {} + tolerance {tolerance} = {}",
+                        show(gap),
+                        set.expects[j].name,
+                        show(within),
+                        show(window)
+                    )),
+                    _ => {}
+                }
+            }
+            expectations.push(ExpectOutcome {
+                name: e.name.clone(),
+                matches: e.matches.text().to_string(),
+                count: e.count.to_string(),
+                verdict: Verdict::from_passed(failures.is_empty()),
+                held: st.held,
+                frames: st.frames,
+                missed: st.missed,
+                gap_ns: st.gap.map(|g| g.as_nanos() as u64),
+                failures,
+                evidence,
+                more_evidence: st.more,
+            });
+        }
+        let mut rules: Vec<RuleOutcome> = set
+            .forbid
+            .iter()
+            .zip(self.forbid)
+            .map(|(f, r)| RuleOutcome {
+                name: format!("forbid: {f}"),
+                verdict: Verdict::from_passed(r.count == 0),
+                count: r.count,
+                evidence: r.evidence,
+            })
+            .collect();
+        if set.exclusive {
+            rules.push(RuleOutcome {
+                name: "exclusive: every frame matched by an expectation".to_string(),
+                verdict: Verdict::from_passed(self.unclaimed.count == 0),
+                count: self.unclaimed.count,
+                evidence: self.unclaimed.evidence,
+            });
+        }
+        let passed = expectations.iter().all(|e| e.verdict.passed())
+            && rules.iter().all(|r| r.verdict.passed());
+        SetReport {
+            schema_version: 2,
+            file: self.file,
+            format: self.format,
+            verdict: Verdict::from_passed(passed),
+            frames: self.frames,
+            expectations,
+            rules,
+            notes: reader_notes,
+        }
+    }
+}
+
+fn show(d: Duration) -> String {
+    let us = d.as_nanos() as f64 / 1000.0;
+    if us < 1000.0 {
+        format!("{us:.1}µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.3}ms", us / 1000.0)
+    } else {
+        format!("{:.3}s", us / 1_000_000.0)
+    }
+}
+
+fn frame_line(v: &FrameView<'_, '_>, why: &str) -> String {
+    let summary = crate::summary::summarize(v.packet).line(v.cap_len);
+    format!("frame {}: {summary}: {why}", v.number)
+}
+
+/// The values of the fields `f` reads, as `field is value`.
+fn actual(f: &Filter, v: &FrameView<'_, '_>) -> String {
+    f.fields()
+        .iter()
+        .map(|field| {
+            let values: Vec<String> = (0..8)
+                .map_while(|i| field.get(v, i))
+                .map(|x| x.to_string())
+                .collect();
+            if values.is_empty() {
+                format!("{} absent", field.name)
+            } else {
+                format!("{} is {}", field.name, values.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The checksums of a matched frame that fail under the set's policy.
+fn checksum_misses(set: &ExpectationSet, p: &Packet<'_>) -> Vec<String> {
+    let ipv6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
+    let ip = p.ip.as_ref().and_then(|ip| ip.header_checksum);
+    let udp = match &p.transport {
+        Transport::Udp(u) => Some(u.checksum),
+        _ => None,
+    };
+    [("ip.checksum", ip), ("udp.checksum", udp)]
+        .into_iter()
+        .filter_map(|(name, c)| c.map(|c| (name, c)))
+        .filter(|(_, c)| set.checksums.judge(c.state, ipv6) == Judgement::Fail)
+        .map(|(name, c)| format!("{name} {c} (checksums = {:?})", set.checksums).to_lowercase())
+        .collect()
+}
+
+/// Remembers the frame that satisfied the most conjuncts of `m` so far.
+fn closest(st: &mut State, m: &Filter, v: &FrameView<'_, '_>) {
+    let conjuncts = m.conjuncts();
+    if conjuncts.len() < 2 {
+        return;
+    }
+    let held: Vec<bool> = conjuncts
+        .iter()
+        .map(|c| super::filter::eval(c, v))
+        .collect();
+    let n = held.iter().filter(|&&h| h).count();
+    if n == 0 || st.closest.as_ref().is_some_and(|(best, _)| *best >= n) {
+        return;
+    }
+    let failed: Vec<String> = conjuncts
+        .iter()
+        .zip(&held)
+        .filter(|(_, h)| !**h)
+        .map(|(c, _)| {
+            let fields: Vec<String> = {
+                let mut out = Vec::new();
+                leaf_fields(c, &mut out);
+                out
+            };
+            let values: Vec<String> = fields
+                .iter()
+                .filter_map(|name| crate::fields::lookup(name))
+                .map(|f| match f.get(v, 0) {
+                    Some(x) => format!("{} is {x}", f.name),
+                    None => format!("{} absent", f.name),
+                })
+                .collect();
+            values.join(", ")
+        })
+        .collect();
+    st.closest = Some((
+        n,
+        frame_line(
+            v,
+            &format!(
+                "{n} of {} conditions held; {}",
+                conjuncts.len(),
+                failed.join("; ")
+            ),
+        ),
+    ));
+}
+
+fn leaf_fields(n: &Node, out: &mut Vec<String>) {
+    match n {
+        Node::And(a, b) | Node::Or(a, b) => {
+            leaf_fields(a, out);
+            leaf_fields(b, out);
+        }
+        Node::Not(a) => leaf_fields(a, out),
+        Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
+            if !out.iter().any(|x| x == f.name) {
+                out.push(f.name.to_string());
+            }
+        }
+    }
+}
+
+/// Checks a capture from any reader against `set`, handing every decoded
+/// frame to `sink`; `every_frame` turns the fast path off (for emitters).
+pub fn check_reader_with_set<R: Read>(
+    mut reader: CaptureReader<R>,
+    name: &str,
+    set: &ExpectationSet,
+    every_frame: bool,
+    sink: &mut Sink<'_>,
+) -> Result<SetReport> {
+    let mut checker = SetChecker::new(name, reader.format(), set, every_frame);
+    while let Some(frame) = reader.next_frame()? {
+        checker.observe(&frame, sink);
+    }
+    Ok(checker.finish(reader.notes()))
+}
+
+/// Checks the capture at `path` (`-`: standard input) against `set`.
+pub fn check_file_with_set(path: &Path, set: &ExpectationSet) -> Result<SetReport> {
+    let mut sink = |_: &FrameView<'_, '_>, _: &[&str]| {};
+    if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let reader = CaptureReader::new(stdin.lock(), "-")?;
+        return check_reader_with_set(reader, "-", set, false, &mut sink);
+    }
+    let reader = CaptureReader::open(path)?;
+    check_reader_with_set(reader, &path.display().to_string(), set, false, &mut sink)
+}

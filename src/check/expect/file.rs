@@ -1,0 +1,293 @@
+//! Reading and writing expectation files (TOML).
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::filter::Filter;
+use super::{Bounds, Expect, ExpectationSet, SetError, Tolerance};
+use crate::check::ChecksumPolicy;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    expect: Vec<RawExpect>,
+    settings: Option<RawSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    name: Spanned<String>,
+    #[serde(rename = "match")]
+    matches: Spanned<String>,
+    count: Option<Spanned<RawCount>>,
+    #[serde(rename = "where", default)]
+    wheres: Vec<Spanned<String>>,
+    after: Option<Spanned<String>>,
+    within: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCount {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    tolerance: Option<Spanned<String>>,
+    #[serde(default)]
+    forbid: Vec<Spanned<String>>,
+    exclusive: Option<bool>,
+    checksums: Option<Spanned<String>>,
+}
+
+/// Line and column (1-based) of byte `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..text.floor_char_boundary(at)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+struct Ctx<'t> {
+    file: &'t str,
+    text: &'t str,
+}
+
+impl Ctx<'_> {
+    fn error(&self, at: usize, message: impl Into<String>) -> SetError {
+        let (line, column) = line_col(self.text, at);
+        SetError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// A predicate in a TOML string at `span`: errors point into the file.
+    fn filter(&self, s: &Spanned<String>) -> Result<Filter, SetError> {
+        Filter::parse(s.get_ref()).map_err(|e| {
+            let span = s.span();
+            // Column inside the string: exact for strings without escapes
+            // (literal '…' strings, or "…" with no backslash).
+            let start = self.text[span.clone()]
+                .char_indices()
+                .nth(1)
+                .map_or(span.start, |(i, _)| span.start + i);
+            let at = self.text[start..]
+                .char_indices()
+                .nth(e.column - 1)
+                .map_or(span.end, |(i, _)| start + i);
+            self.error(at, format!("{}: {}", s.get_ref(), e.message))
+        })
+    }
+}
+
+fn start(span: Range<usize>) -> usize {
+    span.start
+}
+
+/// Parses an expectation file's text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<ExpectationSet, SetError> {
+    let cx = Ctx { file, text };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, start);
+        cx.error(at, e.message().trim_end().replace('\n', " "))
+    })?;
+    if raw.expect.is_empty() {
+        return Err(cx.error(0, "no [[expect]] table: nothing to check"));
+    }
+    let mut set = ExpectationSet::empty();
+    for r in &raw.expect {
+        let name = r.name.get_ref().clone();
+        if name.is_empty() {
+            return Err(cx.error(start(r.name.span()), "name is empty"));
+        }
+        if set.expects.iter().any(|e| e.name == name) {
+            return Err(cx.error(
+                start(r.name.span()),
+                format!("duplicate expectation name {name:?}"),
+            ));
+        }
+        let count = match &r.count {
+            None => Bounds::exactly(1),
+            Some(c) => {
+                let parsed = match c.get_ref() {
+                    RawCount::Int(n) => u64::try_from(*n).ok().map(Bounds::exactly),
+                    RawCount::Text(t) => Bounds::parse(t),
+                };
+                parsed.ok_or_else(|| {
+                    cx.error(
+                        start(c.span()),
+                        "count is a number, or \"N\", \">= N\", \"> N\", \"<= N\", \"< N\", \"N..=M\"",
+                    )
+                })?
+            }
+        };
+        let within = match &r.within {
+            None => None,
+            Some(w) => Some(
+                humantime::parse_duration(w.get_ref())
+                    .map_err(|e| cx.error(start(w.span()), format!("within: {e}")))?,
+            ),
+        };
+        set.expects.push(Expect {
+            name,
+            matches: cx.filter(&r.matches)?,
+            count,
+            wheres: r
+                .wheres
+                .iter()
+                .map(|w| cx.filter(w))
+                .collect::<Result<_, _>>()?,
+            after: None,
+            within,
+        });
+    }
+    for (i, r) in raw.expect.iter().enumerate() {
+        if let Some(after) = &r.after {
+            let j = set
+                .expects
+                .iter()
+                .position(|e| &e.name == after.get_ref())
+                .ok_or_else(|| {
+                    cx.error(
+                        start(after.span()),
+                        format!("after names no expectation: {:?}", after.get_ref()),
+                    )
+                })?;
+            if j == i {
+                return Err(cx.error(start(after.span()), "an expectation cannot follow itself"));
+            }
+            set.expects[i].after = Some(j);
+        } else if let Some(w) = &r.within {
+            return Err(cx.error(
+                start(w.span()),
+                "within needs after: the expectation it is timed from",
+            ));
+        }
+    }
+    for (i, r) in raw.expect.iter().enumerate() {
+        let mut seen = vec![i];
+        let mut at = set.expects[i].after;
+        while let Some(j) = at {
+            if seen.contains(&j) {
+                let span = r.after.as_ref().map_or(0, |a| start(a.span()));
+                return Err(cx.error(span, "after makes a cycle"));
+            }
+            seen.push(j);
+            at = set.expects[j].after;
+        }
+    }
+    if let Some(s) = &raw.settings {
+        if let Some(t) = &s.tolerance {
+            set.tolerance = Tolerance::parse(t.get_ref()).ok_or_else(|| {
+                cx.error(
+                    start(t.span()),
+                    "tolerance is a duration (\"2ms\") or a percentage (\"25%\")",
+                )
+            })?;
+        }
+        set.forbid = s
+            .forbid
+            .iter()
+            .map(|f| cx.filter(f))
+            .collect::<Result<_, _>>()?;
+        set.exclusive = s.exclusive.unwrap_or(false);
+        if let Some(c) = &s.checksums {
+            set.checksums = c
+                .get_ref()
+                .parse::<ChecksumPolicy>()
+                .map_err(|e| cx.error(start(c.span()), e))?;
+        }
+    }
+    Ok(set)
+}
+
+/// A TOML string holding `s`: a literal string when it can be one.
+pub(crate) fn quote(s: &str) -> String {
+    if !s.contains('\'') && !s.contains('\n') {
+        format!("'{s}'")
+    } else {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+}
+
+fn duration_text(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+/// The set as an expectation file, `comment` lines first.
+pub fn to_toml(set: &ExpectationSet, comment: &str) -> String {
+    let mut s = String::new();
+    for line in comment.lines() {
+        let _ = writeln!(s, "# {line}");
+    }
+    for e in &set.expects {
+        let _ = writeln!(s, "\n[[expect]]");
+        let _ = writeln!(s, "name = {}", quote(&e.name));
+        let _ = writeln!(s, "match = {}", quote(e.matches.text()));
+        let _ = writeln!(s, "count = {}", e.count.to_toml());
+        if !e.wheres.is_empty() {
+            let list: Vec<String> = e.wheres.iter().map(|w| quote(w.text())).collect();
+            let _ = writeln!(s, "where = [{}]", list.join(", "));
+        }
+        if let Some(j) = e.after {
+            let _ = writeln!(s, "after = {}", quote(&set.expects[j].name));
+        }
+        if let Some(w) = e.within {
+            let _ = writeln!(s, "within = \"{}\"", duration_text(w));
+        }
+    }
+    let _ = writeln!(s, "\n[settings]");
+    let _ = writeln!(s, "tolerance = \"{}\"", set.tolerance);
+    let list: Vec<String> = set.forbid.iter().map(|f| quote(f.text())).collect();
+    let _ = writeln!(s, "forbid = [{}]", list.join(", "));
+    let _ = writeln!(s, "exclusive = {}", set.exclusive);
+    let policy = match set.checksums {
+        ChecksumPolicy::Strict => "strict",
+        ChecksumPolicy::Lenient => "lenient",
+        ChecksumPolicy::Ignore => "ignore",
+    };
+    let _ = writeln!(s, "checksums = \"{policy}\"");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn a_written_set_reads_back_the_same() {
+        let set = ExpectationSet::from_expectation(&crate::Expectation::seed());
+        let text = to_toml(&set, "the seed");
+        let back = parse("x.toml", &text).unwrap();
+        assert_eq!(to_toml(&back, "the seed"), text);
+    }
+}

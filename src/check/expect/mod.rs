@@ -1,0 +1,376 @@
+//! Expectation files: several expectations, their order and timing, field
+//! predicates, forbidden frames and exclusivity, held against a capture in
+//! one streaming pass.
+//!
+//! The parts: `filter` (the predicate language over [`crate::fields`]),
+//! `file` (TOML in, with errors at file:line:column, and TOML out),
+//! `engine` (the [`SetChecker`] and its [`SetReport`]) and `record` (an
+//! expectation file written from a capture).
+//!
+//! ```
+//! use lola::check::expect::{check_file_with_set, ExpectationSet};
+//! let set = ExpectationSet::parse("lola.toml", r#"
+//! [[expect]]
+//! name = "hello"
+//! match = 'udp.dstport == 7456'
+//! where = ['data.text == "Hello Lola"', "ip.ttl == 64"]
+//! "#).unwrap();
+//! let report = check_file_with_set("fixtures/seed-ipv4.pcap".as_ref(), &set).unwrap();
+//! assert!(report.passed());
+//! ```
+
+mod engine;
+mod file;
+mod filter;
+mod record;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+pub use engine::{
+    ExpectOutcome, RuleOutcome, SetChecker, SetReport, Sink, check_file_with_set,
+    check_reader_with_set,
+};
+pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
+pub use record::{RecordOptions, record_file};
+
+use super::{ChecksumPolicy, Count, Expectation};
+use crate::error::{Error, Result};
+
+/// How many evidence lines an expectation's failure lists (the rest are counted).
+pub const EVIDENCE_CAP: usize = 10;
+
+/// An expectation file that could not be read: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetError {
+    /// The file, as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// How many frames an expectation needs: `min..=max`.
+///
+/// ```
+/// use lola::check::expect::Bounds;
+/// assert_eq!(Bounds::parse(">= 2"), Some(Bounds { min: 2, max: None }));
+/// assert_eq!(Bounds::parse("1..=3"), Some(Bounds { min: 1, max: Some(3) }));
+/// assert_eq!(Bounds::parse("< 1"), Some(Bounds { min: 0, max: Some(0) }));
+/// assert_eq!(Bounds::parse("3..=1"), None);
+/// assert_eq!(Bounds::parse("about 3"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Bounds {
+    /// At least this many.
+    pub min: u64,
+    /// At most this many (`None`: no limit).
+    pub max: Option<u64>,
+}
+
+impl Bounds {
+    /// Exactly `n`.
+    pub fn exactly(n: u64) -> Bounds {
+        Bounds {
+            min: n,
+            max: Some(n),
+        }
+    }
+
+    /// `"N"`, `"== N"`, `">= N"`, `"> N"`, `"<= N"`, `"< N"` or `"N..=M"`.
+    pub fn parse(text: &str) -> Option<Bounds> {
+        let t = text.trim();
+        let num = |s: &str| s.trim().parse::<u64>().ok();
+        if let Some((a, b)) = t.split_once("..=") {
+            let (min, max) = (num(a)?, num(b)?);
+            return (min <= max).then_some(Bounds {
+                min,
+                max: Some(max),
+            });
+        }
+        let b = if let Some(n) = t.strip_prefix(">=") {
+            Bounds {
+                min: num(n)?,
+                max: None,
+            }
+        } else if let Some(n) = t.strip_prefix("<=") {
+            Bounds {
+                min: 0,
+                max: Some(num(n)?),
+            }
+        } else if let Some(n) = t.strip_prefix("==") {
+            Bounds::exactly(num(n)?)
+        } else if let Some(n) = t.strip_prefix('>') {
+            Bounds {
+                min: num(n)?.checked_add(1)?,
+                max: None,
+            }
+        } else if let Some(n) = t.strip_prefix('<') {
+            Bounds {
+                min: 0,
+                max: Some(num(n)?.checked_sub(1)?),
+            }
+        } else {
+            Bounds::exactly(num(t)?)
+        };
+        Some(b)
+    }
+
+    /// True when `n` is within the bounds.
+    pub fn accepts(&self, n: u64) -> bool {
+        n >= self.min && self.max.is_none_or(|m| n <= m)
+    }
+
+    fn to_toml(self) -> String {
+        match (self.min, self.max) {
+            (a, Some(b)) if a == b => a.to_string(),
+            (0, Some(b)) => format!("\"<= {b}\""),
+            (a, None) => format!("\">= {a}\""),
+            (a, Some(b)) => format!("\"{a}..={b}\""),
+        }
+    }
+}
+
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.min, self.max) {
+            (a, Some(b)) if a == b => write!(f, "{a}"),
+            (0, Some(b)) => write!(f, "at most {b}"),
+            (a, None) => write!(f, "at least {a}"),
+            (a, Some(b)) => write!(f, "{a} to {b}"),
+        }
+    }
+}
+
+/// How much later than `within` a frame may come: a fixed time or a share
+/// of the window. `LOLA_TIME_TOLERANCE` overrides the file's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    /// A fixed time.
+    Absolute(Duration),
+    /// Percent of the window.
+    Percent(u32),
+}
+
+impl Tolerance {
+    /// `"2ms"` or `"25%"`.
+    pub fn parse(text: &str) -> Option<Tolerance> {
+        let t = text.trim();
+        match t.strip_suffix('%') {
+            Some(p) => p.trim().parse().ok().map(Tolerance::Percent),
+            None => humantime::parse_duration(t).ok().map(Tolerance::Absolute),
+        }
+    }
+
+    /// The window with the tolerance applied.
+    pub fn widen(self, within: Duration) -> Duration {
+        match self {
+            Tolerance::Absolute(d) => within + d,
+            Tolerance::Percent(p) => within + within * p / 100,
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tolerance::Absolute(d) => {
+                write!(
+                    f,
+                    "{}",
+                    humantime::format_duration(*d).to_string().replace(' ', "")
+                )
+            }
+            Tolerance::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// One expectation: which frames it is about, how many must hold, what
+/// each must satisfy, and its place in time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// Its name (the JUnit test case).
+    pub name: String,
+    /// Which frames it is about.
+    pub matches: Filter,
+    /// How many matching frames must hold.
+    pub count: Bounds,
+    /// What each matching frame must satisfy.
+    pub wheres: Vec<Filter>,
+    /// Index of the expectation whose first frame this one's must follow.
+    pub after: Option<usize>,
+    /// How soon after that frame this one's first must come.
+    pub within: Option<Duration>,
+}
+
+/// A whole expectation file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectationSet {
+    /// The expectations, in file order.
+    pub expects: Vec<Expect>,
+    /// Rules no frame may match.
+    pub forbid: Vec<Filter>,
+    /// Every frame must be matched by some expectation.
+    pub exclusive: bool,
+    /// Slack for `within`.
+    pub tolerance: Tolerance,
+    /// What checksums do to the frames the expectations match.
+    pub checksums: ChecksumPolicy,
+}
+
+impl ExpectationSet {
+    fn empty() -> ExpectationSet {
+        ExpectationSet {
+            expects: Vec::new(),
+            forbid: Vec::new(),
+            exclusive: false,
+            tolerance: Tolerance::Absolute(Duration::from_millis(1)),
+            checksums: ChecksumPolicy::Lenient,
+        }
+    }
+
+    /// Parses the text of an expectation file; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> std::result::Result<ExpectationSet, SetError> {
+        file::parse(file, text)
+    }
+
+    /// Reads the expectation file at `path`.
+    pub fn read(path: &Path) -> Result<ExpectationSet> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Invalid(format!(
+                "{}: {}",
+                path.display(),
+                crate::error::describe_io(&e)
+            ))
+        })?;
+        ExpectationSet::parse(&path.display().to_string(), &text)
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    /// The set as an expectation file, with `comment` as its first lines.
+    pub fn to_toml(&self, comment: &str) -> String {
+        file::to_toml(self, comment)
+    }
+
+    /// The expectation the flag options (`--dst-port`, `--message`,
+    /// `--count`, `--src`, `--allow-tcp`, `--checksums`) describe, as a set:
+    /// one expectation named `datagram`, and unless TCP is allowed a rule
+    /// forbidding TCP on the same endpoints.
+    ///
+    /// ```
+    /// use lola::check::expect::ExpectationSet;
+    /// let set = ExpectationSet::from_expectation(&lola::Expectation::seed());
+    /// assert_eq!(set.expects[0].matches.text(), "udp.dstport == 7456");
+    /// assert_eq!(set.expects[0].wheres[0].text(), r#"data.text == "Hello Lola""#);
+    /// assert_eq!(set.forbid[0].text(), "tcp.port == 7456");
+    /// ```
+    pub fn from_expectation(e: &Expectation) -> ExpectationSet {
+        let addr = |a: IpAddr, side: &str| {
+            let layer = if a.is_ipv4() { "ip" } else { "ipv6" };
+            format!("{layer}.{side} == {a}")
+        };
+        let side = |proto: &str, addr_: Option<IpAddr>, port: Option<u16>, side: &str| {
+            let mut parts = Vec::new();
+            if let Some(a) = addr_ {
+                parts.push(addr(a, side));
+            }
+            if let Some(p) = port {
+                parts.push(format!("{proto}.{side}port == {p}"));
+            }
+            parts
+        };
+        let udp: Vec<String> = side("udp", e.src_addr, e.src_port, "src")
+            .into_iter()
+            .chain(side("udp", e.dst_addr, e.dst_port, "dst"))
+            .collect();
+        let matches = if udp.is_empty() {
+            "udp".to_string()
+        } else {
+            udp.join(" && ")
+        };
+        let wheres = match &e.payload {
+            None => Vec::new(),
+            Some(p) if p.is_empty() => vec!["!data.data".to_string()],
+            Some(p) => match std::str::from_utf8(p) {
+                Ok(s) if !s.chars().any(char::is_control) => {
+                    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
+                    vec![format!("data.text == \"{escaped}\"")]
+                }
+                _ => {
+                    let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
+                    vec![format!("data.data == {}", hex.join(":"))]
+                }
+            },
+        };
+        let count = match e.count {
+            Count::Exactly(n) => Bounds::exactly(n),
+            Count::AtLeast(n) => Bounds { min: n, max: None },
+            Count::AtMost(n) => Bounds {
+                min: 0,
+                max: Some(n),
+            },
+        };
+        let mut forbid = Vec::new();
+        if !e.allow_tcp {
+            let forward: Vec<String> = side("tcp", e.src_addr, e.src_port, "src")
+                .into_iter()
+                .chain(side("tcp", e.dst_addr, e.dst_port, "dst"))
+                .collect();
+            let backward: Vec<String> = side("tcp", e.dst_addr, e.dst_port, "src")
+                .into_iter()
+                .chain(side("tcp", e.src_addr, e.src_port, "dst"))
+                .collect();
+            let rule = match (e.src_addr, e.src_port, e.dst_addr, e.dst_port) {
+                (None, None, None, Some(p)) | (None, Some(p), None, None) => {
+                    format!("tcp.port == {p}")
+                }
+                (None, None, None, None) => "tcp".to_string(),
+                _ => format!("({}) || ({})", forward.join(" && "), backward.join(" && ")),
+            };
+            forbid.push(rule);
+        }
+        let parse = |t: &str| match Filter::parse(t) {
+            Ok(f) => f,
+            // The texts above are built from typed values: they always parse.
+            Err(e) => unreachable!("{t}: {e}"),
+        };
+        ExpectationSet {
+            expects: vec![Expect {
+                name: "datagram".to_string(),
+                matches: parse(&matches),
+                count,
+                wheres: wheres.iter().map(|w| parse(w)).collect(),
+                after: None,
+                within: None,
+            }],
+            forbid: forbid.iter().map(|f| parse(f)).collect(),
+            exclusive: false,
+            tolerance: Tolerance::Absolute(Duration::from_millis(1)),
+            checksums: e.checksums,
+        }
+    }
+
+    /// The tolerance in force: `LOLA_TIME_TOLERANCE` when set and valid, else the file's.
+    pub fn effective_tolerance(&self) -> Tolerance {
+        std::env::var("LOLA_TIME_TOLERANCE")
+            .ok()
+            .and_then(|t| Tolerance::parse(&t))
+            .unwrap_or(self.tolerance)
+    }
+}

@@ -1,0 +1,133 @@
+//! Frames out as NDJSON, one JSON object per line, for DuckDB, Polars or
+//! Spark to query across many captures (`read_json_auto('runs/*.ndjson')`).
+//!
+//! Row schema, version 1 (`"schema": "lola.frame.v1"`; fields are added in a
+//! compatible way, a change of meaning gets a new version):
+//!
+//! | key | type | meaning |
+//! |---|---|---|
+//! | `schema` | string | `lola.frame.v1` |
+//! | `file` | string | the capture, as given |
+//! | `frame` | integer | 1-based frame number (also as `frame.number`) |
+//! | `time` | string | capture time, RFC 3339 UTC with nanoseconds |
+//! | `time_ns` | integer | the same, in ns since the Unix epoch |
+//! | `link_type` | integer | LINKTYPE_ of the frame's interface |
+//! | `flow` | string or null | the conversation, direction-independent: `udp 127.0.0.1:7456 127.0.0.1:48801` (endpoints sorted) |
+//! | `expect` | array of strings | the expectations whose `match` the frame satisfied |
+//! | *field name* | as the field | every field of [`crate::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
+//!
+//! ```
+//! use lola::check::expect::ExpectationSet;
+//! let set = ExpectationSet::from_expectation(&lola::Expectation::seed());
+//! let mut out = Vec::new();
+//! let report = lola::emit::emit_file("fixtures/seed-ipv4.pcap".as_ref(), &set, &mut out).unwrap();
+//! assert!(report.passed());
+//! let row: serde_json::Value = serde_json::from_slice(&out).unwrap();
+//! assert_eq!(row["udp.dstport"], 7456);
+//! assert_eq!(row["expect"][0], "datagram");
+//! assert_eq!(row["data.text"], "Hello Lola");
+//! ```
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::{Map, Value as Json};
+
+use crate::capture::CaptureReader;
+use crate::check::expect::{ExpectationSet, SetReport, check_reader_with_set};
+use crate::error::{Error, Result};
+use crate::fields::{FIELDS, FrameView, Id};
+
+/// The row schema's name and version.
+pub const SCHEMA: &str = "lola.frame.v1";
+
+/// Fields left out of rows: each repeats a source and a destination field.
+const EITHER: &[Id] = &[
+    Id::EthAddr,
+    Id::IpAddr,
+    Id::Ipv6Addr,
+    Id::UdpPort,
+    Id::TcpPort,
+];
+
+/// RFC 3339 UTC with nanoseconds.
+pub fn rfc3339(t: Duration) -> String {
+    humantime::format_rfc3339_nanos(UNIX_EPOCH + t).to_string()
+}
+
+/// The direction-independent conversation of a frame, if it is UDP or TCP.
+pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
+    let (a, b) = v.packet.endpoints()?;
+    let proto = match v.packet.transport {
+        crate::decode::Transport::Tcp(_) => "tcp",
+        _ => "udp",
+    };
+    let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    Some(format!("{proto} {lo} {hi}"))
+}
+
+/// One frame as a row.
+pub fn row(file: &str, v: &FrameView<'_, '_>, expect: &[&str]) -> Json {
+    let mut m = Map::new();
+    m.insert("schema".into(), SCHEMA.into());
+    m.insert("file".into(), file.into());
+    m.insert("frame".into(), v.number.into());
+    m.insert("time".into(), rfc3339(v.time).into());
+    m.insert("time_ns".into(), (v.time.as_nanos() as u64).into());
+    m.insert("link_type".into(), v.link_type.into());
+    m.insert("flow".into(), flow_id(v).map_or(Json::Null, Json::from));
+    m.insert(
+        "expect".into(),
+        Json::Array(expect.iter().map(|&e| e.into()).collect()),
+    );
+    for f in FIELDS {
+        if EITHER.contains(&f.id) {
+            continue;
+        }
+        if f.id == Id::VlanId {
+            let ids: Vec<Json> = (0..8)
+                .map_while(|i| f.get(v, i))
+                .map(|x| x.to_json())
+                .collect();
+            if !ids.is_empty() {
+                m.insert(f.name.into(), Json::Array(ids));
+            }
+            continue;
+        }
+        if let Some(x) = f.get(v, 0) {
+            m.insert(f.name.into(), x.to_json());
+        }
+    }
+    Json::Object(m)
+}
+
+/// Checks the capture at `path` against `set`, writing one row per frame to `out`.
+pub fn emit_file(path: &Path, set: &ExpectationSet, out: &mut dyn Write) -> Result<SetReport> {
+    let name = path.display().to_string();
+    let mut failed: Option<io::Error> = None;
+    let reader = CaptureReader::open(path)?;
+    let report = {
+        let mut sink = |v: &FrameView<'_, '_>, expect: &[&str]| {
+            if failed.is_some() {
+                return;
+            }
+            let line = row(&name, v, expect);
+            if let Err(e) = writeln!(out, "{line}") {
+                failed = Some(e);
+            }
+        };
+        check_reader_with_set(reader, &name, set, true, &mut sink)?
+    };
+    if let Some(e) = failed {
+        return Err(Error::Invalid(format!(
+            "writing rows: {}",
+            crate::error::describe_io(&e)
+        )));
+    }
+    Ok(report)
+}

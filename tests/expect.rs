@@ -1,0 +1,641 @@
+//! Expectation files (`lola check --expect`, `lola expect`) and frames out
+//! as NDJSON (`lola check --emit`), against the real binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+mod common;
+
+use common::{fixture, have, in_ci, lola};
+use predicates::str::contains;
+
+/// Every readable capture fixture.
+fn captures() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name.ends_with(".pcap") || name.ends_with(".pcapng"))
+                && !name.starts_with("bad-")
+                && name != "link-unsupported.pcap"
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// Exit status of `lola check --expect FILE CAPTURE`.
+fn check_with(toml: &str, capture: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "lola.toml", toml);
+    let out = lola()
+        .args(["check", "--expect"])
+        .arg(&path)
+        .arg(fixture(capture))
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap(), text)
+}
+
+fn one(match_: &str, capture: &str) -> i32 {
+    check_with(
+        &format!("[[expect]]\nname = \"x\"\nmatch = '{match_}'\ncount = \">= 1\"\n"),
+        capture,
+    )
+    .0
+}
+
+#[test]
+fn the_default_set_gives_the_builtin_verdict_on_every_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lola().args(["expect", "show-default"]).output().unwrap();
+    assert!(out.status.success());
+    let default = write(
+        dir.path(),
+        "default.toml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    for capture in captures() {
+        let builtin = lola()
+            .arg("check")
+            .arg("-q")
+            .arg(&capture)
+            .output()
+            .unwrap();
+        let set = lola()
+            .args(["check", "-q", "--expect"])
+            .arg(&default)
+            .arg(&capture)
+            .output()
+            .unwrap();
+        assert_eq!(
+            builtin.status.code(),
+            set.status.code(),
+            "{}",
+            capture.display()
+        );
+    }
+}
+
+#[test]
+fn flag_options_build_the_same_structure() {
+    lola()
+        .args([
+            "expect",
+            "show-default",
+            "--dst-port",
+            "9000",
+            "--message",
+            "Hi",
+            "--allow-tcp",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("match = 'udp.dstport == 9000'"))
+        .stdout(contains(r#"where = ['data.text == "Hi"']"#))
+        .stdout(contains("forbid = []"));
+}
+
+#[test]
+fn record_then_check_passes_on_every_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut recorded = 0;
+    for capture in captures() {
+        let out = lola()
+            .args(["expect", "record"])
+            .arg(&capture)
+            .output()
+            .unwrap();
+        if out.status.code() == Some(2) {
+            // Nothing to record (no UDP or TCP frame): said on stderr.
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("no UDP or TCP frame"),
+                "{}",
+                capture.display()
+            );
+            continue;
+        }
+        assert!(out.status.success(), "{}", capture.display());
+        let toml = write(
+            dir.path(),
+            "rec.toml",
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+        let check = lola()
+            .args(["check", "--expect"])
+            .arg(&toml)
+            .arg(&capture)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}: {}\n{}",
+            capture.display(),
+            String::from_utf8_lossy(&check.stdout),
+            fs::read_to_string(&toml).unwrap()
+        );
+        recorded += 1;
+    }
+    assert!(recorded > 30, "{recorded}");
+}
+
+#[test]
+fn every_operator() {
+    let cases = [
+        ("udp.dstport == 7456", 0),
+        ("udp.dstport != 7456", 1),
+        ("udp.dstport eq 7456", 0),
+        (
+            "ip.ttl < 65 && ip.ttl <= 64 && ip.ttl > 63 && ip.ttl >= 64",
+            0,
+        ),
+        ("ip.ttl > 64", 1),
+        ("udp.port in {53, 7456}", 0),
+        ("udp.port in {53 54}", 1),
+        ("data.text contains \"Lola\"", 0),
+        ("data.data contains 4c:6f", 0),
+        ("data.data == 48:65:6c:6c:6f:20:4c:6f:6c:61", 0),
+        ("ip.dst == 127.0.0.0/8", 0),
+        ("ip.dst == 10.0.0.0/8", 1),
+        ("!tcp && (udp || tcp)", 0),
+        ("not udp or tcp", 1),
+        ("udp.checksum.status == \"partial\"", 0),
+        ("ip.checksum.status == \"good\"", 0),
+        ("eth.src == 00:00:00:00:00:00", 0),
+        ("ip.flags.df == 1 and ip.flags.mf == 0", 0),
+    ];
+    for (predicate, status) in cases {
+        assert_eq!(one(predicate, "seed-ipv4.pcap"), status, "{predicate}");
+    }
+    assert_eq!(
+        one("ipv6.dst == ::1 && udp.dstport == 7456", "seed-ipv6.pcap"),
+        0
+    );
+    assert_eq!(
+        one(
+            "tcp.seq == 0 && tcp.flags.syn == 1 && tcp.ack == 1",
+            "seed-tcp.pcap"
+        ),
+        0
+    );
+}
+
+#[test]
+fn count_forms() {
+    let cases = [
+        ("2", 0),
+        ("1", 1),
+        ("\">= 2\"", 0),
+        ("\"> 2\"", 1),
+        ("\"<= 3\"", 0),
+        ("\"< 2\"", 1),
+        ("\"1..=2\"", 0),
+        ("0", 1),
+    ];
+    for (count, status) in cases {
+        let toml =
+            format!("[[expect]]\nname = \"x\"\nmatch = 'udp.dstport == 7456'\ncount = {count}\n");
+        assert_eq!(
+            check_with(&toml, "seed-ipv4-twice.pcap").0,
+            status,
+            "{count}"
+        );
+    }
+}
+
+#[test]
+fn where_failures_say_field_and_actual_value() {
+    let (status, text) = check_with(
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\nwhere = ['ip.ttl == 63']\n",
+        "seed-ipv4.pcap",
+    );
+    assert_eq!(status, 1);
+    assert!(
+        text.contains("1 frame matched but failed a condition"),
+        "{text}"
+    );
+    assert!(text.contains("ip.ttl == 63: ip.ttl is 64"), "{text}");
+}
+
+#[test]
+fn a_missing_frame_shows_what_came_closest() {
+    let (status, text) = check_with(
+        "[[expect]]\nname = \"x\"\nmatch = 'udp.dstport == 7456 && ip.ttl == 1'\n",
+        "seed-ipv4.pcap",
+    );
+    assert_eq!(status, 1);
+    assert!(text.contains("closest: frame 1"), "{text}");
+    assert!(
+        text.contains("1 of 2 conditions held; ip.ttl is 64"),
+        "{text}"
+    );
+}
+
+const REPLY: &str = "[[expect]]
+name = \"hello\"
+match = 'udp.dstport == 7456'
+[[expect]]
+name = \"reply\"
+match = 'udp.srcport == 7456'
+after = \"hello\"
+within = \"WITHIN\"
+[settings]
+tolerance = \"TOL\"
+";
+
+fn reply_gap_ns() -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = REPLY.replace("WITHIN", "1h").replace("TOL", "0s");
+    let path = write(dir.path(), "r.toml", &toml);
+    let out = lola()
+        .args(["check", "--json", "--expect"])
+        .arg(&path)
+        .arg(fixture("reply.pcap"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["expectations"][1]["gap_ns"].as_u64().unwrap()
+}
+
+#[test]
+fn after_and_within_with_absolute_and_relative_tolerance() {
+    let gap = reply_gap_ns();
+    assert!(gap > 0);
+    let half = format!("{}ns", gap / 2);
+    let run = |within: &str, tol: &str| {
+        check_with(
+            &REPLY.replace("WITHIN", within).replace("TOL", tol),
+            "reply.pcap",
+        )
+    };
+    // The window alone is too short; the tolerance makes up for it.
+    let (status, text) = run(&half, "0s");
+    assert_eq!(status, 1, "{text}");
+    assert!(text.contains("first frame came"), "{text}");
+    assert_eq!(run(&half, &format!("{}ns", gap)).0, 0);
+    assert_eq!(run(&half, "50%").0, 1);
+    assert_eq!(run(&half, "150%").0, 0);
+    // LOLA_TIME_TOLERANCE overrides the file's, for slow CI hosts.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "r.toml",
+        &REPLY.replace("WITHIN", &half).replace("TOL", "0s"),
+    );
+    lola()
+        .env("LOLA_TIME_TOLERANCE", "1s")
+        .args(["check", "--expect"])
+        .arg(&path)
+        .arg(fixture("reply.pcap"))
+        .assert()
+        .success();
+    // Order: the reply before the hello does not count.
+    let reversed = "[[expect]]\nname = \"reply\"\nmatch = 'udp.srcport == 7456'\n[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\nafter = \"reply\"\n";
+    let (status, text) = check_with(reversed, "reply.pcap");
+    assert_eq!(status, 1);
+    assert!(
+        text.contains("matched before the first held frame of \"reply\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn forbid_and_exclusive() {
+    let forbid = "[[expect]]\nname = \"x\"\nmatch = 'udp'\ncount = 0\n[settings]\nforbid = ['tcp.flags.syn == 1']\n";
+    let (status, text) = check_with(forbid, "seed-tcp.pcap");
+    assert_eq!(status, 1);
+    assert!(
+        text.contains("FAIL  forbid: tcp.flags.syn == 1: 2 frames"),
+        "{text}"
+    );
+    assert_eq!(
+        check_with(forbid, "seed-ipv4.pcap").0,
+        1,
+        "count 0 but one datagram"
+    );
+    let exclusive = "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\n[settings]\nexclusive = true\n";
+    assert_eq!(check_with(exclusive, "seed-ipv4.pcap").0, 0);
+    let (status, text) = check_with(exclusive, "reply.pcap");
+    assert_eq!(status, 1);
+    assert!(
+        text.contains("exclusive: every frame matched by an expectation: 1 frame"),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_has_one_case_per_expectation_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = write(
+        dir.path(),
+        "l.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\n[settings]\nforbid = ['tcp']\nexclusive = true\n",
+    );
+    let junit = dir.path().join("j.xml");
+    lola()
+        .args(["check", "--expect"])
+        .arg(&toml)
+        .arg("--junit")
+        .arg(&junit)
+        .arg(fixture("seed-ipv4.pcap"))
+        .assert()
+        .success();
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase").count(), 3, "{xml}");
+    assert!(xml.contains("name=\"hello\""), "{xml}");
+}
+
+#[test]
+fn malformed_files_exit_2_with_file_line_and_column() {
+    let cases = [
+        ("[[expect]\nname = 1\n", ":1:"),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\ncolour = 1\n",
+            ":4:1: unknown field `colour`",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
+            ":3:10: udp.prot == 1: unknown field udp.prot",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'ip.ttl == \"x\"'\n",
+            ":3:20: ip.ttl == \"x\": ip.ttl is an unsigned integer, not a string",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\n[[expect]]\nname = \"a\"\nmatch = 'udp'\n",
+            ":5:8: duplicate expectation name \"a\"",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\nafter = \"b\"\n",
+            ":4:9: after names no expectation: \"b\"",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\ncount = \"some\"\n",
+            ":4:9: count is",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\nwithin = \"5ms\"\n",
+            ":4:10: within needs after",
+        ),
+    ];
+    for (text, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "bad.toml", text);
+        let out = lola()
+            .args(["check", "--expect"])
+            .arg(&path)
+            .arg(fixture("seed-ipv4.pcap"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(
+            stderr.contains(&format!("bad.toml{want}")),
+            "{text}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+/// For every field lola compares with tshark, on every fixture tshark
+/// reads, lola's values equal `tshark -T fields -e FIELD`.
+#[test]
+fn every_field_agrees_with_tshark() {
+    if !have("tshark") {
+        assert!(!in_ci(), "CI needs tshark");
+        return;
+    }
+    let fields: Vec<&lola::fields::Field> =
+        lola::fields::FIELDS.iter().filter(|f| f.tshark).collect();
+    let mut compared = 0;
+    for capture in captures() {
+        if capture.ends_with("read-epb-origlen-small.pcapng") || capture.ends_with("read-fcs.pcap")
+        {
+            continue; // lola's reader normalises these lengths (FCS stripped, short original length raised)
+        }
+        let mut cmd = StdCommand::new("tshark");
+        cmd.args(["-n", "-r"])
+            .arg(&capture)
+            .args(["-T", "fields", "-E", "occurrence=a"]);
+        for f in &fields {
+            cmd.args(["-e", f.name]);
+        }
+        let out = cmd.output().unwrap();
+        if !out.status.success() {
+            continue;
+        }
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut reader = lola::capture::CaptureReader::open(&capture).unwrap();
+        let mut tcp = lola::fields::TcpNumbers::default();
+        for line in text.lines() {
+            let frame = reader.next_frame().unwrap().unwrap();
+            let packet = lola::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+            if !packet.problems.is_empty() || packet.ip.as_ref().is_some_and(|ip| ip.frag.is_some())
+            {
+                continue; // damaged frames and fragments: tshark shows more layers
+            }
+            if packet.outer.is_some() {
+                continue; // a tunnel: tshark lists the outer and the inner layers, lola the inner
+            }
+            let mut view = lola::fields::FrameView::new(&frame, &packet);
+            view.tcp_relative = tcp.relative(&packet);
+            let icmp = matches!(packet.transport, lola::decode::Transport::Icmp(_));
+            let tagged = packet.link.as_ref().is_some_and(|l| !l.vlans.is_empty());
+            for (f, theirs) in fields.iter().zip(line.split('\t')) {
+                let tcp = matches!(packet.transport, lola::decode::Transport::Tcp(_));
+                if tcp && f.name.starts_with("data.") {
+                    continue; // lola's data.* are the UDP payload (see the field table)
+                }
+                if tagged && f.name == "eth.type" {
+                    continue; // lola's eth.type of a tagged frame: None (see the field table)
+                }
+                let ours = f.tshark_text(&view);
+                if icmp && theirs.starts_with(&ours) {
+                    continue; // tshark adds the quoted datagram's fields
+                }
+                assert_eq!(
+                    ours,
+                    theirs,
+                    "{} frame {}: {}",
+                    capture.display(),
+                    frame.number,
+                    f.name
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}
+
+#[test]
+fn emit_writes_one_row_per_frame_and_keeps_the_builtin_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("frames.ndjson");
+    let plain = lola()
+        .arg("check")
+        .arg(fixture("reply.pcap"))
+        .output()
+        .unwrap();
+    let with = lola()
+        .arg("check")
+        .arg("--emit")
+        .arg(&rows)
+        .arg(fixture("reply.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(plain.stdout, with.stdout);
+    assert_eq!(plain.status.code(), with.status.code());
+    let text = fs::read_to_string(&rows).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["schema"], "lola.frame.v1");
+    assert_eq!(rows[0]["expect"], serde_json::json!(["datagram"]));
+    assert_eq!(rows[1]["expect"], serde_json::json!([]));
+    assert_eq!(rows[1]["udp.srcport"], 7456);
+    assert!(rows[0]["time"].as_str().unwrap().ends_with('Z'));
+    // A capture that cannot be read leaves no rows file behind.
+    let bad = dir.path().join("bad.ndjson");
+    lola()
+        .arg("check")
+        .arg("--emit")
+        .arg(&bad)
+        .arg(fixture("bad-magic.pcap"))
+        .assert()
+        .code(2);
+    assert!(!bad.exists());
+}
+
+/// DuckDB reads the rows; a SQL count per expectation and per flow equals lola's report.
+#[test]
+fn duckdb_counts_agree_with_the_report() {
+    let python = StdCommand::new("python3")
+        .args(["-c", "import duckdb"])
+        .status();
+    if !python.is_ok_and(|s| s.success()) {
+        assert!(
+            !in_ci(),
+            "CI needs the duckdb Python package (.ci/run installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let toml = write(
+        dir.path(),
+        "l.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\n[[expect]]\nname = \"reply\"\nmatch = 'udp.srcport == 7456'\nafter = \"hello\"\n",
+    );
+    let mut held = Vec::new();
+    for (i, capture) in ["reply.pcap", "seed-ipv4.pcap", "seed-ipv4-twice.pcap"]
+        .iter()
+        .enumerate()
+    {
+        let out = lola()
+            .args(["check", "--json", "--expect"])
+            .arg(&toml)
+            .arg("--emit")
+            .arg(dir.path().join(format!("run{i}.ndjson")))
+            .arg(fixture(capture))
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for e in report["expectations"].as_array().unwrap() {
+            held.push((
+                e["name"].as_str().unwrap().to_string(),
+                e["held"].as_u64().unwrap(),
+            ));
+        }
+    }
+    let total = |name: &str| {
+        held.iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, h)| h)
+            .sum::<u64>()
+    };
+    let sql = format!(
+        "import duckdb\n\
+         rows = duckdb.sql(\"SELECT e, count(*) FROM (SELECT unnest(expect) AS e FROM read_json_auto('{}/run*.ndjson')) GROUP BY e ORDER BY e\").fetchall()\n\
+         flows = duckdb.sql(\"SELECT count(DISTINCT flow), count(*) FROM read_json_auto('{}/run*.ndjson')\").fetchall()\n\
+         print(rows, flows)",
+        dir.path().display(),
+        dir.path().display()
+    );
+    let out = StdCommand::new("python3")
+        .args(["-c", &sql])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // reply.pcap: 2 frames (one flow, both directions); seed-ipv4: 1; twice: 2 (two client ports).
+    let want = format!(
+        "[('hello', {}), ('reply', {})] [(3, 5)]",
+        total("hello"),
+        total("reply")
+    );
+    assert_eq!(text.trim(), want);
+}
+
+#[test]
+fn run_checks_the_written_capture_against_an_expectation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp && data.text == \"Hello Lola\"'\n[settings]\nexclusive = true\n",
+    );
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp'\nwhere = ['ip.ttl == 1']\n",
+    );
+    let run = |toml: &Path| {
+        lola()
+            .current_dir(dir.path())
+            .args([
+                "run",
+                "--port",
+                "0",
+                "--capture",
+                "off",
+                "-o",
+                "h.pcap",
+                "--expect",
+            ])
+            .arg(toml)
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok    hello: 1 frame held"));
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ip.ttl == 1: ip.ttl is 64"));
+    // A file that cannot be read stops the run before anything is sent.
+    let out = run(&dir.path().join("missing.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
