@@ -540,17 +540,26 @@ fn paint(s: &str, role: Role) -> String {
 /// );
 /// ```
 pub fn summary_line(c: &Conversation) -> String {
-    format!(
-        "{} {} ⇄ {}\n  {} {}, {} bytes on the wire, {} handshake, {} teardown",
-        c.protocol,
-        c.left,
-        c.right,
-        c.frames,
-        if c.frames == 1 { "frame" } else { "frames" },
-        c.bytes,
-        c.handshake,
-        c.teardown
-    )
+    format!("{}\n  {}", c.title(), c.tally())
+}
+
+impl Conversation {
+    /// `UDP 127.0.0.1:40000 ⇄ 127.0.0.1:7456`.
+    pub fn title(&self) -> String {
+        format!("{} {} ⇄ {}", self.protocol, self.left, self.right)
+    }
+
+    /// `8 frames, 554 bytes on the wire, 3 handshake, 3 teardown`.
+    pub fn tally(&self) -> String {
+        format!(
+            "{} {}, {} bytes on the wire, {} handshake, {} teardown",
+            self.frames,
+            if self.frames == 1 { "frame" } else { "frames" },
+            self.bytes,
+            self.handshake,
+            self.teardown
+        )
+    }
 }
 
 /// The summary table `lola compare` prints: one column per conversation.

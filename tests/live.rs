@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{can_capture, free_udp_port, have, json_of, lola};
+use common::{can_capture, frames_of, free_udp_port, have, json_of, lola};
 use lola::capture::CaptureReader;
 use predicates::str::contains;
 
@@ -21,16 +21,6 @@ fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
             .args(["run", "--capture", "live", "--json"])
             .args(args),
     )
-}
-
-/// (frame bytes) of every frame in a capture.
-fn frames_of(path: &Path) -> Vec<Vec<u8>> {
-    let mut reader = CaptureReader::open(path).unwrap();
-    let mut out = Vec::new();
-    while let Some(f) = reader.next_frame().unwrap() {
-        out.push(f.data.to_vec());
-    }
-    out
 }
 
 #[test]

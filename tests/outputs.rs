@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{can_capture, free_udp_port, have, in_ci, lola};
+use common::{can_capture, can_unshare, free_udp_port, have, lola};
 use lola::capture::CaptureReader;
 
 /// The frames of a capture held in memory, read by lola's own reader: any
@@ -62,23 +62,6 @@ fn text(bytes: &[u8]) -> String {
 /// The binary's path, for shell pipelines and spawned children.
 fn lola_path() -> std::path::PathBuf {
     assert_cmd::cargo::cargo_bin("lola")
-}
-
-/// True when this process may make a private mount namespace; in CI it must.
-fn can_unshare() -> bool {
-    let ok = StdCommand::new("unshare")
-        .args(["-m", "--propagation", "private", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            !in_ci(),
-            "unshare -m (root) is required in CI (CI=true) but failed"
-        );
-        eprintln!("SKIPPED: unshare -m is not permitted here; this test did not run");
-    }
-    ok
 }
 
 /// Runs `script` with `sh -c` in a private mount namespace, in `dir`, with

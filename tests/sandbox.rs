@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{in_ci, lola};
-use lola::capture::CaptureReader;
+use common::{frames_of, in_ci, lola};
 
 const NOBODY: u32 = 65534;
 
@@ -117,15 +116,6 @@ fn private_allowed(mut doctor: Command) -> bool {
     );
     eprintln!("SKIPPED: no private lo here: {why}");
     false
-}
-
-fn frames_of(path: &Path) -> Vec<Vec<u8>> {
-    let mut reader = CaptureReader::open(path).unwrap();
-    let mut out = Vec::new();
-    while let Some(f) = reader.next_frame().unwrap() {
-        out.push(f.data.to_vec());
-    }
-    out
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{have, in_ci, lola};
+use common::{can_unshare, have, in_ci, lola};
 use lola::capture::{CaptureFrame, Format, check_writable, write_capture};
 use predicates::str::contains;
 
@@ -45,23 +45,6 @@ fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// True when this process may make a private mount namespace; in CI it must.
-fn can_unshare() -> bool {
-    let ok = StdCommand::new("unshare")
-        .args(["-m", "--propagation", "private", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            !in_ci(),
-            "unshare -m (root) is required in CI (CI=true) but failed"
-        );
-        eprintln!("SKIPPED: cannot unshare -m (needs root); this test did not run");
-    }
-    ok
 }
 
 /// Runs `script` with `sh` in a private mount namespace whose mounts vanish

@@ -102,12 +102,16 @@ pub struct EndpointArgs {
 impl EndpointArgs {
     /// `--to` with its port replaced by `--port`, when given.
     pub fn addr(&self) -> SocketAddr {
-        let mut addr = self.to;
-        if let Some(p) = self.port {
-            addr.set_port(p);
-        }
-        addr
+        with_port(self.to, self.port)
     }
+}
+
+/// `addr` with its port replaced by `port`, when given.
+fn with_port(mut addr: SocketAddr, port: Option<u16>) -> SocketAddr {
+    if let Some(p) = port {
+        addr.set_port(p);
+    }
+    addr
 }
 
 /// How diagrams are drawn.
@@ -256,11 +260,7 @@ pub struct ListenArgs {
 impl ListenArgs {
     /// `--on` with its port replaced by `--port`, when given.
     pub fn addr(&self) -> SocketAddr {
-        let mut addr = self.on;
-        if let Some(p) = self.port {
-            addr.set_port(p);
-        }
-        addr
+        with_port(self.on, self.port)
     }
 }
 

@@ -34,7 +34,7 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
                 let titles: Vec<String> = flows
                     .conversations
                     .iter()
-                    .map(|c| format!("{} {} ⇄ {}", c.protocol, c.left, c.right))
+                    .map(lola::flow::Conversation::title)
                     .collect();
                 let panels: Vec<svg::Panel> = titles
                     .iter()

@@ -179,7 +179,7 @@ fn flows_section(out: &mut String, heading: &str, flows: &Flows) {
         out.push_str("<p>No UDP or TCP conversation.</p>\n");
     }
     for c in &flows.conversations {
-        let title = format!("{} {} ⇄ {}", c.protocol, c.left, c.right);
+        let title = c.title();
         let panel = Panel {
             title: &title,
             conversation: Some(c),

@@ -19,15 +19,9 @@ use crate::harness::{CompareOutcome, RunOutcome};
 /// ```
 pub fn conversation(c: &Conversation) -> String {
     format!(
-        "**{} {} ⇄ {}**: {} {}, {} bytes on the wire, {} handshake, {} teardown\n\n```mermaid\n{}```\n",
-        c.protocol,
-        c.left,
-        c.right,
-        c.frames,
-        if c.frames == 1 { "frame" } else { "frames" },
-        c.bytes,
-        c.handshake,
-        c.teardown,
+        "**{}**: {}\n\n```mermaid\n{}```\n",
+        c.title(),
+        c.tally(),
         sequence(c)
     )
 }

@@ -94,3 +94,31 @@ pub fn free_udp_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// True when this process may make a private mount namespace (root); in CI
+/// it must.
+pub fn can_unshare() -> bool {
+    let ok = StdCommand::new("unshare")
+        .args(["-m", "--propagation", "private", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !in_ci(),
+            "unshare -m (root) is required in CI (CI=true) but failed"
+        );
+        eprintln!("SKIPPED: cannot unshare -m (needs root); this test did not run");
+    }
+    ok
+}
+
+/// The bytes of every frame in a capture.
+pub fn frames_of(path: &Path) -> Vec<Vec<u8>> {
+    let mut reader = lola::capture::CaptureReader::open(path).unwrap();
+    let mut out = Vec::new();
+    while let Some(f) = reader.next_frame().unwrap() {
+        out.push(f.data.to_vec());
+    }
+    out
+}
