@@ -671,22 +671,8 @@ impl<R: Read> CaptureReader<R> {
             file.record_header
         };
         let offset = self.source.offset;
-        // The common case needs no read: the record is already buffered.
-        if self.source.available() < record_header {
-            let have = self
-                .source
-                .fill(record_header)
-                .map_err(|e| io_err(&self.path, e))?;
-            if have == 0 {
-                return Ok(None);
-            }
-            if have < record_header {
-                return Err(truncated(
-                    &self.path,
-                    offset,
-                    format!("record header cut short: {have} of {record_header} bytes"),
-                ));
-            }
+        if !self.record_header_ready(record_header)? {
+            return Ok(None);
         }
         // Record headers are read here rather than by pcap-file's
         // RawPcapPacket::from_slice: each field is checked against libpcap's
@@ -724,18 +710,7 @@ impl<R: Read> CaptureReader<R> {
                 ),
             ));
         }
-        let nanos = match file.nanos {
-            false if ts_frac < 1_000_000 => ts_frac * 1000,
-            true if ts_frac < 1_000_000_000 => ts_frac,
-            nanos => {
-                let unit = if nanos { "nano" } else { "micro" };
-                return Err(malformed(
-                    &self.path,
-                    offset,
-                    format!("record timestamp has {ts_frac} {unit}seconds, more than one second"),
-                ));
-            }
-        };
+        let nanos = record_nanos(&file, ts_frac).map_err(|e| malformed(&self.path, offset, e))?;
         let need = record_header + incl_len as usize;
         if self.source.available() < need {
             let have = self.source.fill(need).map_err(|e| io_err(&self.path, e))?;
@@ -752,27 +727,8 @@ impl<R: Read> CaptureReader<R> {
         }
         self.frames += 1;
         let number = self.frames;
-        if incl_len > file.note_above {
-            self.notes.add(|| {
-                format!(
-                    "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
-                    file.snaplen
-                )
-            });
-        }
-        if !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped {
-            self.notes.add(|| {
-                format!(
-                    "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"
-                )
-            });
-        } else if orig_len < incl_len {
-            self.notes.add(|| {
-                format!(
-                    "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
-                )
-            });
-        }
+        let swapped_maybe = !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped;
+        self.note_record_lengths(&file, (number, offset), incl_len, orig_len, swapped_maybe);
         self.source.consume(need);
         let mut data = &self.source.consumed_slice(need)[record_header..];
         let mut orig_len = orig_len.max(incl_len);
@@ -792,6 +748,92 @@ impl<R: Read> CaptureReader<R> {
             comment: None,
             flags: None,
         }))
+    }
+
+    /// Makes the record header at the cursor available: false at the end of
+    /// the file, an error when the file ends inside the header. The common
+    /// case needs no read: the record is already buffered.
+    fn record_header_ready(&mut self, record_header: usize) -> Result<bool> {
+        if self.source.available() >= record_header {
+            return Ok(true);
+        }
+        let offset = self.source.offset;
+        let have = self
+            .source
+            .fill(record_header)
+            .map_err(|e| io_err(&self.path, e))?;
+        if have == 0 {
+            return Ok(false);
+        }
+        if have < record_header {
+            return Err(truncated(
+                &self.path,
+                offset,
+                format!("record header cut short: {have} of {record_header} bytes"),
+            ));
+        }
+        Ok(true)
+    }
+
+    /// The notes a record's lengths deserve: beyond the snaplen (read
+    /// anyway, as libpcap does), swapped (pre-2.3 order), or an original
+    /// length shorter than what was captured.
+    fn note_record_lengths(
+        &mut self,
+        file: &PcapFile,
+        (number, offset): (u64, u64),
+        incl_len: u32,
+        orig_len: u32,
+        swapped_maybe: bool,
+    ) {
+        if incl_len > file.note_above {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): {incl_len} captured bytes exceed the file's snaplen {}; read anyway, as libpcap does",
+                    file.snaplen
+                )
+            });
+        }
+        if swapped_maybe {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"
+                )
+            });
+        } else if orig_len < incl_len {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): original length {orig_len} is less than the {incl_len} captured bytes"
+                )
+            });
+        }
+    }
+
+    /// Counts a pcapng packet (its number, the drops it admits) and notes
+    /// what is odd about it; returns its frame number.
+    fn count_packet(&mut self, packet: &pcapng::Packet, offset: u64) -> u64 {
+        self.frames += 1;
+        self.dropped_between = self
+            .dropped_between
+            .saturating_add(packet.drop_count.unwrap_or(0));
+        let number = self.frames;
+        let captured = packet.data.len() as u32;
+        if packet.orig_len < captured {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): original length {} is less than the {captured} captured bytes",
+                    packet.orig_len
+                )
+            });
+        }
+        if packet.bad_options {
+            self.notes.add(|| {
+                format!(
+                    "frame {number} (byte {offset}): its options run past the end of the block; ignored"
+                )
+            });
+        }
+        number
     }
 
     #[inline(never)]
@@ -839,36 +881,15 @@ impl<R: Read> CaptureReader<R> {
                     None
                 }
                 pcapng::ENHANCED_PACKET | pcapng::PACKET | pcapng::SIMPLE_PACKET => {
-                    let Some(first) = interfaces.first() else {
-                        return Err(bad(
-                            "packet block before any Interface Description Block".into()
-                        ));
-                    };
-                    let packet = match block_type {
-                        pcapng::SIMPLE_PACKET => {
-                            pcapng::simple_packet(block, *order, first.snaplen)
-                        }
-                        t => pcapng::packet(block, *order, t == pcapng::ENHANCED_PACKET),
-                    }
-                    .map_err(bad)?;
-                    let Some(interface) = interfaces.get(packet.interface as usize) else {
-                        return Err(bad(format!(
-                            "packet on interface {} with no Interface Description Block",
-                            packet.interface
-                        )));
-                    };
-                    if self.decodable_only && !link_type_supported(interface.link_type) {
+                    let (packet, timestamp, link_type) =
+                        packet_block(block, block_type, *order, interfaces).map_err(bad)?;
+                    if self.decodable_only && !link_type_supported(link_type) {
                         return Err(Error::UnsupportedLinkType {
                             path: self.path.clone(),
-                            link_type: interface.link_type,
+                            link_type,
                         });
                     }
-                    // A simple packet block carries no timestamp.
-                    let timestamp = match packet.timestamp {
-                        Some(raw) => interface.timestamp(raw).map_err(bad)?,
-                        None => Duration::ZERO,
-                    };
-                    Some((packet, timestamp, interface.link_type))
+                    Some((packet, timestamp, link_type))
                 }
                 _ => None,
             };
@@ -876,27 +897,8 @@ impl<R: Read> CaptureReader<R> {
             let Some((packet, timestamp, link_type)) = packet else {
                 continue;
             };
-            self.frames += 1;
-            self.dropped_between = self
-                .dropped_between
-                .saturating_add(packet.drop_count.unwrap_or(0));
-            let number = self.frames;
+            let number = self.count_packet(&packet, offset);
             let captured = packet.data.len() as u32;
-            if packet.orig_len < captured {
-                self.notes.add(|| {
-                    format!(
-                        "frame {number} (byte {offset}): original length {} is less than the {captured} captured bytes",
-                        packet.orig_len
-                    )
-                });
-            }
-            if packet.bad_options {
-                self.notes.add(|| {
-                    format!(
-                        "frame {number} (byte {offset}): its options run past the end of the block; ignored"
-                    )
-                });
-            }
             let data = &self.source.consumed_slice(len)[packet.data];
             return Ok(Some(RawFrame {
                 number,
@@ -1072,6 +1074,50 @@ fn whole_block(block: &[u8], order: Order) -> std::result::Result<(), String> {
         Err(format!(
             "block length {lead} at its start and {trail} at its end differ"
         ))
+    }
+}
+
+/// A packet block (enhanced, obsolete or simple) with its time and the link
+/// type of its interface.
+fn packet_block(
+    block: &[u8],
+    block_type: u32,
+    order: pcapng::Order,
+    interfaces: &[pcapng::Interface],
+) -> std::result::Result<(pcapng::Packet, Duration, u32), String> {
+    let Some(first) = interfaces.first() else {
+        return Err("packet block before any Interface Description Block".into());
+    };
+    let packet = match block_type {
+        pcapng::SIMPLE_PACKET => pcapng::simple_packet(block, order, first.snaplen),
+        t => pcapng::packet(block, order, t == pcapng::ENHANCED_PACKET),
+    }?;
+    let Some(interface) = interfaces.get(packet.interface as usize) else {
+        return Err(format!(
+            "packet on interface {} with no Interface Description Block",
+            packet.interface
+        ));
+    };
+    // A simple packet block carries no timestamp.
+    let timestamp = match packet.timestamp {
+        Some(raw) => interface.timestamp(raw)?,
+        None => Duration::ZERO,
+    };
+    Ok((packet, timestamp, interface.link_type))
+}
+
+/// A record's fraction of a second in nanoseconds, refused (as libpcap does)
+/// when it is a second or more.
+fn record_nanos(file: &PcapFile, ts_frac: u32) -> std::result::Result<u32, String> {
+    match file.nanos {
+        false if ts_frac < 1_000_000 => Ok(ts_frac * 1000),
+        true if ts_frac < 1_000_000_000 => Ok(ts_frac),
+        nanos => {
+            let unit = if nanos { "nano" } else { "micro" };
+            Err(format!(
+                "record timestamp has {ts_frac} {unit}seconds, more than one second"
+            ))
+        }
     }
 }
 
