@@ -3,15 +3,18 @@
 //! capture, no Python seed scripts) is run, and its output compared with
 //! the README's lines. Ports and capture times vary between runs and are
 //! compared as `<port>` and `<time>`; a README line `  ...` stands for the
-//! rest of the output. Transcripts of `exec`, `doctor` and the two-terminal
-//! `listen`/`send` depend on the machine and are not run here (tests/live.rs
-//! and tests/sandbox.rs hold their promises).
+//! rest of the output. The root transcripts (`# lola compare`, `run` and
+//! `send` with live capture, `doctor`) run where live capture may (CI),
+//! with millisecond figures, hex header values and sysctl values hidden too.
+//! Transcripts of `exec` (the seed's Python scripts), the unprivileged
+//! `doctor` and the two-terminal `listen`/`send` are not run here
+//! (tests/sandbox.rs and tests/live.rs hold their promises).
 
 mod common;
 
 use std::path::Path;
 
-use common::{fixture, lola};
+use common::{can_capture, fixture, lola};
 
 /// One `$ lola ...` command of a transcript and the lines after it, up to
 /// the next `$ ` (with `$ echo $?` read as the exit code).
@@ -23,6 +26,12 @@ struct Transcript {
 }
 
 fn transcripts(readme: &str) -> Vec<Transcript> {
+    transcripts_after(readme, "$ lola ")
+}
+
+/// The transcripts whose commands follow `prompt` (`$ lola ` or, run as
+/// root, `# lola `).
+fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
     let mut found: Vec<Transcript> = Vec::new();
     let mut in_text = false;
     // The transcript the lines belong to, within the current block.
@@ -39,7 +48,7 @@ fn transcripts(readme: &str) -> Vec<Transcript> {
         if line == "$ echo $?" {
             continue;
         }
-        if let Some(command) = line.strip_prefix("$ lola ") {
+        if let Some(command) = line.strip_prefix(prompt) {
             // `$ lola listen    $ lola send`: two terminals side by side.
             if command.contains("$ lola") {
                 continue;
@@ -197,4 +206,83 @@ fn normalize_hides_ports_and_times_only() {
         normalize("found 0 matching datagrams in 8 frames"),
         "found 0 matching datagrams in 8 frames"
     );
+}
+
+/// What varies between two live runs beyond ports and times: figures in
+/// milliseconds, header values in hex (IPv4 id, checksums), and column
+/// padding that follows their width.
+fn normalize_live(line: &str) -> String {
+    let mut out = String::new();
+    for word in normalize(line).split_whitespace() {
+        let is_ms = word.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.len() == 3
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
+        let is_hex = word.len() == 6 && word.starts_with("0x");
+        let port = word.len() >= 4 && word.bytes().all(|c| c.is_ascii_digit());
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out += if is_ms {
+            "<ms>"
+        } else if is_hex {
+            "<hex>"
+        } else if port {
+            "<port>"
+        } else {
+            word
+        };
+    }
+    out
+}
+
+/// The transcripts run as root (`# lola …`: live capture on the host lo,
+/// and what `lola doctor` finds here) are the real output too; they need
+/// CAP_NET_RAW, which CI has.
+#[test]
+fn root_transcripts_are_the_real_output() {
+    if !can_capture() {
+        return;
+    }
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for t in transcripts_after(&readme, "# lola ") {
+        let mut args = shell_words(&t.command);
+        match args.first().map(String::as_str) {
+            // The seed's port may be taken by a parallel test: a free one.
+            Some("run" | "compare") => args.extend(["--port", "0"].map(String::from)),
+            Some("send" | "doctor") => {}
+            _ => continue,
+        }
+        checked += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let out = lola()
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<String> = text.lines().map(normalize_live).collect();
+        let want: Vec<String> = t.output.iter().map(|l| normalize_live(l)).collect();
+        if got != want {
+            problems.push(format!(
+                "README.md:{}: `lola {}` prints\n{}\nbut the README shows\n{}",
+                t.line,
+                t.command,
+                text,
+                t.output.join("\n")
+            ));
+        }
+    }
+    assert!(checked >= 4, "only {checked} root transcripts found");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
