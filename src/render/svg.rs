@@ -199,6 +199,19 @@ fn draw_panel(out: &mut String, x0: u32, y0: u32, bottom: u32, panel: &Panel<'_>
         if c.frames == 1 { "frame" } else { "frames" },
         c.bytes
     );
+    draw_axes(out, x0, y0, bottom, c);
+    draw_phases(out, x0, y0, c);
+    draw_arrows(out, x0, y0, c);
+}
+
+/// The line of arrow row `i` of a panel whose top is `y0`.
+fn row_y(y0: u32, i: usize) -> u32 {
+    y0 + TOP + i as u32 * ROW_H
+}
+
+/// The time column's heading and the two endpoints: an address box over a
+/// dashed axis down to `bottom`.
+fn draw_axes(out: &mut String, x0: u32, y0: u32, bottom: u32, c: &Conversation) {
     let (la, ra) = (x0 + LEFT_AXIS, x0 + RIGHT_AXIS);
     let _ = writeln!(
         out,
@@ -221,12 +234,16 @@ fn draw_panel(out: &mut String, x0: u32, y0: u32, bottom: u32, panel: &Panel<'_>
             bottom - 8
         );
     }
-    let row_y = |i: usize| y0 + TOP + i as u32 * ROW_H;
+}
+
+/// The handshake and teardown, shaded behind their arrows and named.
+fn draw_phases(out: &mut String, x0: u32, y0: u32, c: &Conversation) {
+    let ra = x0 + RIGHT_AXIS;
     for g in groups(&c.arrows) {
         if !matches!(g.role, Role::Handshake | Role::Teardown) {
             continue;
         }
-        let (top, rows) = (row_y(g.arrows.start) - 20, g.arrows.len() as u32);
+        let (top, rows) = (row_y(y0, g.arrows.start) - 20, g.arrows.len() as u32);
         let _ = writeln!(
             out,
             "<rect class=\"{0}\" x=\"{1}\" y=\"{top}\" width=\"{2}\" height=\"{3}\" rx=\"3\"/>\
@@ -240,8 +257,14 @@ fn draw_panel(out: &mut String, x0: u32, y0: u32, bottom: u32, panel: &Panel<'_>
             g.role.name()
         );
     }
+}
+
+/// One arrow per frame with its time and caption, then a line for the
+/// frames not drawn.
+fn draw_arrows(out: &mut String, x0: u32, y0: u32, c: &Conversation) {
+    let (la, ra) = (x0 + LEFT_AXIS, x0 + RIGHT_AXIS);
     for (i, a) in c.arrows.iter().enumerate() {
-        let y = row_y(i);
+        let y = row_y(y0, i);
         let (from, to) = if a.rightward { (la, ra) } else { (ra, la) };
         let head = if a.rightward {
             format!("{},{} {},{} {},{}", to, y, to - 8, y - 4, to - 8, y + 4)
@@ -270,7 +293,7 @@ fn draw_panel(out: &mut String, x0: u32, y0: u32, bottom: u32, panel: &Panel<'_>
             out,
             "<text class=\"muted\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">… {more} more frames</text>",
             (la + ra) / 2,
-            row_y(c.arrows.len())
+            row_y(y0, c.arrows.len())
         );
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::filter::{Filter, Lit, Node};
-use super::{EVIDENCE_CAP, ExpectationSet};
+use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{CaptureReader, Format, RawFrame};
 use crate::check::{Judgement, Verdict};
 use crate::decode::{Packet, Transport, decode, decode_reassembled, decode_with, quick_flow};
@@ -552,86 +552,13 @@ impl<'s> SetChecker<'s> {
     pub fn finish(self, reader_notes: Vec<String>) -> SetReport {
         let set = self.set;
         let tolerance = set.effective_tolerance();
-        let mut expectations = Vec::new();
-        for (e, st) in set.expects.iter().zip(self.states) {
-            let mut failures = Vec::new();
-            let mut evidence = st.evidence;
-            let frames_word = |n: u64| if n == 1 { "frame" } else { "frames" };
-            if !e.count.accepts(st.held) {
-                failures.push(format!(
-                    "{} {} held, expected {}",
-                    st.held,
-                    frames_word(st.held),
-                    e.count
-                ));
-                if st.held == 0
-                    && st.missed == 0
-                    && let Some((_, line)) = st.closest
-                {
-                    evidence.push(format!("closest: {line}"));
-                }
-            }
-            let missed_where = st.missed - st.early;
-            if missed_where > 0 {
-                failures.push(format!(
-                    "{missed_where} {} matched but failed a condition",
-                    frames_word(missed_where)
-                ));
-            }
-            if st.early > 0 {
-                let anchor = e.after.map_or("", |j| set.expects[j].name.as_str());
-                failures.push(format!(
-                    "{} {} matched before the first held frame of {anchor:?}",
-                    st.early,
-                    frames_word(st.early)
-                ));
-            }
-            if let (Some(within), Some(j)) = (e.within, e.after) {
-                let window = tolerance.widen(within);
-                match st.gap {
-                    Some(gap) if gap > window => failures.push(format!(
-                        "first frame came {} after {:?}: window {} + tolerance {tolerance} = {}",
-                        show(gap),
-                        set.expects[j].name,
-                        show(within),
-                        show(window)
-                    )),
-                    _ => {}
-                }
-            }
-            expectations.push(ExpectOutcome {
-                name: e.name.clone(),
-                matches: e.matches.text().to_string(),
-                count: e.count.to_string(),
-                verdict: Verdict::from_passed(failures.is_empty()),
-                held: st.held,
-                frames: st.frames,
-                missed: st.missed,
-                gap_ns: st.gap.map(|g| g.as_nanos() as u64),
-                failures,
-                evidence,
-                more_evidence: st.more,
-            });
-        }
-        let mut rules: Vec<RuleOutcome> = set
-            .forbid
+        let expectations: Vec<ExpectOutcome> = set
+            .expects
             .iter()
-            .zip(self.forbid)
-            .map(|(f, r)| RuleOutcome {
-                name: format!("forbid: {f}"),
-                verdict: Verdict::from_passed(r.count == 0),
-                count: r.count,
-                evidence: r.evidence,
-            })
+            .zip(self.states)
+            .map(|(e, st)| expect_outcome(set, e, st, tolerance))
             .collect();
-        if set.exclusive {
-            rules.push(RuleOutcome {
-                name: "exclusive: every frame matched by an expectation".to_string(),
-                verdict: Verdict::from_passed(self.unclaimed.count == 0),
-                count: self.unclaimed.count,
-                evidence: self.unclaimed.evidence,
-            });
-        }
+        let rules = rule_outcomes(set, self.forbid, self.unclaimed);
         let passed = expectations.iter().all(|e| e.verdict.passed())
             && rules.iter().all(|r| r.verdict.passed());
         SetReport {
@@ -645,6 +572,110 @@ impl<'s> SetChecker<'s> {
             notes: reader_notes,
         }
     }
+}
+
+/// What happened to expectation `e` of `set`, from its state `st`.
+fn expect_outcome(
+    set: &ExpectationSet,
+    e: &Expect,
+    st: State,
+    tolerance: Tolerance,
+) -> ExpectOutcome {
+    let failures = expect_failures(set, e, &st, tolerance);
+    let mut evidence = st.evidence;
+    if !e.count.accepts(st.held)
+        && st.held == 0
+        && st.missed == 0
+        && let Some((_, line)) = st.closest
+    {
+        evidence.push(format!("closest: {line}"));
+    }
+    ExpectOutcome {
+        name: e.name.clone(),
+        matches: e.matches.text().to_string(),
+        count: e.count.to_string(),
+        verdict: Verdict::from_passed(failures.is_empty()),
+        held: st.held,
+        frames: st.frames,
+        missed: st.missed,
+        gap_ns: st.gap.map(|g| g.as_nanos() as u64),
+        failures,
+        evidence,
+        more_evidence: st.more,
+    }
+}
+
+/// Why expectation `e` failed, one sentence each: its count, frames that
+/// missed a condition or came early, a first frame too late.
+fn expect_failures(
+    set: &ExpectationSet,
+    e: &Expect,
+    st: &State,
+    tolerance: Tolerance,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let frames_word = |n: u64| if n == 1 { "frame" } else { "frames" };
+    if !e.count.accepts(st.held) {
+        failures.push(format!(
+            "{} {} held, expected {}",
+            st.held,
+            frames_word(st.held),
+            e.count
+        ));
+    }
+    let missed_where = st.missed - st.early;
+    if missed_where > 0 {
+        failures.push(format!(
+            "{missed_where} {} matched but failed a condition",
+            frames_word(missed_where)
+        ));
+    }
+    if st.early > 0 {
+        let anchor = e.after.map_or("", |j| set.expects[j].name.as_str());
+        failures.push(format!(
+            "{} {} matched before the first held frame of {anchor:?}",
+            st.early,
+            frames_word(st.early)
+        ));
+    }
+    if let (Some(within), Some(j)) = (e.within, e.after) {
+        let window = tolerance.widen(within);
+        match st.gap {
+            Some(gap) if gap > window => failures.push(format!(
+                "first frame came {} after {:?}: window {} + tolerance {tolerance} = {}",
+                show(gap),
+                set.expects[j].name,
+                show(within),
+                show(window)
+            )),
+            _ => {}
+        }
+    }
+    failures
+}
+
+/// One outcome per `forbid` rule of `set`, then `exclusive` when set.
+fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Vec<RuleOutcome> {
+    let mut rules: Vec<RuleOutcome> = set
+        .forbid
+        .iter()
+        .zip(forbid)
+        .map(|(f, r)| RuleOutcome {
+            name: format!("forbid: {f}"),
+            verdict: Verdict::from_passed(r.count == 0),
+            count: r.count,
+            evidence: r.evidence,
+        })
+        .collect();
+    if set.exclusive {
+        rules.push(RuleOutcome {
+            name: "exclusive: every frame matched by an expectation".to_string(),
+            verdict: Verdict::from_passed(unclaimed.count == 0),
+            count: unclaimed.count,
+            evidence: unclaimed.evidence,
+        });
+    }
+    rules
 }
 
 fn show(d: Duration) -> String {

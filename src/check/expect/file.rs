@@ -109,90 +109,122 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectationSet, SetError> {
     }
     let mut set = ExpectationSet::empty();
     for r in &raw.expect {
+        let expect = cx.expect(r, &set.expects)?;
+        set.expects.push(expect);
+    }
+    cx.link_after(&raw.expect, &mut set.expects)?;
+    cx.check_cycles(&raw.expect, &set.expects)?;
+    if let Some(s) = &raw.settings {
+        cx.settings(s, &mut set)?;
+    }
+    Ok(set)
+}
+
+impl Ctx<'_> {
+    /// One `[[expect]]` table, named apart from those `before` it; its
+    /// `after` is linked later, by [`Ctx::link_after`].
+    fn expect(&self, r: &RawExpect, before: &[Expect]) -> Result<Expect, SetError> {
         let name = r.name.get_ref().clone();
         if name.is_empty() {
-            return Err(cx.error(start(r.name.span()), "name is empty"));
+            return Err(self.error(start(r.name.span()), "name is empty"));
         }
-        if set.expects.iter().any(|e| e.name == name) {
-            return Err(cx.error(
+        if before.iter().any(|e| e.name == name) {
+            return Err(self.error(
                 start(r.name.span()),
                 format!("duplicate expectation name {name:?}"),
             ));
         }
-        let count = match &r.count {
-            None => Bounds::exactly(1),
-            Some(c) => {
-                let parsed = match c.get_ref() {
-                    RawCount::Int(n) => u64::try_from(*n).ok().map(Bounds::exactly),
-                    RawCount::Text(t) => Bounds::parse(t),
-                };
-                parsed.ok_or_else(|| {
-                    cx.error(
-                        start(c.span()),
-                        "count is a number, or \"N\", \">= N\", \"> N\", \"<= N\", \"< N\", \"N..=M\"",
-                    )
-                })?
-            }
-        };
+        let count = self.count(r.count.as_ref())?;
         let within = match &r.within {
             None => None,
             Some(w) => Some(
                 humantime::parse_duration(w.get_ref())
-                    .map_err(|e| cx.error(start(w.span()), format!("within: {e}")))?,
+                    .map_err(|e| self.error(start(w.span()), format!("within: {e}")))?,
             ),
         };
-        set.expects.push(Expect {
+        Ok(Expect {
             name,
-            matches: cx.filter(&r.matches)?,
+            matches: self.filter(&r.matches)?,
             count,
             wheres: r
                 .wheres
                 .iter()
-                .map(|w| cx.filter(w))
+                .map(|w| self.filter(w))
                 .collect::<Result<_, _>>()?,
             after: None,
             within,
-        });
+        })
     }
-    for (i, r) in raw.expect.iter().enumerate() {
-        if let Some(after) = &r.after {
-            let j = set
-                .expects
-                .iter()
-                .position(|e| &e.name == after.get_ref())
-                .ok_or_else(|| {
-                    cx.error(
-                        start(after.span()),
-                        format!("after names no expectation: {:?}", after.get_ref()),
-                    )
-                })?;
-            if j == i {
-                return Err(cx.error(start(after.span()), "an expectation cannot follow itself"));
+
+    /// An expectation's `count` (exactly 1 when absent).
+    fn count(&self, count: Option<&Spanned<RawCount>>) -> Result<Bounds, SetError> {
+        let Some(c) = count else {
+            return Ok(Bounds::exactly(1));
+        };
+        let parsed = match c.get_ref() {
+            RawCount::Int(n) => u64::try_from(*n).ok().map(Bounds::exactly),
+            RawCount::Text(t) => Bounds::parse(t),
+        };
+        parsed.ok_or_else(|| {
+            self.error(
+                start(c.span()),
+                "count is a number, or \"N\", \">= N\", \"> N\", \"<= N\", \"< N\", \"N..=M\"",
+            )
+        })
+    }
+
+    /// Resolves each `after` name to the expectation it names; `within`
+    /// without `after` is an error.
+    fn link_after(&self, raw: &[RawExpect], expects: &mut [Expect]) -> Result<(), SetError> {
+        for (i, r) in raw.iter().enumerate() {
+            if let Some(after) = &r.after {
+                let j = expects
+                    .iter()
+                    .position(|e| &e.name == after.get_ref())
+                    .ok_or_else(|| {
+                        self.error(
+                            start(after.span()),
+                            format!("after names no expectation: {:?}", after.get_ref()),
+                        )
+                    })?;
+                if j == i {
+                    return Err(
+                        self.error(start(after.span()), "an expectation cannot follow itself")
+                    );
+                }
+                expects[i].after = Some(j);
+            } else if let Some(w) = &r.within {
+                return Err(self.error(
+                    start(w.span()),
+                    "within needs after: the expectation it is timed from",
+                ));
             }
-            set.expects[i].after = Some(j);
-        } else if let Some(w) = &r.within {
-            return Err(cx.error(
-                start(w.span()),
-                "within needs after: the expectation it is timed from",
-            ));
         }
+        Ok(())
     }
-    for (i, r) in raw.expect.iter().enumerate() {
-        let mut seen = vec![i];
-        let mut at = set.expects[i].after;
-        while let Some(j) = at {
-            if seen.contains(&j) {
-                let span = r.after.as_ref().map_or(0, |a| start(a.span()));
-                return Err(cx.error(span, "after makes a cycle"));
+
+    /// Fails when following `after` from some expectation comes back round.
+    fn check_cycles(&self, raw: &[RawExpect], expects: &[Expect]) -> Result<(), SetError> {
+        for (i, r) in raw.iter().enumerate() {
+            let mut seen = vec![i];
+            let mut at = expects[i].after;
+            while let Some(j) = at {
+                if seen.contains(&j) {
+                    let span = r.after.as_ref().map_or(0, |a| start(a.span()));
+                    return Err(self.error(span, "after makes a cycle"));
+                }
+                seen.push(j);
+                at = expects[j].after;
             }
-            seen.push(j);
-            at = set.expects[j].after;
         }
+        Ok(())
     }
-    if let Some(s) = &raw.settings {
+
+    /// The `[settings]` table, into `set`.
+    fn settings(&self, s: &RawSettings, set: &mut ExpectationSet) -> Result<(), SetError> {
         if let Some(t) = &s.tolerance {
             set.tolerance = Tolerance::parse(t.get_ref()).ok_or_else(|| {
-                cx.error(
+                self.error(
                     start(t.span()),
                     "tolerance is a duration (\"2ms\") or a percentage (\"25%\")",
                 )
@@ -201,17 +233,17 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectationSet, SetError> {
         set.forbid = s
             .forbid
             .iter()
-            .map(|f| cx.filter(f))
+            .map(|f| self.filter(f))
             .collect::<Result<_, _>>()?;
         set.exclusive = s.exclusive.unwrap_or(false);
         if let Some(c) = &s.checksums {
             set.checksums = c
                 .get_ref()
                 .parse::<ChecksumPolicy>()
-                .map_err(|e| cx.error(start(c.span()), e))?;
+                .map_err(|e| self.error(start(c.span()), e))?;
         }
+        Ok(())
     }
-    Ok(set)
 }
 
 /// A TOML string holding `s`: a literal string when it can be one.

@@ -281,85 +281,24 @@ impl ExpectationSet {
     /// assert_eq!(set.forbid[0].text(), "tcp.port == 7456");
     /// ```
     pub fn from_expectation(e: &Expectation) -> ExpectationSet {
-        let addr = |a: IpAddr, side: &str| {
-            let layer = if a.is_ipv4() { "ip" } else { "ipv6" };
-            format!("{layer}.{side} == {a}")
-        };
-        let side = |proto: &str, addr_: Option<IpAddr>, port: Option<u16>, side: &str| {
-            let mut parts = Vec::new();
-            if let Some(a) = addr_ {
-                parts.push(addr(a, side));
-            }
-            if let Some(p) = port {
-                parts.push(format!("{proto}.{side}port == {p}"));
-            }
-            parts
-        };
-        let udp: Vec<String> = side("udp", e.src_addr, e.src_port, "src")
-            .into_iter()
-            .chain(side("udp", e.dst_addr, e.dst_port, "dst"))
-            .collect();
-        let matches = if udp.is_empty() {
-            "udp".to_string()
-        } else {
-            udp.join(" && ")
-        };
-        let wheres = match &e.payload {
-            None => Vec::new(),
-            Some(p) if p.is_empty() => vec!["!data.data".to_string()],
-            Some(p) => match std::str::from_utf8(p) {
-                Ok(s) if !s.chars().any(char::is_control) => {
-                    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
-                    vec![format!("data.text == \"{escaped}\"")]
-                }
-                _ => {
-                    let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
-                    vec![format!("data.data == {}", hex.join(":"))]
-                }
-            },
-        };
-        let count = match e.count {
-            Count::Exactly(n) => Bounds::exactly(n),
-            Count::AtLeast(n) => Bounds { min: n, max: None },
-            Count::AtMost(n) => Bounds {
-                min: 0,
-                max: Some(n),
-            },
-        };
-        let mut forbid = Vec::new();
-        if !e.allow_tcp {
-            let forward: Vec<String> = side("tcp", e.src_addr, e.src_port, "src")
-                .into_iter()
-                .chain(side("tcp", e.dst_addr, e.dst_port, "dst"))
-                .collect();
-            let backward: Vec<String> = side("tcp", e.dst_addr, e.dst_port, "src")
-                .into_iter()
-                .chain(side("tcp", e.src_addr, e.src_port, "dst"))
-                .collect();
-            let rule = match (e.src_addr, e.src_port, e.dst_addr, e.dst_port) {
-                (None, None, None, Some(p)) | (None, Some(p), None, None) => {
-                    format!("tcp.port == {p}")
-                }
-                (None, None, None, None) => "tcp".to_string(),
-                _ => format!("({}) || ({})", forward.join(" && "), backward.join(" && ")),
-            };
-            forbid.push(rule);
-        }
         let parse = |t: &str| match Filter::parse(t) {
             Ok(f) => f,
-            // The texts above are built from typed values: they always parse.
+            // The flag_* texts are built from typed values: they always parse.
             Err(e) => unreachable!("{t}: {e}"),
         };
         ExpectationSet {
             expects: vec![Expect {
                 name: "datagram".to_string(),
-                matches: parse(&matches),
-                count,
-                wheres: wheres.iter().map(|w| parse(w)).collect(),
+                matches: parse(&flag_match(e)),
+                count: flag_count(e.count),
+                wheres: flag_wheres(e.payload.as_deref())
+                    .iter()
+                    .map(|w| parse(w))
+                    .collect(),
                 after: None,
                 within: None,
             }],
-            forbid: forbid.iter().map(|f| parse(f)).collect(),
+            forbid: flag_forbid(e).iter().map(|f| parse(f)).collect(),
             exclusive: false,
             tolerance: Tolerance::Absolute(Duration::from_millis(1)),
             checksums: e.checksums,
@@ -373,4 +312,92 @@ impl ExpectationSet {
             .and_then(|t| Tolerance::parse(&t))
             .unwrap_or(self.tolerance)
     }
+}
+
+/// The tests of one side (`side`: `"src"` or `"dst"`) of a `proto` flow:
+/// its address and port, those given.
+fn side_tests(proto: &str, addr: Option<IpAddr>, port: Option<u16>, side: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(a) = addr {
+        let layer = if a.is_ipv4() { "ip" } else { "ipv6" };
+        parts.push(format!("{layer}.{side} == {a}"));
+    }
+    if let Some(p) = port {
+        parts.push(format!("{proto}.{side}port == {p}"));
+    }
+    parts
+}
+
+/// The tests of a `proto` flow from `e`'s source to its destination, or
+/// (`reverse`) back.
+fn flow_tests(proto: &str, e: &Expectation, reverse: bool) -> Vec<String> {
+    let (from, to) = if reverse {
+        ((e.dst_addr, e.dst_port), (e.src_addr, e.src_port))
+    } else {
+        ((e.src_addr, e.src_port), (e.dst_addr, e.dst_port))
+    };
+    let mut tests = side_tests(proto, from.0, from.1, "src");
+    tests.extend(side_tests(proto, to.0, to.1, "dst"));
+    tests
+}
+
+/// The `match` predicate of the flag options: UDP on the given endpoints.
+fn flag_match(e: &Expectation) -> String {
+    let udp = flow_tests("udp", e, false);
+    if udp.is_empty() {
+        "udp".to_string()
+    } else {
+        udp.join(" && ")
+    }
+}
+
+/// The `where` predicates of `--message`: the payload as text when it is
+/// printable, else as hex bytes; none when no payload is expected.
+fn flag_wheres(payload: Option<&[u8]>) -> Vec<String> {
+    match payload {
+        None => Vec::new(),
+        Some([]) => vec!["!data.data".to_string()],
+        Some(p) => match std::str::from_utf8(p) {
+            Ok(s) if !s.chars().any(char::is_control) => {
+                let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
+                vec![format!("data.text == \"{escaped}\"")]
+            }
+            _ => {
+                let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
+                vec![format!("data.data == {}", hex.join(":"))]
+            }
+        },
+    }
+}
+
+/// The bounds of `--count`.
+fn flag_count(count: Count) -> Bounds {
+    match count {
+        Count::Exactly(n) => Bounds::exactly(n),
+        Count::AtLeast(n) => Bounds { min: n, max: None },
+        Count::AtMost(n) => Bounds {
+            min: 0,
+            max: Some(n),
+        },
+    }
+}
+
+/// The `forbid` rule of the flag options: TCP on the same endpoints, either
+/// way (none with `--allow-tcp`).
+fn flag_forbid(e: &Expectation) -> Vec<String> {
+    if e.allow_tcp {
+        return Vec::new();
+    }
+    let rule = match (e.src_addr, e.src_port, e.dst_addr, e.dst_port) {
+        (None, None, None, Some(p)) | (None, Some(p), None, None) => {
+            format!("tcp.port == {p}")
+        }
+        (None, None, None, None) => "tcp".to_string(),
+        _ => format!(
+            "({}) || ({})",
+            flow_tests("tcp", e, false).join(" && "),
+            flow_tests("tcp", e, true).join(" && ")
+        ),
+    };
+    vec![rule]
 }

@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::{Bounds, Expect, ExpectationSet, Tolerance};
 use crate::capture::CaptureReader;
 use crate::check::{ChecksumPolicy, Judgement};
-use crate::decode::{Transport, decode};
+use crate::decode::{Packet, Transport, decode};
 use crate::error::{Error, Result};
 use crate::fields::{self, FrameView, Value};
 
@@ -101,74 +101,21 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
         let mut view = FrameView::new(&frame, &packet);
         view.tcp_relative = tcp.relative(&packet);
-        if let Some(only) = &options.only
-            && !only.matches(&view)
-        {
+        let Some(matches) = recordable_flow(&view, options) else {
             all_claimed = false;
             continue;
-        }
-        let matches = match (&packet.transport, packet.endpoints()) {
-            (Transport::Udp(_), Some((s, d))) => flow_match("udp", s, d, options.ephemeral_ports),
-            (Transport::Tcp(_), Some((s, d))) => flow_match("tcp", s, d, options.ephemeral_ports),
-            _ => {
-                all_claimed = false;
-                continue;
-            }
         };
-        if !packet.problems.iter().all(|p| p.is_checksum()) {
-            // A damaged frame is not something to expect again.
-            all_claimed = false;
-            continue;
-        }
-        let ipv6 = packet.ip.as_ref().is_some_and(|ip| ip.version == 6);
-        let ip_sum = packet.ip.as_ref().and_then(|ip| ip.header_checksum);
-        let udp_sum = match &packet.transport {
-            Transport::Udp(u) => Some(u.checksum),
-            _ => None,
-        };
-        if [ip_sum, udp_sum]
-            .into_iter()
-            .flatten()
-            .any(|c| ChecksumPolicy::Lenient.judge(c.state, ipv6) == Judgement::Fail)
-        {
+        if fails_lenient_checksums(&packet) {
             checksums = ChecksumPolicy::Ignore;
         }
-        let values: Vec<(&'static str, Option<String>)> = STABLE
-            .iter()
-            .filter_map(|name| {
-                let f = fields::lookup(name)?;
-                let v = f.get(&view, 0)?;
-                Some((f.name, value_text(&v)))
-            })
-            .collect();
-        match groups.iter_mut().find(|g| g.matches == matches) {
-            Some(g) => {
-                g.count += 1;
-                for (name, value) in &mut g.stable {
-                    let now = values
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .and_then(|(_, v)| v.clone());
-                    if *value != now {
-                        *value = None;
-                    }
-                }
-            }
-            None => {
-                if groups.len() == MAX_GROUPS {
-                    return Err(Error::Invalid(format!(
-                        "{}: more than {MAX_GROUPS} flow directions; choose some with --flow",
-                        path.display()
-                    )));
-                }
-                groups.push(Group {
-                    matches,
-                    first: (frame.number, frame.timestamp),
-                    count: 1,
-                    stable: values,
-                });
-            }
-        }
+        let values = stable_values(&view);
+        observe(
+            path,
+            &mut groups,
+            matches,
+            (frame.number, frame.timestamp),
+            values,
+        )?;
     }
     if groups.is_empty() {
         return Err(Error::Invalid(format!(
@@ -181,29 +128,129 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
     set.tolerance = Tolerance::Percent(50);
     set.exclusive = all_claimed;
     for (i, g) in groups.iter().enumerate() {
-        let wheres: Vec<String> = g
-            .stable
-            .iter()
-            .filter_map(|(name, v)| v.as_deref().and_then(|v| stable_test(name, v)))
-            .collect();
-        let parse =
-            |t: &str| Filter::parse(t).map_err(|e| Error::Invalid(format!("recording {t:?}: {e}")));
-        let (after, within) = if i == 0 {
-            (None, None)
-        } else {
-            let gap = g.first.1.saturating_sub(groups[i - 1].first.1);
-            // Headroom: twice the observed gap, at least a millisecond, in whole ms.
-            let ms = (gap.as_nanos() * 2).div_ceil(1_000_000).max(1);
-            (Some(i - 1), Some(Duration::from_millis(ms as u64)))
-        };
-        set.expects.push(Expect {
-            name: format!("flow-{}", i + 1),
-            matches: parse(&g.matches)?,
-            count: Bounds::exactly(g.count),
-            wheres: wheres.iter().map(|w| parse(w)).collect::<Result<_>>()?,
-            after,
-            within,
-        });
+        let previous = i.checked_sub(1).map(|p| (p, &groups[p]));
+        set.expects.push(group_expect(i, g, previous)?);
     }
     Ok(set)
+}
+
+/// The `match` predicate of the frame's flow direction, or `None` when the
+/// frame is not recorded: left out by `--flow`, neither UDP nor TCP, or
+/// damaged.
+fn recordable_flow(view: &FrameView<'_, '_>, options: &RecordOptions) -> Option<String> {
+    if let Some(only) = &options.only
+        && !only.matches(view)
+    {
+        return None;
+    }
+    let packet = view.packet;
+    let matches = match (&packet.transport, packet.endpoints()) {
+        (Transport::Udp(_), Some((s, d))) => flow_match("udp", s, d, options.ephemeral_ports),
+        (Transport::Tcp(_), Some((s, d))) => flow_match("tcp", s, d, options.ephemeral_ports),
+        _ => return None,
+    };
+    // A damaged frame is not something to expect again.
+    packet
+        .problems
+        .iter()
+        .all(|p| p.is_checksum())
+        .then_some(matches)
+}
+
+/// True when an IP or UDP checksum of the frame fails the lenient policy
+/// (then the recorded set ignores checksums).
+fn fails_lenient_checksums(packet: &Packet<'_>) -> bool {
+    let ipv6 = packet.ip.as_ref().is_some_and(|ip| ip.version == 6);
+    let ip_sum = packet.ip.as_ref().and_then(|ip| ip.header_checksum);
+    let udp_sum = match &packet.transport {
+        Transport::Udp(u) => Some(u.checksum),
+        _ => None,
+    };
+    [ip_sum, udp_sum]
+        .into_iter()
+        .flatten()
+        .any(|c| ChecksumPolicy::Lenient.judge(c.state, ipv6) == Judgement::Fail)
+}
+
+/// The frame's [`STABLE`] fields that it has, with their values as
+/// predicate literals (`None` when a value cannot be written as one).
+fn stable_values(view: &FrameView<'_, '_>) -> Vec<(&'static str, Option<String>)> {
+    STABLE
+        .iter()
+        .filter_map(|name| {
+            let f = fields::lookup(name)?;
+            let v = f.get(view, 0)?;
+            Some((f.name, value_text(&v)))
+        })
+        .collect()
+}
+
+/// Counts a frame of the flow direction `matches` into its group (a new
+/// one, first seen at `first`, if needed), forgetting stable values that
+/// changed.
+fn observe(
+    path: &Path,
+    groups: &mut Vec<Group>,
+    matches: String,
+    first: (u64, Duration),
+    values: Vec<(&'static str, Option<String>)>,
+) -> Result<()> {
+    match groups.iter_mut().find(|g| g.matches == matches) {
+        Some(g) => {
+            g.count += 1;
+            for (name, value) in &mut g.stable {
+                let now = values
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, v)| v.clone());
+                if *value != now {
+                    *value = None;
+                }
+            }
+        }
+        None => {
+            if groups.len() == MAX_GROUPS {
+                return Err(Error::Invalid(format!(
+                    "{}: more than {MAX_GROUPS} flow directions; choose some with --flow",
+                    path.display()
+                )));
+            }
+            groups.push(Group {
+                matches,
+                first,
+                count: 1,
+                stable: values,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The expectation `flow-{i+1}` for group `g`, ordered after the group
+/// before it (`previous`, with its index) when there is one.
+fn group_expect(i: usize, g: &Group, previous: Option<(usize, &Group)>) -> Result<Expect> {
+    let wheres: Vec<String> = g
+        .stable
+        .iter()
+        .filter_map(|(name, v)| v.as_deref().and_then(|v| stable_test(name, v)))
+        .collect();
+    let parse =
+        |t: &str| Filter::parse(t).map_err(|e| Error::Invalid(format!("recording {t:?}: {e}")));
+    let (after, within) = match previous {
+        None => (None, None),
+        Some((p, prev)) => {
+            let gap = g.first.1.saturating_sub(prev.first.1);
+            // Headroom: twice the observed gap, at least a millisecond, in whole ms.
+            let ms = (gap.as_nanos() * 2).div_ceil(1_000_000).max(1);
+            (Some(p), Some(Duration::from_millis(ms as u64)))
+        }
+    };
+    Ok(Expect {
+        name: format!("flow-{}", i + 1),
+        matches: parse(&g.matches)?,
+        count: Bounds::exactly(g.count),
+        wheres: wheres.iter().map(|w| parse(w)).collect::<Result<_>>()?,
+        after,
+        within,
+    })
 }
