@@ -5,6 +5,7 @@
 //! [`MAX_PENDING`] datagrams in progress, each at most 64 KiB by
 //! construction, and remembers which frames carried each one.
 
+use crate::summary::numbers;
 use std::net::IpAddr;
 
 use etherparse::defrag::{IpDefragBuf, IpDefragError};
@@ -184,7 +185,7 @@ impl Reassembler {
             let bad = self.pending.remove(at);
             return Outcome::Invalid(format!(
                 "frames {}...: a datagram {} → {} (id 0x{:x}) in more than {MAX_FRAGMENTS} fragments; not reassembled",
-                list(&bad.frames[..bad.frames.len().min(8)]),
+                numbers(&bad.frames[..bad.frames.len().min(8)]),
                 key.src,
                 key.dst,
                 key.id
@@ -192,7 +193,7 @@ impl Reassembler {
         }
         if let Err(e) = entry.buf.add(offset, info.more, payload) {
             let bad = self.pending.remove(at);
-            let frames = list(&bad.frames);
+            let frames = numbers(&bad.frames);
             return Outcome::Invalid(format!(
                 "frames {frames}: fragments of {} → {} (id 0x{:x}) do not fit together: {}",
                 key.src,
@@ -243,15 +244,6 @@ fn incomplete(p: Pending) -> Incomplete {
         id: p.key.id,
         frames: p.frames,
     }
-}
-
-/// Frame numbers as `3, 4, 5`.
-pub(crate) fn list(frames: &[u64]) -> String {
-    frames
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn describe(e: &IpDefragError) -> String {

@@ -1242,34 +1242,23 @@ struct Source<R> {
 
 impl<R: Read> Source<R> {
     fn new(reader: R) -> Source<R> {
-        Source {
-            input: Input::Direct(reader),
-            buf: vec![0; 128 * 1024],
-            start: 0,
-            last: 0,
-            end: 0,
-            offset: 0,
-            eof: false,
-        }
+        Source::at_start(Input::Direct(reader), vec![0; 128 * 1024])
     }
 
     fn ahead(ahead: ReadAhead) -> Source<R> {
-        Source {
-            input: Input::Ahead(ahead),
-            buf: Vec::new(),
-            start: 0,
-            last: 0,
-            end: 0,
-            offset: 0,
-            eof: false,
-        }
+        Source::at_start(Input::Ahead(ahead), Vec::new())
     }
 
     /// Reads in place from `windows` (the first `fill` maps a window).
     fn mapped(windows: Windows) -> Source<R> {
+        Source::at_start(Input::Mapped(windows), Vec::new())
+    }
+
+    /// A source at the start of `input`, buffering in `buf` where it reads.
+    fn at_start(input: Input<R>, buf: Vec<u8>) -> Source<R> {
         Source {
-            input: Input::Mapped(windows),
-            buf: Vec::new(),
+            input,
+            buf,
             start: 0,
             last: 0,
             end: 0,

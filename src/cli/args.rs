@@ -106,6 +106,21 @@ impl EndpointArgs {
     }
 }
 
+/// `-o` and `--format` together: the format from the file's extension when
+/// not given, and `STEM.pcap` (or `.pcapng`) when no file is.
+fn output_and_format(
+    output: &Option<PathBuf>,
+    format: Option<Format>,
+    stem: &str,
+) -> (PathBuf, Format) {
+    match (output, format) {
+        (Some(p), Some(f)) => (p.clone(), f),
+        (Some(p), None) => (p.clone(), format_of(p)),
+        (None, Some(Format::PcapNg)) => (format!("{stem}.pcapng").into(), Format::PcapNg),
+        (None, _) => (format!("{stem}.pcap").into(), Format::Pcap),
+    }
+}
+
 /// `addr` with its port replaced by `port`, when given.
 fn with_port(mut addr: SocketAddr, port: Option<u16>) -> SocketAddr {
     if let Some(p) = port {
@@ -183,12 +198,7 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     pub fn resolve(&self) -> (PathBuf, Format) {
-        match (&self.output, self.format) {
-            (Some(p), Some(f)) => (p.clone(), f),
-            (Some(p), None) => (p.clone(), format_of(p)),
-            (None, Some(Format::PcapNg)) => ("hello-lola.pcapng".into(), Format::PcapNg),
-            (None, _) => ("hello-lola.pcap".into(), Format::Pcap),
-        }
+        output_and_format(&self.output, self.format, "hello-lola")
     }
 }
 
@@ -651,12 +661,7 @@ pub struct ExecArgs {
 impl ExecArgs {
     /// `-o` and `--format`, with exec's default file name.
     pub fn output(&self) -> (PathBuf, Format) {
-        match (&self.output, self.format) {
-            (Some(p), Some(f)) => (p.clone(), f),
-            (Some(p), None) => (p.clone(), format_of(p)),
-            (None, Some(Format::PcapNg)) => ("exec.pcapng".into(), Format::PcapNg),
-            (None, _) => ("exec.pcap".into(), Format::Pcap),
-        }
+        output_and_format(&self.output, self.format, "exec")
     }
 }
 

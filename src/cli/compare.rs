@@ -12,9 +12,7 @@ use lola::render::{html, markdown, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
-use super::output::{
-    Exit, error_json, out, out_json, prepare_outputs, write_junit, write_junit_error,
-};
+use super::output::{Exit, out, out_json, prepare_outputs, report_error, write_junit};
 use super::pictures::{append_summary, check_report_path, wants_summary, write_report};
 
 pub fn run(args: CompareArgs) -> Result<Exit, Error> {
@@ -43,15 +41,8 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
     let outcome = match ready() {
         Ok(outcome) => outcome,
         Err(e) => {
-            // Exit 2 still leaves the reports CI asked for.
-            if let Some(path) = &args.report.junit {
-                write_junit_error(path, "lola compare", &e)?;
-            }
-            if args.report.json {
-                let dir = options.out_dir.display().to_string();
-                out_json(&serde_json::to_string_pretty(&error_json(&e, &dir))?);
-            }
-            return Err(e);
+            let dir = options.out_dir.display().to_string();
+            return Err(report_error(&args.report, "lola compare", &dir, e)?);
         }
     };
     if let Some(path) = &args.svg {

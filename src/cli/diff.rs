@@ -4,9 +4,7 @@ use lola::Error;
 use lola::compare::DiffRules;
 
 use super::args::DiffArgs;
-use super::output::{
-    Exit, diff_text_in, error_json, out, out_json, write_junit, write_junit_error,
-};
+use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit};
 
 pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     let rules = DiffRules {
@@ -22,15 +20,8 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     let report = match lola::diff::diff_files(&args.expected, &args.actual, &rules) {
         Ok(report) => report,
         Err(e) => {
-            // Exit 2 still leaves the reports CI asked for.
-            if let Some(path) = &args.report.junit {
-                write_junit_error(path, &suite, &e)?;
-            }
-            if args.report.json {
-                let file = args.actual.display().to_string();
-                out_json(&serde_json::to_string_pretty(&error_json(&e, &file))?);
-            }
-            return Err(e);
+            let file = args.actual.display().to_string();
+            return Err(report_error(&args.report, &suite, &file, e)?);
         }
     };
     if let Some(path) = &args.report.junit {

@@ -9,8 +9,7 @@ use lola::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
 use super::output::{
-    Exit, error_json, frames_word, out, out_json, prepare_outputs, report_text_in, write_junit,
-    write_junit_error,
+    Exit, frames_word, out, out_json, prepare_outputs, report_error, report_text_in, write_junit,
 };
 use super::pictures::{check_report_path, flows_of, write_report};
 
@@ -35,16 +34,9 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     let outcome = match ready() {
         Ok(outcome) => outcome,
         Err(e) => {
-            // Exit 2 still leaves the reports CI asked for.
-            let name = format!("lola exec {}", options.output.display());
-            if let Some(path) = &args.report.junit {
-                write_junit_error(path, &name, &e)?;
-            }
-            if args.report.json {
-                let file = options.output.display().to_string();
-                out_json(&serde_json::to_string_pretty(&error_json(&e, &file))?);
-            }
-            return Err(e);
+            let file = options.output.display().to_string();
+            let suite = format!("lola exec {file}");
+            return Err(report_error(&args.report, &suite, &file, e)?);
         }
     };
     if let Some(path) = &args.html_report {

@@ -229,6 +229,24 @@ pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Erro
     write_junit_suites(path, &[suite])
 }
 
+/// On exit 2, the reports CI asked for still get written: the JUnit file
+/// holds one `<error>` case in a suite named `suite`, and `--json` prints the
+/// error document about `file`. Returns `e`, for the caller to pass on.
+pub fn report_error(
+    report: &super::args::ReportArgs,
+    suite: &str,
+    file: &str,
+    e: Error,
+) -> Result<Error, Error> {
+    if let Some(path) = &report.junit {
+        write_junit_error(path, suite, &e)?;
+    }
+    if report.json {
+        out_json(&serde_json::to_string_pretty(&error_json(&e, file))?);
+    }
+    Ok(e)
+}
+
 /// The `--json` document of a command that could not run:
 /// `{"schema_version", "file", "verdict": "error", "error": {"kind",
 /// "message", "path", "offset"}}` (`path` and `offset` when known).

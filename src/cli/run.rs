@@ -12,8 +12,8 @@ use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 
 use super::args::RunArgs;
 use super::output::{
-    Exit, diff_text_in, error_json, frames_word, humans_to_stderr, out, out_json, prepare_outputs,
-    report_text_in, write_junit, write_junit_error,
+    Exit, diff_text_in, frames_word, humans_to_stderr, out, out_json, prepare_outputs,
+    report_error, report_text_in, write_junit,
 };
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
@@ -44,15 +44,8 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let outcome = match exchange(&args, &options, on_stdout) {
         Ok(outcome) => outcome,
         Err(e) => {
-            // Exit 2 still leaves the reports CI asked for.
-            if let Some(path) = &args.report.junit {
-                write_junit_error(path, "lola run", &e)?;
-            }
-            if args.report.json {
-                let file = options.output.display().to_string();
-                out_json(&serde_json::to_string_pretty(&error_json(&e, &file))?);
-            }
-            return Err(e);
+            let file = options.output.display().to_string();
+            return Err(report_error(&args.report, "lola run", &file, e)?);
         }
     };
     let expected = match &set {
