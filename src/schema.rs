@@ -131,6 +131,7 @@ pub struct CheckDocuments {
 #[allow(dead_code)]
 enum CheckJson {
     One(Box<Report>),
+    Set(Box<crate::check::expect::SetReport>),
     Error(ErrorDocument),
     Many(CheckDocuments),
 }

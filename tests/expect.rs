@@ -12,18 +12,7 @@ use predicates::str::contains;
 
 /// Every readable capture fixture.
 fn captures() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(fixture(""))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            (name.ends_with(".pcap") || name.ends_with(".pcapng"))
-                && !name.starts_with("bad-")
-                && name != "link-unsupported.pcap"
-        })
-        .collect();
-    out.sort();
-    out
+    common::capture_fixtures(false)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -95,10 +95,19 @@ fn every_check_document_validates() {
             .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
             .collect();
     names.sort();
+    // The built-in check's set as an expectation file: `--expect` documents.
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("lola.toml");
+    std::fs::write(&set, json_of(&["expect", "show-default"])).unwrap();
+    let set = set.to_str().unwrap();
     for name in &names {
         let file = fixture(name);
         let file = file.to_str().unwrap();
         docs.push((name.clone(), json_of(&["check", file, "--json"])));
+        docs.push((
+            format!("{name} --expect"),
+            json_of(&["check", "--expect", set, file, "--json"]),
+        ));
     }
     // Several files at once, one of them unreadable.
     let (a, b, bad) = (

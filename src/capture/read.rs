@@ -83,7 +83,7 @@ pub const EPB_CHECKSUM_NOT_READY: u32 = 1 << 9;
 /// assert_eq!(d.total(), 3);
 /// assert_eq!(d.to_string(), "isb_ifdrop 2, isb_osdrop 1, epb_dropcount 0");
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Drops {
     /// `isb_ifdrop`: dropped by the interface.
     pub interface: u64,

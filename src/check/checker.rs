@@ -1,13 +1,19 @@
-//! The [`Checker`]: an expectation held against frames one at a time, with
-//! the state that needs (counts, capped lists, fragments in reassembly).
+//! The [`Checker`]: an expectation held against frames one at a time.
+//!
+//! The verdict is the engine's: the checker holds the expectation set its
+//! [`Expectation`] describes ([`ExpectationSet::from_expectation`]) against
+//! every frame with a [`SetChecker`], and turns that set's outcomes into
+//! typed [`Failure`]s. What it adds are its own words: the frame lines it
+//! lists, near misses, replies, ICMP errors, fragments, damaged frames.
 
 use std::net::SocketAddr;
 
-use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Verdict};
-use super::{Count, Expectation, Judgement, LIST_CAP};
+use super::expect::{ExpectationSet, SetChecker, SetReport, Sink};
+use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Truncation, Verdict};
+use super::{Expectation, Judgement, LIST_CAP, checksum_left_to_offload};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::decode::{
-    ChecksumState, Encapsulation, Icmp, Ip, Link, Packet, Problem, Tcp, Transport, Udp, decode,
+    Encapsulation, Icmp, Ip, Link, Packet, QuickFlow, Tcp, Transport, Udp, decode,
     decode_reassembled, decode_with, quick_flow,
 };
 use crate::reassembly::{Outcome, Reassembler};
@@ -32,6 +38,15 @@ use crate::summary::quote_bytes;
 /// ```
 pub struct Checker<'e> {
     expectation: &'e Expectation,
+    /// The judge: the set the expectation describes.
+    engine: SetChecker,
+    /// The words: what the report lists and notes.
+    n: Narrative,
+}
+
+/// What the built-in report says besides the verdict: the frame lines it
+/// lists, counts of other traffic, and notes.
+struct Narrative {
     report: Report,
     partial_frames: Vec<u64>,
     absent_frames: Vec<u64>,
@@ -42,7 +57,6 @@ pub struct Checker<'e> {
     first_other_tcp: Option<(u64, SocketAddr, SocketAddr)>,
     handshake: bool,
     reassembler: Reassembler,
-    drops: Drops,
 }
 
 /// What reassembly made of a frame.
@@ -65,52 +79,84 @@ enum Step {
 impl<'e> Checker<'e> {
     /// A checker for the capture `file` (as its report names it), of `format`.
     pub fn new(file: &str, format: Format, expectation: &'e Expectation) -> Checker<'e> {
+        Checker::judging_every_frame(file, format, expectation, false)
+    }
+
+    /// A checker whose engine decodes every frame (no fast path), so that
+    /// [`observe_with`](Checker::observe_with) hands each to its sink.
+    pub fn judging_every_frame(
+        file: &str,
+        format: Format,
+        expectation: &'e Expectation,
+        every_frame: bool,
+    ) -> Checker<'e> {
+        let set = ExpectationSet::from_expectation(expectation);
         Checker {
             expectation,
-            report: Report {
-                schema_version: crate::schema::SCHEMA_VERSION,
-                file: file.to_string(),
-                format,
-                verdict: Verdict::Pass,
-                expectation: expectation.clone(),
-                expected: expectation.describe(),
-                frames: 0,
-                matched_count: 0,
-                matched: Vec::new(),
-                offending_count: 0,
-                offending: Vec::new(),
-                tcp_count: 0,
-                tcp: Vec::new(),
-                near_misses: Vec::new(),
-                other: OtherCounts::default(),
-                failures: Vec::new(),
-                notes: Vec::new(),
+            engine: SetChecker::new(file, format, &set, every_frame),
+            n: Narrative {
+                report: Report {
+                    schema_version: crate::schema::SCHEMA_VERSION,
+                    file: file.to_string(),
+                    format,
+                    verdict: Verdict::Pass,
+                    expectation: expectation.clone(),
+                    expected: expectation.describe(),
+                    frames: 0,
+                    matched_count: 0,
+                    matched: Vec::new(),
+                    offending_count: 0,
+                    offending: Vec::new(),
+                    tcp_count: 0,
+                    tcp: Vec::new(),
+                    near_misses: Vec::new(),
+                    other: OtherCounts::default(),
+                    failures: Vec::new(),
+                    notes: Vec::new(),
+                },
+                partial_frames: Vec::new(),
+                absent_frames: Vec::new(),
+                icmp_notes: Vec::new(),
+                reply_notes: Vec::new(),
+                fragment_notes: Vec::new(),
+                damaged_notes: Vec::new(),
+                first_other_tcp: None,
+                handshake: false,
+                reassembler: Reassembler::default(),
             },
-            partial_frames: Vec::new(),
-            absent_frames: Vec::new(),
-            icmp_notes: Vec::new(),
-            reply_notes: Vec::new(),
-            fragment_notes: Vec::new(),
-            damaged_notes: Vec::new(),
-            first_other_tcp: None,
-            handshake: false,
-            reassembler: Reassembler::default(),
-            drops: Drops::default(),
         }
+    }
+
+    /// What a cut at the capture's end does (`--truncated`); the default
+    /// is [`Truncation::Fail`].
+    pub fn truncation(mut self, policy: Truncation) -> Checker<'e> {
+        self.engine.truncation(policy);
+        self
     }
 
     /// Frames observed so far.
     pub fn frames(&self) -> u64 {
-        self.report.frames
+        self.n.report.frames
     }
 
     /// Takes one frame into account.
     #[inline(always)]
     pub fn observe(&mut self, frame: &RawFrame<'_>) {
-        self.report.frames += 1;
+        self.observe_with(frame, &mut |_, _| {});
+    }
+
+    /// Takes one frame into account, handing it decoded to `sink` (as the
+    /// engine sees it; every frame with
+    /// [`judging_every_frame`](Checker::judging_every_frame)).
+    #[inline(always)]
+    pub fn observe_with(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
+        // Protocol and ports from fixed offsets, read once for both.
+        let quick = quick_flow(frame.link_type, frame.data);
+        self.engine.observe_sorted(frame, quick.as_ref(), sink);
+        self.n.report.frames += 1;
         // Millions of frames of other flows are counted here, inlined into
         // the reading loop; the rest is decoded out of line.
-        if !self.counted_by_fast_path(frame) {
+        if !self.counted_by_fast_path(quick.as_ref()) {
             self.observe_decoded(frame);
         }
     }
@@ -150,19 +196,19 @@ impl<'e> Checker<'e> {
             Transport::Icmp(icmp) => self.icmp(frame, icmp),
             Transport::Fragment(_) => {
                 // A fragment whose fragment header could not be read whole.
-                self.report.other.fragments += 1;
+                self.n.report.other.fragments += 1;
                 push_capped(
-                    &mut self.fragment_notes,
+                    &mut self.n.fragment_notes,
                     Note::FragmentUnreadable {
                         frame: frame.number,
                     },
                 );
             }
-            Transport::Other if packet.problems.is_empty() => self.report.other.other += 1,
+            Transport::Other if packet.problems.is_empty() => self.n.report.other.other += 1,
             Transport::Other => {
-                self.report.other.damaged += 1;
+                self.n.report.other.damaged += 1;
                 push_capped(
-                    &mut self.damaged_notes,
+                    &mut self.n.damaged_notes,
                     Note::Damaged {
                         frame: frame.number,
                         offset: frame.offset,
@@ -177,11 +223,11 @@ impl<'e> Checker<'e> {
     /// when the frame needs decoding. Only once the near-miss list is full:
     /// until then every UDP datagram may be shown.
     #[inline(always)]
-    fn counted_by_fast_path(&mut self, frame: &RawFrame<'_>) -> bool {
-        if self.report.near_misses.len() < LIST_CAP {
+    fn counted_by_fast_path(&mut self, quick: Option<&QuickFlow<'_>>) -> bool {
+        if self.n.report.near_misses.len() < LIST_CAP {
             return false;
         }
-        let Some(quick) = quick_flow(frame.link_type, frame.data) else {
+        let Some(quick) = quick else {
             return false;
         };
         let e = self.expectation;
@@ -195,11 +241,11 @@ impl<'e> Checker<'e> {
             return false;
         }
         if quick.protocol == etherparse::ip_number::UDP.0 {
-            self.report.other.udp += 1;
+            self.n.report.other.udp += 1;
             return true;
         }
-        if self.first_other_tcp.is_some() {
-            self.report.other.tcp += 1;
+        if self.n.first_other_tcp.is_some() {
+            self.n.report.other.tcp += 1;
             return true;
         }
         false
@@ -213,19 +259,20 @@ impl<'e> Checker<'e> {
         let Some(info) = ip.frag else {
             return Step::Whole;
         };
-        self.report.other.fragments += 1;
+        self.n.report.other.fragments += 1;
         match self
+            .n
             .reassembler
             .add(ip.src, ip.dst, &info, frame.number, bytes)
         {
             Outcome::Pending => Step::Consumed,
             Outcome::Invalid(why) => {
-                push_capped(&mut self.fragment_notes, Note::FragmentRejected(why));
+                push_capped(&mut self.n.fragment_notes, Note::FragmentRejected(why));
                 Step::Consumed
             }
             Outcome::Complete { payload, frames } => {
                 push_capped(
-                    &mut self.fragment_notes,
+                    &mut self.n.fragment_notes,
                     Note::Reassembled {
                         frame: frame.number,
                         src: ip.src,
@@ -251,10 +298,10 @@ impl<'e> Checker<'e> {
         let e = self.expectation;
         match (&packet.transport, packet.endpoints()) {
             (Transport::Udp(_), Some((src, dst))) => {
-                e.endpoints_match(src, dst) || self.report.near_misses.len() < LIST_CAP
+                e.endpoints_match(src, dst) || self.n.report.near_misses.len() < LIST_CAP
             }
             (Transport::Tcp(_), Some((a, b))) => {
-                e.tcp_on_flow(a, b) && self.report.tcp.len() < LIST_CAP
+                e.tcp_on_flow(a, b) && self.n.report.tcp.len() < LIST_CAP
             }
             _ => false,
         }
@@ -281,30 +328,30 @@ impl<'e> Checker<'e> {
                     src,
                     dst,
                 };
-                push_capped(&mut self.reply_notes, reply);
+                push_capped(&mut self.n.reply_notes, reply);
             }
-            self.report.other.udp += 1;
-            if self.report.near_misses.len() < LIST_CAP {
+            self.n.report.other.udp += 1;
+            if self.n.report.near_misses.len() < LIST_CAP {
                 let mut reasons = e.endpoint_mismatches(src, dst);
                 if let Some(want) = &e.payload
                     && want.as_slice() != udp.payload
                 {
                     reasons.push(format!("payload {}", quote_bytes(udp.payload)));
                 }
-                self.report.near_misses.push(line(reasons));
+                self.n.report.near_misses.push(line(reasons));
             }
             return;
         }
         let reasons = self.mismatches(frame.number, packet, udp, src.is_ipv6());
         if reasons.is_empty() {
-            self.report.matched_count += 1;
-            if self.report.matched.len() < LIST_CAP {
-                self.report.matched.push(line(Vec::new()));
+            self.n.report.matched_count += 1;
+            if self.n.report.matched.len() < LIST_CAP {
+                self.n.report.matched.push(line(Vec::new()));
             }
         } else {
-            self.report.offending_count += 1;
-            if self.report.offending.len() < LIST_CAP {
-                self.report.offending.push(line(reasons));
+            self.n.report.offending_count += 1;
+            if self.n.report.offending.len() < LIST_CAP {
+                self.n.report.offending.push(line(reasons));
             }
         }
     }
@@ -349,8 +396,8 @@ impl<'e> Checker<'e> {
         for (field, c) in checksums {
             match self.expectation.checksums.judge(c.state, ipv6) {
                 Judgement::Pass => {}
-                Judgement::PassPartial => push_capped(&mut self.partial_frames, number),
-                Judgement::PassAbsent => push_capped(&mut self.absent_frames, number),
+                Judgement::PassPartial => push_capped(&mut self.n.partial_frames, number),
+                Judgement::PassAbsent => push_capped(&mut self.n.absent_frames, number),
                 Judgement::Fail => reasons.push(format!("{field} {c}")),
             }
         }
@@ -362,13 +409,13 @@ impl<'e> Checker<'e> {
             return;
         };
         if !self.expectation.tcp_on_flow(a, b) {
-            self.report.other.tcp += 1;
-            self.first_other_tcp.get_or_insert((frame.number, a, b));
+            self.n.report.other.tcp += 1;
+            self.n.first_other_tcp.get_or_insert((frame.number, a, b));
             return;
         }
-        self.report.tcp_count += 1;
-        self.handshake |= tcp.flags.is_handshake();
-        if self.report.tcp.len() < LIST_CAP {
+        self.n.report.tcp_count += 1;
+        self.n.handshake |= tcp.flags.is_handshake();
+        if self.n.report.tcp.len() < LIST_CAP {
             let role = if tcp.flags.is_handshake() {
                 "handshake"
             } else if tcp.flags.is_teardown() {
@@ -386,12 +433,12 @@ impl<'e> Checker<'e> {
                 packet,
                 reasons,
             );
-            self.report.tcp.push(line);
+            self.n.report.tcp.push(line);
         }
     }
 
     fn icmp(&mut self, frame: &RawFrame<'_>, icmp: &Icmp) {
-        self.report.other.icmp += 1;
+        self.n.report.other.icmp += 1;
         let Some((s, d)) = icmp.quoted_udp else {
             return;
         };
@@ -410,58 +457,112 @@ impl<'e> Checker<'e> {
                 code: icmp.code,
             }
         };
-        push_capped(&mut self.icmp_notes, note);
+        push_capped(&mut self.n.icmp_notes, note);
     }
 
     /// Takes into account the frames the capture admits it lost
     /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)): they
     /// could hold what an exact count or "no TCP" rules out.
     pub fn admit_drops(&mut self, drops: Drops) {
-        self.drops = drops;
+        self.engine.admit_drops(drops);
     }
 
-    /// The verdict, the failures and the notes, in the order a report gives them.
-    pub fn finish(mut self, reader_notes: Vec<String>) -> Report {
-        let e = self.expectation;
-        let r = &mut self.report;
-        if !e.count.accepts(r.matched_count) {
+    /// Takes into account that the capture ends inside the record at
+    /// `offset`: the frames before it were judged; under
+    /// [`Truncation::Fail`], a claim the missing bytes could contradict fails.
+    pub fn cut_short(&mut self, offset: u64, what: String) {
+        self.engine.cut_short(offset, what);
+    }
+
+    /// The verdict, the failures and the notes, in the order a report gives
+    /// them: the engine's outcomes in the built-in check's words.
+    pub fn finish(self, reader_notes: Vec<String>) -> Report {
+        let Checker {
+            expectation: e,
+            engine,
+            mut n,
+        } = self;
+        let judged = engine.finish(Vec::new());
+        let r = &mut n.report;
+        let datagram = &judged.expectations[0];
+        let tcp_rule = judged.rules.first();
+        debug_assert_eq!(
+            (r.matched_count, r.offending_count),
+            (datagram.held, datagram.missed),
+            "the lists of {} disagree with the engine",
+            r.file
+        );
+        r.matched_count = datagram.held;
+        r.offending_count = datagram.missed;
+        if !e.count.accepts(datagram.held) {
             r.failures.push(Failure::Count {
-                found: r.matched_count,
+                found: datagram.held,
                 frames: r.frames,
             });
         }
-        if r.offending_count > 0 {
+        if datagram.missed > 0 {
             r.failures.push(Failure::Mismatched {
-                datagrams: r.offending_count,
+                datagrams: datagram.missed,
             });
         }
-        if r.tcp_count > 0 {
-            let (segments, handshake) = (r.tcp_count, self.handshake);
-            if e.allow_tcp {
-                r.notes.push(Note::TcpAllowed {
-                    segments,
-                    handshake,
-                });
-            } else {
-                r.failures.push(Failure::Tcp {
-                    segments,
-                    handshake,
-                });
-            }
+        n.tcp_findings(tcp_rule);
+        let r = &mut n.report;
+        let tcp_unprovable = tcp_rule.is_some_and(|t| t.unprovable);
+        if let Some(drops) = judged.lost
+            && (datagram.unprovable || tcp_unprovable)
+        {
+            r.failures.push(Failure::Lost {
+                drops,
+                count: datagram.unprovable.then_some(e.count),
+                tcp: tcp_unprovable,
+            });
         }
-        if self.drops.total() > 0 {
-            let count = match e.count {
-                Count::AtLeast(_) => None,
-                exact_or_most => Some(exact_or_most),
-            };
-            if count.is_some() || !e.allow_tcp {
-                r.failures.push(Failure::Lost {
-                    drops: self.drops,
-                    count,
-                    tcp: !e.allow_tcp,
-                });
-            }
+        n.notes(reader_notes);
+        n.cut(&judged);
+        n.report.verdict = Verdict::from_passed(n.report.failures.is_empty());
+        n.report
+    }
+}
+
+impl Narrative {
+    /// TCP on the expected endpoints: a failure when the engine's rule
+    /// forbidding it saw any, a note when `--allow-tcp` let it be.
+    fn tcp_findings(&mut self, rule: Option<&crate::check::expect::RuleOutcome>) {
+        let r = &mut self.report;
+        let handshake = self.handshake;
+        match rule {
+            Some(rule) if rule.count > 0 => r.failures.push(Failure::Tcp {
+                segments: rule.count,
+                handshake,
+            }),
+            None if r.tcp_count > 0 => r.notes.push(Note::TcpAllowed {
+                segments: r.tcp_count,
+                handshake,
+            }),
+            _ => {}
         }
+    }
+
+    /// The cut at the capture's end: a failure when it decided the verdict,
+    /// else a note (last, as the reader's notes).
+    fn cut(&mut self, judged: &SetReport) {
+        let Some(cut) = &judged.cut else { return };
+        let (offset, what) = (cut.offset, cut.what.clone());
+        let decided = cut.policy == Truncation::Fail
+            && (judged.expectations.iter().any(|e| e.unprovable)
+                || judged.rules.iter().any(|r| r.unprovable));
+        if decided {
+            self.report
+                .failures
+                .push(Failure::Truncated { offset, what });
+        } else {
+            self.report.notes.push(Note::Truncated { offset, what });
+        }
+    }
+
+    /// The notes, in the order a report gives them.
+    fn notes(&mut self, reader_notes: Vec<String>) {
+        let r = &mut self.report;
         if !self.partial_frames.is_empty() {
             let frames = std::mem::take(&mut self.partial_frames);
             r.notes.push(Note::PartialChecksums { frames });
@@ -478,7 +579,7 @@ impl<'e> Checker<'e> {
         }
         r.notes.append(&mut self.icmp_notes);
         r.notes.append(&mut self.reply_notes);
-        let (incomplete, unlisted) = self.reassembler.finish();
+        let (incomplete, unlisted) = std::mem::take(&mut self.reassembler).finish();
         for datagram in incomplete.iter().take(LIST_CAP) {
             let note = Note::Incomplete {
                 fragments: datagram.frames.clone(),
@@ -495,27 +596,6 @@ impl<'e> Checker<'e> {
         r.notes.append(&mut self.fragment_notes);
         r.notes.append(&mut self.damaged_notes);
         r.notes.extend(reader_notes.into_iter().map(Note::Reader));
-        r.verdict = Verdict::from_passed(r.failures.is_empty());
-        self.report
-    }
-}
-
-/// The writer said the frame's checksum was not ready (`epb_flags` bit 9):
-/// a UDP checksum that does not verify is partial by its word, not bad.
-fn checksum_left_to_offload(packet: &mut Packet<'_>) {
-    if let Transport::Udp(udp) = &mut packet.transport
-        && let ChecksumState::Bad { expected } = udp.checksum.state
-    {
-        udp.checksum.state = ChecksumState::Partial { expected };
-        packet.problems.retain(|p| {
-            !matches!(
-                p,
-                Problem::BadChecksum {
-                    field: "udp.checksum",
-                    ..
-                }
-            )
-        });
     }
 }
 

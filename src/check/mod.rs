@@ -27,6 +27,7 @@ pub use report::{
 pub use crate::summary::{format_time, quote_bytes};
 
 use crate::capture::CaptureReader;
+use crate::decode::{ChecksumState, Packet, Problem, Transport};
 use crate::error::Result;
 
 /// How many frames each list of a report keeps (counts stay exact).
@@ -132,24 +133,39 @@ pub fn check_reader_with<R: Read>(
     truncated: Truncation,
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
-    let mut checker = Checker::new(name, reader.format(), expectation);
+    let mut checker = Checker::new(name, reader.format(), expectation).truncation(truncated);
     let read = reader.for_each_frame(|frame| {
         checker.observe(frame);
         if checker.frames().is_multiple_of(65_536) {
             progress(frame.offset);
         }
     });
-    let cut = match read {
-        Ok(()) => None,
-        Err(crate::Error::Truncated { offset, what, .. }) => Some((offset, what)),
+    match read {
+        Ok(()) => {}
+        Err(crate::Error::Truncated { offset, what, .. }) => checker.cut_short(offset, what),
         Err(e) => return Err(e),
-    };
-    checker.admit_drops(reader.drops());
-    let mut report = checker.finish(reader.notes());
-    if let Some((offset, what)) = cut {
-        report.cut_short(offset, what, truncated);
     }
-    Ok(report)
+    checker.admit_drops(reader.drops());
+    Ok(checker.finish(reader.notes()))
+}
+
+/// The writer said the frame's checksum was not ready (`epb_flags` bit 9):
+/// a UDP checksum that does not verify is partial by its word, not bad.
+pub(crate) fn checksum_left_to_offload(packet: &mut Packet<'_>) {
+    if let Transport::Udp(udp) = &mut packet.transport
+        && let ChecksumState::Bad { expected } = udp.checksum.state
+    {
+        udp.checksum.state = ChecksumState::Partial { expected };
+        packet.problems.retain(|p| {
+            !matches!(
+                p,
+                Problem::BadChecksum {
+                    field: "udp.checksum",
+                    ..
+                }
+            )
+        });
+    }
 }
 
 #[cfg(test)]

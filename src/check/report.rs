@@ -710,7 +710,7 @@ impl Report {
 
 /// What a capture cut short at its end does to the verdict
 /// (`--truncated`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Truncation {
     /// A claim the missing bytes could contradict fails (the default).

@@ -464,11 +464,11 @@ pub struct CheckArgs {
     pub pictures: PictureArgs,
     #[command(flatten)]
     pub color: ColorArgs,
-    /// A capture cut short at its end (a writer killed mid-write): fail any claim the missing bytes could contradict, or judge the frames before the cut
-    #[arg(long, value_name = "WHAT", default_value = "fail",
+    /// A capture cut short at its end (a writer killed mid-write): fail any claim the missing bytes could contradict, or judge the frames before the cut [default: fail, or the expectation file's `truncated`]
+    #[arg(long, value_name = "WHAT",
           value_parser = clap::builder::PossibleValuesParser::new(Truncation::NAMES)
               .try_map(|s| s.parse::<Truncation>()))]
-    pub truncated: Truncation,
+    pub truncated: Option<Truncation>,
     /// Files checked at once [default: one per core]; -j1 checks one after the other
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub jobs: Option<usize>,

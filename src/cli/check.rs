@@ -38,7 +38,11 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
                 "--expect and --emit take one capture: give one file".into(),
             ));
         };
-        return super::check_expect::run(&args, file);
+        return super::check_expect::run(&args, file).or_else(|e| {
+            let suite = format!("lola check {}", file.display());
+            let file = file.display().to_string();
+            Err(super::output::report_error(&args.report, &suite, &file, e)?)
+        });
     }
     check_report_path(args.pictures.report.as_deref())?;
     if args.pictures.report.is_some() && files.len() > 1 {
@@ -63,10 +67,17 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         }
         Err(e) => super::output::error(e),
     };
-    check_all(&files, &expectation, args.truncated, jobs, progress, |c| {
-        show(&c);
-        checked.push(c);
-    });
+    check_all(
+        &files,
+        &expectation,
+        args.truncated.unwrap_or_default(),
+        jobs,
+        progress,
+        |c| {
+            show(&c);
+            checked.push(c);
+        },
+    );
     pictures(&args, &checked)?;
     if let Some(path) = &args.report.junit {
         let suites: Vec<Suite> = checked.iter().map(suite).collect();

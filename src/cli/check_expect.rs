@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use lola::capture::CaptureReader;
-use lola::check::Checker;
-use lola::check::expect::{ExpectationSet, SetChecker, SetReport, Sink, check_reader_with_set};
+use lola::check::expect::{ExpectationSet, SetReport, Sink, check_reader_with_set};
+use lola::check::{Checker, Truncation};
 use lola::fields::FrameView;
 use lola::{Error, Expectation, Report};
 
@@ -16,12 +16,16 @@ use super::output::{Exit, out, out_json, report_text_in, write_junit};
 /// Checks `file` against `--expect`, or with `--emit`, as `lola check` would.
 pub fn run(args: &CheckArgs, file: &Path) -> Result<Exit, Error> {
     if let Some(path) = &args.expect_file {
-        let set = ExpectationSet::read(path)?;
+        let mut set = ExpectationSet::read(path)?;
+        if let Some(policy) = args.truncated {
+            set.truncated = policy;
+        }
         return run_set(args, file, &set);
     }
     let expectation = args.expect.expectation();
     let emit = args.emit.as_deref().unwrap_or(Path::new("-"));
-    let report = check_and_emit(file, &expectation, emit)?;
+    let policy = args.truncated.unwrap_or_default();
+    let report = check_and_emit(file, &expectation, policy, emit)?;
     let quiet = args.quiet || emit == Path::new("-");
     if let Some(path) = &args.report.junit {
         let suite = format!("lola check {}", file.display());
@@ -72,33 +76,39 @@ fn set_report<R: io::Read>(
     }
 }
 
-/// The built-in check with rows out: one pass feeds both the checker (whose
-/// report is unchanged) and the expectation set the flags describe (whose
-/// `match` names the rows' `expect`).
-fn check_and_emit(path: &Path, expectation: &Expectation, emit: &Path) -> Result<Report, Error> {
+/// The built-in check with rows out: its engine decodes every frame and
+/// hands each to the rows (whose `expect` names the set's `datagram`).
+fn check_and_emit(
+    path: &Path,
+    expectation: &Expectation,
+    policy: Truncation,
+    emit: &Path,
+) -> Result<Report, Error> {
     let name = path.display().to_string();
+    let checker =
+        |format| Checker::judging_every_frame(&name, format, expectation, true).truncation(policy);
     if path == Path::new("-") {
         let stdin = io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
-        builtin_rows(reader, &name, expectation, emit)
+        builtin_rows(reader, &name, checker, emit)
     } else {
-        builtin_rows(CaptureReader::open(path)?, &name, expectation, emit)
+        builtin_rows(CaptureReader::open(path)?, &name, checker, emit)
     }
 }
 
-fn builtin_rows<R: io::Read>(
+fn builtin_rows<'e, R: io::Read>(
     mut reader: CaptureReader<R>,
     name: &str,
-    expectation: &Expectation,
+    checker: impl FnOnce(lola::capture::Format) -> Checker<'e>,
     emit: &Path,
 ) -> Result<Report, Error> {
-    let set = ExpectationSet::from_expectation(expectation);
     with_rows(emit, name, |sink| {
-        let mut checker = Checker::new(name, reader.format(), expectation);
-        let mut rows = SetChecker::new(name, reader.format(), &set, true);
-        while let Some(frame) = reader.next_frame()? {
-            checker.observe(&frame);
-            rows.observe(&frame, sink);
+        let mut checker = checker(reader.format());
+        let read = reader.for_each_frame(|frame| checker.observe_with(frame, sink));
+        match read {
+            Ok(()) => {}
+            Err(Error::Truncated { offset, what, .. }) => checker.cut_short(offset, what),
+            Err(e) => return Err(e),
         }
         checker.admit_drops(reader.drops());
         Ok(checker.finish(reader.notes()))

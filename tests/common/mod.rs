@@ -18,6 +18,22 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every capture fixture (`.pcap`, `.pcapng`), sorted; `bad-*` ones and
+/// the unsupported link type too when `damaged`.
+pub fn capture_fixtures(damaged: bool) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name.ends_with(".pcap") || name.ends_with(".pcapng"))
+                && (damaged || !name.starts_with("bad-") && name != "link-unsupported.pcap")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// True when running under CI (`CI=true`), where nothing may be skipped.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")

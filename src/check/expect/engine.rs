@@ -15,15 +15,17 @@ use std::time::Duration;
 
 use super::filter::{Filter, Lit, Node};
 use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
-use crate::capture::{CaptureReader, Format, RawFrame};
-use crate::check::{Judgement, Verdict};
-use crate::decode::{Packet, Transport, decode, decode_reassembled, decode_with, quick_flow};
+use crate::capture::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
+use crate::check::{Judgement, Truncation, Verdict, checksum_left_to_offload};
+use crate::decode::{
+    Packet, QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
+};
 use crate::error::Result;
 use crate::fields::{FrameView, Id, TcpNumbers};
 use crate::reassembly::{Outcome, Reassembler};
 
 /// What happened to one expectation.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ExpectOutcome {
     /// Its name.
     pub name: String,
@@ -48,10 +50,13 @@ pub struct ExpectOutcome {
     pub evidence: Vec<String>,
     /// Evidence lines not listed.
     pub more_evidence: u64,
+    /// True when frames missing from the capture (lost, or cut off at its
+    /// end) could contradict it, so that it cannot pass.
+    pub unprovable: bool,
 }
 
 /// What happened to a `forbid` rule, or to `exclusive`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct RuleOutcome {
     /// The rule's name: `forbid: RULE` or `exclusive`.
     pub name: String,
@@ -59,12 +64,28 @@ pub struct RuleOutcome {
     pub verdict: Verdict,
     /// Frames that broke it.
     pub count: u64,
+    /// Why it failed beyond those frames, one sentence each.
+    pub failures: Vec<String>,
     /// The first of them, one line each.
     pub evidence: Vec<String>,
+    /// True when frames missing from the capture could break it.
+    pub unprovable: bool,
+}
+
+/// Where a capture was cut short at its end, and what that did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Cut {
+    /// Byte offset of the record or block that is cut.
+    pub offset: u64,
+    /// What is cut, in words.
+    pub what: String,
+    /// The policy: `fail` (claims the missing bytes could contradict fail)
+    /// or `judge-complete-frames`.
+    pub policy: Truncation,
 }
 
 /// The result of checking a capture against an expectation set.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct SetReport {
     /// Version of this JSON shape.
     pub schema_version: u32,
@@ -80,6 +101,12 @@ pub struct SetReport {
     pub expectations: Vec<ExpectOutcome>,
     /// One per `forbid` rule, then `exclusive` when set.
     pub rules: Vec<RuleOutcome>,
+    /// Frames the capture admits it lost (pcapng statistics), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<Drops>,
+    /// Where the capture was cut short at its end, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut: Option<Cut>,
     /// What the reader noticed about the file.
     pub notes: Vec<String>,
 }
@@ -110,6 +137,9 @@ impl SetReport {
                     r.count,
                     if r.count == 1 { "frame" } else { "frames" }
                 );
+                for why in &r.failures {
+                    let _ = write!(s, "; {why}");
+                }
                 for line in &r.evidence {
                     let _ = write!(s, "\n{line}");
                 }
@@ -159,6 +189,9 @@ impl fmt::Display for SetReport {
                 writeln!(f, "  {}  {}", word(r.verdict), r.name)?;
             } else {
                 writeln!(f, "  {}  {}: {} {frames}", word(r.verdict), r.name, r.count)?;
+            }
+            for why in &r.failures {
+                writeln!(f, "          {why}")?;
             }
             for line in &r.evidence {
                 writeln!(f, "            {line}")?;
@@ -241,8 +274,12 @@ impl Need {
         match n {
             Node::And(a, b) => {
                 let (a, b) = (Need::of(a), Need::of(b));
+                // A frame that satisfies both has a port of each side's
+                // set (not one in both: `udp.srcport == 1 && udp.dstport
+                // == 2`): either set is a necessary condition; the smaller
+                // one skips more.
                 let ports = match (a.ports, b.ports) {
-                    (Some(x), Some(y)) => Some(x.intersection(&y).copied().collect()),
+                    (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
                     (x, y) => x.or(y),
                 };
                 Need {
@@ -354,8 +391,13 @@ impl Prefilter {
 }
 
 /// Checks frames against an [`ExpectationSet`] as they stream by.
-pub struct SetChecker<'s> {
-    set: &'s ExpectationSet,
+///
+/// This is lola's one judging engine: the built-in check
+/// ([`Checker`](crate::check::Checker)) holds the set its flags describe
+/// ([`ExpectationSet::from_expectation`]) against the frames with it, and
+/// adds only its own words.
+pub struct SetChecker {
+    set: ExpectationSet,
     file: String,
     format: Format,
     frames: u64,
@@ -366,16 +408,18 @@ pub struct SetChecker<'s> {
     tcp: Option<TcpNumbers>,
     prefilter: Option<Prefilter>,
     reassembler: Reassembler,
+    drops: Drops,
+    cut: Option<(u64, String)>,
 }
 
 /// What a frame was, for an emitter of rows: its view and the names of the
 /// expectations that matched it.
 pub type Sink<'f> = dyn FnMut(&FrameView<'_, '_>, &[&str]) + 'f;
 
-impl<'s> SetChecker<'s> {
+impl SetChecker {
     /// A checker of the capture `file` (as the report names it), of `format`.
     /// With `every_frame`, no frame takes the fast path (for emitters of rows).
-    pub fn new(file: &str, format: Format, set: &'s ExpectationSet, every_frame: bool) -> Self {
+    pub fn new(file: &str, format: Format, set: &ExpectationSet, every_frame: bool) -> Self {
         let filters: Vec<&Filter> = set
             .expects
             .iter()
@@ -391,7 +435,7 @@ impl<'s> SetChecker<'s> {
             .chain(&set.forbid)
             .collect();
         SetChecker {
-            set,
+            set: set.clone(),
             file: file.to_string(),
             format,
             frames: 0,
@@ -402,7 +446,35 @@ impl<'s> SetChecker<'s> {
             tcp: tcp_state.then(TcpNumbers::default),
             prefilter: (!every_frame && !tcp_state).then(|| Prefilter::new(&match_filters)),
             reassembler: Reassembler::default(),
+            drops: Drops::default(),
+            cut: None,
         }
+    }
+
+    /// The set it checks.
+    pub fn set(&self) -> &ExpectationSet {
+        &self.set
+    }
+
+    /// What a cut at the capture's end does, instead of the set's
+    /// `truncated` setting (`--truncated`).
+    pub fn truncation(&mut self, policy: Truncation) {
+        self.set.truncated = policy;
+    }
+
+    /// Takes into account the frames the capture admits it lost
+    /// ([`CaptureReader::drops`]): they could hold what a maximum count,
+    /// a `forbid` rule or `exclusive` rules out.
+    pub fn admit_drops(&mut self, drops: Drops) {
+        self.drops = drops;
+    }
+
+    /// Takes into account that the capture ends inside the record at
+    /// `offset` ([`Error::Truncated`](crate::Error::Truncated)): under the
+    /// set's [`Truncation::Fail`], the claims the missing bytes could
+    /// contradict fail.
+    pub fn cut_short(&mut self, offset: u64, what: String) {
+        self.cut = Some((offset, what));
     }
 
     /// Frames observed so far.
@@ -414,9 +486,25 @@ impl<'s> SetChecker<'s> {
     /// the fast path, which `every_frame` turns off).
     #[inline]
     pub fn observe(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
+        let quick = match self.prefilter {
+            Some(_) => quick_flow(frame.link_type, frame.data),
+            None => None,
+        };
+        self.observe_sorted(frame, quick.as_ref(), sink);
+    }
+
+    /// [`observe`](SetChecker::observe) with the frame's protocol and ports
+    /// already read from their fixed offsets (by a caller that needs them too).
+    #[inline(always)]
+    pub(crate) fn observe_sorted(
+        &mut self,
+        frame: &RawFrame<'_>,
+        quick: Option<&QuickFlow<'_>>,
+        sink: &mut Sink<'_>,
+    ) {
         self.frames += 1;
         if let Some(pre) = &self.prefilter
-            && let Some(q) = quick_flow(frame.link_type, frame.data)
+            && let Some(q) = quick
             && pre.skips(q.protocol, q.src_port, q.dst_port)
         {
             if self.set.exclusive {
@@ -425,10 +513,18 @@ impl<'s> SetChecker<'s> {
             }
             return;
         }
+        self.observe_decoded(frame, sink);
+    }
+
+    /// Decodes a frame the fast path could not skip, and holds every
+    /// predicate against it.
+    #[inline(never)]
+    fn observe_decoded(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
         let orig_len = frame.orig_len as usize;
+        let not_ready = frame.flags.is_some_and(|f| f & EPB_CHECKSUM_NOT_READY != 0);
         let packet = decode_with(frame.link_type, frame.data, orig_len, self.verify);
         let reassembled: Vec<u8>;
-        let packet = match (&packet.transport, &packet.ip) {
+        let mut packet = match (&packet.transport, &packet.ip) {
             (Transport::Fragment(bytes), Some(ip)) if ip.frag.is_some() => {
                 let Some(info) = ip.frag else { return };
                 match self
@@ -447,6 +543,9 @@ impl<'s> SetChecker<'s> {
             }
             _ => packet,
         };
+        if not_ready {
+            checksum_left_to_offload(&mut packet);
+        }
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
         let mut view = FrameView {
             number: frame.number,
@@ -463,7 +562,13 @@ impl<'s> SetChecker<'s> {
         let verified;
         if !claims.is_empty() && !self.verify {
             // The frames an expectation is about get their checksums verified.
-            verified = decode(frame.link_type, frame.data, orig_len);
+            verified = {
+                let mut p = decode(frame.link_type, frame.data, orig_len);
+                if not_ready {
+                    checksum_left_to_offload(&mut p);
+                }
+                p
+            };
             if !matches!(verified.transport, Transport::Fragment(_)) {
                 view.packet = &verified;
             }
@@ -518,7 +623,7 @@ impl<'s> SetChecker<'s> {
             .filter(|w| !w.matches(v))
             .map(|w| format!("{w}: {}", actual(w, v)))
             .collect();
-        misses.extend(checksum_misses(self.set, v.packet));
+        misses.extend(checksum_misses(&self.set, v.packet));
         misses.extend(
             v.packet
                 .problems
@@ -550,27 +655,93 @@ impl<'s> SetChecker<'s> {
 
     /// The report, with the reader's notes.
     pub fn finish(self, reader_notes: Vec<String>) -> SetReport {
-        let set = self.set;
+        let set = &self.set;
         let tolerance = set.effective_tolerance();
-        let expectations: Vec<ExpectOutcome> = set
+        let mut expectations: Vec<ExpectOutcome> = set
             .expects
             .iter()
             .zip(self.states)
             .map(|(e, st)| expect_outcome(set, e, st, tolerance))
             .collect();
-        let rules = rule_outcomes(set, self.forbid, self.unclaimed);
+        let mut rules = rule_outcomes(set, self.forbid, self.unclaimed);
+        let lost = (self.drops.total() > 0).then_some(self.drops);
+        let cut = self.cut.map(|(offset, what)| Cut {
+            offset,
+            what,
+            policy: set.truncated,
+        });
+        let mut notes = reader_notes;
+        if let Some(why) = missing_frames(lost, cut.as_ref()) {
+            unprovable(set, &mut expectations, &mut rules, &why);
+        }
+        if let Some(c) = &cut
+            && !expectations.iter().any(|e| e.unprovable)
+            && !rules.iter().any(|r| r.unprovable)
+        {
+            notes.push(format!(
+                "the capture is cut short at byte {} ({}); only the frames before the cut were judged",
+                c.offset, c.what
+            ));
+        }
         let passed = expectations.iter().all(|e| e.verdict.passed())
             && rules.iter().all(|r| r.verdict.passed());
         SetReport {
-            schema_version: 2,
+            schema_version: crate::schema::SCHEMA_VERSION,
             file: self.file,
             format: self.format,
             verdict: Verdict::from_passed(passed),
             frames: self.frames,
             expectations,
             rules,
-            notes: reader_notes,
+            lost,
+            cut,
+            notes,
         }
+    }
+}
+
+/// Why frames are missing from the capture, when some are and count:
+/// frames it admits it lost, and a cut at its end under [`Truncation::Fail`].
+fn missing_frames(lost: Option<Drops>, cut: Option<&Cut>) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(d) = lost {
+        let frames = crate::summary::plural(d.total(), "lost frame");
+        why.push(format!("the capture admits {frames} ({d})"));
+    }
+    if let Some(c) = cut
+        && c.policy == Truncation::Fail
+    {
+        why.push(format!(
+            "the capture is cut short at byte {} ({})",
+            c.offset, c.what
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// Fails the claims frames missing from the capture (`why`) could
+/// contradict: a maximum count, a `forbid` rule, `exclusive`.
+fn unprovable(
+    set: &ExpectationSet,
+    expectations: &mut [ExpectOutcome],
+    rules: &mut [RuleOutcome],
+    why: &str,
+) {
+    for (e, outcome) in set.expects.iter().zip(expectations) {
+        if e.count.max.is_some() {
+            outcome.unprovable = true;
+            outcome.verdict = Verdict::Fail;
+            outcome.failures.push(format!(
+                "{why}: the missing frames could break count {}",
+                e.count
+            ));
+        }
+    }
+    for rule in rules {
+        rule.unprovable = true;
+        rule.verdict = Verdict::Fail;
+        rule.failures
+            .push(format!("{why}: the missing frames could break it"));
     }
 }
 
@@ -602,6 +773,7 @@ fn expect_outcome(
         failures,
         evidence,
         more_evidence: st.more,
+        unprovable: false,
     }
 }
 
@@ -664,7 +836,9 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
             name: format!("forbid: {f}"),
             verdict: Verdict::from_passed(r.count == 0),
             count: r.count,
+            failures: Vec::new(),
             evidence: r.evidence,
+            unprovable: false,
         })
         .collect();
     if set.exclusive {
@@ -672,7 +846,9 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
             name: "exclusive: every frame matched by an expectation".to_string(),
             verdict: Verdict::from_passed(unclaimed.count == 0),
             count: unclaimed.count,
+            failures: Vec::new(),
             evidence: unclaimed.evidence,
+            unprovable: false,
         });
     }
     rules
@@ -794,6 +970,8 @@ fn leaf_fields(n: &Node, out: &mut Vec<String>) {
 
 /// Checks a capture from any reader against `set`, handing every decoded
 /// frame to `sink`; `every_frame` turns the fast path off (for emitters).
+/// Frames the capture admits it lost, and a cut at its end, are taken into
+/// account ([`SetChecker::admit_drops`], [`SetChecker::cut_short`]).
 pub fn check_reader_with_set<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
@@ -802,9 +980,13 @@ pub fn check_reader_with_set<R: Read>(
     sink: &mut Sink<'_>,
 ) -> Result<SetReport> {
     let mut checker = SetChecker::new(name, reader.format(), set, every_frame);
-    while let Some(frame) = reader.next_frame()? {
-        checker.observe(&frame, sink);
+    let read = reader.for_each_frame(|frame| checker.observe(frame, sink));
+    match read {
+        Ok(()) => {}
+        Err(crate::Error::Truncated { offset, what, .. }) => checker.cut_short(offset, what),
+        Err(e) => return Err(e),
     }
+    checker.admit_drops(reader.drops());
     Ok(checker.finish(reader.notes()))
 }
 

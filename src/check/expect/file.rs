@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::filter::Filter;
 use super::{Bounds, Expect, ExpectationSet, SetError, Tolerance};
-use crate::check::ChecksumPolicy;
+use crate::check::{ChecksumPolicy, Truncation};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +47,7 @@ struct RawSettings {
     forbid: Vec<Spanned<String>>,
     exclusive: Option<bool>,
     checksums: Option<Spanned<String>>,
+    truncated: Option<Spanned<String>>,
 }
 
 /// Line and column (1-based) of byte `at` in `text`.
@@ -242,6 +243,12 @@ impl Ctx<'_> {
                 .parse::<ChecksumPolicy>()
                 .map_err(|e| self.error(start(c.span()), e))?;
         }
+        if let Some(t) = &s.truncated {
+            set.truncated = t
+                .get_ref()
+                .parse::<Truncation>()
+                .map_err(|e| self.error(start(t.span()), e))?;
+        }
         Ok(())
     }
 }
@@ -302,6 +309,9 @@ pub fn to_toml(set: &ExpectationSet, comment: &str) -> String {
         ChecksumPolicy::Ignore => "ignore",
     };
     let _ = writeln!(s, "checksums = \"{policy}\"");
+    if set.truncated == Truncation::JudgeCompleteFrames {
+        let _ = writeln!(s, "truncated = \"judge-complete-frames\"");
+    }
     s
 }
 

@@ -36,7 +36,7 @@ pub use engine::{
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
 pub use record::{RecordOptions, record_file};
 
-use super::{ChecksumPolicy, Count, Expectation};
+use super::{ChecksumPolicy, Count, Expectation, Truncation};
 use crate::error::{Error, Result};
 
 /// How many evidence lines an expectation's failure lists (the rest are counted).
@@ -232,6 +232,9 @@ pub struct ExpectationSet {
     pub tolerance: Tolerance,
     /// What checksums do to the frames the expectations match.
     pub checksums: ChecksumPolicy,
+    /// What a capture cut short does to the claims its missing bytes
+    /// could contradict.
+    pub truncated: Truncation,
 }
 
 impl ExpectationSet {
@@ -242,6 +245,7 @@ impl ExpectationSet {
             exclusive: false,
             tolerance: Tolerance::Absolute(Duration::from_millis(1)),
             checksums: ChecksumPolicy::Lenient,
+            truncated: Truncation::Fail,
         }
     }
 
@@ -302,6 +306,7 @@ impl ExpectationSet {
             exclusive: false,
             tolerance: Tolerance::Absolute(Duration::from_millis(1)),
             checksums: e.checksums,
+            truncated: Truncation::Fail,
         }
     }
 
