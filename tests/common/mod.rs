@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod sandbox;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 
@@ -25,8 +27,13 @@ pub fn in_ci() -> bool {
 
 /// True when `tool` runs; in CI a missing tool is a failure, not a skip.
 pub fn have(tool: &str) -> bool {
+    have_with(tool, "--version")
+}
+
+/// [`have`], for a tool that answers `version_flag` (`ip -V`).
+pub fn have_with(tool: &str, version_flag: &str) -> bool {
     let ok = StdCommand::new(tool)
-        .arg("--version")
+        .arg(version_flag)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
