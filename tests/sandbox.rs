@@ -11,8 +11,8 @@ use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::sandbox::{NOBODY, Sandbox, is_root, netns_allowed, text, userns_allowed};
-use common::{frames_of, lola};
+use common::sandbox::{NOBODY, Sandbox, is_root, netns_allowed, userns_allowed};
+use common::{frames_of, lola, text};
 
 #[test]
 fn run_as_an_unprivileged_user_captures_live_on_a_private_lo() {

@@ -4,7 +4,7 @@
 pub mod sandbox;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Output, Stdio};
 
 use assert_cmd::Command;
 
@@ -128,4 +128,14 @@ pub fn frames_of(path: &Path) -> Vec<Vec<u8>> {
         out.push(f.data.to_vec());
     }
     out
+}
+
+/// Exit status, stdout and stderr, for an assertion message.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

@@ -6,9 +6,9 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use super::in_ci;
+use super::{in_ci, text};
 
 pub const NOBODY: u32 = 65534;
 
@@ -94,16 +94,6 @@ impl Sandbox {
         c.args(args);
         c
     }
-}
-
-/// Exit status, stdout and stderr, for an assertion message.
-pub fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n{}{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// True when an unprivileged user may make a private lo here; otherwise
