@@ -1,20 +1,32 @@
 //! The README's transcripts are the real output of this version: every
-//! ```` ```text ```` block whose commands can run here (no root, no live
-//! capture, no Python seed scripts) is run, and its output compared with
+//! ```` ```text ```` block of commands is run, and its output compared with
 //! the README's lines. Ports and capture times vary between runs and are
-//! compared as `<port>` and `<time>`; a README line `  ...` stands for the
-//! rest of the output. The root transcripts (`# lola compare`, `run` and
-//! `send` with live capture, `doctor`) run where live capture may (CI),
-//! with millisecond figures, hex header values and sysctl values hidden too.
-//! Transcripts of `exec` (the seed's Python scripts), the unprivileged
-//! `doctor` and the two-terminal `listen`/`send` are not run here
-//! (tests/sandbox.rs and tests/live.rs hold their promises).
+//! compared as `<port>` and `<time>` (a port is 4 or more digits after `:`,
+//! after `on `, or after `', ` in a Python address tuple). Where the README
+//! leaves output out, it says so with `...`, matched by one rule:
+//!
+//! - a line that is only `...` (indented or not) stands for any run of
+//!   lines, none included;
+//! - `...` inside a line, as a word of its own (a space or the line's edge
+//!   on both sides), stands for any text; `on 7456...` is not one.
+//!
+//! The root transcripts (`# lola compare`, `run` and `send` with live
+//! capture, `doctor`) run where live capture may (CI), with millisecond
+//! figures, hex header values and sysctl values hidden too; so do the
+//! unprivileged `exec` and `doctor` ones, run as uid 65534, and the
+//! two-terminal `listen`/`send` block, run in a network namespace of its own.
 
 mod common;
 
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use common::{can_capture, fixture, lola};
+use common::sandbox::{Sandbox, root_for, userns_allowed};
+use common::{can_capture, fixture, have_with, lola};
 
 /// One `$ lola ...` command of a transcript and the lines after it, up to
 /// the next `$ ` (with `$ echo $?` read as the exit code).
@@ -48,6 +60,7 @@ fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
         if line == "$ echo $?" {
             continue;
         }
+        let other_prompt = line.starts_with("$ ") || line.starts_with("# ");
         if let Some(command) = line.strip_prefix(prompt) {
             // `$ lola listen    $ lola send`: two terminals side by side.
             if command.contains("$ lola") {
@@ -61,6 +74,9 @@ fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
                 output: Vec::new(),
                 exit: None,
             });
+        } else if other_prompt {
+            // `$ lola doctor` then `# lola doctor`: the next transcript.
+            open = false;
         } else if let Some(last) = found.last_mut().filter(|_| open) {
             let after_echo = readme.lines().nth(i.wrapping_sub(1)) == Some("$ echo $?");
             match line.parse::<i32>() {
@@ -72,8 +88,8 @@ fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
     found
 }
 
-/// Ports (digits after `:` or in `on N...`) → `<port>`, RFC 3339 times →
-/// `<time>`.
+/// Ports (digits after `:`, in `on N...` or in Python's `('127.0.0.1',
+/// N)`) → `<port>`, RFC 3339 times → `<time>`.
 fn normalize(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
@@ -89,7 +105,8 @@ fn normalize(line: &str) -> String {
             rest = &rest[time_len..];
             continue;
         }
-        if !digits.is_empty() && (out.ends_with(':') || out.ends_with("on ")) && digits.len() >= 4 {
+        let after = [":", "on ", "', "].iter().any(|p| out.ends_with(p));
+        if after && digits.len() >= 4 {
             out += "<port>";
             rest = &rest[digits.len()..];
             continue;
@@ -100,8 +117,90 @@ fn normalize(line: &str) -> String {
     out
 }
 
+/// True when the output lines `got` are the README's lines `want` (both
+/// normalised), with `...` read as the module documentation says.
+fn lines_match(want: &[String], got: &[String]) -> bool {
+    match want.split_first() {
+        None => got.is_empty(),
+        Some((w, rest)) if w.trim() == "..." => {
+            (0..=got.len()).any(|skip| lines_match(rest, &got[skip..]))
+        }
+        Some((w, rest)) => {
+            got.first().is_some_and(|g| line_matches(w, g)) && lines_match(rest, &got[1..])
+        }
+    }
+}
+
+/// True when `got` is the line `want`, where each `...` standing as a word
+/// of its own stands for any text.
+fn line_matches(want: &str, got: &str) -> bool {
+    let mut parts = elided_parts(want);
+    let first = parts.remove(0);
+    let Some(mut rest) = got.strip_prefix(first) else {
+        return false;
+    };
+    let Some(last) = parts.pop() else {
+        return rest.is_empty();
+    };
+    for part in parts {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// The text of `line` around each `...` that is a word of its own (a space
+/// or the line's edge on both sides), e.g. `["frame 1 ", " TCP"]`.
+fn elided_parts(line: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (at, dots) in line.match_indices("...") {
+        let alone = (at == 0 || line[..at].ends_with(' '))
+            && line[at + dots.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == ' ');
+        if alone && at >= start {
+            parts.push(&line[start..at]);
+            start = at + dots.len();
+        }
+    }
+    parts.push(&line[start..]);
+    parts
+}
+
+/// What differs between the README's transcript `t` and what its command
+/// printed (exit `code`), each line compared after `norm`.
+fn differences(
+    t: &Transcript,
+    printed: &str,
+    code: Option<i32>,
+    norm: fn(&str) -> String,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let got: Vec<String> = printed.lines().map(norm).collect();
+    let want: Vec<String> = t.output.iter().map(|l| norm(l)).collect();
+    if !lines_match(&want, &got) {
+        problems.push(format!(
+            "README.md:{}: `lola {}` prints\n{printed}\nbut the README shows\n{}",
+            t.line,
+            t.command,
+            t.output.join("\n")
+        ));
+    }
+    if let Some(exit) = t.exit.filter(|e| Some(*e) != code) {
+        problems.push(format!(
+            "README.md:{}: `lola {}` exits {code:?}, the README says {exit}",
+            t.line, t.command
+        ));
+    }
+    problems
+}
+
 /// What the command prints in `dir` (stdout then stderr), and its exit code.
-fn run(dir: &Path, command: &str) -> (Vec<String>, i32) {
+fn run(dir: &Path, command: &str) -> (String, Option<i32>) {
     let mut args: Vec<String> = shell_words(command);
     if args.first().map(String::as_str) == Some("run") {
         // The README's run uses the seed's port; the test must not collide.
@@ -118,10 +217,7 @@ fn run(dir: &Path, command: &str) -> (Vec<String>, i32) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        text.lines().map(str::to_string).collect(),
-        out.status.code().unwrap_or(-1),
-    )
+    (text, out.status.code())
 }
 
 /// Splits a README command into words (no quoting is used in the ones run).
@@ -131,8 +227,7 @@ fn shell_words(command: &str) -> Vec<String> {
 
 #[test]
 fn readme_transcripts_are_the_real_output() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let dir = tempfile::tempdir().unwrap();
     // What the transcripts read: the fixtures, and a capture cut short.
     std::fs::create_dir(dir.path().join("fixtures")).unwrap();
@@ -163,32 +258,7 @@ fn readme_transcripts_are_the_real_output() {
         }
         checked += 1;
         let (output, code) = run(dir.path(), &t.command);
-        let shown: Vec<&String> = t.output.iter().take_while(|l| l.trim() != "...").collect();
-        let elided = shown.len() < t.output.len();
-        let got: Vec<String> = output.iter().map(|l| normalize(l)).collect();
-        let want: Vec<String> = shown.iter().map(|l| normalize(l)).collect();
-        let same = if elided {
-            got.len() >= want.len() && got[..want.len()] == want[..]
-        } else {
-            got == want
-        };
-        if !same {
-            problems.push(format!(
-                "README.md:{}: `lola {}` prints\n{}\nbut the README shows\n{}",
-                t.line,
-                t.command,
-                output.join("\n"),
-                t.output.join("\n")
-            ));
-        }
-        if let Some(exit) = t.exit
-            && exit != code
-        {
-            problems.push(format!(
-                "README.md:{}: `lola {}` exits {code}, the README says {exit}",
-                t.line, t.command
-            ));
-        }
+        problems.extend(differences(&t, &output, code, normalize));
     }
     assert!(checked >= 4, "only {checked} transcripts found");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
@@ -246,8 +316,7 @@ fn root_transcripts_are_the_real_output() {
     if !can_capture() {
         return;
     }
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let mut checked = 0;
     let mut problems = Vec::new();
     for t in transcripts_after(&readme, "# lola ") {
@@ -271,18 +340,243 @@ fn root_transcripts_are_the_real_output() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let got: Vec<String> = text.lines().map(normalize_live).collect();
-        let want: Vec<String> = t.output.iter().map(|l| normalize_live(l)).collect();
-        if got != want {
-            problems.push(format!(
-                "README.md:{}: `lola {}` prints\n{}\nbut the README shows\n{}",
-                t.line,
-                t.command,
-                text,
-                t.output.join("\n")
-            ));
-        }
+        problems.extend(differences(&t, &text, out.status.code(), normalize_live));
     }
     assert!(checked >= 4, "only {checked} root transcripts found");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn elisions_match_any_lines_and_any_text() {
+    let lines = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let got = lines(&["a", "b 1 c", "d", "e"]);
+    assert!(lines_match(&lines(&["a", "...", "e"]), &got));
+    assert!(lines_match(&lines(&["a", "b ... c", "  ..."]), &got));
+    assert!(lines_match(
+        &lines(&["...", "a", "...", "d", "e", "..."]),
+        &got
+    ));
+    assert!(
+        !lines_match(&lines(&["a", "...", "d"]), &got),
+        "d is not last"
+    );
+    assert!(!lines_match(&lines(&["a", "b ... x", "..."]), &got));
+    assert!(
+        !lines_match(&lines(&["a", "b 1 c"]), &got),
+        "no ... at the end"
+    );
+    assert!(line_matches(
+        "frame 1 ... TCP ... end",
+        "frame 1 12:00 TCP [SYN] end"
+    ));
+    assert!(line_matches(
+        "... frames; wrote x ...",
+        "9 frames; wrote x (9 bytes)"
+    ));
+    assert!(!line_matches(
+        "... frames; wrote x ...",
+        "9 frames; wrote y (9 bytes)"
+    ));
+    assert!(!line_matches(
+        "frame 1 ... UDP ... end",
+        "frame 1 12:00 TCP [SYN] end"
+    ));
+    // Words that end in dots are text: the server's own line is not an elision.
+    assert!(!line_matches("Just here on 7456...", "Just here on 7456"));
+}
+
+/// The README's words for the unprivileged transcripts (`$ lola exec …`,
+/// `$ lola doctor`) are what they print as uid 65534, each command line run
+/// whole by `sh` in a directory holding the seed's scripts, as a terminal
+/// shows it (stdout and stderr interleaved).
+#[test]
+fn unprivileged_transcripts_are_the_real_output() {
+    if !root_for("running the transcripts as uid 65534") {
+        return;
+    }
+    let s = Sandbox::new();
+    if !userns_allowed(&s) {
+        return;
+    }
+    let readme = readme();
+    let path = format!(
+        "{}:{}",
+        s.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for t in transcripts(&readme) {
+        if !(t.command.starts_with("exec ") || t.command == "doctor") {
+            continue;
+        }
+        checked += 1;
+        let o = s
+            .as_nobody(&[], "sh")
+            .args(["-c", &format!("exec 2>&1; lola {}", t.command)])
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        // Only setpriv or sh would write to stderr: shown, never expected.
+        let printed = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
+        problems.extend(differences(&t, &printed, o.status.code(), normalize_live));
+    }
+    assert!(
+        checked >= 3,
+        "only {checked} unprivileged transcripts found"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The two-terminal block: the commands on its first line, the lines of
+/// each terminal under them. A terminal's column starts where its `$ `
+/// does; the left one's lines end before the right one's column.
+struct TwoTerminals {
+    line: usize,
+    commands: [String; 2],
+    output: [Vec<String>; 2],
+}
+
+fn two_terminals(readme: &str) -> TwoTerminals {
+    let lines: Vec<&str> = readme.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("$ lola ") && l[2..].contains("$ lola "))
+        .expect("the two-terminal block");
+    let column = 2 + lines[at][2..].find("$ lola ").unwrap();
+    let (left, right) = lines[at].split_at(column);
+    let command = |side: &str| side.trim().trim_start_matches("$ lola ").to_string();
+    let mut output: [Vec<String>; 2] = Default::default();
+    for line in lines[at + 1..].iter().take_while(|l| !l.starts_with("```")) {
+        let (l, r) = line.split_at(column.min(line.len()));
+        for (i, part) in [l, r].into_iter().enumerate() {
+            if !part.trim().is_empty() {
+                output[i].push(part.trim_end().to_string());
+            }
+        }
+    }
+    TwoTerminals {
+        line: at + 1,
+        commands: [command(left), command(right)],
+        output,
+    }
+}
+
+/// A process that holds a network namespace of its own, with its lo up.
+struct Netns(Child);
+
+impl Netns {
+    fn new() -> Netns {
+        let mut holder = Command::new("unshare")
+            .args([
+                "-n",
+                "sh",
+                "-c",
+                "ip link set lo up && echo up && exec sleep 120",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut up = String::new();
+        BufRead::read_line(&mut BufReader::new(holder.stdout.take().unwrap()), &mut up).unwrap();
+        assert_eq!(up, "up\n", "unshare -n with lo up");
+        Netns(holder)
+    }
+
+    /// `lola ARGS`, as uid 65534, in this namespace (`unshare` exec'd the
+    /// holder: its pid is the namespace's).
+    fn lola(&self, s: &Sandbox, args: &str) -> Command {
+        let pid = self.0.id().to_string();
+        let mut c = s.as_nobody(&["nsenter", "-t", &pid, "-n", "--"], &s.lola);
+        c.args(shell_words(args)).env("NO_COLOR", "1");
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `c` with stdout and stderr on one pipe, as a terminal shows them;
+/// its lines arrive on the receiver, which ends when the pipe closes.
+fn spawn_lines(mut c: Command) -> (Child, Receiver<String>) {
+    let (reader, writer) = io::pipe().unwrap();
+    c.stdout(writer.try_clone().unwrap()).stderr(writer);
+    let child = c.spawn().unwrap();
+    // The command holds the pipe's write end until dropped: the reader
+    // would never see the end.
+    drop(c);
+    let (tx, rx) = channel();
+    thread::spawn(move || {
+        for line in BufRead::lines(BufReader::new(reader)) {
+            if line.map(|l| tx.send(l)).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// The lines on `rx` until it ends, or what came before `child` was killed
+/// at the deadline.
+fn lines_until_end(rx: &Receiver<String>, child: &mut Child, deadline: Instant) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(RecvTimeoutError::Disconnected) => return lines,
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                lines.push("(still running at the deadline: killed)".into());
+                return lines;
+            }
+        }
+    }
+}
+
+/// The two-terminal `lola listen` / `lola send` block, run as the README
+/// shows it: the default port 7456, in a network namespace of the test's
+/// own (so the port is free and parallel tests never see the datagram), as
+/// uid 65534; `send` starts once `listen` said it is listening.
+#[test]
+fn two_terminal_transcript_is_the_real_output() {
+    if !root_for("the network namespace of the two-terminal transcript") || !have_with("ip", "-V") {
+        return;
+    }
+    let block = two_terminals(&readme());
+    let s = Sandbox::new();
+    let ns = Netns::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut listen, rx) = spawn_lines(ns.lola(&s, &block.commands[0]));
+    // It is listening once it said so; then the second terminal sends.
+    let mut listened: Vec<String> = rx
+        .recv_timeout(Duration::from_secs(30))
+        .into_iter()
+        .collect();
+    let (mut send, send_rx) = spawn_lines(ns.lola(&s, &block.commands[1]));
+    let sent = lines_until_end(&send_rx, &mut send, deadline);
+    listened.extend(lines_until_end(&rx, &mut listen, deadline));
+    let codes = [listen.wait().unwrap().code(), send.wait().unwrap().code()];
+    for (i, got) in [listened, sent].iter().enumerate() {
+        let want: Vec<String> = block.output[i].iter().map(|l| normalize(l)).collect();
+        let normal: Vec<String> = got.iter().map(|l| normalize(l)).collect();
+        assert!(
+            lines_match(&want, &normal) && codes[i] == Some(0),
+            "README.md:{}: `lola {}` exits {:?} and prints\n{}\nbut the README shows\n{}",
+            block.line,
+            block.commands[i],
+            codes[i],
+            got.join("\n"),
+            block.output[i].join("\n")
+        );
+    }
 }

@@ -7,116 +7,12 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{frames_of, in_ci, lola};
-
-const NOBODY: u32 = 65534;
-
-fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// A directory anyone may write, holding a copy of the binary anyone may
-/// run (the worktree's target/ may sit under a directory nobody cannot enter).
-struct Sandbox {
-    dir: tempfile::TempDir,
-    lola: PathBuf,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-        let lola = dir.path().join("lola");
-        // Copied by another process: a write descriptor held in this one
-        // would leak into children other test threads fork at that moment,
-        // and exec'ing the copy would fail with ETXTBSY ("text file busy").
-        let installed = Command::new("install")
-            .args(["-m", "0755"])
-            .arg(assert_cmd::cargo::cargo_bin("lola"))
-            .arg(&lola)
-            .status()
-            .unwrap();
-        assert!(installed.success(), "install the binary for uid 65534");
-        for script in ["server.py", "client.py", "tcp_server.py", "tcp_client.py"] {
-            let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/scripts")
-                .join(script);
-            let to = dir.path().join(script);
-            fs::copy(from, &to).unwrap();
-            fs::set_permissions(&to, fs::Permissions::from_mode(0o644)).unwrap();
-        }
-        Sandbox { dir, lola }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// `lola ARGS` as uid 65534 (setpriv execs, so the pid is lola's), in
-    /// the sandbox directory.
-    fn unprivileged(&self, args: &[&str]) -> Command {
-        let mut c = if is_root() {
-            let mut c = Command::new("setpriv");
-            c.args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--",
-            ])
-            .arg(&self.lola);
-            c
-        } else {
-            Command::new(&self.lola)
-        };
-        c.args(args).current_dir(self.path()).env_remove("CI");
-        c
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n{}{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// True when an unprivileged user may make a private lo here; otherwise
-/// says why, loudly, and fails under CI=true.
-fn userns_allowed(s: &Sandbox) -> bool {
-    private_allowed(s.unprivileged(&["doctor", "--json"]))
-}
-
-/// True when root may make a private lo (a network namespace) here.
-fn netns_allowed() -> bool {
-    let mut doctor = Command::new(assert_cmd::cargo::cargo_bin("lola"));
-    doctor.args(["doctor", "--json"]);
-    private_allowed(doctor)
-}
-
-fn private_allowed(mut doctor: Command) -> bool {
-    let o = doctor.output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", text(&o)));
-    if v["private"]["works"] == true {
-        return true;
-    }
-    let why = format!("{}; fix: {}", v["private"]["cause"], v["private"]["fix"]);
-    assert!(
-        !in_ci(),
-        "user namespaces are required in CI (CI=true): {why}"
-    );
-    eprintln!("SKIPPED: no private lo here: {why}");
-    false
-}
+use common::sandbox::{NOBODY, Sandbox, is_root, netns_allowed, userns_allowed};
+use common::{frames_of, lola, text};
 
 #[test]
 fn run_as_an_unprivileged_user_captures_live_on_a_private_lo() {

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod sandbox;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Output, Stdio};
 
 use assert_cmd::Command;
 
@@ -41,8 +43,13 @@ pub fn in_ci() -> bool {
 
 /// True when `tool` runs; in CI a missing tool is a failure, not a skip.
 pub fn have(tool: &str) -> bool {
+    have_with(tool, "--version")
+}
+
+/// [`have`], for a tool that answers `version_flag` (`ip -V`).
+pub fn have_with(tool: &str, version_flag: &str) -> bool {
     let ok = StdCommand::new(tool)
-        .arg("--version")
+        .arg(version_flag)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -137,4 +144,14 @@ pub fn frames_of(path: &Path) -> Vec<Vec<u8>> {
         out.push(f.data.to_vec());
     }
     out
+}
+
+/// Exit status, stdout and stderr, for an assertion message.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
