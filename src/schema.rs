@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::Error;
+use crate::capture::Format;
+use crate::check::expect::{ExpectOutcome, RuleOutcome, SetReport};
 use crate::check::{Report, Verdict};
 use crate::diff::DiffReport;
 
@@ -106,8 +108,10 @@ impl ErrorDocument {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum CheckDocument {
-    /// The file was checked.
+    /// The file was checked by the built-in check.
     Report(Box<Report>),
+    /// The file was checked against an expectation file (`--expect`).
+    Set(Box<SetReport>),
     /// It could not be.
     Error(ErrorDocument),
 }
@@ -131,6 +135,7 @@ pub struct CheckDocuments {
 #[allow(dead_code)]
 enum CheckJson {
     One(Box<Report>),
+    Set(Box<SetReport>),
     Error(ErrorDocument),
     Many(CheckDocuments),
 }
@@ -220,4 +225,152 @@ pub fn all() -> Vec<(&'static str, schemars::Schema)> {
         ("exec.schema.json", exec()),
         ("doctor.schema.json", doctor()),
     ]
+}
+
+// The shapes of an expectation file's report, for the schemas: the report's
+// types live with the engine that fills them, and these mirror them field
+// for field (a test below holds them to what the report serializes).
+
+/// The result of checking a capture against an expectation file (`--expect`).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct SetReportShape {
+    /// Version of this JSON shape.
+    schema_version: u32,
+    /// The capture.
+    file: String,
+    /// Its container format.
+    format: Format,
+    /// Pass only when every expectation and rule holds.
+    verdict: Verdict,
+    /// Frames read.
+    frames: u64,
+    /// One per expectation, in file order.
+    expectations: Vec<ExpectOutcome>,
+    /// One per `forbid` rule, then `exclusive` when set.
+    rules: Vec<RuleOutcome>,
+    /// What the reader noticed about the file.
+    notes: Vec<String>,
+}
+
+/// What happened to one expectation of the file.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ExpectOutcomeShape {
+    /// Its name.
+    name: String,
+    /// Its `match` predicate.
+    #[serde(rename = "match")]
+    matches: String,
+    /// How many frames must hold, in words.
+    count: String,
+    /// Pass or fail.
+    verdict: Verdict,
+    /// Frames that matched and satisfied every `where`.
+    held: u64,
+    /// Their numbers (the first 10).
+    frames: Vec<u64>,
+    /// Frames that matched but failed a `where`, a checksum or came too early.
+    missed: u64,
+    /// Time from the `after` expectation's first frame to this one's first, in ns.
+    gap_ns: Option<u64>,
+    /// Why it failed, one sentence each.
+    failures: Vec<String>,
+    /// What came closest, one line per frame (at most 10).
+    evidence: Vec<String>,
+    /// Evidence lines not listed.
+    more_evidence: u64,
+}
+
+/// What happened to a `forbid` rule, or to `exclusive`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct RuleOutcomeShape {
+    /// The rule's name: `forbid: RULE` or `exclusive`.
+    name: String,
+    /// Pass or fail.
+    verdict: Verdict,
+    /// Frames that broke it.
+    count: u64,
+    /// The first of them, one line each.
+    evidence: Vec<String>,
+}
+
+/// `T`'s schema is `Shape`'s, under `T`'s name.
+macro_rules! schema_of_shape {
+    ($($t:ty => $shape:ty),*) => {$(
+        impl JsonSchema for $t {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($t).into()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <$shape>::json_schema(generator)
+            }
+        }
+    )*};
+}
+
+schema_of_shape!(
+    SetReport => SetReportShape,
+    ExpectOutcome => ExpectOutcomeShape,
+    RuleOutcome => RuleOutcomeShape
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of `value` and, in it, of the first element of each array.
+    fn keys(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        if let Some(map) = value.as_object() {
+            for (k, v) in map {
+                out.push(format!("{path}{k}"));
+                if let Some(first) = v.as_array().and_then(|a| a.first()) {
+                    keys(first, &format!("{path}{k}[]."), out);
+                }
+            }
+        }
+    }
+
+    /// The properties the schema names, the same way.
+    fn properties(
+        schema: &serde_json::Value,
+        defs: &serde_json::Value,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        let Some(props) = schema["properties"].as_object() else {
+            return;
+        };
+        for (k, v) in props {
+            out.push(format!("{path}{k}"));
+            if let Some(r) = v["items"]["$ref"].as_str() {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                properties(&defs[name], defs, &format!("{path}{k}[]."), out);
+            }
+        }
+    }
+
+    #[test]
+    fn the_set_report_shapes_name_every_key_the_report_has() {
+        let set = crate::check::expect::ExpectationSet::parse(
+            "l.toml",
+            "[[expect]]\nname = 'hello'\nmatch = 'udp.dstport == 7456'\n\
+             [[expect]]\nname = 'reply'\nmatch = 'udp.srcport == 7456'\nafter = 'hello'\n\
+             [settings]\nforbid = ['tcp']\nexclusive = true\n",
+        )
+        .unwrap();
+        let report =
+            crate::check::expect::check_file_with_set("fixtures/reply.pcap".as_ref(), &set)
+                .unwrap();
+        let mut got = Vec::new();
+        keys(&serde_json::to_value(&report).unwrap(), "", &mut got);
+        let schema = serde_json::to_value(of::<SetReport>()).unwrap();
+        let mut named = Vec::new();
+        properties(&schema, &schema["$defs"], "", &mut named);
+        got.sort();
+        named.sort();
+        assert_eq!(got, named);
+        assert_eq!(schema["title"], "SetReport");
+    }
 }
