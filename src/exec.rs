@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::capture::{Format, WriteSummary};
-use crate::check::{Expectation, Report, check_file};
+use crate::check::Expectation;
+use crate::check::expect::{CheckReport, ExpectationSet};
 use crate::error::{Error, Result};
-use crate::junit::{self, Case};
+use crate::junit::Case;
 use crate::live::{Capture, FlowFilter, LiveFrame, Stop};
 use crate::sandbox::{self, Isolation, Place};
 
@@ -46,6 +47,9 @@ pub struct ExecOptions {
     pub stdout_to_stderr: bool,
     /// What the capture must hold, as `lola check` judges it.
     pub expectation: Expectation,
+    /// An expectation file to hold the capture against instead of
+    /// `expectation` (`lola exec --expect FILE`).
+    pub set: Option<ExpectationSet>,
     /// Judge by the verdict alone, even when the program failed.
     pub ignore_exit: bool,
 }
@@ -68,6 +72,7 @@ impl ExecOptions {
             host: false,
             stdout_to_stderr: false,
             expectation: Expectation::seed(),
+            set: None,
             ignore_exit: false,
         }
     }
@@ -183,8 +188,9 @@ pub struct ExecOutcome {
     pub output: PathBuf,
     /// What was written.
     pub written: WriteSummary,
-    /// `lola check` of the capture against [`ExecOptions::expectation`].
-    pub report: Report,
+    /// `lola check` of the capture against [`ExecOptions::set`] when given,
+    /// else against [`ExecOptions::expectation`].
+    pub report: CheckReport,
     /// [`ExecOptions::ignore_exit`], as asked.
     pub ignore_exit: bool,
 }
@@ -261,7 +267,7 @@ impl ExecOutcome {
     /// # }
     /// ```
     pub fn junit_suites(&self) -> Vec<(String, Vec<Case>)> {
-        let mut cases = junit::check_cases(&self.report);
+        let mut cases = self.report.junit_cases();
         cases.push(Case {
             name: format!("{} exits with status 0", self.name()),
             failure: self.exit_failed().then(|| self.ending.to_string()),
@@ -327,7 +333,7 @@ pub(crate) struct ExecDocument<'a> {
     verdict: &'static str,
     program: ProgramDocument,
     capture: CaptureDocument,
-    check: &'a Report,
+    check: &'a CheckReport,
 }
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -392,7 +398,7 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
         &frames,
         capture.statistics().ok(),
     )?;
-    let report = check_file(&options.output, &options.expectation)?;
+    let report = CheckReport::of_file(&options.output, &options.expectation, options.set.as_ref())?;
     Ok(ExecOutcome {
         program: options.program.clone(),
         place,

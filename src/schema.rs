@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::Error;
+use crate::check::expect::SetReport;
 use crate::check::{Report, Verdict};
 use crate::diff::DiffReport;
 
@@ -106,8 +107,10 @@ impl ErrorDocument {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum CheckDocument {
-    /// The file was checked.
+    /// The file was checked by the built-in check.
     Report(Box<Report>),
+    /// The file was checked against an expectation file (`--expect`).
+    Set(Box<SetReport>),
     /// It could not be.
     Error(ErrorDocument),
 }
@@ -131,7 +134,7 @@ pub struct CheckDocuments {
 #[allow(dead_code)]
 enum CheckJson {
     One(Box<Report>),
-    Set(Box<crate::check::expect::SetReport>),
+    Set(Box<SetReport>),
     Error(ErrorDocument),
     Many(CheckDocuments),
 }

@@ -7,7 +7,7 @@ use std::process::Command as StdCommand;
 
 mod common;
 
-use common::{fixture, have, in_ci, lola};
+use common::{assert_valid_junit, fixture, have, in_ci, lola};
 use predicates::str::contains;
 
 /// Every readable capture fixture.
@@ -627,4 +627,248 @@ fn run_checks_the_written_capture_against_an_expectation_file() {
     let out = run(&dir.path().join("missing.toml"));
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+}
+
+const HELLO: &str = "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\n[[expect]]\nname = \"reply\"\nmatch = 'udp.srcport == 7456'\ncount = \"<= 1\"\n";
+
+#[test]
+fn several_captures_against_one_expectation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = write(dir.path(), "l.toml", HELLO);
+    let (pass, fail, bad) = (
+        fixture("reply.pcap"),
+        fixture("seed-tcp.pcap"),
+        fixture("bad-magic.pcap"),
+    );
+    let check = |files: &[&PathBuf], extra: &[&str]| {
+        lola()
+            .current_dir(dir.path())
+            .args(["check", "--expect"])
+            .arg(&toml)
+            .args(extra)
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    // One verdict per file, in argument order, and the tally.
+    let out = check(&[&pass, &fail], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (p, f) = (
+        text.find("reply.pcap: PASS (2 frames)").unwrap(),
+        text.find("seed-tcp.pcap: FAIL (8 frames)").unwrap(),
+    );
+    assert!(p < f, "{text}");
+    assert!(text.ends_with("2 files: 1 passed, 1 failed\n"), "{text}");
+    assert_eq!(check(&[&pass, &pass], &[]).status.code(), Some(0));
+    // An unreadable file: its error at its place, the others still checked, exit 2.
+    let out = check(&[&pass, &fail, &bad], &["-j", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad-magic.pcap: not a capture file"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .ends_with("3 files: 1 passed, 1 failed, 1 could not be read\n")
+    );
+    // -j changes nothing in what is printed.
+    assert_eq!(
+        out.stdout,
+        check(&[&pass, &fail, &bad], &["-j", "3"]).stdout
+    );
+    // --json: the multi-file document, with each file's expectation report.
+    let out = check(&[&pass, &fail, &bad], &["--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["verdict"].as_str(), v["files"].as_u64()),
+        (Some("error"), Some(3))
+    );
+    assert_eq!(v["reports"][0]["verdict"], "pass");
+    assert_eq!(v["reports"][0]["expectations"][1]["name"], "reply");
+    assert_eq!(v["reports"][1]["verdict"], "fail");
+    assert_eq!(v["reports"][2]["error"]["kind"], "malformed");
+    // --junit: one suite per file, valid against the schema.
+    let junit = dir.path().join("j.xml");
+    let out = check(&[&pass, &fail, &bad], &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_valid_junit(&junit);
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<testsuite name=\"lola check {}\" tests=\"2\" failures=\"0\"",
+            pass.display()
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "<testsuite name=\"lola check {}\" tests=\"2\" failures=\"1\"",
+            fail.display()
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "<testsuite name=\"lola check {}\" tests=\"1\" failures=\"0\" errors=\"1\"",
+            bad.display()
+        )),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_bad_expectation_file_is_refused_before_any_capture_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = write(
+        dir.path(),
+        "bad.toml",
+        "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
+    );
+    let rows = dir.path().join("rows.ndjson");
+    let out = lola()
+        .args(["check", "--expect"])
+        .arg(&toml)
+        .arg("--emit")
+        .arg(&rows)
+        .arg(fixture("reply.pcap"))
+        .arg(fixture("bad-magic.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml:3:10: udp.prot == 1: unknown field udp.prot"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "not a word about the captures: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!rows.exists());
+}
+
+#[test]
+fn expect_refuses_the_flag_options_and_the_html_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = write(dir.path(), "l.toml", HELLO);
+    for (flag, value) in [
+        ("--dst-port", "9"),
+        ("--message", "x"),
+        ("--count", "2"),
+        ("--checksums", "strict"),
+        ("--report", "r.html"),
+    ] {
+        let out = lola()
+            .current_dir(dir.path())
+            .args(["check", "--expect"])
+            .arg(&toml)
+            .args([flag, value])
+            .arg(fixture("reply.pcap"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "lola: the argument '--expect <TOML>' cannot be used with '{flag} "
+            )),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert!(!dir.path().join("r.html").exists());
+}
+
+/// The rows `lola check --emit FILE ARGS` writes, and its exit code.
+fn rows_of(dir: &Path, args: &[&str]) -> (Option<String>, i32) {
+    let rows = dir.join("rows.ndjson");
+    let _ = fs::remove_file(&rows);
+    let out = lola()
+        .current_dir(dir)
+        .args(["check", "-q", "--emit", "rows.ndjson"])
+        .args(args)
+        .output()
+        .unwrap();
+    (fs::read_to_string(&rows).ok(), out.status.code().unwrap())
+}
+
+#[test]
+fn emit_with_several_captures_writes_one_stream_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "l.toml", HELLO);
+    let names = [
+        "seed-ipv4-twice.pcap",
+        "reply.pcap",
+        "seed-tcp.pcap",
+        "seed-ipv4.pcap",
+    ];
+    for name in names {
+        fs::copy(fixture(name), dir.path().join(name)).unwrap();
+    }
+    for judge in [&[][..], &["--expect", "l.toml"][..]] {
+        // Each file alone, then all at once: the stream is the files' rows, in order.
+        let mut alone = String::new();
+        for name in names {
+            let args: Vec<&str> = judge.iter().copied().chain([name]).collect();
+            alone += &rows_of(dir.path(), &args).0.unwrap();
+        }
+        for jobs in ["1", "4"] {
+            let args: Vec<&str> = judge
+                .iter()
+                .copied()
+                .chain(["-j", jobs])
+                .chain(names)
+                .collect();
+            let (rows, code) = rows_of(dir.path(), &args);
+            let rows = rows.unwrap();
+            assert_eq!(rows, alone, "{args:?}");
+            assert_eq!(code, 1, "seed-tcp.pcap fails either way");
+            let files: Vec<String> = rows
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["file"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(files.len(), 2 + 2 + 8 + 1);
+            let mut runs = files.clone();
+            runs.dedup();
+            assert_eq!(runs, names, "one run of rows per file, in argument order");
+        }
+        // No leftovers next to the output.
+        let entries: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(entries.is_empty(), "{entries:?}");
+        // A capture that cannot be read: no rows file at all.
+        fs::copy(fixture("bad-magic.pcap"), dir.path().join("bad.pcap")).unwrap();
+        let args: Vec<&str> = judge
+            .iter()
+            .copied()
+            .chain(["reply.pcap", "bad.pcap"])
+            .collect();
+        assert_eq!(rows_of(dir.path(), &args), (None, 2));
+    }
+    // --emit - streams the same rows to stdout, and nothing else.
+    let out = lola()
+        .current_dir(dir.path())
+        .args(["check", "--expect", "l.toml", "--emit", "-"])
+        .args(names)
+        .output()
+        .unwrap();
+    let (alone, _) = rows_of(
+        dir.path(),
+        &[&["--expect", "l.toml"][..], &names[..]].concat(),
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), alone.unwrap());
 }

@@ -14,6 +14,19 @@ use common::{can_capture, frames_of, free_udp_port, have, json_of, lola};
 use lola::capture::CaptureReader;
 use predicates::str::contains;
 
+/// Reads `child`'s stderr until a line says `marker` (it has started).
+fn wait_for_line(child: &mut std::process::Child, marker: &str) {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains(marker) {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no line with {marker:?}: it did not start"
+        );
+    }
+}
+
 fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
     json_of(
         lola()
@@ -76,15 +89,7 @@ fn the_observed_file_matches_what_tcpdump_records() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(tcpdump.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "tcpdump did not start"
-        );
-    }
+    wait_for_line(&mut tcpdump, "listening on");
     let v = run_json(dir.path(), &["--port", &port.to_string()]);
     assert_eq!(v["verdict"], "pass");
     // Give tcpdump time to write, then stop it as a person would (Ctrl-C).
@@ -219,15 +224,7 @@ fn start_tcpdump(reference: &Path, filter: &str) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(tcpdump.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "tcpdump did not start"
-        );
-    }
+    wait_for_line(&mut tcpdump, "listening on");
     tcpdump
 }
 
@@ -299,15 +296,7 @@ fn filter_ports_keep_what_tcpdump_keeps(n: usize, base: u16) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(capture.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("capturing on lo") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "lola capture did not start"
-        );
-    }
+    wait_for_line(&mut capture, "capturing on lo");
 
     let mut sent = 0;
     let mut send = |from: &std::net::UdpSocket, to: (&str, u16)| {
@@ -603,4 +592,101 @@ fn the_observed_pcapng_carries_the_kernels_own_facts() {
     // The synthesized file has lola's own correct checksum: no such flag.
     let mut written = CaptureReader::open(&out).unwrap();
     assert_eq!(written.next_frame().unwrap().unwrap().flags, None);
+}
+
+/// `lola capture --expect TOML -c 1` on lo while one "Hello Lola" goes to
+/// `port`: its exit code and stdout.
+fn capture_one_against(dir: &Path, port: u16, toml: &str) -> (Option<i32>, String) {
+    let mut capture = StdCommand::new(assert_cmd::cargo::cargo_bin("lola"))
+        .current_dir(dir)
+        .args(["capture", "-i", "lo", "--duration", "10s", "-c", "1"])
+        .args([
+            "--filter-port",
+            &port.to_string(),
+            "-o",
+            "c.pcap",
+            "--expect",
+            toml,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_line(&mut capture, "capturing on lo");
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(b"Hello Lola", ("127.0.0.1", port)).unwrap();
+    let out = capture.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn capture_checks_what_it_wrote_against_an_expectation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A bad file, or a capture that cannot be read again, stops it before it starts.
+    fs::write(
+        dir.path().join("bad.toml"),
+        "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
+    )
+    .unwrap();
+    for (output, toml, says) in [
+        (
+            "c.pcap",
+            "bad.toml",
+            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot\n",
+        ),
+        ("c.pcap", "missing.toml", "lola: missing.toml: "),
+        (
+            "-",
+            "bad.toml",
+            "lola: --expect checks the written capture again: give -o a file name\n",
+        ),
+    ] {
+        let out = lola()
+            .current_dir(dir.path())
+            .args([
+                "capture",
+                "-c",
+                "1",
+                "--duration",
+                "5s",
+                "-o",
+                output,
+                "--expect",
+                toml,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with(says), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "nothing captured: {stderr}");
+        assert!(out.stdout.is_empty() && !dir.path().join("c.pcap").exists());
+    }
+    if !can_capture() {
+        return;
+    }
+    let port = free_udp_port();
+    let expect = |count: u32| {
+        format!(
+            "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == {port}'\ncount = {count}\nwhere = ['data.text == \"Hello Lola\"']\n"
+        )
+    };
+    fs::write(dir.path().join("one.toml"), expect(1)).unwrap();
+    fs::write(dir.path().join("two.toml"), expect(2)).unwrap();
+    let (code, stdout) = capture_one_against(dir.path(), port, "one.toml");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("1 frame captured; wrote c.pcap"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("c.pcap: PASS (1 frame)\n  ok    hello: 1 frame held (count 1)\n"),
+        "{stdout}"
+    );
+    let (code, stdout) = capture_one_against(dir.path(), port, "two.toml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("c.pcap: FAIL (1 frame)"), "{stdout}");
 }

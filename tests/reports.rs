@@ -7,10 +7,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 use std::process::Command as StdCommand;
 
-use common::{fixture, have, in_ci, lola};
+use common::{assert_valid_junit, fixture, have, in_ci, lola};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -35,40 +34,6 @@ fn case_ids(xml: &str) -> Vec<(String, String)> {
         }
     }
     ids
-}
-
-/// Validates `xml` against tests/junit/junit.xsd with python3's xmlschema;
-/// skipped where it is missing, except in CI (.ci/run installs it).
-fn assert_valid_junit(xml_path: &Path) {
-    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit/junit.xsd");
-    let has_xmlschema = StdCommand::new("python3")
-        .args(["-c", "import xmlschema"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_xmlschema {
-        assert!(
-            !in_ci(),
-            "python3 xmlschema is missing (.ci/run installs it)"
-        );
-        eprintln!("skipped: python3 xmlschema is not installed");
-        return;
-    }
-    let out = StdCommand::new("python3")
-        .args([
-            "-c",
-            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
-        ])
-        .arg(&xsd)
-        .arg(xml_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} is not valid JUnit:\n{}\n{}",
-        xml_path.display(),
-        String::from_utf8_lossy(&out.stderr),
-        fs::read_to_string(xml_path).unwrap_or_default()
-    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::sandbox::{NOBODY, Sandbox, is_root, netns_allowed, userns_allowed};
-use common::{frames_of, lola, text};
+use common::{assert_valid_junit, frames_of, lola, text};
 
 #[test]
 fn run_as_an_unprivileged_user_captures_live_on_a_private_lo() {
@@ -676,4 +676,147 @@ fn the_private_namespace_has_only_its_own_lo_and_the_host_lo_is_untouched() {
     let flags = fs::read_to_string("/sys/class/net/lo/flags").unwrap();
     let flags = u32::from_str_radix(flags.trim().trim_start_matches("0x"), 16).unwrap();
     assert_eq!(flags & 1, 1, "IFF_UP on the host lo");
+}
+
+/// A request to 7456, then its reply, and nothing else.
+const REPLY_TOML: &str = "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456 && data.text == \"Hello Lola\"'\n\
+     [[expect]]\nname = \"reply\"\nmatch = 'udp.srcport == 7456'\nafter = \"hello\"\nwhere = ['data.text == \"Hi\"']\n\
+     [settings]\nexclusive = true\n";
+
+/// The seed's one-way scripts, the client started once the server listens.
+const SEED: &str = "python3 server.py & until grep -q ':1D20 ' /proc/net/udp; do sleep 0.02; done; python3 client.py; wait";
+
+#[test]
+fn exec_judges_the_capture_by_an_expectation_file_instead_of_the_flags() {
+    let s = Sandbox::new();
+    if !userns_allowed(&s) {
+        return;
+    }
+    fs::write(s.path().join("reply.toml"), REPLY_TOML).unwrap();
+    let exec = |args: &[&str]| {
+        let mut all = vec!["exec", "--expect", "reply.toml"];
+        all.extend(args);
+        s.unprivileged(&all).output().unwrap()
+    };
+    // The request/reply program passes, with a JUnit case per expectation and rule.
+    let o = exec(&[
+        "-o", "r.pcap", "--junit", "r.xml", "--", "python3", "reply.py",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("server got b'Hello Lola', client got b'Hi'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("wrote r.pcap (pcap, 152 bytes)\nr.pcap: PASS (2 frames)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ok    reply: 1 frame held (count 1)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("datagram to port 7456"),
+        "not the built-in check: {out}"
+    );
+    let junit = s.path().join("r.xml");
+    assert_valid_junit(&junit);
+    let xml = fs::read_to_string(&junit).unwrap();
+    for case in [
+        "hello",
+        "reply",
+        "exclusive: every frame matched by an expectation",
+        "python3 exits with status 0",
+    ] {
+        assert!(
+            xml.contains(&format!("<testcase name=\"{case}\"")),
+            "{case}: {xml}"
+        );
+    }
+    // The seed's one-way scripts have no reply: exit 1, and --json says which.
+    let o = exec(&["--json", "-o", "seed.pcap", "--", "sh", "-c", SEED]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail", "{v:#}");
+    let expectations = &v["check"]["expectations"];
+    assert_eq!(
+        (
+            expectations[0]["held"].as_u64(),
+            expectations[0]["verdict"].as_str()
+        ),
+        (Some(1), Some("pass"))
+    );
+    assert_eq!(expectations[1]["verdict"], "fail", "{v:#}");
+    // exec's own rule stands: a failing program is exit 2, unless --ignore-exit.
+    let failing = ["--", "sh", "-c", "python3 reply.py; exit 3"];
+    let o = exec(&failing);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("exec.pcap: PASS (2 frames)"),
+        "{}",
+        text(&o)
+    );
+    let o = exec(&[&["--ignore-exit"][..], &failing[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn exec_refuses_a_bad_expectation_file_before_the_program_runs() {
+    let s = Sandbox::new();
+    fs::write(
+        s.path().join("bad.toml"),
+        "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
+    )
+    .unwrap();
+    fs::write(s.path().join("reply.toml"), REPLY_TOML).unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--expect", "bad.toml"],
+            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot\n",
+        ),
+        (&["--expect", "bad.toml", "--json"], "lola: bad.toml:3:10: "),
+        (
+            &["--expect", "bad.toml", "--junit", "j.xml"],
+            "lola: bad.toml:3:10: ",
+        ),
+        (&["--expect", "missing.toml"], "lola: missing.toml: "),
+        (
+            &["--expect", "reply.toml", "--dst-port", "9"],
+            "lola: the argument '--expect <TOML>' cannot be used with '--dst-port <P>'",
+        ),
+        (
+            &["--expect", "reply.toml", "--report", "r.html"],
+            "lola: the argument '--expect <TOML>' cannot be used with '--report <FILE>'",
+        ),
+    ];
+    for (options, says) in cases {
+        let mut args = vec!["exec"];
+        args.extend(options);
+        args.extend(["--", "touch", "ran"]);
+        let o = s.unprivileged(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{options:?}: {}", text(&o));
+        assert!(stderr.starts_with(says), "{options:?}: {stderr}");
+        assert!(
+            !s.path().join("ran").exists(),
+            "{options:?}: the program ran"
+        );
+        assert!(
+            !s.path().join("exec.pcap").exists(),
+            "{options:?}: something was captured"
+        );
+    }
+    // The reports CI reads still say why.
+    let xml = fs::read_to_string(s.path().join("j.xml")).unwrap();
+    assert!(xml.contains("bad.toml:3:10"), "{xml}");
+    // The marker proves something: with a good file the program runs and leaves it.
+    if userns_allowed(&s) {
+        let o = s
+            .unprivileged(&["exec", "--expect", "reply.toml", "--", "touch", "ran"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "no exchange: {}", text(&o));
+        assert!(s.path().join("ran").exists(), "{}", text(&o));
+    }
 }

@@ -125,6 +125,35 @@ fn every_check_document_validates() {
             "--json",
         ]),
     ));
+    // Against an expectation file: one capture, and several with one unreadable.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("l.toml");
+    std::fs::write(
+        &toml,
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\n\
+         [[expect]]\nname = \"reply\"\nmatch = 'udp.srcport == 7456'\nafter = \"hello\"\n\
+         [settings]\nforbid = ['tcp']\nexclusive = true\n",
+    )
+    .unwrap();
+    let (toml, reply) = (toml.to_str().unwrap(), fixture("reply.pcap"));
+    let set_one = json_in(
+        dir.path(),
+        &["check", "--json", "--expect", toml, reply.to_str().unwrap()],
+    );
+    let set_many = json_in(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--expect",
+            toml,
+            reply.to_str().unwrap(),
+            b.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+    );
+    docs.push(("--expect, one".into(), set_one));
+    docs.push(("--expect, several".into(), set_many));
     assert!(docs.len() > 40);
     assert_valid("check.schema.json", &docs);
 }
@@ -223,11 +252,19 @@ fn every_other_document_validates() {
     assert_valid("doctor.schema.json", &[("doctor".into(), doctor)]);
     let exec = json_in(d, &["exec", "--json", "-o", "e.pcap", "--", "true"]);
     let exec_error = json_in(d, &["exec", "--json", "-o", "blocked/e.pcap", "--", "true"]);
+    std::fs::write(d.join("l.toml"), "[[expect]]\nname = 'x'\nmatch = 'udp'\n").unwrap();
+    let exec_set = json_in(
+        d,
+        &[
+            "exec", "--json", "-o", "s.pcap", "--expect", "l.toml", "--", "true",
+        ],
+    );
     assert_valid(
         "exec.schema.json",
         &[
             ("exec true".into(), exec),
             ("exec, exit 2".into(), exec_error),
+            ("exec --expect".into(), exec_set),
         ],
     );
 }

@@ -332,6 +332,9 @@ pub struct CaptureArgs {
     /// File format [default: from the output's extension, else pcap]
     #[arg(long, value_name = "FORMAT", value_parser = format_values())]
     pub format: Option<Format>,
+    /// Check the written capture against an expectation file (TOML): exit 0 or 1 by its verdict
+    #[arg(long = "expect", value_name = "TOML")]
+    pub expect_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -374,6 +377,23 @@ impl PayloadArgs {
         }
     }
 }
+
+/// The options of [`ExpectationArgs`], which `--expect FILE` replaces and
+/// so refuses (an option it would silently ignore).
+const FLAG_EXPECTATION: [&str; 12] = [
+    "src",
+    "dst",
+    "src_port",
+    "dst_port",
+    "message",
+    "payload_hex",
+    "any_payload",
+    "count",
+    "at_least",
+    "at_most",
+    "allow_tcp",
+    "checksums",
+];
 
 /// What a capture must hold, as `check` and `exec` judge it.
 #[derive(Args)]
@@ -473,9 +493,9 @@ pub struct CheckArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub jobs: Option<usize>,
     /// Check against an expectation file (TOML) instead of the flag options
-    #[arg(long = "expect", value_name = "TOML")]
+    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["report"]))]
     pub expect_file: Option<PathBuf>,
-    /// Also write one JSON object per frame (NDJSON) to this file (- for standard output)
+    /// Also write one JSON object per frame (NDJSON) to this file (- for standard output); with several captures, one stream in file order
     #[arg(long, value_name = "FILE")]
     pub emit: Option<PathBuf>,
 }
@@ -643,6 +663,9 @@ pub struct ExecArgs {
     pub ignore_exit: bool,
     #[command(flatten)]
     pub expect: ExpectationArgs,
+    /// Check the capture against an expectation file (TOML) instead of the flag options
+    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["html_report"]))]
+    pub expect_file: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
     /// Also write a one-file HTML report (verdict, evidence, ladder diagrams)
@@ -680,6 +703,19 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn expect_refuses_every_flag_expectation_option() {
+        use clap::Args as _;
+        let mut ids: Vec<String> = ExpectationArgs::augment_args(clap::Command::new("x"))
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .collect();
+        let mut refused: Vec<String> = FLAG_EXPECTATION.iter().map(|s| s.to_string()).collect();
+        ids.sort();
+        refused.sort();
+        assert_eq!(ids, refused);
     }
 
     #[test]

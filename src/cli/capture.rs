@@ -5,10 +5,12 @@ use std::io::{self, Write};
 
 use lola::Error;
 use lola::capture::is_standard_output;
+use lola::check::expect::check_file_with_set;
 use lola::harness::{capture_on, write_observed};
 use lola::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
+use super::check_expect::expectation_file;
 use super::output::{self, Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 /// What to try instead when the host's interfaces are out of reach.
@@ -17,6 +19,7 @@ const WITHOUT_ROOT: &str =
 
 pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     let format = args.format.unwrap_or_else(|| format_of(&args.output));
+    let set = expectation_file(args.expect_file.as_deref(), &args.output)?;
     prepare_outputs([args.output.as_path()])?;
     humans_to_stderr(is_standard_output(&args.output));
     let filter = FlowFilter::ports(args.filter_ports.clone());
@@ -57,7 +60,14 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
         written.format,
         written.bytes
     ));
-    Ok(Exit::Pass)
+    match &set {
+        Some(set) => {
+            let report = check_file_with_set(&args.output, set)?;
+            out(&report);
+            Ok(Exit::verdict(report.passed()))
+        }
+        None => Ok(Exit::Pass),
+    }
 }
 
 /// Ctrl-C and SIGTERM end a capture cleanly: the frames so far are written.

@@ -9,13 +9,17 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use lola::capture::CaptureReader;
+use lola::check::expect::{CheckReport, ExpectationSet};
 use lola::check::{Truncation, Verdict, check_reader_with};
 use lola::junit::Suite;
 use lola::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
-use super::output::{Exit, error_json, out, out_json, report_text_in, write_junit_suites};
+use super::check_expect::{self, Rows};
+use super::output::{
+    Exit, error_json, out, out_json, report_error, report_text_in, write_junit_suites,
+};
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
 /// Files at least this large get a progress bar (on a terminal only).
@@ -24,87 +28,123 @@ const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 /// What checking one file came to.
 struct Checked {
     path: PathBuf,
-    result: Result<Report, Error>,
+    result: Result<CheckReport, Error>,
     started: SystemTime,
     took: Duration,
 }
 
+/// What every file is held against, and where its rows go.
+struct Judge<'a> {
+    expectation: Expectation,
+    set: Option<&'a ExpectationSet>,
+    truncated: Truncation,
+    rows: Option<&'a Rows>,
+    /// A progress bar for a large file (one file, a report on a terminal).
+    progress: bool,
+}
+
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
-    let expectation = args.expect.expectation();
     let files = expand(&args.files())?;
-    if args.expect_file.is_some() || args.emit.is_some() {
-        let [file] = files.as_slice() else {
-            return Err(Error::Invalid(
-                "--expect and --emit take one capture: give one file".into(),
-            ));
-        };
-        return super::check_expect::run(&args, file).or_else(|e| {
-            let suite = format!("lola check {}", file.display());
-            let file = file.display().to_string();
-            Err(super::output::report_error(&args.report, &suite, &file, e)?)
-        });
-    }
+    // A bad expectation file stops the check before any capture is read.
+    // (its JUnit and JSON error reports are still written); `--truncated`
+    // overrides the file's `truncated` setting.
+    let set = match &args.expect_file {
+        Some(path) => {
+            let mut set = ExpectationSet::read(path).or_else(|e| {
+                let file = path.display().to_string();
+                Err(report_error(&args.report, "lola check", &file, e)?)
+            })?;
+            if let Some(policy) = args.truncated {
+                set.truncated = policy;
+            }
+            Some(set)
+        }
+        None => None,
+    };
     check_report_path(args.pictures.report.as_deref())?;
     if args.pictures.report.is_some() && files.len() > 1 {
         return Err(Error::Invalid(
             "--report draws one capture: give one file, or one --report per lola check".into(),
         ));
     }
+    let rows = match &args.emit {
+        Some(emit) => Some(Rows::new(emit, files.len())?),
+        None => None,
+    };
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let single = files.len() == 1;
-    let progress = single && !args.quiet && !args.report.json;
-    let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
-    let show = |c: &Checked| match &c.result {
-        Ok(_) if args.quiet || args.report.json => {}
-        Ok(report) => {
-            let mut text = report_text_in(report, args.color.color());
-            if let Some(hint) = port_hint(report) {
-                text.push_str(&format!("  hint: {hint}\n"));
-            }
-            out(text);
-        }
-        Err(e) => super::output::error(e),
+    // With --emit -, the rows are the standard output.
+    let quiet = args.quiet || args.emit.as_deref() == Some(Path::new("-"));
+    let judge = Judge {
+        expectation: args.expect.expectation(),
+        set: set.as_ref(),
+        truncated: args.truncated.unwrap_or_default(),
+        rows: rows.as_ref(),
+        progress: single && !quiet && !args.report.json,
     };
-    check_all(
-        &files,
-        &expectation,
-        args.truncated.unwrap_or_default(),
-        jobs,
-        progress,
-        |c| {
-            show(&c);
-            checked.push(c);
-        },
-    );
+    let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
+    check_all(&files, &judge, jobs, |c| {
+        if !quiet && !args.report.json {
+            show(&c, args.color.color());
+        } else if let Err(e) = &c.result {
+            super::output::error(e);
+        }
+        checked.push(c);
+    });
+    if let Some(rows) = rows {
+        rows.finish(files.len(), checked.iter().all(|c| c.result.is_ok()))?;
+    }
     pictures(&args, &checked)?;
     if let Some(path) = &args.report.junit {
         let suites: Vec<Suite> = checked.iter().map(suite).collect();
         write_junit_suites(path, &suites)?;
     }
     if args.report.json {
-        let mut docs: Vec<CheckDocument> = checked
-            .iter()
-            .map(|c| match &c.result {
-                Ok(report) => CheckDocument::Report(Box::new(report.clone())),
-                Err(e) => CheckDocument::Error(error_json(e, &c.path.display().to_string())),
-            })
-            .collect();
-        let text = match docs.len() {
-            1 => serde_json::to_string_pretty(&docs.remove(0))?,
-            _ => serde_json::to_string_pretty(&CheckDocuments {
-                schema_version: lola::schema::SCHEMA_VERSION,
-                verdict: verdict(&checked),
-                files: docs.len(),
-                reports: docs,
-            })?,
-        };
-        out_json(&text);
-    } else if !args.quiet && !single {
+        out_json(&json(&checked)?);
+    } else if !quiet && !single {
         out(tally(&checked));
     }
     Ok(exit(&checked))
+}
+
+/// One file's report as text (with a hint when a flag would match), or its
+/// error on stderr.
+fn show(c: &Checked, color: bool) {
+    match &c.result {
+        Ok(CheckReport::Builtin(report)) => {
+            let mut text = report_text_in(report, color);
+            if let Some(hint) = port_hint(report) {
+                text.push_str(&format!("  hint: {hint}\n"));
+            }
+            out(text);
+        }
+        Ok(CheckReport::Set(report)) => out(report),
+        Err(e) => super::output::error(e),
+    }
+}
+
+/// The `--json` document: one file's report (or error) as it is, several
+/// in one document.
+fn json(checked: &[Checked]) -> Result<String, Error> {
+    let mut docs: Vec<CheckDocument> = checked
+        .iter()
+        .map(|c| match &c.result {
+            Ok(CheckReport::Builtin(report)) => CheckDocument::Report(report.clone()),
+            Ok(CheckReport::Set(report)) => CheckDocument::Set(report.clone()),
+            Err(e) => CheckDocument::Error(error_json(e, &c.path.display().to_string())),
+        })
+        .collect();
+    Ok(match docs.len() {
+        1 => serde_json::to_string_pretty(&docs.remove(0))?,
+        _ => serde_json::to_string_pretty(&CheckDocuments {
+            schema_version: lola::schema::SCHEMA_VERSION,
+            verdict: verdict(checked),
+            files: docs.len(),
+            reports: docs,
+        })?,
+    })
 }
 
 /// The HTML report (one file) and the step summary (every file read).
@@ -114,7 +154,11 @@ fn pictures(args: &CheckArgs, checked: &[Checked]) -> Result<(), Error> {
         return Ok(());
     }
     for c in checked {
-        let Ok(report) = &c.result else { continue };
+        // The pictures draw the built-in check (--report with --expect is
+        // refused by the argument parser).
+        let Ok(CheckReport::Builtin(report)) = &c.result else {
+            continue;
+        };
         let flows = flows_of(&c.path)?;
         if let Some(path) = &args.pictures.report {
             write_report(path, &lola::render::html::check(report, flows.as_ref()))?;
@@ -134,7 +178,7 @@ fn exit(checked: &[Checked]) -> Exit {
         Exit::verdict(
             checked
                 .iter()
-                .all(|c| c.result.as_ref().is_ok_and(Report::passed)),
+                .all(|c| c.result.as_ref().is_ok_and(CheckReport::passed)),
         )
     }
 }
@@ -151,7 +195,7 @@ fn verdict(checked: &[Checked]) -> Verdict {
 fn tally(checked: &[Checked]) -> String {
     let passed = checked
         .iter()
-        .filter(|c| c.result.as_ref().is_ok_and(Report::passed))
+        .filter(|c| c.result.as_ref().is_ok_and(CheckReport::passed))
         .count();
     let errors = checked.iter().filter(|c| c.result.is_err()).count();
     let failed = checked.len() - passed - errors;
@@ -167,19 +211,10 @@ fn tally(checked: &[Checked]) -> String {
 fn suite(c: &Checked) -> Suite {
     let name = format!("lola check {}", c.path.display());
     let mut suite = match &c.result {
-        Ok(report) => {
-            let mut s = Suite::new(name, lola::junit::check_cases(report));
-            s.system_out = Some(format!(
-                "{}: expected {}; {} matched in {} {}; verdict {}",
-                report.file,
-                report.expected,
-                report.matched_count,
-                report.frames,
-                super::output::frames_word(report.frames as usize),
-                report.verdict
-            ));
-            s
-        }
+        Ok(report) => Suite {
+            system_out: Some(system_out(report)),
+            ..Suite::new(name, report.junit_cases())
+        },
         Err(e) => Suite::error(name, e.to_string()),
     };
     suite.time = c.took;
@@ -187,20 +222,39 @@ fn suite(c: &Checked) -> Suite {
     suite
 }
 
+/// A suite's `<system-out>`: the run's values in one line.
+fn system_out(report: &CheckReport) -> String {
+    match report {
+        CheckReport::Builtin(r) => format!(
+            "{}: expected {}; {} matched in {} {}; verdict {}",
+            r.file,
+            r.expected,
+            r.matched_count,
+            r.frames,
+            super::output::frames_word(r.frames as usize),
+            r.verdict
+        ),
+        CheckReport::Set(r) => {
+            let held = r.expectations.iter().filter(|e| e.verdict.passed()).count();
+            format!(
+                "{}: {held} of {} expectations held in {} {}; verdict {}",
+                r.file,
+                r.expectations.len(),
+                r.frames,
+                super::output::frames_word(r.frames as usize),
+                r.verdict
+            )
+        }
+    }
+}
+
 /// Checks `files` on `jobs` threads and hands each result to `done` in the
 /// order of `files`, as soon as it and all before it are done.
-fn check_all(
-    files: &[PathBuf],
-    expectation: &Expectation,
-    truncated: Truncation,
-    jobs: usize,
-    progress: bool,
-    mut done: impl FnMut(Checked),
-) {
-    let check_one = |path: &Path| {
+fn check_all(files: &[PathBuf], judge: &Judge<'_>, jobs: usize, mut done: impl FnMut(Checked)) {
+    let check_one = |i: usize, path: &Path| {
         let started = SystemTime::now();
         let clock = Instant::now();
-        let result = check_path(path, expectation, truncated, progress);
+        let result = check_path(i, path, judge);
         Checked {
             path: path.to_path_buf(),
             result,
@@ -210,7 +264,11 @@ fn check_all(
     };
     let jobs = jobs.clamp(1, files.len().max(1));
     if jobs == 1 {
-        files.iter().map(|p| check_one(p)).for_each(done);
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, p)| check_one(i, p))
+            .for_each(done);
         return;
     }
     let next = AtomicUsize::new(0);
@@ -223,7 +281,7 @@ fn check_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    if tx.send((i, check_one(path))).is_err() {
+                    if tx.send((i, check_one(i, path))).is_err() {
                         break;
                     }
                 }
@@ -243,9 +301,35 @@ fn check_all(
     });
 }
 
-/// One file (or `-`), with a progress bar on stderr for a large file when
-/// stderr is a terminal; never on a pipe, in CI logs, or with --quiet.
-fn check_path(
+/// The `i`th file (or `-`), held against what `judge` says, its rows out
+/// with `--emit`.
+fn check_path(i: usize, path: &Path, judge: &Judge<'_>) -> Result<CheckReport, Error> {
+    let rows = judge.rows.map(|r| r.of(i));
+    Ok(match (judge.set, rows) {
+        (Some(set), rows) => CheckReport::Set(Box::new(check_expect::set_report_at(
+            path,
+            set,
+            rows.as_deref(),
+        )?)),
+        (None, Some(rows)) => CheckReport::Builtin(Box::new(check_expect::check_and_emit(
+            path,
+            &judge.expectation,
+            judge.truncated,
+            &rows,
+        )?)),
+        (None, None) => CheckReport::Builtin(Box::new(builtin(
+            path,
+            &judge.expectation,
+            judge.truncated,
+            judge.progress,
+        )?)),
+    })
+}
+
+/// One file (or `-`) by the built-in check, with a progress bar on stderr
+/// for a large file when stderr is a terminal; never on a pipe, in CI logs,
+/// or with --quiet.
+fn builtin(
     path: &Path,
     expectation: &Expectation,
     truncated: Truncation,

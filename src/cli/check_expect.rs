@@ -1,8 +1,9 @@
-//! `lola check --expect FILE` and `--emit FILE`: one capture against an
-//! expectation file, or with one NDJSON row per frame.
+//! `lola check --expect FILE` and `--emit FILE`: a capture against an
+//! expectation file, or with one NDJSON row per frame; and `--expect` of
+//! the commands that write a capture and check it.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lola::capture::CaptureReader;
 use lola::check::expect::{ExpectationSet, SetReport, Sink, check_reader_with_set};
@@ -10,56 +11,37 @@ use lola::check::{Checker, Truncation};
 use lola::fields::FrameView;
 use lola::{Error, Expectation, Report};
 
-use super::args::CheckArgs;
-use super::output::{Exit, out, out_json, report_text_in, write_junit};
-
-/// Checks `file` against `--expect`, or with `--emit`, as `lola check` would.
-pub fn run(args: &CheckArgs, file: &Path) -> Result<Exit, Error> {
-    if let Some(path) = &args.expect_file {
-        let mut set = ExpectationSet::read(path)?;
-        if let Some(policy) = args.truncated {
-            set.truncated = policy;
-        }
-        return run_set(args, file, &set);
+/// `--expect FILE` of a command that writes a capture and then checks it
+/// (`run`, `capture`), read and validated before anything starts; refused
+/// when the capture goes to standard output, where it cannot be read again.
+pub fn expectation_file(
+    path: Option<&Path>,
+    output: &Path,
+) -> Result<Option<ExpectationSet>, Error> {
+    match path {
+        None => Ok(None),
+        Some(_) if lola::capture::is_standard_output(output) => Err(Error::Invalid(
+            "--expect checks the written capture again: give -o a file name".into(),
+        )),
+        Some(path) => ExpectationSet::read(path).map(Some),
     }
-    let expectation = args.expect.expectation();
-    let emit = args.emit.as_deref().unwrap_or(Path::new("-"));
-    let policy = args.truncated.unwrap_or_default();
-    let report = check_and_emit(file, &expectation, policy, emit)?;
-    let quiet = args.quiet || emit == Path::new("-");
-    if let Some(path) = &args.report.junit {
-        let suite = format!("lola check {}", file.display());
-        write_junit(path, &[(suite, lola::junit::check_cases(&report))])?;
-    }
-    if args.report.json {
-        out_json(&serde_json::to_string_pretty(&report)?);
-    } else if !quiet {
-        out(report_text_in(&report, args.color.color()));
-    }
-    Ok(Exit::verdict(report.passed()))
 }
 
-/// `--expect FILE`: the capture against an expectation file.
-fn run_set(args: &CheckArgs, file: &Path, set: &ExpectationSet) -> Result<Exit, Error> {
+/// The capture `file` (`-`: standard input) against `set`, its rows to
+/// `emit` when given.
+pub fn set_report_at(
+    file: &Path,
+    set: &ExpectationSet,
+    emit: Option<&Path>,
+) -> Result<SetReport, Error> {
     let name = file.display().to_string();
-    let report = if file == Path::new("-") {
+    if file == Path::new("-") {
         let stdin = io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
-        set_report(reader, &name, set, args.emit.as_deref())?
+        set_report(reader, &name, set, emit)
     } else {
-        set_report(CaptureReader::open(file)?, &name, set, args.emit.as_deref())?
-    };
-    if let Some(path) = &args.report.junit {
-        let suite = format!("lola check {}", file.display());
-        write_junit(path, &[(suite, report.junit_cases())])?;
+        set_report(CaptureReader::open(file)?, &name, set, emit)
     }
-    let quiet = args.quiet || args.emit.as_deref() == Some(Path::new("-"));
-    if args.report.json {
-        out_json(&serde_json::to_string_pretty(&report)?);
-    } else if !quiet {
-        out(&report);
-    }
-    Ok(Exit::verdict(report.passed()))
 }
 
 fn set_report<R: io::Read>(
@@ -78,7 +60,7 @@ fn set_report<R: io::Read>(
 
 /// The built-in check with rows out: its engine decodes every frame and
 /// hands each to the rows (whose `expect` names the set's `datagram`).
-fn check_and_emit(
+pub fn check_and_emit(
     path: &Path,
     expectation: &Expectation,
     policy: Truncation,
@@ -122,65 +104,169 @@ fn with_rows<T>(
     name: &str,
     work: impl FnOnce(&mut Sink<'_>) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let emit_error = |e: io::Error| {
-        Error::Invalid(format!(
-            "--emit {}: {}",
-            emit.display(),
-            lola::error::describe_io(&e)
-        ))
-    };
-    let to_stdout = emit == Path::new("-");
-    let special = !to_stdout && std::fs::metadata(emit).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    let mut temp = None;
-    let mut out: Box<dyn Write> = if to_stdout {
-        Box::new(io::BufWriter::new(io::stdout().lock()))
-    } else if special {
-        Box::new(io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(emit)
-                .map_err(emit_error)?,
-        ))
-    } else {
-        let target = std::fs::canonicalize(emit).unwrap_or_else(|_| emit.to_path_buf());
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => Path::new(".").to_path_buf(),
-        };
-        let file = tempfile::NamedTempFile::new_in(&dir).map_err(emit_error)?;
-        let writer = file.reopen().map_err(emit_error)?;
-        temp = Some((file, target));
-        Box::new(io::BufWriter::with_capacity(1 << 20, writer))
-    };
+    let mut rows = RowsOut::open(emit)?;
     let mut failed: Option<io::Error> = None;
     let result = {
         let mut sink = |v: &FrameView<'_, '_>, expect: &[&str]| {
             if failed.is_none()
-                && let Err(e) = writeln!(out, "{}", lola::emit::row(name, v, expect))
+                && let Err(e) = writeln!(rows.out, "{}", lola::emit::row(name, v, expect))
             {
                 failed = Some(e);
             }
         };
         work(&mut sink)?
     };
-    let flushed = out.flush();
-    drop(out);
-    if let Some(e) = failed
-        && e.kind() != io::ErrorKind::BrokenPipe
-    {
-        return Err(emit_error(e));
-    }
-    flushed
-        .or_else(|e| {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })
-        .map_err(emit_error)?;
-    if let Some((file, target)) = temp {
-        file.persist(&target).map_err(|e| emit_error(e.error))?;
-    }
+    rows.finish(failed)?;
     Ok(result)
+}
+
+/// Where `--emit` rows go while several captures are checked: each file's
+/// rows to a file of their own in a private directory (so that files checked
+/// at once never interleave, and memory stays bounded by one frame), joined
+/// in file order at the end. With one capture they go straight to `--emit`.
+pub struct Rows {
+    emit: PathBuf,
+    spill: Option<tempfile::TempDir>,
+}
+
+impl Rows {
+    /// Rows for `files` captures, to `emit`.
+    pub fn new(emit: &Path, files: usize) -> Result<Rows, Error> {
+        let spill = if files > 1 {
+            let dir = match emit_dir(emit) {
+                Some(dir) => tempfile::Builder::new()
+                    .prefix(".lola-rows-")
+                    .tempdir_in(dir),
+                None => tempfile::Builder::new().prefix("lola-rows-").tempdir(),
+            };
+            Some(dir.map_err(|e| emit_error(emit, &e))?)
+        } else {
+            None
+        };
+        Ok(Rows {
+            emit: emit.to_path_buf(),
+            spill,
+        })
+    }
+
+    /// Where the rows of the `i`th capture go.
+    pub fn of(&self, i: usize) -> PathBuf {
+        match &self.spill {
+            Some(dir) => dir.path().join(format!("{i}.ndjson")),
+            None => self.emit.clone(),
+        }
+    }
+
+    /// Joins the rows of the `files` captures into `--emit`, whole or not at
+    /// all: when one of them could not be read (`all_read` false), nothing
+    /// is written, and a line on stderr says so.
+    pub fn finish(self, files: usize, all_read: bool) -> Result<(), Error> {
+        if self.spill.is_none() {
+            return Ok(());
+        }
+        if !all_read {
+            let _ = writeln!(
+                io::stderr(),
+                "lola: --emit {}: not written, as a capture could not be read",
+                self.emit.display()
+            );
+            return Ok(());
+        }
+        let mut rows = RowsOut::open(&self.emit)?;
+        let mut failed = None;
+        for i in 0..files {
+            let part = std::fs::File::open(self.of(i));
+            if let Err(e) = part.and_then(|mut part| io::copy(&mut part, &mut rows.out)) {
+                failed = Some(e);
+                break;
+            }
+        }
+        rows.finish(failed)
+    }
+}
+
+/// `--emit PATH: what went wrong`.
+fn emit_error(emit: &Path, e: &io::Error) -> Error {
+    Error::Invalid(format!(
+        "--emit {}: {}",
+        emit.display(),
+        lola::error::describe_io(e)
+    ))
+}
+
+/// The directory a rows file is written in (through a temporary file
+/// there); none for standard output or a device, FIFO or socket, which are
+/// written in place.
+fn emit_dir(emit: &Path) -> Option<PathBuf> {
+    let special = std::fs::metadata(emit).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if emit == Path::new("-") || special {
+        return None;
+    }
+    let target = std::fs::canonicalize(emit).unwrap_or_else(|_| emit.to_path_buf());
+    Some(match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    })
+}
+
+/// An NDJSON output being written: standard output, a special file in
+/// place, or a temporary file renamed over the target when finished.
+struct RowsOut {
+    emit: PathBuf,
+    out: Box<dyn Write>,
+    temp: Option<(tempfile::NamedTempFile, PathBuf)>,
+}
+
+impl RowsOut {
+    fn open(emit: &Path) -> Result<RowsOut, Error> {
+        let error = |e: io::Error| emit_error(emit, &e);
+        let mut temp = None;
+        let out: Box<dyn Write> = match emit_dir(emit) {
+            None if emit == Path::new("-") => Box::new(io::BufWriter::new(io::stdout().lock())),
+            None => Box::new(io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(emit)
+                    .map_err(error)?,
+            )),
+            Some(dir) => {
+                let target = std::fs::canonicalize(emit).unwrap_or_else(|_| emit.to_path_buf());
+                let file = tempfile::NamedTempFile::new_in(&dir).map_err(error)?;
+                let writer = file.reopen().map_err(error)?;
+                temp = Some((file, target));
+                Box::new(io::BufWriter::with_capacity(1 << 20, writer))
+            }
+        };
+        Ok(RowsOut {
+            emit: emit.to_path_buf(),
+            out,
+            temp,
+        })
+    }
+
+    /// Flushes, and renames the temporary file into place unless writing
+    /// `failed`; a closed pipe on standard output is not an error.
+    fn finish(self, failed: Option<io::Error>) -> Result<(), Error> {
+        let RowsOut {
+            emit,
+            mut out,
+            temp,
+        } = self;
+        let error = |e: io::Error| emit_error(&emit, &e);
+        let flushed = out.flush();
+        drop(out);
+        if let Some(e) = failed
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            return Err(error(e));
+        }
+        match flushed {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(error(e)),
+            _ => {}
+        }
+        if let Some((file, target)) = temp {
+            file.persist(&target).map_err(|e| error(e.error))?;
+        }
+        Ok(())
+    }
 }

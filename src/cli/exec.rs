@@ -2,9 +2,12 @@
 //! check it.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use lola::Error;
+use lola::capture::Format;
+use lola::check::expect::{CheckReport, ExpectationSet};
 use lola::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
@@ -15,36 +18,19 @@ use super::pictures::{check_report_path, flows_of, write_report};
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     let (output, format) = args.output();
-    let options = ExecOptions {
-        program: args.command.clone(),
-        output,
-        format,
-        linger: args.linger,
-        timeout: args.timeout,
-        host: args.host,
-        stdout_to_stderr: args.report.json,
-        expectation: args.expect.expectation(),
-        ignore_exit: args.ignore_exit,
-    };
-    let ready = || {
-        prepare_outputs([options.output.as_path()])?;
-        check_report_path(args.html_report.as_deref())?;
-        exec(&options, signals::install())
-    };
-    let outcome = match ready() {
+    let outcome = match start(&args, output.clone(), format) {
         Ok(outcome) => outcome,
         Err(e) => {
-            let file = options.output.display().to_string();
+            let file = output.display().to_string();
             let suite = format!("lola exec {file}");
             return Err(report_error(&args.report, &suite, &file, e)?);
         }
     };
-    if let Some(path) = &args.html_report {
+    // --report with --expect is refused by the argument parser: the HTML
+    // report draws the built-in check only.
+    if let (Some(path), CheckReport::Builtin(report)) = (&args.html_report, &outcome.report) {
         let flows = flows_of(&outcome.output)?;
-        write_report(
-            path,
-            &lola::render::html::check(&outcome.report, flows.as_ref()),
-        )?;
+        write_report(path, &lola::render::html::check(report, flows.as_ref()))?;
     }
     if let Some(path) = &args.report.junit {
         write_junit(path, &outcome.junit_suites())?;
@@ -66,6 +52,30 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     Ok(Exit::verdict(outcome.report.passed()))
 }
 
+/// The expectation file read, every output made ready, then the program
+/// run: a bad file or path stops exec before the program starts.
+fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome, Error> {
+    let set = match &args.expect_file {
+        Some(path) => Some(ExpectationSet::read(path)?),
+        None => None,
+    };
+    let options = ExecOptions {
+        program: args.command.clone(),
+        output,
+        format,
+        linger: args.linger,
+        timeout: args.timeout,
+        host: args.host,
+        stdout_to_stderr: args.report.json,
+        expectation: args.expect.expectation(),
+        set,
+        ignore_exit: args.ignore_exit,
+    };
+    prepare_outputs([options.output.as_path()])?;
+    check_report_path(args.html_report.as_deref())?;
+    exec(&options, signals::install())
+}
+
 fn print_text(outcome: &ExecOutcome, color: bool) {
     out(format_args!("{} {}\n", outcome.name(), outcome.ending));
     out(format_args!(
@@ -77,7 +87,10 @@ fn print_text(outcome: &ExecOutcome, color: bool) {
         outcome.written.format,
         outcome.written.bytes
     ));
-    out(report_text_in(&outcome.report, color));
+    match &outcome.report {
+        CheckReport::Builtin(report) => out(report_text_in(report, color)),
+        CheckReport::Set(report) => out(report),
+    }
 }
 
 /// SIGINT and SIGTERM to lola stop the program with the same signal; the

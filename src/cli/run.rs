@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use lola::Error;
 use lola::capture::is_standard_output;
-use lola::check::expect::{ExpectationSet, check_file_with_set};
+use lola::check::expect::check_file_with_set;
 use lola::check::quote_bytes;
 use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 
 use super::args::RunArgs;
+use super::check_expect::expectation_file;
 use super::output::{
     Exit, diff_text_in, frames_word, humans_to_stderr, out, out_json, prepare_outputs,
     report_error, report_text_in, write_junit,
@@ -21,15 +22,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
     let on_stdout = is_standard_output(&output);
     // A bad expectation file stops the run before anything is sent.
-    let set = match &args.expect_file {
-        Some(_) if on_stdout => {
-            return Err(Error::Invalid(
-                "--expect checks the written capture again: give -o a file name".into(),
-            ));
-        }
-        Some(path) => Some(ExpectationSet::read(path)?),
-        None => None,
-    };
+    let set = expectation_file(args.expect_file.as_deref(), &output)?;
     let options = RunOptions {
         to: args.endpoint.addr(),
         payload: args.message.clone().into_bytes(),

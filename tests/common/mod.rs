@@ -155,3 +155,37 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Validates `xml` against tests/junit/junit.xsd with python3's xmlschema;
+/// skipped where it is missing, except in CI (.ci/run installs it).
+pub fn assert_valid_junit(xml_path: &Path) {
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit/junit.xsd");
+    let has_xmlschema = StdCommand::new("python3")
+        .args(["-c", "import xmlschema"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_xmlschema {
+        assert!(
+            !in_ci(),
+            "python3 xmlschema is missing (.ci/run installs it)"
+        );
+        eprintln!("skipped: python3 xmlschema is not installed");
+        return;
+    }
+    let out = StdCommand::new("python3")
+        .args([
+            "-c",
+            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        ])
+        .arg(&xsd)
+        .arg(xml_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} is not valid JUnit:\n{}\n{}",
+        xml_path.display(),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(xml_path).unwrap_or_default()
+    );
+}

@@ -57,7 +57,13 @@ impl Sandbox {
             .status()
             .unwrap();
         assert!(installed.success(), "install the binary for uid 65534");
-        for script in ["server.py", "client.py", "tcp_server.py", "tcp_client.py"] {
+        for script in [
+            "server.py",
+            "client.py",
+            "tcp_server.py",
+            "tcp_client.py",
+            "reply.py",
+        ] {
             let from = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/scripts")
                 .join(script);

@@ -36,8 +36,71 @@ pub use engine::{
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
 pub use record::{RecordOptions, record_file};
 
-use super::{ChecksumPolicy, Count, Expectation, Truncation};
+use super::{ChecksumPolicy, Count, Expectation, Report, Truncation};
 use crate::error::{Error, Result};
+
+/// What came of holding a capture against what was expected: the built-in
+/// check of the flag options, or an expectation file. In JSON, the report
+/// itself (untagged).
+///
+/// ```
+/// use lola::check::expect::{CheckReport, ExpectationSet};
+/// let set = ExpectationSet::parse("l.toml", "[[expect]]\nname = 'x'\nmatch = 'udp'\n").unwrap();
+/// let path = "fixtures/seed-ipv4.pcap".as_ref();
+/// let builtin = CheckReport::of_file(path, &lola::Expectation::seed(), None).unwrap();
+/// let by_file = CheckReport::of_file(path, &lola::Expectation::seed(), Some(&set)).unwrap();
+/// assert!(builtin.passed() && by_file.passed());
+/// assert_eq!(by_file.junit_cases().len(), 1, "one case per expectation");
+/// assert_eq!((by_file.junit_cases()[0].name.as_str(), by_file.file()), ("x", "fixtures/seed-ipv4.pcap"));
+/// ```
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum CheckReport {
+    /// The built-in check.
+    Builtin(Box<Report>),
+    /// An expectation file.
+    Set(Box<SetReport>),
+}
+
+impl CheckReport {
+    /// The capture at `path` held against `set` when given, else against
+    /// `expectation`.
+    pub fn of_file(
+        path: &Path,
+        expectation: &Expectation,
+        set: Option<&ExpectationSet>,
+    ) -> Result<CheckReport> {
+        Ok(match set {
+            Some(set) => CheckReport::Set(Box::new(check_file_with_set(path, set)?)),
+            None => CheckReport::Builtin(Box::new(super::check_file(path, expectation)?)),
+        })
+    }
+
+    /// True when the capture passed.
+    pub fn passed(&self) -> bool {
+        match self {
+            CheckReport::Builtin(r) => r.passed(),
+            CheckReport::Set(r) => r.passed(),
+        }
+    }
+
+    /// The capture, as given.
+    pub fn file(&self) -> &str {
+        match self {
+            CheckReport::Builtin(r) => &r.file,
+            CheckReport::Set(r) => &r.file,
+        }
+    }
+
+    /// Its JUnit test cases: one per claim of the built-in check, or one per
+    /// expectation and rule of the file.
+    pub fn junit_cases(&self) -> Vec<crate::junit::Case> {
+        match self {
+            CheckReport::Builtin(r) => crate::junit::check_cases(r),
+            CheckReport::Set(r) => r.junit_cases(),
+        }
+    }
+}
 
 /// How many evidence lines an expectation's failure lists (the rest are counted).
 pub const EVIDENCE_CAP: usize = 10;
