@@ -187,9 +187,22 @@ enum OrError<T> {
     Error(ErrorDocument),
 }
 
+/// What `lola run --json` prints: the run's document, and with `--expect
+/// FILE` the written capture's report against that file.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct RunJson {
+    #[serde(flatten)]
+    run: crate::harness::RunDocument<'static>,
+    /// `--expect FILE`: the written capture held against the expectation
+    /// file (the document's `verdict` is `fail` when it failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect: Option<SetReport>,
+}
+
 /// The schema of `lola run --json` (`docs/schema/run.schema.json`).
 pub fn run() -> schemars::Schema {
-    of::<OrError<crate::harness::RunDocument<'static>>>()
+    of::<OrError<RunJson>>()
 }
 
 /// The schema of `lola compare --json` (`docs/schema/compare.schema.json`).

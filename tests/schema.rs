@@ -238,12 +238,35 @@ fn every_other_document_validates() {
     let run_auto = json_in(d, &["run", "--port", "0", "-o", "auto.pcap", "--json"]);
     std::fs::write(d.join("blocked"), b"").unwrap();
     let run_error = json_in(d, &["run", "--port", "0", "-o", "blocked/x.pcap", "--json"]);
+    // With --expect: the written capture against a file it fails.
+    std::fs::write(
+        d.join("none.toml"),
+        "[[expect]]\nname = 'none'\nmatch = 'tcp'\n",
+    )
+    .unwrap();
+    let run_set = json_in(
+        d,
+        &[
+            "run",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--expect",
+            "none.toml",
+            "--json",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&run_set).unwrap();
+    assert_eq!(doc["verdict"], "fail", "the expectation file failed");
+    assert_eq!(doc["expect"]["expectations"][0]["name"], "none");
     assert_valid(
         "run.schema.json",
         &[
             ("run --capture off".into(), run_off),
             ("run (live where it may)".into(), run_auto),
             ("run, exit 2".into(), run_error),
+            ("run --expect".into(), run_set),
         ],
     );
     let compare = json_in(d, &["compare", "--port", "0", "--capture", "off", "--json"]);

@@ -57,6 +57,9 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         let mut doc: serde_json::Value = serde_json::from_str(&outcome.to_json()?)?;
         if let (Some(r), Some(map)) = (&expected, doc.as_object_mut()) {
             map.insert("expect".into(), serde_json::to_value(r)?);
+            if !r.passed() {
+                map.insert("verdict".into(), "fail".into());
+            }
         }
         out_json(&serde_json::to_string_pretty(&doc)?);
     } else if !args.quiet {
