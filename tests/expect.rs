@@ -230,6 +230,45 @@ fn a_missing_frame_shows_what_came_closest() {
     );
 }
 
+/// A frame the fast path skips (no predicate can hold on its ports) is
+/// still a candidate for "closest": the datagram that went to another port.
+#[test]
+fn a_datagram_to_another_port_is_what_came_closest() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("p9000.pcap");
+    lola()
+        .args([
+            "build",
+            "--src",
+            "127.0.0.1:40000",
+            "--dst",
+            "127.0.0.1:9000",
+            "-o",
+        ])
+        .arg(&capture)
+        .assert()
+        .success();
+    let set = write(
+        dir.path(),
+        "lola.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456 && data.text == \"Hello Lola\"'\n",
+    );
+    let out = lola()
+        .args(["check", "--expect"])
+        .arg(&set)
+        .arg(&capture)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "closest: frame 1: UDP 127.0.0.1:40000 → 127.0.0.1:9000 Len=10: 1 of 2 conditions held; udp.dstport is 9000"
+        ),
+        "{text}"
+    );
+}
+
 const REPLY: &str = "[[expect]]
 name = \"hello\"
 match = 'udp.dstport == 7456'

@@ -410,7 +410,15 @@ pub struct SetChecker {
     reassembler: Reassembler,
     drops: Drops,
     cut: Option<(u64, String)>,
+    /// Frames the fast path skips that are still decoded, as candidates
+    /// for "closest" (see [`CLOSEST_CANDIDATES`]).
+    candidates: u32,
 }
+
+/// How many frames the fast path would skip are still decoded as
+/// candidates for an expectation's "closest" evidence: every frame of a
+/// CI-sized capture, a bounded cost on a large one.
+pub const CLOSEST_CANDIDATES: u32 = 1000;
 
 /// What a frame was, for an emitter of rows: its view and the names of the
 /// expectations that matched it.
@@ -448,6 +456,11 @@ impl SetChecker {
             reassembler: Reassembler::default(),
             drops: Drops::default(),
             cut: None,
+            candidates: if set.expects.iter().any(|e| e.matches.conjuncts().len() >= 2) {
+                CLOSEST_CANDIDATES
+            } else {
+                0
+            },
         }
     }
 
@@ -511,9 +524,34 @@ impl SetChecker {
                 self.unclaimed
                     .add(|| format!("frame {}: claimed by no expectation", frame.number));
             }
+            if self.candidates > 0 {
+                self.candidates -= 1;
+                self.candidate(frame);
+            }
             return;
         }
         self.observe_decoded(frame, sink);
+    }
+
+    /// A frame no predicate can hold on, decoded only to see whether it came
+    /// closer than any other to an expectation nothing has held yet.
+    #[inline(never)]
+    fn candidate(&mut self, frame: &RawFrame<'_>) {
+        let packet = decode_with(frame.link_type, frame.data, frame.orig_len as usize, false);
+        let view = FrameView {
+            number: frame.number,
+            time: frame.timestamp,
+            link_type: frame.link_type,
+            orig_len: frame.orig_len,
+            cap_len: frame.data.len(),
+            packet: &packet,
+            tcp_relative: None,
+        };
+        for (e, st) in self.set.expects.iter().zip(&mut self.states) {
+            if st.held == 0 {
+                closest(st, &e.matches, &view);
+            }
+        }
     }
 
     /// Decodes a frame the fast path could not skip, and holds every
