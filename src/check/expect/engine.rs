@@ -350,14 +350,15 @@ impl Need {
 /// may hold whatever the ports, and the ports some predicate needs.
 struct Prefilter {
     any_port: [bool; 2],
-    ports: [Vec<bool>; 2],
+    /// Indexed by port: a fixed size, so that no lookup is bounds-checked.
+    ports: [Box<[bool; 65536]>; 2],
 }
 
 impl Prefilter {
     fn new(filters: &[&Filter]) -> Prefilter {
         let mut p = Prefilter {
             any_port: [false; 2],
-            ports: [vec![false; 65536], vec![false; 65536]],
+            ports: [Box::new([false; 65536]), Box::new([false; 65536])],
         };
         for f in filters {
             let need = Need::of(f.node());
