@@ -593,30 +593,6 @@ impl Report {
         self.verdict.passed()
     }
 
-    /// Takes into account that the capture ends in a cut record at
-    /// `offset`: with [`Truncation::Fail`], a claim the missing bytes could
-    /// contradict (exactly or at most N datagrams, no TCP) fails; otherwise,
-    /// and with [`Truncation::JudgeCompleteFrames`], the cut is a note.
-    ///
-    /// ```
-    /// use lola::check::{Failure, Truncation};
-    /// let mut report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
-    /// report.cut_short(76, "record header cut short: 3 of 16 bytes".into(), Truncation::Fail);
-    /// assert!(!report.passed());
-    /// assert!(matches!(report.failures[0], Failure::Truncated { offset: 76, .. }));
-    /// ```
-    pub fn cut_short(&mut self, offset: u64, what: String, policy: Truncation) {
-        let e = &self.expectation;
-        let contradictable =
-            matches!(e.count, super::Count::Exactly(_) | super::Count::AtMost(_)) || !e.allow_tcp;
-        if policy == Truncation::Fail && contradictable {
-            self.failures.push(Failure::Truncated { offset, what });
-            self.verdict = Verdict::Fail;
-        } else {
-            self.notes.push(Note::Truncated { offset, what });
-        }
-    }
-
     /// The failures on one line, `; `-separated (empty on pass).
     ///
     /// ```
