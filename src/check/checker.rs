@@ -79,21 +79,25 @@ enum Step {
 impl<'e> Checker<'e> {
     /// A checker for the capture `file` (as its report names it), of `format`.
     pub fn new(file: &str, format: Format, expectation: &'e Expectation) -> Checker<'e> {
-        Checker::judging_every_frame(file, format, expectation, false)
+        Checker::with_fast_path(file, format, expectation, true)
     }
 
     /// A checker whose engine decodes every frame (no fast path), so that
     /// [`observe_with`](Checker::observe_with) hands each to its sink.
-    pub fn judging_every_frame(
+    pub fn every_frame(file: &str, format: Format, expectation: &'e Expectation) -> Checker<'e> {
+        Checker::with_fast_path(file, format, expectation, false)
+    }
+
+    fn with_fast_path(
         file: &str,
         format: Format,
         expectation: &'e Expectation,
-        every_frame: bool,
+        fast_path: bool,
     ) -> Checker<'e> {
         let set = ExpectationSet::from_expectation(expectation);
         Checker {
             expectation,
-            engine: SetChecker::new(file, format, &set, every_frame),
+            engine: SetChecker::new(file, format, &set, !fast_path),
             n: Narrative {
                 report: Report {
                     schema_version: crate::schema::SCHEMA_VERSION,
@@ -147,7 +151,7 @@ impl<'e> Checker<'e> {
 
     /// Takes one frame into account, handing it decoded to `sink` (as the
     /// engine sees it; every frame with
-    /// [`judging_every_frame`](Checker::judging_every_frame)).
+    /// [`every_frame`](Checker::every_frame)).
     #[inline(always)]
     pub fn observe_with(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
         // Protocol and ports from fixed offsets, read once for both.

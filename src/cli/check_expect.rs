@@ -67,8 +67,7 @@ pub fn check_and_emit(
     emit: &Path,
 ) -> Result<Report, Error> {
     let name = path.display().to_string();
-    let checker =
-        |format| Checker::judging_every_frame(&name, format, expectation, true).truncation(policy);
+    let checker = |format| Checker::every_frame(&name, format, expectation).truncation(policy);
     if path == Path::new("-") {
         let stdin = io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
