@@ -523,7 +523,9 @@ impl<'e> Checker<'e> {
         }
         n.notes(reader_notes);
         n.cut(&judged);
-        n.report.verdict = Verdict::from_passed(n.report.failures.is_empty());
+        // The engine's verdict; the failures are its outcomes in words.
+        debug_assert_eq!(n.report.failures.is_empty(), judged.passed());
+        n.report.verdict = judged.verdict;
         n.report
     }
 }
