@@ -384,19 +384,7 @@ fn the_wrong_payload_fails_naming_frame_and_payload() {
 #[test]
 fn the_wrong_port_fails_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("port.pcap");
-    lola()
-        .args([
-            "build",
-            "--src",
-            "127.0.0.1:40000",
-            "--dst",
-            "127.0.0.1:7457",
-            "-o",
-        ])
-        .arg(&file)
-        .assert()
-        .success();
+    let file = common::built_to(dir.path(), "port.pcap", "127.0.0.1:7457", &[]);
     lola()
         .arg("check")
         .arg(&file)

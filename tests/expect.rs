@@ -235,19 +235,7 @@ fn a_missing_frame_shows_what_came_closest() {
 #[test]
 fn a_datagram_to_another_port_is_what_came_closest() {
     let dir = tempfile::tempdir().unwrap();
-    let capture = dir.path().join("p9000.pcap");
-    lola()
-        .args([
-            "build",
-            "--src",
-            "127.0.0.1:40000",
-            "--dst",
-            "127.0.0.1:9000",
-            "-o",
-        ])
-        .arg(&capture)
-        .assert()
-        .success();
+    let capture = common::built_to(dir.path(), "p9000.pcap", "127.0.0.1:9000", &[]);
     let set = write(
         dir.path(),
         "lola.toml",

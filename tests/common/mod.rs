@@ -79,15 +79,14 @@ pub fn can_capture() -> bool {
 /// Builds a one-frame capture from 127.0.0.1:40000 to 127.0.0.1:7456 with
 /// `lola build ARGS` and returns its path.
 pub fn built(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    built_to(dir, name, "127.0.0.1:7456", args)
+}
+
+/// Like [`built`], to `dst` instead of 127.0.0.1:7456.
+pub fn built_to(dir: &Path, name: &str, dst: &str, args: &[&str]) -> PathBuf {
     let path = dir.join(name);
     lola()
-        .args([
-            "build",
-            "--src",
-            "127.0.0.1:40000",
-            "--dst",
-            "127.0.0.1:7456",
-        ])
+        .args(["build", "--src", "127.0.0.1:40000", "--dst", dst])
         .args(args)
         .arg("-o")
         .arg(&path)

@@ -539,15 +539,7 @@ impl SetChecker {
     #[inline(never)]
     fn candidate(&mut self, frame: &RawFrame<'_>) {
         let packet = decode_with(frame.link_type, frame.data, frame.orig_len as usize, false);
-        let view = FrameView {
-            number: frame.number,
-            time: frame.timestamp,
-            link_type: frame.link_type,
-            orig_len: frame.orig_len,
-            cap_len: frame.data.len(),
-            packet: &packet,
-            tcp_relative: None,
-        };
+        let view = FrameView::new(frame, &packet);
         for (e, st) in self.set.expects.iter().zip(&mut self.states) {
             if st.held == 0 {
                 closest(st, &e.matches, &view);
@@ -587,13 +579,8 @@ impl SetChecker {
         }
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
         let mut view = FrameView {
-            number: frame.number,
-            time: frame.timestamp,
-            link_type: frame.link_type,
-            orig_len: frame.orig_len,
-            cap_len: frame.data.len(),
-            packet: &packet,
             tcp_relative,
+            ..FrameView::new(frame, &packet)
         };
         let claims: Vec<usize> = (0..self.set.expects.len())
             .filter(|&i| self.set.expects[i].matches.matches(&view))
