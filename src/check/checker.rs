@@ -554,10 +554,7 @@ impl Narrative {
     fn cut(&mut self, judged: &SetReport) {
         let Some(cut) = &judged.cut else { return };
         let (offset, what) = (cut.offset, cut.what.clone());
-        let decided = cut.policy == Truncation::Fail
-            && (judged.expectations.iter().any(|e| e.unprovable)
-                || judged.rules.iter().any(|r| r.unprovable));
-        if decided {
+        if judged.cut_failed() {
             self.report
                 .failures
                 .push(Failure::Truncated { offset, what });

@@ -117,6 +117,17 @@ impl SetReport {
         self.verdict.passed()
     }
 
+    /// True when the cut at the capture's end failed a claim: under
+    /// [`Truncation::Fail`], a claim the missing bytes could break. Else a
+    /// cut is a note.
+    pub fn cut_failed(&self) -> bool {
+        self.cut
+            .as_ref()
+            .is_some_and(|c| c.policy == Truncation::Fail)
+            && (self.expectations.iter().any(|e| e.unprovable)
+                || self.rules.iter().any(|r| r.unprovable))
+    }
+
     /// JUnit test cases: one per expectation, then one per rule.
     pub fn junit_cases(&self) -> Vec<crate::junit::Case> {
         let expects = self.expectations.iter().map(|e| crate::junit::Case {
@@ -465,11 +476,6 @@ impl SetChecker {
         }
     }
 
-    /// The set it checks.
-    pub fn set(&self) -> &ExpectationSet {
-        &self.set
-    }
-
     /// What a cut at the capture's end does, instead of the set's
     /// `truncated` setting (`--truncated`).
     pub fn truncation(&mut self, policy: Truncation) {
@@ -696,22 +702,12 @@ impl SetChecker {
             what,
             policy: set.truncated,
         });
-        let mut notes = reader_notes;
         if let Some(why) = missing_frames(lost, cut.as_ref()) {
             unprovable(set, &mut expectations, &mut rules, &why);
         }
-        if let Some(c) = &cut
-            && !expectations.iter().any(|e| e.unprovable)
-            && !rules.iter().any(|r| r.unprovable)
-        {
-            notes.push(format!(
-                "the capture is cut short at byte {} ({}); only the frames before the cut were judged",
-                c.offset, c.what
-            ));
-        }
         let passed = expectations.iter().all(|e| e.verdict.passed())
             && rules.iter().all(|r| r.verdict.passed());
-        SetReport {
+        let mut report = SetReport {
             schema_version: crate::schema::SCHEMA_VERSION,
             file: self.file,
             format: self.format,
@@ -721,8 +717,18 @@ impl SetChecker {
             rules,
             lost,
             cut,
-            notes,
+            notes: reader_notes,
+        };
+        if let Some(c) = &report.cut
+            && !report.cut_failed()
+        {
+            let note = format!(
+                "the capture is cut short at byte {} ({}); only the frames before the cut were judged",
+                c.offset, c.what
+            );
+            report.notes.push(note);
         }
+        report
     }
 }
 
@@ -1026,4 +1032,39 @@ pub fn check_file_with_set(path: &Path, set: &ExpectationSet) -> Result<SetRepor
     }
     let reader = CaptureReader::open(path)?;
     check_reader_with_set(reader, &path.display().to_string(), set, false, &mut sink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A capture that admits lost frames and is cut short, judged by its
+    /// complete frames: the lost frames fail the count, and the cut, which
+    /// decided nothing, is a note.
+    #[test]
+    fn a_cut_that_decides_nothing_is_a_note_even_when_frames_were_lost() {
+        let set = ExpectationSet::from_expectation(&crate::Expectation::seed());
+        let mut checker = SetChecker::new("t.pcapng", Format::PcapNg, &set, false);
+        checker.truncation(Truncation::JudgeCompleteFrames);
+        checker.admit_drops(Drops {
+            interface: 2,
+            ..Drops::default()
+        });
+        checker.cut_short(280, "block cut short".into());
+        let report = checker.finish(Vec::new());
+        assert!(!report.passed());
+        assert!(report.expectations[0].unprovable);
+        assert!(!report.cut_failed());
+        assert_eq!(
+            report.notes,
+            [
+                "the capture is cut short at byte 280 (block cut short); only the frames before the cut were judged"
+            ]
+        );
+        // Under `fail` the same cut fails the claims, and is no note.
+        let mut checker = SetChecker::new("t.pcapng", Format::PcapNg, &set, false);
+        checker.cut_short(280, "block cut short".into());
+        let report = checker.finish(Vec::new());
+        assert!(report.cut_failed() && report.notes.is_empty());
+    }
 }

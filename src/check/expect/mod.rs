@@ -30,8 +30,8 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use engine::{
-    ExpectOutcome, RuleOutcome, SetChecker, SetReport, Sink, check_file_with_set,
-    check_reader_with_set,
+    CLOSEST_CANDIDATES, Cut, ExpectOutcome, RuleOutcome, SetChecker, SetReport, Sink,
+    check_file_with_set, check_reader_with_set,
 };
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
 pub use record::{RecordOptions, record_file};
