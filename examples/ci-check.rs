@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lola::compare::DiffRules;
+use lola::check::frame_diff::DiffRules;
 use lola::harness::{CaptureMode, RunOptions};
 use lola::{ChecksumPolicy, Count, Expectation};
 
@@ -54,7 +54,7 @@ fn check(golden: Option<PathBuf>) -> lola::Result<bool> {
                 ephemeral_server: true,
                 ..DiffRules::default()
             };
-            let diff = lola::diff::diff_files(&golden, &options.output, &rules)?;
+            let diff = lola::check::golden::diff_files(&golden, &options.output, &rules)?;
             print!("{diff}");
             diff.same()
         }

@@ -43,27 +43,30 @@
 
 #![deny(missing_docs)]
 
+// The layers, bottom to top (ARCHITECTURE.md; tests/architecture.rs keeps
+// every import pointing down).
 pub mod capture;
 pub mod check;
-pub mod compare;
-pub mod decode;
-pub mod diff;
-pub mod emit;
 pub mod error;
-pub mod exchange;
-pub mod exec;
-pub mod fields;
-pub mod flow;
-pub mod frame;
 pub mod harness;
-pub mod junit;
-pub mod live;
-pub mod reassembly;
-pub mod render;
-pub mod sandbox;
-pub mod schema;
-pub mod summary;
-pub mod wire;
+pub mod host;
+pub mod packet;
+pub mod report;
+
+/// The version of the `--json` documents' shape, carried by every typed
+/// outcome that is serialised as one; bumped on any incompatible change.
+///
+/// It sits at the crate root, beside no layer, because the typed values of
+/// several layers (a check [`Report`], a [`flow::Flows`], a run's outcome)
+/// carry it in their serialised form.
+pub const SCHEMA_VERSION: u32 = 2;
+
+// The paths of lola 0.1, kept for the library's users.
+pub use check::{flow, golden as diff};
+pub use harness::exec;
+pub use host::{exchange, live, sandbox};
+pub use packet::{decode, fields, frame, reassembly, summary, wire};
+pub use report::{emit, junit, schema};
 
 /// The README's Rust examples, compiled as doc tests.
 #[doc = include_str!("../README.md")]

@@ -432,8 +432,10 @@ fn every_field_agrees_with_tshark() {
         assert!(!in_ci(), "CI needs tshark");
         return;
     }
-    let fields: Vec<&lola::fields::Field> =
-        lola::fields::FIELDS.iter().filter(|f| f.tshark).collect();
+    let fields: Vec<&lola::packet::fields::Field> = lola::packet::fields::FIELDS
+        .iter()
+        .filter(|f| f.tshark)
+        .collect();
     let mut compared = 0;
     for capture in captures() {
         if capture.ends_with("read-epb-origlen-small.pcapng") || capture.ends_with("read-fcs.pcap")
@@ -453,10 +455,11 @@ fn every_field_agrees_with_tshark() {
         }
         let text = String::from_utf8(out.stdout).unwrap();
         let mut reader = lola::capture::CaptureReader::open(&capture).unwrap();
-        let mut tcp = lola::fields::TcpNumbers::default();
+        let mut tcp = lola::packet::fields::TcpNumbers::default();
         for line in text.lines() {
             let frame = reader.next_frame().unwrap().unwrap();
-            let packet = lola::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+            let packet =
+                lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
             if !packet.problems.is_empty() || packet.ip.as_ref().is_some_and(|ip| ip.frag.is_some())
             {
                 continue; // damaged frames and fragments: tshark shows more layers
@@ -464,12 +467,12 @@ fn every_field_agrees_with_tshark() {
             if packet.outer.is_some() {
                 continue; // a tunnel: tshark lists the outer and the inner layers, lola the inner
             }
-            let mut view = lola::fields::FrameView::new(&frame, &packet);
+            let mut view = lola::packet::fields::FrameView::new(&frame, &packet);
             view.tcp_relative = tcp.relative(&packet);
-            let icmp = matches!(packet.transport, lola::decode::Transport::Icmp(_));
+            let icmp = matches!(packet.transport, lola::packet::decode::Transport::Icmp(_));
             let tagged = packet.link.as_ref().is_some_and(|l| !l.vlans.is_empty());
             for (f, theirs) in fields.iter().zip(line.split('\t')) {
-                let tcp = matches!(packet.transport, lola::decode::Transport::Tcp(_));
+                let tcp = matches!(packet.transport, lola::packet::decode::Transport::Tcp(_));
                 if tcp && f.name.starts_with("data.") {
                     continue; // lola's data.* are the UDP payload (see the field table)
                 }

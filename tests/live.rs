@@ -195,7 +195,8 @@ fn capture_live_fails_with_exit_2_where_it_is_not_permitted() {
     // Only meaningful without the capability; as root this checks the
     // opposite: --capture live succeeds.
     let dir = tempfile::tempdir().unwrap();
-    let permitted = lola::live::Capture::open("lo", lola::live::FlowFilter::default()).is_ok();
+    let permitted =
+        lola::host::live::Capture::open("lo", lola::host::live::FlowFilter::default()).is_ok();
     let assert = lola()
         .current_dir(dir.path())
         .args(["run", "--port", "0", "--capture", "live"])

@@ -13,7 +13,7 @@ use std::process::Command as StdCommand;
 
 use common::{fixture, have, lola};
 use lola::capture::CaptureReader;
-use lola::flow::{Conversation, flows};
+use lola::check::flow::{Conversation, flows};
 
 /// The conversations of a fixture.
 fn conversations(name: &str) -> Vec<Conversation> {
@@ -662,7 +662,7 @@ fn the_readme_picture_is_current() {
         conversations("seed-tcp.pcap"),
         conversations("seed-ipv4.pcap"),
     );
-    let svg = lola::render::svg::tcp_and_udp(tcp.first(), udp.first());
+    let svg = lola::report::svg::tcp_and_udp(tcp.first(), udp.first());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/compare.svg");
     if std::env::var_os("LOLA_BLESS").is_some() {
         std::fs::write(&path, &svg).unwrap();

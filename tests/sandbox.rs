@@ -104,7 +104,7 @@ fn twenty_parallel_unprivileged_runs_on_the_default_port_each_see_only_their_own
                 .unwrap(),
             v["exchange"]["client"]["port"].as_u64().unwrap() as u16,
         );
-        let packet = lola::decode::decode(1, &frames[0], frames[0].len());
+        let packet = lola::packet::decode::decode(1, &frames[0], frames[0].len());
         assert_eq!(
             packet.endpoints(),
             Some((client, "127.0.0.1:7456".parse().unwrap())),

@@ -1,6 +1,6 @@
 //! Every `--json` document of `check` and `diff` validates against the
 //! published JSON Schema in `docs/schema/`, which is generated from the
-//! Rust types (`lola::schema`) and must be current: after a change of the
+//! Rust types (`lola::report::schema`) and must be current: after a change of the
 //! types, regenerate with `LOLA_BLESS=1 cargo test --test schema`.
 
 mod common;
@@ -16,7 +16,7 @@ fn schema_dir() -> PathBuf {
 
 #[test]
 fn published_schemas_are_generated_from_the_types() {
-    for (name, schema) in lola::schema::all() {
+    for (name, schema) in lola::report::schema::all() {
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         let path = schema_dir().join(name);
         if std::env::var_os("LOLA_BLESS").is_some() {

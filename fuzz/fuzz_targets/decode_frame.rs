@@ -18,10 +18,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let link_type = LINK_TYPES[u32::from_le_bytes(*head) as usize % LINK_TYPES.len()];
     let orig_len = frame.len() + usize::from(head[3]);
-    let packet = lola::decode::decode(link_type, frame, orig_len);
+    let packet = lola::packet::decode::decode(link_type, frame, orig_len);
     let _ = packet.endpoints();
     // The words of a frame line, tunnel names and outer addresses included.
-    let summary = lola::summary::summarize(&packet);
+    let summary = lola::packet::summary::summarize(&packet);
     std::hint::black_box(summary.line(frame.len()));
     std::hint::black_box(format!("{packet:?}"));
 });

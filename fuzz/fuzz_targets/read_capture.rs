@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = (reader.format(), reader.link_type());
     while let Ok(Some(frame)) = reader.next_frame() {
-        let _ = lola::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+        let _ = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
     }
     let _ = reader.notes();
 });

@@ -43,7 +43,7 @@ use std::sync::mpsc;
 pub(super) const WINDOW: usize = 2 << 20;
 /// Bytes each window maps past the next one's start: a record or block
 /// (at most `MAX_BLOCK`) that starts in a window ends in it too.
-const OVERLAP: usize = super::read::MAX_BLOCK as usize + 4096;
+const OVERLAP: usize = super::MAX_BLOCK as usize + 4096;
 /// Windows mapped ahead of the reader, waiting. With the one being mapped
 /// and the one being read, at most 3 × 2.4 MiB of the file is mapped.
 const AHEAD: usize = 1;

@@ -1,5 +1,10 @@
-//! Capture files: writing pcap and pcapng (whole or not at all), and reading
-//! them back as a stream of frames with their link types.
+//! Layer 1, capture files: writing pcap and pcapng (whole or not at all),
+//! and reading them back as a stream of frames with their link types;
+//! the link-type table (names as libpcap gives them, and which ones lola
+//! decodes).
+//!
+//! May use: [`error`](crate::error) only. Knows nothing of what a frame
+//! holds: bytes in, bytes out.
 
 mod mmap;
 mod pcapng;
@@ -7,7 +12,7 @@ mod read;
 mod write;
 
 pub use pcapng::Section;
-pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_BLOCK, MAX_NOTES, RawFrame};
+pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
 pub use write::{
     CaptureFrame, CaptureStatistics, WriteSummary, check_writable, encode_capture,
     encode_capture_with, is_standard_output, write_capture, write_capture_with,
@@ -20,6 +25,10 @@ use std::str::FromStr;
 /// libpcap's upper bound on a captured length (`MAXIMUM_SNAPLEN`); also the
 /// snaplen tcpdump writes and lola writes.
 pub const MAX_SNAPLEN: u32 = 262_144;
+
+/// Largest pcapng block lola reads: a maximum-size packet plus generous room
+/// for options (Wireshark's own bound is of the same order).
+pub const MAX_BLOCK: u32 = MAX_SNAPLEN + 128 * 1024;
 
 /// The container format of a capture file.
 ///
@@ -75,6 +84,30 @@ pub const LINKTYPE_IPV4: u32 = 228;
 pub const LINKTYPE_IPV6: u32 = 229;
 /// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (`tcpdump -i any`).
 pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+
+/// Whether lola can decode frames of this link type.
+///
+/// ```
+/// use lola::capture::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2};
+/// use lola::capture::link_type_supported;
+/// assert!(link_type_supported(LINKTYPE_ETHERNET) && link_type_supported(LINKTYPE_LINUX_SLL2));
+/// assert!(!link_type_supported(147)); // USER0
+/// ```
+pub fn link_type_supported(link_type: u32) -> bool {
+    matches!(
+        link_type,
+        LINKTYPE_ETHERNET
+            | LINKTYPE_NULL
+            | LINKTYPE_RAW
+            | 12
+            | 14
+            | LINKTYPE_LOOP
+            | LINKTYPE_LINUX_SLL
+            | LINKTYPE_IPV4
+            | LINKTYPE_IPV6
+            | LINKTYPE_LINUX_SLL2
+    )
+}
 
 /// The LINKTYPE_ name of a link-layer type, as in tcpdump's `-L` list.
 ///

@@ -18,13 +18,8 @@ use std::time::Duration;
 
 use super::mmap::Windows;
 use super::pcapng::{self, Interface, Order, Section};
-use super::{Format, MAX_SNAPLEN};
-use crate::decode::link_type_supported;
+use super::{Format, MAX_BLOCK, MAX_SNAPLEN, link_type_supported};
 use crate::error::{Error, Result};
-
-/// Largest pcapng block lola reads: a maximum-size packet plus generous room
-/// for options (Wireshark's own bound is of the same order).
-pub const MAX_BLOCK: u32 = MAX_SNAPLEN + 128 * 1024;
 
 const PCAP_RECORD_HEADER: usize = 16;
 /// Record header of the "modified" format (magic `0xa1b2cd34`, Alexey
@@ -410,6 +405,7 @@ impl<R: Read> CaptureReader<R> {
                 return Err(Error::UnsupportedLinkType {
                     path,
                     link_type: file.link_type,
+                    name: super::link_type_name(file.link_type),
                 });
             }
             source.consume(24);
@@ -887,6 +883,7 @@ impl<R: Read> CaptureReader<R> {
                         return Err(Error::UnsupportedLinkType {
                             path: self.path.clone(),
                             link_type,
+                            name: super::link_type_name(link_type),
                         });
                     }
                     Some((packet, timestamp, link_type))

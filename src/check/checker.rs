@@ -12,12 +12,12 @@ use super::expect::{ExpectationSet, SetChecker, SetReport, Sink};
 use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Truncation, Verdict};
 use super::{Expectation, Judgement, LIST_CAP, checksum_left_to_offload};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
-use crate::decode::{
+use crate::packet::decode::{
     Encapsulation, Icmp, Ip, Link, Packet, QuickFlow, Tcp, Transport, Udp, decode,
     decode_reassembled, decode_with, quick_flow,
 };
-use crate::reassembly::{Outcome, Reassembler};
-use crate::summary::quote_bytes;
+use crate::packet::reassembly::{Outcome, Reassembler};
+use crate::packet::summary::quote_bytes;
 
 /// Checks frames against an expectation as they stream by: feed each frame
 /// to [`observe`](Checker::observe), then [`finish`](Checker::finish) for
@@ -100,7 +100,7 @@ impl<'e> Checker<'e> {
             engine: SetChecker::new(file, format, &set, !fast_path),
             n: Narrative {
                 report: Report {
-                    schema_version: crate::schema::SCHEMA_VERSION,
+                    schema_version: crate::SCHEMA_VERSION,
                     file: file.to_string(),
                     format,
                     verdict: Verdict::Pass,

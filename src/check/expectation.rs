@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use super::{SEED_MESSAGE, SEED_PORT};
-use crate::decode::ChecksumState;
-use crate::summary::quote_bytes;
+use crate::packet::decode::ChecksumState;
+use crate::packet::summary::quote_bytes;
 
 /// How many matching datagrams the capture must hold.
 ///
@@ -137,7 +137,7 @@ pub struct Expectation {
     pub dst_port: Option<u16>,
     /// Exact payload bytes.
     #[serde(serialize_with = "serialize_payload")]
-    #[schemars(with = "Option<crate::summary::Payload>")]
+    #[schemars(with = "Option<crate::packet::summary::Payload>")]
     pub payload: Option<Vec<u8>>,
     /// How many datagrams must match.
     pub count: Count,
@@ -152,7 +152,7 @@ fn serialize_payload<S: serde::Serializer>(
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     match p {
-        Some(bytes) => s.serialize_some(&crate::summary::Payload::of(bytes)),
+        Some(bytes) => s.serialize_some(&crate::packet::summary::Payload::of(bytes)),
         None => s.serialize_none(),
     }
 }
@@ -200,7 +200,7 @@ impl Expectation {
     ///     r#"exactly 1 datagram from 127.0.0.1:40000 to 127.0.0.1:7456 carrying "Hello Lola""#
     /// );
     /// ```
-    pub fn exactly(datagram: &crate::Datagram) -> Expectation {
+    pub fn exactly(datagram: &crate::packet::frame::Datagram) -> Expectation {
         Expectation {
             src_addr: Some(datagram.src.ip()),
             src_port: Some(datagram.src.port()),

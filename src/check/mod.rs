@@ -1,10 +1,18 @@
-//! The checker: what the user expects ([`Expectation`]), held against every
-//! frame of a capture by a [`Checker`], gives a [`Report`] with a [`Verdict`].
+//! Layer 4, judging: what the user expects ([`Expectation`], or an
+//! expectation file in [`expect`]), held against every frame of a capture by
+//! a [`Checker`], gives a [`Report`] with a [`Verdict`]; conversations and
+//! their roles ([`flow`]), two frames field by field ([`frame_diff`]) and a
+//! capture against a golden one ([`golden`]).
+//!
+//! May use: [`error`](crate::error), [`capture`](crate::capture) and
+//! [`packet`](crate::packet). It returns typed values and builds no text for
+//! a terminal, no JSON document, no JUnit case and no colour: that is
+//! [`report`](crate::report)'s work. (A finding's `Display` is its own name
+//! for itself, as an error's is.)
 //!
 //! One module per part: `expectation` (what is expected, and the checksum
 //! policy as one table), `checker` (the state and one method per transport),
-//! `report` (the typed findings: [`Failure`], [`Note`], [`FrameLine`], and
-//! their words).
+//! `report` (the typed findings: [`Failure`], [`Note`], [`FrameLine`]).
 //!
 //! The capture is streamed: memory does not grow with the file, only the
 //! lists a report shows (each capped at [`LIST_CAP`] entries; counts are exact).
@@ -12,6 +20,9 @@
 mod checker;
 pub mod expect;
 mod expectation;
+pub mod flow;
+pub mod frame_diff;
+pub mod golden;
 mod report;
 
 use std::io::Read;
@@ -20,15 +31,13 @@ use std::path::Path;
 pub use checker::Checker;
 pub(crate) use expectation::Judgement;
 pub use expectation::{ChecksumPolicy, Count, Expectation};
-pub use report::{
-    Failure, FrameLine, Note, OtherCounts, Report, TextStyle, Truncation, Verdict, paint_verdict,
-};
+pub use report::{Failure, FrameLine, Note, OtherCounts, Report, Truncation, Verdict};
 
-pub use crate::summary::{format_time, quote_bytes};
+pub use crate::packet::summary::{format_time, quote_bytes};
 
 use crate::capture::CaptureReader;
-use crate::decode::{ChecksumState, Packet, Problem, Transport};
 use crate::error::Result;
+use crate::packet::decode::{ChecksumState, Packet, Problem, Transport};
 
 /// How many frames each list of a report keeps (counts stay exact).
 pub const LIST_CAP: usize = 50;

@@ -11,8 +11,8 @@ use serde::{Serialize, Serializer};
 
 use super::{Count, Expectation};
 use crate::capture::{Drops, Format};
-use crate::decode::{Packet, Problem};
-use crate::summary::{self, Endpoint, frame_list, plural, summarize};
+use crate::packet::decode::{Packet, Problem};
+use crate::packet::summary::{self, Endpoint, frame_list, plural, summarize};
 
 /// How a check, or any command that judges, came out.
 ///
@@ -455,7 +455,7 @@ impl FrameLine {
     ) -> FrameLine {
         let s = summarize(packet);
         let udp_checksum = match &packet.transport {
-            crate::decode::Transport::Udp(u) => Some(u.checksum.state.word().to_string()),
+            crate::packet::decode::Transport::Udp(u) => Some(u.checksum.state.word().to_string()),
             _ => None,
         };
         FrameLine {
@@ -609,79 +609,6 @@ impl Report {
             .collect::<Vec<_>>()
             .join("; ")
     }
-
-    /// Writes the report as text, in `style`.
-    ///
-    /// ```
-    /// use lola::check::{Note, TextStyle};
-    /// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
-    /// // A front end may add its own words to notes, and colour to the verdict.
-    /// let hint = |n: &Note| match n {
-    ///     Note::PartialChecksums { .. } => format!("{n}; see the manual"),
-    ///     _ => n.to_string(),
-    /// };
-    /// let mut text = String::new();
-    /// report.write_text(&mut text, &TextStyle { color: false, note: &hint }).unwrap();
-    /// assert!(text.starts_with("PASS fixtures/seed-ipv4.pcap"));
-    /// assert!(text.ends_with("; see the manual\n"), "{text}");
-    /// ```
-    pub fn write_text(&self, f: &mut impl fmt::Write, style: &TextStyle<'_>) -> fmt::Result {
-        if self.passed() {
-            writeln!(
-                f,
-                "{} {}: {} ({} matched in {}), no TCP on its endpoints",
-                paint_verdict("PASS", true, style.color),
-                self.file,
-                self.expected,
-                self.matched_count,
-                plural(self.frames, "frame")
-            )?;
-        } else {
-            writeln!(
-                f,
-                "{} {}: expected {}",
-                paint_verdict("FAIL", false, style.color),
-                self.file,
-                self.expected
-            )?;
-            for reason in &self.failures {
-                writeln!(f, "  {reason}")?;
-            }
-        }
-        for line in self.matched.iter().chain(&self.offending).chain(&self.tcp) {
-            writeln!(f, "  {line}")?;
-        }
-        if !self.passed() {
-            for line in &self.near_misses {
-                writeln!(f, "  {line}")?;
-            }
-        }
-        let o = &self.other;
-        let fragments = if o.fragments == 1 {
-            "fragment"
-        } else {
-            "fragments"
-        };
-        let others: Vec<String> = [
-            (o.udp, "UDP"),
-            (o.tcp, "TCP"),
-            (o.icmp, "ICMP"),
-            (o.fragments, fragments),
-            (o.other, "other"),
-            (o.damaged, "damaged"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
-        if !others.is_empty() {
-            writeln!(f, "  other frames: {}", others.join(", "))?;
-        }
-        for note in &self.notes {
-            writeln!(f, "  note: {}", (style.note)(note))?;
-        }
-        Ok(())
-    }
 }
 
 /// What a capture cut short at its end does to the verdict
@@ -714,50 +641,4 @@ impl std::str::FromStr for Truncation {
             )),
         }
     }
-}
-
-/// How [`Report::write_text`] renders: colour for the verdict word, and the
-/// words of each note (a front end adds its own hints, such as flag names).
-pub struct TextStyle<'a> {
-    /// Colour the verdict word (ANSI escapes).
-    pub color: bool,
-    /// The words for a note.
-    pub note: &'a dyn Fn(&Note) -> String,
-}
-
-impl TextStyle<'_> {
-    /// No colour, notes as they display.
-    pub fn plain() -> TextStyle<'static> {
-        TextStyle {
-            color: false,
-            note: &|n: &Note| n.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_text(f, &TextStyle::plain())
-    }
-}
-
-/// A verdict word (`PASS`, `SAME`, `FAIL`, ...), bold green when good and
-/// bold red when not, with `color`; as it is without.
-///
-/// ```
-/// use lola::check::paint_verdict;
-/// assert_eq!(paint_verdict("PASS", true, false), "PASS");
-/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1m\x1b[31mFAIL\x1b[0m");
-/// ```
-pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
-    if !color {
-        return word.to_string();
-    }
-    let hue = if good {
-        anstyle::AnsiColor::Green
-    } else {
-        anstyle::AnsiColor::Red
-    };
-    let style = anstyle::Style::new().bold().fg_color(Some(hue.into()));
-    format!("{style}{word}{style:#}")
 }

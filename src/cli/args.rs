@@ -145,7 +145,7 @@ impl DisplayArgs {
         match self.color.as_str() {
             "always" => true,
             "never" => false,
-            _ => lola::flow::use_color(),
+            _ => lola::report::ladder::use_color(),
         }
     }
 }
@@ -520,7 +520,7 @@ impl ColorArgs {
         match self.when.as_str() {
             "always" => true,
             "never" => false,
-            _ => lola::flow::use_color(),
+            _ => lola::report::ladder::use_color(),
         }
     }
 }

@@ -7,7 +7,7 @@ use lola::Error;
 use lola::capture::is_standard_output;
 use lola::check::expect::check_file_with_set;
 use lola::harness::{capture_on, write_observed};
-use lola::live::{FlowFilter, Stop};
+use lola::host::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
 use super::check_expect::expectation_file;
@@ -25,7 +25,7 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     let filter = FlowFilter::ports(args.filter_ports.clone());
     let mut capture = match capture_on(&args.interface, filter) {
         Ok(capture) => capture,
-        Err(e @ Error::CaptureUnavailable { .. }) if !lola::sandbox::has_net_raw() => {
+        Err(e @ Error::CaptureUnavailable { .. }) if !lola::host::sandbox::has_net_raw() => {
             output::error_with_hint(&e, WITHOUT_ROOT);
             return Ok(Exit::Error);
         }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use lola::capture::CaptureReader;
 use lola::check::expect::{CheckReport, ExpectationSet};
 use lola::check::{Truncation, Verdict, check_reader_with};
-use lola::junit::Suite;
-use lola::schema::{CheckDocument, CheckDocuments};
+use lola::report::junit::Suite;
+use lola::report::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
 
 use super::args::CheckArgs;
@@ -139,7 +139,7 @@ fn json(checked: &[Checked]) -> Result<String, Error> {
     Ok(match docs.len() {
         1 => serde_json::to_string_pretty(&docs.remove(0))?,
         _ => serde_json::to_string_pretty(&CheckDocuments {
-            schema_version: lola::schema::SCHEMA_VERSION,
+            schema_version: lola::report::schema::SCHEMA_VERSION,
             verdict: verdict(checked),
             files: docs.len(),
             reports: docs,
@@ -161,10 +161,10 @@ fn pictures(args: &CheckArgs, checked: &[Checked]) -> Result<(), Error> {
         };
         let flows = flows_of(&c.path)?;
         if let Some(path) = &args.pictures.report {
-            write_report(path, &lola::render::html::check(report, flows.as_ref()))?;
+            write_report(path, &lola::report::html::check(report, flows.as_ref()))?;
         }
         if summary {
-            append_summary(&lola::render::markdown::check(report, flows.as_ref()));
+            append_summary(&lola::report::markdown::check(report, flows.as_ref()));
         }
     }
     Ok(())
@@ -213,7 +213,7 @@ fn suite(c: &Checked) -> Suite {
     let mut suite = match &c.result {
         Ok(report) => Suite {
             system_out: Some(system_out(report)),
-            ..Suite::new(name, report.junit_cases())
+            ..Suite::new(name, lola::report::junit::report_cases(report))
         },
         Err(e) => Suite::error(name, e.to_string()),
     };

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lola::capture::CaptureReader;
 use lola::check::expect::{ExpectationSet, SetReport, Sink, check_reader_with_set};
 use lola::check::{Checker, Truncation};
-use lola::fields::FrameView;
+use lola::packet::fields::FrameView;
 use lola::{Error, Expectation, Report};
 
 /// `--expect FILE` of a command that writes a capture and then checks it
@@ -108,7 +108,7 @@ fn with_rows<T>(
     let result = {
         let mut sink = |v: &FrameView<'_, '_>, expect: &[&str]| {
             if failed.is_none()
-                && let Err(e) = writeln!(rows.out, "{}", lola::emit::row(name, v, expect))
+                && let Err(e) = writeln!(rows.out, "{}", lola::report::emit::row(name, v, expect))
             {
                 failed = Some(e);
             }

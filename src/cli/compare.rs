@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use lola::capture::Format;
 use lola::capture::{check_writable, write_file_atomically};
 use lola::check::quote_bytes;
-use lola::flow::{ladder, legend, side_by_side};
 use lola::harness::{self, CompareOptions, CompareOutcome, Side};
-use lola::render::{html, markdown, svg};
+use lola::report::ladder::{ladder, legend, side_by_side};
+use lola::report::{html, markdown, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
@@ -56,7 +56,10 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         append_summary(&markdown::compare(&outcome));
     }
     if let Some(path) = &args.report.junit {
-        write_junit(path, &[("lola compare", outcome.junit_cases())])?;
+        write_junit(
+            path,
+            &[("lola compare", lola::report::junit::compare_cases(&outcome))],
+        )?;
     }
     if args.report.json {
         out_json(&outcome.to_json()?);

@@ -1,7 +1,7 @@
 //! `lola diff`: a capture against a golden one, field by field.
 
 use lola::Error;
-use lola::compare::DiffRules;
+use lola::check::frame_diff::DiffRules;
 
 use super::args::DiffArgs;
 use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit};
@@ -17,7 +17,7 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
         args.expected.display(),
         args.actual.display()
     );
-    let report = match lola::diff::diff_files(&args.expected, &args.actual, &rules) {
+    let report = match lola::check::golden::diff_files(&args.expected, &args.actual, &rules) {
         Ok(report) => report,
         Err(e) => {
             let file = args.actual.display().to_string();
@@ -25,7 +25,7 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
         }
     };
     if let Some(path) = &args.report.junit {
-        write_junit(path, &[(suite, lola::junit::diff_cases(&report))])?;
+        write_junit(path, &[(suite, lola::report::junit::diff_cases(&report))])?;
     }
     if args.report.json {
         out_json(&serde_json::to_string_pretty(&report)?);

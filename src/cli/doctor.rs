@@ -1,7 +1,7 @@
 //! `lola doctor`: which capture modes work here, and why not.
 
 use lola::Error;
-use lola::sandbox::{Blocked, Diagnosis, Place, diagnose};
+use lola::host::sandbox::{Blocked, Diagnosis, Place, diagnose};
 
 use super::args::DoctorArgs;
 use super::output::{Exit, out, out_json};

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use lola::Error;
 use lola::capture::Format;
 use lola::check::expect::{CheckReport, ExpectationSet};
-use lola::exec::{ExecOptions, ExecOutcome, exec};
+use lola::harness::exec::{ExecOptions, ExecOutcome, exec};
 
 use super::args::ExecArgs;
 use super::output::{
@@ -30,10 +30,10 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
     // report draws the built-in check only.
     if let (Some(path), CheckReport::Builtin(report)) = (&args.html_report, &outcome.report) {
         let flows = flows_of(&outcome.output)?;
-        write_report(path, &lola::render::html::check(report, flows.as_ref()))?;
+        write_report(path, &lola::report::html::check(report, flows.as_ref()))?;
     }
     if let Some(path) = &args.report.junit {
-        write_junit(path, &outcome.junit_suites())?;
+        write_junit(path, &lola::report::junit::exec_suites(&outcome))?;
     }
     if args.report.json {
         out_json(&outcome.to_json()?);

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use lola::Error;
 use lola::capture::{CaptureReader, check_writable, is_standard_output, write_file_atomically};
-use lola::flow::{Flows, flows, ladder, legend, summary_line};
-use lola::render::{markdown, mermaid, svg};
+use lola::check::flow::{Flows, flows};
+use lola::report::ladder::{ladder, legend, summary_line};
+use lola::report::{markdown, mermaid, svg};
 
 use super::args::{DiagramFormat, FlowArgs};
 use super::output::{Exit, out, out_json};
@@ -34,7 +35,7 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
                 let titles: Vec<String> = flows
                     .conversations
                     .iter()
-                    .map(lola::flow::Conversation::title)
+                    .map(lola::check::flow::Conversation::title)
                     .collect();
                 let panels: Vec<svg::Panel> = titles
                     .iter()

@@ -4,8 +4,8 @@
 use lola::Error;
 use lola::capture::{is_standard_output, write_capture};
 use lola::check::quote_bytes;
-use lola::exchange::Server;
 use lola::harness::synthesize;
+use lola::host::exchange::Server;
 
 use super::args::{ListenArgs, format_of};
 use super::output::{Exit, frames_word, humans_to_stderr, out, prepare_outputs};

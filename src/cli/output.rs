@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use lola::Error;
-use lola::check::{Failure, Note, Report, TextStyle};
-use lola::diff::DiffReport;
-use lola::junit::{Case, Suite};
+use lola::check::golden::DiffReport;
+use lola::check::{Failure, Note, Report};
+use lola::report::junit::{Case, Suite};
+use lola::report::text::TextStyle;
 
 /// How `lola` exits, as the README promises: 0 pass, 1 expectation not
 /// met, 2 could not run (as grep and diff do).
@@ -145,7 +146,7 @@ fn error_line(e: &Error) -> String {
         Error::UnspecifiedDestination { .. } => format!("--to {e}"),
         Error::ObservedOverwritesOutput { .. } => format!("-o {e}"),
         Error::CaptureUnavailable { interface, .. }
-            if interface == "lo" && !lola::sandbox::has_net_raw() =>
+            if interface == "lo" && !lola::host::sandbox::has_net_raw() =>
         {
             format!("{e}; --capture private (or auto) captures on a private lo without it")
         }
@@ -213,7 +214,7 @@ pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Res
 /// missing parent directories created first (like pytest's `--junitxml`).
 pub fn write_junit_suites(path: &Path, suites: &[Suite]) -> Result<(), Error> {
     prepare_outputs([path])?;
-    lola::capture::write_file_atomically(path, lola::junit::to_xml(suites).as_bytes())
+    lola::capture::write_file_atomically(path, lola::report::junit::to_xml(suites).as_bytes())
 }
 
 /// The JUnit document of a command that could not run: one suite named
@@ -250,8 +251,8 @@ pub fn report_error(
 /// The `--json` document of a command that could not run:
 /// `{"schema_version", "file", "verdict": "error", "error": {"kind",
 /// "message", "path", "offset"}}` (`path` and `offset` when known).
-pub fn error_json(e: &Error, file: &str) -> lola::schema::ErrorDocument {
-    lola::schema::ErrorDocument::new(e, file, error_line(e))
+pub fn error_json(e: &Error, file: &str) -> lola::report::schema::ErrorDocument {
+    lola::report::schema::ErrorDocument::new(e, file, error_line(e))
 }
 
 /// "frame" or "frames".

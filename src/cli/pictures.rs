@@ -8,7 +8,7 @@ use std::path::Path;
 
 use lola::Error;
 use lola::capture::{CaptureReader, check_writable, write_file_atomically};
-use lola::flow::Flows;
+use lola::check::flow::Flows;
 
 use super::args::PictureArgs;
 
@@ -31,7 +31,7 @@ pub fn flows_of(path: &Path) -> Result<Option<Flows>, Error> {
     if lola::capture::is_standard_output(path) {
         return Ok(None);
     }
-    Ok(Some(lola::flow::flows(CaptureReader::open(path)?)?))
+    Ok(Some(lola::check::flow::flows(CaptureReader::open(path)?)?))
 }
 
 /// Whether a step summary is wanted: `GITHUB_STEP_SUMMARY` names a file and

@@ -7,8 +7,8 @@ use lola::Error;
 use lola::capture::is_standard_output;
 use lola::check::expect::check_file_with_set;
 use lola::check::quote_bytes;
-use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
+use lola::host::exchange::Event;
 
 use super::args::RunArgs;
 use super::check_expect::expectation_file;
@@ -46,9 +46,12 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         None => None,
     };
     if let Some(path) = &args.report.junit {
-        let mut suites = outcome.junit_suites();
+        let mut suites = lola::report::junit::run_suites(&outcome);
         if let Some(r) = &expected {
-            suites.push((format!("lola run --expect {}", r.file), r.junit_cases()));
+            suites.push((
+                format!("lola run --expect {}", r.file),
+                lola::report::junit::set_cases(r),
+            ));
         }
         write_junit(path, &suites)?;
     }
@@ -108,10 +111,10 @@ fn pictures(args: &RunArgs, outcome: &RunOutcome, on_stdout: bool) -> Result<(),
         None => None,
     };
     if let Some(path) = &args.pictures.report {
-        write_report(path, &lola::render::html::run(outcome, flows.as_ref()))?;
+        write_report(path, &lola::report::html::run(outcome, flows.as_ref()))?;
     }
     if summary {
-        append_summary(&lola::render::markdown::run(outcome, flows.as_ref()));
+        append_summary(&lola::report::markdown::run(outcome, flows.as_ref()));
     }
     Ok(())
 }

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use lola::capture::is_standard_output;
-use lola::exchange::Event;
 use lola::harness::{self, CaptureMode, DatagramWatch, SendOptions, SentCapture};
-use lola::summary::summarize;
+use lola::host::exchange::Event;
+use lola::packet::summary::summarize;
 use lola::{Datagram, Error};
 
 use super::args::{SendArgs, format_of};
@@ -68,7 +68,7 @@ fn print_capture(live: &SentCapture, datagram: &Datagram) {
 /// of its fragments), a fragment, or what answered it.
 fn describe_live_frame(frame: &[u8], datagram: &Datagram, watch: &mut DatagramWatch) -> String {
     use lola::capture::LINKTYPE_ETHERNET;
-    use lola::decode::{Transport, decode};
+    use lola::packet::decode::{Transport, decode};
     if watch.observe(frame) {
         return if watch.reassembled() {
             format!(

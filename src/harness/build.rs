@@ -1,7 +1,7 @@
 //! `lola build`: the frame of a datagram, written to a capture without any
 //! socket; the same arguments give the same bytes.
 
-use crate::summary::{Endpoint, nanos};
+use crate::packet::summary::{Endpoint, nanos};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use super::{FileDocument, sorted_json};
 use crate::capture::{CaptureFrame, Format, WriteSummary, write_capture};
 use crate::check::format_time;
 use crate::error::Result;
-use crate::frame::{Datagram, build_frame};
+use crate::packet::frame::{Datagram, build_frame};
 
 /// What `build` wrote.
 ///
@@ -81,7 +81,7 @@ impl BuildOutcome {
     pub fn to_json(&self) -> Result<String> {
         let d = &self.datagram;
         sorted_json(&BuildDocument {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             command: "build",
             output: FileDocument::new(&self.output, &self.written),
             frame: FrameDocument {

@@ -12,13 +12,12 @@ use super::{
     verdict_word,
 };
 use crate::capture::{CaptureFrame, CaptureReader, Format, WriteSummary, write_capture};
+use crate::check::flow::{self, Conversation, Flows};
 use crate::check::{Expectation, Report, check_file};
 use crate::error::{Error, Result};
-use crate::exchange::{Pair, TcpExchange, TcpServer};
-use crate::flow::{self, Conversation, Flows};
-use crate::junit::Case;
-use crate::live::{Capture, FlowFilter, LiveFrame, Stop};
-use crate::sandbox::Place;
+use crate::host::exchange::{Pair, TcpExchange, TcpServer};
+use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
+use crate::host::sandbox::Place;
 
 /// What `lola compare` does, with its defaults.
 ///
@@ -161,41 +160,6 @@ impl CompareOutcome {
         !self.tcp.check.passed() && self.tcp.check.tcp_count > 0 && self.udp.check.passed()
     }
 
-    /// The JUnit cases of the negative control: the TCP capture is flagged,
-    /// the UDP capture passes.
-    ///
-    /// ```
-    /// use lola::harness::{compare, CaptureMode, CompareOptions};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let options = CompareOptions {
-    ///     to: "127.0.0.1:0".parse().unwrap(),
-    ///     out_dir: dir.path().to_path_buf(),
-    ///     capture: CaptureMode::Off,
-    ///     ..CompareOptions::default()
-    /// };
-    /// let cases = compare(&options).unwrap().junit_cases();
-    /// assert!(cases[0].name.ends_with("tcp.pcap finds the TCP handshake"));
-    /// assert!(cases[1].name.ends_with("udp.pcap passes"));
-    /// assert!(cases.iter().all(|c| c.failure.is_none()));
-    /// ```
-    pub fn junit_cases(&self) -> Vec<Case> {
-        let (tcp, udp) = (&self.tcp.check, &self.udp.check);
-        vec![
-            Case {
-                name: format!(
-                    "lola check {} finds the TCP handshake",
-                    self.tcp.path.display()
-                ),
-                failure: (tcp.tcp_count == 0 || tcp.passed())
-                    .then(|| format!("the checker did not flag TCP: {}", tcp.verdict)),
-            },
-            Case {
-                name: format!("lola check {} passes", self.udp.path.display()),
-                failure: (!udp.passed()).then(|| udp.failures_line()),
-            },
-        ]
-    }
-
     /// The JSON document of `lola compare --json` (schema 1), pretty-printed,
     /// keys in sorted order.
     ///
@@ -216,7 +180,7 @@ impl CompareOutcome {
     /// ```
     pub fn to_json(&self) -> Result<String> {
         sorted_json(&CompareDocument {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             command: "compare",
             verdict: verdict_word(self.demonstrated()),
             capture_note: self.capture_note.as_deref(),
@@ -386,7 +350,7 @@ fn negative_control_check(path: &Path, flows: &Flows, options: &CompareOptions) 
 /// The eight frames of the TCP exchange, built with etherparse, timed by the
 /// socket calls that caused them.
 fn synthesize_tcp(tcp: &TcpExchange) -> Result<Vec<LiveFrame>> {
-    let segments = crate::frame::tcp_conversation(&tcp.received);
+    let segments = crate::packet::frame::tcp_conversation(&tcp.received);
     let mid = |a: Duration, b: Duration| a + (b.saturating_sub(a)) / 2;
     let step = tcp.closed_at.saturating_sub(tcp.sent_at) / 5;
     let times = [
@@ -403,7 +367,7 @@ fn synthesize_tcp(tcp: &TcpExchange) -> Result<Vec<LiveFrame>> {
         .iter()
         .zip(times)
         .map(|(segment, timestamp)| {
-            let data = crate::frame::build_tcp_frame(tcp.client, tcp.server, segment)?;
+            let data = crate::packet::frame::build_tcp_frame(tcp.client, tcp.server, segment)?;
             Ok(LiveFrame {
                 timestamp,
                 orig_len: data.len() as u32,

@@ -1,8 +1,13 @@
-//! The commands as library calls: [`run`] (the exchange, the frame, the
-//! file, the check), [`compare`] (TCP next to UDP, with its negative
-//! control), [`send`] (one datagram, recorded live) and [`build`] (a frame
-//! without a socket). Each returns a typed outcome; its JSON document is a
-//! method of the outcome.
+//! Layer 5, the commands as library calls: [`run`] (the exchange, the frame,
+//! the file, the check), [`compare`] (TCP next to UDP, with its negative
+//! control), [`send`] (one datagram, recorded live), [`build`] (a frame
+//! without a socket) and [`exec`] (a program of the user's, recorded and
+//! judged). Each returns a typed outcome.
+//!
+//! May use every layer below it: [`error`](crate::error),
+//! [`capture`](crate::capture), [`packet`](crate::packet),
+//! [`host`](crate::host) and [`check`](crate::check). Reports of its
+//! outcomes are [`report`](crate::report)'s.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -10,15 +15,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::capture::{CaptureFrame, CaptureStatistics, Format, WriteSummary, write_capture_with};
-use crate::decode::{Transport, decode};
 use crate::error::{Error, Result};
-use crate::frame::{Datagram, build_frame};
-use crate::live::{self, FlowFilter, LiveFrame};
-use crate::reassembly::{Outcome, Reassembler};
-use crate::sandbox::{self, Place};
+use crate::host::live::{self, FlowFilter, LiveFrame};
+use crate::host::sandbox::{self, Place};
+use crate::packet::decode::{Transport, decode};
+use crate::packet::frame::{Datagram, build_frame};
+use crate::packet::reassembly::{Outcome, Reassembler};
 
 mod build;
 mod compare;
+pub mod exec;
 mod run;
 mod send;
 
@@ -47,7 +53,7 @@ pub enum CaptureMode {
     /// Capture on the host's `lo`, or fail (exit 2) where the process may not.
     Host,
     /// Capture on a private `lo` in namespaces lola creates (see
-    /// [`crate::sandbox`]), or fail where the kernel forbids them.
+    /// [`crate::host::sandbox`]), or fail where the kernel forbids them.
     Private,
     /// The host's `lo` where the process may capture there (root,
     /// `CAP_NET_RAW`); else a private `lo`; else say why and go on.
@@ -80,7 +86,7 @@ impl FromStr for CaptureMode {
 ///
 /// ```
 /// use lola::harness::{prepare_capture, CaptureMode};
-/// use lola::sandbox::Place;
+/// use lola::host::sandbox::Place;
 /// assert_eq!(prepare_capture(CaptureMode::Off).unwrap(), (None, None));
 /// assert_eq!(prepare_capture(CaptureMode::Host).unwrap(), (Some(Place::Host), None));
 /// ```
@@ -151,7 +157,7 @@ pub(crate) fn open_capture(
 ///
 /// ```
 /// use lola::harness::capture_on;
-/// use lola::live::FlowFilter;
+/// use lola::host::live::FlowFilter;
 /// let err = capture_on("no-such-if0", FlowFilter::default()).err().unwrap();
 /// assert!(err.to_string().starts_with("cannot capture on no-such-if0: "), "{err}");
 /// match capture_on("lo", FlowFilter::ports(vec![7456])) {
@@ -188,8 +194,8 @@ pub fn capture_on(interface: &str, filter: FlowFilter) -> Result<live::Capture> 
 /// use lola::capture::{CaptureReader, Format};
 /// let data = lola::build_frame(&d).unwrap();
 /// use lola::capture::{CaptureStatistics, EPB_CHECKSUM_NOT_READY};
-/// let flags = lola::live::INBOUND | EPB_CHECKSUM_NOT_READY;
-/// let frame = lola::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data, flags };
+/// let flags = lola::host::live::INBOUND | EPB_CHECKSUM_NOT_READY;
+/// let frame = lola::host::live::LiveFrame { timestamp: d.timestamp, orig_len: data.len() as u32, data, flags };
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("hello.observed.pcapng");
 /// let stats = CaptureStatistics { received: 2, dropped: 0, at: d.timestamp };
@@ -364,7 +370,7 @@ impl<'a> DatagramWatch<'a> {
 /// header), `payload` the reassembled IP payload. `None` for any other
 /// layout or a payload too long for one packet.
 fn rebuild(first: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
-    use crate::wire::field::{ethernet, ipv4, ipv6};
+    use crate::packet::wire::field::{ethernet, ipv4, ipv6};
     let ip = first.get(ethernet::HEADER_LEN..)?;
     let mut frame = first.get(..ethernet::HEADER_LEN)?.to_vec();
     match ip.first()? >> 4 {

@@ -14,16 +14,15 @@ use crate::capture::{
     CaptureFrame, CaptureReader, Format, WriteSummary, check_writable, encode_capture,
     is_standard_output, write_capture,
 };
+use crate::check::frame_diff::{Comparison, DiffRules, compare_frames, compare_reassembled};
+use crate::check::golden::{DiffReport, diff_files};
 use crate::check::{ChecksumPolicy, Expectation, Report, check_file, check_reader, format_time};
-use crate::compare::{Comparison, DiffRules, compare_frames, compare_reassembled};
-use crate::diff::{DiffReport, diff_files};
 use crate::error::{Error, Result};
-use crate::exchange::{Event, Exchange, Pair};
-use crate::frame::Datagram;
-use crate::junit::{self, Case};
-use crate::live::{Capture, FlowFilter, Stop};
-use crate::sandbox::Place;
-use crate::summary::{Endpoint, Payload, nanos};
+use crate::host::exchange::{Event, Exchange, Pair};
+use crate::host::live::{Capture, FlowFilter, Stop};
+use crate::host::sandbox::Place;
+use crate::packet::frame::Datagram;
+use crate::packet::summary::{Endpoint, Payload, nanos};
 
 /// What `lola run` does, with its defaults.
 ///
@@ -130,62 +129,6 @@ impl RunOutcome {
             && self.like.as_ref().is_none_or(DiffReport::same)
     }
 
-    /// The JUnit suites of the run: the written file's check; with a live
-    /// capture, the observed file's check and the comparison; with a golden
-    /// capture, the diff.
-    ///
-    /// ```
-    /// use lola::{harness::CaptureMode, RunOptions};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let options = RunOptions {
-    ///     to: "127.0.0.1:0".parse().unwrap(),
-    ///     output: dir.path().join("hello.pcap"),
-    ///     capture: CaptureMode::Off,
-    ///     expect_like: Some("fixtures/hello-lola.pcap".into()),
-    ///     ..RunOptions::default()
-    /// };
-    /// let suites = lola::harness::run(&options, |_| {}).unwrap().junit_suites();
-    /// let names: Vec<&str> = suites.iter().map(|(name, _)| name.as_str()).collect();
-    /// let written = format!("lola run: {}", options.output.display());
-    /// assert_eq!(names, [written.as_str(), "lola run --expect-like fixtures/hello-lola.pcap"]);
-    /// assert!(suites.iter().all(|(_, cases)| cases.iter().all(|c| c.failure.is_none())));
-    /// ```
-    pub fn junit_suites(&self) -> Vec<(String, Vec<Case>)> {
-        let mut suites = vec![(
-            format!("lola run: {}", self.output.display()),
-            junit::check_cases(&self.report),
-        )];
-        if let Some(live) = &self.live {
-            let mut cases = junit::check_cases(&live.report);
-            cases.push(Case {
-                name: "the synthesized frame differs from the observed one only where expected"
-                    .into(),
-                failure: match &live.comparison {
-                    Some(c) if c.equivalent() => None,
-                    Some(c) => Some(
-                        c.unexpected()
-                            .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                    None => Some("the datagram was not seen on lo".into()),
-                },
-            });
-            let name = match &live.output {
-                Some(path) => format!("lola run: {}", path.display()),
-                None => "lola run: the observed frames".to_string(),
-            };
-            suites.push((name, cases));
-        }
-        if let Some(like) = &self.like {
-            suites.push((
-                format!("lola run --expect-like {}", like.expected),
-                junit::diff_cases(like),
-            ));
-        }
-        suites
-    }
-
     /// The JSON document of `lola run --json` (schema 1), pretty-printed,
     /// keys in sorted order.
     ///
@@ -207,7 +150,7 @@ impl RunOutcome {
     pub fn to_json(&self) -> Result<String> {
         let d = &self.exchange.received;
         sorted_json(&RunDocument {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             command: "run",
             verdict: verdict_word(self.passed()),
             exchange: ExchangeDocument {

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use super::{CaptureMode, DatagramWatch, open_capture, prepare_capture, write_observed};
 use crate::capture::{Format, WriteSummary};
 use crate::error::{Error, Result};
-use crate::exchange::{Client, Event};
-use crate::frame::Datagram;
-use crate::live::{FlowFilter, LiveFrame, Stop};
-use crate::sandbox::Place;
+use crate::host::exchange::{Client, Event};
+use crate::host::live::{FlowFilter, LiveFrame, Stop};
+use crate::host::sandbox::Place;
+use crate::packet::frame::Datagram;
 
 /// How long a send's capture waits for the datagram to show up on `lo`.
 const SEND_DEADLINE: Duration = Duration::from_secs(2);
@@ -61,7 +61,7 @@ impl Default for SendOptions {
 ///
 /// ```
 /// use lola::harness::{send, SendOptions};
-/// let server = lola::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let server = lola::host::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// let options = SendOptions { to: server.local_addr(), ..SendOptions::default() };
 /// let sent = send(&options, |_| {}).unwrap();
 /// assert_eq!((sent.datagram.dst, sent.datagram.payload.as_slice()), (server.local_addr(), &b"Hello Lola"[..]));
@@ -82,7 +82,7 @@ pub struct SendOutcome {
 /// ```
 /// use lola::harness::{send, CaptureMode, SendOptions};
 /// let dir = tempfile::tempdir().unwrap();
-/// let server = lola::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let server = lola::host::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// let options = SendOptions {
 ///     to: server.local_addr(),
 ///     capture: CaptureMode::Auto,

@@ -66,7 +66,7 @@ pub fn have_with(tool: &str, version_flag: &str) -> bool {
 
 /// True when this process may capture on lo (CAP_NET_RAW); in CI it must.
 pub fn can_capture() -> bool {
-    match lola::live::Capture::open("lo", lola::live::FlowFilter::ports(vec![9])) {
+    match lola::host::live::Capture::open("lo", lola::host::live::FlowFilter::ports(vec![9])) {
         Ok(_) => true,
         Err(e) => {
             assert!(!in_ci(), "live capture is required in CI (CI=true): {e}");

@@ -8,7 +8,7 @@
 //! evidence and counts.
 
 use std::collections::BTreeSet;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -17,12 +17,12 @@ use super::filter::{Filter, Lit, Node};
 use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::check::{Judgement, Truncation, Verdict, checksum_left_to_offload};
-use crate::decode::{
+use crate::error::Result;
+use crate::packet::decode::{
     Packet, QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
 };
-use crate::error::Result;
-use crate::fields::{FrameView, Id, TcpNumbers};
-use crate::reassembly::{Outcome, Reassembler};
+use crate::packet::fields::{FrameView, Id, TcpNumbers};
+use crate::packet::reassembly::{Outcome, Reassembler};
 
 /// What happened to one expectation.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -126,38 +126,6 @@ impl SetReport {
             .is_some_and(|c| c.policy == Truncation::Fail)
             && (self.expectations.iter().any(|e| e.unprovable)
                 || self.rules.iter().any(|r| r.unprovable))
-    }
-
-    /// JUnit test cases: one per expectation, then one per rule.
-    pub fn junit_cases(&self) -> Vec<crate::junit::Case> {
-        let expects = self.expectations.iter().map(|e| crate::junit::Case {
-            name: e.name.clone(),
-            failure: (!e.verdict.passed()).then(|| {
-                let mut s = e.failures.join("; ");
-                for line in &e.evidence {
-                    let _ = write!(s, "\n{line}");
-                }
-                s
-            }),
-        });
-        let rules = self.rules.iter().map(|r| crate::junit::Case {
-            name: r.name.clone(),
-            failure: (!r.verdict.passed()).then(|| {
-                let mut s = format!(
-                    "{} {}",
-                    r.count,
-                    if r.count == 1 { "frame" } else { "frames" }
-                );
-                for why in &r.failures {
-                    let _ = write!(s, "; {why}");
-                }
-                for line in &r.evidence {
-                    let _ = write!(s, "\n{line}");
-                }
-                s
-            }),
-        });
-        expects.chain(rules).collect()
     }
 }
 
@@ -708,7 +676,7 @@ impl SetChecker {
         let passed = expectations.iter().all(|e| e.verdict.passed())
             && rules.iter().all(|r| r.verdict.passed());
         let mut report = SetReport {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             file: self.file,
             format: self.format,
             verdict: Verdict::from_passed(passed),
@@ -737,7 +705,7 @@ impl SetChecker {
 fn missing_frames(lost: Option<Drops>, cut: Option<&Cut>) -> Option<String> {
     let mut why = Vec::new();
     if let Some(d) = lost {
-        let frames = crate::summary::plural(d.total(), "lost frame");
+        let frames = crate::packet::summary::plural(d.total(), "lost frame");
         why.push(format!("the capture admits {frames} ({d})"));
     }
     if let Some(c) = cut
@@ -898,7 +866,7 @@ fn show(d: Duration) -> String {
 }
 
 fn frame_line(v: &FrameView<'_, '_>, why: &str) -> String {
-    let summary = crate::summary::summarize(v.packet).line(v.cap_len);
+    let summary = crate::packet::summary::summarize(v.packet).line(v.cap_len);
     format!("frame {}: {summary}: {why}", v.number)
 }
 
@@ -963,7 +931,7 @@ fn closest(st: &mut State, m: &Filter, v: &FrameView<'_, '_>) {
             };
             let values: Vec<String> = fields
                 .iter()
-                .filter_map(|name| crate::fields::lookup(name))
+                .filter_map(|name| crate::packet::fields::lookup(name))
                 .map(|f| match f.get(v, 0) {
                     Some(x) => format!("{} is {x}", f.name),
                     None => format!("{} absent", f.name),

@@ -1,5 +1,5 @@
 //! Predicates: a subset of Wireshark's display-filter language over the
-//! fields of [`crate::fields`].
+//! fields of [`crate::packet::fields`].
 //!
 //! ```text
 //! expr    := and { ("||" | "or") and }
@@ -20,7 +20,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::fields::{self, Field, FieldType, FrameView, Value};
+use crate::packet::fields::{self, Field, FieldType, FrameView, Value};
 
 /// A predicate that could not be read: what is wrong, at which column
 /// (1-based, in characters) of the predicate's text.

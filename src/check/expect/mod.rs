@@ -2,7 +2,7 @@
 //! predicates, forbidden frames and exclusivity, held against a capture in
 //! one streaming pass.
 //!
-//! The parts: `filter` (the predicate language over [`crate::fields`]),
+//! The parts: `filter` (the predicate language over [`crate::packet::fields`]),
 //! `file` (TOML in, with errors at file:line:column, and TOML out),
 //! `engine` (the [`SetChecker`] and its [`SetReport`]) and `record` (an
 //! expectation file written from a capture).
@@ -89,15 +89,6 @@ impl CheckReport {
         match self {
             CheckReport::Builtin(r) => &r.file,
             CheckReport::Set(r) => &r.file,
-        }
-    }
-
-    /// Its JUnit test cases: one per claim of the built-in check, or one per
-    /// expectation and rule of the file.
-    pub fn junit_cases(&self) -> Vec<crate::junit::Case> {
-        match self {
-            CheckReport::Builtin(r) => crate::junit::check_cases(r),
-            CheckReport::Set(r) => r.junit_cases(),
         }
     }
 }

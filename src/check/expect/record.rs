@@ -9,9 +9,9 @@ use super::filter::Filter;
 use super::{Bounds, Expect, ExpectationSet, Tolerance};
 use crate::capture::CaptureReader;
 use crate::check::{ChecksumPolicy, Judgement};
-use crate::decode::{Packet, Transport, decode};
 use crate::error::{Error, Result};
-use crate::fields::{self, FrameView, Value};
+use crate::packet::decode::{Packet, Transport, decode};
+use crate::packet::fields::{self, FrameView, Value};
 
 /// What record mode writes.
 #[derive(Clone, Debug, Default)]

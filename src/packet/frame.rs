@@ -10,7 +10,7 @@ use std::time::Duration;
 use etherparse::{IpHeaders, Ipv4Header, Ipv6FlowLabel, Ipv6Header, PacketBuilder, ip_number};
 
 use crate::error::{Error, Result};
-use crate::wire::TcpFlags;
+use crate::packet::wire::TcpFlags;
 
 /// Hop limit / TTL Linux uses for loopback traffic (`net.ipv4.ip_default_ttl`).
 pub const LOOPBACK_TTL: u8 = 64;
@@ -177,9 +177,9 @@ pub fn build_frame(datagram: &Datagram) -> Result<Vec<u8>> {
 /// One segment of a TCP conversation, as [`tcp_conversation`] lays it out.
 ///
 /// ```
-/// let segments = lola::frame::tcp_conversation(b"Hello Lola");
+/// let segments = lola::packet::frame::tcp_conversation(b"Hello Lola");
 /// let data = &segments[3];
-/// use lola::wire::TcpFlags;
+/// use lola::packet::wire::TcpFlags;
 /// assert!(data.from_client && data.flags == TcpFlags::PSH | TcpFlags::ACK && data.payload == b"Hello Lola");
 /// // The server acknowledges the 10 bytes.
 /// let ack = &segments[4];
@@ -206,9 +206,9 @@ pub struct TcpSegment {
 /// consistent sequence and acknowledgement numbers.
 ///
 /// ```
-/// let segments = lola::frame::tcp_conversation(b"Hello Lola");
+/// let segments = lola::packet::frame::tcp_conversation(b"Hello Lola");
 /// assert_eq!(segments.len(), 8);
-/// use lola::wire::TcpFlags;
+/// use lola::packet::wire::TcpFlags;
 /// assert_eq!(segments[0].flags, TcpFlags::SYN);
 /// assert_eq!(segments[3].payload, b"Hello Lola");
 /// ```
@@ -242,13 +242,13 @@ pub fn tcp_conversation(payload: &[u8]) -> Vec<TcpSegment> {
 /// and TCP checksums. SYNs carry an MSS option of 65495, as on `lo`.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
-/// use lola::frame::{build_tcp_frame, tcp_conversation};
+/// use lola::packet::decode::{decode, Transport};
+/// use lola::packet::frame::{build_tcp_frame, tcp_conversation};
 /// let (client, server) = ("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap());
 /// let syn = build_tcp_frame(client, server, &tcp_conversation(b"Hi")[0]).unwrap();
 /// assert_eq!(syn.len(), 14 + 20 + 20 + 4); // with the 4-byte MSS option
 /// let Transport::Tcp(tcp) = decode(1, &syn, syn.len()).transport else { panic!() };
-/// assert_eq!((tcp.src_port, tcp.dst_port, tcp.flags), (40000, 7456, lola::wire::TcpFlags::SYN));
+/// assert_eq!((tcp.src_port, tcp.dst_port, tcp.flags), (40000, 7456, lola::packet::wire::TcpFlags::SYN));
 /// ```
 pub fn build_tcp_frame(
     client: SocketAddr,
@@ -346,7 +346,7 @@ mod tests {
 
     /// The datagram a decoded frame carries, as `build_frame` was given it.
     fn parse(frame: &[u8]) -> Datagram {
-        use crate::decode::{Transport, decode};
+        use crate::packet::decode::{Transport, decode};
         let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
         assert!(packet.problems.is_empty(), "{:?}", packet.problems);
         let Transport::Udp(udp) = &packet.transport else {
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn tcp_segments_emit_then_parse_back() {
-        use crate::decode::{Transport, decode};
+        use crate::packet::decode::{Transport, decode};
         for (client, server) in [
             ("127.0.0.1:40000", "127.0.0.1:7456"),
             ("[::1]:40000", "[::1]:7456"),

@@ -8,19 +8,18 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::Error;
 use crate::check::expect::SetReport;
+use crate::check::golden::DiffReport;
 use crate::check::{Report, Verdict};
-use crate::diff::DiffReport;
+use crate::error::Error;
 
-/// The version of the documents' shape; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub use crate::SCHEMA_VERSION;
 
 /// What `--json` prints when lola could not run (exit 2).
 ///
 /// ```
 /// let err = lola::check_file("fixtures/bad-magic.pcap".as_ref(), &lola::Expectation::seed()).unwrap_err();
-/// let doc = lola::schema::ErrorDocument::new(&err, "fixtures/bad-magic.pcap", err.to_string());
+/// let doc = lola::report::schema::ErrorDocument::new(&err, "fixtures/bad-magic.pcap", err.to_string());
 /// let json = serde_json::to_value(&doc).unwrap();
 /// assert_eq!((json["verdict"].as_str(), json["error"]["kind"].as_str()), (Some("error"), Some("malformed")));
 /// assert_eq!(json["error"]["offset"], 0);
@@ -152,7 +151,7 @@ enum DiffJson {
 /// `docs/schema/check.schema.json`.
 ///
 /// ```
-/// let schema = serde_json::to_value(lola::schema::check()).unwrap();
+/// let schema = serde_json::to_value(lola::report::schema::check()).unwrap();
 /// assert_eq!(schema["title"], "CheckJson");
 /// ```
 pub fn check() -> schemars::Schema {
@@ -175,7 +174,7 @@ pub(crate) fn of<T: JsonSchema>() -> schemars::Schema {
 
 /// The schema of `lola flow --json` (`docs/schema/flow.schema.json`).
 pub fn flow() -> schemars::Schema {
-    of::<crate::flow::Flows>()
+    of::<crate::check::flow::Flows>()
 }
 
 /// Anything a command that may fail before its verdict prints with `--json`.
@@ -217,12 +216,12 @@ pub fn build() -> schemars::Schema {
 
 /// The schema of `lola exec --json` (`docs/schema/exec.schema.json`).
 pub fn exec() -> schemars::Schema {
-    of::<OrError<crate::exec::ExecDocument<'static>>>()
+    of::<OrError<crate::harness::exec::ExecDocument<'static>>>()
 }
 
 /// The schema of `lola doctor --json` (`docs/schema/doctor.schema.json`).
 pub fn doctor() -> schemars::Schema {
-    of::<crate::sandbox::DoctorDocument<'static>>()
+    of::<crate::host::sandbox::DoctorDocument<'static>>()
 }
 
 /// Every published schema: its file name under `docs/schema/` and the schema.

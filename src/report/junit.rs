@@ -12,13 +12,16 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
+use crate::check::expect::{CheckReport, SetReport};
+use crate::check::golden::{DiffReport, FrameDiff};
 use crate::check::{Failure, FrameLine, Report};
-use crate::diff::{DiffReport, FrameDiff};
+use crate::harness::exec::ExecOutcome;
+use crate::harness::{CompareOutcome, RunOutcome};
 
 /// One test case.
 ///
 /// ```
-/// use lola::junit::{check_cases, Case};
+/// use lola::report::junit::{check_cases, Case};
 /// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
 /// let cases = check_cases(&report);
 /// assert_eq!(cases[0], Case { name: "exactly 1 datagram matching the expectation".into(), failure: None });
@@ -67,7 +70,7 @@ impl Suite {
     /// holding the error.
     ///
     /// ```
-    /// use lola::junit::{Suite, to_xml};
+    /// use lola::report::junit::{Suite, to_xml};
     /// let xml = to_xml(&[Suite::error("lola check bad.pcap", "bad.pcap: bad magic (at byte 0)")]);
     /// assert!(xml.contains(r#"errors="1""#), "{xml}");
     /// assert!(xml.contains(r#"<error message="bad.pcap: bad magic (at byte 0)" type="lola">"#), "{xml}");
@@ -101,7 +104,7 @@ pub const ERROR_CASE: &str = "the capture can be read and judged";
 ///
 /// ```
 /// let report = lola::check_file("fixtures/seed-tcp.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
-/// let cases = lola::junit::check_cases(&report);
+/// let cases = lola::report::junit::check_cases(&report);
 /// assert_eq!(cases.len(), 3);
 /// assert_eq!(cases[2].name, "no TCP on the expected endpoints");
 /// assert!(cases[2].failure.as_deref().unwrap().contains("handshake"));
@@ -150,13 +153,181 @@ pub fn check_cases(report: &Report) -> Vec<Case> {
     ]
 }
 
+/// JUnit test cases of an expectation file: one per expectation, then one
+/// per rule.
+///
+/// ```
+/// use lola::check::expect::{CheckReport, ExpectationSet};
+/// let set = ExpectationSet::parse("l.toml", "[[expect]]\nname = 'x'\nmatch = 'udp'\n").unwrap();
+/// let report = CheckReport::of_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed(), Some(&set)).unwrap();
+/// let CheckReport::Set(report) = report else { unreachable!() };
+/// let cases = lola::report::junit::set_cases(&report);
+/// assert_eq!((cases.len(), cases[0].name.as_str()), (1, "x"));
+/// ```
+pub fn set_cases(report: &SetReport) -> Vec<Case> {
+    let expects = report.expectations.iter().map(|e| Case {
+        name: e.name.clone(),
+        failure: (!e.verdict.passed()).then(|| {
+            let mut s = e.failures.join("; ");
+            for line in &e.evidence {
+                let _ = write!(s, "\n{line}");
+            }
+            s
+        }),
+    });
+    let rules = report.rules.iter().map(|r| Case {
+        name: r.name.clone(),
+        failure: (!r.verdict.passed()).then(|| {
+            let mut s = format!(
+                "{} {}",
+                r.count,
+                if r.count == 1 { "frame" } else { "frames" }
+            );
+            for why in &r.failures {
+                let _ = write!(s, "; {why}");
+            }
+            for line in &r.evidence {
+                let _ = write!(s, "\n{line}");
+            }
+            s
+        }),
+    });
+    expects.chain(rules).collect()
+}
+
+/// The JUnit test cases of a check, by flags or by file: one per claim of
+/// the built-in check ([`check_cases`]), or one per expectation and rule of
+/// the file ([`set_cases`]).
+pub fn report_cases(report: &CheckReport) -> Vec<Case> {
+    match report {
+        CheckReport::Builtin(r) => check_cases(r),
+        CheckReport::Set(r) => set_cases(r),
+    }
+}
+
+/// The JUnit cases of `lola compare`'s negative control: the TCP capture is
+/// flagged, the UDP capture passes.
+///
+/// ```
+/// use lola::harness::{compare, CaptureMode, CompareOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = CompareOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     out_dir: dir.path().to_path_buf(),
+///     capture: CaptureMode::Off,
+///     ..CompareOptions::default()
+/// };
+/// let cases = lola::report::junit::compare_cases(&compare(&options).unwrap());
+/// assert!(cases[0].name.ends_with("tcp.pcap finds the TCP handshake"));
+/// assert!(cases[1].name.ends_with("udp.pcap passes"));
+/// assert!(cases.iter().all(|c| c.failure.is_none()));
+/// ```
+pub fn compare_cases(outcome: &CompareOutcome) -> Vec<Case> {
+    let (tcp, udp) = (&outcome.tcp.check, &outcome.udp.check);
+    vec![
+        Case {
+            name: format!(
+                "lola check {} finds the TCP handshake",
+                outcome.tcp.path.display()
+            ),
+            failure: (tcp.tcp_count == 0 || tcp.passed())
+                .then(|| format!("the checker did not flag TCP: {}", tcp.verdict)),
+        },
+        Case {
+            name: format!("lola check {} passes", outcome.udp.path.display()),
+            failure: (!udp.passed()).then(|| udp.failures_line()),
+        },
+    ]
+}
+
+/// The JUnit suite of `lola exec`: the capture's check, and the program's
+/// exit.
+///
+/// ```
+/// # use lola::harness::exec::*;
+/// # let dir = tempfile::tempdir().unwrap();
+/// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
+/// # options.output = dir.path().join("t.pcap");
+/// options.expectation = options.expectation.count(lola::Count::Exactly(0));
+/// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
+/// let suites = lola::report::junit::exec_suites(&outcome);
+/// let exit = suites[0].1.last().unwrap();
+/// assert_eq!(exit.name, "sh exits with status 0");
+/// assert_eq!(exit.failure.as_deref(), Some("exited with status 3"));
+/// # }
+/// ```
+pub fn exec_suites(outcome: &ExecOutcome) -> Vec<(String, Vec<Case>)> {
+    let mut cases = report_cases(&outcome.report);
+    cases.push(Case {
+        name: format!("{} exits with status 0", outcome.name()),
+        failure: outcome.exit_failed().then(|| outcome.ending.to_string()),
+    });
+    vec![(format!("lola exec {}", outcome.output.display()), cases)]
+}
+
+/// The JUnit suites of `lola run`: the written file's check; with a live
+/// capture, the observed file's check and the comparison; with a golden
+/// capture, the diff.
+///
+/// ```
+/// use lola::{harness::CaptureMode, RunOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RunOptions {
+///     to: "127.0.0.1:0".parse().unwrap(),
+///     output: dir.path().join("hello.pcap"),
+///     capture: CaptureMode::Off,
+///     expect_like: Some("fixtures/hello-lola.pcap".into()),
+///     ..RunOptions::default()
+/// };
+/// let outcome = lola::harness::run(&options, |_| {}).unwrap();
+/// let suites = lola::report::junit::run_suites(&outcome);
+/// let names: Vec<&str> = suites.iter().map(|(name, _)| name.as_str()).collect();
+/// let written = format!("lola run: {}", options.output.display());
+/// assert_eq!(names, [written.as_str(), "lola run --expect-like fixtures/hello-lola.pcap"]);
+/// assert!(suites.iter().all(|(_, cases)| cases.iter().all(|c| c.failure.is_none())));
+/// ```
+pub fn run_suites(outcome: &RunOutcome) -> Vec<(String, Vec<Case>)> {
+    let mut suites = vec![(
+        format!("lola run: {}", outcome.output.display()),
+        check_cases(&outcome.report),
+    )];
+    if let Some(live) = &outcome.live {
+        let mut cases = check_cases(&live.report);
+        cases.push(Case {
+            name: "the synthesized frame differs from the observed one only where expected".into(),
+            failure: match &live.comparison {
+                Some(c) if c.equivalent() => None,
+                Some(c) => Some(
+                    c.unexpected()
+                        .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                None => Some("the datagram was not seen on lo".into()),
+            },
+        });
+        let name = match &live.output {
+            Some(path) => format!("lola run: {}", path.display()),
+            None => "lola run: the observed frames".to_string(),
+        };
+        suites.push((name, cases));
+    }
+    if let Some(like) = &outcome.like {
+        suites.push((
+            format!("lola run --expect-like {}", like.expected),
+            diff_cases(like),
+        ));
+    }
+    suites
+}
+
 /// The test cases of a diff: one per frame that differs, or one saying the
 /// captures are the same. Names carry frame numbers, never file names.
 ///
 /// ```
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
-/// let report = lola::diff::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
-/// let cases = lola::junit::diff_cases(&report);
+/// let report = lola::check::golden::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+/// let cases = lola::report::junit::diff_cases(&report);
 /// assert_eq!(cases.len(), 2); // the frame count, then frame 2
 /// assert_eq!(cases[1].name, "frame 2");
 /// let failure = cases[1].failure.as_deref().unwrap();
@@ -208,7 +379,7 @@ pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
 /// A JUnit XML document with one `<testsuite>` per suite.
 ///
 /// ```
-/// use lola::junit::{Case, Suite, to_xml};
+/// use lola::report::junit::{Case, Suite, to_xml};
 /// let xml = to_xml(&[Suite::new("lola check a.pcap", vec![Case { name: "x < y".into(), failure: None }])]);
 /// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola check a.pcap" time="0.000"/>"#), "{xml}");
 /// assert!(!xml.contains("hostname"));

@@ -18,40 +18,18 @@ use crate::capture::{
     LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
     LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
 };
-use crate::wire::field::{
+use crate::packet::wire::field::{
     ethernet, gre, icmp as icmp_field, ipv4, ipv6, llc, null, sll, sll2, tcp as tcp_field, udp,
     vxlan,
 };
-use crate::wire::{TcpFlags, be16};
+use crate::packet::wire::{TcpFlags, be16};
 
-/// Whether lola can decode frames of this link type.
-///
-/// ```
-/// use lola::capture::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2};
-/// use lola::decode::link_type_supported;
-/// assert!(link_type_supported(LINKTYPE_ETHERNET) && link_type_supported(LINKTYPE_LINUX_SLL2));
-/// assert!(!link_type_supported(147)); // USER0
-/// ```
-pub fn link_type_supported(link_type: u32) -> bool {
-    matches!(
-        link_type,
-        LINKTYPE_ETHERNET
-            | LINKTYPE_NULL
-            | LINKTYPE_RAW
-            | 12
-            | 14
-            | LINKTYPE_LOOP
-            | LINKTYPE_LINUX_SLL
-            | LINKTYPE_IPV4
-            | LINKTYPE_IPV6
-            | LINKTYPE_LINUX_SLL2
-    )
-}
+pub use crate::capture::link_type_supported;
 
 /// What a checksum field holds.
 ///
 /// ```
-/// use lola::decode::{decode, ChecksumState, Transport};
+/// use lola::packet::decode::{decode, ChecksumState, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// // tcpdump on lo: Linux left the UDP checksum to an offload that never ran.
@@ -86,7 +64,7 @@ impl ChecksumState {
     /// The one word reports use: `correct`, `bad`, `partial`, `none`, `unverified`.
     ///
     /// ```
-    /// use lola::decode::ChecksumState;
+    /// use lola::packet::decode::ChecksumState;
     /// assert_eq!(ChecksumState::Correct.word(), "correct");
     /// assert_eq!(ChecksumState::Partial { expected: 0x4943 }.word(), "partial");
     /// assert_eq!(ChecksumState::Absent.word(), "none");
@@ -105,7 +83,7 @@ impl ChecksumState {
 /// A checksum field and what it holds.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
@@ -141,7 +119,7 @@ impl fmt::Display for Checksum {
 /// ```
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/link-qinq.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
-/// let link = lola::decode::decode(frame.link_type, frame.data, frame.data.len()).link.unwrap();
+/// let link = lola::packet::decode::decode(frame.link_type, frame.data, frame.data.len()).link.unwrap();
 /// // An 802.1ad S-tag (VLAN 200), an 802.1Q C-tag (VLAN 100), then IPv4.
 /// assert_eq!(link.vlans, [200, 100]);
 /// assert_eq!((link.ether_type, link.header_len), (Some(0x0800), 22));
@@ -169,7 +147,7 @@ pub struct Link {
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::decode::decode;
+/// use lola::packet::decode::decode;
 /// let frame = lola::build_frame(&d).unwrap();
 /// let whole = decode(1, &frame, frame.len());
 /// assert!(whole.ip.is_some() && whole.problems.is_empty());
@@ -201,7 +179,7 @@ pub struct Packet<'a> {
 /// [`Packet::transport`] are then the inner packet's.
 ///
 /// ```
-/// use lola::decode::{decode, Encapsulation, Transport};
+/// use lola::packet::decode::{decode, Encapsulation, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/tunnel-vxlan.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// // Linux's vxlan device, over a veth pair: the datagram inside UDP to port 4789.
@@ -250,7 +228,7 @@ impl Encapsulation {
 /// names (`udp.length 9 disagrees with the 10 bytes of IP payload`).
 ///
 /// ```
-/// use lola::decode::Problem;
+/// use lola::packet::decode::Problem;
 /// let p = Problem::BadChecksum { field: "udp.checksum", value: 0x4942, expected: 0x4943 };
 /// assert_eq!(p.to_string(), "udp.checksum 0x4942 is bad (should be 0x4943)");
 /// assert!(p.is_checksum());
@@ -434,7 +412,7 @@ impl fmt::Display for Problem {
 /// #     b"Hello Lola".to_vec(),
 /// # );
 /// let frame = lola::build_frame(&d).unwrap();
-/// let ip = lola::decode::decode(1, &frame, frame.len()).ip.unwrap();
+/// let ip = lola::packet::decode::decode(1, &frame, frame.len()).ip.unwrap();
 /// assert_eq!((ip.version, ip.header_len, ip.total_len), (4, 20, 38));
 /// assert_eq!((ip.ttl, ip.protocol, ip.identification), (64, 17, Some(0)));
 /// assert!(ip.dont_fragment && !ip.fragment);
@@ -473,7 +451,7 @@ pub struct Ip {
 /// What an IP packet carried.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
 /// let mut kinds = Vec::new();
 /// while let Some(f) = reader.next_frame().unwrap() {
@@ -494,7 +472,7 @@ pub enum Transport<'a> {
     /// An ICMP or ICMPv6 message.
     Icmp(Icmp),
     /// A fragment of a datagram: the bytes it carries (captured part).
-    /// [`crate::reassembly`] puts fragments back together.
+    /// [`crate::packet::reassembly`] puts fragments back together.
     Fragment(&'a [u8]),
     /// Another protocol, or nothing lola could read.
     Other,
@@ -503,7 +481,7 @@ pub enum Transport<'a> {
 /// The fragmentation fields of an IP packet that is one fragment.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/frag-ipv4.pcap".as_ref()).unwrap();
 /// # reader.next_frame().unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
@@ -530,7 +508,7 @@ pub struct FragmentInfo {
 /// A UDP datagram.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
@@ -558,7 +536,7 @@ pub struct Udp<'a> {
 /// A TCP segment.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
 /// # reader.next_frame().unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
@@ -587,7 +565,7 @@ pub struct Tcp {
 /// An ICMP message, with the datagram it quotes when it is an error.
 ///
 /// ```
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
 /// # reader.next_frame().unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
@@ -619,7 +597,7 @@ impl Packet<'_> {
     /// #     "127.0.0.1:7456".parse().unwrap(),
     /// #     b"Hello Lola".to_vec(),
     /// # );
-    /// use lola::decode::decode;
+    /// use lola::packet::decode::decode;
     /// let frame = lola::build_frame(&d).unwrap();
     /// assert_eq!(decode(1, &frame, frame.len()).endpoints(), Some((d.src, d.dst)));
     /// assert_eq!(decode(1, &[0u8; 60], 60).endpoints(), None); // not IP
@@ -639,7 +617,7 @@ impl Packet<'_> {
 ///
 /// ```
 /// use lola::{build_frame, Datagram};
-/// use lola::decode::{decode, Transport};
+/// use lola::packet::decode::{decode, Transport};
 /// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hello Lola".to_vec());
 /// let frame = build_frame(&d).unwrap();
 /// let packet = decode(1, &frame, frame.len());
@@ -662,7 +640,7 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::decode::{decode_with, ChecksumState, Transport};
+/// use lola::packet::decode::{decode_with, ChecksumState, Transport};
 /// let frame = lola::build_frame(&d).unwrap();
 /// let packet = decode_with(1, &frame, frame.len(), false);
 /// let Transport::Udp(udp) = packet.transport else { panic!() };
@@ -1738,7 +1716,7 @@ mod tests {
             for n in 0..frame.len() {
                 for orig_len in [n, frame.len()] {
                     let p = decode(1, &frame[..n], orig_len);
-                    let _ = crate::summary::summarize(&p);
+                    let _ = crate::packet::summary::summarize(&p);
                 }
             }
         }

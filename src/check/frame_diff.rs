@@ -8,13 +8,13 @@
 use std::fmt;
 
 use crate::check::quote_bytes;
-use crate::decode::{Checksum, ChecksumState, Transport, decode};
+use crate::packet::decode::{Checksum, ChecksumState, Transport, decode};
 
 /// A field's value: words, or a port or checksum that rules look into.
 ///
 /// ```
-/// use lola::compare::Value;
-/// use lola::decode::{Checksum, ChecksumState};
+/// use lola::check::frame_diff::Value;
+/// use lola::packet::decode::{Checksum, ChecksumState};
 /// let c = Value::Checksum(Checksum { value: 0xfe25, state: ChecksumState::Partial { expected: 0x4943 } });
 /// assert_eq!(c.to_string(), "0xfe25 partial");
 /// assert_eq!(Value::Port(7456).to_string(), "7456");
@@ -68,7 +68,7 @@ fn partial(value: Option<&Value>) -> bool {
 /// How a field compares.
 ///
 /// ```
-/// use lola::compare::{compare_frames, Status};
+/// use lola::check::frame_diff::{compare_frames, Status};
 /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// // lola's frame for the datagram tcpdump recorded in seed-ipv4.pcap, against that frame.
@@ -102,7 +102,7 @@ pub enum Status {
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::compare::{compare_frames, Status};
+/// use lola::check::frame_diff::{compare_frames, Status};
 /// let a = lola::build_frame(&d).unwrap();
 /// let mut b = a.clone();
 /// b[22] = 63; // the TTL
@@ -132,7 +132,7 @@ pub struct FieldDiff {
 /// #     b"Hello Lola".to_vec(),
 /// # );
 /// let frame = lola::build_frame(&d).unwrap();
-/// let c = lola::compare::compare_frames(&frame, &frame);
+/// let c = lola::check::frame_diff::compare_frames(&frame, &frame);
 /// assert_eq!(c.fields[0].field, "frame.len");
 /// assert_eq!(c.fields.last().unwrap().left, r#""Hello Lola""#);
 /// assert!(c.equivalent());
@@ -152,7 +152,7 @@ impl Comparison {
     /// #     "127.0.0.1:7456".parse().unwrap(),
     /// #     b"Hello Lola".to_vec(),
     /// # );
-    /// use lola::compare::compare_frames;
+    /// use lola::check::frame_diff::compare_frames;
     /// let a = lola::build_frame(&d).unwrap();
     /// let mut b = a.clone();
     /// b[35] ^= 1; // source port 40000 → 40001
@@ -174,7 +174,7 @@ impl Comparison {
     /// let a = lola::build_frame(&d).unwrap();
     /// let mut b = a.clone();
     /// b[22] = 63; // the TTL, which also spoils the IPv4 header checksum
-    /// let c = lola::compare::compare_frames(&a, &b);
+    /// let c = lola::check::frame_diff::compare_frames(&a, &b);
     /// let names: Vec<&str> = c.unexpected().map(|f| f.field).collect();
     /// assert_eq!(names, ["ip.ttl", "ip.checksum"]);
     /// ```
@@ -196,8 +196,8 @@ const WHY_FLOW: &str = "Linux sets a hashed flow label (net.ipv6.auto_flowlabels
 /// ```
 /// use lola::{build_frame, Datagram};
 /// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hi".to_vec());
-/// let fields = lola::compare::frame_fields(1, &build_frame(&d).unwrap());
-/// assert!(fields.contains(&("udp.dstport", lola::compare::Value::Port(7456))));
+/// let fields = lola::check::frame_diff::frame_fields(1, &build_frame(&d).unwrap());
+/// assert!(fields.contains(&("udp.dstport", lola::check::frame_diff::Value::Port(7456))));
 /// ```
 pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, Value)> {
     let p = decode(link_type, frame, frame.len());
@@ -350,7 +350,7 @@ fn classify(
 /// let mut b = a.clone();
 /// b[18] = 0x12; // the IPv4 identification Linux would pick...
 /// b[24] = 0; b[25] = 0; // ...and a header checksum that no longer verifies
-/// let c = lola::compare::compare_frames(&a, &b);
+/// let c = lola::check::frame_diff::compare_frames(&a, &b);
 /// assert!(!c.equivalent(), "a bad ip.checksum is not an expected difference");
 /// ```
 pub fn compare_frames(left: &[u8], right: &[u8]) -> Comparison {
@@ -380,8 +380,8 @@ const WHY_FRAGMENTED: &str = "the kernel fragmented the datagram on lo, and frag
 /// b[20] = 0; // DF clear, as in a reassembled datagram...
 /// let header = etherparse::Ipv4HeaderSlice::from_slice(&b[14..34]).unwrap().to_header();
 /// b[24..26].copy_from_slice(&header.calc_header_checksum().to_be_bytes()); // ...its checksum recomputed
-/// assert!(!lola::compare::compare_frames(&a, &b).equivalent());
-/// assert!(lola::compare::compare_reassembled(&a, &b).equivalent());
+/// assert!(!lola::check::frame_diff::compare_frames(&a, &b).equivalent());
+/// assert!(lola::check::frame_diff::compare_reassembled(&a, &b).equivalent());
 /// ```
 pub fn compare_reassembled(left: &[u8], right: &[u8]) -> Comparison {
     let eth = crate::capture::LINKTYPE_ETHERNET;
@@ -404,7 +404,7 @@ pub fn compare_reassembled(left: &[u8], right: &[u8]) -> Comparison {
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::compare::{diff_frames, DiffRules};
+/// use lola::check::frame_diff::{diff_frames, DiffRules};
 /// let golden = lola::build_frame(&d).unwrap();
 /// let mut new = golden.clone();
 /// new[22] = 63; // TTL 63, and so a stale header checksum
@@ -436,7 +436,7 @@ const WHY_SERVER: &str = "the server's port is ephemeral (--port 0)";
 /// of its first frame: the client's port (ephemeral) and the server's.
 ///
 /// ```
-/// use lola::compare::{diff_frames, DiffRules};
+/// use lola::check::frame_diff::{diff_frames, DiffRules};
 /// use lola::{build_frame, Datagram};
 /// let from = |port: u16| {
 ///     let d = Datagram::new(([127, 0, 0, 1], port).into(), ([127, 0, 0, 1], 7456).into(), b"Hi".to_vec());

@@ -5,15 +5,16 @@ use std::fmt::Write as _;
 
 use super::mermaid::sequence;
 use crate::check::Report;
-use crate::flow::{Conversation, Flows, summary_rows};
+use crate::check::flow::{Conversation, Flows};
 use crate::harness::{CompareOutcome, RunOutcome};
+use crate::report::ladder::summary_rows;
 
 /// A conversation's heading, its counts, and its Mermaid diagram.
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// let md = lola::render::markdown::conversation(&flows.conversations[0]);
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// let md = lola::report::markdown::conversation(&flows.conversations[0]);
 /// assert!(md.starts_with("**TCP 127.0.0.1:51844 ⇄ 127.0.0.1:7456**: 8 frames, 554 bytes on the wire"));
 /// assert!(md.contains("\n```mermaid\nsequenceDiagram\n"));
 /// ```
@@ -30,8 +31,8 @@ pub fn conversation(c: &Conversation) -> String {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// let md = lola::render::markdown::table(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// let md = lola::report::markdown::table(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
 /// assert_eq!(md.lines().nth(2), Some("| frames | 8 | - |"));
 /// ```
 pub fn table(columns: &[(&str, Option<&Conversation>)]) -> String {
@@ -57,8 +58,8 @@ pub fn table(columns: &[(&str, Option<&Conversation>)]) -> String {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/other-flows.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// let md = lola::render::markdown::flows("other-flows.pcap", &flows);
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// let md = lola::report::markdown::flows("other-flows.pcap", &flows);
 /// assert!(md.starts_with("### other-flows.pcap: 3 conversations\n"));
 /// assert_eq!(md.matches("```mermaid").count(), 3);
 /// ```
@@ -122,8 +123,8 @@ fn verdict(report: &Report) -> String {
 /// ```
 /// let path = "fixtures/seed-ipv4.pcap";
 /// let report = lola::check_file(path.as_ref(), &lola::Expectation::seed()).unwrap();
-/// let flows = lola::flow::flows(lola::capture::CaptureReader::open(path.as_ref()).unwrap()).unwrap();
-/// let md = lola::render::markdown::check(&report, Some(&flows));
+/// let flows = lola::check::flow::flows(lola::capture::CaptureReader::open(path.as_ref()).unwrap()).unwrap();
+/// let md = lola::report::markdown::check(&report, Some(&flows));
 /// assert!(md.starts_with("### lola check\n\n✅ **PASS** `fixtures/seed-ipv4.pcap`"));
 /// ```
 pub fn check(report: &Report, flows: Option<&Flows>) -> String {

@@ -2,7 +2,7 @@
 //! record every frame it put there, from before it started until it ended.
 //!
 //! The program inherits the private network namespace (see
-//! [`crate::sandbox`]), so the capture holds its frames and nothing else,
+//! [`crate::host::sandbox`]), so the capture holds its frames and nothing else,
 //! and ports such as 7456 are always free. It runs in a process group of
 //! its own, so that a stop or a timeout reaches the children it started too.
 
@@ -16,14 +16,13 @@ use crate::capture::{Format, WriteSummary};
 use crate::check::Expectation;
 use crate::check::expect::{CheckReport, ExpectationSet};
 use crate::error::{Error, Result};
-use crate::junit::Case;
-use crate::live::{Capture, FlowFilter, LiveFrame, Stop};
-use crate::sandbox::{self, Isolation, Place};
+use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
+use crate::host::sandbox::{self, Isolation, Place};
 
 /// What `lola exec` does.
 ///
 /// ```
-/// let o = lola::exec::ExecOptions::new(vec!["true".into()]);
+/// let o = lola::harness::exec::ExecOptions::new(vec!["true".into()]);
 /// assert_eq!(o.output.to_str(), Some("exec.pcap"));
 /// assert!(!o.host && !o.ignore_exit && o.timeout.is_none());
 /// assert_eq!(o.expectation, lola::Expectation::seed());
@@ -59,7 +58,7 @@ impl ExecOptions {
     /// timeout, a private `lo`, the seed's expectation.
     ///
     /// ```
-    /// let o = lola::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
+    /// let o = lola::harness::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
     /// assert_eq!((o.program.len(), o.linger.as_millis()), (3, 100));
     /// ```
     pub fn new(program: Vec<OsString>) -> ExecOptions {
@@ -81,7 +80,7 @@ impl ExecOptions {
 /// How the program ended.
 ///
 /// ```
-/// use lola::exec::Ending;
+/// use lola::harness::exec::Ending;
 /// assert_eq!(Ending::Exited(0).to_string(), "exited with status 0");
 /// assert!(!Ending::Exited(0).failed() && Ending::Exited(3).failed());
 /// assert_eq!(Ending::Killed(9).to_string(), "killed by signal 9 (SIGKILL)");
@@ -105,7 +104,7 @@ impl Ending {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lola::exec::Ending;
+    /// use lola::harness::exec::Ending;
     /// assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
     /// assert!(!Ending::Stopped(libc::SIGTERM).failed());
     /// ```
@@ -116,7 +115,7 @@ impl Ending {
     /// `exited`, `killed`, `timed_out` or `stopped`, for JSON.
     ///
     /// ```
-    /// assert_eq!(lola::exec::Ending::Killed(9).name(), "killed");
+    /// assert_eq!(lola::harness::exec::Ending::Killed(9).name(), "killed");
     /// ```
     pub fn name(&self) -> &'static str {
         match self {
@@ -161,7 +160,7 @@ impl std::fmt::Display for Ending {
 ///
 /// ```
 /// use std::sync::atomic::AtomicI32;
-/// use lola::exec::{exec, Ending, ExecOptions};
+/// use lola::harness::exec::{exec, Ending, ExecOptions};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
 /// options.output = dir.path().join("quiet.pcap");
@@ -199,7 +198,7 @@ impl ExecOutcome {
     /// The program's name (its first word), for messages.
     ///
     /// ```
-    /// # use lola::exec::*;
+    /// # use lola::harness::exec::*;
     /// # let dir = tempfile::tempdir().unwrap();
     /// # let mut options = ExecOptions::new(vec!["true".into()]);
     /// # options.output = dir.path().join("t.pcap");
@@ -218,7 +217,7 @@ impl ExecOutcome {
     /// killed, and `ignore_exit` was not asked for.
     ///
     /// ```
-    /// # use lola::exec::*;
+    /// # use lola::harness::exec::*;
     /// # let dir = tempfile::tempdir().unwrap();
     /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
     /// # options.output = dir.path().join("t.pcap");
@@ -238,7 +237,7 @@ impl ExecOutcome {
     /// does not fail the run.
     ///
     /// ```
-    /// # use lola::exec::*;
+    /// # use lola::harness::exec::*;
     /// # let dir = tempfile::tempdir().unwrap();
     /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
     /// # options.output = dir.path().join("t.pcap");
@@ -251,35 +250,11 @@ impl ExecOutcome {
         self.report.passed() && !self.exit_failed()
     }
 
-    /// The JUnit suite: the capture's check, and the program's exit.
-    ///
-    /// ```
-    /// # use lola::exec::*;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
-    /// # options.output = dir.path().join("t.pcap");
-    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
-    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
-    /// let suites = outcome.junit_suites();
-    /// let exit = suites[0].1.last().unwrap();
-    /// assert_eq!(exit.name, "sh exits with status 0");
-    /// assert_eq!(exit.failure.as_deref(), Some("exited with status 3"));
-    /// # }
-    /// ```
-    pub fn junit_suites(&self) -> Vec<(String, Vec<Case>)> {
-        let mut cases = self.report.junit_cases();
-        cases.push(Case {
-            name: format!("{} exits with status 0", self.name()),
-            failure: self.exit_failed().then(|| self.ending.to_string()),
-        });
-        vec![(format!("lola exec {}", self.output.display()), cases)]
-    }
-
     /// The JSON document of `lola exec --json` (schema 1), pretty-printed,
     /// keys in sorted order.
     ///
     /// ```
-    /// # use lola::exec::*;
+    /// # use lola::harness::exec::*;
     /// # let dir = tempfile::tempdir().unwrap();
     /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
     /// # options.output = dir.path().join("t.pcap");
@@ -293,7 +268,7 @@ impl ExecOutcome {
     /// ```
     pub fn to_json(&self) -> Result<String> {
         let document = ExecDocument {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             command: "exec",
             verdict: if self.report.passed() { "pass" } else { "fail" },
             program: ProgramDocument {
@@ -372,9 +347,9 @@ const SLICE: Duration = Duration::from_millis(20);
 ///
 /// ```no_run
 /// use std::sync::atomic::AtomicI32;
-/// let options = lola::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
-/// let outcome = lola::exec::exec(&options, &AtomicI32::new(0)).unwrap();
-/// assert_eq!(outcome.ending, lola::exec::Ending::Exited(0));
+/// let options = lola::harness::exec::ExecOptions::new(vec!["sh".into(), "-c".into(), "true".into()]);
+/// let outcome = lola::harness::exec::exec(&options, &AtomicI32::new(0)).unwrap();
+/// assert_eq!(outcome.ending, lola::harness::exec::Ending::Exited(0));
 /// ```
 pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
     let Some(program) = options.program.first() else {

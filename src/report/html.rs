@@ -7,10 +7,11 @@ use std::fmt::Write as _;
 
 use super::escape;
 use super::svg::{Embedding, Panel, ladders};
+use crate::check::flow::{Conversation, Flows};
+use crate::check::frame_diff::{Comparison, Status};
 use crate::check::{FrameLine, Report};
-use crate::compare::{Comparison, Status};
-use crate::flow::{Conversation, Flows, summary_rows};
 use crate::harness::{CompareOutcome, RunOutcome};
+use crate::report::ladder::summary_rows;
 
 const CSS: &str = "\
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#1f2328;background:#fff;line-height:1.45}\
@@ -205,8 +206,8 @@ fn flows_section(out: &mut String, heading: &str, flows: &Flows) {
 /// ```
 /// let path = "fixtures/seed-tcp.pcap";
 /// let report = lola::check_file(path.as_ref(), &lola::Expectation::seed()).unwrap();
-/// let flows = lola::flow::flows(lola::capture::CaptureReader::open(path.as_ref()).unwrap()).unwrap();
-/// let html = lola::render::html::check(&report, Some(&flows));
+/// let flows = lola::check::flow::flows(lola::capture::CaptureReader::open(path.as_ref()).unwrap()).unwrap();
+/// let html = lola::report::html::check(&report, Some(&flows));
 /// assert!(html.starts_with("<!DOCTYPE html>"));
 /// assert!(html.contains("<span class=\"verdict fail\">FAIL</span>"));
 /// assert!(html.contains("8 TCP segments on the expected endpoints, including a handshake"));
@@ -283,7 +284,7 @@ pub fn run(outcome: &RunOutcome, flows: Option<&Flows>) -> String {
 ///     capture: CaptureMode::Off,
 ///     ..CompareOptions::default()
 /// };
-/// let html = lola::render::html::compare(&compare(&options).unwrap());
+/// let html = lola::report::html::compare(&compare(&options).unwrap());
 /// assert!(html.contains("handshake found, as expected"));
 /// assert!(html.contains(">UDP · 10 B data · 52 B</text>"));
 /// ```

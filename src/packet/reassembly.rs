@@ -5,13 +5,13 @@
 //! [`MAX_PENDING`] datagrams in progress, each at most 64 KiB by
 //! construction, and remembers which frames carried each one.
 
-use crate::summary::numbers;
+use crate::packet::summary::numbers;
 use std::net::IpAddr;
 
 use etherparse::defrag::{IpDefragBuf, IpDefragError};
 use etherparse::{IpFragOffset, IpNumber};
 
-use crate::decode::FragmentInfo;
+use crate::packet::decode::FragmentInfo;
 
 /// Datagrams reassembled at once; the oldest is dropped (and reported) when
 /// one more starts. 64 × 64 KiB bounds the memory at 4 MiB.
@@ -45,8 +45,8 @@ struct Pending {
 /// What adding one fragment gave.
 ///
 /// ```
-/// use lola::decode::FragmentInfo;
-/// use lola::reassembly::{Outcome, Reassembler};
+/// use lola::packet::decode::FragmentInfo;
+/// use lola::packet::reassembly::{Outcome, Reassembler};
 /// let a = "127.0.0.1".parse().unwrap();
 /// let mut r = Reassembler::default();
 /// let first = FragmentInfo { id: 1, offset: 0, more: true, protocol: 17, cut: false };
@@ -74,8 +74,8 @@ pub enum Outcome {
 /// A datagram whose fragments never all arrived.
 ///
 /// ```
-/// use lola::decode::FragmentInfo;
-/// use lola::reassembly::{Incomplete, Reassembler};
+/// use lola::packet::decode::FragmentInfo;
+/// use lola::packet::reassembly::{Incomplete, Reassembler};
 /// let a = "127.0.0.1".parse().unwrap();
 /// let mut r = Reassembler::default();
 /// r.add(a, a, &FragmentInfo { id: 7, offset: 0, more: true, protocol: 17, cut: false }, 1, &[0; 8]);
@@ -98,8 +98,8 @@ pub struct Incomplete {
 /// Reassembles fragments of many datagrams at once.
 ///
 /// ```
-/// use lola::reassembly::{Reassembler, Outcome};
-/// use lola::decode::FragmentInfo;
+/// use lola::packet::reassembly::{Reassembler, Outcome};
+/// use lola::packet::decode::FragmentInfo;
 /// let (src, dst) = ("127.0.0.1".parse().unwrap(), "127.0.0.1".parse().unwrap());
 /// let mut r = Reassembler::default();
 /// let first = FragmentInfo { id: 7, offset: 0, more: true, protocol: 17, cut: false };
@@ -119,8 +119,8 @@ impl Reassembler {
     /// Adds the fragment `info` with its captured `payload`, seen in `frame`.
     ///
     /// ```
-    /// use lola::decode::FragmentInfo;
-    /// use lola::reassembly::{Outcome, Reassembler};
+    /// use lola::packet::decode::FragmentInfo;
+    /// use lola::packet::reassembly::{Outcome, Reassembler};
     /// let a = "127.0.0.1".parse().unwrap();
     /// let mut r = Reassembler::default();
     /// // A fragment the snaplen cut short can never be put back together.
@@ -218,8 +218,8 @@ impl Reassembler {
     /// and how many more were dropped without being listed.
     ///
     /// ```
-    /// use lola::decode::FragmentInfo;
-    /// use lola::reassembly::{Reassembler, MAX_PENDING};
+    /// use lola::packet::decode::FragmentInfo;
+    /// use lola::packet::reassembly::{Reassembler, MAX_PENDING};
     /// let a = "127.0.0.1".parse().unwrap();
     /// let mut r = Reassembler::default();
     /// for id in 0..=MAX_PENDING as u32 {

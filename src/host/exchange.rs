@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, U
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::frame::Datagram;
+use crate::packet::frame::Datagram;
 
 /// Largest datagram the server reads whole (the largest UDP payload over IPv6).
 const RECV_BUFFER: usize = 65_536;
@@ -14,7 +14,7 @@ const RECV_BUFFER: usize = 65_536;
 /// The server role: a UDP socket bound to one address.
 ///
 /// ```
-/// use lola::exchange::Server;
+/// use lola::host::exchange::Server;
 /// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// assert!(server.local_addr().ip().is_loopback());
 /// assert_ne!(server.local_addr().port(), 0, "the kernel picked a free port");
@@ -28,7 +28,7 @@ impl Server {
     /// Binds `addr`; port 0 picks a free port. The error names the address.
     ///
     /// ```
-    /// use lola::exchange::Server;
+    /// use lola::host::exchange::Server;
     /// let first = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let addr = first.local_addr();
     /// let err = Server::bind(addr).err().unwrap();
@@ -45,7 +45,7 @@ impl Server {
     /// The address actually bound (with the port the kernel picked).
     ///
     /// ```
-    /// let server = lola::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let server = lola::host::exchange::Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
     /// assert_ne!(server.local_addr().port(), 0);
     /// ```
@@ -61,7 +61,7 @@ impl Server {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lola::exchange::{Client, Server};
+    /// use lola::host::exchange::{Client, Server};
     /// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let stray = Client::bind_for(server.local_addr(), None).unwrap();
     /// let client = Client::bind_for(server.local_addr(), None).unwrap();
@@ -138,7 +138,7 @@ impl Server {
 /// with an ephemeral port.
 ///
 /// ```
-/// use lola::exchange::Client;
+/// use lola::host::exchange::Client;
 /// let client = Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
 /// assert_eq!(client.local_addr().ip().to_string(), "127.0.0.1");
 /// ```
@@ -152,7 +152,7 @@ impl Client {
     /// `to` (127.0.0.1 or ::1), or on `from` when given.
     ///
     /// ```
-    /// use lola::exchange::Client;
+    /// use lola::host::exchange::Client;
     /// let near = Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
     /// assert!(near.local_addr().ip().is_loopback());
     /// // A destination off the host: the kernel picks the source address.
@@ -186,7 +186,7 @@ impl Client {
     /// The address the client sends from.
     ///
     /// ```
-    /// let client = lola::exchange::Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
+    /// let client = lola::host::exchange::Client::bind_for("127.0.0.1:7456".parse().unwrap(), None).unwrap();
     /// assert_ne!(client.local_addr().port(), 0, "an ephemeral port");
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
@@ -196,7 +196,7 @@ impl Client {
     /// Sends `payload` to `to` as one datagram.
     ///
     /// ```
-    /// use lola::exchange::{Client, Server};
+    /// use lola::host::exchange::{Client, Server};
     /// let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let client = Client::bind_for(server.local_addr(), None).unwrap();
     /// client.send(server.local_addr(), b"Hello Lola").unwrap();
@@ -224,7 +224,7 @@ impl Client {
 ///
 /// ```
 /// use std::time::Duration;
-/// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// let exchange = pair.exchange(b"Hi", Duration::from_secs(2)).unwrap();
 /// assert_eq!(exchange.received.payload, b"Hi");
 /// assert!(exchange.strays.is_empty());
@@ -241,7 +241,7 @@ pub struct Exchange {
 /// that a capture can start between binding and sending.
 ///
 /// ```
-/// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// assert_eq!(pair.client.local_addr().ip(), pair.server.local_addr().ip());
 /// assert_ne!(pair.client.local_addr(), pair.server.local_addr());
 /// ```
@@ -257,7 +257,7 @@ impl Pair {
     /// on the loopback address of the same family.
     ///
     /// ```
-    /// use lola::exchange::Pair;
+    /// use lola::host::exchange::Pair;
     /// let pair = Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// assert!(pair.client.local_addr().ip().is_loopback());
     /// let err = Pair::bind("0.0.0.0:7456".parse().unwrap()).err().unwrap();
@@ -277,7 +277,7 @@ impl Pair {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// // A capture can start here, before anything is sent.
     /// let exchange = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
     /// let got = &exchange.received;
@@ -297,7 +297,7 @@ impl Pair {
 ///
 /// ```
 /// use std::time::Duration;
-/// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let server = lola::host::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
 /// assert_eq!(tcp.received, b"Hello Lola");
 /// assert!(tcp.connect_at <= tcp.connected_at && tcp.connected_at <= tcp.sent_at);
@@ -328,7 +328,7 @@ pub struct TcpExchange {
 ///
 /// ```
 /// use std::time::Duration;
-/// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let server = lola::host::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 /// let addr = server.local_addr();
 /// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
 /// assert_eq!((tcp.server, tcp.received.as_slice()), (addr, &b"Hello Lola"[..]));
@@ -342,7 +342,7 @@ impl TcpServer {
     /// Listens on `addr` (port 0: any free port).
     ///
     /// ```
-    /// use lola::exchange::TcpServer;
+    /// use lola::host::exchange::TcpServer;
     /// let first = TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let err = TcpServer::bind(first.local_addr()).err().unwrap();
     /// assert!(err.to_string().contains("address in use"), "{err}");
@@ -358,7 +358,7 @@ impl TcpServer {
     /// The address it listens on.
     ///
     /// ```
-    /// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let server = lola::host::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// assert!(server.local_addr().ip().is_loopback());
     /// assert_ne!(server.local_addr().port(), 0);
     /// ```
@@ -372,7 +372,7 @@ impl TcpServer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let server = lola::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let server = lola::host::exchange::TcpServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let tcp = server.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap();
     /// assert_eq!(tcp.received, b"Hello Lola");
     /// assert_eq!(tcp.client.ip(), tcp.server.ip());
@@ -426,7 +426,7 @@ impl TcpServer {
 ///
 /// ```
 /// use std::time::Duration;
-/// use lola::exchange::Event;
+/// use lola::host::exchange::Event;
 /// let mut events = Vec::new();
 /// let dir = tempfile::tempdir().unwrap();
 /// let options = lola::RunOptions {
@@ -451,9 +451,9 @@ pub enum Event {
 /// Now, as time since the Unix epoch.
 ///
 /// ```
-/// let before = lola::exchange::now();
+/// let before = lola::host::exchange::now();
 /// assert!(before > std::time::Duration::from_secs(1_700_000_000)); // after November 2023
-/// assert!(lola::exchange::now() >= before);
+/// assert!(lola::host::exchange::now() >= before);
 /// ```
 pub fn now() -> Duration {
     SystemTime::now()

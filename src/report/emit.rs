@@ -14,13 +14,13 @@
 //! | `link_type` | integer | LINKTYPE_ of the frame's interface |
 //! | `flow` | string or null | the conversation, direction-independent: `udp 127.0.0.1:7456 127.0.0.1:48801` (endpoints sorted) |
 //! | `expect` | array of strings | the expectations whose `match` the frame satisfied |
-//! | *field name* | as the field | every field of [`crate::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
+//! | *field name* | as the field | every field of [`crate::packet::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
 //!
 //! ```
 //! use lola::check::expect::ExpectationSet;
 //! let set = ExpectationSet::from_expectation(&lola::Expectation::seed());
 //! let mut out = Vec::new();
-//! let report = lola::emit::emit_file("fixtures/seed-ipv4.pcap".as_ref(), &set, &mut out).unwrap();
+//! let report = lola::report::emit::emit_file("fixtures/seed-ipv4.pcap".as_ref(), &set, &mut out).unwrap();
 //! assert!(report.passed());
 //! let row: serde_json::Value = serde_json::from_slice(&out).unwrap();
 //! assert_eq!(row["udp.dstport"], 7456);
@@ -37,7 +37,7 @@ use serde_json::{Map, Value as Json};
 use crate::capture::CaptureReader;
 use crate::check::expect::{ExpectationSet, SetReport, check_reader_with_set};
 use crate::error::{Error, Result};
-use crate::fields::{FIELDS, FrameView, Id};
+use crate::packet::fields::{FIELDS, FrameView, Id};
 
 /// The row schema's name and version.
 pub const SCHEMA: &str = "lola.frame.v1";
@@ -60,7 +60,7 @@ pub fn rfc3339(t: Duration) -> String {
 pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
     let (a, b) = v.packet.endpoints()?;
     let proto = match v.packet.transport {
-        crate::decode::Transport::Tcp(_) => "tcp",
+        crate::packet::decode::Transport::Tcp(_) => "tcp",
         _ => "udp",
     };
     let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {

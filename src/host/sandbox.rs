@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// Which namespaces make the private `lo`.
 ///
 /// ```
-/// use lola::sandbox::Isolation;
+/// use lola::host::sandbox::Isolation;
 /// assert_eq!(Isolation::User.to_string(), "user namespace");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -45,7 +45,7 @@ impl fmt::Display for Isolation {
 /// Where a live capture happens.
 ///
 /// ```
-/// use lola::sandbox::{Isolation, Place};
+/// use lola::host::sandbox::{Isolation, Place};
 /// assert_eq!(Place::Host.to_string(), "the host lo");
 /// assert_eq!(Place::Private(Isolation::User).to_string(), "a private lo (user namespace)");
 /// ```
@@ -63,7 +63,7 @@ impl Place {
     ///
     /// ```
     /// // A doc test never enters a namespace.
-    /// assert_eq!(lola::sandbox::Place::current(), lola::sandbox::Place::Host);
+    /// assert_eq!(lola::host::sandbox::Place::current(), lola::host::sandbox::Place::Host);
     /// ```
     pub fn current() -> Place {
         entered().map_or(Place::Host, Place::Private)
@@ -72,7 +72,7 @@ impl Place {
     /// `host` or `private`, for JSON.
     ///
     /// ```
-    /// assert_eq!(lola::sandbox::Place::Host.name(), "host");
+    /// assert_eq!(lola::host::sandbox::Place::Host.name(), "host");
     /// ```
     pub fn name(&self) -> &'static str {
         match self {
@@ -91,124 +91,7 @@ impl fmt::Display for Place {
     }
 }
 
-/// The step of making a private `lo` that failed.
-///
-/// ```
-/// assert_eq!(lola::sandbox::Step::UidMap.to_string(), "writing /proc/self/uid_map");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// Becoming uid 65534 (only when root probes for unprivileged users).
-    DropPrivileges,
-    /// `unshare(2)`.
-    Unshare,
-    /// Writing `deny` to `/proc/self/setgroups`.
-    Setgroups,
-    /// Writing `/proc/self/uid_map`.
-    UidMap,
-    /// Writing `/proc/self/gid_map`.
-    GidMap,
-    /// Bringing the new `lo` up.
-    LoUp,
-    /// Opening a packet socket there.
-    PacketSocket,
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::DropPrivileges => "becoming uid 65534",
-            Step::Unshare => "unshare(CLONE_NEWUSER | CLONE_NEWNET)",
-            Step::Setgroups => "writing /proc/self/setgroups",
-            Step::UidMap => "writing /proc/self/uid_map",
-            Step::GidMap => "writing /proc/self/gid_map",
-            Step::LoUp => "bringing the private lo up",
-            Step::PacketSocket => "opening a packet socket on the private lo",
-        })
-    }
-}
-
-/// Why a private `lo` is not possible here, with what fixes it.
-///
-/// ```
-/// use lola::sandbox::Blocked;
-/// let b = Blocked::MaxUserNamespaces;
-/// assert_eq!(b.to_string(), "user namespaces are disabled (user.max_user_namespaces = 0)");
-/// assert!(b.fix().contains("sysctl -w user.max_user_namespaces="));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Blocked {
-    /// Not Linux: no namespaces and no AF_PACKET.
-    NotLinux,
-    /// `user.max_user_namespaces = 0`.
-    MaxUserNamespaces,
-    /// `user.max_net_namespaces = 0`.
-    MaxNetNamespaces,
-    /// `kernel.apparmor_restrict_unprivileged_userns = 1` (Ubuntu 23.10+).
-    AppArmor,
-    /// `kernel.unprivileged_userns_clone = 0` (older Debian kernels).
-    UnprivilegedClone,
-    /// A seccomp filter refuses `unshare` (Docker's default profile does).
-    Seccomp,
-    /// The process already runs more than one thread.
-    Threads,
-    /// Anything else: the step and the system's error.
-    Other(Step, String),
-}
-
-impl fmt::Display for Blocked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Blocked::NotLinux => f.write_str("namespaces and packet sockets exist only on Linux"),
-            Blocked::MaxUserNamespaces => {
-                f.write_str("user namespaces are disabled (user.max_user_namespaces = 0)")
-            }
-            Blocked::MaxNetNamespaces => {
-                f.write_str("network namespaces are disabled (user.max_net_namespaces = 0)")
-            }
-            Blocked::AppArmor => f.write_str(
-                "AppArmor forbids unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)",
-            ),
-            Blocked::UnprivilegedClone => f.write_str(
-                "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)",
-            ),
-            Blocked::Seccomp => f.write_str(
-                "a seccomp filter refuses unshare (as Docker's default profile does)",
-            ),
-            Blocked::Threads => f.write_str(
-                "the process already runs several threads; the kernel refuses a user namespace then",
-            ),
-            Blocked::Other(step, e) => write!(f, "{step} failed: {e}"),
-        }
-    }
-}
-
-const SETCAP: &str = "sudo setcap cap_net_raw+ep $(command -v lola), or run it with sudo";
-
-impl Blocked {
-    /// What a person can do about it.
-    ///
-    /// ```
-    /// assert!(lola::sandbox::Blocked::AppArmor.fix().contains("setcap cap_net_raw+ep"));
-    /// ```
-    pub fn fix(&self) -> String {
-        match self {
-            Blocked::NotLinux => "none: live capture needs Linux; lola synthesizes the frames".into(),
-            Blocked::MaxUserNamespaces => format!(
-                "sudo sysctl -w user.max_user_namespaces=15000, or {SETCAP}"
-            ),
-            Blocked::MaxNetNamespaces => {
-                format!("sudo sysctl -w user.max_net_namespaces=15000, or {SETCAP}")
-            }
-            Blocked::AppArmor | Blocked::UnprivilegedClone | Blocked::Other(..) => SETCAP.into(),
-            Blocked::Seccomp => {
-                "in Docker, run with --cap-add NET_RAW (lola runs as root in the container and captures on its lo)"
-                    .into()
-            }
-            Blocked::Threads => "enter the namespace before starting threads (lola's own commands do)".into(),
-        }
-    }
-}
+pub use crate::error::cause::{Blocked, Step};
 
 /// 0: not entered; otherwise 1 + the isolation.
 static ENTERED: AtomicU8 = AtomicU8::new(0);
@@ -216,7 +99,7 @@ static ENTERED: AtomicU8 = AtomicU8::new(0);
 /// The namespaces this process entered with [`enter_private`], if any.
 ///
 /// ```
-/// assert_eq!(lola::sandbox::entered(), None);
+/// assert_eq!(lola::host::sandbox::entered(), None);
 /// ```
 pub fn entered() -> Option<Isolation> {
     match ENTERED.load(Ordering::Relaxed) {
@@ -230,7 +113,7 @@ pub fn entered() -> Option<Isolation> {
 /// namespace (root, `CAP_NET_RAW`, or inside a private namespace).
 ///
 /// ```
-/// let _ = lola::sandbox::has_net_raw(); // true as root
+/// let _ = lola::host::sandbox::has_net_raw(); // true as root
 /// ```
 pub fn has_net_raw() -> bool {
     imp::has_net_raw()
@@ -244,7 +127,7 @@ pub fn has_net_raw() -> bool {
 /// it, and in a process that already runs several threads.
 ///
 /// ```
-/// use lola::sandbox::{enter_private, entered, has_net_raw, Place};
+/// use lola::host::sandbox::{enter_private, entered, has_net_raw, Place};
 /// // A doc test is a process of its own, single-threaded: it may move.
 /// match enter_private() {
 ///     Ok(isolation) => {
@@ -275,8 +158,8 @@ pub fn enter_private() -> Result<Isolation, Blocked> {
 /// single-threaded process (as `lola doctor` does).
 ///
 /// ```
-/// use lola::sandbox::{entered, probe, Isolation};
-/// let isolation = if lola::sandbox::diagnose().root { Isolation::Network } else { Isolation::User };
+/// use lola::host::sandbox::{entered, probe, Isolation};
+/// let isolation = if lola::host::sandbox::diagnose().root { Isolation::Network } else { Isolation::User };
 /// if let Err(blocked) = probe(isolation) {
 ///     println!("no private lo here: {blocked}; fix: {}", blocked.fix());
 /// }
@@ -289,7 +172,7 @@ pub fn probe(isolation: Isolation) -> Result<(), Blocked> {
 /// What this machine allows for live capture, for `lola doctor`.
 ///
 /// ```
-/// let d = lola::sandbox::diagnose();
+/// let d = lola::host::sandbox::diagnose();
 /// assert_eq!(d.unprivileged.is_some(), d.root, "only root asks on nobody's behalf");
 /// assert!(d.settings.iter().any(|(name, _)| *name == "user.max_user_namespaces"));
 /// ```
@@ -298,7 +181,7 @@ pub struct Diagnosis {
     /// True when the process runs as root (effective uid 0).
     pub root: bool,
     /// Whether this process may capture on the host's `lo`.
-    pub host: Result<(), crate::live::Unavailable>,
+    pub host: Result<(), crate::host::live::Unavailable>,
     /// Whether this process may make a private `lo`, and which kind.
     pub private: Result<Isolation, Blocked>,
     /// As root: whether an unprivileged user (uid 65534) may make one.
@@ -311,7 +194,7 @@ impl Diagnosis {
     /// Where `--capture auto` captures here, or why it synthesizes.
     ///
     /// ```
-    /// use lola::sandbox::{diagnose, Place};
+    /// use lola::host::sandbox::{diagnose, Place};
     /// let d = diagnose();
     /// match d.auto() {
     ///     Ok(Place::Host) => assert!(d.host.is_ok()),
@@ -333,7 +216,7 @@ impl Diagnosis {
     /// keys in sorted order.
     ///
     /// ```
-    /// let d = lola::sandbox::diagnose();
+    /// let d = lola::host::sandbox::diagnose();
     /// let value: serde_json::Value = serde_json::from_str(&d.to_json().unwrap()).unwrap();
     /// assert_eq!(value["command"], "doctor");
     /// assert_eq!(value["auto"]["captures"], d.auto().is_ok());
@@ -342,7 +225,7 @@ impl Diagnosis {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let auto = self.auto();
         let document = DoctorDocument {
-            schema_version: crate::schema::SCHEMA_VERSION,
+            schema_version: crate::SCHEMA_VERSION,
             command: "doctor",
             root: self.root,
             host: match &self.host {
@@ -444,15 +327,17 @@ pub(crate) struct AutoDocument {
 /// private ones in forked children. Call it from a single-threaded process.
 ///
 /// ```
-/// let d = lola::sandbox::diagnose();
-/// assert_eq!(lola::sandbox::entered(), None, "probing moved nothing");
+/// let d = lola::host::sandbox::diagnose();
+/// assert_eq!(lola::host::sandbox::entered(), None, "probing moved nothing");
 /// if d.root {
 ///     assert!(d.host.is_ok(), "root captures on the host lo");
 /// }
 /// ```
 pub fn diagnose() -> Diagnosis {
     let root = imp::is_root();
-    let host = crate::live::Capture::open("lo", crate::live::FlowFilter::ports(vec![9])).map(drop);
+    let host =
+        crate::host::live::Capture::open("lo", crate::host::live::FlowFilter::ports(vec![9]))
+            .map(drop);
     let isolation = if root {
         Isolation::Network
     } else {
@@ -477,7 +362,7 @@ pub fn diagnose() -> Diagnosis {
 /// those this kernel has, as (name, value).
 ///
 /// ```
-/// for (name, value) in lola::sandbox::settings() {
+/// for (name, value) in lola::host::sandbox::settings() {
 ///     assert!(name.contains('.') && !value.is_empty());
 /// }
 /// ```

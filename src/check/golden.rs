@@ -2,15 +2,13 @@
 //! field, ignoring timestamps and what legitimately varies between runs.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::Path;
 
 use crate::capture::CaptureReader;
-use crate::check::paint_verdict;
-use crate::compare::{DiffRules, FieldDiff, Status, diff_frames};
-use crate::decode::decode;
+use crate::check::frame_diff::{DiffRules, FieldDiff, Status, diff_frames};
 use crate::error::Result;
-use crate::summary::summarize;
+use crate::packet::decode::decode;
+use crate::packet::summary::summarize;
 
 /// Frames listed per report (counts stay exact).
 pub const MAX_LISTED: usize = 50;
@@ -18,7 +16,7 @@ pub const MAX_LISTED: usize = 50;
 /// How one frame differs.
 ///
 /// ```
-/// use lola::diff::{diff_files, FrameDiff};
+/// use lola::check::golden::{diff_files, FrameDiff};
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
 /// let report = diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
 /// let extra = FrameDiff::Extra { frame: 2, summary: "UDP 127.0.0.1:56414 → 127.0.0.1:7456 Len=10".into() };
@@ -53,7 +51,7 @@ pub enum FrameDiff {
 /// Whether two captures are the same under the rules.
 ///
 /// ```
-/// use lola::diff::DiffVerdict;
+/// use lola::check::golden::DiffVerdict;
 /// assert_eq!(serde_json::to_string(&DiffVerdict::Same).unwrap(), r#""same""#);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -69,8 +67,8 @@ pub enum DiffVerdict {
 ///
 /// ```
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
-/// let report = lola::diff::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
-/// use lola::diff::DiffVerdict;
+/// let report = lola::check::golden::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
+/// use lola::check::golden::DiffVerdict;
 /// assert_eq!((report.verdict, report.expected_frames, report.actual_frames), (DiffVerdict::Different, 1, 2));
 /// assert_eq!(report.differing, 1);
 /// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
@@ -101,7 +99,7 @@ impl DiffReport {
     /// True when the captures are the same under the rules.
     ///
     /// ```
-    /// use lola::diff::diff_files;
+    /// use lola::check::golden::diff_files;
     /// // lola's golden frame against tcpdump's: only what varies between runs differs.
     /// let (golden, new) = ("fixtures/hello-lola.pcap", "fixtures/seed-ipv4.pcap");
     /// let report = diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
@@ -120,7 +118,7 @@ impl DiffReport {
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::diff::describe_frame;
+/// use lola::check::golden::describe_frame;
 /// let frame = lola::build_frame(&d).unwrap();
 /// assert_eq!(describe_frame(1, &frame), "UDP 127.0.0.1:40000 → 127.0.0.1:7456 Len=10");
 /// assert_eq!(describe_frame(1, &[0u8; 60]), "60 bytes");
@@ -139,8 +137,8 @@ fn first_ports(link_type: u32, data: &[u8]) -> Option<(u16, u16)> {
 ///
 /// ```
 /// use std::path::Path;
-/// use lola::compare::DiffRules;
-/// use lola::diff::diff_files;
+/// use lola::check::frame_diff::DiffRules;
+/// use lola::check::golden::diff_files;
 /// let (golden, new) = (Path::new("fixtures/hello-lola.pcap"), Path::new("fixtures/seed-ipv4.pcap"));
 /// assert!(diff_files(golden, new, &DiffRules::default()).unwrap().same());
 /// let exact = DiffRules { exact: true, ..DiffRules::default() };
@@ -152,7 +150,7 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
     let mut right = CaptureReader::open(actual)?;
     let (lname, rname) = (expected.display().to_string(), actual.display().to_string());
     let mut report = DiffReport {
-        schema_version: crate::schema::SCHEMA_VERSION,
+        schema_version: crate::SCHEMA_VERSION,
         expected: lname.clone(),
         actual: rname.clone(),
         verdict: DiffVerdict::Same,
@@ -222,90 +220,4 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
         report.verdict = DiffVerdict::Different;
     }
     Ok(report)
-}
-
-impl fmt::Display for DiffReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_text(f, false)
-    }
-}
-
-impl DiffReport {
-    /// Writes the report as text; with `color`, the verdict word in colour.
-    ///
-    /// ```
-    /// let golden = "fixtures/seed-ipv4.pcap".as_ref();
-    /// let report = lola::diff::diff_files(golden, golden, &Default::default()).unwrap();
-    /// let mut text = String::new();
-    /// report.write_text(&mut text, true).unwrap();
-    /// assert!(text.starts_with("\x1b[1m\x1b[32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
-    /// ```
-    pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
-        let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });
-        if self.same() {
-            writeln!(
-                f,
-                "{} {} and {}: {}, equal field by field",
-                paint_verdict("SAME", true, color),
-                self.expected,
-                self.actual,
-                frames(self.expected_frames)
-            )?;
-        } else {
-            writeln!(
-                f,
-                "{} {} and {}: {} of {} differ",
-                paint_verdict("DIFFERENT", false, color),
-                self.expected,
-                self.actual,
-                self.differing,
-                frames(self.expected_frames.max(self.actual_frames))
-            )?;
-            if self.expected_frames != self.actual_frames {
-                writeln!(
-                    f,
-                    "  frame count: {} in {}, {} in {}",
-                    self.expected_frames, self.expected, self.actual_frames, self.actual
-                )?;
-            }
-        }
-        for d in &self.differences {
-            match d {
-                FrameDiff::Changed { frame, fields } => {
-                    for x in fields {
-                        writeln!(
-                            f,
-                            "  frame {frame}: {} {} → {}",
-                            x.field,
-                            shown(&x.left),
-                            shown(&x.right)
-                        )?;
-                    }
-                }
-                FrameDiff::Missing { frame, summary } => writeln!(
-                    f,
-                    "  frame {frame}: missing in {} (expected {summary})",
-                    self.actual
-                )?,
-                FrameDiff::Extra { frame, summary } => {
-                    writeln!(f, "  frame {frame}: extra in {} ({summary})", self.actual)?
-                }
-            }
-        }
-        if self.differing > self.differences.len() as u64 {
-            writeln!(
-                f,
-                "  ... and {} more frames",
-                self.differing - self.differences.len() as u64
-            )?;
-        }
-        if !self.allowed.is_empty() {
-            writeln!(f, "  allowed to differ: {}", self.allowed.join("; "))?;
-        }
-        Ok(())
-    }
-}
-
-fn shown(v: &str) -> &str {
-    if v.is_empty() { "(absent)" } else { v }
 }

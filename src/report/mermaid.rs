@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::flow::{Conversation, Role, groups};
+use crate::check::flow::{Conversation, Role, groups};
 
 /// The conversation as a Mermaid sequence diagram: the two endpoints as
 /// participants (`L`, the one that spoke first, and `R`), one message per
@@ -12,8 +12,8 @@ use crate::flow::{Conversation, Role, groups};
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// let text = lola::render::mermaid::sequence(&flows.conversations[0]);
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// let text = lola::report::mermaid::sequence(&flows.conversations[0]);
 /// assert_eq!(
 ///     text,
 ///     "sequenceDiagram\n    participant L as 127.0.0.1:48801\n    participant R as 127.0.0.1:7456\n    L->>R: UDP · 10 B data · 52 B\n"

@@ -3,15 +3,15 @@
 //!
 //! The names are lola's contract. Expectation-file predicates
 //! ([`crate::check::expect`]), record mode and the NDJSON rows
-//! ([`crate::emit`]) all read fields through this one table, and a test
+//! ([`crate::report::emit`]) all read fields through this one table, and a test
 //! compares every field marked [`Field::tshark`] with `tshark -T fields -e
 //! NAME` on the fixtures, so the names mean what they mean in Wireshark.
 //!
 //! ```
-//! use lola::fields::{self, FrameView, Value};
+//! use lola::packet::fields::{self, FrameView, Value};
 //! let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
 //! let frame = reader.next_frame().unwrap().unwrap();
-//! let packet = lola::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+//! let packet = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
 //! let view = FrameView::new(&frame, &packet);
 //! let ttl = fields::lookup("ip.ttl").unwrap();
 //! assert_eq!(ttl.get(&view, 0), Some(Value::Uint(64)));
@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::capture::RawFrame;
-use crate::decode::{ChecksumState, Packet, Transport};
+use crate::packet::decode::{ChecksumState, Packet, Transport};
 
 /// The type of a field's values, which decides the literals and operators
 /// a predicate may use on it.
@@ -104,7 +104,7 @@ impl fmt::Display for Value<'_> {
             Value::Bool(b) => write!(f, "{}", u8::from(*b)),
             Value::Addr(a) => write!(f, "{a}"),
             Value::Mac(m) => f.write_str(&mac(m)),
-            Value::Bytes(b) => f.write_str(&crate::summary::quote_bytes(b)),
+            Value::Bytes(b) => f.write_str(&crate::packet::summary::quote_bytes(b)),
             Value::Text(t) => write!(f, "{t:?}"),
             Value::Status(s) => write!(f, "{s:?}"),
         }
@@ -686,7 +686,7 @@ fn link_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
             // An 802.3 frame carries a length there, not a type (LLC/SNAP
             // names the protocol): no eth.type, as tshark shows it.
             link.filter(|l| l.src_mac.is_some() && l.vlans.is_empty())
-                .filter(|_| p.encapsulation != Some(crate::decode::Encapsulation::LlcSnap))
+                .filter(|_| p.encapsulation != Some(crate::packet::decode::Encapsulation::LlcSnap))
                 .and_then(|l| l.ether_type)
                 .map(|t| Uint(t.into())),
         ),
@@ -777,7 +777,7 @@ fn udp_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
 /// The `tcp` and `tcp.*` fields (`tcp.seq`/`tcp.ack` from the view's
 /// relative numbers).
 fn tcp_field<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
-    use crate::wire::TcpFlags;
+    use crate::packet::wire::TcpFlags;
     use Value::{Bool, Uint};
     let tcp = match &v.packet.transport {
         Transport::Tcp(t) => Some(t),
@@ -869,8 +869,10 @@ impl TcpNumbers {
         };
         let seq = t.seq.wrapping_sub(mine);
         let ack = match self.first.get(&(dst, src)) {
-            Some(&isn) if t.flags.contains(crate::wire::TcpFlags::ACK) => t.ack.wrapping_sub(isn),
-            _ if t.flags.contains(crate::wire::TcpFlags::ACK) => {
+            Some(&isn) if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
+                t.ack.wrapping_sub(isn)
+            }
+            _ if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
                 // The other side's first segment comes later (or never): its
                 // SYN/ACK acknowledges our first number + 1, so its ISN is ack - 1
                 // only when it answers; until then Wireshark shows 0.

@@ -1,6 +1,11 @@
-//! The one error type of the library: everything that stops lola from
-//! producing a verdict. A verdict that says "no" is not an error; it is a
-//! [`Report`](crate::check::Report) whose `passed()` is false.
+//! Layer 0, the one error type of the library: everything that stops lola
+//! from producing a verdict. A verdict that says "no" is not an error; it is
+//! a [`Report`](crate::check::Report) whose `passed()` is false.
+//!
+//! May use: nothing of the crate. The causes it carries are defined beside
+//! it ([`cause`]).
+
+pub mod cause;
 
 use std::io;
 use std::net::SocketAddr;
@@ -117,12 +122,14 @@ pub enum Error {
     },
 
     /// A capture uses a link-layer type lola cannot decode.
-    #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", .path.display(), crate::capture::link_type_name(*.link_type))]
+    #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", .path.display(), .name)]
     UnsupportedLinkType {
         /// The file.
         path: PathBuf,
         /// The LINKTYPE_ value.
         link_type: u32,
+        /// libpcap's name for it ([`link_type_name`](crate::capture::link_type_name)).
+        name: &'static str,
     },
 
     /// A live capture could not start: no permission, no such interface,
@@ -132,7 +139,7 @@ pub enum Error {
         /// The interface asked for.
         interface: String,
         /// Why not, in words a person can act on.
-        reason: crate::live::Unavailable,
+        reason: cause::Unavailable,
     },
 
     /// A live capture failed while it was recording.
@@ -145,11 +152,11 @@ pub enum Error {
     },
 
     /// No private `lo` could be made: the kernel or a security module
-    /// refuses the namespaces (see [`crate::sandbox`]).
+    /// refuses the namespaces (see [`crate::host::sandbox`]).
     #[error("cannot make a private lo: {blocked}; fix: {}", .blocked.fix())]
     PrivateLo {
         /// Why not, as a typed cause with its fix.
-        blocked: crate::sandbox::Blocked,
+        blocked: cause::Blocked,
     },
 
     /// `lola exec` could not start the program.

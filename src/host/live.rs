@@ -16,8 +16,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::decode::{Transport, decode};
 use crate::error::Error;
+use crate::packet::decode::{Transport, decode};
 
 /// A frame captured live.
 ///
@@ -27,9 +27,9 @@ use crate::error::Error;
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::live::LiveFrame;
+/// use lola::host::live::LiveFrame;
 /// let data = lola::build_frame(&d).unwrap();
-/// let frame = LiveFrame { timestamp: lola::exchange::now(), orig_len: data.len() as u32, data, flags: 0 };
+/// let frame = LiveFrame { timestamp: lola::host::exchange::now(), orig_len: data.len() as u32, data, flags: 0 };
 /// assert_eq!(frame.orig_len as usize, frame.data.len(), "captured whole");
 /// assert!(lola::harness::is_datagram(&frame.data, &d));
 /// ```
@@ -62,7 +62,7 @@ pub const OUTBOUND: u32 = 2;
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::live::FlowFilter;
+/// use lola::host::live::FlowFilter;
 /// let frame = lola::build_frame(&d).unwrap();
 /// assert!(FlowFilter::default().keeps(&[0u8; 60]), "no pairs and no ports: everything");
 /// assert!(FlowFilter::ports(vec![7456]).keeps(&frame));
@@ -86,7 +86,7 @@ impl FlowFilter {
     /// #     "127.0.0.1:7456".parse().unwrap(),
     /// #     b"Hello Lola".to_vec(),
     /// # );
-    /// use lola::live::FlowFilter;
+    /// use lola::host::live::FlowFilter;
     /// let frame = lola::build_frame(&d).unwrap(); // 127.0.0.1:40000 → 127.0.0.1:7456
     /// assert!(FlowFilter::pair(d.dst, d.src).keeps(&frame), "either direction");
     /// let elsewhere = FlowFilter::pair(d.src, "127.0.0.1:7457".parse().unwrap());
@@ -107,7 +107,7 @@ impl FlowFilter {
     /// #     "127.0.0.1:7456".parse().unwrap(),
     /// #     b"Hello Lola".to_vec(),
     /// # );
-    /// use lola::live::FlowFilter;
+    /// use lola::host::live::FlowFilter;
     /// let frame = lola::build_frame(&d).unwrap(); // 127.0.0.1:40000 → 127.0.0.1:7456
     /// assert!(FlowFilter::ports(vec![40000]).keeps(&frame));
     /// assert!(!FlowFilter::ports(vec![53, 9999]).keeps(&frame));
@@ -135,7 +135,7 @@ impl FlowFilter {
     /// True when the frame belongs to the flow.
     ///
     /// ```
-    /// use lola::live::FlowFilter;
+    /// use lola::host::live::FlowFilter;
     /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4-no-listener.pcap".as_ref()).unwrap();
     /// # reader.next_frame().unwrap();
     /// // Frame 2: ICMP port unreachable about 127.0.0.1:47300 → 127.0.0.1:7457.
@@ -276,17 +276,7 @@ impl FragmentSorter {
     }
 }
 
-/// Why live capture is not available here, in words a person can act on.
-///
-/// ```
-/// use lola::live::{Capture, FlowFilter, Unavailable};
-/// assert_eq!(Unavailable("no AF_PACKET here".into()).to_string(), "no AF_PACKET here");
-/// let err = Capture::open("no-such-if0", FlowFilter::default()).err().unwrap();
-/// assert!(err.0.contains("no network interface") || err.0.contains("only implemented on Linux"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unavailable(pub String);
+pub use crate::error::cause::Unavailable;
 
 #[cfg(target_os = "linux")]
 pub use linux::Capture;
@@ -301,7 +291,7 @@ pub use other::Capture;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use lola::live::Stop;
+/// use lola::host::live::Stop;
 /// let deadline = Instant::now() + Duration::from_secs(2);
 /// // Until the first UDP frame, then 20 ms more for a reply; 2 s at most.
 /// let _stop = Stop::at(deadline).linger_after(Duration::from_millis(20), |f| f.data.len() > 42);
@@ -328,7 +318,7 @@ impl<'a> Stop<'a> {
     /// Stops at `deadline`.
     ///
     /// ```
-    /// let _stop = lola::live::Stop::at(std::time::Instant::now());
+    /// let _stop = lola::host::live::Stop::at(std::time::Instant::now());
     /// ```
     pub fn at(deadline: Instant) -> Stop<'a> {
         Stop {
@@ -340,7 +330,7 @@ impl<'a> Stop<'a> {
     /// Stops when `duration` has passed from now.
     ///
     /// ```
-    /// let _stop = lola::live::Stop::after(std::time::Duration::from_secs(1));
+    /// let _stop = lola::host::live::Stop::after(std::time::Duration::from_secs(1));
     /// ```
     pub fn after(duration: Duration) -> Stop<'a> {
         Stop::at(Instant::now() + duration)
@@ -351,7 +341,7 @@ impl<'a> Stop<'a> {
     /// ```
     /// use std::sync::atomic::AtomicBool;
     /// static STOP: AtomicBool = AtomicBool::new(false);
-    /// let _stop = lola::live::Stop::on_flag(&STOP);
+    /// let _stop = lola::host::live::Stop::on_flag(&STOP);
     /// ```
     pub fn on_flag(flag: &'a AtomicBool) -> Stop<'a> {
         Stop {
@@ -365,7 +355,7 @@ impl<'a> Stop<'a> {
     /// ```
     /// use std::sync::atomic::AtomicBool;
     /// let flag = AtomicBool::new(false);
-    /// let _stop = lola::live::Stop::on_flag(&flag).deadline(None);
+    /// let _stop = lola::host::live::Stop::on_flag(&flag).deadline(None);
     /// ```
     pub fn deadline(mut self, deadline: Option<Instant>) -> Stop<'a> {
         self.deadline = match (self.deadline, deadline) {
@@ -378,7 +368,7 @@ impl<'a> Stop<'a> {
     /// Also stops once `n` frames are in, if given.
     ///
     /// ```
-    /// let _stop = lola::live::Stop::after(std::time::Duration::from_secs(1)).count(Some(3));
+    /// let _stop = lola::host::live::Stop::after(std::time::Duration::from_secs(1)).count(Some(3));
     /// ```
     pub fn count(mut self, n: impl Into<Option<u64>>) -> Stop<'a> {
         self.count = n.into();
@@ -389,7 +379,7 @@ impl<'a> Stop<'a> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let _stop = lola::live::Stop::after(Duration::from_secs(2)).when_quiet(Duration::from_millis(50));
+    /// let _stop = lola::host::live::Stop::after(Duration::from_secs(2)).when_quiet(Duration::from_millis(50));
     /// ```
     pub fn when_quiet(mut self, quiet: Duration) -> Stop<'a> {
         self.quiet = Some(quiet);
@@ -401,7 +391,7 @@ impl<'a> Stop<'a> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let _stop = lola::live::Stop::after(Duration::from_secs(2))
+    /// let _stop = lola::host::live::Stop::after(Duration::from_secs(2))
     ///     .linger_after(Duration::from_millis(20), |frame| !frame.data.is_empty());
     /// ```
     pub fn linger_after(
@@ -445,8 +435,8 @@ impl Capture {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lola::live::{Capture, FlowFilter, Stop};
-    /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// use lola::host::live::{Capture, FlowFilter, Stop};
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
     /// match Capture::open("lo", filter) {
     ///     Ok(mut capture) => {
@@ -518,8 +508,8 @@ mod linux {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lola::live::{Capture, FlowFilter};
-    /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
     /// match Capture::open("lo", filter) {
     ///     Ok(mut capture) => {
@@ -550,7 +540,7 @@ mod linux {
         /// get it), no such interface.
         ///
         /// ```
-        /// use lola::live::{Capture, FlowFilter};
+        /// use lola::host::live::{Capture, FlowFilter};
         /// let err = Capture::open("no-such-if0", FlowFilter::default()).err().unwrap();
         /// assert_eq!(err.to_string(), r#"no network interface named "no-such-if0""#);
         /// match Capture::open("lo", FlowFilter::ports(vec![7456])) {
@@ -639,7 +629,7 @@ mod linux {
         /// and `ps_drop`).
         ///
         /// ```
-        /// use lola::live::{Capture, FlowFilter};
+        /// use lola::host::live::{Capture, FlowFilter};
         /// if let Ok(mut capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
         ///     assert_eq!(capture.statistics().unwrap().dropped, 0);
         /// }
@@ -669,14 +659,14 @@ mod linux {
             // The kernel resets its counters on every read: add them up.
             self.statistics.received += u64::from(stats.tp_packets);
             self.statistics.dropped += u64::from(stats.tp_drops);
-            self.statistics.at = crate::exchange::now();
+            self.statistics.at = crate::host::exchange::now();
             Ok(self.statistics)
         }
 
         /// The interface it captures on.
         ///
         /// ```
-        /// use lola::live::{Capture, FlowFilter};
+        /// use lola::host::live::{Capture, FlowFilter};
         /// if let Ok(capture) = Capture::open("lo", FlowFilter::ports(vec![7456])) {
         ///     assert_eq!(capture.interface(), "lo");
         /// }
@@ -690,8 +680,8 @@ mod linux {
         ///
         /// ```
         /// use std::time::Duration;
-        /// use lola::live::{Capture, FlowFilter};
-        /// let pair = lola::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        /// use lola::host::live::{Capture, FlowFilter};
+        /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
         /// match Capture::open("lo", filter) {
         ///     Ok(mut capture) => {
@@ -805,7 +795,7 @@ mod linux {
                 }
             }
             let frame = LiveFrame {
-                timestamp: timestamp.unwrap_or_else(crate::exchange::now),
+                timestamp: timestamp.unwrap_or_else(crate::host::exchange::now),
                 data: data.to_vec(),
                 orig_len: orig_len as u32,
                 flags,
@@ -1146,7 +1136,7 @@ mod linux {
     #[cfg(test)]
     mod tests {
         use super::*;
-        use crate::Datagram;
+        use crate::packet::frame::Datagram;
         use std::net::SocketAddr;
 
         /// Checks what the kernel's checker (`bpf_check_classic`) would:
@@ -1246,7 +1236,8 @@ mod linux {
 
         fn udp(src: &str, dst: &str) -> Vec<u8> {
             let (src, dst): (SocketAddr, SocketAddr) = (src.parse().unwrap(), dst.parse().unwrap());
-            crate::build_frame(&Datagram::new(src, dst, b"Hello Lola".to_vec())).unwrap()
+            crate::packet::frame::build_frame(&Datagram::new(src, dst, b"Hello Lola".to_vec()))
+                .unwrap()
         }
 
         fn tcp(src: u16, dst: u16) -> Vec<u8> {
@@ -1540,7 +1531,7 @@ mod tests {
 
     #[test]
     fn record_stops_at_the_count_then_when_quiet() {
-        let pair = crate::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let pair = crate::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
         let mut capture = match Capture::open("lo", filter) {
             Ok(capture) => capture,

@@ -166,7 +166,7 @@ pub mod field {
     pub mod tcp {
         /// Data offset (high 4 bits, in 32-bit words).
         pub const DATA_OFFSET: usize = 12;
-        /// The eight flag bits, FIN lowest (see [`TcpFlags`](crate::wire::TcpFlags)).
+        /// The eight flag bits, FIN lowest (see [`TcpFlags`](crate::packet::wire::TcpFlags)).
         pub const FLAGS: usize = 13;
         /// Header length without options.
         pub const MIN_HEADER_LEN: usize = 20;
@@ -195,7 +195,7 @@ pub(crate) fn be16(data: &[u8], range: field::Field) -> u16 {
 /// nothing.
 ///
 /// ```
-/// use lola::wire::TcpFlags;
+/// use lola::packet::wire::TcpFlags;
 /// let synack = TcpFlags::SYN | TcpFlags::ACK;
 /// assert_eq!(synack.to_string(), "SYN, ACK");
 /// assert!(synack.contains(TcpFlags::SYN) && !synack.contains(TcpFlags::FIN));

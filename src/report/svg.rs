@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::escape;
-use crate::flow::{Conversation, Role, groups};
+use crate::check::flow::{Conversation, Role, groups};
 
 /// One ladder with its title.
 #[derive(Clone, Copy, Debug)]
@@ -87,8 +87,8 @@ fn rows(c: Option<&Conversation>) -> u32 {
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// use lola::render::svg::{ladders, Embedding, Panel};
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// use lola::report::svg::{ladders, Embedding, Panel};
 /// let panel = Panel { title: "TCP", conversation: Some(&flows.conversations[0]) };
 /// let svg = ladders(&[panel], Embedding::Standalone);
 /// assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"462\""));
@@ -104,10 +104,10 @@ pub fn ladders(panels: &[Panel<'_>], embedding: Embedding) -> String {
 /// ```
 /// let open = |name: &str| {
 ///     let reader = lola::capture::CaptureReader::open(format!("fixtures/{name}").as_ref()).unwrap();
-///     lola::flow::flows(reader).unwrap().conversations.remove(0)
+///     lola::check::flow::flows(reader).unwrap().conversations.remove(0)
 /// };
 /// let (tcp, udp) = (open("seed-tcp.pcap"), open("seed-ipv4.pcap"));
-/// let svg = lola::render::svg::tcp_and_udp(Some(&tcp), Some(&udp));
+/// let svg = lola::report::svg::tcp_and_udp(Some(&tcp), Some(&udp));
 /// assert!(svg.contains(">TCP</text>") && svg.contains(">UDP</text>"));
 /// ```
 pub fn tcp_and_udp(tcp: Option<&Conversation>, udp: Option<&Conversation>) -> String {
@@ -129,8 +129,8 @@ pub fn tcp_and_udp(tcp: Option<&Conversation>, udp: Option<&Conversation>) -> St
 ///
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/other-flows.pcap".as_ref()).unwrap();
-/// let flows = lola::flow::flows(reader).unwrap();
-/// use lola::render::svg::{grid, Embedding, Panel};
+/// let flows = lola::check::flow::flows(reader).unwrap();
+/// use lola::report::svg::{grid, Embedding, Panel};
 /// let panels: Vec<Panel> = flows.conversations.iter()
 ///     .map(|c| Panel { title: c.protocol, conversation: Some(c) })
 ///     .collect();
@@ -341,7 +341,7 @@ mod tests {
 
     fn conversation(name: &str) -> Conversation {
         let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        let flows = crate::flow::flows(CaptureReader::open(path.as_ref()).unwrap()).unwrap();
+        let flows = crate::check::flow::flows(CaptureReader::open(path.as_ref()).unwrap()).unwrap();
         flows.conversations[0].clone()
     }
 

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::decode::{Encapsulation, Packet, Transport};
+use crate::packet::decode::{Encapsulation, Packet, Transport};
 
 /// A decoded frame's summary columns.
 ///
@@ -16,9 +16,9 @@ use crate::decode::{Encapsulation, Packet, Transport};
 /// #     "127.0.0.1:7456".parse().unwrap(),
 /// #     b"Hello Lola".to_vec(),
 /// # );
-/// use lola::summary::summarize;
+/// use lola::packet::summary::summarize;
 /// let frame = lola::build_frame(&d).unwrap();
-/// let s = summarize(&lola::decode::decode(1, &frame, frame.len()));
+/// let s = summarize(&lola::packet::decode::decode(1, &frame, frame.len()));
 /// assert_eq!((s.protocol, s.src.to_string(), s.dst.to_string()), ("UDP", "127.0.0.1:40000".into(), "127.0.0.1:7456".into()));
 /// assert_eq!(s.info, r#"Len=10 "Hello Lola""#);
 /// assert_eq!(s.brief, "Len=10");
@@ -57,8 +57,8 @@ impl Summary {
     /// `60 bytes` for a frame that is not UDP, TCP or ICMP.
     ///
     /// ```
-    /// use lola::summary::summarize;
-    /// let other = summarize(&lola::decode::decode(1, &[0u8; 60], 60));
+    /// use lola::packet::summary::summarize;
+    /// let other = summarize(&lola::packet::decode::decode(1, &[0u8; 60], 60));
     /// assert_eq!(other.line(60), "60 bytes");
     /// ```
     pub fn line(&self, captured: usize) -> String {
@@ -194,7 +194,7 @@ fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str
 /// `127.0.0.1` or `?`; JSON is `{"addr": "127.0.0.1", "port": 7456}`.
 ///
 /// ```
-/// use lola::summary::Endpoint;
+/// use lola::packet::summary::Endpoint;
 /// let e = Endpoint::from("[::1]:7456".parse::<std::net::SocketAddr>().unwrap());
 /// assert_eq!(e.to_string(), "[::1]:7456");
 /// assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"addr":"::1","port":7456}"#);
@@ -246,7 +246,7 @@ pub(crate) fn endpoint_json<S: serde::Serializer>(a: &SocketAddr, s: S) -> Resul
 /// so a binary payload is never lossy.
 ///
 /// ```
-/// use lola::summary::Payload;
+/// use lola::packet::summary::Payload;
 /// let p = Payload::of(&[0xff, 0x00, 0xfe]);
 /// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"text":null,"hex":"ff00fe"}"#);
 /// assert_eq!(Payload::of(b"Hi").text.as_deref(), Some("Hi"));
@@ -330,7 +330,7 @@ pub fn quote_bytes(bytes: &[u8]) -> String {
 /// Frame numbers as `frame 3` or `frames 3, 4, 5`.
 ///
 /// ```
-/// use lola::summary::frame_list;
+/// use lola::packet::summary::frame_list;
 /// assert_eq!(frame_list(&[3]), "frame 3");
 /// assert_eq!(frame_list(&[3, 4, 5]), "frames 3, 4, 5");
 /// ```

@@ -1,0 +1,10 @@
+//! Layer 3, the kernel: UDP and TCP sockets on loopback ([`exchange`]),
+//! AF_PACKET live capture on `lo` ([`live`]) and the private network
+//! namespace where an unprivileged user may capture ([`sandbox`]).
+//!
+//! May use: [`error`](crate::error), [`capture`](crate::capture) and
+//! [`packet`](crate::packet). Judges nothing and writes no report.
+
+pub mod exchange;
+pub mod live;
+pub mod sandbox;

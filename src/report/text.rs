@@ -1,0 +1,217 @@
+//! Findings as terminal text: the report of `lola check` and of `lola
+//! diff`, with the verdict word in colour when asked. The typed values are
+//! the judging layer's ([`Report`], [`DiffReport`]); the words are made here.
+
+use std::fmt;
+
+use crate::check::golden::{DiffReport, FrameDiff};
+use crate::check::{Note, Report};
+use crate::packet::summary::plural;
+
+impl Report {
+    /// Writes the report as text, in `style`.
+    ///
+    /// ```
+    /// use lola::check::Note;
+    /// use lola::report::text::TextStyle;
+    /// let report = lola::check_file("fixtures/seed-ipv4.pcap".as_ref(), &lola::Expectation::seed()).unwrap();
+    /// // A front end may add its own words to notes, and colour to the verdict.
+    /// let hint = |n: &Note| match n {
+    ///     Note::PartialChecksums { .. } => format!("{n}; see the manual"),
+    ///     _ => n.to_string(),
+    /// };
+    /// let mut text = String::new();
+    /// report.write_text(&mut text, &TextStyle { color: false, note: &hint }).unwrap();
+    /// assert!(text.starts_with("PASS fixtures/seed-ipv4.pcap"));
+    /// assert!(text.ends_with("; see the manual\n"), "{text}");
+    /// ```
+    pub fn write_text(&self, f: &mut impl fmt::Write, style: &TextStyle<'_>) -> fmt::Result {
+        if self.passed() {
+            writeln!(
+                f,
+                "{} {}: {} ({} matched in {}), no TCP on its endpoints",
+                paint_verdict("PASS", true, style.color),
+                self.file,
+                self.expected,
+                self.matched_count,
+                plural(self.frames, "frame")
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{} {}: expected {}",
+                paint_verdict("FAIL", false, style.color),
+                self.file,
+                self.expected
+            )?;
+            for reason in &self.failures {
+                writeln!(f, "  {reason}")?;
+            }
+        }
+        for line in self.matched.iter().chain(&self.offending).chain(&self.tcp) {
+            writeln!(f, "  {line}")?;
+        }
+        if !self.passed() {
+            for line in &self.near_misses {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        let o = &self.other;
+        let fragments = if o.fragments == 1 {
+            "fragment"
+        } else {
+            "fragments"
+        };
+        let others: Vec<String> = [
+            (o.udp, "UDP"),
+            (o.tcp, "TCP"),
+            (o.icmp, "ICMP"),
+            (o.fragments, fragments),
+            (o.other, "other"),
+            (o.damaged, "damaged"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !others.is_empty() {
+            writeln!(f, "  other frames: {}", others.join(", "))?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {}", (style.note)(note))?;
+        }
+        Ok(())
+    }
+}
+
+/// How [`Report::write_text`] renders: colour for the verdict word, and the
+/// words of each note (a front end adds its own hints, such as flag names).
+pub struct TextStyle<'a> {
+    /// Colour the verdict word (ANSI escapes).
+    pub color: bool,
+    /// The words for a note.
+    pub note: &'a dyn Fn(&Note) -> String,
+}
+
+impl TextStyle<'_> {
+    /// No colour, notes as they display.
+    pub fn plain() -> TextStyle<'static> {
+        TextStyle {
+            color: false,
+            note: &|n: &Note| n.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, &TextStyle::plain())
+    }
+}
+
+/// A verdict word (`PASS`, `SAME`, `FAIL`, ...), bold green when good and
+/// bold red when not, with `color`; as it is without.
+///
+/// ```
+/// use lola::report::text::paint_verdict;
+/// assert_eq!(paint_verdict("PASS", true, false), "PASS");
+/// assert_eq!(paint_verdict("FAIL", false, true), "\x1b[1m\x1b[31mFAIL\x1b[0m");
+/// ```
+pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
+    if !color {
+        return word.to_string();
+    }
+    let hue = if good {
+        anstyle::AnsiColor::Green
+    } else {
+        anstyle::AnsiColor::Red
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(hue.into()));
+    format!("{style}{word}{style:#}")
+}
+
+impl fmt::Display for DiffReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, false)
+    }
+}
+
+impl DiffReport {
+    /// Writes the report as text; with `color`, the verdict word in colour.
+    ///
+    /// ```
+    /// let golden = "fixtures/seed-ipv4.pcap".as_ref();
+    /// let report = lola::check::golden::diff_files(golden, golden, &Default::default()).unwrap();
+    /// let mut text = String::new();
+    /// report.write_text(&mut text, true).unwrap();
+    /// assert!(text.starts_with("\x1b[1m\x1b[32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
+    /// ```
+    pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
+        let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });
+        if self.same() {
+            writeln!(
+                f,
+                "{} {} and {}: {}, equal field by field",
+                paint_verdict("SAME", true, color),
+                self.expected,
+                self.actual,
+                frames(self.expected_frames)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{} {} and {}: {} of {} differ",
+                paint_verdict("DIFFERENT", false, color),
+                self.expected,
+                self.actual,
+                self.differing,
+                frames(self.expected_frames.max(self.actual_frames))
+            )?;
+            if self.expected_frames != self.actual_frames {
+                writeln!(
+                    f,
+                    "  frame count: {} in {}, {} in {}",
+                    self.expected_frames, self.expected, self.actual_frames, self.actual
+                )?;
+            }
+        }
+        for d in &self.differences {
+            match d {
+                FrameDiff::Changed { frame, fields } => {
+                    for x in fields {
+                        writeln!(
+                            f,
+                            "  frame {frame}: {} {} → {}",
+                            x.field,
+                            shown(&x.left),
+                            shown(&x.right)
+                        )?;
+                    }
+                }
+                FrameDiff::Missing { frame, summary } => writeln!(
+                    f,
+                    "  frame {frame}: missing in {} (expected {summary})",
+                    self.actual
+                )?,
+                FrameDiff::Extra { frame, summary } => {
+                    writeln!(f, "  frame {frame}: extra in {} ({summary})", self.actual)?
+                }
+            }
+        }
+        if self.differing > self.differences.len() as u64 {
+            writeln!(
+                f,
+                "  ... and {} more frames",
+                self.differing - self.differences.len() as u64
+            )?;
+        }
+        if !self.allowed.is_empty() {
+            writeln!(f, "  allowed to differ: {}", self.allowed.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+fn shown(v: &str) -> &str {
+    if v.is_empty() { "(absent)" } else { v }
+}
