@@ -32,14 +32,13 @@
 //! assert!(report.passed(), "{report}");
 //! ```
 //!
-//! Modules, one concern each: [`frame`] (datagram → frame), [`wire`]
-//! (field offsets, TCP flags), [`capture`] (files in and out), [`decode`]
-//! (frame → fields), [`reassembly`] (IP fragments), [`check`] (fields →
-//! verdict, as typed findings), [`summary`] (a frame in words), [`compare`]
-//! and [`diff`] (frames and captures side by side), [`flow`] (conversations
-//! and ladders), [`junit`] (reports for CI), [`exchange`] (sockets), [`live`]
-//! (AF_PACKET capture) and [`harness`] (each command as one library call with
-//! a typed outcome).
+//! The modules sit in one folder per layer, bottom to top (`ARCHITECTURE.md`
+//! is the map): [`error`] (the one error type), [`capture`] (files in and
+//! out), [`packet`] (the bytes of one frame: building, decoding, fragments,
+//! field names), [`host`] (sockets, AF_PACKET capture, namespaces),
+//! [`check`] (fields → verdict, as typed findings), [`harness`] (each command
+//! as one library call with a typed outcome) and [`report`] (text, JSON,
+//! JUnit and pictures of those outcomes).
 
 #![deny(missing_docs)]
 

@@ -88,10 +88,10 @@ pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
 /// with `color`, each role's name in its colour.
 ///
 /// ```
-/// let legend = lola::check::flow::legend(false);
+/// let legend = lola::report::ladder::legend(false);
 /// assert!(legend.starts_with("legend: "));
 /// assert!(legend.lines().all(|l| l.chars().count() <= 80));
-/// assert!(lola::check::flow::legend(true).contains("\x1b[33mhandshake\x1b[0m"));
+/// assert!(lola::report::ladder::legend(true).contains("\x1b[33mhandshake\x1b[0m"));
 /// ```
 pub fn legend(color: bool) -> String {
     let mut text = "legend: one arrow per frame, from its sender; time since the first frame;\n\
@@ -123,7 +123,7 @@ fn paint(s: &str, role: Role) -> String {
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
 /// let flows = lola::check::flow::flows(reader).unwrap();
 /// assert_eq!(
-///     lola::check::flow::summary_line(&flows.conversations[0]),
+///     lola::report::ladder::summary_line(&flows.conversations[0]),
 ///     "TCP 127.0.0.1:51844 ⇄ 127.0.0.1:7456\n  8 frames, 554 bytes on the wire, 3 handshake, 3 teardown"
 /// );
 /// ```
@@ -162,7 +162,7 @@ impl Conversation {
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
 /// let flows = lola::check::flow::flows(reader).unwrap();
-/// let table = lola::check::flow::side_by_side(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
+/// let table = lola::report::ladder::side_by_side(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
 /// let frames: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
 /// assert_eq!(frames, ["frames", "8", "-"]);
 /// ```
@@ -189,7 +189,7 @@ pub fn side_by_side(columns: &[(&str, Option<&Conversation>)]) -> String {
 /// ```
 /// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
 /// let flows = lola::check::flow::flows(reader).unwrap();
-/// let rows = lola::check::flow::summary_rows(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
+/// let rows = lola::report::ladder::summary_rows(&[("TCP", Some(&flows.conversations[0])), ("UDP", None)]);
 /// assert_eq!(rows[0], ("frames", vec!["8".to_string(), "-".to_string()]));
 /// assert_eq!(rows[4].1[0], "0.388 ms");
 /// ```
