@@ -71,9 +71,12 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         Some(emit) => Some(Rows::new(emit, files.len())?),
         None => None,
     };
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+        .min(jobs_within_open_file_limit());
     let single = files.len() == 1;
     // With --emit -, the rows are the standard output.
     let quiet = args.quiet || args.emit.as_deref() == Some(Path::new("-"));
@@ -248,6 +251,45 @@ fn system_out(report: &CheckReport) -> String {
     }
 }
 
+/// Descriptors one check may hold at once: the capture, its mapping's
+/// duplicate, an `--emit` part file, and one spare.
+const FDS_PER_JOB: u64 = 4;
+
+/// How many checks may run at once without running out of file
+/// descriptors: the soft `RLIMIT_NOFILE` is first raised to the hard one (as
+/// many tools do), then what is already open and a reserve for the reports
+/// are set aside. Never less than 1: a worker waits for its turn rather than
+/// failing a good capture with "too many open files".
+fn jobs_within_open_file_limit() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return usize::MAX;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        return usize::MAX;
+    }
+    let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count() as u64);
+    let free = (limit.rlim_cur as u64).saturating_sub(open + 16);
+    usize::try_from(free / FDS_PER_JOB)
+        .unwrap_or(usize::MAX)
+        .max(1)
+}
+
 /// Checks `files` on `jobs` threads and hands each result to `done` in the
 /// order of `files`, as soon as it and all before it are done.
 fn check_all(files: &[PathBuf], judge: &Judge<'_>, jobs: usize, mut done: impl FnMut(Checked)) {
@@ -355,7 +397,7 @@ fn builtin(
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    bar.set_message(format!("checking {name}"));
+    bar.set_message(format!("checking {}", lola::report::text::printable(&name)));
     let result = check_reader_with(reader, &name, expectation, truncated, |bytes| {
         bar.set_position(bytes)
     });

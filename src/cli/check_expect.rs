@@ -167,7 +167,7 @@ impl Rows {
             let _ = writeln!(
                 io::stderr(),
                 "lola: --emit {}: not written, as a capture could not be read",
-                self.emit.display()
+                lola::report::text::printable(&self.emit.display().to_string())
             );
             return Ok(());
         }

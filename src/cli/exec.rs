@@ -44,7 +44,7 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         let _ = writeln!(
             io::stderr(),
             "lola: {} {}; the capture was written and judged (--ignore-exit exits by the verdict alone)",
-            outcome.name(),
+            lola::report::text::printable(&outcome.name()),
             outcome.ending
         );
         return Ok(Exit::Error);

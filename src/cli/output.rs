@@ -12,7 +12,7 @@ use lola::Error;
 use lola::check::golden::DiffReport;
 use lola::check::{Failure, Note, Report};
 use lola::report::junit::{Case, Suite};
-use lola::report::text::TextStyle;
+use lola::report::text::{TextStyle, printable, terminal_text};
 
 /// How `lola` exits, as the README promises: 0 pass, 1 expectation not
 /// met, 2 could not run (as grep and diff do).
@@ -51,6 +51,9 @@ pub fn humans_to_stderr(capture_on_stdout: bool) {
 /// Writes to stdout (stderr once [`humans_to_stderr`] said the capture goes
 /// there); a closed pipe (`lola check x | head -1`) is not an error.
 pub fn out(text: impl std::fmt::Display) {
+    // Names and payloads inside the text are shown, never obeyed.
+    let text = text.to_string();
+    let text = terminal_text(&text);
     if HUMANS_TO_STDERR.load(Ordering::Relaxed) {
         let _ = write!(io::stderr(), "{text}");
         return;
@@ -130,12 +133,12 @@ fn argument_error_text(clap_text: &str) -> String {
 
 /// `lola: ` and the error on one line of stderr.
 pub fn error(e: &Error) {
-    let _ = writeln!(io::stderr(), "lola: {}", error_line(e));
+    let _ = writeln!(io::stderr(), "lola: {}", printable(&error_line(e)));
 }
 
 /// `lola: `, the error and a command's own hint, on one line of stderr.
 pub fn error_with_hint(e: &Error, hint: &str) {
-    let _ = writeln!(io::stderr(), "lola: {e}; {hint}");
+    let _ = writeln!(io::stderr(), "lola: {}", printable(&format!("{e}; {hint}")));
 }
 
 /// The error's words with what the CLI adds: the flag it concerns, and

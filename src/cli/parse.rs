@@ -44,6 +44,10 @@ pub fn parse_addr_maybe_port(s: &str) -> Result<(IpAddr, Option<u16>), String> {
         })
 }
 
+/// The longest duration any option takes: about 31 years. Longer ones
+/// would overflow the clock arithmetic of a deadline.
+const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
         if (0.0..1e9).contains(&secs) {
@@ -51,8 +55,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
         return Err(format!("{s:?} is not a usable duration"));
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration such as 2s or 500ms: {e}"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration such as 2s or 500ms: {e}"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{s:?} is too long: durations go up to {}",
+            humantime::format_duration(MAX_DURATION)
+        ));
+    }
+    Ok(d)
 }
 
 pub fn parse_timestamp(s: &str) -> Result<Duration, String> {

@@ -56,7 +56,7 @@ pub fn append_summary(markdown: &str) {
         let _ = writeln!(
             io::stderr(),
             "lola: warning: GITHUB_STEP_SUMMARY={}: cannot append the summary: {e}; --no-summary skips it",
-            Path::new(&path).display()
+            lola::report::text::printable(&Path::new(&path).display().to_string())
         );
     }
 }

@@ -2,6 +2,7 @@
 //! diff`, with the verdict word in colour when asked. The typed values are
 //! the judging layer's ([`Report`], [`DiffReport`]); the words are made here.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::check::golden::{DiffReport, FrameDiff};
@@ -31,7 +32,7 @@ impl Report {
                 f,
                 "{} {}: {} ({} matched in {}), no TCP on its endpoints",
                 paint_verdict("PASS", true, style.color),
-                self.file,
+                printable(&self.file),
                 self.expected,
                 self.matched_count,
                 plural(self.frames, "frame")
@@ -41,7 +42,7 @@ impl Report {
                 f,
                 "{} {}: expected {}",
                 paint_verdict("FAIL", false, style.color),
-                self.file,
+                printable(&self.file),
                 self.expected
             )?;
             for reason in &self.failures {
@@ -153,8 +154,8 @@ impl DiffReport {
                 f,
                 "{} {} and {}: {}, equal field by field",
                 paint_verdict("SAME", true, color),
-                self.expected,
-                self.actual,
+                printable(&self.expected),
+                printable(&self.actual),
                 frames(self.expected_frames)
             )?;
         } else {
@@ -162,8 +163,8 @@ impl DiffReport {
                 f,
                 "{} {} and {}: {} of {} differ",
                 paint_verdict("DIFFERENT", false, color),
-                self.expected,
-                self.actual,
+                printable(&self.expected),
+                printable(&self.actual),
                 self.differing,
                 frames(self.expected_frames.max(self.actual_frames))
             )?;
@@ -171,7 +172,10 @@ impl DiffReport {
                 writeln!(
                     f,
                     "  frame count: {} in {}, {} in {}",
-                    self.expected_frames, self.expected, self.actual_frames, self.actual
+                    self.expected_frames,
+                    printable(&self.expected),
+                    self.actual_frames,
+                    printable(&self.actual)
                 )?;
             }
         }
@@ -191,11 +195,13 @@ impl DiffReport {
                 FrameDiff::Missing { frame, summary } => writeln!(
                     f,
                     "  frame {frame}: missing in {} (expected {summary})",
-                    self.actual
+                    printable(&self.actual)
                 )?,
-                FrameDiff::Extra { frame, summary } => {
-                    writeln!(f, "  frame {frame}: extra in {} ({summary})", self.actual)?
-                }
+                FrameDiff::Extra { frame, summary } => writeln!(
+                    f,
+                    "  frame {frame}: extra in {} ({summary})",
+                    printable(&self.actual)
+                )?,
             }
         }
         if self.differing > self.differences.len() as u64 {
@@ -214,4 +220,88 @@ impl DiffReport {
 
 fn shown(v: &str) -> &str {
     if v.is_empty() { "(absent)" } else { v }
+}
+
+/// A name (a file, a program's argument) made safe to show on a terminal:
+/// every control character is written as an escape (`\x1b`, `\n`,
+/// `\u{9b}`), as `ls` and ripgrep do, so that a name is shown, never
+/// obeyed. Names without control characters are borrowed as they are.
+///
+/// ```
+/// use lola::report::text::printable;
+/// assert_eq!(printable("\x1b[2Jx.pcap"), "\\x1b[2Jx.pcap");
+/// assert_eq!(printable("a\nb\tc\u{9b}"), "a\\nb\\tc\\u{9b}");
+/// assert!(matches!(printable("plain.pcap"), std::borrow::Cow::Borrowed(_)));
+/// ```
+pub fn printable(name: &str) -> Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text for a terminal, with every control character that is not a line
+/// break, a tab or a colour (an SGR sequence, `ESC [ … m`, as lola's own
+/// colours are) escaped as [`printable`] does: whatever a name or a payload
+/// smuggled into a line cannot move the cursor, clear the screen or set the
+/// window title.
+///
+/// ```
+/// use lola::report::text::terminal_text;
+/// assert_eq!(terminal_text("\x1b[1mPASS\x1b[0m \x1b[2Jx\n"), "\x1b[1mPASS\x1b[0m \\x1b[2Jx\n");
+/// assert_eq!(terminal_text("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
+/// ```
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    let is_sgr = |rest: &str| {
+        let Some(body) = rest.strip_prefix("\x1b[") else {
+            return 0;
+        };
+        let n = body
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b';')
+            .count();
+        if body.as_bytes().get(n) == Some(&b'm') {
+            n + 3
+        } else {
+            0
+        }
+    };
+    let needs = text
+        .char_indices()
+        .any(|(i, c)| c.is_control() && c != '\n' && c != '\t' && is_sgr(&text[i..]) == 0);
+    if !needs {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while i < text.len() {
+        let sgr = is_sgr(&text[i..]);
+        if sgr > 0 {
+            out.push_str(&text[i..i + sgr]);
+            i += sgr;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or_default();
+        if c == '\n' || c == '\t' {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            out.push_str(&printable(c.encode_utf8(&mut buf)));
+        }
+        i += c.len_utf8();
+    }
+    Cow::Owned(out)
 }

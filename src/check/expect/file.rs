@@ -140,7 +140,17 @@ impl Ctx<'_> {
             None => None,
             Some(w) => Some(
                 humantime::parse_duration(w.get_ref())
-                    .map_err(|e| self.error(start(w.span()), format!("within: {e}")))?,
+                    .map_err(|e| self.error(start(w.span()), format!("within: {e}")))
+                    .and_then(|d| {
+                        if d > super::MAX_DURATION {
+                            Err(self.error(
+                                start(w.span()),
+                                "within: longer than any capture (at most 31 years)",
+                            ))
+                        } else {
+                            Ok(d)
+                        }
+                    })?,
             ),
         };
         Ok(Expect {

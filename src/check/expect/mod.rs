@@ -93,6 +93,13 @@ impl CheckReport {
     }
 }
 
+/// The longest duration an expectation file may name (`within`,
+/// `tolerance`): about 31 years, as on the command line.
+pub const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
+
+/// The largest expectation file lola reads: 16 MiB.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
+
 /// How many evidence lines an expectation's failure lists (the rest are counted).
 pub const EVIDENCE_CAP: usize = 10;
 
@@ -227,15 +234,21 @@ impl Tolerance {
         let t = text.trim();
         match t.strip_suffix('%') {
             Some(p) => p.trim().parse().ok().map(Tolerance::Percent),
-            None => humantime::parse_duration(t).ok().map(Tolerance::Absolute),
+            None => humantime::parse_duration(t)
+                .ok()
+                .filter(|d| *d <= MAX_DURATION)
+                .map(Tolerance::Absolute),
         }
     }
 
     /// The window with the tolerance applied.
     pub fn widen(self, within: Duration) -> Duration {
         match self {
-            Tolerance::Absolute(d) => within + d,
-            Tolerance::Percent(p) => within + within * p / 100,
+            // Saturating: a window wider than any capture is simply open.
+            Tolerance::Absolute(d) => within.saturating_add(d),
+            Tolerance::Percent(p) => {
+                within.saturating_add(within.checked_mul(p).unwrap_or(Duration::MAX) / 100)
+            }
         }
     }
 }
@@ -309,12 +322,43 @@ impl ExpectationSet {
     }
 
     /// Reads the expectation file at `path`.
+    ///
+    /// Refuses a file over [`MAX_FILE_SIZE`] (a device such as `/dev/zero`
+    /// included) after reading at most that much.
+    ///
+    /// ```
+    /// let err = lola::check::expect::ExpectationSet::read("/dev/zero".as_ref()).unwrap_err();
+    /// assert_eq!(err.to_string(), "/dev/zero: an expectation file is at most 16 MiB; this one is larger");
+    /// ```
     pub fn read(path: &Path) -> Result<ExpectationSet> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        use std::io::Read as _;
+        let io = |e: std::io::Error| {
             Error::Invalid(format!(
                 "{}: {}",
                 path.display(),
                 crate::error::describe_io(&e)
+            ))
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            return Err(Error::Invalid(format!(
+                "{}: an expectation file is at most {} MiB; this one is larger",
+                path.display(),
+                MAX_FILE_SIZE >> 20
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Where the first byte that is not UTF-8 stands, as file:line:col.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let col = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
+            Error::Invalid(format!(
+                "{}:{line}:{col}: not UTF-8 text (an expectation file is UTF-8)",
+                path.display()
             ))
         })?;
         ExpectationSet::parse(&path.display().to_string(), &text)
