@@ -284,7 +284,7 @@ fn jobs_within_open_file_limit() -> usize {
         return usize::MAX;
     }
     let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count() as u64);
-    let free = (limit.rlim_cur as u64).saturating_sub(open + 16);
+    let free = limit.rlim_cur.saturating_sub(open + 16);
     usize::try_from(free / FDS_PER_JOB)
         .unwrap_or(usize::MAX)
         .max(1)
