@@ -284,6 +284,8 @@ struct Verify {
     verify: bool,
 }
 
+/// The one dispatch from an IP payload to the layer that reads it: UDP, TCP,
+/// ICMP, or a tunnel, whose inner IP packet comes back through here (once).
 /// `payload` is what was captured of the IP payload; `ip_payload_len` is what
 /// the IP header says it is.
 fn decode_transport<'a>(
