@@ -1,0 +1,201 @@
+//! The link layer: Ethernet II with 802.1Q/802.1ad tags, IEEE 802.3 with
+//! LLC/SNAP, Linux cooked capture (SLL, SLL2), BSD loopback (NULL, LOOP) and
+//! raw IP, down to the IP version the header announces.
+//!
+//! LLC/SNAP is read here rather than with the tunnels: it is 802.3's way of
+//! naming the EtherType, and the Ethernet reader is the one that meets it.
+
+use crate::capture::{
+    LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
+    LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
+};
+use crate::packet::wire::be16;
+use crate::packet::wire::field::{ethernet, llc, null, sll, sll2};
+
+use super::{Encapsulation, Packet, Problem};
+
+/// The link-layer header of a frame.
+///
+/// ```
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/link-qinq.pcap".as_ref()).unwrap();
+/// # let frame = reader.next_frame().unwrap().unwrap();
+/// let link = lola::packet::decode::decode(frame.link_type, frame.data, frame.data.len()).link.unwrap();
+/// // An 802.1ad S-tag (VLAN 200), an 802.1Q C-tag (VLAN 100), then IPv4.
+/// assert_eq!(link.vlans, [200, 100]);
+/// assert_eq!((link.ether_type, link.header_len), (Some(0x0800), 22));
+/// assert_eq!((link.src_mac, link.dst_mac), (Some([0; 6]), Some([0; 6])));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Destination MAC (Ethernet only).
+    pub dst_mac: Option<[u8; 6]>,
+    /// Source MAC (Ethernet only).
+    pub src_mac: Option<[u8; 6]>,
+    /// EtherType of the network layer, where the link layer carries one.
+    pub ether_type: Option<u16>,
+    /// 802.1Q / 802.1ad VLAN IDs, outermost first.
+    pub vlans: Vec<u16>,
+    /// Bytes of link-layer header before the network layer.
+    pub header_len: usize,
+}
+
+/// The IP version an EtherType announces.
+pub(super) fn from_ether_type(t: u16) -> Option<u8> {
+    match t {
+        0x0800 => Some(4),
+        0x86dd => Some(6),
+        _ => None,
+    }
+}
+
+/// Ethernet II with any 802.1Q/802.1ad tags, or IEEE 802.3 with LLC/SNAP (at
+/// least the 14-byte header is there). The bool is true for LLC/SNAP.
+pub(super) fn decode_ethernet(
+    data: &[u8],
+    mut link: Link,
+    problems: &mut Vec<Problem>,
+) -> Option<(Link, Option<u8>, bool)> {
+    link.dst_mac = Some(data[ethernet::DST].try_into().ok()?);
+    link.src_mac = Some(data[ethernet::SRC].try_into().ok()?);
+    let mut at = ethernet::ETHERTYPE.start;
+    let mut ether_type = be16(data, at..at + 2);
+    while matches!(ether_type, 0x8100 | 0x88a8 | 0x9100) {
+        if data.len() < at + ethernet::VLAN_TAG_LEN + 2 {
+            problems.push(Problem::VlanTagCut);
+            return None;
+        }
+        link.vlans.push(be16(data, at + 2..at + 4) & 0x0fff);
+        at += ethernet::VLAN_TAG_LEN;
+        ether_type = be16(data, at..at + 2);
+    }
+    link.header_len = at + 2;
+    if ether_type <= llc::MAX_LENGTH {
+        // An 802.3 length: IP comes only behind LLC/SNAP with an EtherType.
+        if let Some(snap) = snap_ether_type(&data[link.header_len..]) {
+            link.ether_type = Some(snap);
+            link.header_len += llc::HEADER_LEN;
+            return Some((link, from_ether_type(snap), true));
+        }
+    }
+    link.ether_type = Some(ether_type);
+    Some((link, from_ether_type(ether_type), false))
+}
+
+/// The EtherType of an LLC/SNAP header (`aa aa 03`, organization code
+/// `00 00 00` or `00 00 f8`), or None when `llc` is not one.
+fn snap_ether_type(llc_header: &[u8]) -> Option<u16> {
+    let header = llc_header.get(..llc::HEADER_LEN)?;
+    let snap = header[llc::DSAP_SSAP_CONTROL] == [0xaa, 0xaa, 0x03]
+        && matches!(header[llc::OUI], [0, 0, 0] | [0, 0, 0xf8]);
+    snap.then(|| be16(header, llc::ETHERTYPE))
+}
+
+/// The IP version of a BSD loopback frame (at least its 4-byte header is there).
+fn loopback_ip_version(link_type: u32, data: &[u8]) -> Option<u8> {
+    let b = [data[0], data[1], data[2], data[3]];
+    // NULL is in the byte order of the machine that wrote it; a family
+    // is small, so the non-zero half tells the order.
+    let family = if link_type == LINKTYPE_LOOP || (b[0] == 0 && b[1] == 0) {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    };
+    match family {
+        2 => Some(4),
+        10 | 24 | 28 | 30 => Some(6),
+        _ => None,
+    }
+}
+
+/// Reads the link header; returns it with the IP version it announces (None
+/// for a non-IP frame).
+pub(super) fn decode_link(
+    link_type: u32,
+    data: &[u8],
+    packet: &mut Packet<'_>,
+) -> Option<(Link, Option<u8>)> {
+    let problems = &mut packet.problems;
+    let mut link = Link {
+        dst_mac: None,
+        src_mac: None,
+        ether_type: None,
+        vlans: Vec::new(),
+        header_len: 0,
+    };
+    let need = |needed: usize, what: &'static str, problems: &mut Vec<Problem>| {
+        if data.len() < needed {
+            problems.push(Problem::LinkHeaderCut {
+                what,
+                captured: data.len(),
+                needed,
+            });
+            false
+        } else {
+            true
+        }
+    };
+    match link_type {
+        LINKTYPE_ETHERNET => {
+            if !need(ethernet::HEADER_LEN, "Ethernet header", problems) {
+                return None;
+            }
+            let (link, version, snap) = decode_ethernet(data, link, problems)?;
+            if snap {
+                packet.encapsulation = Some(Encapsulation::LlcSnap);
+            }
+            Some((link, version))
+        }
+        LINKTYPE_LINUX_SLL => {
+            if !need(sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
+                return None;
+            }
+            let t = be16(data, sll::PROTOCOL);
+            link.ether_type = Some(t);
+            link.header_len = sll::HEADER_LEN;
+            Some((link, from_ether_type(t)))
+        }
+        LINKTYPE_LINUX_SLL2 => {
+            if !need(sll2::HEADER_LEN, "Linux cooked (SLL2) header", problems) {
+                return None;
+            }
+            let t = be16(data, sll2::PROTOCOL);
+            link.ether_type = Some(t);
+            link.header_len = sll2::HEADER_LEN;
+            Some((link, from_ether_type(t)))
+        }
+        LINKTYPE_NULL | LINKTYPE_LOOP => {
+            if !need(null::HEADER_LEN, "loopback header", problems) {
+                return None;
+            }
+            link.header_len = null::HEADER_LEN;
+            Some((link, loopback_ip_version(link_type, data)))
+        }
+        LINKTYPE_RAW | 12 | 14 | LINKTYPE_IPV4 | LINKTYPE_IPV6 => {
+            let version = match link_type {
+                LINKTYPE_IPV4 => Some(4),
+                LINKTYPE_IPV6 => Some(6),
+                _ => data.first().map(|b| b >> 4).filter(|v| *v == 4 || *v == 6),
+            };
+            Some((link, version))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::packet::decode::tests::fixture_frame;
+    use crate::packet::decode::{Encapsulation, decode};
+
+    #[test]
+    fn llc_without_snap_is_not_ip() {
+        let mut frame = fixture_frame("llc-snap.pcap");
+        assert_eq!(
+            decode(1, &frame, frame.len()).encapsulation,
+            Some(Encapsulation::LlcSnap)
+        );
+        frame[14] = 0x42; // DSAP 0x42: spanning tree, not SNAP
+        let p = decode(1, &frame, frame.len());
+        assert_eq!((p.encapsulation, p.ip.is_none()), (None, true));
+    }
+}

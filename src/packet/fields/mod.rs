@@ -1,0 +1,169 @@
+//! The field registry: every packet field lola can name, under Wireshark's
+//! field name, with its type and how to read it from a decoded frame.
+//!
+//! The names are lola's contract. Expectation-file predicates
+//! ([`crate::check::expect`]), record mode and the NDJSON rows
+//! ([`crate::report::emit`]) all read fields through this one table, and a test
+//! compares every field marked [`Field::tshark`] with `tshark -T fields -e
+//! NAME` on the fixtures, so the names mean what they mean in Wireshark.
+//!
+//! ```
+//! use lola::packet::fields::{self, FrameView, Value};
+//! let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+//! let frame = reader.next_frame().unwrap().unwrap();
+//! let packet = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+//! let view = FrameView::new(&frame, &packet);
+//! let ttl = fields::lookup("ip.ttl").unwrap();
+//! assert_eq!(ttl.get(&view, 0), Some(Value::Uint(64)));
+//! let port = fields::lookup("udp.port").unwrap(); // either port: two values
+//! assert_eq!(port.get(&view, 1), Some(Value::Uint(7456)));
+//! assert!(fields::lookup("udp.nonsense").is_none());
+//! ```
+//!
+//! The table itself is in `table` (one line per field, in the README's
+//! order); what a field reads from and yields ([`FrameView`], [`Value`],
+//! [`FieldType`]) in `value`; and how each field's values are read from a
+//! decoded frame in `extract`. This file names a field ([`Field`], [`Id`])
+//! and finds it ([`lookup`]).
+
+mod extract;
+mod table;
+mod value;
+
+pub use table::FIELDS;
+pub use value::{FieldType, FrameView, TcpNumbers, Value};
+
+use value::{hex, mac};
+
+/// How a field's value is written by `tshark -T fields`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Display {
+    /// Decimal (or the address, or `1`/`0`).
+    Plain,
+    /// `0x` and this many hex digits.
+    Hex(usize),
+    /// Bytes as hex without separators.
+    HexBytes,
+}
+
+/// Which field (the extractor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Id {
+    FrameNumber,
+    FrameLen,
+    FrameCapLen,
+    EthSrc,
+    EthDst,
+    EthAddr,
+    EthType,
+    VlanId,
+    IpVersion,
+    IpHdrLen,
+    IpDsfield,
+    IpLen,
+    IpId,
+    IpFlagsDf,
+    IpFlagsMf,
+    IpFragOffset,
+    IpTtl,
+    IpProto,
+    IpChecksum,
+    IpChecksumStatus,
+    IpSrc,
+    IpDst,
+    IpAddr,
+    Ipv6Hlim,
+    Ipv6Nxt,
+    Ipv6Src,
+    Ipv6Dst,
+    Ipv6Addr,
+    Udp,
+    UdpSrcport,
+    UdpDstport,
+    UdpPort,
+    UdpLength,
+    UdpChecksum,
+    UdpChecksumStatus,
+    Tcp,
+    TcpSrcport,
+    TcpDstport,
+    TcpPort,
+    TcpSeq,
+    TcpAck,
+    TcpSeqRaw,
+    TcpAckRaw,
+    TcpLen,
+    TcpFlags,
+    TcpFlagsFin,
+    TcpFlagsSyn,
+    TcpFlagsReset,
+    TcpFlagsPush,
+    TcpFlagsAck,
+    TcpFlagsUrg,
+    IcmpType,
+    IcmpCode,
+    Icmpv6Type,
+    Icmpv6Code,
+    DataData,
+    DataLen,
+    DataText,
+}
+
+/// One field of the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Wireshark's name for it (`data.text` and the `.status` words are lola's).
+    pub name: &'static str,
+    /// The type of its values.
+    pub ty: FieldType,
+    /// Which extractor reads it.
+    pub id: Id,
+    /// How tshark prints it.
+    pub display: Display,
+    /// True when tshark knows the field with the same values (the agreement
+    /// test compares these); false for lola's extensions.
+    pub tshark: bool,
+    /// One line for the README's field reference.
+    pub about: &'static str,
+}
+
+/// The field named `name`.
+pub fn lookup(name: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
+impl Field {
+    /// True when the value needs the checksums verified (a full decode).
+    pub fn needs_verify(&self) -> bool {
+        matches!(self.id, Id::IpChecksumStatus | Id::UdpChecksumStatus)
+    }
+
+    /// True when the value needs the relative TCP numbers.
+    pub fn needs_tcp_state(&self) -> bool {
+        matches!(self.id, Id::TcpSeq | Id::TcpAck)
+    }
+
+    /// Value `i` of the field in the frame (most fields have one value, at
+    /// 0; `*.addr` and `*.port` have the source at 0 and destination at 1).
+    pub fn get<'a>(&self, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
+        extract::get(self.id, v, i)
+    }
+
+    /// The field's values in the frame, as tshark prints them (comma-separated).
+    pub fn tshark_text(&self, v: &FrameView<'_, '_>) -> String {
+        let mut out = Vec::new();
+        for i in 0..8 {
+            let Some(value) = self.get(v, i) else { break };
+            out.push(match (self.display, value) {
+                (Display::Hex(w), Value::Uint(n)) => format!("0x{n:0w$x}"),
+                (Display::HexBytes, Value::Bytes(b)) => hex(b),
+                (_, Value::Bool(b)) => u8::from(b).to_string(),
+                (_, Value::Mac(m)) => mac(&m),
+                (_, Value::Text(t)) => t.into_owned(),
+                (_, value) => value.to_string(),
+            });
+        }
+        out.join(",")
+    }
+}

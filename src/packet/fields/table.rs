@@ -1,0 +1,298 @@
+//! The registry: every field lola can name, one line each, in the order of
+//! the README's reference table.
+
+use super::{Display, Field, FieldType, Id};
+
+macro_rules! field {
+    ($name:literal, $ty:ident, $id:ident, $display:expr, $tshark:literal, $about:literal) => {
+        Field {
+            name: $name,
+            ty: FieldType::$ty,
+            id: Id::$id,
+            display: $display,
+            tshark: $tshark,
+            about: $about,
+        }
+    };
+}
+
+use Display::{Hex, HexBytes, Plain};
+
+/// Every field lola supports, in the order of the README's reference table.
+pub const FIELDS: &[Field] = &[
+    field!(
+        "frame.number",
+        Uint,
+        FrameNumber,
+        Plain,
+        true,
+        "1-based frame number"
+    ),
+    field!(
+        "frame.len",
+        Uint,
+        FrameLen,
+        Plain,
+        true,
+        "length on the wire"
+    ),
+    field!(
+        "frame.cap_len",
+        Uint,
+        FrameCapLen,
+        Plain,
+        true,
+        "bytes captured"
+    ),
+    field!("eth.src", Mac, EthSrc, Plain, true, "Ethernet source"),
+    field!("eth.dst", Mac, EthDst, Plain, true, "Ethernet destination"),
+    field!(
+        "eth.addr",
+        Mac,
+        EthAddr,
+        Plain,
+        true,
+        "either Ethernet address"
+    ),
+    field!(
+        "eth.type",
+        Uint,
+        EthType,
+        Hex(4),
+        true,
+        "EtherType of an untagged Ethernet II frame (absent on VLAN-tagged and 802.3 ones)"
+    ),
+    field!(
+        "vlan.id",
+        Uint,
+        VlanId,
+        Plain,
+        true,
+        "802.1Q VLAN ID (the inner, customer tag of QinQ)"
+    ),
+    field!(
+        "ip.version",
+        Uint,
+        IpVersion,
+        Plain,
+        true,
+        "IP version (4 or 6)"
+    ),
+    field!(
+        "ip.hdr_len",
+        Uint,
+        IpHdrLen,
+        Plain,
+        true,
+        "IPv4 header length in bytes"
+    ),
+    field!(
+        "ip.dsfield",
+        Uint,
+        IpDsfield,
+        Hex(2),
+        true,
+        "IPv4 DS field (DSCP and ECN)"
+    ),
+    field!("ip.len", Uint, IpLen, Plain, true, "IPv4 total length"),
+    field!("ip.id", Uint, IpId, Hex(4), true, "IPv4 identification"),
+    field!(
+        "ip.flags.df",
+        Bool,
+        IpFlagsDf,
+        Plain,
+        true,
+        "IPv4 don't fragment"
+    ),
+    field!(
+        "ip.flags.mf",
+        Bool,
+        IpFlagsMf,
+        Plain,
+        true,
+        "IPv4 more fragments"
+    ),
+    field!(
+        "ip.frag_offset",
+        Uint,
+        IpFragOffset,
+        Plain,
+        true,
+        "IPv4 fragment offset in bytes"
+    ),
+    field!("ip.ttl", Uint, IpTtl, Plain, true, "IPv4 time to live"),
+    field!("ip.proto", Uint, IpProto, Plain, true, "IPv4 protocol"),
+    field!(
+        "ip.checksum",
+        Uint,
+        IpChecksum,
+        Hex(4),
+        true,
+        "IPv4 header checksum"
+    ),
+    field!(
+        "ip.checksum.status",
+        Status,
+        IpChecksumStatus,
+        Plain,
+        false,
+        "lola's verdict on ip.checksum"
+    ),
+    field!("ip.src", Addr, IpSrc, Plain, true, "IPv4 source"),
+    field!("ip.dst", Addr, IpDst, Plain, true, "IPv4 destination"),
+    field!("ip.addr", Addr, IpAddr, Plain, true, "either IPv4 address"),
+    field!("ipv6.hlim", Uint, Ipv6Hlim, Plain, true, "IPv6 hop limit"),
+    field!("ipv6.nxt", Uint, Ipv6Nxt, Plain, true, "IPv6 next header"),
+    field!("ipv6.src", Addr, Ipv6Src, Plain, true, "IPv6 source"),
+    field!("ipv6.dst", Addr, Ipv6Dst, Plain, true, "IPv6 destination"),
+    field!(
+        "ipv6.addr",
+        Addr,
+        Ipv6Addr,
+        Plain,
+        true,
+        "either IPv6 address"
+    ),
+    field!(
+        "udp",
+        Bool,
+        Udp,
+        Plain,
+        false,
+        "present on UDP datagrams (use as `udp`)"
+    ),
+    field!(
+        "udp.srcport",
+        Uint,
+        UdpSrcport,
+        Plain,
+        true,
+        "UDP source port"
+    ),
+    field!(
+        "udp.dstport",
+        Uint,
+        UdpDstport,
+        Plain,
+        true,
+        "UDP destination port"
+    ),
+    field!("udp.port", Uint, UdpPort, Plain, true, "either UDP port"),
+    field!(
+        "udp.length",
+        Uint,
+        UdpLength,
+        Plain,
+        true,
+        "UDP length (header and payload)"
+    ),
+    field!(
+        "udp.checksum",
+        Uint,
+        UdpChecksum,
+        Hex(4),
+        true,
+        "UDP checksum"
+    ),
+    field!(
+        "udp.checksum.status",
+        Status,
+        UdpChecksumStatus,
+        Plain,
+        false,
+        "lola's verdict on udp.checksum"
+    ),
+    field!(
+        "tcp",
+        Bool,
+        Tcp,
+        Plain,
+        false,
+        "present on TCP segments (use as `tcp`)"
+    ),
+    field!(
+        "tcp.srcport",
+        Uint,
+        TcpSrcport,
+        Plain,
+        true,
+        "TCP source port"
+    ),
+    field!(
+        "tcp.dstport",
+        Uint,
+        TcpDstport,
+        Plain,
+        true,
+        "TCP destination port"
+    ),
+    field!("tcp.port", Uint, TcpPort, Plain, true, "either TCP port"),
+    field!(
+        "tcp.seq",
+        Uint,
+        TcpSeq,
+        Plain,
+        true,
+        "sequence number relative to the direction's first"
+    ),
+    field!(
+        "tcp.ack",
+        Uint,
+        TcpAck,
+        Plain,
+        true,
+        "acknowledgement number, relative"
+    ),
+    field!(
+        "tcp.seq_raw",
+        Uint,
+        TcpSeqRaw,
+        Plain,
+        true,
+        "sequence number as sent"
+    ),
+    field!(
+        "tcp.ack_raw",
+        Uint,
+        TcpAckRaw,
+        Plain,
+        true,
+        "acknowledgement number as sent"
+    ),
+    field!("tcp.len", Uint, TcpLen, Plain, true, "bytes of TCP payload"),
+    field!("tcp.flags", Uint, TcpFlags, Hex(4), true, "all TCP flags"),
+    field!("tcp.flags.fin", Bool, TcpFlagsFin, Plain, true, "FIN"),
+    field!("tcp.flags.syn", Bool, TcpFlagsSyn, Plain, true, "SYN"),
+    field!("tcp.flags.reset", Bool, TcpFlagsReset, Plain, true, "RST"),
+    field!("tcp.flags.push", Bool, TcpFlagsPush, Plain, true, "PSH"),
+    field!("tcp.flags.ack", Bool, TcpFlagsAck, Plain, true, "ACK"),
+    field!("tcp.flags.urg", Bool, TcpFlagsUrg, Plain, true, "URG"),
+    field!("icmp.type", Uint, IcmpType, Plain, true, "ICMP type"),
+    field!("icmp.code", Uint, IcmpCode, Plain, true, "ICMP code"),
+    field!("icmpv6.type", Uint, Icmpv6Type, Plain, true, "ICMPv6 type"),
+    field!("icmpv6.code", Uint, Icmpv6Code, Plain, true, "ICMPv6 code"),
+    field!(
+        "data.data",
+        Bytes,
+        DataData,
+        HexBytes,
+        true,
+        "UDP payload bytes (absent when empty; not yet for TCP)"
+    ),
+    field!(
+        "data.len",
+        Uint,
+        DataLen,
+        Plain,
+        true,
+        "payload length (absent when empty)"
+    ),
+    field!(
+        "data.text",
+        Text,
+        DataText,
+        Plain,
+        false,
+        "payload as text (invalid UTF-8 replaced)"
+    ),
+];

@@ -1,0 +1,182 @@
+//! What a field reads from (a [`FrameView`] of one frame, with the TCP
+//! numbers only a reader of the whole capture knows) and what it yields (a
+//! [`Value`] of a [`FieldType`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::capture::RawFrame;
+use crate::packet::decode::{Packet, Transport};
+
+/// The type of a field's values, which decides the literals and operators
+/// a predicate may use on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// An unsigned integer: `== != < <= > >=`, `in {…}`.
+    Uint,
+    /// A flag, 0 or 1: `== !=`.
+    Bool,
+    /// An IPv4 or IPv6 address: `== !=` against an address or CIDR block, `in {…}`.
+    Addr,
+    /// An Ethernet address: `== !=`.
+    Mac,
+    /// Bytes: `== !=` against hex bytes (`48:65:6c`) or a string, `contains`.
+    Bytes,
+    /// Text: `== !=` against a string, `contains`.
+    Text,
+    /// A checksum status: `"good"`, `"bad"`, `"partial"`, `"absent"` or `"unverified"`.
+    Status,
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldType::Uint => "an unsigned integer",
+            FieldType::Bool => "a flag (0 or 1)",
+            FieldType::Addr => "an IP address",
+            FieldType::Mac => "an Ethernet address",
+            FieldType::Bytes => "bytes",
+            FieldType::Text => "text",
+            FieldType::Status => "a checksum status",
+        })
+    }
+}
+
+/// One value of a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// An unsigned integer.
+    Uint(u64),
+    /// A flag.
+    Bool(bool),
+    /// An address.
+    Addr(IpAddr),
+    /// An Ethernet address.
+    Mac([u8; 6]),
+    /// Bytes.
+    Bytes(&'a [u8]),
+    /// Text.
+    Text(Cow<'a, str>),
+    /// A checksum status word.
+    Status(&'static str),
+}
+
+impl Value<'_> {
+    /// As a JSON value: numbers, booleans, strings; bytes as lowercase hex.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Uint(n) => (*n).into(),
+            Value::Bool(b) => (*b).into(),
+            Value::Addr(a) => a.to_string().into(),
+            Value::Mac(m) => mac(m).into(),
+            Value::Bytes(b) => hex(b).into(),
+            Value::Text(t) => t.to_string().into(),
+            Value::Status(s) => (*s).into(),
+        }
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Uint(n) => write!(f, "{n}"),
+            Value::Bool(b) => write!(f, "{}", u8::from(*b)),
+            Value::Addr(a) => write!(f, "{a}"),
+            Value::Mac(m) => f.write_str(&mac(m)),
+            Value::Bytes(b) => f.write_str(&crate::packet::summary::quote_bytes(b)),
+            Value::Text(t) => write!(f, "{t:?}"),
+            Value::Status(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+pub(super) fn mac(m: &[u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+pub(super) fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A frame as the fields see it: its record and its decoded packet, plus
+/// the TCP sequence numbers relative to each direction's first one, which
+/// only a reader of the whole capture can know.
+pub struct FrameView<'p, 'a> {
+    /// 1-based frame number.
+    pub number: u64,
+    /// Time since the Unix epoch.
+    pub time: Duration,
+    /// LINKTYPE_ of the frame's interface.
+    pub link_type: u32,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// Bytes captured.
+    pub cap_len: usize,
+    /// The decoded frame.
+    pub packet: &'p Packet<'a>,
+    /// `tcp.seq` and `tcp.ack` relative to the initial sequence numbers.
+    pub tcp_relative: Option<(u32, u32)>,
+}
+
+impl<'p, 'a> FrameView<'p, 'a> {
+    /// The view of `frame`, decoded as `packet` (no relative TCP numbers).
+    pub fn new(frame: &RawFrame<'_>, packet: &'p Packet<'a>) -> FrameView<'p, 'a> {
+        FrameView {
+            number: frame.number,
+            time: frame.timestamp,
+            link_type: frame.link_type,
+            orig_len: frame.orig_len,
+            cap_len: frame.data.len(),
+            packet,
+            tcp_relative: None,
+        }
+    }
+}
+
+/// Tracks each TCP direction's first sequence number, for relative
+/// `tcp.seq`/`tcp.ack` as Wireshark shows them. Bounded: past
+/// [`TcpNumbers::MAX_FLOWS`] directions, new ones read as raw numbers
+/// relative to themselves (0).
+#[derive(Default)]
+pub struct TcpNumbers {
+    first: std::collections::HashMap<(std::net::SocketAddr, std::net::SocketAddr), u32>,
+}
+
+impl TcpNumbers {
+    /// Directions remembered at most.
+    pub const MAX_FLOWS: usize = 1 << 16;
+
+    /// The relative (seq, ack) of a segment of `packet`, if it is TCP.
+    pub fn relative(&mut self, packet: &Packet<'_>) -> Option<(u32, u32)> {
+        let Transport::Tcp(t) = &packet.transport else {
+            return None;
+        };
+        let (src, dst) = packet.endpoints()?;
+        let full = self.first.len() >= Self::MAX_FLOWS;
+        let mine = match self.first.get(&(src, dst)) {
+            Some(&isn) => isn,
+            None if full => t.seq,
+            None => *self.first.entry((src, dst)).or_insert(t.seq),
+        };
+        let seq = t.seq.wrapping_sub(mine);
+        let ack = match self.first.get(&(dst, src)) {
+            Some(&isn) if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
+                t.ack.wrapping_sub(isn)
+            }
+            _ if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
+                // The other side's first segment comes later (or never): its
+                // SYN/ACK acknowledges our first number + 1, so its ISN is ack - 1
+                // only when it answers; until then Wireshark shows 0.
+                0
+            }
+            _ => 0,
+        };
+        Some((seq, ack))
+    }
+}
