@@ -11,7 +11,7 @@ out=$2
 mkdir -p "$out"
 for f in fixtures/*.pcap fixtures/*.pcapng; do
     name=$(basename "$f")
-    for variant in "check" "check --json" "check --junit -" "check --any-payload --allow-tcp" \
+    for variant in "check" "check --json" "check --any-payload --allow-tcp" \
         "check --emit -" "flow" "flow --json" "flow --format svg" "flow --format mermaid" \
         "expect record" "diff fixtures/seed-ipv4.pcap" "diff --json fixtures/seed-ipv4.pcap"; do
         set -- $variant
