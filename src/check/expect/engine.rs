@@ -1,195 +1,32 @@
 //! The [`SetChecker`]: an [`ExpectationSet`] held against frames as they
-//! stream by, and its typed [`SetReport`].
+//! stream by, counted and judged into its typed [`SetReport`].
 //!
 //! A frame whose ports and protocol alone show that no `match` and no
-//! `forbid` rule can hold is only counted (the fast path, as for the
-//! built-in check); the others are decoded and every predicate evaluated.
-//! Memory is bounded: per expectation, the first [`EVIDENCE_CAP`] lines of
-//! evidence and counts.
+//! `forbid` rule can hold is only counted (the fast path of
+//! [`prefilter`](super::prefilter), as for the built-in check); the others
+//! are decoded and every predicate evaluated. Memory is bounded: per
+//! expectation, counts and the first [`EVIDENCE_CAP`] lines of evidence
+//! ([`evidence`](super::evidence) says why a claim failed).
 
-use std::collections::BTreeSet;
-use std::fmt;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use super::filter::{Filter, Lit, Node};
+use super::evidence::{self, Evidence, frame_line, show};
+use super::filter::Filter;
+use super::outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
+use super::prefilter::Prefilter;
 use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
-use crate::check::{Judgement, Truncation, Verdict, checksum_left_to_offload};
+use crate::check::{Truncation, Verdict, checksum_left_to_offload};
 use crate::error::Result;
 use crate::packet::decode::{
-    Packet, QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
+    QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
 };
-use crate::packet::fields::{FrameView, Id, TcpNumbers};
+use crate::packet::fields::{FrameView, TcpNumbers};
 use crate::packet::reassembly::{Outcome, Reassembler};
 
-/// What happened to one expectation.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct ExpectOutcome {
-    /// Its name.
-    pub name: String,
-    /// Its `match` predicate.
-    #[serde(rename = "match")]
-    pub matches: String,
-    /// How many frames must hold, in words.
-    pub count: String,
-    /// Pass or fail.
-    pub verdict: Verdict,
-    /// Frames that matched and satisfied every `where`, in order.
-    pub held: u64,
-    /// Their numbers (the first [`EVIDENCE_CAP`]).
-    pub frames: Vec<u64>,
-    /// Frames that matched but failed a `where`, a checksum or came too early.
-    pub missed: u64,
-    /// Time from the `after` expectation's first frame to this one's first, in ns.
-    pub gap_ns: Option<u64>,
-    /// Why it failed, one sentence each.
-    pub failures: Vec<String>,
-    /// What came closest, one line per frame (at most [`EVIDENCE_CAP`]).
-    pub evidence: Vec<String>,
-    /// Evidence lines not listed.
-    pub more_evidence: u64,
-    /// True when frames missing from the capture (lost, or cut off at its
-    /// end) could contradict it, so that it cannot pass.
-    pub unprovable: bool,
-}
-
-/// What happened to a `forbid` rule, or to `exclusive`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct RuleOutcome {
-    /// The rule's name: `forbid: RULE` or `exclusive`.
-    pub name: String,
-    /// Pass or fail.
-    pub verdict: Verdict,
-    /// Frames that broke it.
-    pub count: u64,
-    /// Why it failed beyond those frames, one sentence each.
-    pub failures: Vec<String>,
-    /// The first of them, one line each.
-    pub evidence: Vec<String>,
-    /// True when frames missing from the capture could break it.
-    pub unprovable: bool,
-}
-
-/// Where a capture was cut short at its end, and what that did.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct Cut {
-    /// Byte offset of the record or block that is cut.
-    pub offset: u64,
-    /// What is cut, in words.
-    pub what: String,
-    /// The policy: `fail` (claims the missing bytes could contradict fail)
-    /// or `judge-complete-frames`.
-    pub policy: Truncation,
-}
-
-/// The result of checking a capture against an expectation set.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct SetReport {
-    /// Version of this JSON shape.
-    pub schema_version: u32,
-    /// The capture.
-    pub file: String,
-    /// Its container format.
-    pub format: Format,
-    /// Pass only when every expectation and rule holds.
-    pub verdict: Verdict,
-    /// Frames read.
-    pub frames: u64,
-    /// One per expectation, in file order.
-    pub expectations: Vec<ExpectOutcome>,
-    /// One per `forbid` rule, then `exclusive` when set.
-    pub rules: Vec<RuleOutcome>,
-    /// Frames the capture admits it lost (pcapng statistics), when any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lost: Option<Drops>,
-    /// Where the capture was cut short at its end, when it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cut: Option<Cut>,
-    /// What the reader noticed about the file.
-    pub notes: Vec<String>,
-}
-
-impl SetReport {
-    /// True when everything held.
-    pub fn passed(&self) -> bool {
-        self.verdict.passed()
-    }
-
-    /// True when the cut at the capture's end failed a claim: under
-    /// [`Truncation::Fail`], a claim the missing bytes could break. Else a
-    /// cut is a note.
-    pub fn cut_failed(&self) -> bool {
-        self.cut
-            .as_ref()
-            .is_some_and(|c| c.policy == Truncation::Fail)
-            && (self.expectations.iter().any(|e| e.unprovable)
-                || self.rules.iter().any(|r| r.unprovable))
-    }
-}
-
-fn word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "ok  ",
-        Verdict::Fail => "FAIL",
-        Verdict::Error => "ERROR",
-    }
-}
-
-impl fmt::Display for SetReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdict = if self.passed() { "PASS" } else { "FAIL" };
-        let frames = if self.frames == 1 { "frame" } else { "frames" };
-        writeln!(f, "{}: {verdict} ({} {frames})", self.file, self.frames)?;
-        for e in &self.expectations {
-            let frames = if e.held == 1 { "frame" } else { "frames" };
-            writeln!(
-                f,
-                "  {}  {}: {} {frames} held (count {})",
-                word(e.verdict),
-                e.name,
-                e.held,
-                e.count
-            )?;
-            for why in &e.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &e.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if e.more_evidence > 0 {
-                writeln!(f, "            … and {} more", e.more_evidence)?;
-            }
-        }
-        for r in &self.rules {
-            let frames = if r.count == 1 { "frame" } else { "frames" };
-            if r.verdict.passed() {
-                writeln!(f, "  {}  {}", word(r.verdict), r.name)?;
-            } else {
-                writeln!(f, "  {}  {}: {} {frames}", word(r.verdict), r.name, r.count)?;
-            }
-            for why in &r.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &r.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if r.count > r.evidence.len() as u64 {
-                writeln!(
-                    f,
-                    "            … and {} more",
-                    r.count - r.evidence.len() as u64
-                )?;
-            }
-        }
-        for n in &self.notes {
-            writeln!(f, "note: {n}")?;
-        }
-        Ok(())
-    }
-}
-
+/// One expectation's count so far, and its evidence.
 #[derive(Default)]
 struct State {
     held: u64,
@@ -198,22 +35,11 @@ struct State {
     early: u64,
     first: Option<(u64, Duration)>,
     gap: Option<Duration>,
-    evidence: Vec<String>,
-    more: u64,
-    /// The non-matching frame that satisfied the most conjuncts of `match`.
-    closest: Option<(usize, String)>,
+    evidence: Evidence,
 }
 
-impl State {
-    fn evidence(&mut self, line: impl FnOnce() -> String) {
-        if self.evidence.len() < EVIDENCE_CAP {
-            self.evidence.push(line());
-        } else {
-            self.more += 1;
-        }
-    }
-}
-
+/// A `forbid` rule's (or `exclusive`'s) count so far, and its first
+/// [`EVIDENCE_CAP`] frames.
 #[derive(Default)]
 struct Rule {
     count: u64,
@@ -226,147 +52,6 @@ impl Rule {
         if self.evidence.len() < EVIDENCE_CAP {
             self.evidence.push(line());
         }
-    }
-}
-
-/// Which ports a predicate needs, per transport: it can hold only on a
-/// frame of an allowed transport with one of these ports (`None`: any port).
-#[derive(Clone, Debug)]
-struct Need {
-    udp: bool,
-    tcp: bool,
-    other: bool,
-    ports: Option<BTreeSet<u16>>,
-}
-
-impl Need {
-    fn any() -> Need {
-        Need {
-            udp: true,
-            tcp: true,
-            other: true,
-            ports: None,
-        }
-    }
-
-    fn of(n: &Node) -> Need {
-        match n {
-            Node::And(a, b) => {
-                let (a, b) = (Need::of(a), Need::of(b));
-                // A frame that satisfies both has a port of each side's
-                // set (not one in both: `udp.srcport == 1 && udp.dstport
-                // == 2`): either set is a necessary condition; the smaller
-                // one skips more.
-                let ports = match (a.ports, b.ports) {
-                    (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-                    (x, y) => x.or(y),
-                };
-                Need {
-                    udp: a.udp && b.udp,
-                    tcp: a.tcp && b.tcp,
-                    other: a.other && b.other,
-                    ports,
-                }
-            }
-            Node::Or(a, b) => {
-                let (a, b) = (Need::of(a), Need::of(b));
-                let ports = match (a.ports, b.ports) {
-                    (Some(x), Some(y)) => Some(x.union(&y).copied().collect()),
-                    _ => None,
-                };
-                Need {
-                    udp: a.udp || b.udp,
-                    tcp: a.tcp || b.tcp,
-                    other: a.other || b.other,
-                    ports,
-                }
-            }
-            Node::Not(_) => Need::any(),
-            Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
-                let proto = if f.name == "udp" || f.name.starts_with("udp.") {
-                    Some((true, false))
-                } else if f.name == "tcp" || f.name.starts_with("tcp.") {
-                    Some((false, true))
-                } else {
-                    None
-                };
-                let port_field = matches!(
-                    f.id,
-                    Id::UdpSrcport
-                        | Id::UdpDstport
-                        | Id::UdpPort
-                        | Id::TcpSrcport
-                        | Id::TcpDstport
-                        | Id::TcpPort
-                );
-                let ports = match n {
-                    Node::Cmp(_, super::Op::Eq, Lit::Uint(p)) if port_field => {
-                        Some(u16::try_from(*p).map_or_else(|_| BTreeSet::new(), |p| [p].into()))
-                    }
-                    Node::In(_, lits) if port_field => Some(
-                        lits.iter()
-                            .filter_map(|l| match l {
-                                Lit::Uint(p) => u16::try_from(*p).ok(),
-                                _ => None,
-                            })
-                            .collect(),
-                    ),
-                    _ => None,
-                };
-                let (udp, tcp) = proto.unwrap_or((true, true));
-                Need {
-                    udp,
-                    tcp,
-                    other: proto.is_none(),
-                    ports,
-                }
-            }
-        }
-    }
-}
-
-/// The fast path's table: per transport (UDP, TCP), whether any predicate
-/// may hold whatever the ports, and the ports some predicate needs.
-struct Prefilter {
-    any_port: [bool; 2],
-    /// Indexed by port: a fixed size, so that no lookup is bounds-checked.
-    ports: [Box<[bool; 65536]>; 2],
-}
-
-impl Prefilter {
-    fn new(filters: &[&Filter]) -> Prefilter {
-        let mut p = Prefilter {
-            any_port: [false; 2],
-            ports: [Box::new([false; 65536]), Box::new([false; 65536])],
-        };
-        for f in filters {
-            let need = Need::of(f.node());
-            for (i, allowed) in [need.udp, need.tcp].into_iter().enumerate() {
-                if !allowed {
-                    continue;
-                }
-                match &need.ports {
-                    None => p.any_port[i] = true,
-                    Some(ports) => {
-                        for &port in ports {
-                            p.ports[i][usize::from(port)] = true;
-                        }
-                    }
-                }
-            }
-        }
-        p
-    }
-
-    /// True when no predicate can hold on a frame of this transport and ports.
-    #[inline(always)]
-    fn skips(&self, protocol: u8, sp: u16, dp: u16) -> bool {
-        let i = match protocol {
-            17 => 0,
-            6 => 1,
-            _ => return false,
-        };
-        !self.any_port[i] && !self.ports[i][usize::from(sp)] && !self.ports[i][usize::from(dp)]
     }
 }
 
@@ -516,7 +201,7 @@ impl SetChecker {
         let view = FrameView::new(frame, &packet);
         for (e, st) in self.set.expects.iter().zip(&mut self.states) {
             if st.held == 0 {
-                closest(st, &e.matches, &view);
+                st.evidence.closest(&e.matches, &view);
             }
         }
     }
@@ -579,7 +264,7 @@ impl SetChecker {
         if claims.is_empty() {
             for (i, e) in self.set.expects.iter().enumerate() {
                 if self.states[i].held == 0 {
-                    closest(&mut self.states[i], &e.matches, &view);
+                    self.states[i].evidence.closest(&e.matches, &view);
                 }
             }
             if self.set.exclusive {
@@ -608,34 +293,16 @@ impl SetChecker {
                 let st = &mut self.states[i];
                 st.early += 1;
                 st.missed += 1;
-                st.evidence(|| {
-                    frame_line(
-                        v,
-                        &format!("matched before the first held frame of {name:?}"),
-                    )
-                });
+                st.evidence.add(|| evidence::matched_before(v, name));
                 return;
             }
         }
-        let mut misses: Vec<String> = e
-            .wheres
-            .iter()
-            .filter(|w| !w.matches(v))
-            .map(|w| format!("{w}: {}", actual(w, v)))
-            .collect();
-        misses.extend(checksum_misses(&self.set, v.packet));
-        misses.extend(
-            v.packet
-                .problems
-                .iter()
-                .filter(|p| !p.is_checksum())
-                .map(ToString::to_string),
-        );
+        let misses = evidence::misses(&self.set, e, v);
         let anchor = e.after.and_then(|j| self.states[j].first);
         let st = &mut self.states[i];
         if !misses.is_empty() {
             st.missed += 1;
-            st.evidence(|| frame_line(v, &misses.join("; ")));
+            st.evidence.add(|| frame_line(v, &misses.join("; ")));
             return;
         }
         st.held += 1;
@@ -649,7 +316,8 @@ impl SetChecker {
             }
         }
         if e.count.max.is_some_and(|m| st.held > m) {
-            st.evidence(|| frame_line(v, "one more than the count allows"));
+            st.evidence
+                .add(|| frame_line(v, "one more than the count allows"));
         }
     }
 
@@ -670,7 +338,7 @@ impl SetChecker {
             what,
             policy: set.truncated,
         });
-        if let Some(why) = missing_frames(lost, cut.as_ref()) {
+        if let Some(why) = evidence::missing_frames(lost, cut.as_ref()) {
             unprovable(set, &mut expectations, &mut rules, &why);
         }
         let passed = expectations.iter().all(|e| e.verdict.passed())
@@ -690,33 +358,11 @@ impl SetChecker {
         if let Some(c) = &report.cut
             && !report.cut_failed()
         {
-            let note = format!(
-                "the capture is cut short at byte {} ({}); only the frames before the cut were judged",
-                c.offset, c.what
-            );
+            let note = evidence::cut_note(c);
             report.notes.push(note);
         }
         report
     }
-}
-
-/// Why frames are missing from the capture, when some are and count:
-/// frames it admits it lost, and a cut at its end under [`Truncation::Fail`].
-fn missing_frames(lost: Option<Drops>, cut: Option<&Cut>) -> Option<String> {
-    let mut why = Vec::new();
-    if let Some(d) = lost {
-        let frames = crate::packet::summary::plural(d.total(), "lost frame");
-        why.push(format!("the capture admits {frames} ({d})"));
-    }
-    if let Some(c) = cut
-        && c.policy == Truncation::Fail
-    {
-        why.push(format!(
-            "the capture is cut short at byte {} ({})",
-            c.offset, c.what
-        ));
-    }
-    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// Fails the claims frames missing from the capture (`why`) could
@@ -753,14 +399,9 @@ fn expect_outcome(
     tolerance: Tolerance,
 ) -> ExpectOutcome {
     let failures = expect_failures(set, e, &st, tolerance);
-    let mut evidence = st.evidence;
-    if !e.count.accepts(st.held)
-        && st.held == 0
-        && st.missed == 0
-        && let Some((_, line)) = st.closest
-    {
-        evidence.push(format!("closest: {line}"));
-    }
+    // Nothing matched and the count failed: the frame that came closest.
+    let closest = !e.count.accepts(st.held) && st.held == 0 && st.missed == 0;
+    let (evidence, more_evidence) = st.evidence.finish(closest);
     ExpectOutcome {
         name: e.name.clone(),
         matches: e.matches.text().to_string(),
@@ -772,7 +413,7 @@ fn expect_outcome(
         gap_ns: st.gap.map(|g| g.as_nanos() as u64),
         failures,
         evidence,
-        more_evidence: st.more,
+        more_evidence,
         unprovable: false,
     }
 }
@@ -852,120 +493,6 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
         });
     }
     rules
-}
-
-fn show(d: Duration) -> String {
-    let us = d.as_nanos() as f64 / 1000.0;
-    if us < 1000.0 {
-        format!("{us:.1}µs")
-    } else if us < 1_000_000.0 {
-        format!("{:.3}ms", us / 1000.0)
-    } else {
-        format!("{:.3}s", us / 1_000_000.0)
-    }
-}
-
-fn frame_line(v: &FrameView<'_, '_>, why: &str) -> String {
-    let summary = crate::packet::summary::summarize(v.packet).line(v.cap_len);
-    format!("frame {}: {summary}: {why}", v.number)
-}
-
-/// The values of the fields `f` reads, as `field is value`.
-fn actual(f: &Filter, v: &FrameView<'_, '_>) -> String {
-    f.fields()
-        .iter()
-        .map(|field| {
-            let values: Vec<String> = (0..8)
-                .map_while(|i| field.get(v, i))
-                .map(|x| x.to_string())
-                .collect();
-            if values.is_empty() {
-                format!("{} absent", field.name)
-            } else {
-                format!("{} is {}", field.name, values.join(", "))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The checksums of a matched frame that fail under the set's policy.
-fn checksum_misses(set: &ExpectationSet, p: &Packet<'_>) -> Vec<String> {
-    let ipv6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
-    let ip = p.ip.as_ref().and_then(|ip| ip.header_checksum);
-    let udp = match &p.transport {
-        Transport::Udp(u) => Some(u.checksum),
-        _ => None,
-    };
-    [("ip.checksum", ip), ("udp.checksum", udp)]
-        .into_iter()
-        .filter_map(|(name, c)| c.map(|c| (name, c)))
-        .filter(|(_, c)| set.checksums.judge(c.state, ipv6) == Judgement::Fail)
-        .map(|(name, c)| format!("{name} {c} (checksums = {:?})", set.checksums).to_lowercase())
-        .collect()
-}
-
-/// Remembers the frame that satisfied the most conjuncts of `m` so far.
-fn closest(st: &mut State, m: &Filter, v: &FrameView<'_, '_>) {
-    let conjuncts = m.conjuncts();
-    if conjuncts.len() < 2 {
-        return;
-    }
-    let held: Vec<bool> = conjuncts
-        .iter()
-        .map(|c| super::filter::eval(c, v))
-        .collect();
-    let n = held.iter().filter(|&&h| h).count();
-    if n == 0 || st.closest.as_ref().is_some_and(|(best, _)| *best >= n) {
-        return;
-    }
-    let failed: Vec<String> = conjuncts
-        .iter()
-        .zip(&held)
-        .filter(|(_, h)| !**h)
-        .map(|(c, _)| {
-            let fields: Vec<String> = {
-                let mut out = Vec::new();
-                leaf_fields(c, &mut out);
-                out
-            };
-            let values: Vec<String> = fields
-                .iter()
-                .filter_map(|name| crate::packet::fields::lookup(name))
-                .map(|f| match f.get(v, 0) {
-                    Some(x) => format!("{} is {x}", f.name),
-                    None => format!("{} absent", f.name),
-                })
-                .collect();
-            values.join(", ")
-        })
-        .collect();
-    st.closest = Some((
-        n,
-        frame_line(
-            v,
-            &format!(
-                "{n} of {} conditions held; {}",
-                conjuncts.len(),
-                failed.join("; ")
-            ),
-        ),
-    ));
-}
-
-fn leaf_fields(n: &Node, out: &mut Vec<String>) {
-    match n {
-        Node::And(a, b) | Node::Or(a, b) => {
-            leaf_fields(a, out);
-            leaf_fields(b, out);
-        }
-        Node::Not(a) => leaf_fields(a, out),
-        Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
-            if !out.iter().any(|x| x == f.name) {
-                out.push(f.name.to_string());
-            }
-        }
-    }
 }
 
 /// Checks a capture from any reader against `set`, handing every decoded

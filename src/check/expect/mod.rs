@@ -4,8 +4,10 @@
 //!
 //! The parts: `filter` (the predicate language over [`crate::packet::fields`]),
 //! `file` (TOML in, with errors at file:line:column, and TOML out),
-//! `engine` (the [`SetChecker`] and its [`SetReport`]) and `record` (an
-//! expectation file written from a capture).
+//! `engine` (the [`SetChecker`]: observing frames, counting, verdicts),
+//! `prefilter` (its fast path), `evidence` (why a claim failed: evidence
+//! lines, the closest frame, notes), `outcome` (the typed [`SetReport`]) and
+//! `record` (an expectation file written from a capture).
 //!
 //! ```
 //! use lola::check::expect::{check_file_with_set, ExpectationSet};
@@ -20,8 +22,11 @@
 //! ```
 
 mod engine;
+mod evidence;
 mod file;
 mod filter;
+mod outcome;
+mod prefilter;
 mod record;
 
 use std::fmt;
@@ -30,10 +35,10 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use engine::{
-    CLOSEST_CANDIDATES, Cut, ExpectOutcome, RuleOutcome, SetChecker, SetReport, Sink,
-    check_file_with_set, check_reader_with_set,
+    CLOSEST_CANDIDATES, SetChecker, Sink, check_file_with_set, check_reader_with_set,
 };
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
+pub use outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
 pub use record::{RecordOptions, record_file};
 
 use super::{ChecksumPolicy, Count, Expectation, Report, Truncation};

@@ -1,0 +1,220 @@
+//! The evidence behind a [`SetReport`](super::SetReport)'s verdicts: one
+//! line per frame that broke or missed a claim (the first [`EVIDENCE_CAP`],
+//! the rest counted), why a matched frame missed, the frame that came
+//! closest to an expectation nothing held, and the notes on frames missing
+//! from the capture. The engine counts and judges; this module says why.
+
+use std::time::Duration;
+
+use super::filter::{Filter, Node};
+use super::outcome::Cut;
+use super::{EVIDENCE_CAP, Expect, ExpectationSet};
+use crate::capture::Drops;
+use crate::check::{Judgement, Truncation};
+use crate::packet::decode::{Packet, Transport};
+use crate::packet::fields::FrameView;
+
+/// One expectation's evidence so far: its first [`EVIDENCE_CAP`] lines, how
+/// many more there were, and the non-matching frame that came closest.
+#[derive(Default)]
+pub(super) struct Evidence {
+    lines: Vec<String>,
+    more: u64,
+    /// The non-matching frame that satisfied the most conjuncts of `match`.
+    closest: Option<(usize, String)>,
+}
+
+impl Evidence {
+    /// Adds a line, made only while fewer than [`EVIDENCE_CAP`] are listed.
+    pub(super) fn add(&mut self, line: impl FnOnce() -> String) {
+        if self.lines.len() < EVIDENCE_CAP {
+            self.lines.push(line());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Remembers the frame that satisfied the most conjuncts of `m` so far.
+    pub(super) fn closest(&mut self, m: &Filter, v: &FrameView<'_, '_>) {
+        let conjuncts = m.conjuncts();
+        if conjuncts.len() < 2 {
+            return;
+        }
+        let held: Vec<bool> = conjuncts
+            .iter()
+            .map(|c| super::filter::eval(c, v))
+            .collect();
+        let n = held.iter().filter(|&&h| h).count();
+        if n == 0 || self.closest.as_ref().is_some_and(|(best, _)| *best >= n) {
+            return;
+        }
+        let failed: Vec<String> = conjuncts
+            .iter()
+            .zip(&held)
+            .filter(|(_, h)| !**h)
+            .map(|(c, _)| {
+                let fields: Vec<String> = {
+                    let mut out = Vec::new();
+                    leaf_fields(c, &mut out);
+                    out
+                };
+                let values: Vec<String> = fields
+                    .iter()
+                    .filter_map(|name| crate::packet::fields::lookup(name))
+                    .map(|f| match f.get(v, 0) {
+                        Some(x) => format!("{} is {x}", f.name),
+                        None => format!("{} absent", f.name),
+                    })
+                    .collect();
+                values.join(", ")
+            })
+            .collect();
+        self.closest = Some((
+            n,
+            frame_line(
+                v,
+                &format!(
+                    "{n} of {} conditions held; {}",
+                    conjuncts.len(),
+                    failed.join("; ")
+                ),
+            ),
+        ));
+    }
+
+    /// The lines listed and how many more there were; with `show_closest`
+    /// (nothing matched and the count failed), the closest frame last.
+    pub(super) fn finish(self, show_closest: bool) -> (Vec<String>, u64) {
+        let mut lines = self.lines;
+        if show_closest && let Some((_, line)) = self.closest {
+            lines.push(format!("closest: {line}"));
+        }
+        (lines, self.more)
+    }
+}
+
+/// The line of a frame that matched expectation `anchor`'s follower before
+/// `anchor` held a frame.
+pub(super) fn matched_before(v: &FrameView<'_, '_>, anchor: &str) -> String {
+    frame_line(
+        v,
+        &format!("matched before the first held frame of {anchor:?}"),
+    )
+}
+
+/// Why a frame that matched `e` does not hold it, one reason each: the
+/// `where` conditions it fails with the values it has, its checksums that
+/// fail under the set's policy, and what else is wrong with it. Empty when
+/// it holds.
+pub(super) fn misses(set: &ExpectationSet, e: &Expect, v: &FrameView<'_, '_>) -> Vec<String> {
+    let mut misses: Vec<String> = e
+        .wheres
+        .iter()
+        .filter(|w| !w.matches(v))
+        .map(|w| format!("{w}: {}", actual(w, v)))
+        .collect();
+    misses.extend(checksum_misses(set, v.packet));
+    misses.extend(
+        v.packet
+            .problems
+            .iter()
+            .filter(|p| !p.is_checksum())
+            .map(ToString::to_string),
+    );
+    misses
+}
+
+/// A frame's evidence line: its number, its summary and `why`.
+pub(super) fn frame_line(v: &FrameView<'_, '_>, why: &str) -> String {
+    let summary = crate::packet::summary::summarize(v.packet).line(v.cap_len);
+    format!("frame {}: {summary}: {why}", v.number)
+}
+
+/// A duration as a person reads it: µs, ms or s.
+pub(super) fn show(d: Duration) -> String {
+    let us = d.as_nanos() as f64 / 1000.0;
+    if us < 1000.0 {
+        format!("{us:.1}µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.3}ms", us / 1000.0)
+    } else {
+        format!("{:.3}s", us / 1_000_000.0)
+    }
+}
+
+/// Why frames are missing from the capture, when some are and count:
+/// frames it admits it lost, and a cut at its end under [`Truncation::Fail`].
+pub(super) fn missing_frames(lost: Option<Drops>, cut: Option<&Cut>) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(d) = lost {
+        let frames = crate::packet::summary::plural(d.total(), "lost frame");
+        why.push(format!("the capture admits {frames} ({d})"));
+    }
+    if let Some(c) = cut
+        && c.policy == Truncation::Fail
+    {
+        why.push(format!(
+            "the capture is cut short at byte {} ({})",
+            c.offset, c.what
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// The note of a cut that failed no claim.
+pub(super) fn cut_note(c: &Cut) -> String {
+    format!(
+        "the capture is cut short at byte {} ({}); only the frames before the cut were judged",
+        c.offset, c.what
+    )
+}
+
+/// The values of the fields `f` reads, as `field is value`.
+fn actual(f: &Filter, v: &FrameView<'_, '_>) -> String {
+    f.fields()
+        .iter()
+        .map(|field| {
+            let values: Vec<String> = (0..8)
+                .map_while(|i| field.get(v, i))
+                .map(|x| x.to_string())
+                .collect();
+            if values.is_empty() {
+                format!("{} absent", field.name)
+            } else {
+                format!("{} is {}", field.name, values.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The checksums of a matched frame that fail under the set's policy.
+fn checksum_misses(set: &ExpectationSet, p: &Packet<'_>) -> Vec<String> {
+    let ipv6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
+    let ip = p.ip.as_ref().and_then(|ip| ip.header_checksum);
+    let udp = match &p.transport {
+        Transport::Udp(u) => Some(u.checksum),
+        _ => None,
+    };
+    [("ip.checksum", ip), ("udp.checksum", udp)]
+        .into_iter()
+        .filter_map(|(name, c)| c.map(|c| (name, c)))
+        .filter(|(_, c)| set.checksums.judge(c.state, ipv6) == Judgement::Fail)
+        .map(|(name, c)| format!("{name} {c} (checksums = {:?})", set.checksums).to_lowercase())
+        .collect()
+}
+
+fn leaf_fields(n: &Node, out: &mut Vec<String>) {
+    match n {
+        Node::And(a, b) | Node::Or(a, b) => {
+            leaf_fields(a, out);
+            leaf_fields(b, out);
+        }
+        Node::Not(a) => leaf_fields(a, out),
+        Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
+            if !out.iter().any(|x| x == f.name) {
+                out.push(f.name.to_string());
+            }
+        }
+    }
+}
