@@ -1,13 +1,10 @@
 //! `lola build`: the frame of a datagram, written to a capture without any
 //! socket; the same arguments give the same bytes.
 
-use crate::packet::summary::{Endpoint, nanos};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use super::{FileDocument, sorted_json};
 use crate::capture::{CaptureFrame, Format, WriteSummary, write_capture};
-use crate::check::format_time;
 use crate::error::Result;
 use crate::packet::frame::{Datagram, build_frame};
 
@@ -62,53 +59,4 @@ pub fn build(datagram: &Datagram, output: &Path, format: Format) -> Result<Build
         output: output.to_path_buf(),
         written,
     })
-}
-
-impl BuildOutcome {
-    /// The JSON document of `lola build --json` (schema 1), pretty-printed,
-    /// keys in sorted order.
-    ///
-    /// ```
-    /// use lola::{capture::Format, Datagram};
-    /// let d = Datagram::new("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:7456".parse().unwrap(), b"Hi".to_vec());
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let built = lola::harness::build(&d, &dir.path().join("hi.pcap"), Format::Pcap).unwrap();
-    /// let value: serde_json::Value = serde_json::from_str(&built.to_json().unwrap()).unwrap();
-    /// assert_eq!(value["frame"]["length"], 44);
-    /// assert_eq!(value["frame"]["timestamp"], "1970-01-01T00:00:00.000000Z");
-    /// assert_eq!(value["output"]["bytes"], 84);
-    /// ```
-    pub fn to_json(&self) -> Result<String> {
-        let d = &self.datagram;
-        sorted_json(&BuildDocument {
-            schema_version: crate::SCHEMA_VERSION,
-            command: "build",
-            output: FileDocument::new(&self.output, &self.written),
-            frame: FrameDocument {
-                src: Endpoint::from(d.src),
-                dst: Endpoint::from(d.dst),
-                length: d.frame_len(),
-                timestamp: format_time(d.timestamp),
-                timestamp_ns: nanos(d.timestamp),
-            },
-        })
-    }
-}
-
-/// `lola build --json`.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct BuildDocument {
-    schema_version: u32,
-    command: &'static str,
-    output: FileDocument,
-    frame: FrameDocument,
-}
-
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct FrameDocument {
-    src: Endpoint,
-    dst: Endpoint,
-    length: usize,
-    timestamp: String,
-    timestamp_ns: u64,
 }

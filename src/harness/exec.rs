@@ -17,7 +17,7 @@ use crate::check::Expectation;
 use crate::check::expect::{CheckReport, ExpectationSet};
 use crate::error::{Error, Result};
 use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
-use crate::host::sandbox::{self, Isolation, Place};
+use crate::host::sandbox::{self, Place};
 
 /// What `lola exec` does.
 ///
@@ -249,84 +249,6 @@ impl ExecOutcome {
     pub fn passed(&self) -> bool {
         self.report.passed() && !self.exit_failed()
     }
-
-    /// The JSON document of `lola exec --json` (schema 1), pretty-printed,
-    /// keys in sorted order.
-    ///
-    /// ```
-    /// # use lola::harness::exec::*;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let mut options = ExecOptions::new(vec!["sh".into(), "-c".into(), "exit 3".into()]);
-    /// # options.output = dir.path().join("t.pcap");
-    /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
-    /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
-    /// let value: serde_json::Value = serde_json::from_str(&outcome.to_json().unwrap()).unwrap();
-    /// assert_eq!((value["command"].as_str(), value["verdict"].as_str()), (Some("exec"), Some("pass")));
-    /// assert_eq!(value["program"]["description"], "exited with status 3");
-    /// assert_eq!(value["capture"]["place"], "private");
-    /// # }
-    /// ```
-    pub fn to_json(&self) -> Result<String> {
-        let document = ExecDocument {
-            schema_version: crate::SCHEMA_VERSION,
-            command: "exec",
-            verdict: if self.report.passed() { "pass" } else { "fail" },
-            program: ProgramDocument {
-                argv: self
-                    .program
-                    .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect(),
-                ending: self.ending.name(),
-                description: self.ending.to_string(),
-                failed: self.ending.failed(),
-            },
-            capture: CaptureDocument {
-                place: self.place.name(),
-                isolation: match self.place {
-                    Place::Private(i) => Some(i),
-                    Place::Host => None,
-                },
-                path: self.output.display().to_string(),
-                format: self.written.format,
-                frames: self.written.frames,
-                bytes: self.written.bytes,
-            },
-            check: &self.report,
-        };
-        Ok(serde_json::to_string_pretty(&serde_json::to_value(
-            &document,
-        )?)?)
-    }
-}
-
-/// `lola exec --json`.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct ExecDocument<'a> {
-    schema_version: u32,
-    command: &'static str,
-    verdict: &'static str,
-    program: ProgramDocument,
-    capture: CaptureDocument,
-    check: &'a CheckReport,
-}
-
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct ProgramDocument {
-    argv: Vec<String>,
-    ending: &'static str,
-    description: String,
-    failed: bool,
-}
-
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct CaptureDocument {
-    place: &'static str,
-    isolation: Option<Isolation>,
-    path: String,
-    format: Format,
-    frames: usize,
-    bytes: u64,
 }
 
 /// Grace between SIGTERM and SIGKILL when lola stops the program.

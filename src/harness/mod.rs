@@ -28,11 +28,8 @@ pub mod exec;
 mod run;
 mod send;
 
-pub(crate) use build::BuildDocument;
 pub use build::{BuildOutcome, build};
-pub(crate) use compare::CompareDocument;
 pub use compare::{CompareOptions, CompareOutcome, Side, compare};
-pub(crate) use run::RunDocument;
 pub use run::{LiveOutcome, RunOptions, RunOutcome, observed_path, run};
 pub use send::{SendOptions, SendOutcome, SentCapture, send};
 
@@ -436,37 +433,4 @@ pub fn synthesize(datagram: &Datagram) -> Result<CaptureFrame<'static>> {
         comment: Some(synthesized_comment(datagram)),
         flags: None,
     })
-}
-
-/// A pretty-printed JSON document with its keys in sorted order, as
-/// `serde_json::Value` writes them (the order lola's JSON has always had).
-fn sorted_json(document: &impl serde::Serialize) -> Result<String> {
-    Ok(serde_json::to_string_pretty(&serde_json::to_value(
-        document,
-    )?)?)
-}
-
-/// `pass` or `fail`.
-fn verdict_word(passed: bool) -> &'static str {
-    if passed { "pass" } else { "fail" }
-}
-
-/// The file a command wrote, as its JSON document shows it.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct FileDocument {
-    path: String,
-    format: Format,
-    frames: usize,
-    bytes: u64,
-}
-
-impl FileDocument {
-    fn new(path: &Path, written: &WriteSummary) -> FileDocument {
-        FileDocument {
-            path: path.display().to_string(),
-            format: written.format,
-            frames: written.frames,
-            bytes: written.bytes,
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! Layer 6, every way a result is written for people and machines: terminal
-//! text and colour ([`text`], [`ladder`]), the JSON documents' schema
-//! ([`schema`]), NDJSON rows ([`emit`]), JUnit ([`junit`]), SVG ladder
+//! text and colour ([`text`], [`ladder`]), the commands' JSON documents
+//! (filled by the `to_json` methods of the harness outcomes) and their
+//! schema ([`schema`]), NDJSON rows ([`emit`]), JUnit ([`junit`]), SVG ladder
 //! diagrams ([`svg`]), Mermaid sequence diagrams ([`mermaid`]), markdown
 //! summaries for `$GITHUB_STEP_SUMMARY` ([`markdown`]) and a one-file HTML
 //! report ([`html`]). Each renders the typed values
@@ -15,6 +16,7 @@
 
 pub mod emit;
 pub mod html;
+mod json;
 pub mod junit;
 pub mod ladder;
 pub mod markdown;

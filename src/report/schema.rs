@@ -192,7 +192,7 @@ enum OrError<T> {
 #[allow(dead_code)]
 struct RunJson {
     #[serde(flatten)]
-    run: crate::harness::RunDocument<'static>,
+    run: super::json::RunDocument<'static>,
     /// `--expect FILE`: the written capture held against the expectation
     /// file (the document's `verdict` is `fail` when it failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,22 +206,22 @@ pub fn run() -> schemars::Schema {
 
 /// The schema of `lola compare --json` (`docs/schema/compare.schema.json`).
 pub fn compare() -> schemars::Schema {
-    of::<OrError<crate::harness::CompareDocument<'static>>>()
+    of::<OrError<super::json::CompareDocument<'static>>>()
 }
 
 /// The schema of `lola build --json` (`docs/schema/build.schema.json`).
 pub fn build() -> schemars::Schema {
-    of::<crate::harness::BuildDocument>()
+    of::<super::json::BuildDocument>()
 }
 
 /// The schema of `lola exec --json` (`docs/schema/exec.schema.json`).
 pub fn exec() -> schemars::Schema {
-    of::<OrError<crate::harness::exec::ExecDocument<'static>>>()
+    of::<OrError<super::json::ExecDocument<'static>>>()
 }
 
 /// The schema of `lola doctor --json` (`docs/schema/doctor.schema.json`).
 pub fn doctor() -> schemars::Schema {
-    of::<crate::host::sandbox::DoctorDocument<'static>>()
+    of::<super::json::DoctorDocument<'static>>()
 }
 
 /// Every published schema: its file name under `docs/schema/` and the schema.
