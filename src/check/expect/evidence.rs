@@ -218,3 +218,154 @@ fn leaf_fields(n: &Node, out: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::CaptureReader;
+    use crate::packet::decode::decode;
+
+    /// Holds `check` against frame 1 of the seed capture: UDP
+    /// 127.0.0.1:48801 → 127.0.0.1:7456, TTL 64, "Hello Lola".
+    fn with_seed_frame(check: impl FnOnce(&FrameView<'_, '_>)) {
+        let mut reader = CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+        let frame = reader.next_frame().unwrap().unwrap();
+        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        check(&FrameView::new(&frame, &packet));
+    }
+
+    fn filter(text: &str) -> Filter {
+        Filter::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_first_lines_are_listed_and_the_rest_only_counted() {
+        let mut evidence = Evidence::default();
+        for n in 0..EVIDENCE_CAP {
+            evidence.add(|| format!("line {n}"));
+        }
+        for _ in 0..3 {
+            evidence.add(|| unreachable!("a line past the cap is never made"));
+        }
+        let (lines, more) = evidence.finish(true);
+        assert_eq!((lines.len(), more), (EVIDENCE_CAP, 3));
+        assert_eq!(lines[0], "line 0");
+    }
+
+    #[test]
+    fn the_closest_frame_is_the_one_that_held_the_most_conditions() {
+        with_seed_frame(|v| {
+            let mut evidence = Evidence::default();
+            evidence.closest(
+                &filter("udp.dstport == 7456 && ip.ttl == 1 && udp.srcport == 1"),
+                v,
+            );
+            evidence.closest(
+                &filter("udp.dstport == 7456 && ip.ttl == 64 && udp.srcport == 1"),
+                v,
+            );
+            // Fewer conditions held: the closest frame stays.
+            evidence.closest(
+                &filter("udp.dstport == 7456 && ip.ttl == 1 && udp.srcport == 1"),
+                v,
+            );
+            let (lines, more) = evidence.finish(true);
+            assert_eq!(more, 0);
+            let [line] = lines.as_slice() else {
+                panic!("one closest line: {lines:?}")
+            };
+            assert!(line.starts_with("closest: frame 1: "), "{line}");
+            assert!(
+                line.ends_with(": 2 of 3 conditions held; udp.srcport is 48801"),
+                "{line}"
+            );
+        });
+    }
+
+    #[test]
+    fn the_closest_frame_is_shown_only_when_asked_and_only_for_a_conjunction() {
+        with_seed_frame(|v| {
+            let mut evidence = Evidence::default();
+            evidence.closest(&filter("udp.dstport == 1"), v);
+            assert!(
+                evidence.closest.is_none(),
+                "one condition: nothing to be close to"
+            );
+            evidence.closest(&filter("udp.dstport == 7456 && ip.ttl == 1"), v);
+            assert_eq!(evidence.finish(false), (Vec::<String>::new(), 0));
+        });
+    }
+
+    #[test]
+    fn a_matched_frame_misses_the_conditions_it_fails_with_the_values_it_has() {
+        let set = ExpectationSet::parse(
+            "l.toml",
+            "[[expect]]\nname = 'x'\nmatch = 'udp'\nwhere = ['ip.ttl == 1', 'udp.dstport == 7456', 'udp.port == 9']\n",
+        )
+        .unwrap();
+        with_seed_frame(|v| {
+            assert_eq!(
+                misses(&set, &set.expects[0], v),
+                [
+                    "ip.ttl == 1: ip.ttl is 64",
+                    "udp.port == 9: udp.port is 48801, 7456"
+                ]
+            );
+        });
+        let holds =
+            ExpectationSet::parse("l.toml", "[[expect]]\nname = 'x'\nmatch = 'udp'\n").unwrap();
+        with_seed_frame(|v| assert!(misses(&holds, &holds.expects[0], v).is_empty()));
+    }
+
+    #[test]
+    fn an_early_frame_names_the_expectation_it_came_before() {
+        with_seed_frame(|v| {
+            let line = matched_before(v, "request");
+            assert!(line.starts_with("frame 1: "), "{line}");
+            assert!(
+                line.ends_with(": matched before the first held frame of \"request\""),
+                "{line}"
+            );
+        });
+    }
+
+    #[test]
+    fn frames_are_missing_when_lost_or_cut_off_under_fail() {
+        let cut = |policy| Cut {
+            offset: 280,
+            what: "record cut short".into(),
+            policy,
+        };
+        assert_eq!(missing_frames(None, None), None);
+        assert_eq!(
+            missing_frames(None, Some(&cut(Truncation::JudgeCompleteFrames))),
+            None,
+            "a cut judged by its complete frames misses nothing a claim needs"
+        );
+        assert_eq!(
+            missing_frames(None, Some(&cut(Truncation::Fail))).as_deref(),
+            Some("the capture is cut short at byte 280 (record cut short)")
+        );
+        let lost = Drops {
+            interface: 2,
+            ..Drops::default()
+        };
+        let why = missing_frames(Some(lost), Some(&cut(Truncation::Fail))).unwrap();
+        assert!(
+            why.starts_with("the capture admits 2 lost frames ("),
+            "{why}"
+        );
+        assert!(why.ends_with("; the capture is cut short at byte 280 (record cut short)"));
+        assert_eq!(
+            cut_note(&cut(Truncation::JudgeCompleteFrames)),
+            "the capture is cut short at byte 280 (record cut short); only the frames before the cut were judged"
+        );
+    }
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        assert_eq!(show(Duration::from_nanos(1_500)), "1.5µs");
+        assert_eq!(show(Duration::from_micros(2_500)), "2.500ms");
+        assert_eq!(show(Duration::from_millis(3_250)), "3.250s");
+    }
+}

@@ -147,3 +147,67 @@ impl Prefilter {
         !self.any_port[i] && !self.ports[i][usize::from(sp)] && !self.ports[i][usize::from(dp)]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UDP: u8 = 17;
+    const TCP: u8 = 6;
+    const ICMP: u8 = 1;
+
+    fn prefilter(predicates: &[&str]) -> Prefilter {
+        let filters: Vec<Filter> = predicates
+            .iter()
+            .map(|p| Filter::parse(p).unwrap())
+            .collect();
+        Prefilter::new(&filters.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_frame_on_no_port_a_predicate_needs_is_skipped() {
+        let p = prefilter(&["udp.dstport == 7456"]);
+        assert!(!p.skips(UDP, 40000, 7456));
+        assert!(
+            !p.skips(UDP, 7456, 40000),
+            "either port may hold: the table is a necessary condition"
+        );
+        assert!(p.skips(UDP, 40000, 9));
+        assert!(
+            p.skips(TCP, 40000, 7456),
+            "a udp predicate holds on no TCP frame"
+        );
+        assert!(!p.skips(ICMP, 0, 0), "only UDP and TCP are sorted by port");
+    }
+
+    #[test]
+    fn and_needs_the_ports_of_one_side_or_those_of_both() {
+        let p = prefilter(&["udp.srcport == 1 && udp.dstport == 2"]);
+        assert!(!p.skips(UDP, 1, 2));
+        assert!(p.skips(UDP, 3, 4));
+        let p = prefilter(&["udp.port == 1 || tcp.port in {2 3}"]);
+        assert!(!p.skips(UDP, 1, 9) && !p.skips(TCP, 9, 3));
+        assert!(p.skips(UDP, 5, 6) && p.skips(TCP, 5, 6));
+    }
+
+    #[test]
+    fn a_predicate_on_no_port_keeps_every_frame_of_its_transport() {
+        for predicate in [
+            "ip.ttl == 64",
+            "!(udp.dstport == 7456)",
+            "udp",
+            "udp.port > 10",
+        ] {
+            let p = prefilter(&[predicate]);
+            assert!(!p.skips(UDP, 5, 6), "{predicate}");
+        }
+        let p = prefilter(&["tcp.flags.syn == 1"]);
+        assert!(!p.skips(TCP, 5, 6) && p.skips(UDP, 5, 6));
+    }
+
+    #[test]
+    fn every_predicate_counts() {
+        let p = prefilter(&["udp.dstport == 1", "udp.dstport == 2"]);
+        assert!(!p.skips(UDP, 9, 1) && !p.skips(UDP, 9, 2) && p.skips(UDP, 9, 3));
+    }
+}
