@@ -12,7 +12,8 @@
 //! - a layer's `mod.rs` has no doc comment saying what it owns and may use;
 //! - a source file holds more than [`MAX_LINES`] lines before its tests;
 //! - the judging layer builds words for people or machines (colour, JSON
-//!   documents, JUnit).
+//!   documents, JUnit);
+//! - the command or kernel layer defines a JSON document.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -604,6 +605,26 @@ fn the_judge_builds_no_words() {
                     if escape { "an ANSI escape" } else { word }
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn the_commands_and_the_kernel_write_no_documents() {
+    // harness/ and host/ return typed outcomes; the `--json` documents that
+    // show them (and the schemas made from those) are report/'s.
+    for s in sources().iter().filter(|s| {
+        s.module
+            .first()
+            .is_some_and(|m| m == "harness" || m == "host")
+    }) {
+        for (n, line) in s.code.lines().enumerate() {
+            assert!(
+                !line.contains("serde_json") && !line.contains("Document"),
+                "{}:{}: a JSON document outside report/; fill it in report/json/ from the typed outcome",
+                s.path,
+                n + 1
+            );
         }
     }
 }
