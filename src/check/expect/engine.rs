@@ -101,7 +101,8 @@ pub struct SetReport {
     pub expectations: Vec<ExpectOutcome>,
     /// One per `forbid` rule, then `exclusive` when set.
     pub rules: Vec<RuleOutcome>,
-    /// Frames the capture admits it lost (pcapng statistics), when any.
+    /// Frames the capture admits it lost (pcapng statistics), or that the
+    /// kernel reported it dropped while lola captured, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost: Option<Drops>,
     /// Where the capture was cut short at its end, when it was.
@@ -451,10 +452,13 @@ impl SetChecker {
     }
 
     /// Takes into account the frames the capture admits it lost
-    /// ([`CaptureReader::drops`]): they could hold what a maximum count,
-    /// a `forbid` rule or `exclusive` rules out.
+    /// ([`CaptureReader::drops`]), or that the kernel reported it dropped
+    /// while capturing ([`Drops::by_kernel`]): they could hold what a
+    /// maximum count, a `forbid` rule or `exclusive` rules out. Called more
+    /// than once, it keeps the larger of each count ([`Drops::merge`]): the
+    /// kernel's count that a pcapng repeats is not counted twice.
     pub fn admit_drops(&mut self, drops: Drops) {
-        self.drops = drops;
+        self.drops = self.drops.merge(drops);
     }
 
     /// Takes into account that the capture ends inside the record at
@@ -687,6 +691,15 @@ impl SetChecker {
             cut,
             notes: reader_notes,
         };
+        if let Some(d) = lost
+            && !report.expectations.iter().any(|e| e.unprovable)
+            && !report.rules.iter().any(|r| r.unprovable)
+        {
+            let frames = crate::packet::summary::plural(d.total(), "lost frame");
+            report.notes.push(format!(
+                "the capture admits {frames} ({d}); no claim they could contradict was made (every count here is a minimum)"
+            ));
+        }
         if let Some(c) = &report.cut
             && !report.cut_failed()
         {
@@ -973,13 +986,25 @@ fn leaf_fields(n: &Node, out: &mut Vec<String>) {
 /// Frames the capture admits it lost, and a cut at its end, are taken into
 /// account ([`SetChecker::admit_drops`], [`SetChecker::cut_short`]).
 pub fn check_reader_with_set<R: Read>(
-    mut reader: CaptureReader<R>,
+    reader: CaptureReader<R>,
     name: &str,
     set: &ExpectationSet,
     every_frame: bool,
     sink: &mut Sink<'_>,
 ) -> Result<SetReport> {
+    check_reader_with_set_admitting(reader, name, set, every_frame, Drops::default(), sink)
+}
+
+fn check_reader_with_set_admitting<R: Read>(
+    mut reader: CaptureReader<R>,
+    name: &str,
+    set: &ExpectationSet,
+    every_frame: bool,
+    drops: Drops,
+    sink: &mut Sink<'_>,
+) -> Result<SetReport> {
     let mut checker = SetChecker::new(name, reader.format(), set, every_frame);
+    checker.admit_drops(drops);
     let read = reader.for_each_frame(|frame| checker.observe(frame, sink));
     match read {
         Ok(()) => {}
@@ -992,14 +1017,39 @@ pub fn check_reader_with_set<R: Read>(
 
 /// Checks the capture at `path` (`-`: standard input) against `set`.
 pub fn check_file_with_set(path: &Path, set: &ExpectationSet) -> Result<SetReport> {
+    check_file_with_set_admitting(path, set, Drops::default())
+}
+
+/// Checks the capture at `path` against `set`, admitting `drops` besides
+/// what the file admits: for a capture lola recorded itself, the frames the
+/// kernel reported it dropped ([`Drops::by_kernel`]), which a pcap file has
+/// no place for. A pcapng that repeats the kernel's count in its statistics
+/// is not counted twice ([`SetChecker::admit_drops`]).
+///
+/// ```
+/// use lola::capture::Drops;
+/// use lola::check::expect::{check_file_with_set_admitting, ExpectationSet};
+/// let set = ExpectationSet::parse("x.toml", "[[expect]]\nname = 'one'\nmatch = 'udp'\ncount = '== 1'\n").unwrap();
+/// let seed = "fixtures/seed-ipv4.pcap".as_ref();
+/// let report = check_file_with_set_admitting(seed, &set, Drops::by_kernel(7)).unwrap();
+/// assert!(!report.passed());
+/// assert_eq!(report.lost.map(|d| d.total()), Some(7));
+/// assert!(report.expectations[0].failures[0].starts_with("the capture admits 7 lost frames (the kernel dropped 7 while capturing)"));
+/// ```
+pub fn check_file_with_set_admitting(
+    path: &Path,
+    set: &ExpectationSet,
+    drops: Drops,
+) -> Result<SetReport> {
     let mut sink = |_: &FrameView<'_, '_>, _: &[&str]| {};
     if path == Path::new("-") {
         let stdin = std::io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
-        return check_reader_with_set(reader, "-", set, false, &mut sink);
+        return check_reader_with_set_admitting(reader, "-", set, false, drops, &mut sink);
     }
     let reader = CaptureReader::open(path)?;
-    check_reader_with_set(reader, &path.display().to_string(), set, false, &mut sink)
+    let name = path.display().to_string();
+    check_reader_with_set_admitting(reader, &name, set, false, drops, &mut sink)
 }
 
 #[cfg(test)]
