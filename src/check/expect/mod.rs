@@ -22,6 +22,7 @@
 mod engine;
 mod file;
 mod filter;
+mod reading;
 mod record;
 
 use std::fmt;
@@ -31,9 +32,9 @@ use std::time::Duration;
 
 pub use engine::{
     CLOSEST_CANDIDATES, Cut, ExpectOutcome, RuleOutcome, SetChecker, SetReport, Sink,
-    check_file_with_set, check_file_with_set_admitting, check_reader_with_set,
 };
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
+pub use reading::{check_file_with_set, check_file_with_set_admitting, check_reader_with_set};
 pub use record::{RecordOptions, record_file};
 
 use super::{ChecksumPolicy, Count, Expectation, Report, Truncation};
