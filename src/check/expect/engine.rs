@@ -449,7 +449,7 @@ impl SetChecker {
     }
 
     /// Takes into account the frames the capture admits it lost
-    /// ([`CaptureReader::drops`]), or that the kernel reported it dropped
+    /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)), or that the kernel reported it dropped
     /// while capturing ([`Drops::by_kernel`]): they could hold what a
     /// maximum count, a `forbid` rule or `exclusive` rules out. Called more
     /// than once, it keeps the larger of each count ([`Drops::merge`]): the
