@@ -680,7 +680,7 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
     let (code, stdout) = capture_one_against(dir.path(), port, "one.toml");
     assert_eq!(code, Some(0), "{stdout}");
     assert!(
-        stdout.starts_with("1 frame captured; wrote c.pcap"),
+        stdout.starts_with("1 frame captured, 0 dropped by the kernel; wrote c.pcap"),
         "{stdout}"
     );
     assert!(

@@ -6,13 +6,15 @@
 //! May use: [`error`](crate::error) only. Knows nothing of what a frame
 //! holds: bytes in, bytes out.
 
+mod drops;
 mod mmap;
 mod pcapng;
 mod read;
 mod write;
 
+pub use drops::Drops;
 pub use pcapng::Section;
-pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
+pub use read::{CaptureReader, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
 pub use write::{
     CaptureFrame, CaptureStatistics, WriteSummary, check_writable, encode_capture,
     encode_capture_with, is_standard_output, write_capture, write_capture_with,

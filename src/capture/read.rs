@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::Drops;
 use super::mmap::Windows;
 use super::pcapng::{self, Interface, Order, Section};
 use super::{Format, MAX_BLOCK, MAX_SNAPLEN, link_type_supported};
@@ -67,45 +68,6 @@ pub struct RawFrame<'a> {
 /// `epb_flags` bit 9: the checksum was not ready when the frame was captured
 /// (left to checksum offload), so a checksum that does not verify is no error.
 pub const EPB_CHECKSUM_NOT_READY: u32 = 1 << 9;
-
-/// Frames a capture admits it lost: the Interface Statistics Blocks' drop
-/// counters (the last block of each interface) and the Enhanced Packet
-/// Blocks' `epb_dropcount`s.
-///
-/// ```
-/// use lola::capture::Drops;
-/// let d = Drops { interface: 2, os: 1, between_frames: 0 };
-/// assert_eq!(d.total(), 3);
-/// assert_eq!(d.to_string(), "isb_ifdrop 2, isb_osdrop 1, epb_dropcount 0");
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct Drops {
-    /// `isb_ifdrop`: dropped by the interface.
-    pub interface: u64,
-    /// `isb_osdrop`: dropped by the operating system (capture buffer full).
-    pub os: u64,
-    /// Sum of `epb_dropcount`: lost between recorded frames.
-    pub between_frames: u64,
-}
-
-impl Drops {
-    /// All the frames the capture admits it lost.
-    pub fn total(&self) -> u64 {
-        self.interface
-            .saturating_add(self.os)
-            .saturating_add(self.between_frames)
-    }
-}
-
-impl std::fmt::Display for Drops {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "isb_ifdrop {}, isb_osdrop {}, epb_dropcount {}",
-            self.interface, self.os, self.between_frames
-        )
-    }
-}
 
 /// Whether a pcap file's records hold the captured length before the
 /// original length (2.4), after it (before 2.3), or either (2.3): libpcap's
@@ -500,6 +462,7 @@ impl<R: Read> CaptureReader<R> {
             interface,
             os,
             between_frames: self.dropped_between,
+            kernel: 0,
         }
     }
 

@@ -117,6 +117,7 @@ impl<'e> Checker<'e> {
                     other: OtherCounts::default(),
                     failures: Vec::new(),
                     notes: Vec::new(),
+                    lost: None,
                 },
                 partial_frames: Vec::new(),
                 absent_frames: Vec::new(),
@@ -465,8 +466,11 @@ impl<'e> Checker<'e> {
     }
 
     /// Takes into account the frames the capture admits it lost
-    /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)): they
-    /// could hold what an exact count or "no TCP" rules out.
+    /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)), or
+    /// that the kernel reported it dropped while lola captured
+    /// ([`Drops::by_kernel`]): they could hold what an exact count or "no
+    /// TCP" rules out. Called more than once, it keeps the larger of each
+    /// count ([`Drops::merge`]).
     pub fn admit_drops(&mut self, drops: Drops) {
         self.engine.admit_drops(drops);
     }
@@ -512,14 +516,20 @@ impl<'e> Checker<'e> {
         n.tcp_findings(tcp_rule);
         let r = &mut n.report;
         let tcp_unprovable = tcp_rule.is_some_and(|t| t.unprovable);
-        if let Some(drops) = judged.lost
-            && (datagram.unprovable || tcp_unprovable)
-        {
-            r.failures.push(Failure::Lost {
-                drops,
-                count: datagram.unprovable.then_some(e.count),
-                tcp: tcp_unprovable,
-            });
+        r.lost = judged.lost;
+        if let Some(drops) = judged.lost {
+            if datagram.unprovable || tcp_unprovable {
+                r.failures.push(Failure::Lost {
+                    drops,
+                    count: datagram.unprovable.then_some(e.count),
+                    tcp: tcp_unprovable,
+                });
+            } else {
+                r.notes.push(Note::Lost {
+                    drops,
+                    count: e.count,
+                });
+            }
         }
         n.notes(reader_notes);
         n.cut(&judged);

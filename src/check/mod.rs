@@ -67,6 +67,46 @@ pub fn check_file(path: &Path, expectation: &Expectation) -> Result<Report> {
     check_reader(reader, &path.display().to_string(), expectation)
 }
 
+/// Checks the capture at `path` (`-`: standard input), admitting `drops`
+/// besides what the file admits: for a capture lola recorded itself, the
+/// frames the kernel reported it dropped
+/// ([`Drops::by_kernel`](crate::capture::Drops::by_kernel)), which a pcap
+/// file has no place for. A claim they could contradict (an exact count or
+/// a maximum, "no TCP") fails with the count; a minimum passes with a
+/// [`Note::Lost`]. A pcapng that repeats the kernel's count is not counted
+/// twice.
+///
+/// ```
+/// use lola::capture::Drops;
+/// use lola::check::{check_file_admitting, Count, Note};
+/// let seed = "fixtures/seed-ipv4.pcap".as_ref();
+/// let exact = check_file_admitting(seed, &lola::Expectation::seed(), Drops::by_kernel(5)).unwrap();
+/// assert!(!exact.passed());
+/// assert_eq!(
+///     exact.failures[0].to_string(),
+///     "the capture admits 5 lost frames (the kernel dropped 5 while capturing): \"exactly 1 datagram\" and \"no TCP\" cannot be proven"
+/// );
+/// let at_least = lola::Expectation::seed().count(Count::AtLeast(1)).allow_tcp(true);
+/// let report = check_file_admitting(seed, &at_least, Drops::by_kernel(5)).unwrap();
+/// assert!(report.passed());
+/// assert!(report.notes.iter().any(|n| matches!(n, Note::Lost { .. })));
+/// ```
+pub fn check_file_admitting(
+    path: &Path,
+    expectation: &Expectation,
+    drops: crate::capture::Drops,
+) -> Result<Report> {
+    let (fail, none) = (Truncation::Fail, |_| {});
+    if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let reader = CaptureReader::new(stdin.lock(), "-")?;
+        return check_reader_admitting(reader, "-", expectation, fail, drops, none);
+    }
+    let reader = CaptureReader::open(path)?;
+    let name = path.display().to_string();
+    check_reader_admitting(reader, &name, expectation, fail, drops, none)
+}
+
 /// Checks a capture from any reader; `name` names it in the report.
 ///
 /// ```
@@ -136,13 +176,28 @@ pub fn check_reader_with_progress<R: Read>(
 /// assert_eq!((lenient.frames, lenient.matched_count), (0, 0)); // the only frame was cut
 /// ```
 pub fn check_reader_with<R: Read>(
+    reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+    truncated: Truncation,
+    progress: impl FnMut(u64),
+) -> Result<Report> {
+    let drops = crate::capture::Drops::default();
+    check_reader_admitting(reader, name, expectation, truncated, drops, progress)
+}
+
+/// Like [`check_reader_with`], admitting `drops` besides what the capture
+/// admits (see [`check_file_admitting`]).
+pub fn check_reader_admitting<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
     expectation: &Expectation,
     truncated: Truncation,
+    drops: crate::capture::Drops,
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
     let mut checker = Checker::new(name, reader.format(), expectation).truncation(truncated);
+    checker.admit_drops(drops);
     let read = reader.for_each_frame(|frame| {
         checker.observe(frame);
         if checker.frames().is_multiple_of(65_536) {

@@ -274,6 +274,15 @@ pub enum Note {
     },
     /// A note of the capture reader (leniency with a damaged or odd file).
     Reader(String),
+    /// The capture admits it lost frames (or the kernel reported it dropped
+    /// them while lola captured), and no claim they could contradict was
+    /// made: the count is a minimum and TCP is allowed.
+    Lost {
+        /// What was lost, and who says so.
+        drops: Drops,
+        /// The count, a minimum, that holds whatever the lost frames held.
+        count: Count,
+    },
     /// The capture is cut short, and only the frames before the cut were
     /// judged (as asked, or because no claim could be contradicted).
     Truncated {
@@ -361,6 +370,11 @@ impl fmt::Display for Note {
                 Ok(())
             }
             Note::Reader(text) => f.write_str(text),
+            Note::Lost { drops, count } => write!(
+                f,
+                "the capture admits {} ({drops}); \"{count}\" holds whatever they held",
+                plural(drops.total(), "lost frame")
+            ),
             Note::Truncated { offset, what } => write!(
                 f,
                 "the capture is cut short at byte {offset} ({what}); only the frames before the cut were judged"
@@ -574,6 +588,10 @@ pub struct Report {
     #[serde(serialize_with = "as_words")]
     #[schemars(with = "Vec<String>")]
     pub notes: Vec<Note>,
+    /// Frames the capture admits it lost (pcapng statistics), or that the
+    /// kernel reported it dropped while lola captured, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<Drops>,
 }
 
 /// Serializes each value as its `Display` text.

@@ -225,9 +225,11 @@ fn suite(c: &Checked) -> Suite {
     suite
 }
 
-/// A suite's `<system-out>`: the run's values in one line.
+/// A suite's `<system-out>`: the run's values in one line, and the frames
+/// the capture admits it lost, when any (a claim they contradict fails in
+/// its case; a minimum that passes says it here).
 fn system_out(report: &CheckReport) -> String {
-    match report {
+    let line = match report {
         CheckReport::Builtin(r) => format!(
             "{}: expected {}; {} matched in {} {}; verdict {}",
             r.file,
@@ -248,6 +250,14 @@ fn system_out(report: &CheckReport) -> String {
                 r.verdict
             )
         }
+    };
+    match report.lost() {
+        Some(d) => format!(
+            "{line}; the capture admits {} lost {} ({d})",
+            d.total(),
+            super::output::frames_word(d.total() as usize)
+        ),
+        None => line,
     }
 }
 

@@ -114,6 +114,16 @@ fn print_text(outcome: &CompareOutcome, payload: &[u8], width: usize, color: boo
     out("\n");
     out(format_args!("{}\n", tcp_line(outcome)));
     out(format_args!("{}\n", udp_line(outcome)));
+    for side in [&outcome.tcp, &outcome.udp] {
+        if let Some(d) = side.check.lost {
+            out(format_args!(
+                "note: {}: the capture admits {} lost {} ({d})\n",
+                side.path.display(),
+                d.total(),
+                super::output::frames_word(d.total() as usize)
+            ));
+        }
+    }
 }
 
 /// What the check of the TCP capture shows: its handshake is the expected

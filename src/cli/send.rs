@@ -62,6 +62,14 @@ fn print_capture(live: &SentCapture, datagram: &Datagram) {
         let what = describe_live_frame(&f.data, datagram, &mut watch);
         out(format_args!("  frame {}  {}\n", i + 1, what));
     }
+    if live.drops.total() > 0 {
+        out(format_args!(
+            "note: the capture admits {} lost {} ({}): the frames above may not be all the send put on lo\n",
+            live.drops.total(),
+            frames_word(live.drops.total() as usize),
+            live.drops
+        ));
+    }
 }
 
 /// One line for a frame `send` captured: the datagram (whole, or the last

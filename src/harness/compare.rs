@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{CaptureMode, captured_comment, open_capture, prepare_capture, synthesize};
-use crate::capture::{CaptureFrame, CaptureReader, Format, WriteSummary, write_capture};
+use crate::capture::{
+    CaptureFrame, CaptureReader, CaptureStatistics, Drops, Format, WriteSummary, write_capture_with,
+};
 use crate::check::flow::{self, Conversation, Flows};
-use crate::check::{Expectation, Report, check_file};
+use crate::check::{Expectation, Report, check_file_admitting};
 use crate::error::{Error, Result};
 use crate::host::exchange::{Pair, TcpExchange, TcpServer};
 use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
@@ -198,9 +200,9 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let (capture, tcp_note) = open_capture(options.capture, FlowFilter::ports(vec![port]))?;
     let tcp = server.exchange(&options.payload, options.timeout)?;
     let tcp_place = capture.as_ref().map(|(_, place)| *place);
-    let tcp_frames = match capture {
+    let (tcp_frames, tcp_stats) = match capture {
         Some((mut c, _)) => record_all(&mut c, options)?,
-        None => synthesize_tcp(&tcp)?,
+        None => (synthesize_tcp(&tcp)?, None),
     };
 
     // UDP: the same address and, where it is free, the same port.
@@ -210,37 +212,45 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let (capture, udp_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
     let udp = pair.exchange(&options.payload, options.timeout)?;
     let udp_place = capture.as_ref().map(|(_, place)| *place);
-    let udp_frames = match capture {
+    let (udp_frames, udp_stats) = match capture {
         Some((mut c, _)) => record_all(&mut c, options)?,
         None => {
             let frame = synthesize(&udp.received)?;
-            vec![LiveFrame {
+            let frames = vec![LiveFrame {
                 timestamp: frame.timestamp,
                 orig_len: frame.data.len() as u32,
                 data: frame.data.into_owned(),
                 flags: 0,
-            }]
+            }];
+            (frames, None)
         }
     };
     Ok(CompareOutcome {
-        tcp: side(path("tcp"), &tcp_frames, tcp_place, options)?,
-        udp: side(path("udp"), &udp_frames, udp_place, options)?,
+        tcp: side(path("tcp"), &tcp_frames, tcp_place, tcp_stats, options)?,
+        udp: side(path("udp"), &udp_frames, udp_place, udp_stats, options)?,
         capture_note: tcp_note.or(udp_note),
     })
 }
 
-/// Everything the capture holds until `linger` passes with nothing new.
-fn record_all(capture: &mut Capture, options: &CompareOptions) -> Result<Vec<LiveFrame>> {
-    capture.record(Stop::after(options.timeout).when_quiet(options.linger))
+/// Everything the capture holds until `linger` passes with nothing new, and
+/// what the kernel says it dropped meanwhile.
+fn record_all(
+    capture: &mut Capture,
+    options: &CompareOptions,
+) -> Result<(Vec<LiveFrame>, Option<CaptureStatistics>)> {
+    let frames = capture.record(Stop::after(options.timeout).when_quiet(options.linger))?;
+    Ok((frames, capture.statistics().ok()))
 }
 
 /// Writes one side's frames to `path`, reads its conversations back and
 /// checks it as `lola check` would: the message over UDP to the server port
-/// its conversation shows.
+/// its conversation shows. What the kernel dropped while capturing goes to
+/// the file (pcapng) and, whatever the format, to the check.
 fn side(
     path: PathBuf,
     frames: &[LiveFrame],
     place: Option<Place>,
+    statistics: Option<CaptureStatistics>,
     options: &CompareOptions,
 ) -> Result<Side> {
     let comment = if place.is_some() {
@@ -257,9 +267,10 @@ fn side(
             flags: place.map(|_| f.flags),
         })
         .collect();
-    let written = write_capture(&path, options.format, &capture_frames)?;
+    let written = write_capture_with(&path, options.format, &capture_frames, statistics)?;
     let flows = flow::flows(CaptureReader::open(&path)?)?;
-    let check = negative_control_check(&path, &flows, options)?;
+    let drops = statistics.map(Drops::from).unwrap_or_default();
+    let check = negative_control_check(&path, &flows, drops, options)?;
     Ok(Side {
         path,
         live: place.is_some(),
@@ -272,7 +283,12 @@ fn side(
 
 /// The check of one side: the message, to the server port of the side's
 /// conversation (or of `--to` when it has none).
-fn negative_control_check(path: &Path, flows: &Flows, options: &CompareOptions) -> Result<Report> {
+fn negative_control_check(
+    path: &Path,
+    flows: &Flows,
+    drops: Drops,
+    options: &CompareOptions,
+) -> Result<Report> {
     let port = flows
         .conversations
         .first()
@@ -280,7 +296,7 @@ fn negative_control_check(path: &Path, flows: &Flows, options: &CompareOptions) 
     let expectation = Expectation::seed()
         .dst_port(port)
         .payload(options.payload.as_slice());
-    check_file(path, &expectation)
+    check_file_admitting(path, &expectation, drops)
 }
 
 /// The eight frames of the TCP exchange, built with etherparse, timed by the

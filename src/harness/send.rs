@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{CaptureMode, DatagramWatch, open_capture, prepare_capture, write_observed};
-use crate::capture::{Format, WriteSummary};
+use crate::capture::{Drops, Format, WriteSummary};
 use crate::error::{Error, Result};
 use crate::host::exchange::{Client, Event};
 use crate::host::live::{FlowFilter, LiveFrame, Stop};
@@ -108,6 +108,10 @@ pub struct SentCapture {
     pub written: WriteSummary,
     /// The frames, in the order they were captured.
     pub frames: Vec<LiveFrame>,
+    /// What the kernel reported it dropped while capturing (a pcap file has
+    /// no place for it): when more than none, `frames` may not be all the
+    /// send put on `lo`.
+    pub drops: Drops,
 }
 
 /// Sends `payload` to `to` as one datagram; with a capture, records from
@@ -146,18 +150,15 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
             let stop = Stop::at(sent_at + SEND_DEADLINE)
                 .linger_after(options.linger, |f| watch.observe(&f.data));
             let frames = capture.record(stop)?;
-            let written = write_observed(
-                &options.output,
-                options.format,
-                "lo",
-                &frames,
-                capture.statistics().ok(),
-            )?;
+            let statistics = capture.statistics().ok();
+            let written =
+                write_observed(&options.output, options.format, "lo", &frames, statistics)?;
             Some(SentCapture {
                 place,
                 output: options.output.clone(),
                 written,
                 frames,
+                drops: statistics.map(Drops::from).unwrap_or_default(),
             })
         }
     };

@@ -170,6 +170,7 @@ pub fn run(outcome: &RunOutcome, flows: Option<&Flows>) -> String {
             live.place,
             verdict(&live.report)
         );
+        lost(&mut out, &live.report);
         if let Some(c) = &live.comparison {
             let _ = writeln!(
                 out,
@@ -219,7 +220,23 @@ pub fn compare(outcome: &CompareOutcome) -> String {
     if let Some(note) = &outcome.capture_note {
         let _ = writeln!(out, "\nnote: {}", cell(note));
     }
+    lost(&mut out, &outcome.tcp.check);
+    lost(&mut out, &outcome.udp.check);
     out
+}
+
+/// The frames a capture admits it lost (or the kernel dropped while lola
+/// captured it), when any: said even where the verdict passed.
+fn lost(out: &mut String, report: &Report) {
+    if let Some(d) = report.lost {
+        let _ = writeln!(
+            out,
+            "\nnote: `{}`: the capture admits {} ({})",
+            code(&report.file),
+            crate::packet::summary::plural(d.total(), "lost frame"),
+            cell(&d.to_string())
+        );
+    }
 }
 
 /// Text safe in a table cell or a line: `|` would end the cell, and `<`

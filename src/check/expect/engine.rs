@@ -8,8 +8,6 @@
 //! expectation, counts and the first [`EVIDENCE_CAP`] lines of evidence
 //! ([`evidence`](super::evidence) says why a claim failed).
 
-use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
 use super::evidence::{self, Evidence, frame_line, show};
@@ -17,9 +15,8 @@ use super::filter::Filter;
 use super::outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
 use super::prefilter::Prefilter;
 use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
-use crate::capture::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
+use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::check::{Truncation, Verdict, checksum_left_to_offload};
-use crate::error::Result;
 use crate::packet::decode::{
     QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
 };
@@ -136,10 +133,13 @@ impl SetChecker {
     }
 
     /// Takes into account the frames the capture admits it lost
-    /// ([`CaptureReader::drops`]): they could hold what a maximum count,
-    /// a `forbid` rule or `exclusive` rules out.
+    /// ([`CaptureReader::drops`](crate::capture::CaptureReader::drops)), or that the kernel reported it dropped
+    /// while capturing ([`Drops::by_kernel`]): they could hold what a
+    /// maximum count, a `forbid` rule or `exclusive` rules out. Called more
+    /// than once, it keeps the larger of each count ([`Drops::merge`]): the
+    /// kernel's count that a pcapng repeats is not counted twice.
     pub fn admit_drops(&mut self, drops: Drops) {
-        self.drops = drops;
+        self.drops = self.drops.merge(drops);
     }
 
     /// Takes into account that the capture ends inside the record at
@@ -355,6 +355,15 @@ impl SetChecker {
             cut,
             notes: reader_notes,
         };
+        if let Some(d) = lost
+            && !report.expectations.iter().any(|e| e.unprovable)
+            && !report.rules.iter().any(|r| r.unprovable)
+        {
+            let frames = crate::packet::summary::plural(d.total(), "lost frame");
+            report.notes.push(format!(
+                "the capture admits {frames} ({d}); no claim they could contradict was made (every count here is a minimum)"
+            ));
+        }
         if let Some(c) = &report.cut
             && !report.cut_failed()
         {
@@ -493,40 +502,6 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
         });
     }
     rules
-}
-
-/// Checks a capture from any reader against `set`, handing every decoded
-/// frame to `sink`; `every_frame` turns the fast path off (for emitters).
-/// Frames the capture admits it lost, and a cut at its end, are taken into
-/// account ([`SetChecker::admit_drops`], [`SetChecker::cut_short`]).
-pub fn check_reader_with_set<R: Read>(
-    mut reader: CaptureReader<R>,
-    name: &str,
-    set: &ExpectationSet,
-    every_frame: bool,
-    sink: &mut Sink<'_>,
-) -> Result<SetReport> {
-    let mut checker = SetChecker::new(name, reader.format(), set, every_frame);
-    let read = reader.for_each_frame(|frame| checker.observe(frame, sink));
-    match read {
-        Ok(()) => {}
-        Err(crate::Error::Truncated { offset, what, .. }) => checker.cut_short(offset, what),
-        Err(e) => return Err(e),
-    }
-    checker.admit_drops(reader.drops());
-    Ok(checker.finish(reader.notes()))
-}
-
-/// Checks the capture at `path` (`-`: standard input) against `set`.
-pub fn check_file_with_set(path: &Path, set: &ExpectationSet) -> Result<SetReport> {
-    let mut sink = |_: &FrameView<'_, '_>, _: &[&str]| {};
-    if path == Path::new("-") {
-        let stdin = std::io::stdin();
-        let reader = CaptureReader::new(stdin.lock(), "-")?;
-        return check_reader_with_set(reader, "-", set, false, &mut sink);
-    }
-    let reader = CaptureReader::open(path)?;
-    check_reader_with_set(reader, &path.display().to_string(), set, false, &mut sink)
 }
 
 #[cfg(test)]

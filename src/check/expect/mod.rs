@@ -27,6 +27,7 @@ mod file;
 mod filter;
 mod outcome;
 mod prefilter;
+mod reading;
 mod record;
 
 use std::fmt;
@@ -34,11 +35,10 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-pub use engine::{
-    CLOSEST_CANDIDATES, SetChecker, Sink, check_file_with_set, check_reader_with_set,
-};
+pub use engine::{CLOSEST_CANDIDATES, SetChecker, Sink};
 pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
 pub use outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
+pub use reading::{check_file_with_set, check_file_with_set_admitting, check_reader_with_set};
 pub use record::{RecordOptions, record_file};
 
 use super::{ChecksumPolicy, Count, Expectation, Report, Truncation};
@@ -79,6 +79,47 @@ impl CheckReport {
             Some(set) => CheckReport::Set(Box::new(check_file_with_set(path, set)?)),
             None => CheckReport::Builtin(Box::new(super::check_file(path, expectation)?)),
         })
+    }
+
+    /// Like [`CheckReport::of_file`], for a capture lola recorded itself:
+    /// `drops` are the frames the kernel reported it dropped
+    /// ([`Drops::by_kernel`](crate::capture::Drops::by_kernel), or
+    /// `Drops::from(statistics)`), held as the frames a pcapng admits it
+    /// lost are, whatever the file's format.
+    ///
+    /// ```
+    /// use lola::capture::{CaptureStatistics, Drops};
+    /// use lola::check::expect::CheckReport;
+    /// let stats = CaptureStatistics { received: 9, dropped: 3, at: Default::default() };
+    /// let seed = "fixtures/seed-ipv4.pcap".as_ref();
+    /// let report = CheckReport::of_captured(seed, &lola::Expectation::seed(), None, Drops::from(stats)).unwrap();
+    /// assert!(!report.passed());
+    /// assert_eq!(report.lost().map(|d| d.total()), Some(3));
+    /// ```
+    pub fn of_captured(
+        path: &Path,
+        expectation: &Expectation,
+        set: Option<&ExpectationSet>,
+        drops: crate::capture::Drops,
+    ) -> Result<CheckReport> {
+        Ok(match set {
+            Some(set) => {
+                CheckReport::Set(Box::new(check_file_with_set_admitting(path, set, drops)?))
+            }
+            None => CheckReport::Builtin(Box::new(super::check_file_admitting(
+                path,
+                expectation,
+                drops,
+            )?)),
+        })
+    }
+
+    /// The frames the capture admits it lost, when any.
+    pub fn lost(&self) -> Option<crate::capture::Drops> {
+        match self {
+            CheckReport::Builtin(r) => r.lost,
+            CheckReport::Set(r) => r.lost,
+        }
     }
 
     /// True when the capture passed.

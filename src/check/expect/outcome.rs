@@ -87,7 +87,8 @@ pub struct SetReport {
     pub expectations: Vec<ExpectOutcome>,
     /// One per `forbid` rule, then `exclusive` when set.
     pub rules: Vec<RuleOutcome>,
-    /// Frames the capture admits it lost (pcapng statistics), when any.
+    /// Frames the capture admits it lost (pcapng statistics), or that the
+    /// kernel reported it dropped while lola captured, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost: Option<Drops>,
     /// Where the capture was cut short at its end, when it was.
