@@ -6,16 +6,17 @@
 //! May use: [`error`](crate::error) only. Knows nothing of what a frame
 //! holds: bytes in, bytes out.
 
+mod encode;
 mod mmap;
 mod pcapng;
 mod read;
 mod write;
 
+pub use encode::{CaptureFrame, CaptureStatistics, encode_capture, encode_capture_with};
 pub use pcapng::Section;
 pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
 pub use write::{
-    CaptureFrame, CaptureStatistics, WriteSummary, check_writable, encode_capture,
-    encode_capture_with, is_standard_output, write_capture, write_capture_with,
+    WriteSummary, check_writable, is_standard_output, write_capture, write_capture_with,
     write_file_atomically,
 };
 
