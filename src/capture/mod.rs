@@ -10,14 +10,17 @@ mod encode;
 mod mmap;
 mod pcapng;
 mod read;
+mod resolve;
+mod temporary;
 mod write;
 
 pub use encode::{CaptureFrame, CaptureStatistics, encode_capture, encode_capture_with};
 pub use pcapng::Section;
 pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
+pub use temporary::{interrupt, remove_temporary_files};
 pub use write::{
-    WriteSummary, check_writable, is_standard_output, write_capture, write_capture_with,
-    write_file_atomically,
+    Output, WriteSummary, Written, check_writable, is_standard_output, write_capture,
+    write_capture_kept, write_capture_with, write_file_atomically, writes_a_file,
 };
 
 use std::fmt;

@@ -1,0 +1,211 @@
+//! Temporary files that become outputs, and the one list of them a signal
+//! handler may read: [`remove_temporary_files`] unlinks every one still
+//! being written, so that SIGINT or SIGTERM leaves the original file or the
+//! whole new one, never a `.lola-*.part` beside them.
+
+use std::ffi::{CString, OsStr};
+use std::fs;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+
+/// A temporary file being written, registered until it is renamed into
+/// place or dropped (which removes it).
+struct Entry {
+    dir: i32,
+    name: CString,
+}
+
+/// How many temporary files may be registered at once; beyond that a file
+/// is still removed on error, only not by the signal handler.
+const SLOTS: usize = 64;
+
+static REGISTRY: [AtomicPtr<Entry>; SLOTS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+
+/// Removes every temporary file lola is writing. Safe to call from a signal
+/// handler (it only reads atomics and calls `unlinkat`); a command's
+/// SIGINT/SIGTERM handler calls it before the process dies.
+pub fn remove_temporary_files() {
+    for slot in &REGISTRY {
+        let entry = slot.load(Ordering::Acquire);
+        if !entry.is_null() {
+            // SAFETY: entries are leaked, never freed, so the pointer stays
+            // valid; unlinkat is async-signal-safe.
+            unsafe {
+                libc::unlinkat((*entry).dir, (*entry).name.as_ptr(), 0);
+            }
+        }
+    }
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Says that lola was asked to stop (SIGINT, SIGTERM): an output that would
+/// wait (a FIFO no one reads yet) gives up instead. Safe to call from a
+/// signal handler.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`interrupt`] was called.
+pub(super) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// A temporary file in an open directory, removed when dropped unless
+/// [`Temporary::persist`] renamed it into place.
+pub(super) struct Temporary {
+    dir: OwnedFd,
+    name: CString,
+    slot: Option<usize>,
+    persisted: bool,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Temporary {
+    /// Creates `.lola-PID-N.part` in `dir` (mode 0666 less the umask, as
+    /// tcpdump's files are), never following a link nor taking a name that
+    /// exists. Returns it with the file open for writing.
+    pub(super) fn create_in(dir: OwnedFd, suffix: &str) -> io::Result<(Temporary, fs::File)> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        for _ in 0..100 {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let name = format!(".lola-{}-{n}-{nanos:x}.{suffix}", std::process::id());
+            let name = CString::new(name).map_err(io::Error::other)?;
+            // SAFETY: a valid directory descriptor and NUL-terminated name.
+            let fd = unsafe {
+                libc::openat(
+                    dir.as_raw_fd(),
+                    name.as_ptr(),
+                    libc::O_WRONLY
+                        | libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC,
+                    0o666 as libc::c_uint,
+                )
+            };
+            if fd < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    continue;
+                }
+                return Err(e);
+            }
+            // SAFETY: a fresh descriptor nobody else owns.
+            let file = unsafe { fs::File::from_raw_fd(fd) };
+            let mut temporary = Temporary {
+                dir,
+                name,
+                slot: None,
+                persisted: false,
+            };
+            temporary.register();
+            return Ok((temporary, file));
+        }
+        Err(io::Error::from(io::ErrorKind::AlreadyExists))
+    }
+
+    fn register(&mut self) {
+        let entry = Box::into_raw(Box::new(Entry {
+            dir: self.dir.as_raw_fd(),
+            name: self.name.clone(),
+        }));
+        for (i, slot) in REGISTRY.iter().enumerate() {
+            if slot
+                .compare_exchange(
+                    std::ptr::null_mut(),
+                    entry,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                self.slot = Some(i);
+                return;
+            }
+        }
+        // SAFETY: not shared with the registry: no slot took it.
+        drop(unsafe { Box::from_raw(entry) });
+    }
+
+    fn unregister(&mut self) {
+        if let Some(i) = self.slot.take() {
+            // The entry is left allocated: a signal handler on another
+            // thread may still be reading it.
+            REGISTRY[i].store(std::ptr::null_mut(), Ordering::Release);
+        }
+    }
+
+    /// Renames the file (written and synced) over `name` in its directory.
+    pub(super) fn persist(mut self, name: &OsStr) -> io::Result<()> {
+        let to = CString::new(name.as_bytes()).map_err(io::Error::other)?;
+        // SAFETY: valid descriptors and NUL-terminated names.
+        let rc = unsafe {
+            libc::renameat(
+                self.dir.as_raw_fd(),
+                self.name.as_ptr(),
+                self.dir.as_raw_fd(),
+                to.as_ptr(),
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.persisted = true;
+        self.unregister();
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.persisted {
+            // SAFETY: valid descriptor and NUL-terminated name.
+            unsafe {
+                libc::unlinkat(self.dir.as_raw_fd(), self.name.as_ptr(), 0);
+            }
+        }
+        self.unregister();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_dir(path: &std::path::Path) -> OwnedFd {
+        fs::File::open(path).unwrap().into()
+    }
+
+    fn names_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    }
+
+    #[test]
+    fn a_dropped_file_is_removed_and_a_persisted_one_renamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (dropped, _) = Temporary::create_in(open_dir(dir.path()), "part").unwrap();
+        assert_eq!(names_in(dir.path()).len(), 1);
+        assert!(
+            REGISTRY
+                .iter()
+                .any(|s| !s.load(Ordering::Relaxed).is_null())
+        );
+        drop(dropped);
+        assert!(names_in(dir.path()).is_empty());
+        let (persisted, mut file) = Temporary::create_in(open_dir(dir.path()), "part").unwrap();
+        io::Write::write_all(&mut file, b"whole").unwrap();
+        persisted.persist(OsStr::new("done")).unwrap();
+        assert_eq!(names_in(dir.path()), ["done"]);
+        assert_eq!(fs::read(dir.path().join("done")).unwrap(), b"whole");
+    }
+}
