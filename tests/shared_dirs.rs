@@ -143,16 +143,24 @@ fn a_link_planted_in_a_middle_component_is_refused_too() {
         "$LOLA" $BUILD -o "$S/sub/x.pcap" 2> "$B/err"
         echo "exit $?"
         echo "said $(cat "$B/err")"
+        # Missing directories after the link are not made through it.
+        "$LOLA" check "$SEED" --junit "$S/sub/deeper/r.xml" > /dev/null 2>&1
+        echo "junit exit $?"
         ls "$R"
         "#,
     );
     let out = stdout(&o);
     assert_eq!(lines(&out, "exit"), ["exit 2"]);
+    assert_eq!(lines(&out, "junit"), ["junit exit 2"]);
+    assert!(!out.contains("deeper"), "{out}");
     assert!(
         lines(&out, "said")[0].contains("shared/sub, a symbolic link owned by nobody"),
         "{out}"
     );
-    assert!(!out.contains("x.pcap\n"), "nothing created in the root-only directory");
+    assert!(
+        !out.contains("x.pcap\n"),
+        "nothing created in the root-only directory"
+    );
 }
 
 #[test]
@@ -197,7 +205,10 @@ fn a_file_planted_by_another_user_is_left_alone() {
     );
     let out = stdout(&o);
     assert_eq!(lines(&out, "exit"), ["exit 2"]);
-    assert!(lines(&out, "said")[0].contains("protected_regular"), "{out}");
+    assert!(
+        lines(&out, "said")[0].contains("protected_regular"),
+        "{out}"
+    );
     assert_eq!(lines(&out, "file"), ["file theirs"]);
 }
 
@@ -237,7 +248,10 @@ fn every_output_keeps_the_rule_and_links_of_the_caller_or_directory_owner_still_
         "flow B/seed.pcap -o B/shared/link",
         "compare --port 0 --capture off --out-dir B --svg B/shared/link",
     ] {
-        assert!(out.contains(&format!("exit 2 for {args}\n")), "{args}: {out}");
+        assert!(
+            out.contains(&format!("exit 2 for {args}\n")),
+            "{args}: {out}"
+        );
     }
     assert_eq!(
         lines(&out, "summary"),
@@ -304,7 +318,15 @@ fn dev_null_is_an_output_for_run_and_exec() {
         return;
     }
     lola()
-        .args(["exec", "-o", "/dev/null", "--any-payload", "--at-least", "0", "--"])
+        .args([
+            "exec",
+            "-o",
+            "/dev/null",
+            "--any-payload",
+            "--at-least",
+            "0",
+            "--",
+        ])
         .args(["sh", "-c", "true"])
         .timeout(Duration::from_secs(20))
         .assert()
@@ -314,7 +336,13 @@ fn dev_null_is_an_output_for_run_and_exec() {
 /// A capture of `frames` copies of the seed frame, as lola writes it.
 fn big_capture(path: &Path, frames: usize) {
     let seed = lola()
-        .args(["build", "--src", "127.0.0.1:40000", "--dst", "127.0.0.1:7456"])
+        .args([
+            "build",
+            "--src",
+            "127.0.0.1:40000",
+            "--dst",
+            "127.0.0.1:7456",
+        ])
         .args(["-o", "-"])
         .output()
         .unwrap()
@@ -377,4 +405,30 @@ fn sigint_or_sigterm_during_emit_leaves_the_old_file_and_no_temporary() {
         assert_eq!(names_in(dir.path()), ["big.pcap", "rows.ndjson"]);
         assert_eq!(fs::read(&rows).unwrap(), b"old rows\n");
     }
+}
+
+#[test]
+fn a_step_summary_naming_a_fifo_no_one_reads_is_a_warning_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("summary");
+    assert!(
+        StdCommand::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = lola()
+        .arg("check")
+        .arg(common::fixture("hello-lola.pcap"))
+        .env("GITHUB_STEP_SUMMARY", &fifo)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot append the summary: is a FIFO no one reads"),
+        "{stderr}"
+    );
 }

@@ -560,7 +560,9 @@ mod os {
                 // A FIFO with no reader yet.
                 Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
                     if crate::capture::temporary::interrupted() {
-                        return Err(io::Error::from(io::ErrorKind::Interrupted));
+                        return Err(io::Error::other(
+                            "interrupted while waiting for the FIFO's reader",
+                        ));
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }
