@@ -432,3 +432,48 @@ fn a_step_summary_naming_a_fifo_no_one_reads_is_a_warning_not_a_hang() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigint_during_emit_of_several_captures_leaves_no_parts_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.pcap"), dir.path().join("b.pcap"));
+    big_capture(&a, 300_000);
+    fs::copy(&a, &b).unwrap();
+    let rows = dir.path().join("rows.ndjson");
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("lola"))
+        .arg("check")
+        .args([&a, &b])
+        .arg("--emit")
+        .arg(&rows)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the parts directory holds a growing part.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let parts = names_in(dir.path())
+            .into_iter()
+            .find(|n| n.starts_with(".lola-") && dir.path().join(n).is_dir());
+        let growing = parts.is_some_and(|p| {
+            fs::read_dir(dir.path().join(p))
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+                })
+                .unwrap_or(false)
+        });
+        if growing {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no part appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill(2) on the child's own pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    assert!(!child.wait().unwrap().success());
+    assert_eq!(names_in(dir.path()), ["a.pcap", "b.pcap"]);
+}

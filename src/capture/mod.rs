@@ -17,7 +17,7 @@ mod write;
 pub use encode::{CaptureFrame, CaptureStatistics, encode_capture, encode_capture_with};
 pub use pcapng::Section;
 pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
-pub use temporary::{interrupt, remove_temporary_files};
+pub use temporary::{NumberedDir, interrupt, remove_temporary_files};
 pub use write::{
     Output, WriteSummary, Written, check_writable, is_standard_output, write_capture,
     write_capture_kept, write_capture_with, write_file_atomically, writes_a_file,

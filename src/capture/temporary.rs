@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 struct Entry {
     dir: i32,
     name: CString,
+    /// For a directory of numbered files: its descriptor, how many files
+    /// (`0.SUFFIX`, `1.SUFFIX`, ...) and their suffix, removed before it.
+    numbered: Option<(i32, usize, CString)>,
 }
 
 /// How many temporary files may be registered at once; beyond that a file
@@ -28,13 +31,33 @@ static REGISTRY: [AtomicPtr<Entry>; SLOTS] =
 /// handler (it only reads atomics and calls `unlinkat`); a command's
 /// SIGINT/SIGTERM handler calls it before the process dies.
 pub fn remove_temporary_files() {
-    for slot in &REGISTRY {
-        let entry = slot.load(Ordering::Acquire);
-        if !entry.is_null() {
+    // Files first, then the directories that may have held some of them.
+    for directories in [false, true] {
+        for slot in &REGISTRY {
+            let entry = slot.load(Ordering::Acquire);
+            if entry.is_null() {
+                continue;
+            }
             // SAFETY: entries are leaked, never freed, so the pointer stays
-            // valid; unlinkat is async-signal-safe.
+            // valid; unlinkat is async-signal-safe, and the names are built
+            // in a buffer on the stack.
             unsafe {
-                libc::unlinkat((*entry).dir, (*entry).name.as_ptr(), 0);
+                let entry = &*entry;
+                match &entry.numbered {
+                    None if !directories => {
+                        libc::unlinkat(entry.dir, entry.name.as_ptr(), 0);
+                    }
+                    Some((dir, count, suffix)) if directories => {
+                        for i in 0..*count {
+                            let mut buffer = [0u8; 64];
+                            if numbered_name(i, suffix.as_bytes(), &mut buffer) {
+                                libc::unlinkat(*dir, buffer.as_ptr().cast(), 0);
+                            }
+                        }
+                        libc::unlinkat(entry.dir, entry.name.as_ptr(), libc::AT_REMOVEDIR);
+                    }
+                    _ => {}
+                }
             }
         }
     }
@@ -52,6 +75,136 @@ pub fn interrupt() {
 /// Whether [`interrupt`] was called.
 pub(super) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Writes `{i}{suffix}` and a NUL into `buffer` without allocating (for a
+/// signal handler); false when it does not fit.
+fn numbered_name(i: usize, suffix: &[u8], buffer: &mut [u8; 64]) -> bool {
+    let mut digits = [0u8; 20];
+    let (mut n, mut len) = (i, 0);
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if len + suffix.len() + 1 > buffer.len() {
+        return false;
+    }
+    for k in 0..len {
+        buffer[k] = digits[len - 1 - k];
+    }
+    buffer[len..len + suffix.len()].copy_from_slice(suffix);
+    buffer[len + suffix.len()] = 0;
+    true
+}
+
+fn register(entry: Entry) -> Option<usize> {
+    let entry = Box::into_raw(Box::new(entry));
+    for (i, slot) in REGISTRY.iter().enumerate() {
+        if slot
+            .compare_exchange(
+                std::ptr::null_mut(),
+                entry,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            return Some(i);
+        }
+    }
+    // SAFETY: not shared with the registry: no slot took it.
+    drop(unsafe { Box::from_raw(entry) });
+    None
+}
+
+fn unregister(slot: Option<usize>) {
+    if let Some(i) = slot {
+        // The entry is left allocated: a signal handler on another thread
+        // may still be reading it.
+        REGISTRY[i].store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// A private directory of numbered files (`0.ndjson`, `1.ndjson`, ...)
+/// beside an output, for parts joined into it at the end: removed with
+/// its files when dropped, or by [`remove_temporary_files`] on a signal.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let parts = lola::capture::NumberedDir::create_in(dir.path(), 2, ".ndjson").unwrap();
+/// std::fs::write(parts.file(0), b"{}").unwrap();
+/// assert!(parts.file(1).ends_with("1.ndjson"));
+/// drop(parts);
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+/// ```
+pub struct NumberedDir {
+    path: std::path::PathBuf,
+    suffix: String,
+    count: usize,
+    slot: Option<usize>,
+    _dir: OwnedFd,
+    _parent: OwnedFd,
+}
+
+impl NumberedDir {
+    /// Makes `.lola-PID-N.parts` (mode 0700) in `parent` for `count` files
+    /// ending in `suffix`.
+    pub fn create_in(
+        parent: &std::path::Path,
+        count: usize,
+        suffix: &str,
+    ) -> io::Result<NumberedDir> {
+        let parent_fd: OwnedFd = fs::File::open(parent)?.into();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(".lola-{}-{n}.parts", std::process::id());
+        let c = CString::new(name.clone()).map_err(io::Error::other)?;
+        // SAFETY: a valid descriptor and NUL-terminated name.
+        if unsafe { libc::mkdirat(parent_fd.as_raw_fd(), c.as_ptr(), 0o700) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let path = parent.join(&name);
+        let dir: OwnedFd = match fs::File::open(&path) {
+            Ok(dir) => dir.into(),
+            Err(e) => {
+                // SAFETY: as above.
+                unsafe { libc::unlinkat(parent_fd.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };
+                return Err(e);
+            }
+        };
+        let suffix_c = CString::new(suffix).map_err(io::Error::other)?;
+        let slot = register(Entry {
+            dir: parent_fd.as_raw_fd(),
+            name: c,
+            numbered: Some((dir.as_raw_fd(), count, suffix_c)),
+        });
+        Ok(NumberedDir {
+            path,
+            suffix: suffix.to_string(),
+            count,
+            slot,
+            _dir: dir,
+            _parent: parent_fd,
+        })
+    }
+
+    /// The path of the `i`th file.
+    pub fn file(&self, i: usize) -> std::path::PathBuf {
+        self.path.join(format!("{i}{}", self.suffix))
+    }
+}
+
+impl Drop for NumberedDir {
+    fn drop(&mut self) {
+        for i in 0..self.count {
+            let _ = fs::remove_file(self.file(i));
+        }
+        let _ = fs::remove_dir(&self.path);
+        unregister(self.slot.take());
+    }
 }
 
 /// A temporary file in an open directory, removed when dropped unless
@@ -112,34 +265,15 @@ impl Temporary {
     }
 
     fn register(&mut self) {
-        let entry = Box::into_raw(Box::new(Entry {
+        self.slot = register(Entry {
             dir: self.dir.as_raw_fd(),
             name: self.name.clone(),
-        }));
-        for (i, slot) in REGISTRY.iter().enumerate() {
-            if slot
-                .compare_exchange(
-                    std::ptr::null_mut(),
-                    entry,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-            {
-                self.slot = Some(i);
-                return;
-            }
-        }
-        // SAFETY: not shared with the registry: no slot took it.
-        drop(unsafe { Box::from_raw(entry) });
+            numbered: None,
+        });
     }
 
     fn unregister(&mut self) {
-        if let Some(i) = self.slot.take() {
-            // The entry is left allocated: a signal handler on another
-            // thread may still be reading it.
-            REGISTRY[i].store(std::ptr::null_mut(), Ordering::Release);
-        }
+        unregister(self.slot.take());
     }
 
     /// Renames the file (written and synced) over `name` in its directory.
@@ -188,6 +322,16 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect()
+    }
+
+    #[test]
+    fn numbered_names_are_built_without_allocating() {
+        let mut buffer = [0u8; 64];
+        assert!(numbered_name(0, b".ndjson", &mut buffer));
+        assert_eq!(&buffer[..9], b"0.ndjson\0");
+        assert!(numbered_name(1207, b".x", &mut buffer));
+        assert_eq!(&buffer[..7], b"1207.x\0");
+        assert!(!numbered_name(1, &[b'a'; 63], &mut buffer));
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn with_rows<T>(
 /// in file order at the end. With one capture they go straight to `--emit`.
 pub struct Rows {
     emit: PathBuf,
-    spill: Option<tempfile::TempDir>,
+    spill: Option<lola::capture::NumberedDir>,
 }
 
 impl Rows {
@@ -146,13 +146,9 @@ impl Rows {
             e => e,
         })?;
         let spill = if files > 1 {
-            let dir = match emit_dir(emit) {
-                Some(dir) => tempfile::Builder::new()
-                    .prefix(".lola-rows-")
-                    .tempdir_in(dir),
-                None => tempfile::Builder::new().prefix("lola-rows-").tempdir(),
-            };
-            Some(dir.map_err(|e| emit_error(emit, &e))?)
+            let dir = emit_dir(emit).unwrap_or_else(std::env::temp_dir);
+            let parts = lola::capture::NumberedDir::create_in(&dir, files, ".ndjson");
+            Some(parts.map_err(|e| emit_error(emit, &e))?)
         } else {
             None
         };
@@ -165,7 +161,7 @@ impl Rows {
     /// Where the rows of the `i`th capture go.
     pub fn of(&self, i: usize) -> PathBuf {
         match &self.spill {
-            Some(dir) => dir.path().join(format!("{i}.ndjson")),
+            Some(dir) => dir.file(i),
             None => self.emit.clone(),
         }
     }
