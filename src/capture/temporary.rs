@@ -77,6 +77,17 @@ pub(super) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
+/// A directory opened only to name things in it (`O_PATH`): no read
+/// permission needed.
+fn open_path(dir: &std::path::Path) -> io::Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(dir)?;
+    Ok(file.into())
+}
+
 /// Writes `{i}{suffix}` and a NUL into `buffer` without allocating (for a
 /// signal handler); false when it does not fit.
 fn numbered_name(i: usize, suffix: &[u8], buffer: &mut [u8; 64]) -> bool {
@@ -158,7 +169,7 @@ impl NumberedDir {
         count: usize,
         suffix: &str,
     ) -> io::Result<NumberedDir> {
-        let parent_fd: OwnedFd = fs::File::open(parent)?.into();
+        let parent_fd = open_path(parent)?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!(".lola-{}-{n}.parts", std::process::id());
         let c = CString::new(name.clone()).map_err(io::Error::other)?;
@@ -167,8 +178,8 @@ impl NumberedDir {
             return Err(io::Error::last_os_error());
         }
         let path = parent.join(&name);
-        let dir: OwnedFd = match fs::File::open(&path) {
-            Ok(dir) => dir.into(),
+        let dir = match open_path(&path) {
+            Ok(dir) => dir,
             Err(e) => {
                 // SAFETY: as above.
                 unsafe { libc::unlinkat(parent_fd.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };

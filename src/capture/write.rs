@@ -490,9 +490,10 @@ mod os {
     /// since): what is written lands where the rules were checked.
     pub(super) fn open_dir(dir: &Path, id: (u64, u64)) -> io::Result<OwnedFd> {
         use std::os::unix::fs::OpenOptionsExt;
+        // O_PATH: a directory one may write in but not list is fine.
         let file = fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
             .open(dir)?;
         if identity_of_descriptor(file.as_raw_fd()) != Some(id) {
             return Err(io::Error::other(format!(
