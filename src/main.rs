@@ -12,6 +12,7 @@ use cli::output::{self, Exit};
 
 fn main() -> ExitCode {
     output::start_clock();
+    cli::signals::install_cleanup();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return output::argument_error(&e).into(),

@@ -1,82 +1,18 @@
-//! Writing captures with `pcap-file`: little-endian pcap like tcpdump's, or an
-//! annotated pcapng. Regular files are replaced whole through a temporary
-//! file renamed into place; links are followed, devices and FIFOs written
-//! in place.
+//! Writing captures and reports to a path as `tcpdump -w` would, never
+//! leaving half a file: regular files are replaced whole through a
+//! temporary file renamed into place; links are followed where the kernel's
+//! protections for shared directories would follow them, devices and FIFOs
+//! written in place. Every output lola writes is opened by [`Output`].
 
-use std::borrow::Cow;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapTsResolution, PcapWriter};
-use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption, InterfaceTsResolution,
-};
-use pcap_file::pcapng::blocks::interface_statistics::{
-    InterfaceStatisticsBlock, InterfaceStatisticsOption,
-};
-use pcap_file::pcapng::blocks::opt_common::CommonOption;
-use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
-use pcap_file::{DataLink, Endianness};
-
-use super::{Format, MAX_SNAPLEN};
+use super::Format;
+use super::encode::{CaptureFrame, CaptureStatistics, encode_capture_with};
+use super::resolve::{Resolved, resolve};
+use super::temporary::Temporary;
 use crate::error::{Error, Result};
-
-/// One frame to write: Ethernet bytes, the time it was seen, and (pcapng only)
-/// a comment saying what it is.
-///
-/// ```
-/// use std::borrow::Cow;
-/// use lola::capture::{encode_capture, CaptureFrame, CaptureReader, Format};
-/// let data = Cow::Borrowed(&[0u8; 60][..]);
-/// let frame = CaptureFrame { timestamp: Default::default(), data, comment: Some("zeros".into()), flags: None };
-/// let mut bytes = Vec::new();
-/// encode_capture(&mut bytes, Format::PcapNg, &[frame]).unwrap();
-/// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
-/// assert_eq!(reader.next_frame().unwrap().unwrap().comment.as_deref(), Some("zeros"));
-/// ```
-#[derive(Clone, Debug)]
-pub struct CaptureFrame<'a> {
-    /// Time since the Unix epoch.
-    pub timestamp: Duration,
-    /// The whole Ethernet frame.
-    pub data: Cow<'a, [u8]>,
-    /// Shown by Wireshark as the packet comment (`frame.comment`); pcap drops it.
-    pub comment: Option<String>,
-    /// pcapng `epb_flags` (direction; bit 9: checksum not ready); pcap drops it.
-    pub flags: Option<u32>,
-}
-
-/// A capture's counters, written after the frames as a pcapng Interface
-/// Statistics Block (`isb_ifrecv`, `isb_ifdrop`), as dumpcap writes them;
-/// pcap has no place for them.
-///
-/// ```
-/// use std::borrow::Cow;
-/// use std::time::Duration;
-/// use lola::capture::{encode_capture_with, CaptureFrame, CaptureReader, CaptureStatistics, Format};
-/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: Some(1) };
-/// let stats = CaptureStatistics { received: 2, dropped: 1, at: Duration::from_secs(1) };
-/// let mut bytes = Vec::new();
-/// encode_capture_with(&mut bytes, Format::PcapNg, &[frame], Some(stats)).unwrap();
-/// let mut reader = CaptureReader::new(&bytes[..], "mem.pcapng").unwrap();
-/// assert_eq!(reader.next_frame().unwrap().unwrap().flags, Some(1));
-/// assert!(reader.next_frame().unwrap().is_none());
-/// assert_eq!(reader.drops().interface, 1);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct CaptureStatistics {
-    /// Frames the capture received (after the kernel's filter).
-    pub received: u64,
-    /// Frames it dropped (its buffer was full).
-    pub dropped: u64,
-    /// When the counters were read, since the Unix epoch.
-    #[serde(skip)]
-    pub at: Duration,
-}
 
 /// What [`write_capture`] wrote.
 ///
@@ -100,167 +36,25 @@ pub struct WriteSummary {
     pub bytes: u64,
 }
 
-/// Encodes `frames` as a capture of Ethernet frames into `out`.
-///
-/// pcap: little-endian, microsecond timestamps, version 2.4, snaplen 262144
-/// (what tcpdump writes on x86). pcapng: one little-endian section naming lola
-/// as the application, one interface `lo` with nanosecond timestamps, one
-/// Enhanced Packet Block per frame carrying its comment.
-///
-/// ```
-/// use std::borrow::Cow;
-/// use std::time::Duration;
-/// use lola::capture::{encode_capture, CaptureFrame, Format};
-/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: None };
-/// let mut out = Vec::new();
-/// let bytes = encode_capture(&mut out, Format::Pcap, &[frame]).unwrap();
-/// assert_eq!(bytes, 24 + 16 + 60);
-/// assert_eq!(&out[..4], &[0xd4, 0xc3, 0xb2, 0xa1]); // little-endian magic
-/// ```
-pub fn encode_capture<W: Write>(
-    out: W,
-    format: Format,
-    frames: &[CaptureFrame<'_>],
-) -> io::Result<u64> {
-    encode_capture_with(out, format, frames, None)
-}
-
-/// [`encode_capture`], and (pcapng) the capture's counters after the frames.
-pub fn encode_capture_with<W: Write>(
-    out: W,
-    format: Format,
-    frames: &[CaptureFrame<'_>],
-    statistics: Option<CaptureStatistics>,
-) -> io::Result<u64> {
-    let mut out = CountingWriter {
-        inner: out,
-        count: 0,
-    };
-    for frame in frames {
-        if frame.data.len() > MAX_SNAPLEN as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
-                    frame.data.len()
-                ),
-            ));
-        }
-        if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "timestamp after 2106-02-07 does not fit in a pcap record",
-            ));
-        }
-    }
-    match format {
-        Format::Pcap => encode_pcap(&mut out, frames)?,
-        Format::PcapNg => encode_pcapng(&mut out, frames, statistics)?,
-    }
-    out.flush()?;
-    Ok(out.count)
-}
-
-/// Frames as a little-endian pcap, as tcpdump writes on x86.
-fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result<()> {
-    // Not PcapHeader::default(): that one is big-endian.
-    let header = PcapHeader {
-        version_major: 2,
-        version_minor: 4,
-        ts_correction: 0,
-        ts_accuracy: 0,
-        snaplen: MAX_SNAPLEN,
-        datalink: DataLink::ETHERNET,
-        ts_resolution: PcapTsResolution::MicroSecond,
-        endianness: Endianness::Little,
-    };
-    let mut writer = PcapWriter::with_header(out, header).map_err(io_error)?;
-    for frame in frames {
-        let len = frame.data.len() as u32;
-        let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        writer.write_packet(&packet).map_err(io_error)?;
-    }
-    Ok(())
-}
-
-/// Frames as one pcapng section naming lola, one interface `lo`, an
-/// Enhanced Packet Block per frame and, with `statistics`, an Interface
-/// Statistics Block after them.
-fn encode_pcapng<W: Write>(
-    out: &mut W,
-    frames: &[CaptureFrame<'_>],
-    statistics: Option<CaptureStatistics>,
-) -> io::Result<()> {
-    let section = SectionHeaderBlock {
-        endianness: Endianness::Little,
-        major_version: 1,
-        minor_version: 0,
-        section_length: -1,
-        options: vec![
-            SectionHeaderOption::Hardware(Cow::Borrowed(std::env::consts::ARCH)),
-            SectionHeaderOption::OS(Cow::Owned(os_name())),
-            SectionHeaderOption::UserApplication(Cow::Borrowed(concat!(
-                "lola ",
-                env!("CARGO_PKG_VERSION")
-            ))),
-        ],
-    };
-    let mut writer = PcapNgWriter::with_section_header(out, section).map_err(io_error)?;
-    let interface = InterfaceDescriptionBlock {
-        linktype: DataLink::ETHERNET,
-        snaplen: MAX_SNAPLEN,
-        options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Borrowed("lo")),
-            InterfaceDescriptionOption::IfTsResol(InterfaceTsResolution::NANO),
-        ],
-    };
-    writer.write_pcapng_block(interface).map_err(io_error)?;
-    for frame in frames {
-        let mut options = Vec::new();
-        if let Some(text) = &frame.comment {
-            options.push(EnhancedPacketOption::Common(CommonOption::Comment(
-                Cow::Borrowed(text.as_str()),
-            )));
-        }
-        if let Some(flags) = frame.flags {
-            options.push(EnhancedPacketOption::Flags(flags));
-        }
-        let packet = EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: frame.timestamp,
-            original_len: frame.data.len() as u32,
-            data: Cow::Borrowed(&frame.data[..]),
-            options,
-        };
-        writer.write_pcapng_block(packet).map_err(io_error)?;
-    }
-    if let Some(stats) = statistics {
-        let block = InterfaceStatisticsBlock {
-            interface_id: 0,
-            timestamp: stats.at,
-            options: vec![
-                InterfaceStatisticsOption::IsbIfRecv(stats.received),
-                InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
-            ],
-        };
-        writer.write_pcapng_block(block).map_err(io_error)?;
-    }
-    Ok(())
-}
-
 /// Writes `frames` to `path` as `tcpdump -w` would, but never leaving half a
 /// file or destroying what `path` is:
 ///
 /// - a regular file (or a name not yet taken) is written whole or not at all:
 ///   the bytes go to a temporary file in the same directory, which is synced
 ///   and renamed over `path` only when complete, with mode 0666 less the
-///   umask. A failure (a full disk, say) leaves any existing file untouched
-///   and no temporary file behind;
-/// - a symbolic link is followed (through any chain) and its target written
-///   that way in the target's own directory; the link stays a link;
+///   umask. A failure (a full disk, say) or SIGINT/SIGTERM leaves any
+///   existing file untouched and no temporary file behind;
+/// - a symbolic link is followed (through any chain, in any component) and
+///   its target written that way in the target's own directory; the link
+///   stays a link. In a sticky world-writable directory (like `/tmp`) a
+///   link is followed only when it belongs to the caller or to the
+///   directory's owner, and an existing file or FIFO there is written only
+///   when it belongs to one of them: the kernel's `protected_symlinks`,
+///   `protected_regular` and `protected_fifos` rules, kept whatever the
+///   machine's sysctl says;
 /// - a character device (`/dev/null`), FIFO or Unix socket is opened and
-///   written in place: it stays what it is, and atomicity does not apply;
+///   written in place: it stays what it is, and atomicity does not apply.
+///   A FIFO is waited on until a reader opens it;
 /// - `-`, `/dev/stdout`, `/dev/fd/N` and `/proc/self/fd/N` write to that
 ///   descriptor of this process.
 ///
@@ -302,19 +96,54 @@ pub fn write_capture_with(
     frames: &[CaptureFrame<'_>],
     statistics: Option<CaptureStatistics>,
 ) -> Result<WriteSummary> {
-    let target = if path == Path::new("-") {
-        Target::Descriptor(1)
+    write_capture_kept(path, format, frames, statistics).map(|(summary, _)| summary)
+}
+
+/// What a capture written by [`write_capture_kept`] can be judged from.
+#[derive(Debug)]
+pub enum Written {
+    /// A regular file: open it again.
+    File,
+    /// A stream (standard output, a FIFO, a device, a socket) that cannot
+    /// be read back: the bytes that went there.
+    Bytes(Vec<u8>),
+}
+
+/// [`write_capture_with`], saying where the capture can be read again: a
+/// regular file at `path`, or the bytes written to a FIFO, device, socket
+/// or descriptor, which lola never re-opens (a FIFO's reader would get
+/// nothing, `/dev/null` would read empty).
+///
+/// ```
+/// use std::path::Path;
+/// use lola::capture::{write_capture_kept, Format, Written};
+/// let (summary, written) = write_capture_kept(Path::new("/dev/null"), Format::Pcap, &[], None).unwrap();
+/// assert!(matches!(written, Written::Bytes(ref b) if b.len() as u64 == summary.bytes));
+/// ```
+pub fn write_capture_kept(
+    path: &Path,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+    statistics: Option<CaptureStatistics>,
+) -> Result<(WriteSummary, Written)> {
+    let mut out = Output::open(path, true)?;
+    let encode = |out: &mut dyn Write| encode_capture_with(out, format, frames, statistics);
+    let (bytes, written) = if out.is_file() {
+        (encode(&mut out), Written::File)
     } else {
-        Target::of(path).map_err(|source| io_err(path, source))?
+        let mut kept = Vec::new();
+        let bytes = encode(&mut kept);
+        let written = out.write_all(&kept).map(|()| kept);
+        (bytes, Written::Bytes(written.map_err(|e| io_err(path, e))?))
     };
-    let bytes = target
-        .write_with(|out| encode_capture_with(out, format, frames, statistics))
-        .map_err(|source| io_err(path, source))?;
-    Ok(WriteSummary {
+    let bytes = bytes.map_err(|e| io_err(path, e))?;
+    out.finish()?;
+    let summary = WriteSummary {
         format,
         frames: frames.len(),
         bytes,
-    })
+    };
+    Ok((summary, written))
 }
 
 /// Writes `bytes` to `path` by the same rules as [`write_capture`] (for
@@ -331,15 +160,15 @@ pub fn write_capture_with(
 /// assert!(write_file_atomically(&dir.path().join("no/such/dir.json"), b"{}").is_err());
 /// ```
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let target = Target::of(path).map_err(|source| io_err(path, source))?;
-    target
-        .write_with(|out| out.write_all(bytes))
-        .map_err(|source| io_err(path, source))
+    let mut out = Output::create(path)?;
+    out.write_all(bytes).map_err(|e| io_err(path, e))?;
+    out.finish()
 }
 
 /// Answers, before any work is done, whether [`write_capture`] could write
 /// `path`, so that a long capture is not thrown away at the end. Follows
-/// symbolic links as the writer does; a character device, FIFO or socket
+/// symbolic links as the writer does, refusing the same links and files in
+/// shared directories; a character device, FIFO or socket
 /// must be writable by this process; for a regular file (or a new name) a
 /// temporary file is created in the target's directory and removed again,
 /// which catches a missing directory, a read-only file system and missing
@@ -361,8 +190,23 @@ pub fn check_writable(path: &Path) -> Result<()> {
     if path == Path::new("-") {
         return Ok(());
     }
-    let target = Target::of(path).map_err(|source| io_err(path, source))?;
-    target.probe().map_err(|source| io_err(path, source))
+    let resolved = resolve(path).map_err(|source| io_err(path, source))?;
+    probe(&resolved).map_err(|source| io_err(path, source))
+}
+
+/// True when `path` leads (by the rules of [`write_capture`]) to a regular
+/// file or a name not yet taken: a capture written there can be opened and
+/// read again. False for standard output, FIFOs, devices, sockets, and
+/// paths that cannot be written at all.
+///
+/// ```
+/// use lola::capture::writes_a_file;
+/// assert!(writes_a_file("new-capture.pcap".as_ref()));
+/// assert!(!writes_a_file("/dev/null".as_ref()));
+/// assert!(!writes_a_file("-".as_ref()));
+/// ```
+pub fn writes_a_file(path: &Path) -> bool {
+    path != Path::new("-") && resolve(path).is_ok_and(|r| r.is_file())
 }
 
 /// True when writing `path` lands on this process's standard output: `-`,
@@ -385,12 +229,12 @@ pub fn is_standard_output(path: &Path) -> bool {
     let Some(stdout) = os::identity_of_descriptor(1) else {
         return false;
     };
-    match Target::of(path) {
-        Ok(Target::Descriptor(1)) => true,
-        Ok(Target::Descriptor(fd)) => os::identity_of_descriptor(fd) == Some(stdout),
-        Ok(Target::Device(p) | Target::Socket(p) | Target::File(p)) => {
-            os::identity_of_path(&p) == Some(stdout)
-        }
+    match resolve(path) {
+        Ok(Resolved::Descriptor(1)) => true,
+        Ok(Resolved::Descriptor(fd)) => os::identity_of_descriptor(fd) == Some(stdout),
+        Ok(entry) => entry
+            .path()
+            .is_some_and(|p| os::identity_of_path(&p) == Some(stdout)),
         Err(_) => false,
     }
 }
@@ -402,238 +246,223 @@ fn io_err(path: &Path, source: io::Error) -> Error {
     }
 }
 
-/// What a path given to `-o` really is, once symbolic links are followed.
-#[derive(Debug, PartialEq, Eq)]
-enum Target {
-    /// An open descriptor of this process (`-`, `/dev/stdout`, `/dev/fd/N`).
-    Descriptor(i32),
-    /// A character device or FIFO: opened and written in place.
-    Device(PathBuf),
-    /// A Unix socket: connected to and written.
-    Socket(PathBuf),
-    /// A regular file, or a name to create: replaced through a temporary file.
-    File(PathBuf),
+/// An output being written: every file lola writes (captures, reports,
+/// NDJSON rows, pictures, the step summary) is opened here, by the rules of
+/// [`write_capture`]. A regular file is written to a temporary file that
+/// [`Output::finish`] renames into place; dropped unfinished (an error) or
+/// interrupted by a signal whose handler calls
+/// [`remove_temporary_files`](super::remove_temporary_files), it leaves
+/// nothing behind.
+///
+/// ```
+/// use std::io::Write;
+/// use lola::capture::Output;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("rows.ndjson");
+/// let mut out = Output::create(&path).unwrap();
+/// assert!(out.is_file());
+/// writeln!(out, "{{}}").unwrap();
+/// assert!(!path.exists(), "not there until finished");
+/// out.finish().unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"{}\n");
+/// ```
+pub struct Output {
+    path: PathBuf,
+    sink: Sink,
 }
 
-/// How many symbolic links a path may go through (Linux's MAXSYMLINKS).
-const MAX_LINKS: usize = 40;
+enum Sink {
+    Stdout(io::StdoutLock<'static>),
+    Stream(BufWriter<fs::File>),
+    Socket(BufWriter<std::os::unix::net::UnixStream>),
+    File {
+        out: BufWriter<fs::File>,
+        temporary: Temporary,
+        name: std::ffi::OsString,
+    },
+}
 
-impl Target {
-    fn of(path: &Path) -> io::Result<Target> {
-        let resolved = match follow_links(path)? {
-            Followed::Descriptor(fd) => return Ok(Target::Descriptor(fd)),
-            Followed::Path(p) => p,
-        };
-        let meta = match fs::metadata(&resolved) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Target::File(resolved)),
-            Err(e) => return Err(e),
-        };
-        let kind = meta.file_type();
-        if kind.is_file() {
-            Ok(Target::File(resolved))
-        } else if kind.is_dir() {
-            Err(io::Error::from(io::ErrorKind::IsADirectory))
-        } else if os::is_device_or_fifo(&kind) {
-            Ok(Target::Device(resolved))
-        } else if os::is_socket(&kind) {
-            Ok(Target::Socket(resolved))
+/// Room for the NDJSON rows of a large capture between system calls.
+const BUFFER: usize = 1 << 20;
+
+impl Output {
+    /// Opens `path` for writing (`-` is a file named `-`).
+    pub fn create(path: &Path) -> Result<Output> {
+        Output::open(path, false)
+    }
+
+    /// Opens `path` for writing, `-` meaning standard output.
+    pub fn create_or_stdout(path: &Path) -> Result<Output> {
+        Output::open(path, true)
+    }
+
+    fn open(path: &Path, dash_is_stdout: bool) -> Result<Output> {
+        let error = |source| io_err(path, source);
+        let resolved = if dash_is_stdout && path == Path::new("-") {
+            Resolved::Descriptor(1)
         } else {
-            // A block device: writing a capture over a disk is never what
-            // was meant, and replacing its node would be no better.
-            Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "is a block device; captures go to files, character devices, FIFOs or sockets",
-            ))
-        }
+            resolve(path).map_err(error)?
+        };
+        let sink = match resolved {
+            // Through std's handle, so anything it buffered goes first.
+            Resolved::Descriptor(1) => Sink::Stdout(io::stdout().lock()),
+            Resolved::Descriptor(fd) => {
+                Sink::Stream(BufWriter::new(os::duplicate(fd).map_err(error)?))
+            }
+            Resolved::Entry {
+                dir,
+                dir_id,
+                name,
+                existing,
+            } => {
+                let dir_fd = os::open_dir(&dir, dir_id).map_err(error)?;
+                match existing {
+                    Some(meta) if os::is_socket(&meta) => Sink::Socket(BufWriter::new(
+                        os::connect(&dir.join(&name)).map_err(error)?,
+                    )),
+                    Some(meta) if !meta.is_file() => {
+                        let special = os::open_in_place(&dir_fd, &name, &meta).map_err(error)?;
+                        Sink::Stream(BufWriter::new(special))
+                    }
+                    _ => {
+                        let (temporary, file) =
+                            Temporary::create_in(dir_fd, "part").map_err(error)?;
+                        Sink::File {
+                            out: BufWriter::with_capacity(BUFFER, file),
+                            temporary,
+                            name,
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Output {
+            path: path.to_path_buf(),
+            sink,
+        })
     }
 
-    /// Runs `encode` against the target and returns what it returned, with
-    /// the rules of [`write_capture`].
-    fn write_with<T>(&self, encode: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
-        match self {
-            Target::Descriptor(1) => {
-                // Through std's handle, so anything it buffered goes first.
-                let stdout = io::stdout();
-                let mut lock = stdout.lock();
-                let value = encode(&mut lock)?;
-                lock.flush()?;
-                Ok(value)
+    /// Opens `path` to append to, by the same rules, never waiting: a FIFO
+    /// without a reader, or one whose reader is not reading, is an error
+    /// rather than a hang (for `$GITHUB_STEP_SUMMARY`).
+    pub fn append(path: &Path) -> Result<Output> {
+        let error = |source| io_err(path, source);
+        let sink = match resolve(path).map_err(error)? {
+            Resolved::Descriptor(fd) => {
+                Sink::Stream(BufWriter::new(os::duplicate(fd).map_err(error)?))
             }
-            Target::Descriptor(fd) => {
-                let file = os::duplicate(*fd)?;
-                let mut out = BufWriter::new(file);
-                let value = encode(&mut out)?;
-                out.flush()?;
-                Ok(value)
+            Resolved::Entry {
+                dir,
+                dir_id,
+                name,
+                existing,
+            } => {
+                let dir_fd = os::open_dir(&dir, dir_id).map_err(error)?;
+                let file = os::open_to_append(&dir_fd, &name, existing.as_ref()).map_err(error)?;
+                Sink::Stream(BufWriter::new(file))
             }
-            Target::Device(path) => {
-                let file = os::open_in_place(path)?;
-                let mut out = BufWriter::new(file);
-                let value = encode(&mut out)?;
-                out.flush()?;
-                Ok(value)
+        };
+        Ok(Output {
+            path: path.to_path_buf(),
+            sink,
+        })
+    }
+
+    /// True when the output is a regular file, replaced whole when finished.
+    pub fn is_file(&self) -> bool {
+        matches!(self.sink, Sink::File { .. })
+    }
+
+    /// Flushes, and renames the temporary file into place: the output is
+    /// whole from here on. Errors name the path as given.
+    pub fn finish(self) -> Result<()> {
+        let error = |source| io_err(&self.path, source);
+        match self.sink {
+            Sink::Stdout(mut out) => out.flush().map_err(error),
+            Sink::Stream(mut out) => out.flush().map_err(error),
+            Sink::Socket(out) => {
+                let stream = out.into_inner().map_err(|e| error(e.into_error()))?;
+                stream.shutdown(std::net::Shutdown::Write).map_err(error)
             }
-            Target::Socket(path) => os::write_to_socket(path, encode),
-            Target::File(path) => {
-                let temp = tempfile::Builder::new()
-                    .prefix(".lola-")
-                    .suffix(".part")
-                    .tempfile_in(directory_of(path))?;
-                let value = {
-                    let mut out = BufWriter::new(temp.as_file());
-                    let value = encode(&mut out)?;
-                    out.flush()?;
-                    value
-                };
-                temp.as_file().sync_all()?;
-                set_readable_permissions(temp.as_file())?;
-                // On any error above `temp` is dropped, which removes it.
-                temp.persist(path).map_err(|e| e.error)?;
-                Ok(value)
+            Sink::File {
+                out,
+                temporary,
+                name,
+            } => {
+                let file = out.into_inner().map_err(|e| error(e.into_error()))?;
+                file.sync_all().map_err(error)?;
+                drop(file);
+                temporary.persist(&name).map_err(error)
             }
         }
     }
+}
 
-    /// Checks, without writing anything the user could see, that
-    /// [`Target::write_with`] would be allowed to write.
-    fn probe(&self) -> io::Result<()> {
-        match self {
-            Target::Descriptor(fd) => os::descriptor_writable(*fd),
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Sink::Stdout(out) => out.write(buf),
+            Sink::Stream(out) => out.write(buf),
+            Sink::Socket(out) => out.write(buf),
+            Sink::File { out, .. } => out.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(out) => out.write_all(buf),
+            Sink::Stream(out) => out.write_all(buf),
+            Sink::Socket(out) => out.write_all(buf),
+            Sink::File { out, .. } => out.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(out) => out.flush(),
+            Sink::Stream(out) => out.flush(),
+            Sink::Socket(out) => out.flush(),
+            Sink::File { out, .. } => out.flush(),
+        }
+    }
+}
+
+/// Checks, without writing anything the user could see, that
+/// [`Output::create`] would be allowed to write.
+fn probe(resolved: &Resolved) -> io::Result<()> {
+    match resolved {
+        Resolved::Descriptor(fd) => os::descriptor_writable(*fd),
+        Resolved::Entry {
+            dir,
+            dir_id,
+            name,
+            existing,
+        } => match existing {
             // Opening a FIFO would wait for (and then disappoint) a reader;
             // ask the kernel about the effective user's permissions instead.
-            Target::Device(path) | Target::Socket(path) => os::access_write(path),
-            Target::File(path) => {
-                let dir = directory_of(path);
-                if let Ok(existing) = fs::metadata(path) {
-                    os::may_replace(dir, &existing)?;
+            Some(meta) if !meta.is_file() => os::access_write(&dir.join(name)),
+            _ => {
+                if let Some(meta) = existing {
+                    os::may_replace(dir, meta)?;
                 }
-                tempfile::Builder::new()
-                    .prefix(".lola-")
-                    .suffix(".probe")
-                    .tempfile_in(dir)?
-                    .close()?;
-                os::has_free_space(dir)
+                let dir_fd = os::open_dir(dir, *dir_id)?;
+                os::has_free_space(&dir_fd)?;
+                let (temporary, _) = Temporary::create_in(dir_fd, "probe")?;
+                drop(temporary);
+                Ok(())
             }
-        }
+        },
     }
-}
-
-enum Followed {
-    Descriptor(i32),
-    Path(PathBuf),
-}
-
-/// Follows the symbolic links at the end of `path` the way open(2) would,
-/// stopping at a path naming one of this process's descriptors (whose
-/// procfs link text, like `pipe:[1234]`, is no path to follow).
-fn follow_links(path: &Path) -> io::Result<Followed> {
-    let mut current = path.to_path_buf();
-    for _ in 0..=MAX_LINKS {
-        if let Some(fd) = descriptor_named(&current) {
-            return Ok(Followed::Descriptor(fd));
-        }
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let to = fs::read_link(&current)?;
-                current = if to.is_absolute() {
-                    to
-                } else {
-                    // Relative to the link's own directory, as the kernel does.
-                    current.parent().unwrap_or(Path::new("")).join(to)
-                };
-            }
-            Ok(_) => return Ok(Followed::Path(current)),
-            // A dangling link: its target is the file to create.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Followed::Path(current)),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(os::too_many_links())
-}
-
-/// The descriptor a path names, if it is one of `/dev/stdout`,
-/// `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/thread-self/fd/N`
-/// or `/proc/PID/fd/N` with this process's PID.
-fn descriptor_named(path: &Path) -> Option<i32> {
-    let text = path.to_str()?;
-    match text {
-        "/dev/stdout" => return Some(1),
-        "/dev/stderr" => return Some(2),
-        _ => {}
-    }
-    let own = format!("/proc/{}/fd/", std::process::id());
-    let number = ["/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", &own]
-        .iter()
-        .find_map(|prefix| text.strip_prefix(prefix))?;
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    number.parse().ok()
-}
-
-fn directory_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
-/// tempfile creates files with mode 0600; a capture is as readable as what
-/// tcpdump writes (0666 less the umask).
-#[cfg(unix)]
-fn set_readable_permissions(file: &fs::File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let umask = current_umask();
-    file.set_permissions(fs::Permissions::from_mode(0o666 & !umask))
-}
-
-#[cfg(unix)]
-fn current_umask() -> u32 {
-    // /proc/self/status has "Umask:\t0022" on Linux >= 4.7; elsewhere assume 022.
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Umask:"))
-                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-        })
-        .unwrap_or(0o022)
-}
-
-#[cfg(not(unix))]
-fn set_readable_permissions(_file: &fs::File) -> io::Result<()> {
-    Ok(())
-}
-
-fn os_name() -> String {
-    let os = std::env::consts::OS;
-    let mut chars = os.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => os.to_string(),
-    }
-}
-
-fn io_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> io::Error {
-    // pcap-file wraps the io::Error of the writer; surface that one if present.
-    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<io::Error>() {
-            return io::Error::new(io.kind(), io.to_string());
-        }
-        source = s.source();
-    }
-    io::Error::other(e.to_string())
 }
 
 /// What the rules of [`write_capture`] need from a Unix system.
-#[cfg(unix)]
 mod os {
+    use std::ffi::{CString, OsStr};
     use std::fs;
-    use std::io::{self, BufWriter, Write};
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     use std::path::Path;
+    use std::time::Duration;
 
     /// The (device, inode) of what descriptor `fd` is open on.
     pub(super) fn identity_of_descriptor(fd: i32) -> Option<(u64, u64)> {
@@ -648,27 +477,130 @@ mod os {
 
     /// The (device, inode) of the file `path` names.
     pub(super) fn identity_of_path(path: &Path) -> Option<(u64, u64)> {
-        use std::os::unix::fs::MetadataExt;
         fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
     }
 
-    pub(super) fn too_many_links() -> io::Error {
-        io::Error::from_raw_os_error(libc::ELOOP)
+    fn c_name(name: &OsStr) -> io::Result<CString> {
+        CString::new(name.as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
     }
 
-    /// Connects to the listening socket at `path`, writes, and closes the
-    /// writing half so the reader sees the end.
-    pub(super) fn write_to_socket<T>(
-        path: &Path,
-        encode: impl FnOnce(&mut dyn Write) -> io::Result<T>,
-    ) -> io::Result<T> {
-        let stream = std::os::unix::net::UnixStream::connect(path)?;
-        let mut out = BufWriter::new(&stream);
-        let value = encode(&mut out)?;
-        out.flush()?;
-        drop(out);
-        stream.shutdown(std::net::Shutdown::Write)?;
-        Ok(value)
+    /// Opens the directory the walk found, and refuses it if it is no
+    /// longer that directory (someone swapped a component for a link
+    /// since): what is written lands where the rules were checked.
+    pub(super) fn open_dir(dir: &Path, id: (u64, u64)) -> io::Result<OwnedFd> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_PATH: a directory one may write in but not list is fine.
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(dir)?;
+        if identity_of_descriptor(file.as_raw_fd()) != Some(id) {
+            return Err(io::Error::other(format!(
+                "{} changed while lola was opening it",
+                dir.display()
+            )));
+        }
+        Ok(file.into())
+    }
+
+    fn open_at(dir: &OwnedFd, name: &OsStr, flags: i32) -> io::Result<fs::File> {
+        let c = c_name(name)?;
+        // SAFETY: a valid directory descriptor and NUL-terminated name.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                flags | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC,
+                0o666 as libc::c_uint,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor nobody else owns.
+        Ok(unsafe { fs::File::from_raw_fd(fd) })
+    }
+
+    fn same_file(file: &fs::File, meta: &fs::Metadata) -> io::Result<()> {
+        if identity_of_descriptor(file.as_raw_fd()) != Some((meta.dev(), meta.ino())) {
+            return Err(io::Error::other("changed while lola was opening it"));
+        }
+        Ok(())
+    }
+
+    fn set_blocking(file: &fs::File) -> io::Result<()> {
+        // SAFETY: F_GETFL/F_SETFL on a descriptor this process owns.
+        unsafe {
+            let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+            if flags < 0
+                || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a device or FIFO (the one the walk found, never a link put in
+    /// its place) for writing without creating, truncating or making it
+    /// the controlling terminal. A FIFO is waited on until a reader opens
+    /// it; the wait ends with the process on SIGINT or SIGTERM.
+    pub(super) fn open_in_place(
+        dir: &OwnedFd,
+        name: &OsStr,
+        meta: &fs::Metadata,
+    ) -> io::Result<fs::File> {
+        loop {
+            match open_at(dir, name, libc::O_WRONLY | libc::O_NONBLOCK) {
+                Ok(file) => {
+                    same_file(&file, meta)?;
+                    set_blocking(&file)?;
+                    return Ok(file);
+                }
+                // A FIFO with no reader yet.
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                    if crate::capture::temporary::interrupted() {
+                        return Err(io::Error::other(
+                            "interrupted while waiting for the FIFO's reader",
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Opens a file to append to, creating it when `existing` is `None`;
+    /// never waits on a FIFO, never blocks in a write.
+    pub(super) fn open_to_append(
+        dir: &OwnedFd,
+        name: &OsStr,
+        existing: Option<&fs::Metadata>,
+    ) -> io::Result<fs::File> {
+        let append = libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK;
+        match existing {
+            None => open_at(dir, name, append | libc::O_CREAT | libc::O_EXCL),
+            Some(meta) if meta.file_type().is_socket() => Err(io::Error::other(
+                "is a socket; a summary is appended to a file",
+            )),
+            Some(meta) => {
+                let file = open_at(dir, name, append).map_err(|e| {
+                    if e.raw_os_error() == Some(libc::ENXIO) {
+                        io::Error::other("is a FIFO no one reads")
+                    } else {
+                        e
+                    }
+                })?;
+                same_file(&file, meta)?;
+                Ok(file)
+            }
+        }
+    }
+
+    pub(super) fn connect(path: &Path) -> io::Result<std::os::unix::net::UnixStream> {
+        std::os::unix::net::UnixStream::connect(path)
     }
 
     /// EBADF for a descriptor that is closed or open read-only.
@@ -684,24 +616,8 @@ mod os {
         Ok(())
     }
 
-    pub(super) fn is_device_or_fifo(kind: &fs::FileType) -> bool {
-        use std::os::unix::fs::FileTypeExt;
-        kind.is_char_device() || kind.is_fifo()
-    }
-
-    pub(super) fn is_socket(kind: &fs::FileType) -> bool {
-        use std::os::unix::fs::FileTypeExt;
-        kind.is_socket()
-    }
-
-    /// Opens a device or FIFO for writing without creating, truncating or
-    /// making it the controlling terminal.
-    pub(super) fn open_in_place(path: &Path) -> io::Result<fs::File> {
-        use std::os::unix::fs::OpenOptionsExt;
-        fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NOCTTY)
-            .open(path)
+    pub(super) fn is_socket(meta: &fs::Metadata) -> bool {
+        meta.file_type().is_socket()
     }
 
     pub(super) fn duplicate(fd: i32) -> io::Result<fs::File> {
@@ -712,20 +628,21 @@ mod os {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `copy` is a fresh descriptor nobody else owns.
-        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(copy) })
-    }
-
-    fn c_path(path: &Path) -> io::Result<std::ffi::CString> {
-        use std::os::unix::ffi::OsStrExt;
-        std::ffi::CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+        Ok(unsafe { fs::File::from_raw_fd(copy) })
     }
 
     /// Write permission for the effective user, as open(2) would decide it.
     pub(super) fn access_write(path: &Path) -> io::Result<()> {
-        let c = c_path(path)?;
+        let c = c_name(path.as_os_str())?;
         // SAFETY: faccessat reads a NUL-terminated path.
-        if unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) } != 0
+        if unsafe {
+            libc::faccessat(
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                libc::W_OK,
+                libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW,
+            )
+        } != 0
         {
             return Err(io::Error::last_os_error());
         }
@@ -735,7 +652,6 @@ mod os {
     /// In a sticky directory (like /tmp) only the owner of a file, the owner of
     /// the directory or root may rename over it (EPERM otherwise).
     pub(super) fn may_replace(dir: &Path, existing: &fs::Metadata) -> io::Result<()> {
-        use std::os::unix::fs::MetadataExt;
         let dir_meta = fs::metadata(dir)?;
         // SAFETY: geteuid cannot fail.
         let euid = unsafe { libc::geteuid() };
@@ -749,12 +665,11 @@ mod os {
     /// ENOSPC when the file system holding `dir` has no block left for this
     /// user (root may use the reserved ones). File systems that report no
     /// size at all (some FUSE ones) pass.
-    pub(super) fn has_free_space(dir: &Path) -> io::Result<()> {
-        let c = c_path(dir)?;
+    pub(super) fn has_free_space(dir: &OwnedFd) -> io::Result<()> {
         // SAFETY: statvfs is plain data; zeroed is a valid value.
         let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: a NUL-terminated path and a valid out-pointer.
-        if unsafe { libc::statvfs(c.as_ptr(), &mut stats) } != 0 {
+        // SAFETY: a valid descriptor and a valid out-pointer.
+        if unsafe { libc::fstatvfs(dir.as_raw_fd(), &mut stats) } != 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: geteuid cannot fail.
@@ -770,77 +685,12 @@ mod os {
     }
 }
 
-/// Elsewhere: regular files only, no descriptors by name, no checks beyond
-/// creating the temporary file.
-#[cfg(not(unix))]
-mod os {
-    use std::fs;
-    use std::io::{self, Write};
-    use std::path::Path;
-
-    fn unsupported() -> io::Error {
-        io::Error::new(io::ErrorKind::Unsupported, "only supported on Unix")
-    }
-    pub(super) fn identity_of_descriptor(_fd: i32) -> Option<(u64, u64)> {
-        None
-    }
-    pub(super) fn identity_of_path(_path: &Path) -> Option<(u64, u64)> {
-        None
-    }
-    pub(super) fn too_many_links() -> io::Error {
-        io::Error::other("too many levels of symbolic links")
-    }
-    pub(super) fn write_to_socket<T>(
-        _path: &Path,
-        _encode: impl FnOnce(&mut dyn Write) -> io::Result<T>,
-    ) -> io::Result<T> {
-        Err(unsupported())
-    }
-    pub(super) fn descriptor_writable(_fd: i32) -> io::Result<()> {
-        Err(unsupported())
-    }
-    pub(super) fn is_device_or_fifo(_kind: &fs::FileType) -> bool {
-        false
-    }
-    pub(super) fn is_socket(_kind: &fs::FileType) -> bool {
-        false
-    }
-    pub(super) fn open_in_place(path: &Path) -> io::Result<fs::File> {
-        fs::OpenOptions::new().write(true).open(path)
-    }
-    pub(super) fn duplicate(_fd: i32) -> io::Result<fs::File> {
-        Err(unsupported())
-    }
-    pub(super) fn access_write(_path: &Path) -> io::Result<()> {
-        Ok(())
-    }
-    pub(super) fn may_replace(_dir: &Path, _existing: &fs::Metadata) -> io::Result<()> {
-        Ok(())
-    }
-    pub(super) fn has_free_space(_dir: &Path) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-struct CountingWriter<W> {
-    inner: W,
-    count: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::MAX_SNAPLEN;
+    use std::borrow::Cow;
+    use std::time::Duration;
 
     fn frame() -> CaptureFrame<'static> {
         CaptureFrame {
@@ -849,32 +699,6 @@ mod tests {
             comment: Some("synthesized".into()),
             flags: None,
         }
-    }
-
-    #[test]
-    fn pcap_is_little_endian_with_tcpdump_snaplen() {
-        let mut out = Vec::new();
-        encode_capture(&mut out, Format::Pcap, &[frame()]).unwrap();
-        assert_eq!(&out[0..4], &0xa1b2c3d4u32.to_le_bytes());
-        assert_eq!(&out[16..20], &MAX_SNAPLEN.to_le_bytes());
-        assert_eq!(&out[20..24], &1u32.to_le_bytes());
-        // record header: seconds, microseconds (truncated), incl_len, orig_len
-        assert_eq!(&out[24..28], &1_700_000_000u32.to_le_bytes());
-        assert_eq!(&out[28..32], &123_456u32.to_le_bytes());
-        assert_eq!(&out[32..36], &52u32.to_le_bytes());
-        assert_eq!(out.len(), 24 + 16 + 52);
-    }
-
-    #[test]
-    fn pcapng_starts_with_a_little_endian_section() {
-        let mut out = Vec::new();
-        let n = encode_capture(&mut out, Format::PcapNg, &[frame()]).unwrap();
-        assert_eq!(n as usize, out.len());
-        assert_eq!(&out[0..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
-        assert_eq!(&out[8..12], &[0x4d, 0x3c, 0x2b, 0x1a]);
-        let text = String::from_utf8_lossy(&out);
-        assert!(text.contains("lola "), "application name");
-        assert!(text.contains("synthesized"), "packet comment");
     }
 
     #[test]
@@ -892,67 +716,6 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"good");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
-    }
-
-    #[test]
-    fn descriptors_are_recognised_by_name() {
-        assert_eq!(descriptor_named(Path::new("/dev/stdout")), Some(1));
-        assert_eq!(descriptor_named(Path::new("/dev/stderr")), Some(2));
-        assert_eq!(descriptor_named(Path::new("/dev/fd/7")), Some(7));
-        assert_eq!(descriptor_named(Path::new("/proc/self/fd/12")), Some(12));
-        let own = format!("/proc/{}/fd/3", std::process::id());
-        assert_eq!(descriptor_named(Path::new(&own)), Some(3));
-        assert_eq!(
-            descriptor_named(Path::new("/proc/1/fd/3")),
-            None,
-            "not ours"
-        );
-        assert_eq!(descriptor_named(Path::new("/dev/fd/")), None);
-        assert_eq!(descriptor_named(Path::new("/dev/fd/1x")), None);
-        assert_eq!(descriptor_named(Path::new("stdout")), None);
-    }
-
-    #[test]
-    fn targets_follow_links_to_what_they_name() {
-        use std::os::unix::fs::symlink;
-        let dir = tempfile::tempdir().unwrap();
-        let at = |name: &str| dir.path().join(name);
-        fs::create_dir(at("sub")).unwrap();
-        fs::write(at("sub/file.pcap"), b"old").unwrap();
-        symlink("sub/file.pcap", at("one")).unwrap();
-        symlink("one", at("two")).unwrap();
-        symlink("../sub/file.pcap", at("sub/up")).unwrap();
-        symlink("missing/new.pcap", at("dangling")).unwrap();
-        symlink("/dev/null", at("null")).unwrap();
-        symlink("/dev/stdout", at("out")).unwrap();
-        symlink("sub", at("dir")).unwrap();
-        symlink("loop-b", at("loop-a")).unwrap();
-        symlink("loop-a", at("loop-b")).unwrap();
-        let file = |p: &str| Target::File(at(p));
-        assert_eq!(Target::of(&at("new.pcap")).unwrap(), file("new.pcap"));
-        assert_eq!(Target::of(&at("one")).unwrap(), file("sub/file.pcap"));
-        assert_eq!(Target::of(&at("two")).unwrap(), file("sub/file.pcap"));
-        assert_eq!(
-            Target::of(&at("sub/up")).unwrap(),
-            file("sub/../sub/file.pcap")
-        );
-        assert_eq!(
-            Target::of(&at("dangling")).unwrap(),
-            file("missing/new.pcap")
-        );
-        assert_eq!(
-            Target::of(&at("null")).unwrap(),
-            Target::Device("/dev/null".into())
-        );
-        assert_eq!(Target::of(&at("out")).unwrap(), Target::Descriptor(1));
-        let kind = |p: &str| Target::of(&at(p)).unwrap_err().kind();
-        assert_eq!(kind("dir"), io::ErrorKind::IsADirectory);
-        assert_eq!(kind("sub"), io::ErrorKind::IsADirectory);
-        assert_eq!(
-            Target::of(&at("loop-a")).unwrap_err().raw_os_error(),
-            Some(libc::ELOOP)
-        );
-        assert_eq!(kind("sub/file.pcap/x"), io::ErrorKind::NotADirectory);
     }
 
     #[test]

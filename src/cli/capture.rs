@@ -80,6 +80,8 @@ mod signals {
 
     extern "C" fn on_signal(_: libc::c_int) {
         STOP.store(true, Ordering::Relaxed);
+        // An output waiting for a FIFO's reader gives up.
+        lola::capture::interrupt();
     }
 
     pub fn install() -> &'static AtomicBool {

@@ -23,6 +23,13 @@ pub fn expectation_file(
         Some(_) if lola::capture::is_standard_output(output) => Err(Error::Invalid(
             "--expect checks the written capture again: give -o a file name".into(),
         )),
+        // A FIFO or a device cannot be read back either.
+        Some(_) if std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            Err(Error::Invalid(format!(
+                "--expect checks the written capture again: {} is no regular file; give -o a file name",
+                output.display()
+            )))
+        }
         Some(path) => ExpectationSet::read(path).map(Some),
     }
 }
@@ -125,20 +132,23 @@ fn with_rows<T>(
 /// in file order at the end. With one capture they go straight to `--emit`.
 pub struct Rows {
     emit: PathBuf,
-    spill: Option<tempfile::TempDir>,
+    spill: Option<lola::capture::NumberedDir>,
 }
 
 impl Rows {
     /// Rows for `files` captures, to `emit`.
     pub fn new(emit: &Path, files: usize) -> Result<Rows, Error> {
+        // Refused before any capture is read: a path that cannot be
+        // written, or a link or file another user planted in a shared
+        // directory.
+        lola::capture::check_writable(emit).map_err(|e| match e {
+            Error::Io { source, .. } => emit_error(emit, &source),
+            e => e,
+        })?;
         let spill = if files > 1 {
-            let dir = match emit_dir(emit) {
-                Some(dir) => tempfile::Builder::new()
-                    .prefix(".lola-rows-")
-                    .tempdir_in(dir),
-                None => tempfile::Builder::new().prefix("lola-rows-").tempdir(),
-            };
-            Some(dir.map_err(|e| emit_error(emit, &e))?)
+            let dir = emit_dir(emit).unwrap_or_else(std::env::temp_dir);
+            let parts = lola::capture::NumberedDir::create_in(&dir, files, ".ndjson");
+            Some(parts.map_err(|e| emit_error(emit, &e))?)
         } else {
             None
         };
@@ -151,7 +161,7 @@ impl Rows {
     /// Where the rows of the `i`th capture go.
     pub fn of(&self, i: usize) -> PathBuf {
         match &self.spill {
-            Some(dir) => dir.path().join(format!("{i}.ndjson")),
+            Some(dir) => dir.file(i),
             None => self.emit.clone(),
         }
     }
@@ -209,63 +219,40 @@ fn emit_dir(emit: &Path) -> Option<PathBuf> {
 }
 
 /// An NDJSON output being written: standard output, a special file in
-/// place, or a temporary file renamed over the target when finished.
+/// place, or a temporary file renamed over the target when finished (and
+/// removed if lola is interrupted first).
 struct RowsOut {
     emit: PathBuf,
-    out: Box<dyn Write>,
-    temp: Option<(tempfile::NamedTempFile, PathBuf)>,
+    out: lola::capture::Output,
 }
 
 impl RowsOut {
     fn open(emit: &Path) -> Result<RowsOut, Error> {
-        let error = |e: io::Error| emit_error(emit, &e);
-        let mut temp = None;
-        let out: Box<dyn Write> = match emit_dir(emit) {
-            None if emit == Path::new("-") => Box::new(io::BufWriter::new(io::stdout().lock())),
-            None => Box::new(io::BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(emit)
-                    .map_err(error)?,
-            )),
-            Some(dir) => {
-                let target = std::fs::canonicalize(emit).unwrap_or_else(|_| emit.to_path_buf());
-                let file = tempfile::NamedTempFile::new_in(&dir).map_err(error)?;
-                let writer = file.reopen().map_err(error)?;
-                temp = Some((file, target));
-                Box::new(io::BufWriter::with_capacity(1 << 20, writer))
-            }
-        };
+        let out = lola::capture::Output::create_or_stdout(emit).map_err(|e| match e {
+            Error::Io { source, .. } => emit_error(emit, &source),
+            e => e,
+        })?;
         Ok(RowsOut {
             emit: emit.to_path_buf(),
             out,
-            temp,
         })
     }
 
     /// Flushes, and renames the temporary file into place unless writing
     /// `failed`; a closed pipe on standard output is not an error.
     fn finish(self, failed: Option<io::Error>) -> Result<(), Error> {
-        let RowsOut {
-            emit,
-            mut out,
-            temp,
-        } = self;
-        let error = |e: io::Error| emit_error(&emit, &e);
-        let flushed = out.flush();
-        drop(out);
+        let RowsOut { emit, out } = self;
         if let Some(e) = failed
             && e.kind() != io::ErrorKind::BrokenPipe
         {
-            return Err(error(e));
+            return Err(emit_error(&emit, &e));
         }
-        match flushed {
-            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(error(e)),
-            _ => {}
+        match out.finish() {
+            Err(Error::Io { source, .. }) if source.kind() != io::ErrorKind::BrokenPipe => {
+                Err(emit_error(&emit, &source))
+            }
+            Err(Error::Io { .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
         }
-        if let Some((file, target)) = temp {
-            file.persist(&target).map_err(|e| error(e.error))?;
-        }
-        Ok(())
     }
 }

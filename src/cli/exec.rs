@@ -103,6 +103,8 @@ mod signals {
 
     extern "C" fn on_signal(signal: libc::c_int) {
         STOP.store(signal, Ordering::Relaxed);
+        // An output waiting for a FIFO's reader gives up.
+        lola::capture::interrupt();
     }
 
     pub fn install() -> &'static AtomicI32 {

@@ -6,6 +6,7 @@ pub mod args;
 pub mod output;
 pub mod parse;
 pub mod pictures;
+pub mod signals;
 
 pub mod build;
 pub mod capture;

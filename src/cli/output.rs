@@ -174,6 +174,13 @@ pub fn prepare_outputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<
         if path == Path::new("-") {
             continue;
         }
+        // The links and files on the way are judged before any directory is
+        // made: a link another user planted is refused, not created through.
+        match lola::capture::check_writable(path) {
+            Ok(()) => continue,
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         if let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
             && !parent.exists()

@@ -2,12 +2,11 @@
 //! (`--report FILE`) and the markdown summary appended to
 //! `$GITHUB_STEP_SUMMARY` (unless `--no-summary`).
 
-use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;
 
 use lola::Error;
-use lola::capture::{CaptureReader, check_writable, write_file_atomically};
+use lola::capture::{CaptureReader, Output, check_writable, write_file_atomically};
 use lola::check::flow::Flows;
 
 use super::args::PictureArgs;
@@ -26,9 +25,13 @@ pub fn write_report(path: &Path, html: &str) -> Result<(), Error> {
 }
 
 /// The conversations of a capture lola wrote or was given, for the
-/// diagrams; `None` for standard input (read once, already consumed).
+/// diagrams; `None` for standard input (read once, already consumed) and
+/// anything else that is not a regular file.
 pub fn flows_of(path: &Path) -> Result<Option<Flows>, Error> {
-    if lola::capture::is_standard_output(path) {
+    // Standard output, a FIFO or a device: what was written there cannot
+    // be read again.
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if lola::capture::is_standard_output(path) || !regular {
         return Ok(None);
     }
     Ok(Some(lola::check::flow::flows(CaptureReader::open(path)?)?))
@@ -47,16 +50,25 @@ pub fn append_summary(markdown: &str) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
         return;
     };
-    let result = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
+    // Never a wait: a FIFO no one reads is a warning, not a hang.
+    let path = Path::new(&path);
+    let result = Output::append(path).and_then(|mut out| {
+        out.write_all(format!("{markdown}\n").as_bytes())
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        out.finish()
+    });
     if let Err(e) = result {
+        let why = match &e {
+            Error::Io { source, .. } => lola::error::describe_io(source),
+            e => e.to_string(),
+        };
         let _ = writeln!(
             io::stderr(),
-            "lola: warning: GITHUB_STEP_SUMMARY={}: cannot append the summary: {e}; --no-summary skips it",
-            lola::report::text::printable(&Path::new(&path).display().to_string())
+            "lola: warning: GITHUB_STEP_SUMMARY={}: cannot append the summary: {why}; --no-summary skips it",
+            lola::report::text::printable(&path.display().to_string())
         );
     }
 }

@@ -145,14 +145,19 @@ fn print_text(outcome: &RunOutcome, color: bool) {
         out(format_args!("note: {note}; --capture off silences this\n"));
     }
     if let Some(live) = &outcome.live {
-        print_live(live, color);
+        print_live(live, &outcome.output, color);
     }
     if let Some(like) = &outcome.like {
         out(diff_text_in(like, color));
     }
 }
 
-fn print_live(live: &LiveOutcome, color: bool) {
+fn print_live(live: &LiveOutcome, output: &std::path::Path, color: bool) {
+    let went = if is_standard_output(output) {
+        "standard output".to_string()
+    } else {
+        format!("{}, which is no regular file", output.display())
+    };
     match &live.output {
         Some(path) => out(format_args!(
             "captured on {}: {} {} of this run's flow; wrote {} ({}, {} bytes)\n",
@@ -164,7 +169,7 @@ fn print_live(live: &LiveOutcome, color: bool) {
             live.written.bytes
         )),
         None => out(format_args!(
-            "captured on {}: {} {} of this run's flow; checked, not written (the capture went to standard output)\n",
+            "captured on {}: {} {} of this run's flow; checked, not written (the capture went to {went})\n",
             live.place,
             live.written.frames,
             frames_word(live.written.frames),

@@ -288,14 +288,20 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
         let left = until.saturating_duration_since(Instant::now());
         frames.extend(capture.record(Stop::after(left.min(SLICE)))?);
     }
-    let written = crate::harness::write_observed(
+    // A FIFO or a device is judged from what was written, never re-opened.
+    let (written, kept) = crate::harness::write_observed_kept(
         &options.output,
         options.format,
         "lo",
         &frames,
         capture.statistics().ok(),
     )?;
-    let report = CheckReport::of_file(&options.output, &options.expectation, options.set.as_ref())?;
+    let report = CheckReport::of_written(
+        &options.output,
+        &kept,
+        &options.expectation,
+        options.set.as_ref(),
+    )?;
     Ok(ExecOutcome {
         program: options.program.clone(),
         place,

@@ -14,7 +14,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::capture::{CaptureFrame, CaptureStatistics, Format, WriteSummary, write_capture_with};
+use crate::capture::{
+    CaptureFrame, CaptureStatistics, Format, WriteSummary, Written, write_capture_kept,
+};
 use crate::error::{Error, Result};
 use crate::host::live::{self, FlowFilter, LiveFrame};
 use crate::host::sandbox::{self, Place};
@@ -210,7 +212,19 @@ pub fn write_observed(
     frames: &[LiveFrame],
     statistics: Option<CaptureStatistics>,
 ) -> Result<WriteSummary> {
-    write_capture_with(
+    write_observed_kept(path, format, interface, frames, statistics).map(|(summary, _)| summary)
+}
+
+/// [`write_observed`], saying where the capture can be judged from: the
+/// file, or the bytes that went to a FIFO, device or standard output.
+pub fn write_observed_kept(
+    path: &Path,
+    format: Format,
+    interface: &str,
+    frames: &[LiveFrame],
+    statistics: Option<CaptureStatistics>,
+) -> Result<(WriteSummary, Written)> {
+    write_capture_kept(
         path,
         format,
         &observed_frames(interface, frames),

@@ -1,7 +1,6 @@
 //! `lola run`: send the datagram over loopback, write the frame the server's
 //! view implies, check it; record what really crossed `lo` beside it.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,8 +10,8 @@ use super::{
     synthesize, write_observed,
 };
 use crate::capture::{
-    CaptureFrame, CaptureReader, Drops, Format, WriteSummary, check_writable, encode_capture,
-    is_standard_output, write_capture,
+    CaptureFrame, CaptureReader, Drops, Format, WriteSummary, Written, check_writable,
+    encode_capture, is_standard_output, write_capture_kept, writes_a_file,
 };
 use crate::check::frame_diff::{Comparison, DiffRules, compare_frames, compare_reassembled};
 use crate::check::golden::{DiffReport, diff_files};
@@ -197,19 +196,12 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
     let exchange = pair.exchange(&options.payload, options.timeout)?;
     let frame = synthesize(&exchange.received)?;
     let synthesized = frame.data.clone().into_owned();
-    let (written, report) = match &observed {
-        Some(_) => {
-            let written = write_capture(&options.output, options.format, &[frame])?;
-            (written, check_output(&options.output, &exchange.received)?)
-        }
-        // Standard output cannot be read back: the check reads the bytes
-        // that were written there.
-        None => {
-            let bytes = encode(&options.output, options.format, &[frame])?;
-            write_to_stdout(&options.output, &bytes)?;
-            let report = check_bytes(&options.output, &bytes, &exchange.received)?;
-            (summary(options.format, 1, &bytes), report)
-        }
+    // A FIFO, a device or standard output cannot be read back: the check
+    // reads the bytes that were written there.
+    let (written, kept) = write_capture_kept(&options.output, options.format, &[frame], None)?;
+    let report = match kept {
+        Written::File => check_output(&options.output, &exchange.received)?,
+        Written::Bytes(bytes) => check_bytes(&options.output, &bytes, &exchange.received)?,
     };
     let live = match capture {
         None => None,
@@ -255,12 +247,16 @@ fn refuse_early(options: &RunOptions) -> Result<Option<PathBuf>> {
         Datagram::new(options.to, options.to, options.payload.clone()).validate()?;
     }
     check_writable(&options.output)?;
-    if is_standard_output(&options.output) {
+    if is_standard_output(&options.output) || !writes_a_file(&options.output) {
         if options.expect_like.is_some() {
-            return Err(Error::Invalid(
-                "a capture written to standard output cannot be diffed against a golden capture; write it to a file"
-                    .into(),
-            ));
+            let place = if is_standard_output(&options.output) {
+                "standard output".to_string()
+            } else {
+                format!("{}, which is no regular file,", options.output.display())
+            };
+            return Err(Error::Invalid(format!(
+                "a capture written to {place} cannot be diffed against a golden capture; write it to a file"
+            )));
         }
         return Ok(None);
     }
@@ -386,18 +382,6 @@ fn encode(path: &Path, format: Format, frames: &[CaptureFrame<'_>]) -> Result<Ve
     Ok(bytes)
 }
 
-/// Writes a capture's bytes to standard output (which `path` names).
-fn write_to_stdout(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
 fn summary(format: Format, frames: usize, bytes: &[u8]) -> WriteSummary {
     WriteSummary {
         format,
@@ -406,7 +390,8 @@ fn summary(format: Format, frames: usize, bytes: &[u8]) -> WriteSummary {
     }
 }
 
-/// Checks the capture lola wrote to standard output, from its bytes.
+/// Checks the capture lola wrote to a stream (standard output, a FIFO, a
+/// device), from its bytes.
 fn check_bytes(path: &Path, bytes: &[u8], datagram: &Datagram) -> Result<Report> {
     let name = path.display().to_string();
     let expectation = Expectation::exactly(datagram).checksums(ChecksumPolicy::Strict);

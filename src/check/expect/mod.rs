@@ -122,6 +122,35 @@ impl CheckReport {
         }
     }
 
+    /// [`CheckReport::of_file`] of a capture lola has just written: the file
+    /// again, or the bytes that went to a FIFO, device or standard output,
+    /// which cannot be read back.
+    pub fn of_written(
+        path: &Path,
+        written: &crate::capture::Written,
+        expectation: &Expectation,
+        set: Option<&ExpectationSet>,
+    ) -> Result<CheckReport> {
+        let bytes = match written {
+            crate::capture::Written::File => return CheckReport::of_file(path, expectation, set),
+            crate::capture::Written::Bytes(bytes) => bytes,
+        };
+        let name = path.display().to_string();
+        let reader = crate::capture::CaptureReader::new(&bytes[..], &name)?;
+        Ok(match set {
+            Some(set) => CheckReport::Set(Box::new(check_reader_with_set(
+                reader,
+                &name,
+                set,
+                false,
+                &mut |_, _| {},
+            )?)),
+            None => {
+                CheckReport::Builtin(Box::new(super::check_reader(reader, &name, expectation)?))
+            }
+        })
+    }
+
     /// True when the capture passed.
     pub fn passed(&self) -> bool {
         match self {
