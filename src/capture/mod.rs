@@ -6,7 +6,6 @@
 //! May use: [`error`](crate::error) only. Knows nothing of what a frame
 //! holds: bytes in, bytes out.
 
-mod mmap;
 mod pcapng;
 mod read;
 mod write;

@@ -1,7 +1,7 @@
 //! Reading a regular file through bounded memory-mapped windows, with no copy
 //! into lola's buffers.
 //!
-//! The reader of [`super::read`] asks for "at least `n` bytes from here";
+//! The byte source of [`super::source`] asks for "at least `n` bytes from here";
 //! [`Windows`] answers with a slice of a read-only mapping of the file. A
 //! thread maps the windows ahead of the reader, `WINDOW` bytes apart and each
 //! `OVERLAP` bytes longer, so that a record or block starting in one ends in
@@ -43,7 +43,7 @@ use std::sync::mpsc;
 pub(super) const WINDOW: usize = 2 << 20;
 /// Bytes each window maps past the next one's start: a record or block
 /// (at most `MAX_BLOCK`) that starts in a window ends in it too.
-const OVERLAP: usize = super::MAX_BLOCK as usize + 4096;
+const OVERLAP: usize = crate::capture::MAX_BLOCK as usize + 4096;
 /// Windows mapped ahead of the reader, waiting. With the one being mapped
 /// and the one being read, at most 3 × 2.4 MiB of the file is mapped.
 const AHEAD: usize = 1;
@@ -299,3 +299,51 @@ fn spawn_ahead(mapper: &std::sync::Arc<Mapper>) -> Option<mpsc::Receiver<io::Res
 unsafe impl Send for Map {}
 // SAFETY: as above: `&Map` only reads.
 unsafe impl Sync for Map {}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CaptureReader;
+    use super::super::tests::{pcap_header, record};
+
+    #[test]
+    fn a_mapped_file_that_shrinks_or_grows_while_read_is_read_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changing.pcap");
+        let mut file = pcap_header();
+        for i in 0..8u8 {
+            file.extend(record(100, 100, &[i; 100]));
+        }
+        std::fs::write(&path, &file).unwrap();
+        // One-byte windows: each record is mapped when it is read, after
+        // the file's size is read again.
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        for _ in 0..3 {
+            reader.next_frame().unwrap().unwrap();
+        }
+        // Cut in the middle of the fifth record.
+        let cut = 24 + 4 * 116 + 50;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut as u64)
+            .unwrap();
+        assert_eq!(reader.next_frame().unwrap().unwrap().data, [3; 100]);
+        let err = reader.next_frame().unwrap_err().to_string();
+        assert!(
+            err.contains("record cut short: claims 100 captured bytes, only 34 left")
+                && err.ends_with("(at byte 488)"),
+            "{err}"
+        );
+        // A file that grows is read to its new end.
+        std::fs::write(&path, &file[..24 + 2 * 116]).unwrap();
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        reader.next_frame().unwrap().unwrap();
+        std::fs::write(&path, &file).unwrap();
+        let mut last = 0;
+        while let Some(f) = reader.next_frame().unwrap() {
+            last = f.number;
+        }
+        assert_eq!(last, 8);
+    }
+}
