@@ -18,6 +18,7 @@ mod mmap;
 mod notes;
 mod pcap;
 mod pcapng;
+mod sigbus;
 mod source;
 
 pub use frame::{EPB_CHECKSUM_NOT_READY, RawFrame};
@@ -186,14 +187,20 @@ impl<R: Read> CaptureReader<R> {
                 "empty file: not a pcap or pcapng capture".into(),
             ));
         }
-        let magic = source.peek(4.min(have));
+        let magic = source.peek(4.min(have)).to_vec();
         let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
         let mut notes = Notes::default();
         let pcap = if have >= 24 {
-            PcapFile::parse(source.peek(24), &mut notes).map_err(|e| malformed(&path, 0, e))?
+            PcapFile::parse(source.peek(24), &mut notes)
         } else {
-            None
+            Ok(None)
         };
+        // Read from a window the file shrank under: start again from the
+        // file as it is now.
+        if !source.intact() {
+            return CaptureReader::with_source(source, path, decodable_only);
+        }
+        let pcap = pcap.map_err(|e| malformed(&path, 0, e))?;
         if let Some(file) = pcap {
             // A pcap file has one link type: refuse it before reading any frame.
             if decodable_only && !link_type_supported(file.link_type) {
@@ -215,14 +222,13 @@ impl<R: Read> CaptureReader<R> {
             });
         }
         if !is_pcapng {
-            if pcap::pcap_magic(magic).is_some() {
+            if pcap::pcap_magic(&magic).is_some() {
                 return Err(malformed(
                     &path,
                     0,
                     format!("pcap file header cut short: {have} of 24 bytes"),
                 ));
             }
-            let magic = magic.to_vec();
             // The same prefix whatever the reader buffers or maps.
             let sniffed = source.fill(TEXT_SNIFF).map_err(|e| io_err(&path, e))?;
             let what = if looks_like_text(source.peek(sniffed.min(TEXT_SNIFF))) {
@@ -355,6 +361,7 @@ impl<R: Read> CaptureReader<R> {
             } else {
                 pcap::plain_record::<false, R>(file, &self.source)
             }
+            && self.source.intact()
         {
             let frame = pcap::take_plain_record(file, &mut self.source, &mut self.frames, record);
             return Ok(Some(frame));
@@ -385,6 +392,7 @@ impl<R: Read> CaptureReader<R> {
                 } else {
                     pcap::plain_record::<false, R>(file, &self.source)
                 }
+                && self.source.intact()
             {
                 f(&pcap::take_plain_record(
                     file,

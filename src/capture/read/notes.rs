@@ -53,6 +53,16 @@ pub(super) fn truncated(path: &Path, offset: u64, what: String) -> Error {
     }
 }
 
+/// The file shrank to `size` bytes under a mapped reader that had read past
+/// that: cut at `offset`, the last record or block read.
+pub(super) fn shrunk(path: &Path, (offset, size): (u64, u64)) -> Error {
+    truncated(
+        path,
+        offset,
+        format!("the file shrank to {size} bytes while it was read"),
+    )
+}
+
 pub(super) fn io_err(path: &Path, source: io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::super::pcapng::Order;
 use super::frame::RawFrame;
-use super::notes::{Notes, io_err, malformed, truncated};
+use super::notes::{Notes, io_err, malformed, shrunk, truncated};
 use super::source::Source;
 use crate::capture::{LINKTYPE_ETHERNET, MAX_SNAPLEN};
 use crate::error::Result;
@@ -239,6 +239,62 @@ pub(super) fn next_record<'s, const PLAIN: bool, R: Read>(
     notes: &mut Notes,
 ) -> Result<Option<RawFrame<'s>>> {
     let file = *file;
+    loop {
+        let offset = source.offset;
+        let read = read_record::<PLAIN, R>(&file, source, path);
+        // Read from a window the file shrank under: read it again from the
+        // file as it is now.
+        if !source.intact() {
+            continue;
+        }
+        let Some(record) = read? else {
+            return Ok(None);
+        };
+        *frames += 1;
+        let number = *frames;
+        note_record_lengths(notes, &file, (number, offset), &record);
+        source.consume(record.need);
+        let mut data = &source.consumed_slice(record.need)[record.header..];
+        let mut orig_len = record.orig_len.max(record.incl_len);
+        if !PLAIN && file.fcs_len > 0 {
+            // The FCS is the last bytes on the wire: whatever of it the
+            // snaplen left in the record goes, and the wire length shrinks.
+            orig_len = orig_len.saturating_sub(file.fcs_len);
+            data = &data[..data.len().min(orig_len as usize)];
+        }
+        return Ok(Some(RawFrame {
+            number,
+            offset,
+            timestamp: record.timestamp,
+            link_type: file.link_type,
+            orig_len,
+            data,
+            comment: None,
+            flags: None,
+        }));
+    }
+}
+
+/// A record's header, checked, with its bytes buffered behind it.
+struct Record {
+    /// Bytes of record header (16, or 24 for the modified format).
+    header: usize,
+    /// Record header and captured bytes.
+    need: usize,
+    timestamp: Duration,
+    incl_len: u32,
+    orig_len: u32,
+    /// Lengths swapped by the 2.3 rule (a note says so).
+    swapped_maybe: bool,
+}
+
+/// Reads and checks the record header at the cursor and buffers the bytes
+/// it counts, consuming nothing; `None` at the end of the file.
+fn read_record<const PLAIN: bool, R: Read>(
+    file: &PcapFile,
+    source: &mut Source<R>,
+    path: &Path,
+) -> Result<Option<Record>> {
     let record_header = if PLAIN {
         PCAP_RECORD_HEADER
     } else {
@@ -282,7 +338,7 @@ pub(super) fn next_record<'s, const PLAIN: bool, R: Read>(
             ),
         ));
     }
-    let nanos = record_nanos(&file, ts_frac).map_err(|e| malformed(path, offset, e))?;
+    let nanos = record_nanos(file, ts_frac).map_err(|e| malformed(path, offset, e))?;
     let need = record_header + incl_len as usize;
     if source.available() < need {
         let have = source.fill(need).map_err(|e| io_err(path, e))?;
@@ -297,34 +353,13 @@ pub(super) fn next_record<'s, const PLAIN: bool, R: Read>(
             ));
         }
     }
-    *frames += 1;
-    let number = *frames;
-    let swapped_maybe = !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped;
-    note_record_lengths(
-        notes,
-        &file,
-        (number, offset),
-        (incl_len, orig_len),
-        swapped_maybe,
-    );
-    source.consume(need);
-    let mut data = &source.consumed_slice(need)[record_header..];
-    let mut orig_len = orig_len.max(incl_len);
-    if !PLAIN && file.fcs_len > 0 {
-        // The FCS is the last bytes on the wire: whatever of it the
-        // snaplen left in the record goes, and the wire length shrinks.
-        orig_len = orig_len.saturating_sub(file.fcs_len);
-        data = &data[..data.len().min(orig_len as usize)];
-    }
-    Ok(Some(RawFrame {
-        number,
-        offset,
+    Ok(Some(Record {
+        header: record_header,
+        need,
         timestamp: Duration::new(u64::from(ts_sec), nanos),
-        link_type: file.link_type,
+        incl_len,
         orig_len,
-        data,
-        comment: None,
-        flags: None,
+        swapped_maybe: !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped,
     }))
 }
 
@@ -342,7 +377,10 @@ fn record_header_ready<R: Read>(
     let offset = source.offset;
     let have = source.fill(record_header).map_err(|e| io_err(path, e))?;
     if have == 0 {
-        return Ok(false);
+        return match source.shrunk() {
+            Some(cut) => Err(shrunk(path, cut)),
+            None => Ok(false),
+        };
     }
     if have < record_header {
         return Err(truncated(
@@ -361,9 +399,9 @@ fn note_record_lengths(
     notes: &mut Notes,
     file: &PcapFile,
     (number, offset): (u64, u64),
-    (incl_len, orig_len): (u32, u32),
-    swapped_maybe: bool,
+    record: &Record,
 ) {
+    let (incl_len, orig_len) = (record.incl_len, record.orig_len);
     if incl_len > file.note_above {
         notes.add(|| {
             format!(
@@ -372,7 +410,7 @@ fn note_record_lengths(
             )
         });
     }
-    if swapped_maybe {
+    if record.swapped_maybe {
         notes.add(|| {
             format!(
                 "frame {number} (byte {offset}): lengths in the order before pcap 2.3 (captured {orig_len} > original {incl_len}); swapped, as libpcap does"

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::frame::RawFrame;
-use super::notes::{Notes, io_err, malformed, truncated};
+use super::notes::{Notes, io_err, malformed, shrunk, truncated};
 use super::source::Source;
 use crate::capture::pcapng::{self as parse, Interface, Order, Section};
 use crate::capture::{MAX_BLOCK, link_type_name, link_type_supported};
@@ -54,6 +54,16 @@ impl std::fmt::Display for Drops {
     }
 }
 
+/// What one block says, read before it changes the reader.
+enum Block {
+    Section(Order, Section),
+    Statistics(parse::Statistics),
+    Interface(Interface),
+    /// A packet, its time and the link type of its interface.
+    Packet(parse::Packet, Duration, u32),
+    Other,
+}
+
 /// A pcapng file being read: the current section and its interfaces, and
 /// what the file has admitted it lost so far.
 pub(super) struct PcapNg {
@@ -71,12 +81,20 @@ pub(super) struct PcapNg {
 impl PcapNg {
     /// Reads the Section Header Block the file starts with.
     pub(super) fn start<R: Read>(source: &mut Source<R>, path: &Path) -> Result<PcapNg> {
-        let len = next_block_bytes(source, path, Order { big: false }, true)?;
-        let (order, section) = parse::section(source.peek(len))
-            .and_then(|(order, section)| {
-                whole_block(source.peek(len), order).map(|()| (order, section))
-            })
-            .map_err(|e| malformed(path, 0, e))?;
+        let read = next_block_bytes(source, path, Order { big: false }, true).and_then(|len| {
+            parse::section(source.peek(len))
+                .and_then(|(order, section)| {
+                    whole_block(source.peek(len), order).map(|()| (order, section))
+                })
+                .map(|section| (len, section))
+                .map_err(|e| malformed(path, 0, e))
+        });
+        // Read from a window the file shrank under: again, from the file
+        // as it is now.
+        if !source.intact() {
+            return PcapNg::start(source, path);
+        }
+        let (len, (order, section)) = read?;
         source.consume(len);
         Ok(PcapNg {
             order,
@@ -127,42 +145,36 @@ impl PcapNg {
     ) -> Result<Option<RawFrame<'s>>> {
         loop {
             let offset = source.offset;
-            if source.fill(1).map_err(|e| io_err(path, e))? == 0 {
-                return Ok(None);
+            let read = self.read_block(source, path);
+            // Read from a window the file shrank under: again, from the
+            // file as it is now.
+            if !source.intact() {
+                continue;
             }
-            let len = next_block_bytes(source, path, self.order, false)?;
-            let block = source.peek(len);
-            // A section header's type reads the same in both byte orders.
-            let block_type = self.order.u32(block, 0);
-            let bad = |e: String| malformed(path, offset, e);
-            if block_type == parse::SECTION_HEADER {
-                let (new_order, new_section) = parse::section(block).map_err(bad)?;
-                self.order = new_order;
-                self.section = new_section;
-            }
-            let order = self.order;
-            whole_block(block, order).map_err(bad)?;
-            let packet = match block_type {
-                parse::SECTION_HEADER => {
+            let Some((len, block)) = read? else {
+                return match source.shrunk() {
+                    Some(cut) => Err(shrunk(path, cut)),
+                    None => Ok(None),
+                };
+            };
+            let packet = match block {
+                Block::Section(order, section) => {
+                    (self.order, self.section) = (order, section);
                     self.interfaces.clear();
                     self.sections += 1;
                     None
                 }
-                parse::INTERFACE_STATISTICS => {
-                    let stats = parse::statistics(block, order).map_err(bad)?;
+                Block::Statistics(stats) => {
                     let key = (self.sections, stats.interface);
                     self.statistics.retain(|(k, _)| *k != key);
                     self.statistics.push((key, stats));
                     None
                 }
-                parse::INTERFACE_DESCRIPTION => {
-                    self.interfaces
-                        .push(parse::interface(block, order).map_err(bad)?);
+                Block::Interface(interface) => {
+                    self.interfaces.push(interface);
                     None
                 }
-                parse::ENHANCED_PACKET | parse::PACKET | parse::SIMPLE_PACKET => {
-                    let (packet, timestamp, link_type) =
-                        packet_block(block, block_type, order, &self.interfaces).map_err(bad)?;
+                Block::Packet(packet, timestamp, link_type) => {
                     if decodable_only && !link_type_supported(link_type) {
                         return Err(Error::UnsupportedLinkType {
                             path: path.to_path_buf(),
@@ -172,7 +184,7 @@ impl PcapNg {
                     }
                     Some((packet, timestamp, link_type))
                 }
-                _ => None,
+                Block::Other => None,
             };
             source.consume(len);
             let Some((packet, timestamp, link_type)) = packet else {
@@ -192,6 +204,49 @@ impl PcapNg {
                 flags: packet.flags,
             }));
         }
+    }
+
+    /// Reads and parses the block at the cursor, consuming nothing and
+    /// changing nothing: its length and what it says; `None` at the end of
+    /// the file.
+    fn read_block<R: Read>(
+        &self,
+        source: &mut Source<R>,
+        path: &Path,
+    ) -> Result<Option<(usize, Block)>> {
+        let offset = source.offset;
+        if source.fill(1).map_err(|e| io_err(path, e))? == 0 {
+            return Ok(None);
+        }
+        let len = next_block_bytes(source, path, self.order, false)?;
+        let block = source.peek(len);
+        // A section header's type reads the same in both byte orders.
+        let block_type = self.order.u32(block, 0);
+        let bad = |e: String| malformed(path, offset, e);
+        let mut order = self.order;
+        let mut section = None;
+        if block_type == parse::SECTION_HEADER {
+            let (new_order, new_section) = parse::section(block).map_err(bad)?;
+            order = new_order;
+            section = Some(new_section);
+        }
+        whole_block(block, order).map_err(bad)?;
+        let read = match (block_type, section) {
+            (parse::SECTION_HEADER, Some(section)) => Block::Section(order, section),
+            (parse::INTERFACE_STATISTICS, _) => {
+                Block::Statistics(parse::statistics(block, order).map_err(bad)?)
+            }
+            (parse::INTERFACE_DESCRIPTION, _) => {
+                Block::Interface(parse::interface(block, order).map_err(bad)?)
+            }
+            (parse::ENHANCED_PACKET | parse::PACKET | parse::SIMPLE_PACKET, _) => {
+                let (packet, timestamp, link_type) =
+                    packet_block(block, block_type, order, &self.interfaces).map_err(bad)?;
+                Block::Packet(packet, timestamp, link_type)
+            }
+            _ => Block::Other,
+        };
+        Ok(Some((len, read)))
     }
 
     /// Counts a packet in `frames` and the drops it admits, and notes what

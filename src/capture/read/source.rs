@@ -11,6 +11,7 @@ use std::io::{self, Read};
 use std::sync::mpsc;
 
 use super::mmap::Windows;
+use super::sigbus;
 use crate::capture::MAX_BLOCK;
 
 /// Room kept in front of each read-ahead chunk for the end of the previous
@@ -95,6 +96,10 @@ pub(super) struct Source<R> {
     /// File offset of `buf[start]`.
     pub(super) offset: u64,
     eof: bool,
+    /// File offset of the last item consumed from the previous window, kept
+    /// when the window is dropped: where a file that shrank under the
+    /// reader was cut.
+    previous: u64,
 }
 
 impl<R: Read> Source<R> {
@@ -121,6 +126,7 @@ impl<R: Read> Source<R> {
             end: 0,
             offset: 0,
             eof: false,
+            previous: 0,
         }
     }
 
@@ -166,6 +172,9 @@ impl<R: Read> Source<R> {
             Input::Mapped(windows) => {
                 // A new window from the first unconsumed byte: the one
                 // behind it is unmapped.
+                if self.end > 0 {
+                    self.previous = self.offset - (self.start - self.last) as u64;
+                }
                 let base = windows.map(self.offset, n)?;
                 let len = windows.window().len();
                 self.start = usize::try_from(self.offset - base)
@@ -215,6 +224,44 @@ impl<R: Read> Source<R> {
             }
         }
         Ok(self.end - self.start)
+    }
+
+    /// False when the mapped window being read lost pages since it was
+    /// mapped (the file shrank under it: see [`super::sigbus`]), so that
+    /// what was parsed since may be zeros: the window is then dropped, and
+    /// the caller reads the same bytes again, which the next
+    /// [`fill`](Self::fill) maps from the file as it is now. True for every
+    /// other source. One load when no window of the process lost pages.
+    #[inline(always)]
+    pub(super) fn intact(&mut self) -> bool {
+        !sigbus::any_lost() || self.still_intact()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn still_intact(&mut self) -> bool {
+        let Input::Mapped(windows) = &mut self.input else {
+            return true;
+        };
+        if !windows.lost() {
+            return true;
+        }
+        windows.forget();
+        self.previous = self.offset - (self.start - self.last) as u64;
+        (self.start, self.last, self.end, self.eof) = (0, 0, 0, false);
+        false
+    }
+
+    /// When the file is now shorter than what was read of it (it shrank
+    /// under a mapped reader), where it was cut and its size now. Asked
+    /// at the end of the bytes: a file that ends where the reader is, or
+    /// further, ends as the streaming reader would see it.
+    pub(super) fn shrunk(&self) -> Option<(u64, u64)> {
+        let Input::Mapped(windows) = &self.input else {
+            return None;
+        };
+        let size = windows.size();
+        (size < self.offset).then(|| (self.previous.min(size), size))
     }
 
     /// The bytes buffered and not yet consumed.
