@@ -361,7 +361,6 @@ impl<R: Read> CaptureReader<R> {
             } else {
                 pcap::plain_record::<false, R>(file, &self.source)
             }
-            && self.source.intact()
         {
             let frame = pcap::take_plain_record(file, &mut self.source, &mut self.frames, record);
             return Ok(Some(frame));
@@ -392,7 +391,6 @@ impl<R: Read> CaptureReader<R> {
                 } else {
                     pcap::plain_record::<false, R>(file, &self.source)
                 }
-                && self.source.intact()
             {
                 f(&pcap::take_plain_record(
                     file,

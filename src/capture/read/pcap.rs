@@ -167,7 +167,8 @@ pub(super) struct PlainRecord {
 
 /// The record at the cursor if it is whole in the buffer and plain: lengths
 /// in order within the snaplen, the original no shorter than the captured,
-/// a timestamp fraction under one second, no FCS to strip. What
+/// a timestamp fraction under one second, no FCS to strip, and no mapped
+/// window of the process has lost pages (see [`Source::intact`]). What
 /// [`next_record`] makes of such a record, with no note, for a fraction
 /// of its work; `None` sends every other record there.
 #[inline(always)]
@@ -194,7 +195,8 @@ pub(super) fn plain_record<const BIG_ENDIAN: bool, R: Read>(
     let plain = incl_len <= file.note_above.min(MAX_SNAPLEN)
         && orig_len >= incl_len
         && ts_frac < frac_limit
-        && rest.len() >= need;
+        && rest.len() >= need
+        && !source.may_have_lost();
     plain.then(|| PlainRecord {
         need,
         timestamp: Duration::new(u64::from(ts_sec), ts_frac * scale),

@@ -237,6 +237,13 @@ impl<R: Read> Source<R> {
         !sigbus::any_lost() || self.still_intact()
     }
 
+    /// True once any mapped window of the process lost pages: the reader
+    /// then asks [`intact`](Self::intact) after each record it parses.
+    #[inline(always)]
+    pub(super) fn may_have_lost(&self) -> bool {
+        sigbus::any_lost()
+    }
+
     #[cold]
     #[inline(never)]
     fn still_intact(&mut self) -> bool {
