@@ -4,14 +4,17 @@
 //! short when it was, as the streaming reader says of a file that ends
 //! mid-record.
 
+use std::borrow::Cow;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A pcap of `Hello Lola` to 127.0.0.1:7456 first, then `frames` frames of
-/// noise all of one size: (the bytes, the first noise record's offset, the
-/// size of each noise record).
-fn capture(frames: usize) -> (Vec<u8>, usize, usize) {
+use lola::capture::{CaptureFrame, Format, encode_capture};
+
+/// A capture of `Hello Lola` to 127.0.0.1:7456 first, then `frames` frames
+/// of noise all of one size: (the bytes, the first noise record's or
+/// block's offset, the size of each).
+fn capture(format: Format, frames: usize) -> (Vec<u8>, usize, usize) {
     let frame = |dst: &str, payload: &[u8]| {
         lola::build_frame(&lola::Datagram::new(
             "127.0.0.1:40000".parse().unwrap(),
@@ -20,27 +23,31 @@ fn capture(frames: usize) -> (Vec<u8>, usize, usize) {
         ))
         .unwrap()
     };
-    let record = |out: &mut Vec<u8>, i: usize, data: &[u8]| {
-        out.extend_from_slice(&(1_764_000_000 + i as u32 / 1_000_000).to_le_bytes());
-        out.extend_from_slice(&(i as u32 % 1_000_000).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
+    let (hello, noise) = (
+        frame("127.0.0.1:7456", b"Hello Lola"),
+        frame("127.0.0.1:9000", b"noise 00"),
+    );
+    let at = |i: usize, data: &[u8]| CaptureFrame {
+        timestamp: Duration::from_secs(1_764_000_000) + Duration::from_micros(i as u64),
+        data: Cow::Owned(data.to_vec()),
+        comment: None,
+        flags: None,
     };
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    bytes.extend_from_slice(&2u16.to_le_bytes());
-    bytes.extend_from_slice(&4u16.to_le_bytes());
-    bytes.extend_from_slice(&[0; 8]);
-    bytes.extend_from_slice(&262_144u32.to_le_bytes());
-    bytes.extend_from_slice(&1u32.to_le_bytes());
-    record(&mut bytes, 0, &frame("127.0.0.1:7456", b"Hello Lola"));
-    let first_noise = bytes.len();
-    let noise = frame("127.0.0.1:9000", b"noise 00");
-    for i in 1..=frames {
-        record(&mut bytes, i, &noise);
-    }
-    (bytes, first_noise, 16 + noise.len())
+    let encode = |frames: &[CaptureFrame]| {
+        let mut bytes = Vec::new();
+        encode_capture(&mut bytes, format, frames).unwrap();
+        bytes
+    };
+    let (one, two) = (
+        encode(&[at(0, &hello)]),
+        encode(&[at(0, &hello), at(1, &noise)]),
+    );
+    let record = two.len() - one.len();
+    let mut all = vec![at(0, &hello)];
+    all.extend((1..=frames).map(|i| at(i, &noise)));
+    let bytes = encode(&all);
+    let first_noise = bytes.len() - frames * record;
+    (bytes, first_noise, record)
 }
 
 /// A small xorshift: the same tries on every run.
@@ -56,12 +63,23 @@ impl Rng {
 }
 
 #[test]
-fn a_capture_truncated_while_check_reads_it_is_a_cut_not_a_crash() {
-    let (bytes, first_noise, record) = capture(300_000);
+fn a_pcap_truncated_while_check_reads_it_is_a_cut_not_a_crash() {
+    truncate_while_checked(Format::Pcap, 50);
+}
+
+#[test]
+fn a_pcapng_truncated_while_check_reads_it_is_a_cut_not_a_crash() {
+    truncate_while_checked(Format::PcapNg, 20);
+}
+
+/// `tries` times: `lola check` on a fresh capture that a writer cuts
+/// shorter and shorter as it is read.
+fn truncate_while_checked(format: Format, tries: usize) {
+    let (bytes, first_noise, record) = capture(format, 250_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shrinking.pcap");
+    let path = dir.path().join(format!("shrinking.{format}"));
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let (tries, mut cut, mut whole) = (50, 0, 0);
+    let (mut cut, mut whole) = (0, 0);
     for attempt in 0..tries {
         std::fs::write(&path, &bytes).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_lola"))
@@ -73,9 +91,8 @@ fn a_capture_truncated_while_check_reads_it_is_a_cut_not_a_crash() {
             .spawn()
             .unwrap();
         // The writer: after a few milliseconds, cuts the file shorter and
-        // shorter, each time inside a noise record (never where a record
-        // ends, so that every cut leaves a record cut short), until lola
-        // is done.
+        // shorter, each time inside a noise record or block (never where one
+        // ends, so that every cut leaves one cut short), until lola is done.
         std::thread::sleep(Duration::from_millis(rng.below(20)));
         let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         let mut records = (bytes.len() - first_noise) / record;
@@ -87,7 +104,7 @@ fn a_capture_truncated_while_check_reads_it_is_a_cut_not_a_crash() {
                     && records > 1
                     && started.elapsed() < Duration::from_secs(10)
                 {
-                    records -= 1 + rng.below(records as u64 / 8) as usize;
+                    records -= 1 + rng.below((records as u64 / 8).max(1)) as usize;
                     let at =
                         first_noise + records * record + 1 + rng.below(record as u64 - 1) as usize;
                     file.set_len(at as u64).unwrap();

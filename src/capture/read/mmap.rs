@@ -287,6 +287,15 @@ impl Windows {
         self.map.lost()
     }
 
+    /// True when the file is now shorter than when the current window was
+    /// mapped (one `fstat`).
+    pub(super) fn shrank(&self) -> bool {
+        self.mapper
+            .file
+            .metadata()
+            .is_ok_and(|meta| meta.len() < self.size)
+    }
+
     /// Drops the current window and every window mapped ahead, so that the
     /// next [`map`](Self::map) maps from the file as it is now.
     pub(super) fn forget(&mut self) {

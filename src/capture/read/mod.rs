@@ -197,7 +197,7 @@ impl<R: Read> CaptureReader<R> {
         };
         // Read from a window the file shrank under: start again from the
         // file as it is now.
-        if !source.intact() {
+        if !source.intact() || pcap.is_err() && !source.error_stands() {
             return CaptureReader::with_source(source, path, decodable_only);
         }
         let pcap = pcap.map_err(|e| malformed(&path, 0, e))?;

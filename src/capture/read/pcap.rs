@@ -246,7 +246,7 @@ pub(super) fn next_record<'s, const PLAIN: bool, R: Read>(
         let read = read_record::<PLAIN, R>(&file, source, path);
         // Read from a window the file shrank under: read it again from the
         // file as it is now.
-        if !source.intact() {
+        if !source.intact() || read.is_err() && !source.error_stands() {
             continue;
         }
         let Some(record) = read? else {

@@ -91,7 +91,7 @@ impl PcapNg {
         });
         // Read from a window the file shrank under: again, from the file
         // as it is now.
-        if !source.intact() {
+        if !source.intact() || read.is_err() && !source.error_stands() {
             return PcapNg::start(source, path);
         }
         let (len, (order, section)) = read?;
@@ -148,7 +148,7 @@ impl PcapNg {
             let read = self.read_block(source, path);
             // Read from a window the file shrank under: again, from the
             // file as it is now.
-            if !source.intact() {
+            if !source.intact() || read.is_err() && !source.error_stands() {
                 continue;
             }
             let Some((len, block)) = read? else {

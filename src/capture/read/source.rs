@@ -244,6 +244,25 @@ impl<R: Read> Source<R> {
         sigbus::any_lost()
     }
 
+    /// For an error met in the bytes read: false when the file is now
+    /// shorter than when the mapped window was mapped, so that the error
+    /// may come from bytes it no longer holds (truncation zeroes the end of
+    /// the new last page in place, with no fault): the window is then
+    /// dropped, as by [`intact`](Self::intact), and the caller reads the
+    /// same bytes again. True for every other source. Costs an `fstat`, on
+    /// errors only.
+    #[cold]
+    pub(super) fn error_stands(&mut self) -> bool {
+        let Input::Mapped(windows) = &mut self.input else {
+            return true;
+        };
+        if !windows.shrank() {
+            return true;
+        }
+        self.drop_window();
+        false
+    }
+
     #[cold]
     #[inline(never)]
     fn still_intact(&mut self) -> bool {
@@ -253,10 +272,19 @@ impl<R: Read> Source<R> {
         if !windows.lost() {
             return true;
         }
+        self.drop_window();
+        false
+    }
+
+    /// Drops the mapped window (and those mapped ahead): the next `fill`
+    /// maps from the file as it is now.
+    fn drop_window(&mut self) {
+        let Input::Mapped(windows) = &mut self.input else {
+            return;
+        };
         windows.forget();
         self.previous = self.offset - (self.start - self.last) as u64;
         (self.start, self.last, self.end, self.eof) = (0, 0, 0, false);
-        false
     }
 
     /// When the file is now shorter than what was read of it (it shrank
