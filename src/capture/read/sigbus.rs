@@ -24,13 +24,17 @@
 //!   default action is put back so that the fault kills the process as it
 //!   would have without lola's handler.
 //!
-//! What a mapping reader cannot see: truncation leaves the file's new last
-//! page mapped, its bytes past the new end zeroed in place, with no fault.
-//! Records read from those zeros (at most one page of them) come before the
-//! reader meets the next page or maps its next window, and then it stops
-//! with the cut; and bytes of a frame lost while the caller is judging it
-//! read as zeros. Either way the read ends in [`Error::Truncated`]
-//! (crate::error::Error::Truncated), never in a pass of a file that changed.
+//! What no signal shows: truncation leaves the file's new last page mapped,
+//! its bytes past the new end zeroed in place, with no fault. A record or
+//! block whose checks fail on those zeros is read again once an `fstat`
+//! shows the file shorter than when its window was mapped (see
+//! `Source::error_stands`), so that it too ends in the streaming reader's
+//! "cut short"; but a pcap record that reads as a valid empty one (at most a
+//! page of them) is handed out before the reader meets the next, lost, page,
+//! and the bytes of a frame lost while the caller is judging it read as
+//! zeros. In both cases the read then ends in
+//! [`Error::Truncated`](crate::error::Error::Truncated): a cut, whatever
+//! frames came before it.
 //!
 //! The registry is a list of fixed slots that only grows (a new chunk of
 //! slots when all are taken, never freed), so the handler walks it with
