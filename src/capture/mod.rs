@@ -8,7 +8,6 @@
 
 mod drops;
 mod encode;
-mod mmap;
 mod pcapng;
 mod read;
 mod resolve;

@@ -1,7 +1,7 @@
 //! Reading a regular file through bounded memory-mapped windows, with no copy
 //! into lola's buffers.
 //!
-//! The reader of [`super::read`] asks for "at least `n` bytes from here";
+//! The byte source of [`super::source`] asks for "at least `n` bytes from here";
 //! [`Windows`] answers with a slice of a read-only mapping of the file. A
 //! thread maps the windows ahead of the reader, `WINDOW` bytes apart and each
 //! `OVERLAP` bytes longer, so that a record or block starting in one ends in
@@ -21,17 +21,19 @@
 //! mapped and no window reaches past it: a file that grows is read up to the
 //! size seen when its last window was mapped (as the streaming reader reads
 //! up to the end it meets), and a file already shorter than what was read is
-//! never touched past its new end. A window whose pages cannot be populated
-//! because the file shrank in between is not used: populating reports the
-//! missing pages as an error instead of raising `SIGBUS`, and the reader maps
-//! that part again itself. What remains is a race no mapping reader can close
-//! without a signal handler: another process truncating the file inside a
-//! window already mapped (the one being read, or the one mapped ahead of it:
-//! a few milliseconds each). Captures are written once and read after, and a
-//! capture being written is appended to, not truncated, so lola takes that
-//! risk for regular files; pipes, standard input and everything that is not a
-//! regular file go through the streaming reader, as does a file that cannot
-//! be mapped.
+//! never touched past its new end; a file found shorter than what was
+//! already read ends the read with the cut (see [`super::source`]). A window
+//! whose pages cannot be populated because the file shrank in between is not
+//! used: populating reports the missing pages as an error instead of raising
+//! `SIGBUS`, and the reader maps that part again itself. Another process
+//! truncating the file inside a window already mapped (the one being read,
+//! or one mapped ahead of it) is met by the `SIGBUS` handler of
+//! [`super::sigbus`]: every window is registered with it while mapped, the
+//! lost pages read as zeros, and the reader, seeing the window marked lost,
+//! drops it and reads on from the file as it is now, so the shrinking file
+//! is a cut, as for the streaming reader, not a crash. Pipes, standard input
+//! and everything that is not a regular file go through the streaming
+//! reader, as does a file that cannot be mapped.
 
 use std::fs::File;
 use std::io;
@@ -39,11 +41,13 @@ use std::os::fd::AsRawFd;
 use std::ptr::NonNull;
 use std::sync::mpsc;
 
+use super::sigbus::{self, Guard};
+
 /// Distance between the starts of consecutive windows.
 pub(super) const WINDOW: usize = 2 << 20;
 /// Bytes each window maps past the next one's start: a record or block
 /// (at most `MAX_BLOCK`) that starts in a window ends in it too.
-const OVERLAP: usize = super::MAX_BLOCK as usize + 4096;
+const OVERLAP: usize = crate::capture::MAX_BLOCK as usize + 4096;
 /// Windows mapped ahead of the reader, waiting. With the one being mapped
 /// and the one being read, at most 3 × 2.4 MiB of the file is mapped.
 const AHEAD: usize = 1;
@@ -53,6 +57,8 @@ struct Map {
     ptr: NonNull<u8>,
     len: usize,
     base: u64,
+    /// Its registration with the `SIGBUS` handler (none for no mapping).
+    guard: Option<Guard>,
 }
 
 impl Map {
@@ -62,15 +68,22 @@ impl Map {
             ptr: NonNull::dangling(),
             len: 0,
             base: 0,
+            guard: None,
         }
+    }
+
+    /// True once the file shrank under this window and the handler mapped
+    /// zeros over its lost pages.
+    fn lost(&self) -> bool {
+        self.guard.as_ref().is_some_and(Guard::lost)
     }
 
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` is a live PROT_READ mapping of `len` bytes, all
-        // within the file's size when it was mapped (see the module note
-        // on files truncated while mapped), that lives until `self` drops;
-        // or dangling with `len` 0, which makes an empty slice.
+        // SAFETY: `ptr` is a live PROT_READ mapping of `len` bytes that
+        // lives until `self` drops (pages the file loses since are mapped
+        // over with zeros: see `super::sigbus`); or dangling with `len` 0,
+        // which makes an empty slice.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -80,6 +93,8 @@ impl Drop for Map {
         if self.len == 0 {
             return;
         }
+        // Unregistered first: the address range may be reused once unmapped.
+        drop(self.guard.take());
         // SAFETY: unmaps exactly the mapping made in `Windows::map`; no
         // slice of it outlives `self` (they borrow it).
         unsafe {
@@ -137,7 +152,12 @@ impl Mapper {
         let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
             return Err(io::Error::other("mmap returned a null mapping"));
         };
-        let map = Map { ptr, len, base };
+        let map = Map {
+            ptr,
+            len,
+            base,
+            guard: Some(sigbus::guard(ptr.as_ptr(), len)),
+        };
         // SAFETY: advice on the mapping just made. MADV_SEQUENTIAL only
         // hints. MADV_POPULATE_READ (Linux 5.14) maps every page now; it
         // fails with EFAULT when a page is past the end of a file that
@@ -254,6 +274,35 @@ impl Windows {
         Ok(base)
     }
 
+    /// The file's size when the current window was mapped (or found to be
+    /// past the end).
+    pub(super) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// True once the file shrank under the current window (see
+    /// [`super::sigbus`]): its bytes from the first lost page on are zeros.
+    #[inline(never)]
+    pub(super) fn lost(&self) -> bool {
+        self.map.lost()
+    }
+
+    /// True when the file is now shorter than when the current window was
+    /// mapped (one `fstat`).
+    pub(super) fn shrank(&self) -> bool {
+        self.mapper
+            .file
+            .metadata()
+            .is_ok_and(|meta| meta.len() < self.size)
+    }
+
+    /// Drops the current window and every window mapped ahead, so that the
+    /// next [`map`](Self::map) maps from the file as it is now.
+    pub(super) fn forget(&mut self) {
+        self.map = Map::none();
+        self.ahead = None;
+    }
+
     /// True when the current window reaches the end of the file as last seen.
     #[inline]
     pub(super) fn at_end(&self) -> bool {
@@ -299,3 +348,107 @@ fn spawn_ahead(mapper: &std::sync::Arc<Mapper>) -> Option<mpsc::Receiver<io::Res
 unsafe impl Send for Map {}
 // SAFETY: as above: `&Map` only reads.
 unsafe impl Sync for Map {}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CaptureReader;
+    use super::super::tests::{pcap_header, record};
+
+    #[test]
+    fn a_file_truncated_inside_the_window_being_read_is_a_cut_not_a_crash() {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("truncated.pcap");
+        let mut file = pcap_header();
+        while file.len() < 4 * page {
+            file.extend(record(100, 100, &[7; 100]));
+        }
+        std::fs::write(&path, &file).unwrap();
+        // One window holds the whole file: the reader maps nothing (and
+        // reads no size) again before it meets the cut.
+        let mut reader = CaptureReader::open_mapped(&path, 1 << 20).unwrap().unwrap();
+        for _ in 0..3 {
+            reader.next_frame().unwrap().unwrap();
+        }
+        // Cut at a page boundary, inside a record: every byte past it is on
+        // a page the file lost, and touching one raised SIGBUS.
+        let cut = 2 * page;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut as u64)
+            .unwrap();
+        let straddling = (cut - 24) / 116;
+        let mut frames = 3;
+        let err = loop {
+            match reader.next_frame() {
+                Ok(Some(f)) => {
+                    frames += 1;
+                    // What a checker does: read every byte of the frame.
+                    assert!(f.data.iter().all(|&b| b == 7 || b == 0));
+                }
+                Ok(None) => panic!("the cut was not noticed"),
+                Err(e) => break e,
+            }
+        };
+        // Frames whole before the cut are read; so is the one the cut runs
+        // through (its header was there when it was read); then the cut.
+        assert_eq!(frames, straddling + 1);
+        let offset = 24 + straddling * 116;
+        assert!(
+            matches!(err, crate::error::Error::Truncated { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: the file shrank to {cut} bytes while it was read (at byte {offset})",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_mapped_file_that_shrinks_or_grows_while_read_is_read_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changing.pcap");
+        let mut file = pcap_header();
+        for i in 0..8u8 {
+            file.extend(record(100, 100, &[i; 100]));
+        }
+        std::fs::write(&path, &file).unwrap();
+        // One-byte windows: each record is mapped when it is read, after
+        // the file's size is read again.
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        for _ in 0..3 {
+            reader.next_frame().unwrap().unwrap();
+        }
+        // Cut in the middle of the fifth record.
+        let cut = 24 + 4 * 116 + 50;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut as u64)
+            .unwrap();
+        assert_eq!(reader.next_frame().unwrap().unwrap().data, [3; 100]);
+        let err = reader.next_frame().unwrap_err().to_string();
+        assert!(
+            err.contains("record cut short: claims 100 captured bytes, only 34 left")
+                && err.ends_with("(at byte 488)"),
+            "{err}"
+        );
+        // A file that grows is read to its new end.
+        std::fs::write(&path, &file[..24 + 2 * 116]).unwrap();
+        let mut reader = CaptureReader::open_mapped(&path, 1).unwrap().unwrap();
+        reader.next_frame().unwrap().unwrap();
+        std::fs::write(&path, &file).unwrap();
+        let mut last = 0;
+        while let Some(f) = reader.next_frame().unwrap() {
+            last = f.number;
+        }
+        assert_eq!(last, 8);
+    }
+}
