@@ -132,37 +132,160 @@ pub fn encode_capture_with<W: Write>(
     frames: &[CaptureFrame<'_>],
     statistics: Option<CaptureStatistics>,
 ) -> io::Result<u64> {
-    let mut out = CountingWriter {
-        inner: out,
-        count: 0,
-    };
+    // Refused before a byte is written, so a device or FIFO gets nothing.
     for frame in frames {
-        if frame.data.len() > MAX_SNAPLEN as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
-                    frame.data.len()
-                ),
-            ));
-        }
-        if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "timestamp after 2106-02-07 does not fit in a pcap record",
-            ));
-        }
+        fits(frame, format)?;
     }
-    match format {
-        Format::Pcap => encode_pcap(&mut out, frames)?,
-        Format::PcapNg => encode_pcapng(&mut out, frames, statistics)?,
+    let mut encoder = FrameEncoder::new(out, format)?;
+    for frame in frames {
+        encoder.write(frame)?;
     }
-    out.flush()?;
-    Ok(out.count)
+    Ok(encoder.finish(statistics)?.bytes)
 }
 
-/// Frames as a little-endian pcap, as tcpdump writes on x86.
-fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result<()> {
+/// Why `frame` cannot be written as `format`, if it cannot.
+fn fits(frame: &CaptureFrame<'_>, format: Format) -> io::Result<()> {
+    if frame.data.len() > MAX_SNAPLEN as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
+                frame.data.len()
+            ),
+        ));
+    }
+    if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "timestamp after 2106-02-07 does not fit in a pcap record",
+        ));
+    }
+    Ok(())
+}
+
+/// A capture written one frame at a time, as frames arrive: the file's
+/// header when made, a record per [`FrameEncoder::write`], and (pcapng)
+/// the counters at [`FrameEncoder::finish`]. Nothing but the frame being
+/// written is held in memory.
+///
+/// pcap: little-endian, microsecond timestamps, version 2.4, snaplen 262144
+/// (what tcpdump writes on x86). pcapng: one little-endian section naming
+/// lola as the application, one interface `lo` with nanosecond timestamps,
+/// one Enhanced Packet Block per frame carrying its comment and flags.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use lola::capture::{CaptureFrame, Format, FrameEncoder};
+/// let frame = CaptureFrame { timestamp: Default::default(), data: Cow::Borrowed(&[0u8; 60][..]), comment: None, flags: None };
+/// let mut out = Vec::new();
+/// let mut encoder = FrameEncoder::new(&mut out, Format::Pcap).unwrap();
+/// encoder.write(&frame).unwrap();
+/// encoder.write(&frame).unwrap();
+/// let summary = encoder.finish(None).unwrap();
+/// assert_eq!((summary.frames, summary.bytes), (2, 24 + 2 * (16 + 60)));
+/// assert_eq!(out.len(), 24 + 2 * (16 + 60));
+/// ```
+pub struct FrameEncoder<W: Write> {
+    writer: Encoding<W>,
+    format: Format,
+    frames: usize,
+}
+
+enum Encoding<W: Write> {
+    Pcap(PcapWriter<CountingWriter<W>>),
+    PcapNg(PcapNgWriter<CountingWriter<W>>),
+}
+
+impl<W: Write> FrameEncoder<W> {
+    /// Starts a capture in `out`: writes the file's header (pcap) or its
+    /// section and interface blocks (pcapng).
+    pub fn new(out: W, format: Format) -> io::Result<FrameEncoder<W>> {
+        let out = CountingWriter {
+            inner: out,
+            count: 0,
+        };
+        let writer = match format {
+            Format::Pcap => Encoding::Pcap(pcap_writer(out)?),
+            Format::PcapNg => Encoding::PcapNg(pcapng_writer(out)?),
+        };
+        Ok(FrameEncoder {
+            writer,
+            format,
+            frames: 0,
+        })
+    }
+
+    /// Appends one frame. Refuses a frame over the snaplen, or (pcap) one
+    /// stamped after 2106.
+    pub fn write(&mut self, frame: &CaptureFrame<'_>) -> io::Result<()> {
+        fits(frame, self.format)?;
+        match &mut self.writer {
+            Encoding::Pcap(writer) => {
+                let len = frame.data.len() as u32;
+                let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+                writer.write_packet(&packet).map_err(io_error)?;
+            }
+            Encoding::PcapNg(writer) => {
+                let mut options = Vec::new();
+                if let Some(text) = &frame.comment {
+                    options.push(EnhancedPacketOption::Common(CommonOption::Comment(
+                        Cow::Borrowed(text.as_str()),
+                    )));
+                }
+                if let Some(flags) = frame.flags {
+                    options.push(EnhancedPacketOption::Flags(flags));
+                }
+                let packet = EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp: frame.timestamp,
+                    original_len: frame.data.len() as u32,
+                    data: Cow::Borrowed(&frame.data[..]),
+                    options,
+                };
+                writer.write_pcapng_block(packet).map_err(io_error)?;
+            }
+        }
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// How many frames were written so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Ends the capture: (pcapng) an Interface Statistics Block with
+    /// `statistics`, then a flush. Says what was written.
+    pub fn finish(self, statistics: Option<CaptureStatistics>) -> io::Result<WriteSummary> {
+        let mut out = match self.writer {
+            Encoding::Pcap(writer) => writer.into_inner(),
+            Encoding::PcapNg(mut writer) => {
+                if let Some(stats) = statistics {
+                    let block = InterfaceStatisticsBlock {
+                        interface_id: 0,
+                        timestamp: stats.at,
+                        options: vec![
+                            InterfaceStatisticsOption::IsbIfRecv(stats.received),
+                            InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
+                        ],
+                    };
+                    writer.write_pcapng_block(block).map_err(io_error)?;
+                }
+                writer.into_inner()
+            }
+        };
+        out.flush()?;
+        Ok(WriteSummary {
+            format: self.format,
+            frames: self.frames,
+            bytes: out.count,
+        })
+    }
+}
+
+/// A little-endian pcap writer, as tcpdump writes on x86.
+fn pcap_writer<W: Write>(out: W) -> io::Result<PcapWriter<W>> {
     // Not PcapHeader::default(): that one is big-endian.
     let header = PcapHeader {
         version_major: 2,
@@ -174,24 +297,11 @@ fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result
         ts_resolution: PcapTsResolution::MicroSecond,
         endianness: Endianness::Little,
     };
-    let mut writer = PcapWriter::with_header(out, header).map_err(io_error)?;
-    for frame in frames {
-        let len = frame.data.len() as u32;
-        let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        writer.write_packet(&packet).map_err(io_error)?;
-    }
-    Ok(())
+    PcapWriter::with_header(out, header).map_err(io_error)
 }
 
-/// Frames as one pcapng section naming lola, one interface `lo`, an
-/// Enhanced Packet Block per frame and, with `statistics`, an Interface
-/// Statistics Block after them.
-fn encode_pcapng<W: Write>(
-    out: &mut W,
-    frames: &[CaptureFrame<'_>],
-    statistics: Option<CaptureStatistics>,
-) -> io::Result<()> {
+/// A pcapng writer with one section naming lola and one interface `lo`.
+fn pcapng_writer<W: Write>(out: W) -> io::Result<PcapNgWriter<W>> {
     let section = SectionHeaderBlock {
         endianness: Endianness::Little,
         major_version: 1,
@@ -216,37 +326,7 @@ fn encode_pcapng<W: Write>(
         ],
     };
     writer.write_pcapng_block(interface).map_err(io_error)?;
-    for frame in frames {
-        let mut options = Vec::new();
-        if let Some(text) = &frame.comment {
-            options.push(EnhancedPacketOption::Common(CommonOption::Comment(
-                Cow::Borrowed(text.as_str()),
-            )));
-        }
-        if let Some(flags) = frame.flags {
-            options.push(EnhancedPacketOption::Flags(flags));
-        }
-        let packet = EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: frame.timestamp,
-            original_len: frame.data.len() as u32,
-            data: Cow::Borrowed(&frame.data[..]),
-            options,
-        };
-        writer.write_pcapng_block(packet).map_err(io_error)?;
-    }
-    if let Some(stats) = statistics {
-        let block = InterfaceStatisticsBlock {
-            interface_id: 0,
-            timestamp: stats.at,
-            options: vec![
-                InterfaceStatisticsOption::IsbIfRecv(stats.received),
-                InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
-            ],
-        };
-        writer.write_pcapng_block(block).map_err(io_error)?;
-    }
-    Ok(())
+    Ok(writer)
 }
 
 /// Writes `frames` to `path` as `tcpdump -w` would, but never leaving half a
@@ -315,6 +395,61 @@ pub fn write_capture_with(
         frames: frames.len(),
         bytes,
     })
+}
+
+/// Writes a capture to `path` by the rules of [`write_capture`] (a regular
+/// file whole or not at all, a link's target, a device or FIFO in place),
+/// frame by frame as `fill` hands them to the [`FrameEncoder`]: memory holds
+/// one frame, however many are written. `fill` returns its own value and
+/// the counters to end a pcapng with; when it fails, its error is returned
+/// and a regular file is left as it was.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use lola::capture::{write_capture_streamed, CaptureFrame, Format};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("streamed.pcap");
+/// let (summary, seen) = write_capture_streamed(&path, Format::Pcap, |encoder| {
+///     let data = [0u8; 60];
+///     for _ in 0..3 {
+///         let frame = CaptureFrame { timestamp: Default::default(), data: Cow::Borrowed(&data[..]), comment: None, flags: None };
+///         encoder.write(&frame).map_err(|source| lola::Error::Io { path: "streamed.pcap".into(), source })?;
+///     }
+///     Ok(("three", None))
+/// })
+/// .unwrap();
+/// assert_eq!((summary.frames, seen), (3, "three"));
+/// assert_eq!(std::fs::metadata(&path).unwrap().len(), summary.bytes);
+/// // A failing producer leaves nothing behind.
+/// let failed = write_capture_streamed(&dir.path().join("no.pcap"), Format::Pcap, |_| -> lola::Result<((), _)> {
+///     Err(lola::Error::Invalid("no program to run".into()))
+/// });
+/// assert_eq!(failed.unwrap_err().to_string(), "no program to run");
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+/// ```
+pub fn write_capture_streamed<T>(
+    path: &Path,
+    format: Format,
+    fill: impl FnOnce(&mut FrameEncoder<&mut dyn Write>) -> Result<(T, Option<CaptureStatistics>)>,
+) -> Result<(WriteSummary, T)> {
+    let target = Target::of(path).map_err(|source| io_err(path, source))?;
+    // An error of `fill` is carried out past write_with, which speaks io.
+    let mut failed = None;
+    let written = target.write_with(|out| {
+        let mut encoder = FrameEncoder::new(out, format)?;
+        match fill(&mut encoder) {
+            Ok((value, statistics)) => Ok((encoder.finish(statistics)?, value)),
+            Err(e) => {
+                failed = Some(e);
+                Err(io::Error::other("the capture's producer failed"))
+            }
+        }
+    });
+    match (written, failed) {
+        (_, Some(e)) => Err(e),
+        (Ok(written), None) => Ok(written),
+        (Err(source), None) => Err(io_err(path, source)),
+    }
 }
 
 /// Writes `bytes` to `path` by the same rules as [`write_capture`] (for

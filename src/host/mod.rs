@@ -8,3 +8,4 @@
 pub mod exchange;
 pub mod live;
 pub mod sandbox;
+pub mod tree;
