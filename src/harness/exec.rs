@@ -537,6 +537,7 @@ pub fn exec_with(
             let gap = recorder.gap.take();
             Ok(((ending, gap), capture.statistics().ok()))
         })?;
+    close_in_background(capture);
     let report = CheckReport::of_file(&options.output, &options.expectation, options.set.as_ref())?;
     Ok(ExecOutcome {
         program: options.program.clone(),
@@ -569,6 +570,18 @@ fn open(host: bool) -> Result<(Capture, Place)> {
             reason,
         })?;
     Ok((capture, place))
+}
+
+/// Closes the packet socket on a thread of its own: the kernel waits for an
+/// RCU grace period when one closes (`synchronize_net`, 10 to 30 ms on a
+/// busy machine), which then overlaps the check instead of following it.
+fn close_in_background(capture: Capture) {
+    let closing = std::thread::Builder::new().name("lola-close-capture".into());
+    if let Err(e) = closing.spawn(move || drop(capture)) {
+        // Spawning failed (no threads left): the capture was dropped with
+        // the closure it moved into, and is closed already.
+        drop(e);
+    }
 }
 
 /// The capture and the file it streams to: frames go from one to the
