@@ -9,14 +9,15 @@
 mod mmap;
 mod pcapng;
 mod read;
+mod stream;
 mod write;
 
 pub use pcapng::Section;
 pub use read::{CaptureReader, Drops, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
+pub use stream::{CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary};
 pub use write::{
-    CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, check_writable, encode_capture,
-    encode_capture_with, is_standard_output, write_capture, write_capture_streamed,
-    write_capture_with, write_file_atomically,
+    check_writable, encode_capture, encode_capture_with, is_standard_output, write_capture,
+    write_capture_streamed, write_capture_with, write_file_atomically,
 };
 
 use std::fmt;

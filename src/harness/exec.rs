@@ -783,9 +783,10 @@ mod tests {
     #[test]
     fn endings_say_what_happened_and_whether_it_failed() {
         assert_eq!(
-            Ending::Stopped(libc::SIGINT).to_string(),
-            "stopped by lola on SIGINT"
+            Ending::Interrupted(libc::SIGINT).to_string(),
+            "interrupted: lola received SIGINT"
         );
+        assert!(Ending::Interrupted(libc::SIGINT).failed());
         assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
         assert!(Ending::Killed(libc::SIGSEGV).failed());
         assert_eq!(Ending::Exited(1).name(), "exited");
