@@ -92,10 +92,7 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
     let name = options.program[0].to_string_lossy().into_owned();
     exec_with(&options, signals::install(), |notice| {
         let hint = match notice {
-            Notice::Stopped { .. } if !options.stdin => "; Ctrl-C ends it, --timeout bounds it",
-            Notice::Stopped { .. } => {
-                "; Ctrl-C ends it, --timeout bounds it, fg or SIGCONT resumes it"
-            }
+            Notice::Stopped { .. } => "; Ctrl-C ends it, --timeout bounds it, SIGCONT resumes it",
         };
         let _ = writeln!(io::stderr(), "lola: {name} is {notice}{hint}");
     })
@@ -136,8 +133,9 @@ fn print_text(outcome: &ExecOutcome, color: bool) {
     }
 }
 
-/// SIGINT and SIGTERM to lola stop the program with the same signal; the
-/// frames so far are still written and judged.
+/// SIGINT and SIGTERM to lola end the program and its tree with the same
+/// signal; the frames so far are still written and judged, and the run is an
+/// error (exit 2).
 mod signals {
     use super::{AtomicI32, Ordering};
 

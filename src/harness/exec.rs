@@ -737,7 +737,7 @@ fn supervise<W: std::io::Write>(
         {
             notice(&Notice::Stopped {
                 signal: *signal,
-                after: rounded(since.elapsed()),
+                after: Duration::from_secs(since.elapsed().as_secs()),
             });
             *told = true;
         }
