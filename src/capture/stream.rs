@@ -75,7 +75,7 @@ pub struct CaptureStatistics {
     pub at: Duration,
 }
 
-/// What [`write_capture`] wrote.
+/// What [`write_capture`](super::write_capture) wrote.
 ///
 /// ```
 /// use lola::capture::{write_capture, Format, WriteSummary};
