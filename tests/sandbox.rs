@@ -233,8 +233,13 @@ fn sigint_to_exec_mid_run_stops_the_program_and_writes_a_valid_capture() {
         "the program was stopped"
     );
     let out = seen + &rest;
-    assert_eq!(status.code(), Some(0), "{out}");
-    assert!(out.contains("sh stopped by lola on SIGINT"), "{out}");
+    // The capture so far is written and judged, but an interrupted run is
+    // an error, never a pass.
+    assert_eq!(status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("sh interrupted: lola received SIGINT"),
+        "{out}"
+    );
     assert!(out.contains("PASS int.pcapng"), "{out}");
     let path = s.path().join("int.pcapng");
     assert_eq!(frames_of(&path).len(), 1);

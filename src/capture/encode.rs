@@ -1,9 +1,9 @@
-//! Encoding captures with `pcap-file`: little-endian pcap like tcpdump's,
-//! or an annotated pcapng (comments, flags, the capture's counters).
+//! Capture bytes: pcap and pcapng encoded one frame at a time
+//! ([`FrameEncoder`]), so that a long capture never sits in memory, and
+//! whole lists of frames ([`encode_capture`]) encoded through it.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
-use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapTsResolution, PcapWriter};
 use pcap_file::pcapng::PcapNgWriter;
@@ -17,6 +17,8 @@ use pcap_file::pcapng::blocks::interface_statistics::{
 use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness};
+
+use std::time::Duration;
 
 use super::{Format, MAX_SNAPLEN};
 
@@ -73,69 +75,171 @@ pub struct CaptureStatistics {
     pub at: Duration,
 }
 
-/// Encodes `frames` as a capture of Ethernet frames into `out`.
+/// What [`write_capture`](super::write_capture) wrote.
+///
+/// ```
+/// use lola::capture::{write_capture, Format, WriteSummary};
+/// # use std::borrow::Cow;
+/// # let data = Cow::Borrowed(&[0u8; 60][..]);
+/// # let frame = lola::capture::CaptureFrame { timestamp: Default::default(), data, comment: None, flags: None };
+/// let dir = tempfile::tempdir().unwrap();
+/// let summary = write_capture(&dir.path().join("a.pcap"), Format::Pcap, &[frame]).unwrap();
+/// // A 24-byte file header, then a 16-byte record header and the 60-byte frame.
+/// assert_eq!(summary, WriteSummary { format: Format::Pcap, frames: 1, bytes: 24 + 16 + 60 });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WriteSummary {
+    /// The container format.
+    pub format: Format,
+    /// How many frames.
+    pub frames: usize,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+}
+
+/// Why `frame` cannot be written as `format`, if it cannot.
+pub(super) fn fits(frame: &CaptureFrame<'_>, format: Format) -> io::Result<()> {
+    if frame.data.len() > MAX_SNAPLEN as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
+                frame.data.len()
+            ),
+        ));
+    }
+    if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "timestamp after 2106-02-07 does not fit in a pcap record",
+        ));
+    }
+    Ok(())
+}
+
+/// A capture written one frame at a time, as frames arrive: the file's
+/// header when made, a record per [`FrameEncoder::write`], and (pcapng)
+/// the counters at [`FrameEncoder::finish`]. Nothing but the frame being
+/// written is held in memory.
 ///
 /// pcap: little-endian, microsecond timestamps, version 2.4, snaplen 262144
-/// (what tcpdump writes on x86). pcapng: one little-endian section naming lola
-/// as the application, one interface `lo` with nanosecond timestamps, one
-/// Enhanced Packet Block per frame carrying its comment.
+/// (what tcpdump writes on x86). pcapng: one little-endian section naming
+/// lola as the application, one interface `lo` with nanosecond timestamps,
+/// one Enhanced Packet Block per frame carrying its comment and flags.
 ///
 /// ```
 /// use std::borrow::Cow;
-/// use std::time::Duration;
-/// use lola::capture::{encode_capture, CaptureFrame, Format};
-/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: None };
+/// use lola::capture::{CaptureFrame, Format, FrameEncoder};
+/// let frame = CaptureFrame { timestamp: Default::default(), data: Cow::Borrowed(&[0u8; 60][..]), comment: None, flags: None };
 /// let mut out = Vec::new();
-/// let bytes = encode_capture(&mut out, Format::Pcap, &[frame]).unwrap();
-/// assert_eq!(bytes, 24 + 16 + 60);
-/// assert_eq!(&out[..4], &[0xd4, 0xc3, 0xb2, 0xa1]); // little-endian magic
+/// let mut encoder = FrameEncoder::new(&mut out, Format::Pcap).unwrap();
+/// encoder.write(&frame).unwrap();
+/// encoder.write(&frame).unwrap();
+/// let summary = encoder.finish(None).unwrap();
+/// assert_eq!((summary.frames, summary.bytes), (2, 24 + 2 * (16 + 60)));
+/// assert_eq!(out.len(), 24 + 2 * (16 + 60));
 /// ```
-pub fn encode_capture<W: Write>(
-    out: W,
+pub struct FrameEncoder<W: Write> {
+    writer: Encoding<W>,
     format: Format,
-    frames: &[CaptureFrame<'_>],
-) -> io::Result<u64> {
-    encode_capture_with(out, format, frames, None)
+    frames: usize,
 }
 
-/// [`encode_capture`], and (pcapng) the capture's counters after the frames.
-pub fn encode_capture_with<W: Write>(
-    out: W,
-    format: Format,
-    frames: &[CaptureFrame<'_>],
-    statistics: Option<CaptureStatistics>,
-) -> io::Result<u64> {
-    let mut out = CountingWriter {
-        inner: out,
-        count: 0,
-    };
-    for frame in frames {
-        if frame.data.len() > MAX_SNAPLEN as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "frame of {} bytes exceeds the snaplen {MAX_SNAPLEN}",
-                    frame.data.len()
-                ),
-            ));
-        }
-        if frame.timestamp.as_secs() > u64::from(u32::MAX) && format == Format::Pcap {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "timestamp after 2106-02-07 does not fit in a pcap record",
-            ));
-        }
-    }
-    match format {
-        Format::Pcap => encode_pcap(&mut out, frames)?,
-        Format::PcapNg => encode_pcapng(&mut out, frames, statistics)?,
-    }
-    out.flush()?;
-    Ok(out.count)
+enum Encoding<W: Write> {
+    Pcap(PcapWriter<CountingWriter<W>>),
+    PcapNg(PcapNgWriter<CountingWriter<W>>),
 }
 
-/// Frames as a little-endian pcap, as tcpdump writes on x86.
-fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result<()> {
+impl<W: Write> FrameEncoder<W> {
+    /// Starts a capture in `out`: writes the file's header (pcap) or its
+    /// section and interface blocks (pcapng).
+    pub fn new(out: W, format: Format) -> io::Result<FrameEncoder<W>> {
+        let out = CountingWriter {
+            inner: out,
+            count: 0,
+        };
+        let writer = match format {
+            Format::Pcap => Encoding::Pcap(pcap_writer(out)?),
+            Format::PcapNg => Encoding::PcapNg(pcapng_writer(out)?),
+        };
+        Ok(FrameEncoder {
+            writer,
+            format,
+            frames: 0,
+        })
+    }
+
+    /// Appends one frame. Refuses a frame over the snaplen, or (pcap) one
+    /// stamped after 2106.
+    pub fn write(&mut self, frame: &CaptureFrame<'_>) -> io::Result<()> {
+        fits(frame, self.format)?;
+        match &mut self.writer {
+            Encoding::Pcap(writer) => {
+                let len = frame.data.len() as u32;
+                let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+                writer.write_packet(&packet).map_err(io_error)?;
+            }
+            Encoding::PcapNg(writer) => {
+                let mut options = Vec::new();
+                if let Some(text) = &frame.comment {
+                    options.push(EnhancedPacketOption::Common(CommonOption::Comment(
+                        Cow::Borrowed(text.as_str()),
+                    )));
+                }
+                if let Some(flags) = frame.flags {
+                    options.push(EnhancedPacketOption::Flags(flags));
+                }
+                let packet = EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp: frame.timestamp,
+                    original_len: frame.data.len() as u32,
+                    data: Cow::Borrowed(&frame.data[..]),
+                    options,
+                };
+                writer.write_pcapng_block(packet).map_err(io_error)?;
+            }
+        }
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// How many frames were written so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Ends the capture: (pcapng) an Interface Statistics Block with
+    /// `statistics`, then a flush. Says what was written.
+    pub fn finish(self, statistics: Option<CaptureStatistics>) -> io::Result<WriteSummary> {
+        let mut out = match self.writer {
+            Encoding::Pcap(writer) => writer.into_inner(),
+            Encoding::PcapNg(mut writer) => {
+                if let Some(stats) = statistics {
+                    let block = InterfaceStatisticsBlock {
+                        interface_id: 0,
+                        timestamp: stats.at,
+                        options: vec![
+                            InterfaceStatisticsOption::IsbIfRecv(stats.received),
+                            InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
+                        ],
+                    };
+                    writer.write_pcapng_block(block).map_err(io_error)?;
+                }
+                writer.into_inner()
+            }
+        };
+        out.flush()?;
+        Ok(WriteSummary {
+            format: self.format,
+            frames: self.frames,
+            bytes: out.count,
+        })
+    }
+}
+
+/// A little-endian pcap writer, as tcpdump writes on x86.
+fn pcap_writer<W: Write>(out: W) -> io::Result<PcapWriter<W>> {
     // Not PcapHeader::default(): that one is big-endian.
     let header = PcapHeader {
         version_major: 2,
@@ -147,24 +251,11 @@ fn encode_pcap<W: Write>(out: &mut W, frames: &[CaptureFrame<'_>]) -> io::Result
         ts_resolution: PcapTsResolution::MicroSecond,
         endianness: Endianness::Little,
     };
-    let mut writer = PcapWriter::with_header(out, header).map_err(io_error)?;
-    for frame in frames {
-        let len = frame.data.len() as u32;
-        let packet = PcapPacket::new(frame.timestamp, len, Cow::Borrowed(&frame.data[..]))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        writer.write_packet(&packet).map_err(io_error)?;
-    }
-    Ok(())
+    PcapWriter::with_header(out, header).map_err(io_error)
 }
 
-/// Frames as one pcapng section naming lola, one interface `lo`, an
-/// Enhanced Packet Block per frame and, with `statistics`, an Interface
-/// Statistics Block after them.
-fn encode_pcapng<W: Write>(
-    out: &mut W,
-    frames: &[CaptureFrame<'_>],
-    statistics: Option<CaptureStatistics>,
-) -> io::Result<()> {
+/// A pcapng writer with one section naming lola and one interface `lo`.
+fn pcapng_writer<W: Write>(out: W) -> io::Result<PcapNgWriter<W>> {
     let section = SectionHeaderBlock {
         endianness: Endianness::Little,
         major_version: 1,
@@ -189,37 +280,7 @@ fn encode_pcapng<W: Write>(
         ],
     };
     writer.write_pcapng_block(interface).map_err(io_error)?;
-    for frame in frames {
-        let mut options = Vec::new();
-        if let Some(text) = &frame.comment {
-            options.push(EnhancedPacketOption::Common(CommonOption::Comment(
-                Cow::Borrowed(text.as_str()),
-            )));
-        }
-        if let Some(flags) = frame.flags {
-            options.push(EnhancedPacketOption::Flags(flags));
-        }
-        let packet = EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: frame.timestamp,
-            original_len: frame.data.len() as u32,
-            data: Cow::Borrowed(&frame.data[..]),
-            options,
-        };
-        writer.write_pcapng_block(packet).map_err(io_error)?;
-    }
-    if let Some(stats) = statistics {
-        let block = InterfaceStatisticsBlock {
-            interface_id: 0,
-            timestamp: stats.at,
-            options: vec![
-                InterfaceStatisticsOption::IsbIfRecv(stats.received),
-                InterfaceStatisticsOption::IsbIfDrop(stats.dropped),
-            ],
-        };
-        writer.write_pcapng_block(block).map_err(io_error)?;
-    }
-    Ok(())
+    Ok(writer)
 }
 
 fn os_name() -> String {
@@ -259,42 +320,45 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Encodes `frames` as a capture of Ethernet frames into `out`.
+///
+/// pcap: little-endian, microsecond timestamps, version 2.4, snaplen 262144
+/// (what tcpdump writes on x86). pcapng: one little-endian section naming lola
+/// as the application, one interface `lo` with nanosecond timestamps, one
+/// Enhanced Packet Block per frame carrying its comment.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use std::time::Duration;
+/// use lola::capture::{encode_capture, CaptureFrame, Format};
+/// let frame = CaptureFrame { timestamp: Duration::ZERO, data: Cow::Borrowed(&[0u8; 60]), comment: None, flags: None };
+/// let mut out = Vec::new();
+/// let bytes = encode_capture(&mut out, Format::Pcap, &[frame]).unwrap();
+/// assert_eq!(bytes, 24 + 16 + 60);
+/// assert_eq!(&out[..4], &[0xd4, 0xc3, 0xb2, 0xa1]); // little-endian magic
+/// ```
+pub fn encode_capture<W: Write>(
+    out: W,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+) -> io::Result<u64> {
+    encode_capture_with(out, format, frames, None)
+}
 
-    fn frame() -> CaptureFrame<'static> {
-        CaptureFrame {
-            timestamp: Duration::new(1_700_000_000, 123_456_789),
-            data: Cow::Owned(vec![0xab; 52]),
-            comment: Some("synthesized".into()),
-            flags: None,
-        }
+/// [`encode_capture`], and (pcapng) the capture's counters after the frames.
+pub fn encode_capture_with<W: Write>(
+    out: W,
+    format: Format,
+    frames: &[CaptureFrame<'_>],
+    statistics: Option<CaptureStatistics>,
+) -> io::Result<u64> {
+    // Refused before a byte is written, so a device or FIFO gets nothing.
+    for frame in frames {
+        fits(frame, format)?;
     }
-
-    #[test]
-    fn pcap_is_little_endian_with_tcpdump_snaplen() {
-        let mut out = Vec::new();
-        encode_capture(&mut out, Format::Pcap, &[frame()]).unwrap();
-        assert_eq!(&out[0..4], &0xa1b2c3d4u32.to_le_bytes());
-        assert_eq!(&out[16..20], &MAX_SNAPLEN.to_le_bytes());
-        assert_eq!(&out[20..24], &1u32.to_le_bytes());
-        // record header: seconds, microseconds (truncated), incl_len, orig_len
-        assert_eq!(&out[24..28], &1_700_000_000u32.to_le_bytes());
-        assert_eq!(&out[28..32], &123_456u32.to_le_bytes());
-        assert_eq!(&out[32..36], &52u32.to_le_bytes());
-        assert_eq!(out.len(), 24 + 16 + 52);
+    let mut encoder = FrameEncoder::new(out, format)?;
+    for frame in frames {
+        encoder.write(frame)?;
     }
-
-    #[test]
-    fn pcapng_starts_with_a_little_endian_section() {
-        let mut out = Vec::new();
-        let n = encode_capture(&mut out, Format::PcapNg, &[frame()]).unwrap();
-        assert_eq!(n as usize, out.len());
-        assert_eq!(&out[0..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
-        assert_eq!(&out[8..12], &[0x4d, 0x3c, 0x2b, 0x1a]);
-        let text = String::from_utf8_lossy(&out);
-        assert!(text.contains("lola "), "application name");
-        assert!(text.contains("synthesized"), "packet comment");
-    }
+    Ok(encoder.finish(statistics)?.bytes)
 }

@@ -15,13 +15,16 @@ mod temporary;
 mod write;
 
 pub use drops::Drops;
-pub use encode::{CaptureFrame, CaptureStatistics, encode_capture, encode_capture_with};
+pub use encode::{
+    CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, encode_capture,
+    encode_capture_with,
+};
 pub use pcapng::Section;
 pub use read::{CaptureReader, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
 pub use temporary::{NumberedDir, interrupt, remove_temporary_files};
 pub use write::{
-    Output, WriteSummary, Written, check_writable, is_standard_output, write_capture,
-    write_capture_kept, write_capture_with, write_file_atomically, writes_a_file,
+    Output, Written, check_writable, is_standard_output, write_capture, write_capture_kept,
+    write_capture_streamed, write_capture_with, write_file_atomically, writes_a_file,
 };
 
 use std::fmt;

@@ -9,32 +9,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::Format;
-use super::encode::{CaptureFrame, CaptureStatistics, encode_capture_with};
+use super::encode::{
+    CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, encode_capture_with,
+};
 use super::resolve::{Resolved, resolve};
 use super::temporary::Temporary;
 use crate::error::{Error, Result};
-
-/// What [`write_capture`] wrote.
-///
-/// ```
-/// use lola::capture::{write_capture, Format, WriteSummary};
-/// # use std::borrow::Cow;
-/// # let data = Cow::Borrowed(&[0u8; 60][..]);
-/// # let frame = lola::capture::CaptureFrame { timestamp: Default::default(), data, comment: None, flags: None };
-/// let dir = tempfile::tempdir().unwrap();
-/// let summary = write_capture(&dir.path().join("a.pcap"), Format::Pcap, &[frame]).unwrap();
-/// // A 24-byte file header, then a 16-byte record header and the 60-byte frame.
-/// assert_eq!(summary, WriteSummary { format: Format::Pcap, frames: 1, bytes: 24 + 16 + 60 });
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct WriteSummary {
-    /// The container format.
-    pub format: Format,
-    /// How many frames.
-    pub frames: usize,
-    /// Size of the file in bytes.
-    pub bytes: u64,
-}
 
 /// Writes `frames` to `path` as `tcpdump -w` would, but never leaving half a
 /// file or destroying what `path` is:
@@ -144,6 +124,80 @@ pub fn write_capture_kept(
         bytes,
     };
     Ok((summary, written))
+}
+
+/// Writes a capture one frame at a time as `fill` produces them, to `path`
+/// as [`write_capture`] would (whole or not at all, links judged, devices
+/// and FIFOs in place): `fill` gets the encoder, writes frames as they
+/// arrive, and returns its value with the counters for the pcapng
+/// statistics block. Memory holds one frame, whatever `fill` writes; a
+/// failure of `fill` leaves any existing file untouched.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use lola::capture::{write_capture_streamed, CaptureFrame, CaptureReader, Format};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("s.pcapng");
+/// let (summary, n, _) = write_capture_streamed(&path, Format::PcapNg, |encoder| {
+///     let frame = CaptureFrame { timestamp: Default::default(), data: Cow::Borrowed(&[0u8; 60][..]), comment: None, flags: None };
+///     for _ in 0..3 {
+///         encoder.write(&frame).map_err(|e| lola::Error::Invalid(e.to_string()))?;
+///     }
+///     Ok((3, None))
+/// })
+/// .unwrap();
+/// assert_eq!((summary.frames, n), (3, 3));
+/// let mut reader = CaptureReader::open(&path).unwrap();
+/// let mut frames = 0;
+/// while reader.next_frame().unwrap().is_some() {
+///     frames += 1;
+/// }
+/// assert_eq!(frames, 3);
+/// ```
+pub fn write_capture_streamed<T>(
+    path: &Path,
+    format: Format,
+    fill: impl FnOnce(&mut FrameEncoder<&mut dyn Write>) -> Result<(T, Option<CaptureStatistics>)>,
+) -> Result<(WriteSummary, T, Written)> {
+    /// A FIFO, a device or standard output cannot be read back: what goes
+    /// there is kept too, to be judged.
+    struct Tee<'a> {
+        out: &'a mut Output,
+        kept: Option<Vec<u8>>,
+    }
+    impl Write for Tee<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = self.out.write(buf)?;
+            if let Some(kept) = &mut self.kept {
+                kept.extend_from_slice(&buf[..n]);
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.out.flush()
+        }
+    }
+    let mut out = Output::open(path, true)?;
+    let kept = (!out.is_file()).then(Vec::new);
+    let mut tee = Tee {
+        out: &mut out,
+        kept,
+    };
+    let (summary, value) = {
+        let sink: &mut dyn Write = &mut tee;
+        let mut encoder = FrameEncoder::new(sink, format).map_err(|e| io_err(path, e))?;
+        let (value, statistics) = fill(&mut encoder)?;
+        (
+            encoder.finish(statistics).map_err(|e| io_err(path, e))?,
+            value,
+        )
+    };
+    let written = match tee.kept {
+        Some(bytes) => Written::Bytes(bytes),
+        None => Written::File,
+    };
+    out.finish()?;
+    Ok((summary, value, written))
 }
 
 /// Writes `bytes` to `path` by the same rules as [`write_capture`] (for

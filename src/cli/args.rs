@@ -652,9 +652,12 @@ pub struct ExecArgs {
     /// How long the capture goes on after the program ended
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
     pub linger: Duration,
-    /// Stop the program after this long (SIGTERM to its process group, SIGKILL 2s later)
+    /// Stop the program after this long (SIGTERM to every process it started, SIGKILL 2s later)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Give the program lola's standard input (else it reads /dev/null)
+    #[arg(long)]
+    pub stdin: bool,
     /// Record the host's lo instead of a private one (needs CAP_NET_RAW; no isolation)
     #[arg(long)]
     pub host: bool,

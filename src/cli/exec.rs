@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use lola::Error;
 use lola::capture::Format;
 use lola::check::expect::{CheckReport, ExpectationSet};
-use lola::harness::exec::{ExecOptions, ExecOutcome, exec};
+use lola::harness::exec::{ExecOptions, ExecOutcome, Notice, exec_with};
+use lola::report::junit::Suite;
 
 use super::args::ExecArgs;
 use super::output::{
-    Exit, frames_word, out, out_json, prepare_outputs, report_error, report_text_in, write_junit,
+    Exit, STARTED, frames_word, out, out_json, prepare_outputs, report_error, report_text_in,
+    write_junit, write_junit_suites,
 };
 use super::pictures::{check_report_path, flows_of, write_report};
 
@@ -33,12 +35,25 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         write_report(path, &lola::report::html::check(report, flows.as_ref()))?;
     }
     if let Some(path) = &args.report.junit {
-        write_junit(path, &lola::report::junit::exec_suites(&outcome))?;
+        if outcome.ending.interrupted() {
+            write_interrupted_junit(path, &outcome)?;
+        } else {
+            write_junit(path, &lola::report::junit::exec_suites(&outcome))?;
+        }
     }
     if args.report.json {
         out_json(&outcome.to_json()?);
     } else if !args.quiet {
         print_text(&outcome, args.color.color());
+    }
+    if outcome.ending.interrupted() {
+        let _ = writeln!(
+            io::stderr(),
+            "lola: {} {}; the capture so far was written and judged, but an interrupted run proves nothing",
+            outcome.name(),
+            outcome.ending
+        );
+        return Ok(Exit::Error);
     }
     if outcome.exit_failed() {
         let _ = writeln!(
@@ -70,10 +85,32 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
         expectation: args.expect.expectation(),
         set,
         ignore_exit: args.ignore_exit,
+        stdin: args.stdin,
     };
     prepare_outputs([options.output.as_path()])?;
     check_report_path(args.html_report.as_deref())?;
-    exec(&options, signals::install())
+    let name = options.program[0].to_string_lossy().into_owned();
+    exec_with(&options, signals::install(), |notice| {
+        let hint = match notice {
+            Notice::Stopped { .. } => "; Ctrl-C ends it, --timeout bounds it, SIGCONT resumes it",
+        };
+        let _ = writeln!(io::stderr(), "lola: {name} is {notice}{hint}");
+    })
+}
+
+/// The JUnit file of an interrupted run: the capture's cases as judged, and
+/// an `<error>` saying the run was interrupted.
+fn write_interrupted_junit(path: &std::path::Path, outcome: &ExecOutcome) -> Result<(), Error> {
+    let suites = lola::report::junit::exec_suites(outcome)
+        .into_iter()
+        .map(|(name, cases)| Suite {
+            time: STARTED.1.elapsed(),
+            timestamp: Some(STARTED.0),
+            error: Some(format!("{} {}", outcome.name(), outcome.ending)),
+            ..Suite::new(name, cases)
+        })
+        .collect::<Vec<_>>();
+    write_junit_suites(path, &suites)
 }
 
 fn print_text(outcome: &ExecOutcome, color: bool) {
@@ -87,14 +124,18 @@ fn print_text(outcome: &ExecOutcome, color: bool) {
         outcome.written.format,
         outcome.written.bytes
     ));
+    if let Some(gap) = &outcome.capture_gap {
+        out(format_args!("note: {gap}\n"));
+    }
     match &outcome.report {
         CheckReport::Builtin(report) => out(report_text_in(report, color)),
         CheckReport::Set(report) => out(report),
     }
 }
 
-/// SIGINT and SIGTERM to lola stop the program with the same signal; the
-/// frames so far are still written and judged.
+/// SIGINT and SIGTERM to lola end the program and its tree with the same
+/// signal; the frames so far are still written and judged, and the run is an
+/// error (exit 2).
 mod signals {
     use super::{AtomicI32, Ordering};
 

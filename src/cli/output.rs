@@ -197,7 +197,7 @@ pub fn prepare_outputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<
 
 /// When the command started, for the `timestamp` and `time` of JUnit
 /// suites that are not timed one by one.
-static STARTED: LazyLock<(SystemTime, Instant)> =
+pub static STARTED: LazyLock<(SystemTime, Instant)> =
     LazyLock::new(|| (SystemTime::now(), Instant::now()));
 
 /// Notes the time the command starts (call first thing in `main`).

@@ -3,21 +3,27 @@
 //!
 //! The program inherits the private network namespace (see
 //! [`crate::host::sandbox`]), so the capture holds its frames and nothing else,
-//! and ports such as 7456 are always free. It runs in a process group of
-//! its own, so that a stop or a timeout reaches the children it started too.
+//! and ports such as 7456 are always free. It runs under an init of lola's
+//! in a PID namespace of its own ([`crate::host::tree`]), so that a stop, a
+//! timeout or its end reaches every process it started, and none outlives
+//! the run. Its standard input is `/dev/null` unless asked otherwise.
+//! Frames go to the output file as they come: memory holds one at a time.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::capture::{Format, WriteSummary};
+use crate::capture::{
+    CaptureFrame, Drops, Format, FrameEncoder, WriteSummary, write_capture_streamed,
+};
 use crate::check::Expectation;
 use crate::check::expect::{CheckReport, ExpectationSet};
 use crate::error::{Error, Result};
-use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
+use crate::host::live::{Capture, FlowFilter, LiveFrame};
 use crate::host::sandbox::{self, Place};
+use crate::host::tree::{Event, Input, Poll, Status, Tree};
 
 /// What `lola exec` does.
 ///
@@ -51,6 +57,9 @@ pub struct ExecOptions {
     pub set: Option<ExpectationSet>,
     /// Judge by the verdict alone, even when the program failed.
     pub ignore_exit: bool,
+    /// Give the program lola's standard input (and lola's process group,
+    /// so that it may read a terminal); else it reads `/dev/null`.
+    pub stdin: bool,
 }
 
 impl ExecOptions {
@@ -73,6 +82,7 @@ impl ExecOptions {
             expectation: Expectation::seed(),
             set: None,
             ignore_exit: false,
+            stdin: false,
         }
     }
 }
@@ -84,7 +94,7 @@ impl ExecOptions {
 /// assert_eq!(Ending::Exited(0).to_string(), "exited with status 0");
 /// assert!(!Ending::Exited(0).failed() && Ending::Exited(3).failed());
 /// assert_eq!(Ending::Killed(9).to_string(), "killed by signal 9 (SIGKILL)");
-/// assert!(!Ending::Stopped(2).failed(), "stopping was asked for");
+/// assert!(Ending::Interrupted(15).failed(), "an interrupted run proves nothing");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -94,25 +104,35 @@ pub enum Ending {
     Killed(i32),
     /// It ran past the timeout and lola stopped it.
     TimedOut(Duration),
-    /// lola received this signal (SIGINT, SIGTERM) and stopped it.
-    Stopped(i32),
+    /// lola received this signal (SIGINT, SIGTERM) and ended it, or cut the
+    /// capture short after it ended: an error, whatever the capture holds.
+    Interrupted(i32),
 }
 
 impl Ending {
-    /// True when the program failed or was killed (not when lola was asked
-    /// to stop it).
+    /// True unless the program exited with status 0 by itself.
     ///
     /// ```
     /// use std::time::Duration;
     /// use lola::harness::exec::Ending;
     /// assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
-    /// assert!(!Ending::Stopped(libc::SIGTERM).failed());
+    /// assert!(Ending::Interrupted(libc::SIGTERM).failed());
     /// ```
     pub fn failed(&self) -> bool {
-        !matches!(self, Ending::Exited(0) | Ending::Stopped(_))
+        !matches!(self, Ending::Exited(0))
     }
 
-    /// `exited`, `killed`, `timed_out` or `stopped`, for JSON.
+    /// True when lola was interrupted: the run is an error, never a pass,
+    /// whatever `--ignore-exit` says.
+    ///
+    /// ```
+    /// assert!(lola::harness::exec::Ending::Interrupted(libc::SIGINT).interrupted());
+    /// ```
+    pub fn interrupted(&self) -> bool {
+        matches!(self, Ending::Interrupted(_))
+    }
+
+    /// `exited`, `killed`, `timed_out` or `interrupted`, for JSON.
     ///
     /// ```
     /// assert_eq!(lola::harness::exec::Ending::Killed(9).name(), "killed");
@@ -122,7 +142,7 @@ impl Ending {
             Ending::Exited(_) => "exited",
             Ending::Killed(_) => "killed",
             Ending::TimedOut(_) => "timed_out",
-            Ending::Stopped(_) => "stopped",
+            Ending::Interrupted(_) => "interrupted",
         }
     }
 }
@@ -137,6 +157,10 @@ fn signal_name(signal: i32) -> &'static str {
         libc::SIGSEGV => "SIGSEGV",
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGTERM => "SIGTERM",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGTTIN => "SIGTTIN",
+        libc::SIGTTOU => "SIGTTOU",
         _ => "?",
     }
 }
@@ -151,7 +175,7 @@ impl std::fmt::Display for Ending {
                 "still running after {}; stopped by lola",
                 humantime::format_duration(*after)
             ),
-            Ending::Stopped(s) => write!(f, "stopped by lola on {}", signal_name(*s)),
+            Ending::Interrupted(s) => write!(f, "interrupted: lola received {}", signal_name(*s)),
         }
     }
 }
@@ -187,6 +211,8 @@ pub struct ExecOutcome {
     pub output: PathBuf,
     /// What was written.
     pub written: WriteSummary,
+    /// Why the capture missed part of the run, if it did (`lo` taken down).
+    pub capture_gap: Option<CaptureGap>,
     /// `lola check` of the capture against [`ExecOptions::set`] when given,
     /// else against [`ExecOptions::expectation`].
     pub report: CheckReport,
@@ -214,7 +240,7 @@ impl ExecOutcome {
     }
 
     /// True when the program's ending decides the exit: it failed or was
-    /// killed, and `ignore_exit` was not asked for.
+    /// killed, and `ignore_exit` was not asked for; or lola was interrupted.
     ///
     /// ```
     /// # use lola::harness::exec::*;
@@ -230,7 +256,7 @@ impl ExecOutcome {
     /// # }
     /// ```
     pub fn exit_failed(&self) -> bool {
-        self.ending.failed() && !self.ignore_exit
+        self.ending.failed() && (!self.ignore_exit || self.ending.interrupted())
     }
 
     /// True when the capture passed its check and the program's ending
@@ -254,15 +280,108 @@ impl ExecOutcome {
 /// Grace between SIGTERM and SIGKILL when lola stops the program.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// How long one recording slice lasts: how promptly the program's end, a
-/// timeout or a signal is noticed.
-const SLICE: Duration = Duration::from_millis(20);
+/// How long the capture waits for a frame before it looks at the program,
+/// the clock and lola's signals: the most a run's end can be late by.
+const SLICE: Duration = Duration::from_millis(2);
+
+/// How long frames may arrive back to back before the program is looked at.
+const BURST: Duration = Duration::from_millis(1);
+
+/// How long a program may stay stopped, with no timeout to end it, before
+/// the caller hears of it.
+pub const STOPPED_NOTICE: Duration = Duration::from_secs(1);
+
+/// Something worth saying while the program runs, before there is a
+/// verdict: handed to [`exec_with`]'s `notice` as it happens.
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::harness::exec::Notice;
+/// let n = Notice::Stopped { signal: libc::SIGTTIN, after: Duration::from_secs(1) };
+/// assert_eq!(n.to_string(), "stopped by signal 21 (SIGTTIN) for 1s; waiting for it to continue");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The program was stopped by `signal` `after` ago and has not
+    /// continued; with no timeout, lola waits for it.
+    Stopped {
+        /// SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU.
+        signal: i32,
+        /// How long it has been stopped.
+        after: Duration,
+    },
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Stopped { signal, after } => write!(
+                f,
+                "stopped by signal {signal} ({}) for {}; waiting for it to continue",
+                signal_name(*signal),
+                humantime::format_duration(*after)
+            ),
+        }
+    }
+}
+
+/// Why the capture missed part of the run, while the program went on.
+///
+/// ```
+/// use std::time::Duration;
+/// use lola::harness::exec::CaptureGap;
+/// let gap = CaptureGap::LoDown { after: Duration::from_millis(200) };
+/// assert_eq!(gap.to_string(), "lo went down 200ms into the run (network is down): the capture holds what crossed it before and after");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureGap {
+    /// `lo` was taken down (by the program, most likely); nothing crosses
+    /// a `lo` that is down, and the capture goes on if it comes back up.
+    LoDown {
+        /// How long after the program started.
+        after: Duration,
+    },
+    /// The capture failed for another reason and recorded nothing after.
+    Failed {
+        /// How long after the program started.
+        after: Duration,
+        /// What the kernel said.
+        cause: String,
+    },
+}
+
+impl std::fmt::Display for CaptureGap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureGap::LoDown { after } => write!(
+                f,
+                "lo went down {} into the run (network is down): the capture holds what crossed it before and after",
+                humantime::format_duration(rounded(*after))
+            ),
+            CaptureGap::Failed { after, cause } => write!(
+                f,
+                "the capture failed {} into the run ({cause}): it holds what came before",
+                humantime::format_duration(rounded(*after))
+            ),
+        }
+    }
+}
+
+/// `d` to the millisecond, for words.
+fn rounded(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
 
 /// Runs the program on a private `lo` (or the host's, with `host`), records
-/// every frame there until it ends and for `linger` more, writes them to
-/// `output` and checks them. `stop` is read as it runs: a signal number
-/// there (set by a signal handler) stops the program with that signal, and
-/// the frames seen so far are still written and judged.
+/// every frame there until it ends and for `linger` more, streaming them to
+/// `output` as they come, and checks the capture. `stop` is read as it
+/// runs: a signal number there (set by a signal handler) ends the program
+/// and its tree, the frames seen so far are still written and judged, and
+/// the ending is [`Ending::Interrupted`], an error.
+///
+/// The program runs under lola's init in a PID namespace of its own (see
+/// [`crate::host::tree`]): when it ends, is timed out or lola is stopped,
+/// every process it started ends with it.
 ///
 /// Call it from a single-threaded process: a private `lo` is a namespace
 /// this process enters for good.
@@ -274,33 +393,80 @@ const SLICE: Duration = Duration::from_millis(20);
 /// assert_eq!(outcome.ending, lola::harness::exec::Ending::Exited(0));
 /// ```
 pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
+    exec_with(options, stop, |_| {})
+}
+
+/// [`exec`], telling `notice` what is worth saying while the program runs
+/// (a program stopped with no timeout to end it).
+pub fn exec_with(
+    options: &ExecOptions,
+    stop: &AtomicI32,
+    mut notice: impl FnMut(&Notice),
+) -> Result<ExecOutcome> {
     let Some(program) = options.program.first() else {
         return Err(Error::Invalid("no program to run".into()));
     };
     check_writable(&options.output)?;
     let (mut capture, place) = open(options.host)?;
-    let mut child = spawn(program, &options.program[1..], options.stdout_to_stderr)?;
-    let mut frames = Vec::new();
-    let ending = supervise(&mut child, &mut capture, &mut frames, options.timeout, stop)
-        .map_err(|e| e.into_error(program))?;
-    let until = Instant::now() + options.linger;
-    while Instant::now() < until && stop.load(Ordering::Relaxed) == 0 {
-        let left = until.saturating_duration_since(Instant::now());
-        frames.extend(capture.record(Stop::after(left.min(SLICE)))?);
-    }
+    let input = if options.stdin {
+        Input::Inherit
+    } else {
+        Input::Null
+    };
+    let (written, (ending, gap, statistics), kept) =
+        write_capture_streamed(&options.output, options.format, |encoder| {
+            let mut tree = Tree::spawn(
+                program,
+                &options.program[1..],
+                input,
+                options.stdout_to_stderr,
+            )
+            .map_err(|source| Error::Spawn {
+                program: program.to_string_lossy().into_owned(),
+                source,
+            })?;
+            let mut recorder = Recorder {
+                capture: &mut capture,
+                encoder,
+                output: &options.output,
+                comment: crate::harness::captured_comment("lo"),
+                started: Instant::now(),
+                gap: None,
+            };
+            let ending = supervise(&mut tree, &mut recorder, options.timeout, stop, &mut notice)
+                .map_err(|e| e.into_error(program))?;
+            // The init is gone once the program is: every process of the
+            // tree has been killed and reaped.
+            tree.wait();
+            let until = Instant::now() + options.linger;
+            while recorder.recording() && stop.load(Ordering::Relaxed) == 0 {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                recorder.record_for(left.min(SLICE))?;
+            }
+            // A signal during the linger cut the capture short: no pass.
+            let ending = match (ending, stop.load(Ordering::Relaxed)) {
+                (Ending::Interrupted(s), _) => Ending::Interrupted(s),
+                (ending, 0) => ending,
+                (_, signal) => Ending::Interrupted(signal),
+            };
+            let gap = recorder.gap.take();
+            // Read once, after the last frame: the same count goes to the
+            // pcapng statistics block and, whatever the format, to the verdict.
+            let statistics = capture.statistics().ok();
+            Ok(((ending, gap, statistics), statistics))
+        })?;
+    close_in_background(capture);
+    let drops = statistics.map(Drops::from).unwrap_or_default();
     // A FIFO or a device is judged from what was written, never re-opened.
-    let (written, kept) = crate::harness::write_observed_kept(
-        &options.output,
-        options.format,
-        "lo",
-        &frames,
-        capture.statistics().ok(),
-    )?;
     let report = CheckReport::of_written(
         &options.output,
         &kept,
         &options.expectation,
         options.set.as_ref(),
+        drops,
     )?;
     Ok(ExecOutcome {
         program: options.program.clone(),
@@ -308,6 +474,7 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
         ending,
         output: options.output.clone(),
         written,
+        capture_gap: gap,
         report,
         ignore_exit: options.ignore_exit,
     })
@@ -334,6 +501,80 @@ fn open(host: bool) -> Result<(Capture, Place)> {
     Ok((capture, place))
 }
 
+/// Closes the packet socket on a thread of its own: the kernel waits for an
+/// RCU grace period when one closes (`synchronize_net`, 10 to 30 ms on a
+/// busy machine), which then overlaps the check instead of following it.
+fn close_in_background(capture: Capture) {
+    let closing = std::thread::Builder::new().name("lola-close-capture".into());
+    if let Err(e) = closing.spawn(move || drop(capture)) {
+        // Spawning failed (no threads left): the capture was dropped with
+        // the closure it moved into, and is closed already.
+        drop(e);
+    }
+}
+
+/// The capture and the file it streams to: frames go from one to the
+/// other as they come, none is kept.
+struct Recorder<'a, W: std::io::Write> {
+    capture: &'a mut Capture,
+    encoder: &'a mut FrameEncoder<W>,
+    output: &'a Path,
+    comment: String,
+    started: Instant,
+    /// Set when the capture broke; [`CaptureGap::Failed`] ends recording.
+    gap: Option<CaptureGap>,
+}
+
+impl<W: std::io::Write> Recorder<'_, W> {
+    /// False once the capture failed for good.
+    fn recording(&self) -> bool {
+        !matches!(self.gap, Some(CaptureGap::Failed { .. }))
+    }
+
+    /// Writes the frames that come within `wait`, returning when none came
+    /// in that time or after a [`BURST`] of them.
+    fn record_for(&mut self, wait: Duration) -> Result<()> {
+        let burst = Instant::now();
+        while self.recording() {
+            match self.capture.next(wait) {
+                Ok(Some(frame)) => self.write(&frame)?,
+                Ok(None) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
+                Err(e) => {
+                    let after = self.started.elapsed();
+                    self.gap = Some(match e.raw_os_error() {
+                        // The socket stays bound: it records again once lo
+                        // is back up.
+                        Some(libc::ENETDOWN) => CaptureGap::LoDown { after },
+                        _ => CaptureGap::Failed {
+                            after,
+                            cause: crate::error::describe_io(&e),
+                        },
+                    });
+                    return Ok(());
+                }
+            }
+            if burst.elapsed() >= BURST {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, frame: &LiveFrame) -> Result<()> {
+        let frame = CaptureFrame {
+            timestamp: frame.timestamp,
+            data: Cow::Borrowed(&frame.data[..]),
+            comment: Some(self.comment.clone()),
+            flags: Some(frame.flags).filter(|&flags| flags != 0),
+        };
+        self.encoder.write(&frame).map_err(|source| Error::Io {
+            path: self.output.to_path_buf(),
+            source,
+        })
+    }
+}
+
 /// Why supervising the program stopped short.
 enum Lost {
     Capture(Error),
@@ -352,70 +593,90 @@ impl Lost {
     }
 }
 
-/// Records while the program runs; stops it on a signal to lola or at the
-/// timeout (SIGTERM to its group, SIGKILL after [`GRACE`]); says how it ended.
-fn supervise(
-    child: &mut Child,
-    capture: &mut Capture,
-    frames: &mut Vec<LiveFrame>,
+/// Records while the program runs; ends its tree on a signal to lola or at
+/// the timeout (SIGTERM to every process of it, SIGKILL after [`GRACE`]);
+/// says how it ended.
+fn supervise<W: std::io::Write>(
+    tree: &mut Tree,
+    recorder: &mut Recorder<'_, W>,
     timeout: Option<Duration>,
     stop: &AtomicI32,
+    notice: &mut impl FnMut(&Notice),
 ) -> std::result::Result<Ending, Lost> {
     let started = Instant::now();
     let mut stopping: Option<(Ending, Instant)> = None;
+    let mut killed = false;
+    // Since when, and by which signal, the program is stopped; whether the
+    // caller was told.
+    let mut stopped: Option<(i32, Instant, bool)> = None;
     loop {
-        frames.extend(capture.record(Stop::after(SLICE)).map_err(Lost::Capture)?);
-        if let Some(status) = child.try_wait().map_err(Lost::Wait)? {
-            return Ok(stopping.map_or_else(|| ended(status), |(ending, _)| ending));
+        // With a capture, its wait is the loop's; without one (it failed),
+        // the init's pipe is waited on instead.
+        let mut wait = if recorder.recording() {
+            recorder.record_for(SLICE).map_err(Lost::Capture)?;
+            Duration::ZERO
+        } else {
+            SLICE
+        };
+        loop {
+            match tree.poll_event(wait).map_err(Lost::Wait)? {
+                Poll::Nothing => break,
+                Poll::Event(Event::Ended(status)) => {
+                    return Ok(stopping.map_or_else(|| ended(status), |(ending, _)| ending));
+                }
+                Poll::Closed => {
+                    return match stopping {
+                        Some((ending, _)) => Ok(ending),
+                        None => Err(Lost::Wait(std::io::Error::other(
+                            "lola's init ended without saying how the program did",
+                        ))),
+                    };
+                }
+                Poll::Event(Event::Stopped(signal)) => {
+                    stopped = Some((signal, Instant::now(), false));
+                }
+                Poll::Event(Event::Continued) => stopped = None,
+            }
+            wait = Duration::ZERO;
         }
         match stopping {
             None => {
                 let signal = stop.load(Ordering::Relaxed);
                 if signal != 0 {
-                    signal_group(child, signal);
-                    stopping = Some((Ending::Stopped(signal), Instant::now()));
+                    tree.signal(signal);
+                    stopping = Some((Ending::Interrupted(signal), Instant::now()));
                 } else if let Some(t) = timeout
                     && started.elapsed() >= t
                 {
-                    signal_group(child, libc::SIGTERM);
+                    tree.signal(libc::SIGTERM);
                     stopping = Some((Ending::TimedOut(t), Instant::now()));
                 }
             }
-            Some((_, since)) if since.elapsed() >= GRACE => signal_group(child, libc::SIGKILL),
+            Some((_, since)) if since.elapsed() >= GRACE && !killed => {
+                tree.kill();
+                killed = true;
+            }
             Some(_) => {}
+        }
+        if let Some((signal, since, told)) = &mut stopped
+            && !*told
+            && timeout.is_none()
+            && stopping.is_none()
+            && since.elapsed() >= STOPPED_NOTICE
+        {
+            notice(&Notice::Stopped {
+                signal: *signal,
+                after: Duration::from_secs(since.elapsed().as_secs()),
+            });
+            *told = true;
         }
     }
 }
 
-fn spawn(program: &OsString, args: &[OsString], stdout_to_stderr: bool) -> Result<Child> {
-    use std::os::unix::process::CommandExt;
-    let mut command = Command::new(program);
-    command.args(args).process_group(0);
-    if stdout_to_stderr {
-        command.stdout(std::io::stderr());
-    }
-    command.spawn().map_err(|source| Error::Spawn {
-        program: program.to_string_lossy().into_owned(),
-        source,
-    })
-}
-
-fn ended(status: ExitStatus) -> Ending {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => Ending::Exited(code),
-        (None, Some(signal)) => Ending::Killed(signal),
-        (None, None) => Ending::Exited(-1),
-    }
-}
-
-/// Sends `signal` to the program's process group: it and its children.
-fn signal_group(child: &Child, signal: i32) {
-    // The group id is the child's pid (process_group(0)); the child is not
-    // reaped yet, so the id cannot have been reused.
-    // SAFETY: kill(2) with a negative pid signals that group only.
-    unsafe {
-        libc::kill(-(child.id() as libc::pid_t), signal);
+fn ended(status: Status) -> Ending {
+    match status {
+        Status::Exited(code) => Ending::Exited(code),
+        Status::Killed(signal) => Ending::Killed(signal),
     }
 }
 
@@ -451,9 +712,10 @@ mod tests {
     #[test]
     fn endings_say_what_happened_and_whether_it_failed() {
         assert_eq!(
-            Ending::Stopped(libc::SIGINT).to_string(),
-            "stopped by lola on SIGINT"
+            Ending::Interrupted(libc::SIGINT).to_string(),
+            "interrupted: lola received SIGINT"
         );
+        assert!(Ending::Interrupted(libc::SIGINT).failed());
         assert!(Ending::TimedOut(Duration::from_secs(1)).failed());
         assert!(Ending::Killed(libc::SIGSEGV).failed());
         assert_eq!(Ending::Exited(1).name(), "exited");

@@ -1,6 +1,7 @@
 //! Layer 3, the kernel: UDP and TCP sockets on loopback ([`exchange`]),
-//! AF_PACKET live capture on `lo` ([`live`]) and the private network
-//! namespace where an unprivileged user may capture ([`sandbox`]).
+//! AF_PACKET live capture on `lo` ([`live`]), the private network
+//! namespace where an unprivileged user may capture ([`sandbox`]) and the
+//! PID namespace that holds a program's whole process tree ([`tree`]).
 //!
 //! May use: [`error`](crate::error), [`capture`](crate::capture) and
 //! [`packet`](crate::packet). Judges nothing and writes no report.
@@ -8,3 +9,4 @@
 pub mod exchange;
 pub mod live;
 pub mod sandbox;
+pub mod tree;

@@ -122,32 +122,43 @@ impl CheckReport {
         }
     }
 
-    /// [`CheckReport::of_file`] of a capture lola has just written: the file
-    /// again, or the bytes that went to a FIFO, device or standard output,
-    /// which cannot be read back.
+    /// [`CheckReport::of_captured`] of a capture lola has just written: the
+    /// file again, or the bytes that went to a FIFO, device or standard
+    /// output, which cannot be read back; `drops` are what the kernel
+    /// reported it dropped while lola captured (none for a capture lola
+    /// made itself).
     pub fn of_written(
         path: &Path,
         written: &crate::capture::Written,
         expectation: &Expectation,
         set: Option<&ExpectationSet>,
+        drops: crate::capture::Drops,
     ) -> Result<CheckReport> {
         let bytes = match written {
-            crate::capture::Written::File => return CheckReport::of_file(path, expectation, set),
+            crate::capture::Written::File => {
+                return CheckReport::of_captured(path, expectation, set, drops);
+            }
             crate::capture::Written::Bytes(bytes) => bytes,
         };
         let name = path.display().to_string();
         let reader = crate::capture::CaptureReader::new(&bytes[..], &name)?;
         Ok(match set {
-            Some(set) => CheckReport::Set(Box::new(check_reader_with_set(
+            Some(set) => CheckReport::Set(Box::new(reading::check_reader_with_set_admitting(
                 reader,
                 &name,
                 set,
                 false,
+                drops,
                 &mut |_, _| {},
             )?)),
-            None => {
-                CheckReport::Builtin(Box::new(super::check_reader(reader, &name, expectation)?))
-            }
+            None => CheckReport::Builtin(Box::new(super::check_reader_admitting(
+                reader,
+                &name,
+                expectation,
+                Truncation::Fail,
+                drops,
+                |_| {},
+            )?)),
         })
     }
 

@@ -26,7 +26,7 @@ pub fn check_reader_with_set<R: Read>(
     check_reader_with_set_admitting(reader, name, set, every_frame, Drops::default(), sink)
 }
 
-fn check_reader_with_set_admitting<R: Read>(
+pub(super) fn check_reader_with_set_admitting<R: Read>(
     mut reader: CaptureReader<R>,
     name: &str,
     set: &ExpectationSet,

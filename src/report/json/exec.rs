@@ -27,7 +27,14 @@ impl ExecOutcome {
         let document = ExecDocument {
             schema_version: crate::SCHEMA_VERSION,
             command: "exec",
-            verdict: if self.report.passed() { "pass" } else { "fail" },
+            // A run lola was interrupted in proves nothing: an error.
+            verdict: if self.ending.interrupted() {
+                "error"
+            } else if self.report.passed() {
+                "pass"
+            } else {
+                "fail"
+            },
             program: ProgramDocument {
                 argv: self
                     .program
