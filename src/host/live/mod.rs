@@ -28,6 +28,8 @@ mod fragments;
 mod other;
 mod record;
 #[cfg(target_os = "linux")]
+mod ring;
+#[cfg(target_os = "linux")]
 mod socket;
 
 pub use crate::error::cause::Unavailable;
@@ -39,6 +41,10 @@ pub use socket::Capture;
 
 #[cfg(not(target_os = "linux"))]
 pub use other::Capture;
+
+/// The kernel buffer a capture records into unless told otherwise, in
+/// bytes: libpcap's default (and so `tcpdump`'s without `-B`), 2 MiB.
+pub const DEFAULT_BUFFER_SIZE: usize = 2 << 20;
 
 /// A frame captured live.
 ///

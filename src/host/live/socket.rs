@@ -1,5 +1,8 @@
-//! The AF_PACKET socket on one interface and its receive path.
+//! The AF_PACKET socket on one interface and its receive path: a
+//! memory-mapped ring ([`Ring`]) where the kernel gives one, else one
+//! `recvmsg` per frame.
 
+use std::collections::VecDeque;
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -8,21 +11,27 @@ use std::time::Duration;
 
 use super::bpf::{attach_filter, bpf_program};
 use super::fragments::FragmentSorter;
-use super::{FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
+use super::ring::Ring;
+use super::{DEFAULT_BUFFER_SIZE, FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
 use crate::capture::CaptureStatistics;
 
 const ETH_P_ALL: u16 = 0x0003;
 /// Since Linux 4.20; older kernels say ENOPROTOOPT and lola drops the
 /// outgoing copies itself.
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
-const PACKET_OUTGOING: u8 = 4;
-const PACKET_STATISTICS: libc::c_int = 6;
-const PACKET_AUXDATA: libc::c_int = 8;
-/// tpacket_auxdata.tp_status: the checksum is left to offload.
-const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
+const PACKET_IGNORE_OUTGOING: libc::c_int = libc::PACKET_IGNORE_OUTGOING;
+const PACKET_OUTGOING: u8 = libc::PACKET_OUTGOING;
+const PACKET_STATISTICS: libc::c_int = libc::PACKET_STATISTICS;
+const PACKET_AUXDATA: libc::c_int = libc::PACKET_AUXDATA;
+/// tp_status: the checksum is left to offload.
+const TP_STATUS_CSUMNOTREADY: u32 = libc::TP_STATUS_CSUMNOTREADY;
 const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
 
 /// An AF_PACKET socket on one interface, filtered to one flow.
+///
+/// Frames arrive in a memory-mapped ring (`PACKET_RX_RING`, `TPACKET_V3`)
+/// of [`DEFAULT_BUFFER_SIZE`] or the size given to
+/// [`Capture::open_with_buffer`], read a block at a time as libpcap reads
+/// it; on a kernel that gives no ring, one `recvmsg` per frame.
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,19 +49,85 @@ const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
 /// ```
 pub struct Capture {
     interface: String,
+    receive: Receive,
+    // After `receive`: the ring is unmapped before the socket closes.
     fd: OwnedFd,
+    admission: Admission,
+    statistics: CaptureStatistics,
+}
+
+/// Where frames come from.
+enum Receive {
+    /// The memory-mapped ring.
+    Ring(Ring),
+    /// One `recvmsg` per frame into `buf`: the kernel gave no ring (why:
+    /// `no_ring`), and the socket's buffer is `rcvbuf` bytes.
+    Calls {
+        buf: Vec<u8>,
+        no_ring: io::Error,
+        rcvbuf: usize,
+    },
+}
+
+/// One frame as the kernel handed it over, before lola decides on it.
+struct Raw<'a> {
+    data: &'a [u8],
+    orig_len: u32,
+    timestamp: Option<Duration>,
+    /// `sll_pkttype`.
+    pkttype: u8,
+    /// The checksum was left to offload.
+    checksum_not_ready: bool,
+}
+
+/// What decides which frames are the flow's, apart from the receive path
+/// (so that a frame borrowed from the ring can be judged).
+struct Admission {
     filter: FlowFilter,
     drop_outgoing_here: bool,
-    buf: Vec<u8>,
-    statistics: CaptureStatistics,
     /// Which IP fragments are the flow's (they carry no ports).
     fragments: FragmentSorter,
     /// Frames kept but not yet returned: fragments released with their first.
-    ready: std::collections::VecDeque<LiveFrame>,
+    ready: VecDeque<LiveFrame>,
+}
+
+impl Admission {
+    /// The frame, if it is the flow's (and any fragments it releases go to
+    /// `ready`).
+    fn admit(&mut self, raw: Raw<'_>) -> Option<LiveFrame> {
+        if self.drop_outgoing_here && raw.pkttype == PACKET_OUTGOING {
+            return None;
+        }
+        // A fragment carries no ports: `keeps` refuses it, and the sorter
+        // below decides.
+        let whole = self.filter.keeps(raw.data);
+        let mut flags = if raw.pkttype == PACKET_OUTGOING {
+            OUTBOUND
+        } else {
+            INBOUND
+        };
+        if raw.checksum_not_ready {
+            flags |= crate::capture::EPB_CHECKSUM_NOT_READY;
+        }
+        let frame = LiveFrame {
+            timestamp: raw.timestamp.unwrap_or_else(crate::host::exchange::now),
+            data: raw.data.to_vec(),
+            orig_len: raw.orig_len,
+            flags,
+        };
+        if whole {
+            return Some(frame);
+        }
+        let mut frames = self.fragments.sort(&self.filter, frame).ok()?.into_iter();
+        let first = frames.next();
+        self.ready.extend(frames);
+        first
+    }
 }
 
 impl Capture {
-    /// Opens a capture on `interface` keeping only `filter`'s frames.
+    /// Opens a capture on `interface` keeping only `filter`'s frames, with
+    /// a ring of [`DEFAULT_BUFFER_SIZE`].
     ///
     /// Fails with words a person can act on: no permission (with how to
     /// get it), no such interface.
@@ -67,6 +142,27 @@ impl Capture {
     /// }
     /// ```
     pub fn open(interface: &str, filter: FlowFilter) -> Result<Capture, Unavailable> {
+        Capture::open_with_buffer(interface, filter, DEFAULT_BUFFER_SIZE)
+    }
+
+    /// Opens a capture as [`Capture::open`] does, with a ring of at least
+    /// `buffer_size` bytes (what `tcpdump -B` sets, there in KiB): the
+    /// frames the kernel may hold while lola is busy before it drops and
+    /// counts them. The ring is whole blocks of 128 KiB (smaller ones below
+    /// 256 KiB), two at least. Where the kernel gives no ring, frames come
+    /// one `recvmsg` at a time through a socket buffer of about that size.
+    ///
+    /// ```
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// if let Ok(capture) = Capture::open_with_buffer("lo", FlowFilter::ports(vec![9]), 8 << 20) {
+    ///     assert_eq!(capture.ring_size(), Some(8 << 20));
+    /// }
+    /// ```
+    pub fn open_with_buffer(
+        interface: &str,
+        filter: FlowFilter,
+        buffer_size: usize,
+    ) -> Result<Capture, Unavailable> {
         let name = CString::new(interface)
             .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
         // SAFETY: if_nametoindex reads a NUL-terminated string.
@@ -109,6 +205,14 @@ impl Capture {
             return Err(fail("cannot attach the capture filter"));
         }
         let drop_outgoing_here = set_options(&fd)?;
+        let receive = match Ring::map(&fd, buffer_size) {
+            Ok(ring) => Receive::Ring(ring),
+            Err(e) => Receive::Calls {
+                buf: vec![0; SNAPLEN],
+                no_ring: e,
+                rcvbuf: set_receive_buffer(&fd, buffer_size),
+            },
+        };
         // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
         let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
         addr.sll_family = libc::AF_PACKET as u16;
@@ -129,21 +233,67 @@ impl Capture {
         }
         Ok(Capture {
             interface: interface.to_string(),
+            receive,
             fd,
-            filter,
-            drop_outgoing_here,
-            buf: vec![0; SNAPLEN],
+            admission: Admission {
+                filter,
+                drop_outgoing_here,
+                fragments: FragmentSorter::default(),
+                ready: VecDeque::new(),
+            },
             statistics: CaptureStatistics::default(),
-            fragments: FragmentSorter::default(),
-            ready: std::collections::VecDeque::new(),
         })
+    }
+
+    /// The size of the memory-mapped ring in bytes, or `None` when the
+    /// kernel gave none ([`Capture::receive_path`] says why) and frames
+    /// come one system call at a time.
+    ///
+    /// ```
+    /// use lola::host::live::{Capture, FlowFilter, DEFAULT_BUFFER_SIZE};
+    /// if let Ok(capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
+    ///     assert!(capture.ring_size() >= Some(DEFAULT_BUFFER_SIZE));
+    /// }
+    /// ```
+    pub fn ring_size(&self) -> Option<usize> {
+        match &self.receive {
+            Receive::Ring(ring) => Some(ring.size()),
+            Receive::Calls { .. } => None,
+        }
+    }
+
+    /// How frames reach lola, in words: the ring and its size, or why
+    /// there is none.
+    ///
+    /// ```
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// if let Ok(capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
+    ///     assert_eq!(capture.receive_path(), "a 2048 KiB memory-mapped ring (TPACKET_V3)");
+    /// }
+    /// ```
+    pub fn receive_path(&self) -> String {
+        match &self.receive {
+            Receive::Ring(ring) => format!(
+                "a {} KiB memory-mapped ring (TPACKET_V3)",
+                ring.size() / 1024
+            ),
+            Receive::Calls {
+                no_ring, rcvbuf, ..
+            } => format!(
+                "one recvmsg per frame through a {} KiB socket buffer (no ring: {})",
+                rcvbuf / 1024,
+                crate::error::describe_io(no_ring)
+            ),
+        }
     }
 
     /// The capture's counters so far: frames that passed the kernel's
     /// filter (both copies of a loopback frame count) and frames the
-    /// kernel dropped because the socket's buffer was full, as
-    /// `PACKET_STATISTICS` reports them (what libpcap calls `ps_recv`
-    /// and `ps_drop`).
+    /// kernel dropped because the ring (or the socket's buffer) was full,
+    /// as `PACKET_STATISTICS` reports them (what libpcap calls `ps_recv`
+    /// and `ps_drop`, and pcapng `isb_ifrecv` and `isb_ifdrop`). This is the
+    /// accessor for loss: read it after the recording, before the capture is
+    /// dropped.
     ///
     /// ```
     /// use lola::host::live::{Capture, FlowFilter};
@@ -152,21 +302,18 @@ impl Capture {
     /// }
     /// ```
     pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
-        #[repr(C)]
-        #[derive(Default)]
-        struct TpacketStats {
-            tp_packets: u32,
-            tp_drops: u32,
-        }
-        let mut stats = TpacketStats::default();
-        let mut len = size_of::<TpacketStats>() as libc::socklen_t;
-        // SAFETY: getsockopt fills a tpacket_stats of the stated size.
+        // TPACKET_V3 answers with tpacket_stats_v3 (and a freeze count);
+        // without a ring, with the first two fields.
+        // SAFETY: plain data, zeroed is valid.
+        let mut stats: libc::tpacket_stats_v3 = unsafe { zeroed() };
+        let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
+        // SAFETY: getsockopt fills at most `len` bytes of a tpacket_stats_v3.
         if unsafe {
             libc::getsockopt(
                 self.fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 PACKET_STATISTICS,
-                (&mut stats as *mut TpacketStats).cast(),
+                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
                 &mut len,
             )
         } != 0
@@ -193,7 +340,8 @@ impl Capture {
     }
 
     /// Waits up to `timeout` for the next frame of the flow; `None` when
-    /// none came. Sleeps in poll(2); never busy-waits.
+    /// none came. Sleeps in poll(2); never busy-waits. What the ring already
+    /// holds is read without a system call.
     ///
     /// ```
     /// use std::time::Duration;
@@ -211,11 +359,14 @@ impl Capture {
     /// }
     /// ```
     pub fn next(&mut self, timeout: Duration) -> io::Result<Option<LiveFrame>> {
-        if let Some(frame) = self.ready.pop_front() {
+        if let Some(frame) = self.admission.ready.pop_front() {
             return Ok(Some(frame));
         }
         let deadline = std::time::Instant::now() + timeout;
         loop {
+            if let Some(frame) = self.drain()? {
+                return Ok(Some(frame));
+            }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let mut pfd = libc::pollfd {
                 fd: self.fd.as_raw_fd(),
@@ -233,10 +384,17 @@ impl Capture {
                 }
                 return Err(e);
             }
+            if pfd.revents & libc::POLLERR != 0 {
+                // The interface went down, say: recvmsg would tell, the ring
+                // cannot.
+                if let Some(e) = socket_error(&self.fd) {
+                    return Err(e);
+                }
+            }
             if n == 0 {
                 return Ok(None);
             }
-            if let Some(frame) = self.receive()? {
+            if let Some(frame) = self.drain()? {
                 return Ok(Some(frame));
             }
             if left.is_zero() {
@@ -245,90 +403,150 @@ impl Capture {
         }
     }
 
-    /// Reads one queued frame; `None` if it is not the flow's.
-    fn receive(&mut self) -> io::Result<Option<LiveFrame>> {
-        // SAFETY: plain data, zeroed is valid.
-        let mut from: libc::sockaddr_ll = unsafe { zeroed() };
-        let mut control = [0u64; 16];
-        let mut iov = libc::iovec {
-            iov_base: self.buf.as_mut_ptr().cast(),
-            iov_len: self.buf.len(),
-        };
-        // SAFETY: plain data, zeroed is valid.
-        let mut msg: libc::msghdr = unsafe { zeroed() };
-        msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = size_of::<[u64; 16]>() as _;
-        // SAFETY: msg points at live buffers of the stated sizes.
-        let n = unsafe {
-            libc::recvmsg(
-                self.fd.as_raw_fd(),
-                &mut msg,
-                libc::MSG_TRUNC | libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
-                _ => Err(e),
-            };
-        }
-        if self.drop_outgoing_here && from.sll_pkttype == PACKET_OUTGOING {
-            return Ok(None);
-        }
-        let orig_len = n as usize;
-        let captured = orig_len.min(self.buf.len());
-        let data = &self.buf[..captured];
-        // A fragment carries no ports: `keeps` refuses it, and the
-        // sorter below decides.
-        let whole = self.filter.keeps(data);
-        let mut timestamp = None;
-        let mut flags = if from.sll_pkttype == PACKET_OUTGOING {
-            OUTBOUND
-        } else {
-            INBOUND
-        };
-        // SAFETY: walking the control buffer the kernel filled, with the libc macros.
-        unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-            while !cmsg.is_null() {
-                let (level, kind) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
-                if level == libc::SOL_SOCKET && kind == libc::SCM_TIMESTAMPNS {
-                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                    timestamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
-                } else if level == libc::SOL_PACKET && kind == PACKET_AUXDATA {
-                    // tpacket_auxdata starts with tp_status.
-                    let status: u32 = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                    if status & TP_STATUS_CSUMNOTREADY != 0 {
-                        flags |= crate::capture::EPB_CHECKSUM_NOT_READY;
+    /// The next frame of the flow among those the kernel has already handed
+    /// over; `None` when there is none (never waits).
+    fn drain(&mut self) -> io::Result<Option<LiveFrame>> {
+        let admission = &mut self.admission;
+        match &mut self.receive {
+            Receive::Ring(ring) => {
+                while let Some(f) = ring.next() {
+                    let raw = Raw {
+                        data: f.data,
+                        orig_len: f.orig_len,
+                        timestamp: Some(f.timestamp),
+                        pkttype: f.pkttype,
+                        checksum_not_ready: f.status & TP_STATUS_CSUMNOTREADY != 0,
+                    };
+                    if let Some(frame) = admission.admit(raw) {
+                        return Ok(Some(frame));
                     }
                 }
-                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+                Ok(None)
             }
-        }
-        let frame = LiveFrame {
-            timestamp: timestamp.unwrap_or_else(crate::host::exchange::now),
-            data: data.to_vec(),
-            orig_len: orig_len as u32,
-            flags,
-        };
-        if whole {
-            return Ok(Some(frame));
-        }
-        match self.fragments.sort(&self.filter, frame) {
-            Err(_) => Ok(None),
-            Ok(frames) => {
-                let mut frames = frames.into_iter();
-                let first = frames.next();
-                self.ready.extend(frames);
-                Ok(first)
+            Receive::Calls { buf, .. } => {
+                while let Some(raw) = receive_one(&self.fd, buf)? {
+                    if let Some(frame) = admission.admit(raw) {
+                        return Ok(Some(frame));
+                    }
+                }
+                Ok(None)
             }
         }
     }
+}
+
+/// Reads one queued frame with `recvmsg` into `buf`; `None` when none is
+/// queued.
+fn receive_one<'a>(fd: &OwnedFd, buf: &'a mut [u8]) -> io::Result<Option<Raw<'a>>> {
+    // SAFETY: plain data, zeroed is valid.
+    let mut from: libc::sockaddr_ll = unsafe { zeroed() };
+    let mut control = [0u64; 16];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: plain data, zeroed is valid.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of::<[u64; 16]>() as _;
+    // SAFETY: msg points at live buffers of the stated sizes.
+    let n = unsafe {
+        libc::recvmsg(
+            fd.as_raw_fd(),
+            &mut msg,
+            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+            _ => Err(e),
+        };
+    }
+    let mut timestamp = None;
+    let mut checksum_not_ready = false;
+    // SAFETY: walking the control buffer the kernel filled, with the libc macros.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            let (level, kind) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
+            if level == libc::SOL_SOCKET && kind == libc::SCM_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                timestamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+            } else if level == libc::SOL_PACKET && kind == PACKET_AUXDATA {
+                // tpacket_auxdata starts with tp_status.
+                let status: u32 = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                checksum_not_ready = status & TP_STATUS_CSUMNOTREADY != 0;
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    let orig_len = n as usize;
+    let captured = orig_len.min(buf.len());
+    Ok(Some(Raw {
+        data: &buf[..captured],
+        orig_len: orig_len as u32,
+        timestamp,
+        pkttype: from.sll_pkttype,
+        checksum_not_ready,
+    }))
+}
+
+/// The socket's pending error (`SO_ERROR`, which reading clears), if any.
+fn socket_error(fd: &OwnedFd) -> Option<io::Error> {
+    let mut err: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt fills a c_int of the stated size.
+    let ok = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    } == 0;
+    (ok && err != 0).then(|| io::Error::from_raw_os_error(err))
+}
+
+/// Without a ring: asks for a socket buffer of `size` bytes (beyond
+/// `net.core.rmem_max` only with CAP_NET_ADMIN) and answers what it got.
+fn set_receive_buffer(fd: &OwnedFd, size: usize) -> usize {
+    let want = libc::c_int::try_from(size / 2).unwrap_or(libc::c_int::MAX);
+    for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: setsockopt with a c_int option value. The kernel doubles
+        // the value it is given, hence size / 2.
+        let set = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                option,
+                (&want as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        } == 0;
+        if set {
+            break;
+        }
+    }
+    let mut got: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt fills a c_int of the stated size.
+    unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut got as *mut libc::c_int).cast(),
+            &mut len,
+        );
+    }
+    usize::try_from(got).unwrap_or(0)
 }
 
 /// Socket options: the kernel drops outgoing copies where it can (the
