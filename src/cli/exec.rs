@@ -70,6 +70,7 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
         expectation: args.expect.expectation(),
         set,
         ignore_exit: args.ignore_exit,
+        buffer_size: args.live.bytes(),
     };
     prepare_outputs([options.output.as_path()])?;
     check_report_path(args.html_report.as_deref())?;

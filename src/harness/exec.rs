@@ -51,6 +51,8 @@ pub struct ExecOptions {
     pub set: Option<ExpectationSet>,
     /// Judge by the verdict alone, even when the program failed.
     pub ignore_exit: bool,
+    /// The live capture's kernel buffer (its ring), in bytes.
+    pub buffer_size: usize,
 }
 
 impl ExecOptions {
@@ -73,6 +75,7 @@ impl ExecOptions {
             expectation: Expectation::seed(),
             set: None,
             ignore_exit: false,
+            buffer_size: crate::host::live::DEFAULT_BUFFER_SIZE,
         }
     }
 }
@@ -278,7 +281,7 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
         return Err(Error::Invalid("no program to run".into()));
     };
     check_writable(&options.output)?;
-    let (mut capture, place) = open(options.host)?;
+    let (mut capture, place) = open(options.host, options.buffer_size)?;
     let mut child = spawn(program, &options.program[1..], options.stdout_to_stderr)?;
     let mut frames = Vec::new();
     let ending = supervise(&mut child, &mut capture, &mut frames, options.timeout, stop)
@@ -309,7 +312,7 @@ pub fn exec(options: &ExecOptions, stop: &AtomicI32) -> Result<ExecOutcome> {
 
 /// Enters a private `lo` (unless `host`) and opens a capture keeping every
 /// frame on it.
-fn open(host: bool) -> Result<(Capture, Place)> {
+fn open(host: bool, buffer_size: usize) -> Result<(Capture, Place)> {
     let place = if host {
         Place::Host
     } else {
@@ -318,12 +321,14 @@ fn open(host: bool) -> Result<(Capture, Place)> {
             .map_err(|blocked| Error::PrivateLo { blocked })?
     };
     let capture =
-        Capture::open("lo", FlowFilter::default()).map_err(|reason| Error::CaptureUnavailable {
-            interface: match place {
-                Place::Host => "lo".into(),
-                Place::Private(_) => place.to_string(),
-            },
-            reason,
+        Capture::open_with_buffer("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
+            Error::CaptureUnavailable {
+                interface: match place {
+                    Place::Host => "lo".into(),
+                    Place::Private(_) => place.to_string(),
+                },
+                reason,
+            }
         })?;
     Ok((capture, place))
 }

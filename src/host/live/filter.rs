@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use crate::packet::decode::{Transport, decode};
+use crate::packet::decode::{Transport, decode_with};
 
 /// Which frames a capture keeps: those between the given endpoints (either
 /// direction, UDP or TCP), ICMP errors quoting them, or, with only ports,
@@ -100,7 +100,9 @@ impl FlowFilter {
         if self.is_everything() {
             return true;
         }
-        let packet = decode(crate::capture::LINKTYPE_ETHERNET, frame, frame.len());
+        // Ports and addresses only: no checksum is summed (a flood of large
+        // frames would spend its time there).
+        let packet = decode_with(crate::capture::LINKTYPE_ETHERNET, frame, frame.len(), false);
         match (&packet.transport, packet.endpoints()) {
             (Transport::Udp(_) | Transport::Tcp(_), Some((s, d))) => self.between(s, d),
             (Transport::Icmp(icmp), _) => icmp.quoted_udp.is_some_and(|(s, d)| self.between(s, d)),

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::{FlowFilter, LiveFrame};
-use crate::packet::decode::{Transport, decode};
+use crate::packet::decode::{Transport, decode_with};
 
 /// What a recording does with one frame that is an IP fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +49,11 @@ impl FragmentSorter {
         filter: &FlowFilter,
         frame: LiveFrame,
     ) -> Result<Vec<LiveFrame>, LiveFrame> {
-        let packet = decode(
+        let packet = decode_with(
             crate::capture::LINKTYPE_ETHERNET,
             &frame.data,
             frame.data.len(),
+            false,
         );
         let (Some(ip), Transport::Fragment(bytes)) = (&packet.ip, &packet.transport) else {
             return Err(frame);
