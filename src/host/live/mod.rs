@@ -43,8 +43,11 @@ pub use socket::Capture;
 pub use other::Capture;
 
 /// The kernel buffer a capture records into unless told otherwise, in
-/// bytes: libpcap's default (and so `tcpdump`'s without `-B`), 2 MiB.
-pub const DEFAULT_BUFFER_SIZE: usize = 2 << 20;
+/// bytes: 8 MiB, four times libpcap's default (and so `tcpdump`'s without
+/// `-B`). With 2 MiB a flood paced at 200,000 datagrams a second lost a few
+/// hundred frames on a busy 2-core machine; with 8 MiB none
+/// (`bench/capture-vs-tcpdump.sh`, docs/benchmarks.md).
+pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
 
 /// A frame captured live.
 ///

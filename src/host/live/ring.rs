@@ -88,7 +88,13 @@ impl Ring {
             )
         };
         if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
+            let e = io::Error::last_os_error();
+            // Unmade, or frames would go on into a ring nobody reads and
+            // never reach the recvmsg fallback.
+            // SAFETY: plain data; a request for no blocks frees the ring.
+            let none: libc::tpacket_req3 = unsafe { std::mem::zeroed() };
+            let _ = setsockopt(fd, libc::PACKET_RX_RING, &none);
+            return Err(e);
         }
         Ok(Ring {
             map: NonNull::new(map.cast())

@@ -154,8 +154,8 @@ impl Capture {
     ///
     /// ```
     /// use lola::host::live::{Capture, FlowFilter};
-    /// if let Ok(capture) = Capture::open_with_buffer("lo", FlowFilter::ports(vec![9]), 8 << 20) {
-    ///     assert_eq!(capture.ring_size(), Some(8 << 20));
+    /// if let Ok(capture) = Capture::open_with_buffer("lo", FlowFilter::ports(vec![9]), 2 << 20) {
+    ///     assert_eq!(capture.ring_size(), Some(2 << 20));
     /// }
     /// ```
     pub fn open_with_buffer(
@@ -268,13 +268,13 @@ impl Capture {
     /// ```
     /// use lola::host::live::{Capture, FlowFilter};
     /// if let Ok(capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
-    ///     assert_eq!(capture.receive_path(), "a 2048 KiB memory-mapped ring (TPACKET_V3)");
+    ///     assert_eq!(capture.receive_path(), "a ring of 8192 KiB, memory-mapped (TPACKET_V3)");
     /// }
     /// ```
     pub fn receive_path(&self) -> String {
         match &self.receive {
             Receive::Ring(ring) => format!(
-                "a {} KiB memory-mapped ring (TPACKET_V3)",
+                "a ring of {} KiB, memory-mapped (TPACKET_V3)",
                 ring.size() / 1024
             ),
             Receive::Calls {
