@@ -691,3 +691,83 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("c.pcap: FAIL (1 frame)"), "{stdout}");
 }
+
+/// The sender of [`a_flood_paced_at_200000_datagrams_a_second_is_captured_whole`]:
+/// this test binary again, run by `lola exec` with `LOLA_TEST_FLOOD="COUNT
+/// SIZE PORT RATE"`. Sends COUNT datagrams of SIZE bytes to 127.0.0.1:PORT,
+/// RATE a second, in `sendmmsg` batches of 100 µs, to a socket bound there
+/// and never read (so no ICMP error joins the traffic). As an ordinary test it
+/// does nothing.
+#[test]
+fn flood_sender() {
+    let Ok(spec) = std::env::var("LOLA_TEST_FLOOD") else {
+        return;
+    };
+    use std::os::fd::AsRawFd;
+    let n: Vec<u64> = spec.split(' ').map(|v| v.parse().unwrap()).collect();
+    let (count, size, port, rate) = (n[0], n[1] as usize, n[2] as u16, n[3]);
+    let _sink = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect(("127.0.0.1", port)).unwrap();
+    let payload = vec![b'L'; size];
+    let batch = (rate / 10_000).clamp(1, 64) as usize;
+    let mut iov: Vec<libc::iovec> = (0..batch)
+        .map(|_| libc::iovec {
+            iov_base: payload.as_ptr() as *mut libc::c_void,
+            iov_len: size,
+        })
+        .collect();
+    // SAFETY: mmsghdr is plain data; zeroed is valid.
+    let mut msgs: Vec<libc::mmsghdr> = (0..batch).map(|_| unsafe { std::mem::zeroed() }).collect();
+    for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+        m.msg_hdr.msg_iov = v;
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    let started = Instant::now();
+    let mut sent = 0;
+    while sent < count {
+        let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        let n = (count - sent).min(batch as u64) as u32;
+        // SAFETY: `batch` >= n headers pointing at live iovecs and the payload.
+        let done = unsafe { libc::sendmmsg(socket.as_raw_fd(), msgs.as_mut_ptr(), n, 0) };
+        assert!(done > 0, "{}", std::io::Error::last_os_error());
+        sent += done as u64;
+    }
+    println!("sent {sent} in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_flood_paced_at_200000_datagrams_a_second_is_captured_whole() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let me = std::env::current_exe().unwrap();
+    let o = lola()
+        .current_dir(dir.path())
+        .env("LOLA_TEST_FLOOD", "20000 64 9999 200000")
+        .args(["exec", "-o", "flood.pcapng", "--dst-port", "9999"])
+        .args(["--any-payload", "--count", "20000", "--"])
+        .arg(&me)
+        .args(["--exact", "flood_sender", "--nocapture", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let out = common::text(&o);
+    assert!(out.contains("sent 20000 in"), "{out}");
+    let path = dir.path().join("flood.pcapng");
+    let mut reader = CaptureReader::open(&path).unwrap();
+    let mut frames = 0;
+    while reader.next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    let drops = reader.drops();
+    assert_eq!(
+        (frames, drops.total()),
+        (20000, 0),
+        "every datagram captured, none dropped: {out}"
+    );
+    assert_eq!(o.status.code(), Some(0), "exactly 20000 datagrams: {out}");
+}

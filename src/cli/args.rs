@@ -202,6 +202,21 @@ impl OutputArgs {
     }
 }
 
+/// The kernel buffer of a live capture, as tcpdump's `-B` sizes it.
+#[derive(Args)]
+pub struct LiveArgs {
+    /// Kernel buffer of the live capture, in KiB, as tcpdump -B: frames wait there while lola is busy, and beyond it the kernel drops and counts them
+    #[arg(short = 'B', long = "buffer-size", value_name = "KIB", default_value_t = (lola::host::live::DEFAULT_BUFFER_SIZE / 1024) as u64, value_parser = clap::value_parser!(u64).range(1..=4_194_304))]
+    buffer_kib: u64,
+}
+
+impl LiveArgs {
+    /// The buffer in bytes.
+    pub fn bytes(&self) -> usize {
+        usize::try_from(self.buffer_kib.saturating_mul(1024)).unwrap_or(usize::MAX)
+    }
+}
+
 /// The format a file name asks for: pcapng for `.pcapng`, else pcap.
 pub fn format_of(path: &Path) -> Format {
     match path.extension().and_then(|e| e.to_str()) {
@@ -228,6 +243,8 @@ pub struct RunArgs {
     /// How long the live capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "20ms", value_parser = parse_duration)]
     pub linger: Duration,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// The written capture must diff equal to this golden capture (see lola diff)
     #[arg(long, value_name = "GOLDEN")]
     pub expect_like: Option<PathBuf>,
@@ -300,6 +317,8 @@ pub struct SendArgs {
     /// How long the capture goes on after the datagram was seen
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
     pub linger: Duration,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 impl SendArgs {
@@ -326,6 +345,8 @@ pub struct CaptureArgs {
     /// Stop after this many frames
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Capture file to write ("-" for standard output)
     #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
     pub output: PathBuf,
@@ -573,6 +594,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = capture_values())]
     pub capture: CaptureMode,
     #[command(flatten)]
+    pub live: LiveArgs,
+    #[command(flatten)]
     pub display: DisplayArgs,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -661,6 +684,8 @@ pub struct ExecArgs {
     /// Record the host's lo instead of a private one (needs CAP_NET_RAW; no isolation)
     #[arg(long)]
     pub host: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Judge the capture even when the program fails or is killed (else exit 2)
     #[arg(long)]
     pub ignore_exit: bool,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use lola::Error;
 use lola::capture::{Drops, is_standard_output};
 use lola::check::expect::check_file_with_set_admitting;
-use lola::harness::{capture_on, write_observed};
+use lola::harness::{capture_on_with_buffer, write_observed};
 use lola::host::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
@@ -23,7 +23,7 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     prepare_outputs([args.output.as_path()])?;
     humans_to_stderr(is_standard_output(&args.output));
     let filter = FlowFilter::ports(args.filter_ports.clone());
-    let mut capture = match capture_on(&args.interface, filter) {
+    let mut capture = match capture_on_with_buffer(&args.interface, filter, args.live.bytes()) {
         Ok(capture) => capture,
         Err(e @ Error::CaptureUnavailable { .. }) if !lola::host::sandbox::has_net_raw() => {
             output::error_with_hint(&e, WITHOUT_ROOT);

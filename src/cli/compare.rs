@@ -23,6 +23,7 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         format: args.format,
         timeout: args.timeout,
         capture: args.capture,
+        buffer_size: args.live.bytes(),
         ..Default::default()
     };
     let ext = match options.format {

@@ -86,6 +86,7 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
         set,
         ignore_exit: args.ignore_exit,
         stdin: args.stdin,
+        buffer_size: args.live.bytes(),
     };
     prepare_outputs([options.output.as_path()])?;
     check_report_path(args.html_report.as_deref())?;

@@ -32,6 +32,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         capture: args.capture,
         linger: args.linger,
         expect_like: args.expect_like.clone(),
+        buffer_size: args.live.bytes(),
     };
     humans_to_stderr(on_stdout);
     let outcome = match exchange(&args, &options, on_stdout) {

@@ -32,6 +32,7 @@ pub fn run(args: SendArgs) -> Result<Exit, Error> {
         format: args.format.unwrap_or_else(|| format_of(&output)),
         output,
         linger: args.linger,
+        buffer_size: args.live.bytes(),
     };
     let sent = harness::send(&options, |event| {
         if let Event::Sending(..) = event {

@@ -42,6 +42,8 @@ pub struct CompareOptions {
     pub capture: CaptureMode,
     /// How long each live capture goes on after the exchange.
     pub linger: Duration,
+    /// Each live capture's kernel buffer (its ring), in bytes.
+    pub buffer_size: usize,
 }
 
 impl Default for CompareOptions {
@@ -54,6 +56,7 @@ impl Default for CompareOptions {
             timeout: Duration::from_secs(2),
             capture: CaptureMode::Auto,
             linger: Duration::from_millis(50),
+            buffer_size: crate::host::live::DEFAULT_BUFFER_SIZE,
         }
     }
 }
@@ -197,7 +200,11 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     prepare_capture(options.capture)?;
     let server = TcpServer::bind(options.to)?;
     let port = server.local_addr().port();
-    let (capture, tcp_note) = open_capture(options.capture, FlowFilter::ports(vec![port]))?;
+    let (capture, tcp_note) = open_capture(
+        options.capture,
+        FlowFilter::ports(vec![port]),
+        options.buffer_size,
+    )?;
     let tcp = server.exchange(&options.payload, options.timeout)?;
     let tcp_place = capture.as_ref().map(|(_, place)| *place);
     let (tcp_frames, tcp_stats) = match capture {
@@ -209,7 +216,11 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let udp_to = SocketAddr::new(options.to.ip(), port);
     let pair = Pair::bind(udp_to).or_else(|_| Pair::bind(SocketAddr::new(options.to.ip(), 0)))?;
     let (client, server) = (pair.client.local_addr(), pair.server.local_addr());
-    let (capture, udp_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
+    let (capture, udp_note) = open_capture(
+        options.capture,
+        FlowFilter::pair(client, server),
+        options.buffer_size,
+    )?;
     let udp = pair.exchange(&options.payload, options.timeout)?;
     let udp_place = capture.as_ref().map(|(_, place)| *place);
     let (udp_frames, udp_stats) = match capture {

@@ -60,6 +60,8 @@ pub struct ExecOptions {
     /// Give the program lola's standard input (and lola's process group,
     /// so that it may read a terminal); else it reads `/dev/null`.
     pub stdin: bool,
+    /// The live capture's kernel buffer (its ring), in bytes.
+    pub buffer_size: usize,
 }
 
 impl ExecOptions {
@@ -83,6 +85,7 @@ impl ExecOptions {
             set: None,
             ignore_exit: false,
             stdin: false,
+            buffer_size: crate::host::live::DEFAULT_BUFFER_SIZE,
         }
     }
 }
@@ -407,7 +410,7 @@ pub fn exec_with(
         return Err(Error::Invalid("no program to run".into()));
     };
     check_writable(&options.output)?;
-    let (mut capture, place) = open(options.host)?;
+    let (mut capture, place) = open(options.host, options.buffer_size)?;
     let input = if options.stdin {
         Input::Inherit
     } else {
@@ -482,7 +485,7 @@ pub fn exec_with(
 
 /// Enters a private `lo` (unless `host`) and opens a capture keeping every
 /// frame on it.
-fn open(host: bool) -> Result<(Capture, Place)> {
+fn open(host: bool, buffer_size: usize) -> Result<(Capture, Place)> {
     let place = if host {
         Place::Host
     } else {
@@ -491,12 +494,14 @@ fn open(host: bool) -> Result<(Capture, Place)> {
             .map_err(|blocked| Error::PrivateLo { blocked })?
     };
     let capture =
-        Capture::open("lo", FlowFilter::default()).map_err(|reason| Error::CaptureUnavailable {
-            interface: match place {
-                Place::Host => "lo".into(),
-                Place::Private(_) => place.to_string(),
-            },
-            reason,
+        Capture::open_with_buffer("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
+            Error::CaptureUnavailable {
+                interface: match place {
+                    Place::Host => "lo".into(),
+                    Place::Private(_) => place.to_string(),
+                },
+                reason,
+            }
         })?;
     Ok((capture, place))
 }

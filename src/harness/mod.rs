@@ -133,12 +133,13 @@ pub(crate) type Opened = (live::Capture, Place);
 pub(crate) fn open_capture(
     mode: CaptureMode,
     filter: FlowFilter,
+    buffer_size: usize,
 ) -> Result<(Option<Opened>, Option<String>)> {
     let place = match prepare_capture(mode)? {
         (Some(place), _) => place,
         (None, note) => return Ok((None, note)),
     };
-    match live::Capture::open("lo", filter) {
+    match live::Capture::open_with_buffer("lo", filter, buffer_size) {
         Ok(c) => Ok((Some((c, place)), None)),
         Err(e) if mode == CaptureMode::Auto => Ok((None, Some(format!("no live capture: {e}")))),
         Err(reason) => Err(Error::CaptureUnavailable {
@@ -165,6 +166,24 @@ pub(crate) fn open_capture(
 /// }
 /// ```
 pub fn capture_on(interface: &str, filter: FlowFilter) -> Result<live::Capture> {
+    capture_on_with_buffer(interface, filter, live::DEFAULT_BUFFER_SIZE)
+}
+
+/// [`capture_on`] with a kernel buffer (the capture ring) of at least
+/// `buffer_size` bytes, as `lola capture -B KIB` asks.
+///
+/// ```
+/// use lola::harness::capture_on_with_buffer;
+/// use lola::host::live::FlowFilter;
+/// if let Ok(capture) = capture_on_with_buffer("lo", FlowFilter::ports(vec![7456]), 4 << 20) {
+///     assert_eq!(capture.ring_size(), Some(4 << 20));
+/// }
+/// ```
+pub fn capture_on_with_buffer(
+    interface: &str,
+    filter: FlowFilter,
+    buffer_size: usize,
+) -> Result<live::Capture> {
     // ARPHRD_ETHER (1) and ARPHRD_LOOPBACK (772) carry Ethernet headers.
     let ethernet_like = std::fs::read_to_string(format!("/sys/class/net/{interface}/type"))
         .map(|t| matches!(t.trim(), "1" | "772"))
@@ -178,7 +197,7 @@ pub fn capture_on(interface: &str, filter: FlowFilter) -> Result<live::Capture> 
             "only Ethernet-like interfaces (lo, ethN) are supported".into(),
         )));
     }
-    live::Capture::open(interface, filter).map_err(unavailable)
+    live::Capture::open_with_buffer(interface, filter, buffer_size).map_err(unavailable)
 }
 
 /// Writes frames captured on `interface` to `path`, each with the pcapng

@@ -53,6 +53,8 @@ pub struct RunOptions {
     /// A golden capture the written one must diff equal to (see
     /// [`diff_files`]); with port 0 the server's port may differ too.
     pub expect_like: Option<PathBuf>,
+    /// The live capture's kernel buffer (its ring), in bytes.
+    pub buffer_size: usize,
 }
 
 impl Default for RunOptions {
@@ -66,6 +68,7 @@ impl Default for RunOptions {
             capture: CaptureMode::Auto,
             linger: DEFAULT_LINGER,
             expect_like: None,
+            buffer_size: crate::host::live::DEFAULT_BUFFER_SIZE,
         }
     }
 }
@@ -190,7 +193,11 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
     on_event(Event::Listening(server));
     // The capture starts before the client sends, filtered to this run's
     // own addresses and ports.
-    let (capture, capture_note) = open_capture(options.capture, FlowFilter::pair(client, server))?;
+    let (capture, capture_note) = open_capture(
+        options.capture,
+        FlowFilter::pair(client, server),
+        options.buffer_size,
+    )?;
     on_event(Event::Sending(client, server));
     let started = Instant::now();
     let exchange = pair.exchange(&options.payload, options.timeout)?;

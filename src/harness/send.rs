@@ -41,6 +41,8 @@ pub struct SendOptions {
     pub format: Format,
     /// How long the capture goes on after the datagram was seen.
     pub linger: Duration,
+    /// The live capture's kernel buffer (its ring), in bytes.
+    pub buffer_size: usize,
 }
 
 impl Default for SendOptions {
@@ -53,6 +55,7 @@ impl Default for SendOptions {
             output: PathBuf::from("send.pcap"),
             format: Format::Pcap,
             linger: Duration::from_millis(50),
+            buffer_size: crate::host::live::DEFAULT_BUFFER_SIZE,
         }
     }
 }
@@ -136,8 +139,11 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
     // A private lo is a namespace of its own: enter it before binding.
     prepare_capture(options.capture)?;
     let client = Client::bind_for(to, options.from)?;
-    let (capture, capture_note) =
-        open_capture(options.capture, FlowFilter::pair(client.local_addr(), to))?;
+    let (capture, capture_note) = open_capture(
+        options.capture,
+        FlowFilter::pair(client.local_addr(), to),
+        options.buffer_size,
+    )?;
     on_event(Event::Sending(client.local_addr(), to));
     let sent_at = Instant::now();
     client.send(to, &options.payload)?;
