@@ -4,9 +4,10 @@
 use std::io::{self, Write};
 
 use lola::Error;
+use lola::Expectation;
 use lola::capture::{Drops, is_standard_output};
-use lola::check::expect::check_file_with_set_admitting;
-use lola::harness::{capture_on_with_buffer, write_observed};
+use lola::check::expect::CheckReport;
+use lola::harness::{capture_on_with_buffer, record_observed};
 use lola::host::live::{FlowFilter, Stop};
 
 use super::args::{CaptureArgs, format_of};
@@ -44,11 +45,10 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
             format!(" (ports {:?})", args.filter_ports)
         }
     );
-    let frames = capture.record(stop)?;
-    // Read once: the count goes to the file (pcapng), the terminal line and
-    // the verdict, whatever the format.
-    let statistics = capture.statistics().ok();
-    let written = write_observed(&args.output, format, &args.interface, &frames, statistics)?;
+    // Frames go to the file as they arrive; the kernel's count, read once
+    // after the last, goes to the file (pcapng), the terminal line and the
+    // verdict, whatever the format.
+    let (written, statistics, kept) = record_observed(&args.output, format, &mut capture, stop)?;
     let dropped = match statistics {
         Some(s) => format!("{} dropped by the kernel", s.dropped),
         None => "the kernel's drop count could not be read".to_string(),
@@ -64,8 +64,17 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     match &set {
         Some(set) => {
             let drops = statistics.map(Drops::from).unwrap_or_default();
-            let report = check_file_with_set_admitting(&args.output, set, drops)?;
-            out(&report);
+            let report = CheckReport::of_written(
+                &args.output,
+                &kept,
+                &Expectation::seed(),
+                Some(set),
+                drops,
+            )?;
+            match &report {
+                CheckReport::Set(r) => out(r),
+                CheckReport::Builtin(r) => out(r),
+            }
             Ok(Exit::verdict(report.passed()))
         }
         None => Ok(Exit::Pass),

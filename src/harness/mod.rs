@@ -251,6 +251,41 @@ pub fn write_observed_kept(
     )
 }
 
+/// Records what `capture` sees into `path` as it arrives, until `stop` says
+/// so, each frame with the pcapng comment `captured on INTERFACE by lola`:
+/// memory holds one frame however long the capture runs, and `path` is
+/// written by the rules of [`write_capture`](crate::capture::write_capture)
+/// (whole or not at all). Returns what was written; the kernel's counters,
+/// read once after the last frame (a pcapng's statistics block carries them
+/// too); and, for a FIFO, a device or standard output, the bytes that went
+/// there, to be judged.
+pub fn record_observed(
+    path: &Path,
+    format: Format,
+    capture: &mut live::Capture,
+    stop: live::Stop<'_>,
+) -> Result<(WriteSummary, Option<CaptureStatistics>, Written)> {
+    let comment = captured_comment(capture.interface());
+    let (summary, statistics, written) =
+        crate::capture::write_capture_streamed(path, format, |encoder| {
+            capture.record_each(stop, |f| {
+                let frame = CaptureFrame {
+                    timestamp: f.timestamp,
+                    data: Cow::Borrowed(&f.data[..]),
+                    comment: Some(comment.clone()),
+                    flags: Some(f.flags).filter(|&flags| flags != 0),
+                };
+                encoder.write(&frame).map_err(|source| Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
+            let statistics = capture.statistics().ok();
+            Ok((statistics, statistics))
+        })?;
+    Ok((summary, statistics, written))
+}
+
 /// Frames captured live on `interface` as they are written: with their
 /// comment and the kernel's flags.
 pub(crate) fn observed_frames<'a>(

@@ -173,10 +173,36 @@ impl Capture {
     ///     Err(e) => assert!(e.0.contains("CAP_NET_RAW") || e.0.contains("AF_PACKET"), "{e}"),
     /// }
     /// ```
-    pub fn record(&mut self, mut stop: Stop<'_>) -> Result<Vec<LiveFrame>, Error> {
+    pub fn record(&mut self, stop: Stop<'_>) -> Result<Vec<LiveFrame>, Error> {
         let mut frames = Vec::new();
+        self.record_each(stop, |frame| {
+            frames.push(frame);
+            Ok(())
+        })?;
+        Ok(frames)
+    }
+
+    /// [`record`](Capture::record), handing each frame to `sink` as it
+    /// arrives instead of keeping it: memory stays bounded however long the
+    /// capture runs. Returns how many frames were handed over; an error of
+    /// `sink` ends the recording and is returned.
+    ///
+    /// ```
+    /// use lola::host::live::{Capture, FlowFilter, Stop};
+    /// use std::time::Duration;
+    /// if let Ok(mut capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
+    ///     let n = capture.record_each(Stop::after(Duration::from_millis(10)), |_| Ok(())).unwrap();
+    ///     assert_eq!(n, 0, "nobody sends to port 9 here");
+    /// }
+    /// ```
+    pub fn record_each(
+        &mut self,
+        mut stop: Stop<'_>,
+        mut sink: impl FnMut(LiveFrame) -> Result<(), Error>,
+    ) -> Result<usize, Error> {
+        let mut count = 0;
         let (mut last_frame, mut seen) = (Instant::now(), None);
-        while !stop.flagged_or_full(frames.len()) {
+        while !stop.flagged_or_full(count) {
             let now = Instant::now();
             let wait = match stop.end(last_frame, seen) {
                 Some(end) if now >= end => break,
@@ -198,9 +224,10 @@ impl Capture {
             if seen.is_none() && stop.is_awaited(&frame) {
                 seen = Some(last_frame);
             }
-            frames.push(frame);
+            sink(frame)?;
+            count += 1;
         }
-        Ok(frames)
+        Ok(count)
     }
 }
 
