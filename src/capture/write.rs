@@ -9,9 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::Format;
-use super::encode::{
-    CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, encode_capture_with,
-};
+use super::encode::{CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, fits};
 use super::resolve::{Resolved, resolve};
 use super::temporary::Temporary;
 use crate::error::{Error, Result};
@@ -106,23 +104,16 @@ pub fn write_capture_kept(
     frames: &[CaptureFrame<'_>],
     statistics: Option<CaptureStatistics>,
 ) -> Result<(WriteSummary, Written)> {
-    let mut out = Output::open(path, true)?;
-    let encode = |out: &mut dyn Write| encode_capture_with(out, format, frames, statistics);
-    let (bytes, written) = if out.is_file() {
-        (encode(&mut out), Written::File)
-    } else {
-        let mut kept = Vec::new();
-        let bytes = encode(&mut kept);
-        let written = out.write_all(&kept).map(|()| kept);
-        (bytes, Written::Bytes(written.map_err(|e| io_err(path, e))?))
-    };
-    let bytes = bytes.map_err(|e| io_err(path, e))?;
-    out.finish()?;
-    let summary = WriteSummary {
-        format,
-        frames: frames.len(),
-        bytes,
-    };
+    // Refused before a byte is written, so a device or FIFO gets nothing.
+    for frame in frames {
+        fits(frame, format).map_err(|e| io_err(path, e))?;
+    }
+    let (summary, (), written) = write_capture_streamed(path, format, |encoder| {
+        for frame in frames {
+            encoder.write(frame).map_err(|e| io_err(path, e))?;
+        }
+        Ok(((), statistics))
+    })?;
     Ok((summary, written))
 }
 
