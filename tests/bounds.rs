@@ -10,6 +10,16 @@ use std::time::{Duration, Instant};
 
 use common::{fixture, lola, text};
 
+/// `lola check --expect FILE fixtures/CAPTURE`.
+fn check_expect(file: &std::path::Path, capture: &str) -> std::process::Output {
+    lola()
+        .args(["check", "--expect"])
+        .arg(file)
+        .arg(fixture(capture))
+        .output()
+        .unwrap()
+}
+
 /// The one line lola printed on stderr, and that there was only one.
 fn one_line(stderr: &[u8]) -> String {
     let s = String::from_utf8_lossy(stderr).into_owned();
@@ -39,12 +49,7 @@ fn an_expectation_file_that_is_not_utf8_is_refused_at_its_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     fs::write(&file, b"[[expect]]\nname = \"a\xff\"\nmatch = \"udp\"\n").unwrap();
-    let out = lola()
-        .args(["check", "--expect"])
-        .arg(&file)
-        .arg(fixture("seed-ipv4.pcap"))
-        .output()
-        .unwrap();
+    let out = check_expect(&file, "seed-ipv4.pcap");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let line = one_line(&out.stderr);
     assert!(line.contains("bad.toml:2:10: not UTF-8 text"), "{line}");
@@ -83,12 +88,7 @@ fn durations_that_would_overflow_are_refused_not_panicked_on() {
         );
         let file = dir.path().join("within.toml");
         fs::write(&file, toml).unwrap();
-        let out = lola()
-            .args(["check", "--expect"])
-            .arg(&file)
-            .arg(fixture("seed-ipv4-twice.pcap"))
-            .output()
-            .unwrap();
+        let out = check_expect(&file, "seed-ipv4-twice.pcap");
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         let line = one_line(&out.stderr);
         assert!(
@@ -105,12 +105,7 @@ fn durations_that_would_overflow_are_refused_not_panicked_on() {
          [[expect]]\nname = \"second\"\nmatch = \"udp\"\nafter = \"first\"\nwithin = \"999999999s\"\n",
     )
     .unwrap();
-    let out = lola()
-        .args(["check", "--expect"])
-        .arg(&file)
-        .arg(fixture("seed-ipv4-twice.pcap"))
-        .output()
-        .unwrap();
+    let out = check_expect(&file, "seed-ipv4-twice.pcap");
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
 }
 
