@@ -208,7 +208,7 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let tcp = server.exchange(&options.payload, options.timeout)?;
     let tcp_place = capture.as_ref().map(|(_, place)| *place);
     let (tcp_frames, tcp_stats) = match capture {
-        Some((mut c, _)) => record_all(&mut c, options)?,
+        Some((c, _)) => record_all(c, options)?,
         None => (synthesize_tcp(&tcp)?, None),
     };
 
@@ -224,7 +224,7 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let udp = pair.exchange(&options.payload, options.timeout)?;
     let udp_place = capture.as_ref().map(|(_, place)| *place);
     let (udp_frames, udp_stats) = match capture {
-        Some((mut c, _)) => record_all(&mut c, options)?,
+        Some((c, _)) => record_all(c, options)?,
         None => {
             let frame = synthesize(&udp.received)?;
             let frames = vec![LiveFrame {
@@ -246,11 +246,15 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
 /// Everything the capture holds until `linger` passes with nothing new, and
 /// what the kernel says it dropped meanwhile.
 fn record_all(
-    capture: &mut Capture,
+    mut capture: Capture,
     options: &CompareOptions,
 ) -> Result<(Vec<LiveFrame>, Option<CaptureStatistics>)> {
-    let frames = capture.record(Stop::after(options.timeout).when_quiet(options.linger))?;
-    Ok((frames, capture.statistics().ok()))
+    let frames = capture.record(Stop::after(options.timeout).when_quiet(options.linger));
+    let statistics = capture.statistics().ok();
+    // The kernel's wait on the socket's last close is not lola's: the UDP
+    // half starts without it.
+    capture.close_detached();
+    Ok((frames?, statistics))
 }
 
 /// Writes one side's frames to `path`, reads its conversations back and
