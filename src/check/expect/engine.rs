@@ -573,6 +573,107 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::CaptureReader;
+
+    /// `set` (an expectation file's text) held against the capture at
+    /// `path`, with or without the index of `match` predicates.
+    fn check(path: &str, set: &ExpectationSet, index: bool) -> crate::Result<SetReport> {
+        let mut reader = CaptureReader::open(path.as_ref())?;
+        let mut checker = SetChecker::new(path, reader.format(), set, false);
+        if !index {
+            checker.dispatch = None;
+        }
+        reader.for_each_frame(|f| checker.observe(f, &mut |_, _| {}))?;
+        Ok(checker.finish(reader.notes()))
+    }
+
+    fn parse(text: &str) -> ExpectationSet {
+        ExpectationSet::parse("t.toml", text).unwrap()
+    }
+
+    /// `fixtures/reply.pcap`: frame 1 is `hello` (to 7456), frame 2 the
+    /// reply (from 7456). A follower whose `match` also covers its anchor's
+    /// first held frame neither holds it nor counts it as early, whichever
+    /// comes first in the file.
+    #[test]
+    fn an_anchors_own_frame_is_neither_before_nor_after_it() {
+        let hello = "[[expect]]\nname = 'hello'\nmatch = 'udp.dstport == 7456'\n";
+        let reply = "[[expect]]\nname = 'reply'\nmatch = 'udp'\nafter = 'hello'\n";
+        for text in [format!("{hello}{reply}"), format!("{reply}{hello}")] {
+            let report = check("fixtures/reply.pcap", &parse(&text), false).unwrap();
+            assert!(report.passed(), "{text}: {report:?}");
+            let reply = report
+                .expectations
+                .iter()
+                .find(|e| e.name == "reply")
+                .unwrap();
+            assert_eq!(
+                (reply.held, reply.frames.clone(), reply.missed),
+                (1, vec![2], 0)
+            );
+        }
+        // A frame before the anchor's first held frame is still early.
+        let text = "[[expect]]\nname = 'reply'\nmatch = 'udp.srcport == 7456'\n\
+                    [[expect]]\nname = 'any'\nmatch = 'udp'\nafter = 'reply'\ncount = 0\n";
+        let report = check("fixtures/reply.pcap", &parse(text), false).unwrap();
+        let any = &report.expectations[1];
+        assert_eq!((any.held, any.missed), (0, 1));
+        assert_eq!(
+            any.failures,
+            ["1 frame matched before the first held frame of \"reply\""]
+        );
+        assert!(
+            any.evidence[0].starts_with("frame 1: "),
+            "{:?}",
+            any.evidence
+        );
+    }
+
+    /// A large set is looked up by the integers its `match` predicates
+    /// need; the reports are those of testing every `match` on every frame.
+    #[test]
+    fn the_index_of_a_large_set_claims_what_testing_every_match_claims() {
+        let matches = [
+            "frame.number == 1",
+            "frame.number in {2, 3, 40}",
+            "udp.dstport == 7456 && ip.ttl == 64",
+            "udp.srcport == 7456",
+            "udp.port == 4789",
+            "udp.dstport == 53",
+            "tcp.dstport == 7456",
+            "tcp.flags.syn == 1",
+            "ip.flags.df == 0",
+            "ip.ttl == 64 && udp",
+            "ipv6.hlim == 64",
+            "udp.length == 18",
+            "udp",
+            "tcp",
+            "!udp",
+            "ip.src == 127.0.0.1",
+            "frame.number >= 2",
+        ];
+        let mut text = String::new();
+        for (i, m) in matches.iter().enumerate() {
+            text += &format!("[[expect]]\nname = 'e{i}'\nmatch = '{m}'\ncount = '>= 0'\n");
+            if i % 3 == 2 {
+                text += &format!("after = 'e{}'\n", i - 1);
+            }
+        }
+        let set = parse(&text);
+        assert!(Dispatch::new(&set.expects).is_some());
+        let mut compared = 0;
+        for entry in std::fs::read_dir("fixtures").unwrap() {
+            let path = entry.unwrap().path().display().to_string();
+            let (Ok(indexed), Ok(every)) = (check(&path, &set, true), check(&path, &set, false))
+            else {
+                continue;
+            };
+            let json = |r: &SetReport| serde_json::to_string(r).unwrap();
+            assert_eq!(json(&indexed), json(&every), "{path}");
+            compared += 1;
+        }
+        assert!(compared > 30, "{compared}");
+    }
 
     /// A capture that admits lost frames and is cut short, judged by its
     /// complete frames: the lost frames fail the count, and the cut, which
