@@ -331,3 +331,156 @@ fn group_expect(i: usize, g: &Group, previous: Option<(usize, &Group)>) -> Resul
         within,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::capture::{CaptureFrame, Format, write_capture};
+    use crate::check::expect::check_file_with_set;
+    use crate::packet::frame::{Datagram, build_frame};
+
+    /// Records the capture at `path` and checks it against what was
+    /// recorded: the report must pass.
+    fn record_then_check(path: &Path) -> ExpectationSet {
+        let set = record_file(path, &RecordOptions::default()).unwrap();
+        let report = check_file_with_set(path, &set).unwrap();
+        assert!(report.passed(), "{report:?}\n{}", set.to_toml(""));
+        set
+    }
+
+    fn counts(set: &ExpectationSet) -> Vec<(&str, u64)> {
+        set.expects
+            .iter()
+            .map(|e| (e.matches.text(), e.count.min))
+            .collect()
+    }
+
+    #[test]
+    fn a_port_left_out_as_ephemeral_is_still_told_apart_from_a_fixed_one() {
+        let m = |s: &str, d: &str| flow_match("udp", s.parse().unwrap(), d.parse().unwrap(), false);
+        assert_eq!(
+            m("10.0.0.2:40000", "10.0.0.1:123"),
+            "ip.src == 10.0.0.2 && ip.dst == 10.0.0.1 && udp.srcport >= 32768 && udp.dstport == 123"
+        );
+        assert_eq!(
+            m("10.0.0.2:123", "10.0.0.1:123"),
+            "ip.src == 10.0.0.2 && ip.dst == 10.0.0.1 && udp.srcport == 123 && udp.dstport == 123"
+        );
+        // Both ephemeral: both kept, as neither names the service.
+        assert_eq!(
+            m("[::1]:40000", "[::1]:50000"),
+            "ipv6.src == ::1 && ipv6.dst == ::1 && udp.srcport == 40000 && udp.dstport == 50000"
+        );
+        let kept = flow_match(
+            "tcp",
+            "10.0.0.2:40000".parse().unwrap(),
+            "10.0.0.1:22".parse().unwrap(),
+            true,
+        );
+        assert!(
+            kept.ends_with("tcp.srcport == 40000 && tcp.dstport == 22"),
+            "{kept}"
+        );
+    }
+
+    /// As in tcpdump's `ntp.pcap`: a client on an ephemeral port and a peer
+    /// on port 123 both talk to the server's port 123, from one address.
+    #[test]
+    fn flows_to_one_server_port_are_counted_apart_by_their_source_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ntp.pcap");
+        let frames: Vec<CaptureFrame<'_>> = [
+            ("10.0.0.2:40000", "10.0.0.1:123"),
+            ("10.0.0.1:123", "10.0.0.2:40000"),
+            ("10.0.0.2:123", "10.0.0.1:123"),
+            ("10.0.0.2:40001", "10.0.0.1:123"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (s, d))| {
+            let d = Datagram::new(s.parse().unwrap(), d.parse().unwrap(), b"ntp".to_vec())
+                .at(Duration::from_millis(i as u64));
+            CaptureFrame {
+                timestamp: d.timestamp,
+                data: Cow::Owned(build_frame(&d).unwrap()),
+                comment: None,
+                flags: None,
+            }
+        })
+        .collect();
+        write_capture(&path, Format::Pcap, &frames).unwrap();
+        let set = record_then_check(&path);
+        assert_eq!(
+            counts(&set),
+            [
+                (
+                    "ip.src == 10.0.0.2 && ip.dst == 10.0.0.1 && udp.srcport >= 32768 && udp.dstport == 123",
+                    2
+                ),
+                (
+                    "ip.src == 10.0.0.1 && ip.dst == 10.0.0.2 && udp.srcport == 123 && udp.dstport >= 32768",
+                    1
+                ),
+                (
+                    "ip.src == 10.0.0.2 && ip.dst == 10.0.0.1 && udp.srcport == 123 && udp.dstport == 123",
+                    1
+                ),
+            ]
+        );
+        assert!(set.exclusive);
+    }
+
+    /// A datagram whole in one frame and one in three IPv4 fragments, of
+    /// the same flow: the checker holds the fragmented one at its last
+    /// fragment, and so does the recorder.
+    #[test]
+    fn a_fragmented_datagram_is_counted_as_the_checker_counts_it() {
+        let seed = std::fs::read("fixtures/seed-ipv4.pcap").unwrap();
+        let frag = std::fs::read("fixtures/frag-ipv4.pcap").unwrap();
+        let mut bytes = frag.clone();
+        bytes.extend_from_slice(&seed[24..]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.pcap");
+        std::fs::write(&path, bytes).unwrap();
+        let set = record_then_check(&path);
+        assert_eq!(
+            counts(&set),
+            [(
+                "ip.src == 127.0.0.1 && ip.dst == 127.0.0.1 && udp.srcport >= 32768 && udp.dstport == 7456",
+                2
+            )]
+        );
+        // The first two fragments match no `match` (the checker holds the
+        // datagram at the fragment that completes it), so `exclusive` would
+        // not hold and is not written.
+        assert!(!set.exclusive);
+    }
+
+    /// A frame of a recorded flow that claims more bytes than it carries
+    /// holds no expectation: the recorded `match` leaves it out by number
+    /// (and `exclusive`, which it would break, is not written).
+    #[test]
+    fn a_damaged_frame_of_a_flow_is_left_out_of_its_match() {
+        let seed = std::fs::read("fixtures/seed-ipv4.pcap").unwrap();
+        let mut bytes = seed.clone();
+        let mut damaged = seed[24..].to_vec();
+        // IPv4 total length (record header 16, Ethernet 14, then offset 2): 256.
+        damaged[16 + 14 + 2..16 + 14 + 4].copy_from_slice(&256u16.to_be_bytes());
+        bytes.extend_from_slice(&damaged);
+        bytes.extend_from_slice(&seed[24..]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.pcap");
+        std::fs::write(&path, bytes).unwrap();
+        let set = record_then_check(&path);
+        assert_eq!(
+            counts(&set),
+            [(
+                "ip.src == 127.0.0.1 && ip.dst == 127.0.0.1 && udp.srcport >= 32768 && udp.dstport == 7456 && !(frame.number in {2})",
+                2
+            )]
+        );
+        assert!(!set.exclusive);
+    }
+}
