@@ -79,9 +79,8 @@ impl Dispatch {
         view: &FrameView<'_, '_>,
         claims: &mut Vec<usize>,
     ) {
-        let candidates = &mut self.candidates;
-        candidates.clear();
-        candidates.extend_from_slice(&self.always);
+        let filed = &mut self.candidates;
+        filed.clear();
         for k in &self.keyed {
             // Every value of the field in the frame (each layer's): an
             // equality holds when any of them is equal.
@@ -91,19 +90,35 @@ impl Dispatch {
                     Value::Bool(b) => u64::from(b),
                     _ => continue,
                 };
-                if let Some(filed) = k.by_value.get(&key) {
-                    candidates.extend_from_slice(filed);
+                if let Some(list) = k.by_value.get(&key) {
+                    filed.extend_from_slice(list);
                 }
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
-        claims.extend(
-            candidates
-                .iter()
-                .copied()
-                .filter(|&i| expects[i].matches.matches(view)),
-        );
+        filed.sort_unstable();
+        filed.dedup();
+        // Both lists are in file order, and no expectation is in both.
+        let (mut a, mut b) = (0, 0);
+        while a < self.always.len() || b < filed.len() {
+            let i = match (self.always.get(a), filed.get(b)) {
+                (Some(&x), Some(&y)) if x < y => {
+                    a += 1;
+                    x
+                }
+                (Some(&x), None) => {
+                    a += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    b += 1;
+                    y
+                }
+                (None, None) => break,
+            };
+            if expects[i].matches.matches(view) {
+                claims.push(i);
+            }
+        }
     }
 }
 
