@@ -343,8 +343,8 @@ mod tests {
 
     /// Records the capture at `path` and checks it against what was
     /// recorded: the report must pass.
-    fn record_then_check(path: &Path) -> ExpectationSet {
-        let set = record_file(path, &RecordOptions::default()).unwrap();
+    fn record_then_check(path: &Path, options: &RecordOptions) -> ExpectationSet {
+        let set = record_file(path, options).unwrap();
         let report = check_file_with_set(path, &set).unwrap();
         assert!(report.passed(), "{report:?}\n{}", set.to_toml(""));
         set
@@ -387,10 +387,8 @@ mod tests {
 
     /// As in tcpdump's `ntp.pcap`: a client on an ephemeral port and a peer
     /// on port 123 both talk to the server's port 123, from one address.
-    #[test]
-    fn flows_to_one_server_port_are_counted_apart_by_their_source_port() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ntp.pcap");
+    fn ntp_capture(dir: &Path) -> std::path::PathBuf {
+        let path = dir.join("ntp.pcap");
         let frames: Vec<CaptureFrame<'_>> = [
             ("10.0.0.2:40000", "10.0.0.1:123"),
             ("10.0.0.1:123", "10.0.0.2:40000"),
@@ -411,7 +409,13 @@ mod tests {
         })
         .collect();
         write_capture(&path, Format::Pcap, &frames).unwrap();
-        let set = record_then_check(&path);
+        path
+    }
+
+    #[test]
+    fn flows_to_one_server_port_are_counted_apart_by_their_source_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = record_then_check(&ntp_capture(dir.path()), &RecordOptions::default());
         assert_eq!(
             counts(&set),
             [
@@ -432,6 +436,25 @@ mod tests {
         assert!(set.exclusive);
     }
 
+    /// `--flow` chooses flows by their frames; each is recorded whole.
+    #[test]
+    fn flow_chooses_the_flows_of_the_frames_it_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RecordOptions {
+            only: Some(Filter::parse("frame.number == 1").unwrap()),
+            ephemeral_ports: false,
+        };
+        let set = record_then_check(&ntp_capture(dir.path()), &options);
+        assert_eq!(
+            counts(&set),
+            [(
+                "ip.src == 10.0.0.2 && ip.dst == 10.0.0.1 && udp.srcport >= 32768 && udp.dstport == 123",
+                2
+            )]
+        );
+        assert!(!set.exclusive);
+    }
+
     /// A datagram whole in one frame and one in three IPv4 fragments, of
     /// the same flow: the checker holds the fragmented one at its last
     /// fragment, and so does the recorder.
@@ -444,7 +467,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("two.pcap");
         std::fs::write(&path, bytes).unwrap();
-        let set = record_then_check(&path);
+        let set = record_then_check(&path, &RecordOptions::default());
         assert_eq!(
             counts(&set),
             [(
@@ -473,7 +496,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("damaged.pcap");
         std::fs::write(&path, bytes).unwrap();
-        let set = record_then_check(&path);
+        let set = record_then_check(&path, &RecordOptions::default());
         assert_eq!(
             counts(&set),
             [(
