@@ -372,4 +372,59 @@ mod tests {
         let back = parse("x.toml", &text).unwrap();
         assert_eq!(to_toml(&back, "the seed"), text);
     }
+
+    fn error(text: &str) -> (usize, usize, String) {
+        let e = parse("x.toml", text).unwrap_err();
+        (e.line, e.column, e.message)
+    }
+
+    fn expect(name: &str, after: Option<&str>) -> String {
+        let after = after.map_or(String::new(), |a| format!("after = '{a}'\n"));
+        format!("[[expect]]\nname = '{name}'\nmatch = 'udp'\n{after}")
+    }
+
+    #[test]
+    fn an_after_that_comes_back_round_is_refused_where_it_is_first_reached() {
+        // a → b → c → b: `a` is not in the cycle, but following it comes
+        // back round; it is the first such expectation in the file.
+        let text = [
+            expect("a", Some("b")),
+            expect("b", Some("c")),
+            expect("c", Some("b")),
+        ]
+        .concat();
+        assert_eq!(error(&text), (4, 9, "after makes a cycle".to_string()));
+        let text = [
+            expect("a", None),
+            expect("b", Some("c")),
+            expect("c", Some("b")),
+        ]
+        .concat();
+        assert_eq!(error(&text), (7, 9, "after makes a cycle".to_string()));
+        let text = expect("a", Some("a"));
+        assert_eq!(
+            error(&text),
+            (4, 9, "an expectation cannot follow itself".to_string())
+        );
+    }
+
+    #[test]
+    fn a_long_chain_of_after_is_linked_in_order() {
+        let mut text = expect("e0", None);
+        for i in 1..2000 {
+            text += &expect(&format!("e{i}"), Some(&format!("e{}", i - 1)));
+        }
+        // Written last, followed first: no cycle.
+        text += &expect("head", None);
+        text = text.replacen(
+            "name = 'e0'\nmatch = 'udp'\n",
+            "name = 'e0'\nmatch = 'udp'\nafter = 'head'\n",
+            1,
+        );
+        let set = parse("x.toml", &text).unwrap();
+        assert_eq!(set.expects[0].after, Some(2000));
+        assert!((1..2000).all(|i| set.expects[i].after == Some(i - 1)));
+        let text = text + &expect("e7", None);
+        assert_eq!(error(&text).2, "duplicate expectation name \"e7\"");
+    }
 }
