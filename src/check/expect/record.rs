@@ -40,14 +40,16 @@ struct Group {
     matches: String,
     /// The first frame claimed: its number and time.
     first: Option<(u64, Duration)>,
-    /// Frames claimed, the damaged ones left out.
+    /// Frames claimed, those left out not counted.
     count: u64,
     /// Stable fields: name and value, or `None` once two frames disagreed
     /// (empty until the first frame).
     stable: Vec<(&'static str, Option<String>)>,
-    /// Damaged frames the `match` covers: they hold no expectation, so the
-    /// recorded `match` leaves them out by number.
-    damaged: Vec<u64>,
+    /// Frames the `match` covers that are not this direction's datagrams,
+    /// left out by number: damaged ones (which hold no expectation), and
+    /// others a field also matches in, such as an ICMP error quoting the
+    /// flow's headers.
+    left_out: Vec<u64>,
 }
 
 const STABLE: &[&str] = &[
@@ -118,7 +120,9 @@ fn value_text(v: &Value<'_>) -> Option<String> {
 /// flow directions of the UDP and TCP frames (of those `options.only`
 /// matches), the second counts what each direction's `match` claims when
 /// the checker evaluates it. So `count`, `where`, `after` and `exclusive`
-/// are those of the frames the check holds them against.
+/// are those of the frames the check holds them against. A frame a `match`
+/// claims that is not one of its direction's datagrams (a damaged frame,
+/// or one a field matches in another layer) is left out by number.
 pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSet> {
     let mut groups = flows(path, options)?;
     if groups.is_empty() {
@@ -141,19 +145,20 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
     let mut checksums = ChecksumPolicy::Lenient;
     let mut all_claimed = true;
     let report = view_frames(path, &probe, &mut |view, names| {
-        let damaged = view.packet.problems.iter().any(|p| !p.is_checksum());
-        all_claimed &= !names.is_empty() && !damaged;
+        let own = flow_of(view, options.ephemeral_ports);
+        let mut counted = false;
         for name in names {
             let Ok(i) = name.parse::<usize>() else {
                 continue;
             };
             let g = &mut groups[i];
-            if damaged {
-                g.damaged.push(view.number);
+            if own.as_deref() != Some(g.matches.as_str()) {
+                g.left_out.push(view.number);
                 continue;
             }
-            // The probe has no `where` and is not damaged: only a checksum
-            // can miss the lenient policy.
+            counted = true;
+            // The probe has no `where` and the frame is not damaged: only a
+            // checksum can miss the lenient policy.
             if !evidence::misses(&probe, &probe.expects[i], view).is_empty() {
                 checksums = ChecksumPolicy::Ignore;
             }
@@ -166,8 +171,9 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
                 forget_changed(&mut g.stable, &values);
             }
         }
+        all_claimed &= counted;
     })?;
-    // A direction whose `match` claimed only damaged frames expects nothing.
+    // A direction whose `match` claimed only frames left out expects nothing.
     groups.retain(|g| g.count > 0);
     groups.sort_by_key(|g| g.first.map(|(n, _)| n));
     let mut set = ExpectationSet::empty();
@@ -219,7 +225,12 @@ fn flows(path: &Path, options: &RecordOptions) -> Result<Vec<Group>> {
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     view_frames(path, &ExpectationSet::empty(), &mut |view, _| {
-        let Some(matches) = recordable_flow(view, options) else {
+        if let Some(only) = &options.only
+            && !only.matches(view)
+        {
+            return;
+        }
+        let Some(matches) = flow_of(view, options.ephemeral_ports) else {
             return;
         };
         if groups.len() <= MAX_GROUPS && !seen.contains_key(&matches) {
@@ -229,7 +240,7 @@ fn flows(path: &Path, options: &RecordOptions) -> Result<Vec<Group>> {
                 first: None,
                 count: 0,
                 stable: Vec::new(),
-                damaged: Vec::new(),
+                left_out: Vec::new(),
             });
         }
     })?;
@@ -242,19 +253,14 @@ fn flows(path: &Path, options: &RecordOptions) -> Result<Vec<Group>> {
     Ok(groups)
 }
 
-/// The `match` predicate of the frame's flow direction, or `None` when the
-/// frame is not recorded: left out by `--flow`, neither UDP nor TCP, or
-/// damaged.
-fn recordable_flow(view: &FrameView<'_, '_>, options: &RecordOptions) -> Option<String> {
-    if let Some(only) = &options.only
-        && !only.matches(view)
-    {
-        return None;
-    }
+/// The `match` predicate of the frame's flow direction (`keep`: with
+/// ephemeral port numbers), or `None` when the frame is neither UDP nor
+/// TCP, or damaged.
+fn flow_of(view: &FrameView<'_, '_>, keep: bool) -> Option<String> {
     let packet = view.packet;
     let matches = match (&packet.transport, packet.endpoints()) {
-        (Transport::Udp(_), Some((s, d))) => flow_match("udp", s, d, options.ephemeral_ports),
-        (Transport::Tcp(_), Some((s, d))) => flow_match("tcp", s, d, options.ephemeral_ports),
+        (Transport::Udp(_), Some((s, d))) => flow_match("udp", s, d, keep),
+        (Transport::Tcp(_), Some((s, d))) => flow_match("tcp", s, d, keep),
         _ => return None,
     };
     // A damaged frame is not something to expect again.
@@ -311,10 +317,10 @@ fn group_expect(i: usize, g: &Group, previous: Option<(usize, &Group)>) -> Resul
         }
         _ => (None, None),
     };
-    let matches = match g.damaged.as_slice() {
+    let matches = match g.left_out.as_slice() {
         [] => g.matches.clone(),
-        damaged => {
-            let numbers: Vec<String> = damaged.iter().map(u64::to_string).collect();
+        left_out => {
+            let numbers: Vec<String> = left_out.iter().map(u64::to_string).collect();
             format!(
                 "{} && !(frame.number in {{{}}})",
                 g.matches,
