@@ -13,8 +13,10 @@
 //!
 //! Knobs: `LOLA_DIFF_SEED` (the generator's seed, printed in the summary),
 //! `LOLA_DIFF_PAIRS` (how many (filter, capture) pairs; 3000 under
-//! `CI=true`, 1200 otherwise), `LOLA_CORPUS`. `cargo test --test wireshark
-//! -- --nocapture` prints the summary tables.
+//! `CI=true`, 1200 otherwise), `LOLA_CORPUS`, `LOLA_DIFF_DUMP=FILE` (appends
+//! every difference, listed or not, one tab-separated line each, to study
+//! them). `cargo test --test wireshark -- --nocapture` prints the summary
+//! tables.
 
 mod common;
 #[path = "wireshark/generate.rs"]

@@ -219,7 +219,8 @@ pub struct FilterReport {
     per_field: BTreeMap<String, Tally>,
     per_construct: BTreeMap<String, Tally>,
     failures: Vec<String>,
-    lola_refuses: BTreeMap<String, usize>,
+    /// One example per construct: the filter and lola's words.
+    lola_refuses: BTreeMap<String, (String, String)>,
 }
 
 enum Verdict {
@@ -343,7 +344,16 @@ impl FilterReport {
                 }
                 (Err(why), Ok(_)) => {
                     if g.is_atom {
-                        *self.lola_refuses.entry(short(why)).or_default() += 1;
+                        let a = &run.atoms[g.atoms[0]];
+                        let key = a
+                            .constructs
+                            .first()
+                            .copied()
+                            .unwrap_or("(plain test)")
+                            .to_string();
+                        self.lola_refuses
+                            .entry(key)
+                            .or_insert_with(|| (g.text.clone(), why.clone()));
                     }
                     Verdict::TsharkOnly
                 }
@@ -413,9 +423,9 @@ impl FilterReport {
             s += &t.row(c);
         }
         if !self.lola_refuses.is_empty() {
-            s += "lola refuses, tshark accepts (allowed while the grammar grows):\n";
-            for (why, n) in &self.lola_refuses {
-                s += &format!("  {n:>5}  {why}\n");
+            s += "lola refuses, tshark accepts (allowed while the grammar grows), e.g.:\n";
+            for (construct, (text, why)) in &self.lola_refuses {
+                s += &format!("  {construct:<22} {text}  (lola: {why})\n");
             }
         }
         if !skipped.is_empty() {
@@ -439,14 +449,4 @@ fn count(t: &mut Tally, v: &Verdict) {
         Verdict::TsharkOnly => t.tshark_only += 1,
         Verdict::Neither => t.neither += 1,
     }
-}
-
-/// An error message without the filter's own values, to group alike ones.
-fn short(why: &str) -> String {
-    let m = why.split_once(": ").map_or(why, |(_, m)| m);
-    m.split(|c: char| c.is_ascii_digit() || c == '"')
-        .next()
-        .unwrap_or(m)
-        .trim()
-        .to_string()
 }
