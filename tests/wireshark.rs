@@ -570,6 +570,7 @@ fn field_values_equal_tshark_s() {
     for (f, (a, l, u)) in &per_field {
         summary += &format!("{f:<22} {a:>7} {l:>7} {u:>9}\n");
     }
+    summary += &table.usage("value");
     for e in table.unused("value") {
         summary += &format!("listed but not needed this run: {e}\n");
     }

@@ -160,6 +160,32 @@ impl Differences {
         false
     }
 
+    /// How often each entry of `kind` excused a difference this run, by
+    /// cause: the table of the differences that remain.
+    pub fn usage(&self, kind: &str) -> String {
+        let mut out = format!("listed {kind} differences excused, by entry:\n");
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.kinds.iter().any(|k| k == kind) && e.used.get() > 0)
+        {
+            let what = e
+                .fields
+                .as_ref()
+                .or(e.constructs.as_ref())
+                .map(|v| v.join(" "))
+                .unwrap_or_default();
+            let what: String = what.chars().take(40).collect();
+            out += &format!(
+                "  {:>6}  {:<12} {what}: {}\n",
+                e.used.get(),
+                e.cause,
+                e.reason.chars().take(90).collect::<String>()
+            );
+        }
+        out
+    }
+
     /// The entries of `kind` nothing needed this run (fixed, or not reached).
     pub fn unused(&self, kind: &str) -> Vec<String> {
         self.entries
