@@ -50,8 +50,13 @@ pub struct Ip {
     pub frag: Option<FragmentInfo>,
     /// TTL or hop limit.
     pub ttl: u8,
-    /// Protocol / final next header.
+    /// Protocol / final next header: what the IP payload is (UDP, TCP, ...),
+    /// past any IPv6 extension headers.
     pub protocol: u8,
+    /// The Next Header of the IPv6 fixed header (`ipv6.nxt`: 0 for
+    /// hop-by-hop options, 44 for a fragment header, ...); the protocol for
+    /// IPv4.
+    pub next_header: u8,
     /// IPv4 header checksum.
     pub header_checksum: Option<Checksum>,
 }
@@ -126,6 +131,7 @@ pub(super) fn decode_ipv4<'a>(
         }),
         ttl: header.ttl(),
         protocol: header.protocol().0,
+        next_header: header.protocol().0,
         header_checksum: Some(checksum),
     };
     if let ChecksumState::Bad { expected } = checksum.state {
@@ -241,6 +247,7 @@ pub(super) fn decode_ipv6<'a>(
         frag,
         ttl: header.hop_limit(),
         protocol: next,
+        next_header: header.next_header().0,
         header_checksum: None,
     });
     if fragment {

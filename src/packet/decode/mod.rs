@@ -237,10 +237,15 @@ pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -
 }
 
 /// Decodes the payload of a reassembled datagram as if it had arrived in one
-/// packet: `last` is the IP header of its last fragment (addresses, TTL),
+/// packet: `last` is the IP header of the fragment that completed it,
 /// `payload` the reassembled IP payload (transport header and data). The
 /// fragments came inside `tunnel` (its [`Packet::encapsulation`] and
 /// [`Packet::outer`]), if they did.
+///
+/// The IP header stays that frame's own, as tshark shows it on the frame
+/// that completes a reassembly: its `ip.len`, `ip.flags.mf` and
+/// `ip.frag_offset` (and `ipv6.nxt`) are the fragment's, while the transport
+/// fields are the whole datagram's.
 pub(crate) fn decode_reassembled<'a>(
     link: Option<Link>,
     tunnel: (Option<Encapsulation>, Option<Ip>),
@@ -251,9 +256,6 @@ pub(crate) fn decode_reassembled<'a>(
     let mut packet = Packet {
         link,
         ip: Some(Ip {
-            total_len: last.header_len + payload.len(),
-            fragment: false,
-            frag: None,
             protocol,
             ..last.clone()
         }),

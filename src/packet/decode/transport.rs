@@ -65,6 +65,9 @@ pub struct Tcp {
     pub ack: u32,
     /// Flags; they print in tshark's order, e.g. `SYN, ACK`.
     pub flags: TcpFlags,
+    /// All 12 flag bits, as tshark's `tcp.flags` holds them: the three
+    /// reserved bits, AE (0x100, Accurate ECN, once NS), then CWR to FIN.
+    pub flag_bits: u16,
     /// Bytes of data in the segment.
     pub payload_len: usize,
 }
@@ -158,12 +161,14 @@ pub(super) fn decode_tcp(payload: &[u8], ip_payload_len: usize, packet: &mut Pac
     match TcpHeaderSlice::from_slice(payload) {
         Ok(tcp) => {
             let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
+            let flag_bits = be16(tcp.slice(), tcp_field::FLAG_BITS) & 0x0fff;
             packet.transport = Transport::Tcp(Tcp {
                 src_port: tcp.source_port(),
                 dst_port: tcp.destination_port(),
                 seq: tcp.sequence_number(),
                 ack: tcp.acknowledgment_number(),
                 flags,
+                flag_bits,
                 payload_len: ip_payload_len.saturating_sub(tcp.slice().len()),
             });
         }

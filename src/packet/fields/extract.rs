@@ -135,9 +135,11 @@ fn ipv4_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
         ),
         Id::IpFlagsDf => one(i, ip4.map(|ip| Bool(ip.dont_fragment))),
         Id::IpFlagsMf => one(i, ip4.map(|ip| Bool(ip.frag.is_some_and(|f| f.more)))),
+        // The header's 13 bits, in 8-byte units, as Wireshark 3.4 and later
+        // hold it (its tree shows the bytes, its filters use the units).
         Id::IpFragOffset => one(
             i,
-            ip4.map(|ip| Uint(ip.frag.map_or(0, |f| u64::from(f.offset) * 8))),
+            ip4.map(|ip| Uint(ip.frag.map_or(0, |f| f.offset.into()))),
         ),
         Id::IpTtl => one(i, ip4.map(|ip| Uint(ip.ttl.into()))),
         Id::IpProto => one(i, ip4.map(|ip| Uint(ip.protocol.into()))),
@@ -164,7 +166,7 @@ fn ipv6_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
     let ip6 = p.ip.as_ref().filter(|ip| ip.version == 6);
     match id {
         Id::Ipv6Hlim => one(i, ip6.map(|ip| Uint(ip.ttl.into()))),
-        Id::Ipv6Nxt => one(i, ip6.map(|ip| Uint(ip.protocol.into()))),
+        Id::Ipv6Nxt => one(i, ip6.map(|ip| Uint(ip.next_header.into()))),
         Id::Ipv6Src => one(i, ip6.map(|ip| Addr(ip.src))),
         Id::Ipv6Dst => one(i, ip6.map(|ip| Addr(ip.dst))),
         Id::Ipv6Addr => pair(i, ip6.map(|ip| Addr(ip.src)), ip6.map(|ip| Addr(ip.dst))),
@@ -219,7 +221,7 @@ fn tcp_field<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
         Id::TcpSeqRaw => one(i, tcp.map(|t| Uint(t.seq.into()))),
         Id::TcpAckRaw => one(i, tcp.map(|t| Uint(t.ack.into()))),
         Id::TcpLen => one(i, tcp.map(|t| Uint(t.payload_len as u64))),
-        Id::TcpFlags => one(i, tcp.map(|t| Uint(t.flags.0.into()))),
+        Id::TcpFlags => one(i, tcp.map(|t| Uint(t.flag_bits.into()))),
         Id::TcpFlagsFin => flag(TcpFlags::FIN),
         Id::TcpFlagsSyn => flag(TcpFlags::SYN),
         Id::TcpFlagsReset => flag(TcpFlags::RST),
