@@ -38,8 +38,14 @@ pub struct Ip {
     pub header_len: usize,
     /// DSCP and ECN (IPv4 TOS) or traffic class (IPv6).
     pub tos: u8,
-    /// IPv4 total length, or 40 + IPv6 payload length.
+    /// IPv4 total length, or 40 + IPv6 payload length (an IPv6 jumbogram's
+    /// from its Jumbo Payload option); the frame's length when the header
+    /// says 0 (see [`length_from_frame`](Ip::length_from_frame)).
     pub total_len: usize,
+    /// True when the IPv4 header's total length is 0, as Linux records a
+    /// TSO / BIG TCP segment larger than 64 KiB, and [`total_len`](Ip::total_len)
+    /// was taken from the frame, as tshark and tcpdump take it.
+    pub length_from_frame: bool,
     /// IPv4 identification.
     pub identification: Option<u16>,
     /// IPv4 don't-fragment flag.
@@ -88,12 +94,17 @@ pub struct FragmentInfo {
     pub cut: bool,
 }
 
+/// Decodes an IPv4 packet from `data` (what was captured of it). `wire_len`
+/// is its length on the wire as the frame tells it (at least `data.len()`),
+/// or None when that is unknown and the capture cut it (inside a tunnel
+/// whose outer packet was cut).
 pub(super) fn decode_ipv4<'a>(
     data: &'a [u8],
-    frame_cut: bool,
+    wire_len: Option<usize>,
     verify: bool,
     packet: &mut Packet<'a>,
 ) {
+    let frame_cut = wire_len != Some(data.len());
     let header = match Ipv4HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -102,7 +113,15 @@ pub(super) fn decode_ipv4<'a>(
         }
     };
     let header_len = header.slice().len();
-    let total_len = usize::from(header.total_len());
+    // Linux records a TSO / BIG TCP segment of more than 64 KiB (and some
+    // NICs' captures any TSO segment) with 0 in ip.len: like tshark (its
+    // ip.tso_support, on by default) and tcpdump, the length is the frame's.
+    let length_from_frame = header.total_len() == 0;
+    let total_len = if length_from_frame {
+        wire_len.unwrap_or(data.len())
+    } else {
+        usize::from(header.total_len())
+    };
     let checksum = Checksum {
         value: header.header_checksum(),
         state: if verify {
@@ -119,6 +138,7 @@ pub(super) fn decode_ipv4<'a>(
         header_len,
         tos: data[ipv4::TOS],
         total_len,
+        length_from_frame,
         identification: Some(header.identification()),
         dont_fragment: header.dont_fragment(),
         fragment,
@@ -182,12 +202,14 @@ pub(super) fn decode_ipv4<'a>(
     );
 }
 
+/// Decodes an IPv6 packet from `data`; `wire_len` as for [`decode_ipv4`].
 pub(super) fn decode_ipv6<'a>(
     data: &'a [u8],
-    frame_cut: bool,
+    wire_len: Option<usize>,
     verify: bool,
     packet: &mut Packet<'a>,
 ) {
+    let frame_cut = wire_len != Some(data.len());
     let header = match Ipv6HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -195,7 +217,17 @@ pub(super) fn decode_ipv6<'a>(
             return;
         }
     };
-    let payload_len = usize::from(header.payload_length());
+    let jumbo = match header.payload_length() {
+        // RFC 2675: a jumbogram's length is in its hop-by-hop Jumbo Payload
+        // option, and its payload length field 0.
+        0 => jumbo_payload_len(data),
+        _ => None,
+    };
+    let payload_len = jumbo.unwrap_or(usize::from(header.payload_length()));
+    let zero = payload_len == 0 && header.next_header().0 != NO_NEXT_HEADER;
+    if zero {
+        packet.problems.push(Problem::Ipv6PayloadLengthZero);
+    }
     let total_len = ipv6::HEADER_LEN + payload_len;
     let available = data.len();
     let complete = total_len <= available;
@@ -207,7 +239,9 @@ pub(super) fn decode_ipv6<'a>(
     }
     let body = &data[ipv6::HEADER_LEN..total_len.min(available)];
     let complete = total_len <= available;
-    let (next, rest, fragment, frag) =
+    let (next, rest, fragment, frag) = if zero {
+        (header.next_header().0, body, false, None)
+    } else {
         match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
             Ok((exts, next, rest)) => {
                 let frag = exts.clone().into_iter().find_map(|ext| match ext {
@@ -230,7 +264,8 @@ pub(super) fn decode_ipv6<'a>(
                     .push(Problem::Ipv6ExtensionsUnreadable(e.to_string()));
                 (header.next_header().0, &body[body.len()..], false, None)
             }
-        };
+        }
+    };
     let ext_len = body.len() - rest.len();
     let src = IpAddr::V6(header.source_addr());
     let dst = IpAddr::V6(header.destination_addr());
@@ -241,6 +276,7 @@ pub(super) fn decode_ipv6<'a>(
         header_len: ipv6::HEADER_LEN,
         tos: header.traffic_class(),
         total_len,
+        length_from_frame: false,
         identification: None,
         dont_fragment: false,
         fragment,
@@ -250,6 +286,9 @@ pub(super) fn decode_ipv6<'a>(
         next_header: header.next_header().0,
         header_checksum: None,
     });
+    if zero {
+        return;
+    }
     if fragment {
         packet.transport = Transport::Fragment(rest);
         return;
@@ -263,6 +302,38 @@ pub(super) fn decode_ipv6<'a>(
         payload_len.saturating_sub(ext_len),
         packet,
     );
+}
+
+/// IPv6's "No Next Header": the one header an empty payload may name.
+const NO_NEXT_HEADER: u8 = 59;
+
+/// The payload length a jumbogram's hop-by-hop Jumbo Payload option (type
+/// 0xC2, RFC 2675) gives, if the IPv6 packet `ip` (payload length 0) has one.
+fn jumbo_payload_len(ip: &[u8]) -> Option<usize> {
+    const HOP_BY_HOP: u8 = 0;
+    const JUMBO_PAYLOAD: u8 = 0xc2;
+    if *ip.get(ipv6::NEXT_HEADER)? != HOP_BY_HOP {
+        return None;
+    }
+    let hbh = ip.get(ipv6::HEADER_LEN..)?;
+    let len = (usize::from(*hbh.get(1)?) + 1) * 8;
+    let mut options = hbh.get(2..len)?;
+    while let [kind, rest @ ..] = options {
+        if *kind == 0 {
+            options = rest; // Pad1
+            continue;
+        }
+        let [opt_len, rest @ ..] = rest else {
+            return None;
+        };
+        let value = rest.get(..usize::from(*opt_len))?;
+        if *kind == JUMBO_PAYLOAD {
+            let bytes: [u8; 4] = value.try_into().ok()?;
+            return usize::try_from(u32::from_be_bytes(bytes)).ok();
+        }
+        options = &rest[value.len()..];
+    }
+    None
 }
 
 /// Source and destination of an IPv4 header (at least 20 bytes).

@@ -226,11 +226,12 @@ pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -
         return packet;
     };
     let rest = &data[link.header_len..];
-    let frame_cut = orig_len > data.len();
+    // What the frame carried from the IP header on, captured or not.
+    let wire_len = Some(orig_len.saturating_sub(link.header_len).max(rest.len()));
     packet.link = Some(link);
     match version_hint {
-        Some(4) => ip::decode_ipv4(rest, frame_cut, verify, &mut packet),
-        Some(6) => ip::decode_ipv6(rest, frame_cut, verify, &mut packet),
+        Some(4) => ip::decode_ipv4(rest, wire_len, verify, &mut packet),
+        Some(6) => ip::decode_ipv6(rest, wire_len, verify, &mut packet),
         _ => {}
     }
     packet
@@ -323,11 +324,13 @@ fn decode_transport<'a>(
         1 | 58 => transport::decode_icmp(protocol, payload, packet),
         4 if outermost => {
             tunnel::enter_tunnel(Encapsulation::IpInIp, packet);
-            ip::decode_ipv4(payload, !verify.complete, verify.verify, packet);
+            let wire_len = verify.complete.then_some(payload.len());
+            ip::decode_ipv4(payload, wire_len, verify.verify, packet);
         }
         41 if outermost => {
             tunnel::enter_tunnel(Encapsulation::SixInFour, packet);
-            ip::decode_ipv6(payload, !verify.complete, verify.verify, packet);
+            let wire_len = verify.complete.then_some(payload.len());
+            ip::decode_ipv6(payload, wire_len, verify.verify, packet);
         }
         47 if outermost => tunnel::decode_gre(payload, verify, packet),
         _ => {}
