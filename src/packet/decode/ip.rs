@@ -357,8 +357,55 @@ pub(super) fn ipv6_addrs(ip: &[u8]) -> (IpAddr, IpAddr) {
 
 #[cfg(test)]
 mod tests {
-    use crate::packet::decode::decode;
     use crate::packet::decode::tests::TCPDUMP_LO_V4;
+    use crate::packet::decode::{Problem, Transport, decode, decode_with};
+
+    #[test]
+    fn an_ipv4_length_of_zero_is_the_frames() {
+        let mut frame = TCPDUMP_LO_V4;
+        frame[16..18].copy_from_slice(&[0, 0]);
+        let p = decode_with(1, &frame, 52, false);
+        let ip = p.ip.as_ref().unwrap();
+        assert_eq!((ip.total_len, ip.length_from_frame), (38, true));
+        assert!(matches!(p.transport, Transport::Udp(_)), "{p:?}");
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Cut by a snaplen of 46: the length is still the frame's, 38.
+        let p = decode_with(1, &frame[..46], 52, false);
+        assert_eq!(p.ip.as_ref().unwrap().total_len, 38);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+    }
+
+    #[test]
+    fn jumbograms_take_their_length_from_the_jumbo_payload_option() {
+        let path = format!("{}/fixtures/jumbo-ipv6.pcap", env!("CARGO_MANIFEST_DIR"));
+        let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
+        let mut seen = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            let p = decode(f.link_type, f.data, f.orig_len as usize);
+            let ip = p.ip.as_ref().unwrap();
+            let payload = match &p.transport {
+                Transport::Tcp(t) => t.payload_len,
+                Transport::Udp(u) => u.payload_len,
+                _ => 0,
+            };
+            seen.push((
+                ip.next_header,
+                ip.protocol,
+                ip.total_len,
+                payload,
+                p.problems,
+            ));
+        }
+        assert_eq!(
+            seen,
+            [
+                (0, 6, 40 + 70028, 70000, vec![]),
+                (0, 17, 40 + 70016, 70000, vec![]),
+                (6, 6, 40, 0, vec![Problem::Ipv6PayloadLengthZero]),
+                (17, 17, 40 + 18, 10, vec![]),
+            ]
+        );
+    }
 
     #[test]
     fn lying_lengths_are_reported_not_trusted() {

@@ -280,6 +280,9 @@ pub(crate) fn decode_reassembled<'a>(
     packet
 }
 
+/// IP protocol 51: an authentication header (RFC 4302).
+const AUTHENTICATION_HEADER: u8 = 51;
+
 /// Whether the IP packet was captured whole, and whether to verify checksums.
 #[derive(Clone, Copy)]
 struct Verify {
@@ -300,6 +303,20 @@ fn decode_transport<'a>(
     ip_payload_len: usize,
     packet: &mut Packet<'a>,
 ) {
+    // IPv4's authentication headers (RFC 4302) stand between the IP header
+    // and what it carries, as tshark reads them; IPv6's were read with its
+    // extension headers. A loop, not recursion: a crafted packet may stack
+    // thousands.
+    let (mut protocol, mut payload, mut ip_payload_len) = (protocol, payload, ip_payload_len);
+    while protocol == AUTHENTICATION_HEADER {
+        let [next, words, ..] = *payload else { break };
+        let len = (usize::from(words) + 2) * 4;
+        if payload.len() < len {
+            break;
+        }
+        (protocol, payload) = (next, &payload[len..]);
+        ip_payload_len = ip_payload_len.saturating_sub(len);
+    }
     // One level of tunnel: a tunnel inside a tunnel stays as it is.
     let outermost = packet.encapsulation.is_none();
     match protocol {
@@ -354,6 +371,46 @@ mod tests {
         let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
         let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
         reader.next_frame().unwrap().unwrap().data.to_vec()
+    }
+
+    /// TCPDUMP_LO_V4 with `n` authentication headers (12 bytes each)
+    /// between its IPv4 header and its UDP header.
+    fn behind_authentication_headers(n: usize) -> Vec<u8> {
+        let mut frame = TCPDUMP_LO_V4[..34].to_vec();
+        for i in 0..n {
+            let next = if i + 1 == n {
+                17
+            } else {
+                AUTHENTICATION_HEADER
+            };
+            frame.extend_from_slice(&[next, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, i as u8]);
+        }
+        frame.extend_from_slice(&TCPDUMP_LO_V4[34..]);
+        frame[14 + 9] = AUTHENTICATION_HEADER;
+        let total = (frame.len() - 14) as u16;
+        frame[16..18].copy_from_slice(&total.to_be_bytes());
+        frame
+    }
+
+    #[test]
+    fn what_an_authentication_header_protects_is_decoded() {
+        // Unverified: the IP header checksum was not recomputed.
+        let frame = behind_authentication_headers(2);
+        let p = decode_with(1, &frame, frame.len(), false);
+        let Transport::Udp(udp) = &p.transport else {
+            panic!("{p:?}")
+        };
+        assert_eq!((udp.dst_port, udp.payload), (7456, &b"Hello Lola"[..]));
+        // ip.proto stays the header's: 51, as tshark shows it.
+        assert_eq!(
+            p.ip.as_ref().map(|ip| ip.protocol),
+            Some(AUTHENTICATION_HEADER)
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Thousands of them are walked, not recursed into.
+        let frame = behind_authentication_headers(5000);
+        let p = decode_with(1, &frame, frame.len(), false);
+        assert!(matches!(p.transport, Transport::Udp(_)), "{:?}", p.problems);
     }
 
     #[test]

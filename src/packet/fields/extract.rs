@@ -109,6 +109,7 @@ fn link_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
             link.filter(|l| l.src_mac.is_some() && l.vlans.is_empty())
                 .filter(|_| p.encapsulation != Some(crate::packet::decode::Encapsulation::LlcSnap))
                 .and_then(|l| l.ether_type)
+                .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
                 .map(|t| Uint(t.into())),
         ),
         Id::VlanId => one(
@@ -191,7 +192,13 @@ fn udp_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
             udp.map(|u| Uint(u.dst_port.into())),
         ),
         Id::UdpLength => one(i, udp.map(|u| Uint(u.length.into()))),
-        Id::UdpChecksum => one(i, udp.map(|u| Uint(u.checksum.value.into()))),
+        // tshark stops at a bogus length (below 8, not a jumbogram's 0)
+        // before it reads the checksum.
+        Id::UdpChecksum => one(
+            i,
+            udp.filter(|u| u.length >= 8 || u.payload_len > 0)
+                .map(|u| Uint(u.checksum.value.into())),
+        ),
         Id::UdpChecksumStatus => one(i, udp.map(|u| Value::Status(status(u.checksum.state)))),
         _ => None,
     }
@@ -262,5 +269,43 @@ fn data_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
         Id::DataLen => one(i, payload.map(|b| Value::Uint(b.len() as u64))),
         Id::DataText => one(i, payload.map(|b| Value::Text(String::from_utf8_lossy(b)))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::packet::decode::decode;
+    use crate::packet::fields::{FrameView, Value, lookup};
+
+    /// The value of `field` in the Ethernet frame `data`.
+    fn value(field: &str, data: &[u8]) -> Option<Value<'static>> {
+        let frame = crate::capture::RawFrame {
+            number: 1,
+            offset: 0,
+            timestamp: std::time::Duration::ZERO,
+            link_type: 1,
+            orig_len: data.len() as u32,
+            data,
+            comment: None,
+            flags: None,
+        };
+        let packet = decode(1, data, data.len());
+        let v = FrameView::new(&frame, &packet);
+        match lookup(field).unwrap().get(&v, 0) {
+            Some(Value::Uint(n)) => Some(Value::Uint(n)),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_802_3_length_is_no_eth_type() {
+        // IEEE 802.3 (length 38) with LLC for spanning tree: tshark shows no eth.type.
+        let mut stp = vec![0u8; 12];
+        stp.extend_from_slice(&[0x00, 0x26, 0x42, 0x42, 0x03]);
+        stp.resize(60, 0);
+        assert_eq!(value("eth.type", &stp), None);
+        stp[12..14].copy_from_slice(&[0x88, 0xcc]); // LLDP: an EtherType
+        assert_eq!(value("eth.type", &stp), Some(Value::Uint(0x88cc)));
     }
 }
