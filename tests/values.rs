@@ -190,6 +190,37 @@ fn tcp_numbers_start_at_one_when_the_capture_begins_after_the_handshake() {
 }
 
 #[test]
+fn tcp_ack_without_the_ack_flag_is_the_number_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("syn-with-ack.pcap");
+    // The SYN carries 12345 in its acknowledgement field, ACK not set.
+    rewrite(&fixture("seed-tcp.pcap"), 0, &odd, |frame| {
+        if frame[0x2f] == 0x02 {
+            frame[0x2a..0x2e].copy_from_slice(&12345u32.to_be_bytes());
+        }
+    });
+    assert_fields(
+        &odd,
+        &[
+            ("tcp.ack", &["12345", "1", "1", "1", "11", "1", "12", "2"]),
+            (
+                "tcp.ack_raw",
+                &[
+                    "12345",
+                    "2053414660",
+                    "3880426461",
+                    "3880426461",
+                    "2053414670",
+                    "3880426461",
+                    "2053414671",
+                    "3880426462",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn tcp_flags_hold_all_twelve_bits() {
     let dir = tempfile::tempdir().unwrap();
     let accecn = dir.path().join("accecn.pcap");

@@ -255,7 +255,7 @@ pub const FIELDS: &[Field] = &[
         TcpAck,
         Plain,
         true,
-        "acknowledgement number relative to the other direction's base (0 without ACK)"
+        "acknowledgement number relative to the other direction's base (as sent when ACK is not set)"
     ),
     field!(
         "tcp.seq_raw",

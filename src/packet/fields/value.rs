@@ -154,7 +154,8 @@ impl<'p, 'a> FrameView<'p, 'a> {
 ///   other way with ACK set: the acknowledged number less one (it reads 1);
 /// - a SYN (without ACK) whose number differs from its direction's base
 ///   starts a new connection on the same ports: both bases start again;
-/// - `tcp.ack` is relative only with ACK set; without it, 0.
+/// - `tcp.ack` is relative only with ACK set; without it, the number as
+///   sent (a SYN's is usually 0).
 ///
 /// Bounded: past [`TcpNumbers::MAX_FLOWS`] directions, a new direction's
 /// numbers read relative to its own segment, as if it were the first.
@@ -200,7 +201,7 @@ impl TcpNumbers {
             t.ack
                 .wrapping_sub(self.base_of((dst, src), t.ack.wrapping_sub(1)))
         } else {
-            0
+            t.ack
         };
         Some((t.seq.wrapping_sub(mine), ack))
     }
