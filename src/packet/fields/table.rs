@@ -198,7 +198,7 @@ pub const FIELDS: &[Field] = &[
         UdpLength,
         Plain,
         true,
-        "UDP length (header and payload)"
+        "UDP length (header and payload); 0 in a UDP jumbogram (RFC 2675), as sent"
     ),
     field!(
         "udp.checksum",
@@ -206,7 +206,7 @@ pub const FIELDS: &[Field] = &[
         UdpChecksum,
         Hex(4),
         true,
-        "UDP checksum"
+        "UDP checksum (absent when udp.length is below 8, where tshark stops)"
     ),
     field!(
         "udp.checksum.status",
