@@ -100,7 +100,7 @@ pub const FIELDS: &[Field] = &[
         IpLen,
         Plain,
         true,
-        "IPv4 total length, the frame's own header's (on the fragment that completes a datagram too)"
+        "IPv4 total length, the frame's own header's (on the fragment that completes a datagram too); the frame's length when the header says 0 (TSO, BIG TCP)"
     ),
     field!("ip.id", Uint, IpId, Hex(4), true, "IPv4 identification"),
     field!(
