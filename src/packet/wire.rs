@@ -168,6 +168,9 @@ pub mod field {
         pub const DATA_OFFSET: usize = 12;
         /// The eight flag bits, FIN lowest (see [`TcpFlags`](crate::packet::wire::TcpFlags)).
         pub const FLAGS: usize = 13;
+        /// The data offset's low nibble and the flags byte: the 12 flag
+        /// bits (3 reserved, AE, then CWR to FIN) under a 0x0fff mask.
+        pub const FLAG_BITS: super::Field = 12..14;
         /// Header length without options.
         pub const MIN_HEADER_LEN: usize = 20;
     }
