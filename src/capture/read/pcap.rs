@@ -610,8 +610,20 @@ mod tests {
     fn a_second_or_more_in_the_fraction_is_read_with_a_note() {
         for (magic, frac, seconds, nanos, unit) in [
             (0xa1b2c3d4u32, 1_000_000u32, 8, 0, "1000000 microseconds"),
-            (0xa1b2c3d4, u32::MAX, 4301, 967_295_000, "4294967295 microseconds"),
-            (0xa1b2_3c4d, 2_147_483_648, 9, 147_483_648, "2147483648 nanoseconds"),
+            (
+                0xa1b2c3d4,
+                u32::MAX,
+                4301,
+                967_295_000,
+                "4294967295 microseconds",
+            ),
+            (
+                0xa1b2_3c4d,
+                2_147_483_648,
+                9,
+                147_483_648,
+                "2147483648 nanoseconds",
+            ),
         ] {
             let mut file = header_with(magic, (2, 4), 1);
             file.extend(record(3, 3, b"abc"));

@@ -1,16 +1,26 @@
 //! The link layer: Ethernet II with 802.1Q/802.1ad tags, IEEE 802.3 with
-//! LLC/SNAP, Linux cooked capture (SLL, SLL2), BSD loopback (NULL, LOOP) and
-//! raw IP, down to the IP version the header announces.
+//! LLC/SNAP (and LLC/SNAP behind the "jumbo LLC" EtherType), Linux cooked
+//! capture (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP here; PPP and
+//! Cisco HDLC in `serial`; ARCnet and IP over InfiniBand in `lan`; the
+//! capture headers around a packet or another frame (NFLOG, PKTAP, PPI,
+//! Solaris ipnet) in `wrapped`. Each reads down to the IP version its
+//! header announces.
 //!
 //! LLC/SNAP is read here rather than with the tunnels: it is 802.3's way of
 //! naming the EtherType, and the Ethernet reader is the one that meets it.
 
+mod lan;
+mod serial;
+mod wrapped;
+
 use crate::capture::{
-    LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
-    LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
+    LINKTYPE_ARCNET_LINUX, LINKTYPE_C_HDLC, LINKTYPE_ETHERNET, LINKTYPE_IPNET, LINKTYPE_IPOIB,
+    LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
+    LINKTYPE_NFLOG, LINKTYPE_NULL, LINKTYPE_PKTAP, LINKTYPE_PPI, LINKTYPE_PPP, LINKTYPE_PPP_HDLC,
+    LINKTYPE_RAW,
 };
 use crate::packet::wire::be16;
-use crate::packet::wire::field::{ethernet, llc, null, sll, sll2};
+use crate::packet::wire::field::{ethernet, llc, mpls, null, sll, sll2};
 
 use super::{Encapsulation, Packet, Problem};
 
@@ -69,16 +79,18 @@ pub(super) fn decode_ethernet(
         ether_type = be16(data, at..at + 2);
     }
     link.header_len = at + 2;
-    if ether_type <= llc::MAX_LENGTH {
-        // An 802.3 length: IP comes only behind LLC/SNAP with an EtherType.
+    if ether_type <= llc::MAX_LENGTH || ether_type == llc::JUMBO_ETHERTYPE {
+        // An 802.3 length (or the jumbo LLC EtherType, which tshark reads
+        // as LLC too): IP comes only behind LLC/SNAP with an EtherType.
         if let Some(snap) = snap_ether_type(&data[link.header_len..]) {
             link.ether_type = Some(snap);
             link.header_len += llc::HEADER_LEN;
             return Some((link, from_ether_type(snap), true));
         }
     }
-    link.ether_type = Some(ether_type);
-    Some((link, from_ether_type(ether_type), false))
+    let header_len = link.header_len;
+    let (link, version) = ether_typed(data, link, ether_type, header_len);
+    Some((link, version, false))
 }
 
 /// The EtherType of an LLC/SNAP header (`aa aa 03`, organization code
@@ -122,21 +134,9 @@ pub(super) fn decode_link(
         vlans: Vec::new(),
         header_len: 0,
     };
-    let need = |needed: usize, what: &'static str, problems: &mut Vec<Problem>| {
-        if data.len() < needed {
-            problems.push(Problem::LinkHeaderCut {
-                what,
-                captured: data.len(),
-                needed,
-            });
-            false
-        } else {
-            true
-        }
-    };
     match link_type {
         LINKTYPE_ETHERNET => {
-            if !need(ethernet::HEADER_LEN, "Ethernet header", problems) {
+            if !need(data, ethernet::HEADER_LEN, "Ethernet header", problems) {
                 return None;
             }
             let (link, version, snap) = decode_ethernet(data, link, problems)?;
@@ -146,25 +146,34 @@ pub(super) fn decode_link(
             Some((link, version))
         }
         LINKTYPE_LINUX_SLL => {
-            if !need(sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
+            if !need(data, sll::HEADER_LEN, "Linux cooked (SLL) header", problems) {
                 return None;
             }
-            let t = be16(data, sll::PROTOCOL);
-            link.ether_type = Some(t);
-            link.header_len = sll::HEADER_LEN;
-            Some((link, from_ether_type(t)))
+            Some(ether_typed(
+                data,
+                link,
+                be16(data, sll::PROTOCOL),
+                sll::HEADER_LEN,
+            ))
         }
         LINKTYPE_LINUX_SLL2 => {
-            if !need(sll2::HEADER_LEN, "Linux cooked (SLL2) header", problems) {
+            if !need(
+                data,
+                sll2::HEADER_LEN,
+                "Linux cooked (SLL2) header",
+                problems,
+            ) {
                 return None;
             }
-            let t = be16(data, sll2::PROTOCOL);
-            link.ether_type = Some(t);
-            link.header_len = sll2::HEADER_LEN;
-            Some((link, from_ether_type(t)))
+            Some(ether_typed(
+                data,
+                link,
+                be16(data, sll2::PROTOCOL),
+                sll2::HEADER_LEN,
+            ))
         }
         LINKTYPE_NULL | LINKTYPE_LOOP => {
-            if !need(null::HEADER_LEN, "loopback header", problems) {
+            if !need(data, null::HEADER_LEN, "loopback header", problems) {
                 return None;
             }
             link.header_len = null::HEADER_LEN;
@@ -178,8 +187,64 @@ pub(super) fn decode_link(
             };
             Some((link, version))
         }
+        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => serial::decode_ppp(data, link, problems),
+        LINKTYPE_C_HDLC => serial::decode_cisco_hdlc(data, link, problems),
+        LINKTYPE_ARCNET_LINUX => lan::decode_arcnet_linux(data, link, problems),
+        LINKTYPE_IPOIB => lan::decode_ipoib(data, link, problems),
+        LINKTYPE_NFLOG => wrapped::decode_nflog(data, link, problems),
+        LINKTYPE_IPNET => wrapped::decode_ipnet(data, link, problems),
+        LINKTYPE_PKTAP | LINKTYPE_PPI => wrapped::decode_wrapped(link_type, data, packet),
         _ => None,
     }
+}
+
+/// True when `data` holds the `needed` bytes of a `what`; else notes that
+/// it was cut.
+fn need(data: &[u8], needed: usize, what: &'static str, problems: &mut Vec<Problem>) -> bool {
+    if data.len() < needed {
+        problems.push(Problem::LinkHeaderCut {
+            what,
+            captured: data.len(),
+            needed,
+        });
+        false
+    } else {
+        true
+    }
+}
+
+/// A header of `header_len` bytes that names its payload by EtherType
+/// (MPLS's included: its label stack is read past).
+fn ether_typed(
+    data: &[u8],
+    mut link: Link,
+    ether_type: u16,
+    header_len: usize,
+) -> (Link, Option<u8>) {
+    link.ether_type = Some(ether_type);
+    link.header_len = header_len;
+    if matches!(ether_type, mpls::UNICAST | mpls::MULTICAST) {
+        let version = past_mpls_labels(data, &mut link);
+        return (link, version);
+    }
+    (link, from_ether_type(ether_type))
+}
+
+/// Reads the MPLS label stack at `link.header_len` and counts it in the
+/// header; the IP version of what the stack carries, told as tshark tells
+/// it, by the first nibble after the bottom entry. None when the stack is
+/// cut or carries something else (a pseudowire, Ethernet).
+pub(super) fn past_mpls_labels(data: &[u8], link: &mut Link) -> Option<u8> {
+    let mut at = link.header_len;
+    loop {
+        let entry = data.get(at..at + mpls::ENTRY_LEN)?;
+        at += mpls::ENTRY_LEN;
+        link.header_len = at;
+        if entry[mpls::BOTTOM_BYTE] & mpls::BOTTOM_OF_STACK != 0 {
+            break;
+        }
+    }
+    data.get(at).map(|b| b >> 4).filter(|v| *v == 4 || *v == 6)
 }
 
 #[cfg(test)]
