@@ -99,6 +99,13 @@ pub const LINKTYPE_PPP: u32 = 9;
 pub const LINKTYPE_PPP_HDLC: u32 = 50;
 /// LINKTYPE_C_HDLC: Cisco HDLC, an EtherType after address and control.
 pub const LINKTYPE_C_HDLC: u32 = 104;
+/// LINKTYPE_FRELAY: Frame Relay.
+pub const LINKTYPE_FRELAY: u32 = 107;
+/// LINKTYPE_IEEE802_11: IEEE 802.11 frames, with no radio header.
+pub const LINKTYPE_IEEE802_11: u32 = 105;
+/// LINKTYPE_IEEE802_11_RADIOTAP (libpcap's `IEEE802_11_RADIO`): a radiotap
+/// header, then an 802.11 frame.
+pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
 /// LINKTYPE_ARCNET_LINUX: ARCnet, as Linux captures it.
 pub const LINKTYPE_ARCNET_LINUX: u32 = 129;
 /// LINKTYPE_PPI: Per-Packet Information header, then a frame of another link type.
@@ -137,7 +144,10 @@ pub fn link_type_supported(link_type: u32) -> bool {
             | LINKTYPE_PPP
             | LINKTYPE_PPP_HDLC
             | LINKTYPE_C_HDLC
+            | LINKTYPE_FRELAY
             | LINKTYPE_ARCNET_LINUX
+            | LINKTYPE_IEEE802_11
+            | LINKTYPE_IEEE802_11_RADIOTAP
             | LINKTYPE_PPI
             | LINKTYPE_IPNET
             | LINKTYPE_NFLOG

@@ -121,6 +121,28 @@ pub mod field {
         pub const HEADER_LEN: usize = 4;
     }
 
+    /// Frame Relay (`LINKTYPE_FRELAY`): a Q.922 address of 2 to 4 bytes
+    /// (the last with its EA bit set), then either the UI control byte and
+    /// an NLPID (RFC 2427), or an EtherType (Cisco's encapsulation).
+    pub mod frame_relay {
+        /// The EA bit: this byte ends the address.
+        pub const ADDRESS_END: u8 = 0x01;
+        /// Shortest and longest address.
+        pub const ADDRESS_LEN: std::ops::RangeInclusive<usize> = 2..=4;
+        /// Control: unnumbered information, an NLPID follows.
+        pub const UI: u8 = 0x03;
+        /// NLPID padding before the NLPID.
+        pub const PADDING: u8 = 0x00;
+        /// NLPID: SNAP (3-byte OUI, 2-byte protocol) follows.
+        pub const SNAP: u8 = 0x80;
+        /// NLPID: IPv4.
+        pub const IPV4: u8 = 0xcc;
+        /// NLPID: IPv6.
+        pub const IPV6: u8 = 0x8e;
+        /// SNAP header after its NLPID: OUI and protocol.
+        pub const SNAP_LEN: usize = 5;
+    }
+
     /// Linux netfilter log (`LINKTYPE_NFLOG`, what `tcpdump -i nflog`
     /// writes): a 4-byte header, then TLVs whose length and type are in
     /// the byte order of the host that wrote them.
@@ -178,6 +200,64 @@ pub mod field {
         pub const PROTOCOL: Field = 40..42;
         /// Header length.
         pub const HEADER_LEN: usize = 44;
+    }
+
+    /// IEEE 802.11 (`LINKTYPE_IEEE802_11`): the MAC header of a data frame.
+    pub mod ieee802_11 {
+        /// Frame control, first byte: type (bits 2-3) and subtype (bits 4-7).
+        pub const FRAME_CONTROL: usize = 0;
+        /// Frame control, second byte: the flags.
+        pub const FLAGS: usize = 1;
+        /// Sequence control: fragment number (low 4 bits) and sequence number.
+        pub const SEQUENCE_CONTROL: super::Field = 22..24;
+        /// Header length of a data frame with three addresses.
+        pub const HEADER_LEN: usize = 24;
+        /// Length of the fourth address (when both DS flags are set).
+        pub const ADDRESS_LEN: usize = 6;
+        /// Length of the QoS control field (QoS subtypes).
+        pub const QOS_LEN: usize = 2;
+        /// Length of the HT control field (QoS frames with the order flag).
+        pub const HT_CONTROL_LEN: usize = 4;
+        /// Type: data.
+        pub const TYPE_DATA: u8 = 2;
+        /// Subtype bit: QoS.
+        pub const SUBTYPE_QOS: u8 = 0x8;
+        /// Subtype bit: no data (null function).
+        pub const SUBTYPE_NO_DATA: u8 = 0x4;
+        /// Flags: to and from the distribution system (both: four addresses).
+        pub const TO_FROM_DS: u8 = 0x03;
+        /// Flag: more fragments follow.
+        pub const MORE_FRAGMENTS: u8 = 0x04;
+        /// Flag: the body is encrypted.
+        pub const PROTECTED: u8 = 0x40;
+        /// Flag: order (on a QoS data frame, an HT control field is present).
+        pub const ORDER: u8 = 0x80;
+        /// QoS control, first byte: an A-MSDU, not one LLC frame, follows.
+        pub const QOS_AMSDU: u8 = 0x80;
+    }
+
+    /// Radiotap (`LINKTYPE_IEEE802_11_RADIOTAP`): a little-endian header
+    /// of its own length before an 802.11 frame.
+    pub mod radiotap {
+        use super::Field;
+        /// Version: 0.
+        pub const VERSION: usize = 0;
+        /// Header length (little-endian u16).
+        pub const LENGTH: Field = 2..4;
+        /// The first "present" bitmap (little-endian u32).
+        pub const PRESENT: Field = 4..8;
+        /// Present bit: TSFT (8 bytes, 8-aligned), the field before flags.
+        pub const TSFT: u32 = 0x1;
+        /// Present bit: flags (1 byte).
+        pub const FLAGS: u32 = 0x2;
+        /// Present bit: another bitmap follows.
+        pub const EXTENDED: u32 = 0x8000_0000;
+        /// Flag: the frame ends with its 4-byte FCS.
+        pub const FLAG_FCS: u8 = 0x10;
+        /// Flag: padding after the 802.11 header, to a multiple of 4.
+        pub const FLAG_DATA_PAD: u8 = 0x20;
+        /// Length of the fixed header.
+        pub const MIN_HEADER_LEN: usize = 8;
     }
 
     /// Solaris ipnet (`LINKTYPE_IPNET`).

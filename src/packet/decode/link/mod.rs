@@ -1,7 +1,8 @@
 //! The link layer: Ethernet II with 802.1Q/802.1ad tags, IEEE 802.3 with
 //! LLC/SNAP (and LLC/SNAP behind the "jumbo LLC" EtherType), Linux cooked
-//! capture (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP here; PPP and
-//! Cisco HDLC in `serial`; ARCnet and IP over InfiniBand in `lan`; the
+//! capture (SLL, SLL2), BSD loopback (NULL, LOOP), raw IP and MPLS label
+//! stacks here; PPP, Cisco HDLC and Frame Relay in `serial`; ARCnet, IP over InfiniBand
+//! and 802.11 (bare or behind radiotap) in `lan`; the
 //! capture headers around a packet or another frame (NFLOG, PKTAP, PPI,
 //! Solaris ipnet) in `wrapped`. Each reads down to the IP version its
 //! header announces.
@@ -14,7 +15,8 @@ mod serial;
 mod wrapped;
 
 use crate::capture::{
-    LINKTYPE_ARCNET_LINUX, LINKTYPE_C_HDLC, LINKTYPE_ETHERNET, LINKTYPE_IPNET, LINKTYPE_IPOIB,
+    LINKTYPE_ARCNET_LINUX, LINKTYPE_C_HDLC, LINKTYPE_ETHERNET, LINKTYPE_FRELAY,
+    LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP, LINKTYPE_IPNET, LINKTYPE_IPOIB,
     LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
     LINKTYPE_NFLOG, LINKTYPE_NULL, LINKTYPE_PKTAP, LINKTYPE_PPI, LINKTYPE_PPP, LINKTYPE_PPP_HDLC,
     LINKTYPE_RAW,
@@ -95,7 +97,7 @@ pub(super) fn decode_ethernet(
 
 /// The EtherType of an LLC/SNAP header (`aa aa 03`, organization code
 /// `00 00 00` or `00 00 f8`), or None when `llc` is not one.
-fn snap_ether_type(llc_header: &[u8]) -> Option<u16> {
+pub(super) fn snap_ether_type(llc_header: &[u8]) -> Option<u16> {
     let header = llc_header.get(..llc::HEADER_LEN)?;
     let snap = header[llc::DSAP_SSAP_CONTROL] == [0xaa, 0xaa, 0x03]
         && matches!(header[llc::OUI], [0, 0, 0] | [0, 0, 0xf8]);
@@ -189,8 +191,11 @@ pub(super) fn decode_link(
         }
         LINKTYPE_PPP | LINKTYPE_PPP_HDLC => serial::decode_ppp(data, link, problems),
         LINKTYPE_C_HDLC => serial::decode_cisco_hdlc(data, link, problems),
+        LINKTYPE_FRELAY => serial::decode_frame_relay(data, link, problems),
         LINKTYPE_ARCNET_LINUX => lan::decode_arcnet_linux(data, link, problems),
         LINKTYPE_IPOIB => lan::decode_ipoib(data, link, problems),
+        LINKTYPE_IEEE802_11 => lan::decode_ieee802_11(data, link, false, problems),
+        LINKTYPE_IEEE802_11_RADIOTAP => lan::decode_radiotap(data, link, problems),
         LINKTYPE_NFLOG => wrapped::decode_nflog(data, link, problems),
         LINKTYPE_IPNET => wrapped::decode_ipnet(data, link, problems),
         LINKTYPE_PKTAP | LINKTYPE_PPI => wrapped::decode_wrapped(link_type, data, packet),

@@ -1,9 +1,9 @@
 //! Point-to-point links: PPP (with or without its HDLC-like address and
-//! control bytes, with or without protocol-field compression) and Cisco
-//! HDLC, read as tshark reads them.
+//! control bytes, with or without protocol-field compression), Cisco HDLC
+//! and Frame Relay, read as tshark reads them.
 
 use crate::packet::wire::be16;
-use crate::packet::wire::field::{chdlc, mpls, ppp};
+use crate::packet::wire::field::{chdlc, frame_relay, mpls, ppp};
 
 use super::{Link, Problem, ether_typed, need, past_mpls_labels};
 
@@ -64,4 +64,60 @@ pub(super) fn decode_cisco_hdlc(
         be16(data, chdlc::PROTOCOL),
         chdlc::HEADER_LEN,
     ))
+}
+
+/// Frame Relay (`LINKTYPE_FRELAY`): the Q.922 address (2 to 4 bytes), then
+/// either UI and an NLPID (IPv4, IPv6, or SNAP with an EtherType; a padding
+/// byte may come first), or Cisco's EtherType.
+pub(super) fn decode_frame_relay(
+    data: &[u8],
+    mut link: Link,
+    problems: &mut Vec<Problem>,
+) -> Option<(Link, Option<u8>)> {
+    use frame_relay as fr;
+    let address_len = data
+        .iter()
+        .take(*fr::ADDRESS_LEN.end())
+        .position(|b| b & fr::ADDRESS_END != 0)?
+        + 1;
+    if address_len < *fr::ADDRESS_LEN.start() {
+        return None;
+    }
+    if !need(data, address_len + 2, "Frame Relay header", problems) {
+        return None;
+    }
+    if data[address_len] != fr::UI {
+        let ether_type = be16(data, address_len..address_len + 2);
+        return Some(ether_typed(data, link, ether_type, address_len + 2));
+    }
+    let mut at = address_len + 1;
+    if data[at] == fr::PADDING {
+        at += 1;
+    }
+    let Some(&nlpid) = data.get(at) else {
+        problems.push(Problem::LinkHeaderCut {
+            what: "Frame Relay header",
+            captured: data.len(),
+            needed: at + 1,
+        });
+        return None;
+    };
+    at += 1;
+    link.header_len = at;
+    match nlpid {
+        fr::IPV4 => Some((link, Some(4))),
+        fr::IPV6 => Some((link, Some(6))),
+        fr::SNAP => {
+            if !need(data, at + fr::SNAP_LEN, "Frame Relay SNAP header", problems) {
+                return None;
+            }
+            if data[at..at + 3] != [0, 0, 0] {
+                link.header_len = at + fr::SNAP_LEN;
+                return Some((link, None));
+            }
+            let ether_type = be16(data, at + 3..at + 5);
+            Some(ether_typed(data, link, ether_type, at + fr::SNAP_LEN))
+        }
+        _ => Some((link, None)),
+    }
 }
