@@ -268,4 +268,160 @@ mod tests {
         let p = decode(1, &frame, frame.len());
         assert_eq!((p.encapsulation, p.ip.is_none()), (None, true));
     }
+
+    #[test]
+    fn jumbo_llc_is_read_as_802_3_llc_snap() {
+        let mut frame = fixture_frame("llc-snap.pcap");
+        frame[12..14].copy_from_slice(&[0x88, 0x70]);
+        let p = decode(1, &frame, frame.len());
+        assert_eq!(p.encapsulation, Some(Encapsulation::LlcSnap));
+        assert_eq!(p.link.as_ref().unwrap().header_len, 22);
+        assert_eq!(p.endpoints().unwrap().1.port(), 7456);
+    }
+
+    /// An IPv4 UDP packet to port 7456, behind `header`, decodes under
+    /// `link_type` with `header.len()` bytes of link header.
+    fn reads_behind(link_type: u32, header: &[u8]) {
+        let ip = &super::super::tests::TCPDUMP_LO_V4[14..];
+        let frame = [header, ip].concat();
+        let p = decode(link_type, &frame, frame.len());
+        assert_eq!(
+            p.link.as_ref().map(|l| l.header_len),
+            Some(header.len()),
+            "{link_type}"
+        );
+        assert_eq!(p.endpoints().map(|e| e.1.port()), Some(7456), "{link_type}");
+        assert!(p.problems.is_empty(), "{link_type}: {:?}", p.problems);
+    }
+
+    #[test]
+    fn headers_of_each_link_type_lead_to_ip() {
+        // PPP: HDLC-like address and control, or none; a compressed protocol.
+        reads_behind(9, &[0xff, 0x03, 0x00, 0x21]);
+        reads_behind(9, &[0x00, 0x21]);
+        reads_behind(50, &[0x21]);
+        // PPP whose first byte is a Cisco HDLC address is Cisco HDLC.
+        reads_behind(9, &[0x0f, 0x00, 0x08, 0x00]);
+        reads_behind(104, &[0x8f, 0x00, 0x08, 0x00]);
+        // PPP and Ethernet carrying MPLS: two labels, the second the bottom.
+        let labels = [0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40];
+        reads_behind(9, &[&[0xff, 0x03, 0x02, 0x81][..], &labels].concat());
+        reads_behind(1, &[&[0; 12][..], &[0x88, 0x47], &labels].concat());
+        // Frame Relay: RFC 2427 with padding, SNAP, and Cisco's EtherType.
+        reads_behind(107, &[0x18, 0x41, 0x03, 0x00, 0xcc]);
+        reads_behind(107, &[0x18, 0x41, 0x03, 0x80, 0, 0, 0, 0x08, 0x00]);
+        reads_behind(107, &[0x18, 0x41, 0x08, 0x00]);
+        // ARCnet: RFC 1201 (8 bytes) and RFC 1051 (5 bytes).
+        reads_behind(129, &[0x01, 0x02, 0x00, 0x00, 212, 0x00, 0x00, 0x01]);
+        reads_behind(129, &[0x01, 0x02, 0x00, 0x00, 240]);
+        // IPoIB: 40 bytes of addresses, EtherType, reserved.
+        reads_behind(242, &[&[0; 40][..], &[0x08, 0x00, 0, 0]].concat());
+        // Solaris ipnet: family 2.
+        reads_behind(226, &[&[1, 2][..], &[0; 22]].concat());
+        // 802.11 QoS data to the AP, then LLC/SNAP.
+        let snap = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        let wlan = [&[0x88, 0x01][..], &[0; 24], &snap].concat();
+        reads_behind(105, &wlan);
+        // The same behind radiotap (TSFT and flags present, no padding).
+        let radiotap = [&[0, 0, 17, 0, 0x03, 0, 0, 0][..], &[0; 9]].concat();
+        reads_behind(127, &[&radiotap[..], &wlan].concat());
+        // ... and behind PPI (its DLT 105).
+        reads_behind(192, &[&[0, 0, 8, 0, 105, 0, 0, 0][..], &wlan].concat());
+        // PKTAP: a 108-byte header (packet record, DLT 1), then Ethernet.
+        let mut pktap = [0; 108];
+        pktap[0] = 108;
+        pktap[4] = 1;
+        pktap[8] = 1;
+        let ethernet = [&[0; 12][..], &[0x08, 0x00]].concat();
+        reads_behind(258, &[&pktap[..], &ethernet].concat());
+    }
+
+    #[test]
+    fn nflog_tlvs_are_read_in_either_byte_order() {
+        // Family AF_INET; a prefix TLV (type 10, "x" padded), then the payload (type 9).
+        let tlvs = |le: bool| {
+            let u16_of = |v: u16| if le { v.to_le_bytes() } else { v.to_be_bytes() };
+            let ip = &super::super::tests::TCPDUMP_LO_V4[14..];
+            let mut out = vec![2, 0, 0, 0];
+            out.extend(u16_of(5));
+            out.extend(u16_of(10));
+            out.extend(b"x\0\0\0");
+            out.extend(u16_of(4 + ip.len() as u16));
+            out.extend(u16_of(9));
+            out.extend(ip);
+            out
+        };
+        for le in [true, false] {
+            let frame = tlvs(le);
+            let p = decode(239, &frame, frame.len());
+            assert_eq!(p.link.as_ref().map(|l| l.header_len), Some(16), "le {le}");
+            assert_eq!(p.endpoints().map(|e| e.1.port()), Some(7456), "le {le}");
+        }
+    }
+
+    #[test]
+    fn wrappers_do_not_nest_and_other_802_11_frames_carry_no_ip() {
+        // A PPI header around a PPI header.
+        let ip = &super::super::tests::TCPDUMP_LO_V4[14..];
+        let ppi = [0, 0, 8, 0, 192, 0, 0, 0];
+        let frame = [&ppi[..], &ppi, &[0, 0, 8, 0, 101, 0, 0, 0], ip].concat();
+        assert!(decode(192, &frame, frame.len()).ip.is_none());
+        // The same PPI header around raw IP is read.
+        let frame = [&[0, 0, 8, 0, 101, 0, 0, 0][..], ip].concat();
+        assert!(decode(192, &frame, frame.len()).ip.is_some());
+        let snap = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        for (control, flags) in [
+            (0x80, 0x00), // a beacon
+            (0x48, 0x01), // null data
+            (0x08, 0x41), // protected data
+            (0x08, 0x05), // a fragment
+        ] {
+            let frame = [&[control, flags][..], &[0; 22], &snap, ip].concat();
+            assert!(
+                decode(105, &frame, frame.len()).ip.is_none(),
+                "{control:#x} {flags:#x}"
+            );
+        }
+    }
+
+    /// No link type panics on any frame of any fixture, cut anywhere or
+    /// with a byte changed.
+    #[test]
+    fn every_link_type_reads_any_bytes_without_panic() {
+        let mut frames = Vec::new();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        for dir in [root.to_string(), format!("{root}/corpus")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let Ok(mut reader) = crate::capture::CaptureReader::open_any_link_type(&path)
+                else {
+                    continue;
+                };
+                while let Ok(Some(f)) = reader.next_frame() {
+                    frames.push(f.data.to_vec());
+                }
+            }
+        }
+        let link_types: Vec<u32> = (0..300)
+            .filter(|t| crate::capture::link_type_supported(*t))
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for data in &frames {
+            for &link_type in &link_types {
+                let _ = decode(link_type, data, data.len());
+                for _ in 0..8 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let mut mutated = data.clone();
+                    if !mutated.is_empty() {
+                        let at = (seed as usize) % mutated.len().min(160);
+                        mutated[at] = (seed >> 32) as u8;
+                    }
+                    let cut = (seed >> 40) as usize % (mutated.len() + 1);
+                    let _ = decode(link_type, &mutated[..cut], mutated.len());
+                }
+            }
+        }
+    }
 }
