@@ -86,23 +86,39 @@ fn emitted(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// A frame's [`FIELDS`] as text, empty where the frame has none. The ports
-/// of an ICMP error's quoted datagram are left out: tshark shows them as
-/// the frame's, which is the work of multi-occurrence fields, not of the
-/// link layer.
+/// An ICMP or ICMPv6 frame: tshark shows the ports of an error's quoted
+/// datagram as the frame's, which is the work of multi-occurrence fields,
+/// not of the link layer; only addresses are compared there.
+fn is_icmp(frame: &serde_json::Value) -> bool {
+    matches!(frame["ip.proto"].as_u64(), Some(1 | 58)) || frame["ipv6.nxt"].as_u64() == Some(58)
+}
+
+/// A frame's [`FIELDS`] as text, empty where the frame has none.
 fn row_of(frame: &serde_json::Value) -> Vec<String> {
-    let icmp = matches!(frame["ip.proto"].as_u64(), Some(1 | 58))
-        || frame["ipv6.nxt"].as_u64() == Some(58);
     FIELDS
         .iter()
-        .enumerate()
-        .map(|(i, f)| match &frame[*f] {
-            _ if icmp && i >= 4 => String::new(),
+        .map(|f| match &frame[*f] {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
             _ => String::new(),
         })
         .collect()
+}
+
+/// Asserts that lola's frames of `path` are tshark's, field by field.
+fn assert_same_as_tshark(path: &Path, frames: &[serde_json::Value]) {
+    let theirs = tshark_rows(path);
+    assert_eq!(frames.len(), theirs.len(), "{}: frames", path.display());
+    for (i, (frame, theirs)) in frames.iter().zip(&theirs).enumerate() {
+        let n = if is_icmp(frame) { 4 } else { FIELDS.len() };
+        assert_eq!(
+            row_of(frame)[..n],
+            theirs[..n],
+            "{}: frame {}",
+            path.display(),
+            i + 1
+        );
+    }
 }
 
 /// `tshark -T fields` of [`FIELDS`], first occurrence of each.
@@ -151,25 +167,9 @@ fn each_link_type_decodes_to_the_frames_tshark_decodes() {
     let mut compared = 0;
     for &(name, ..) in LINK_TYPES {
         let path = fixture(&format!("corpus/{name}"));
-        let ours: Vec<Vec<String>> = emitted(&path).iter().map(row_of).collect();
-        let theirs = tshark_rows(&path);
-        assert_eq!(ours.len(), theirs.len(), "{name}: frames");
-        for (i, (ours, theirs)) in ours.iter().zip(&theirs).enumerate() {
-            let icmp_quote = |r: &Vec<String>| r[..4].to_vec();
-            // Where lola left the ports of an ICMP error out, compare the
-            // addresses only.
-            if ours[4..].iter().all(String::is_empty) {
-                assert_eq!(
-                    icmp_quote(ours),
-                    icmp_quote(theirs),
-                    "{name}: frame {}",
-                    i + 1
-                );
-            } else {
-                assert_eq!(ours, theirs, "{name}: frame {}", i + 1);
-            }
-            compared += 1;
-        }
+        let frames = emitted(&path);
+        assert_same_as_tshark(&path, &frames);
+        compared += frames.len();
     }
     assert!(compared > 200, "{compared} frames compared");
 }
@@ -195,10 +195,7 @@ fn jumbo_llc_carries_ip_as_802_3_llc_snap_does() {
     let rows = emitted(&path);
     assert_eq!(row_of(&rows[0])[5], "7456");
     if have("tshark") {
-        assert_eq!(
-            tshark_rows(&path),
-            rows.iter().map(row_of).collect::<Vec<_>>()
-        );
+        assert_same_as_tshark(&path, &rows);
     }
 }
 
@@ -284,4 +281,50 @@ fn an_unsupported_link_type_says_libpcaps_name() {
             );
         }
     }
+}
+
+/// With `LOLA_CORPUS` set (say to `/work/corpus`, the tcpdump and libpcap
+/// test captures; not in CI): every capture there of a link type this file
+/// is about decodes to the frames tshark decodes.
+#[test]
+fn every_corpus_capture_of_these_link_types_decodes_as_tshark_decodes() {
+    let Ok(corpus) = std::env::var("LOLA_CORPUS") else {
+        return;
+    };
+    if !have("tshark") {
+        return;
+    }
+    let link_types: Vec<u32> = LINK_TYPES.iter().map(|t| t.1).filter(|t| *t != 1).collect();
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in std::fs::read_dir(&corpus).unwrap() {
+        for entry in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.sort();
+    let mut compared = 0;
+    for path in &files {
+        let out = lola()
+            .arg("check")
+            .arg(path)
+            .args(["--emit", "-"])
+            .output()
+            .unwrap();
+        let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let Some(first) = rows.first() else {
+            continue;
+        };
+        if out.status.code() == Some(2)
+            || !link_types.contains(&(first["link_type"].as_u64().unwrap() as u32))
+        {
+            continue;
+        }
+        assert_same_as_tshark(path, &rows);
+        compared += 1;
+    }
+    assert!(compared >= 200, "{compared} captures compared");
 }

@@ -184,7 +184,9 @@ mod tests {
         };
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for (link_type, data) in &frames {
-            for lt in [*link_type, 0, 1, 9, 101, 104, 108, 113, 228, 229, 239, 258, 276] {
+            for lt in [
+                *link_type, 0, 1, 9, 101, 104, 108, 113, 228, 229, 239, 258, 276,
+            ] {
                 agree(lt, data);
             }
             // Every plain UDP datagram again, sent to the VXLAN port: the
