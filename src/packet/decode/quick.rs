@@ -147,8 +147,7 @@ mod tests {
 
     /// The checker counts other flows through `quick_flow` alone; it must
     /// never disagree with `decode`. Every frame of every fixture, and
-    /// thousands of one-byte mutations of them, under every link type the
-    /// fast path reads and a few it leaves to the full decode.
+    /// thousands of one-byte mutations of them, under every link type.
     #[test]
     fn quick_flow_agrees_with_decode() {
         let mut frames = Vec::new();
