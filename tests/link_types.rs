@@ -21,8 +21,6 @@ const LINK_TYPES: &[(&str, u32, usize, usize)] = &[
     ("tests_bgp_vpn_attrset.pcap", 9, 1, 1),
     // PPP carrying MPLS (a label stack, then IPv4) and IPv4.
     ("tests_lspping-fec-rsvp.pcap", 9, 10, 10),
-    // PPP in HDLC-like framing whose control byte and protocol are garbage.
-    ("tests_ppp_ip_udp_dns.pcap", 50, 1, 0),
     // Cisco HDLC: ICMP echoes among SLARP and CDP.
     ("tests_HDLC.pcap", 104, 38, 10),
     // Frame Relay, RFC 2427 and Cisco encapsulations, IPv4 and IPv6.
