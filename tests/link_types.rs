@@ -42,6 +42,8 @@ const LINK_TYPES: &[(&str, u32, usize, usize)] = &[
     ("tests_nflog.pcap", 239, 4, 4),
     ("tests_e1000g.pcap", 226, 20, 20),
     ("tests_LINKTYPE_PKTAP.pcap", 258, 1, 1),
+    // PKTAP where Apple first put it, USER2, which tshark reads as PKTAP.
+    ("tests_LINKTYPE_USER2_PKTAP.pcap", 149, 1, 1),
     // 802.11 data frames behind PPI, and beacons.
     ("tests_filter_http_PPI.pcap", 192, 5, 3),
     ("tests_ieee802.11_htc.pcap", 127, 1, 1),

@@ -119,6 +119,9 @@ pub const LINKTYPE_IPOIB: u32 = 242;
 /// LINKTYPE_PKTAP: Apple PKTAP (macOS `tcpdump -i any`), a header then a
 /// frame of another link type.
 pub const LINKTYPE_PKTAP: u32 = 258;
+/// LINKTYPE_USER2, which Apple's PKTAP used before 258 and which tshark
+/// (and libpcap on macOS) read as PKTAP.
+pub const LINKTYPE_USER2_PKTAP: u32 = 149;
 
 /// Whether lola can decode frames of this link type.
 ///
@@ -153,6 +156,7 @@ pub fn link_type_supported(link_type: u32) -> bool {
             | LINKTYPE_NFLOG
             | LINKTYPE_IPOIB
             | LINKTYPE_PKTAP
+            | LINKTYPE_USER2_PKTAP
     )
 }
 

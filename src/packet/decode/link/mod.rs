@@ -19,7 +19,7 @@ use crate::capture::{
     LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP, LINKTYPE_IPNET, LINKTYPE_IPOIB,
     LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
     LINKTYPE_NFLOG, LINKTYPE_NULL, LINKTYPE_PKTAP, LINKTYPE_PPI, LINKTYPE_PPP, LINKTYPE_PPP_HDLC,
-    LINKTYPE_RAW,
+    LINKTYPE_RAW, LINKTYPE_USER2_PKTAP,
 };
 use crate::packet::wire::be16;
 use crate::packet::wire::field::{ethernet, llc, mpls, null, sll, sll2};
@@ -198,7 +198,9 @@ pub(super) fn decode_link(
         LINKTYPE_IEEE802_11_RADIOTAP => lan::decode_radiotap(data, link, problems),
         LINKTYPE_NFLOG => wrapped::decode_nflog(data, link, problems),
         LINKTYPE_IPNET => wrapped::decode_ipnet(data, link, problems),
-        LINKTYPE_PKTAP | LINKTYPE_PPI => wrapped::decode_wrapped(link_type, data, packet),
+        LINKTYPE_PKTAP | LINKTYPE_USER2_PKTAP | LINKTYPE_PPI => {
+            wrapped::decode_wrapped(link_type, data, packet)
+        }
         _ => None,
     }
 }

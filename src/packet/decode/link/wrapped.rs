@@ -3,7 +3,7 @@
 //! frame of another link type, PKTAP and PPI, whose frame is read as that
 //! link type (one level deep: a PKTAP or PPI header inside one is not read).
 
-use crate::capture::{LINKTYPE_PKTAP, LINKTYPE_PPI};
+use crate::capture::{LINKTYPE_PKTAP, LINKTYPE_PPI, LINKTYPE_USER2_PKTAP};
 use crate::packet::wire::field::{ipnet, nflog, pktap, ppi};
 
 use super::{Link, Packet, Problem, decode_link, need};
@@ -95,7 +95,8 @@ pub(super) fn decode_ipnet(
     Some((link, version))
 }
 
-/// PKTAP (`LINKTYPE_PKTAP`) or PPI (`LINKTYPE_PPI`): a little-endian header
+/// PKTAP (`LINKTYPE_PKTAP`, or `LINKTYPE_USER2` where Apple first put it,
+/// as tshark reads it) or PPI (`LINKTYPE_PPI`): a little-endian header
 /// that gives its own length and the link type of the frame after it; that
 /// frame is decoded as its link type says, its header counted after this
 /// one. A PKTAP record that is not a packet, a PPI header of another
@@ -114,7 +115,8 @@ pub(super) fn decode_wrapped(
             data[r.start + 3],
         ])
     };
-    let (header_len, inner) = if link_type == LINKTYPE_PKTAP {
+    let pktap = link_type != LINKTYPE_PPI;
+    let (header_len, inner) = if pktap {
         if !need(data, pktap::DLT.end, "PKTAP header", &mut packet.problems) {
             return None;
         }
@@ -141,13 +143,9 @@ pub(super) fn decode_wrapped(
         }
         (header_len, le32(ppi::DLT))
     };
-    let what = if link_type == LINKTYPE_PKTAP {
-        "PKTAP header"
-    } else {
-        "PPI header"
-    };
+    let what = if pktap { "PKTAP header" } else { "PPI header" };
     if !need(data, header_len, what, &mut packet.problems)
-        || matches!(inner, LINKTYPE_PKTAP | LINKTYPE_PPI)
+        || matches!(inner, LINKTYPE_PKTAP | LINKTYPE_USER2_PKTAP | LINKTYPE_PPI)
     {
         return None;
     }
