@@ -597,7 +597,10 @@ fn two_terminal_transcript_is_the_real_output() {
 fn the_field_reference_is_the_registry() {
     let readme = readme();
     let header = "| field | type | tshark | meaning |\n|---|---|---|---|\n";
-    let start = readme.find(header).expect("the README has a field reference") + header.len();
+    let start = readme
+        .find(header)
+        .expect("the README has a field reference")
+        + header.len();
     let end = start + readme[start..].find("\n\n").unwrap_or(readme.len() - start) + 1;
     let table: String = lola::packet::fields::FIELDS
         .iter()
