@@ -15,7 +15,8 @@ use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE, Truncation};
 use lola::harness::CaptureMode;
 
 use super::parse::{
-    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_hex, parse_timestamp,
+    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_hex, parse_port,
+    parse_timestamp,
 };
 
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
@@ -95,7 +96,7 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     to: SocketAddr,
     /// Port, overriding the one in --to (0: any free port)
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
 }
 
@@ -268,7 +269,7 @@ pub struct ListenArgs {
     #[arg(long, visible_alias = "to", value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     on: SocketAddr,
     /// Port, overriding the one in --on (0: any free port)
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
     /// Datagrams to receive before exiting (0: until interrupted)
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -337,7 +338,7 @@ pub struct CaptureArgs {
     #[arg(short, long, value_name = "NAME", default_value = "lo")]
     pub interface: String,
     /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
-    #[arg(long = "filter-port", value_name = "P")]
+    #[arg(long = "filter-port", value_name = "P", value_parser = parse_port)]
     pub filter_ports: Vec<u16>,
     /// Stop after this long [default: until --count frames, or Ctrl-C]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -426,10 +427,10 @@ pub struct ExpectationArgs {
     #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
     pub dst: Option<(std::net::IpAddr, Option<u16>)>,
     /// Expected source port
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_port)]
     pub src_port: Option<u16>,
     /// Expected destination port [default: 7456, unless --dst has a port]
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_port)]
     pub dst_port: Option<u16>,
     #[command(flatten)]
     pub payload: PayloadArgs,

@@ -3,6 +3,7 @@
 //! → words.
 
 pub mod args;
+pub mod hints;
 pub mod output;
 pub mod parse;
 pub mod pictures;

@@ -74,7 +74,7 @@ pub fn out_json(text: &str) {
 /// A command line clap refused, as lola's own errors look: `lola: `, the
 /// problem (with clap's tip or the possible values) on one line, then a
 /// usage line; exit 2. `--help` and `--version` print as clap prints them.
-pub fn argument_error(e: &clap::Error) -> Exit {
+pub fn argument_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Exit {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -88,6 +88,14 @@ pub fn argument_error(e: &clap::Error) -> Exit {
         } else {
             Exit::Error
         };
+    }
+    if let Some(hint) = super::hints::hint(args, e) {
+        let mut text = format!("lola: {}\n", printable(&hint.words));
+        if let Some(line) = &hint.fixed {
+            text += &format!("  try: {}\n", printable(&super::hints::shell_line(line)));
+        }
+        let _ = write!(io::stderr(), "{text}");
+        return Exit::Error;
     }
     let _ = write!(io::stderr(), "{}", argument_error_text(&e.to_string()));
     Exit::Error
@@ -131,6 +139,14 @@ fn argument_error_text(clap_text: &str) -> String {
     text
 }
 
+/// The subcommand being run, for hints that depend on it.
+static COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Names the subcommand being run (`exec`, `run`, ...), once, after parsing.
+pub fn set_command(name: &'static str) {
+    let _ = COMMAND.set(name);
+}
+
 /// `lola: ` and the error on one line of stderr.
 pub fn error(e: &Error) {
     let _ = writeln!(io::stderr(), "lola: {}", printable(&error_line(e)));
@@ -151,7 +167,15 @@ fn error_line(e: &Error) -> String {
         Error::CaptureUnavailable { interface, .. }
             if interface == "lo" && !lola::host::sandbox::has_net_raw() =>
         {
-            format!("{e}; --capture private (or auto) captures on a private lo without it")
+            match COMMAND.get().copied() {
+                Some("exec") => {
+                    format!("{e}; without --host, exec records a lo of its own and needs no privilege")
+                }
+                Some("capture") => format!(
+                    "{e}; lola exec -- PROGRAM records a private lo without it (or run as root)"
+                ),
+                _ => format!("{e}; --capture private (or auto) captures on a private lo without it"),
+            }
         }
         _ => e.to_string(),
     }
