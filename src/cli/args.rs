@@ -624,9 +624,9 @@ pub struct FlowArgs {
     /// Print the conversations as JSON instead of diagrams
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// What to draw: text (terminal ladders), svg, mermaid, markdown
-    #[arg(long, value_name = "FORMAT", default_value = "text")]
-    pub format: DiagramFormat,
+    /// What to draw: text (terminal ladders), svg, mermaid, markdown [default: from -o's extension (.svg, .mmd, .md), else text]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<DiagramFormat>,
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,

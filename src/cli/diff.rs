@@ -7,6 +7,18 @@ use super::args::DiffArgs;
 use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit};
 
 pub fn run(args: DiffArgs) -> Result<Exit, Error> {
+    // An unknown field would silently ignore nothing.
+    for name in &args.ignore {
+        if !lola::report::suggest::is_field(name) {
+            let hint = match lola::report::suggest::suggest(name) {
+                Some(near) => format!("did you mean --ignore {near}?"),
+                None => "the names are Wireshark's, as in udp.dstport or ip.ttl".to_string(),
+            };
+            return Err(Error::Invalid(format!(
+                "--ignore {name}: lola diff knows no such field; {hint}"
+            )));
+        }
+    }
     let rules = DiffRules {
         exact: args.exact,
         ignore: args.ignore,
