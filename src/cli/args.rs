@@ -22,7 +22,7 @@ use super::parse::{
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
 /// the frame to a pcap, prove it is exactly one datagram and no handshake.
 #[derive(Parser)]
-#[command(name = "lola", version, about, long_about = None)]
+#[command(name = "lola", version, long_version = env!("LOLA_LONG_VERSION"), about, long_about = None)]
 #[command(after_help = "Exit status: 0 pass, 1 expectation not met, 2 could not run.")]
 pub struct Cli {
     #[command(subcommand)]
