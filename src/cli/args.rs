@@ -520,6 +520,9 @@ pub struct CheckArgs {
     /// Also write one JSON object per frame (NDJSON) to this file (- for standard output); with several captures, one stream in file order
     #[arg(long, value_name = "FILE")]
     pub emit: Option<PathBuf>,
+    /// How deep a directory given as FILE is walked (1: only the files directly in it) [default: all the way]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub max_depth: Option<usize>,
 }
 
 impl CheckArgs {

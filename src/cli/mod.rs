@@ -8,6 +8,7 @@ pub mod output;
 pub mod parse;
 pub mod pictures;
 pub mod signals;
+pub mod walk;
 
 pub mod build;
 pub mod capture;
