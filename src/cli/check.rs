@@ -222,7 +222,7 @@ fn suite(c: &Checked) -> Suite {
     };
     suite.time = c.took;
     suite.timestamp = Some(c.started);
-    suite
+    suite.with_property("capture", c.path.display().to_string())
 }
 
 /// A suite's `<system-out>`: the run's values in one line, and the frames

@@ -39,10 +39,11 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.report.junit {
         write_junit(
             path,
-            vec![lola::report::junit::Suite::new(
-                suite,
-                lola::report::junit::diff_cases(&report),
-            )],
+            vec![
+                lola::report::junit::Suite::new(suite, lola::report::junit::diff_cases(&report))
+                    .with_property("capture", args.actual.display().to_string())
+                    .with_property("golden", args.expected.display().to_string()),
+            ],
         )?;
     }
     if args.report.json {

@@ -254,13 +254,21 @@ pub fn write_junit_suites(path: &Path, suites: &[Suite]) -> Result<(), Error> {
 /// The JUnit document of a command that could not run: one suite named
 /// `suite`, whose one test case holds the error (exit 2 still leaves a
 /// report for CI to show).
-pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Error> {
+pub fn write_junit_error(path: &Path, suite: &str, file: &str, e: &Error) -> Result<(), Error> {
     let (started, clock) = *STARTED;
+    // The capture in the suite's name, as the suites of a run that could
+    // judge it have it.
+    let name = if suite.contains(file) {
+        suite.to_string()
+    } else {
+        format!("{suite} {file}")
+    };
     let suite = Suite {
         time: clock.elapsed(),
         timestamp: Some(started),
-        ..Suite::error(suite, error_line(e))
-    };
+        ..Suite::error(name, error_line(e))
+    }
+    .with_property("capture", file);
     write_junit_suites(path, &[suite])
 }
 
@@ -274,7 +282,7 @@ pub fn report_error(
     e: Error,
 ) -> Result<Error, Error> {
     if let Some(path) = &report.junit {
-        write_junit_error(path, suite, &e)?;
+        write_junit_error(path, suite, file, &e)?;
     }
     if report.json {
         out_json(&serde_json::to_string_pretty(&error_json(&e, file))?);

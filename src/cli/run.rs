@@ -49,10 +49,13 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.report.junit {
         let mut suites = lola::report::junit::run_suites(&outcome);
         if let Some(r) = &expected {
-            suites.push(lola::report::junit::Suite::new(
-                format!("lola run --expect {}", r.file),
-                lola::report::junit::set_cases(r),
-            ));
+            suites.push(
+                lola::report::junit::Suite::new(
+                    format!("lola run --expect {}", r.file),
+                    lola::report::junit::set_cases(r),
+                )
+                .with_property("capture", r.file.clone()),
+            );
         }
         write_junit(path, suites)?;
     }
