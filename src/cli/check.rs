@@ -437,4 +437,3 @@ fn port_hint(report: &Report) -> Option<String> {
         )
     })
 }
-

@@ -108,11 +108,17 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         "--port" | "--dport" | "--dst-port" | "--destination-port" | "-p" | "--dstport"
             if judges(command) =>
         {
-            use_("--dst-port {} (the server's port)", &["--dst-port", "{}"], true)
+            use_(
+                "--dst-port {} (the server's port)",
+                &["--dst-port", "{}"],
+                true,
+            )
         }
-        "--sport" | "--source-port" | "--srcport" | "--src-port" if judges(command) => {
-            use_("--src-port {} (the client's port)", &["--src-port", "{}"], true)
-        }
+        "--sport" | "--source-port" | "--srcport" | "--src-port" if judges(command) => use_(
+            "--src-port {} (the client's port)",
+            &["--src-port", "{}"],
+            true,
+        ),
         "--dport" | "--dst-port" | "--dstport" | "-p"
             if matches!(command, "run" | "listen" | "compare") =>
         {
@@ -128,9 +134,7 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             &["--from", "127.0.0.1:{}"],
             true,
         ),
-        "--port" | "--dport" | "--sport" | "--dst-port" | "--src-port" | "-p"
-            if command == "capture" =>
-        {
+        "--port" | "--dport" | "--sport" | "--dst-port" | "--src-port" if command == "capture" => {
             use_(
                 "--filter-port {} (frames to or from that port)",
                 &["--filter-port", "{}"],
@@ -154,11 +158,9 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             &["--dst", "{}"],
             true,
         ),
-        "--from" if judges(command) => use_(
-            "--src {} (the client's address)",
-            &["--src", "{}"],
-            true,
-        ),
+        "--from" if judges(command) => {
+            use_("--src {} (the client's address)", &["--src", "{}"], true)
+        }
         "-c" | "--count" | "--packet-count" if judges(command) && value != Some("-1") => use_(
             "--count {} (exactly {} matching datagrams; --at-least N or --at-most N for bounds)",
             &["--count", "{}"],
@@ -185,15 +187,22 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             &["lola", "expect", "record", "{file}", "--flow", "{}"],
             true,
         ),
-        "-Y" | "-R" | "-f" | "--display-filter" | "--filter" if command == "capture" => {
-            say(
-                "lola capture keeps frames by port: --filter-port P; judge the rest with lola check --expect FILE",
-                true,
-            )
-        }
+        "-Y" | "-R" | "-f" | "--display-filter" | "--filter" if command == "capture" => say(
+            "lola capture keeps frames by port: --filter-port P; judge the rest with lola check --expect FILE",
+            true,
+        ),
         "-f" if judges(command) || command == "flow" => run(
             "capture filters apply when recording: lola capture -i lo --filter-port P -w FILE",
-            &["lola", "capture", "-i", "lo", "--filter-port", "7456", "-w", "capture.pcap"],
+            &[
+                "lola",
+                "capture",
+                "-i",
+                "lo",
+                "--filter-port",
+                "7456",
+                "-w",
+                "capture.pcap",
+            ],
             true,
         ),
         "-n" | "-nn" | "-N" | "--no-resolve" => {
@@ -235,13 +244,11 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             &["{}"],
             true,
         ),
-        "-w" | "--write" | "-o" | "--output" if command == "check" => {
-            use_(
-                "--emit {} (its frames as NDJSON), --junit FILE (JUnit XML) or --report FILE (HTML)",
-                &["--emit", "{}"],
-                true,
-            )
-        }
+        "-w" | "--write" | "-o" | "--output" if command == "check" => use_(
+            "--emit {} (its frames as NDJSON), --junit FILE (JUnit XML) or --report FILE (HTML)",
+            &["--emit", "{}"],
+            true,
+        ),
         "-w" | "--write" if command == "flow" => {
             use_("-o {} (the drawing's file)", &["-o", "{}"], true)
         }
@@ -330,6 +337,30 @@ pub fn hint(args: &[OsString], error: &clap::Error) -> Option<Hint> {
     if let Some(h) = negative_count(&command, &args) {
         return Some(h);
     }
+    // `--format json` where --format is the file format: the value is what
+    // is wrong. Other flags lola has keep clap's own words.
+    let format_json = invalid == "--format"
+        && args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json");
+    if format_json && error.kind() != clap::error::ErrorKind::UnknownArgument {
+        let at = args
+            .windows(2)
+            .position(|w| w[0] == "--format" && w[1] == "json")?;
+        let mut line = vec!["lola".to_string()];
+        line.extend_from_slice(&args[..at]);
+        line.push("--json".into());
+        line.extend_from_slice(&args[at + 2..]);
+        return Some(Hint {
+            words:
+                "--format is the capture's file format (pcap, pcapng); for a JSON report use --json"
+                    .into(),
+            fixed: Some(line),
+        });
+    }
+    if error.kind() != clap::error::ErrorKind::UnknownArgument {
+        return None;
+    }
     // The token clap reports, as typed: `-nn` is reported as `-n`.
     let at = args.iter().position(|a| {
         let flag = a.split('=').next().unwrap_or(a);
@@ -344,7 +375,9 @@ pub fn hint(args: &[OsString], error: &clap::Error) -> Option<Hint> {
         Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
         _ => (token.clone(), None),
     };
-    let next = args.get(at + 1).filter(|v| !v.starts_with('-') || is_number(v));
+    let next = args
+        .get(at + 1)
+        .filter(|v| !v.starts_with('-') || is_number(v));
     // `-c3`: a short flag with its value attached (but `-nn` is a spelling).
     let short_attached = !flag.starts_with("--")
         && flag.len() > 2
@@ -408,7 +441,11 @@ fn negative_count(command: &str, args: &[String]) -> Option<Hint> {
             .map_or(false, |(f, v)| is_count_flag(f) && v.starts_with('-'))
     });
     let (at, used, flag) = match at {
-        Some(at) => (at, 1, args[at].split('=').next().unwrap_or_default().to_string()),
+        Some(at) => (
+            at,
+            1,
+            args[at].split('=').next().unwrap_or_default().to_string(),
+        ),
         None => {
             let at = args
                 .windows(2)
@@ -421,8 +458,14 @@ fn negative_count(command: &str, args: &[String]) -> Option<Hint> {
             "counts are 0 or more; for any number use --at-least 0",
             &["--at-least", "0"],
         ),
-        "listen" => ("counts are 0 or more; --count 0 receives until interrupted", &["--count", "0"]),
-        "capture" => ("counts are 0 or more; without -c lola capture records until --duration or Ctrl-C", &[]),
+        "listen" => (
+            "counts are 0 or more; --count 0 receives until interrupted",
+            &["--count", "0"],
+        ),
+        "capture" => (
+            "counts are 0 or more; without -c lola capture records until --duration or Ctrl-C",
+            &[],
+        ),
         _ => return None,
     };
     let mut line = vec!["lola".to_string()];
@@ -506,7 +549,10 @@ mod tests {
     #[test]
     fn port_on_check_is_the_servers_port() {
         let h = hint_for("check x.pcap --port 7456");
-        assert_eq!(h.words, "check has no --port; use --dst-port 7456 (the server's port)");
+        assert_eq!(
+            h.words,
+            "check has no --port; use --dst-port 7456 (the server's port)"
+        );
         assert_eq!(
             h.fixed.unwrap(),
             ["lola", "check", "x.pcap", "--dst-port", "7456"]
@@ -522,13 +568,19 @@ mod tests {
     #[test]
     fn negative_count_means_any() {
         let h = hint_for("check x.pcap --count -1");
-        assert_eq!(h.fixed.unwrap(), ["lola", "check", "x.pcap", "--at-least", "0"]);
+        assert_eq!(
+            h.fixed.unwrap(),
+            ["lola", "check", "x.pcap", "--at-least", "0"]
+        );
     }
 
     #[test]
     fn shell_lines_quote_what_needs_it() {
         let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(shell_line(&w(&["lola", "--flow", "udp and ip"])), "lola --flow 'udp and ip'");
+        assert_eq!(
+            shell_line(&w(&["lola", "--flow", "udp and ip"])),
+            "lola --flow 'udp and ip'"
+        );
         assert_eq!(shell_line(&w(&["it's"])), r"'it'\''s'");
     }
 }

@@ -140,8 +140,17 @@ mod tests {
             assert!(page.contains(section), "no {section}");
         }
         assert!(page.contains("judge\\-complete\\-frames"));
-        for var in ["NO_COLOR", "CLICOLOR_FORCE", "GITHUB_STEP_SUMMARY", "LOLA_TIME_TOLERANCE", "CI"] {
-            assert!(page.contains(&format!(".B {var}\n")), "{var} not in ENVIRONMENT");
+        for var in [
+            "NO_COLOR",
+            "CLICOLOR_FORCE",
+            "GITHUB_STEP_SUMMARY",
+            "LOLA_TIME_TOLERANCE",
+            "CI",
+        ] {
+            assert!(
+                page.contains(&format!(".B {var}\n")),
+                "{var} not in ENVIRONMENT"
+            );
         }
     }
 }

@@ -169,12 +169,16 @@ fn error_line(e: &Error) -> String {
         {
             match COMMAND.get().copied() {
                 Some("exec") => {
-                    format!("{e}; without --host, exec records a lo of its own and needs no privilege")
+                    format!(
+                        "{e}; without --host, exec records a lo of its own and needs no privilege"
+                    )
                 }
                 Some("capture") => format!(
                     "{e}; lola exec -- PROGRAM records a private lo without it (or run as root)"
                 ),
-                _ => format!("{e}; --capture private (or auto) captures on a private lo without it"),
+                _ => {
+                    format!("{e}; --capture private (or auto) captures on a private lo without it")
+                }
             }
         }
         _ => e.to_string(),

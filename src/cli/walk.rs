@@ -26,7 +26,11 @@ pub fn expand(args: &[PathBuf], max_depth: Option<usize>) -> Result<Vec<PathBuf>
                 return Err(Error::Invalid(format!(
                     "{}: a directory with no .pcap or .pcapng file{}",
                     arg.display(),
-                    if max_depth.is_some() { " within --max-depth" } else { "" }
+                    if max_depth.is_some() {
+                        " within --max-depth"
+                    } else {
+                        ""
+                    }
                 )));
             }
             found.sort();
@@ -37,7 +41,10 @@ pub fn expand(args: &[PathBuf], max_depth: Option<usize>) -> Result<Vec<PathBuf>
         if !arg.exists() && text.contains(['*', '?', '[']) {
             let mut found = glob(&text, max_depth)?;
             if found.is_empty() {
-                return Err(Error::Invalid(format!("{}: no file matches", arg.display())));
+                return Err(Error::Invalid(format!(
+                    "{}: no file matches",
+                    arg.display()
+                )));
             }
             found.sort();
             files.append(&mut found);
@@ -147,7 +154,14 @@ mod tests {
 
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        for f in ["a.pcap", "b.pcapng", ".hidden.pcap", "x/c.pcap", "x/y/d.pcap", "x/y/notes.txt"] {
+        for f in [
+            "a.pcap",
+            "b.pcapng",
+            ".hidden.pcap",
+            "x/c.pcap",
+            "x/y/d.pcap",
+            "x/y/notes.txt",
+        ] {
             let p = dir.path().join(f);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, b"").unwrap();
@@ -168,7 +182,13 @@ mod tests {
         let all = expand(&[t.path().to_path_buf()], None).unwrap();
         assert_eq!(
             names(t.path(), all),
-            [".hidden.pcap", "a.pcap", "b.pcapng", "x/c.pcap", "x/y/d.pcap"]
+            [
+                ".hidden.pcap",
+                "a.pcap",
+                "b.pcapng",
+                "x/c.pcap",
+                "x/y/d.pcap"
+            ]
         );
         let top = expand(&[t.path().to_path_buf()], Some(1)).unwrap();
         assert_eq!(names(t.path(), top), [".hidden.pcap", "a.pcap", "b.pcapng"]);

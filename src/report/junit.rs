@@ -380,11 +380,8 @@ pub fn lost_note(lost: Option<crate::capture::Drops>) -> Option<String> {
 pub fn run_suites(outcome: &RunOutcome) -> Vec<Suite> {
     let written = outcome.output.display().to_string();
     let mut suites = vec![
-        Suite::new(
-            format!("lola run {written}"),
-            check_cases(&outcome.report),
-        )
-        .with_property("capture", written.clone()),
+        Suite::new(format!("lola run {written}"), check_cases(&outcome.report))
+            .with_property("capture", written.clone()),
     ];
     if let Some(live) = &outcome.live {
         let mut cases = check_cases(&live.report);

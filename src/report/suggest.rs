@@ -28,7 +28,20 @@ pub fn is_field(name: &str) -> bool {
 /// assert_eq!(suggest("nonsense.entirely"), None);
 /// ```
 pub fn suggest(name: &str) -> Option<&'static str> {
-    nearest(name, FIELDS.iter().map(|f| f.name).chain(DIFF_ONLY.iter().copied()))
+    // tcpdump's words for the ports: `dport`, `sport`.
+    let spelled = name
+        .replace(".dport", ".dstport")
+        .replace(".sport", ".srcport");
+    if let Some(f) = FIELDS.iter().find(|f| f.name == spelled) {
+        return Some(f.name);
+    }
+    nearest(
+        name,
+        FIELDS
+            .iter()
+            .map(|f| f.name)
+            .chain(DIFF_ONLY.iter().copied()),
+    )
 }
 
 /// The word of `among` nearest to `name`, when near enough.
