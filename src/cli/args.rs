@@ -15,8 +15,8 @@ use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE, Truncation};
 use lola::harness::CaptureMode;
 
 use super::parse::{
-    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_hex, parse_port,
-    parse_timestamp,
+    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_frames, parse_hex,
+    parse_port, parse_timestamp,
 };
 
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
@@ -523,6 +523,9 @@ pub struct CheckArgs {
     /// How deep a directory given as FILE is walked (1: only the files directly in it) [default: all the way]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub max_depth: Option<usize>,
+    /// Frame lines each list of the text report shows; the rest are counted in a line of their own [default: 50]
+    #[arg(long, value_name = "N|all", value_parser = parse_frames)]
+    pub frames: Option<usize>,
 }
 
 impl CheckArgs {

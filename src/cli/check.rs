@@ -45,6 +45,9 @@ struct Judge<'a> {
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
     let files = super::walk::expand(&args.files(), args.max_depth)?;
+    if let Some(n) = args.frames {
+        super::output::set_frames(n);
+    }
     // A bad expectation file stops the check before any capture is read.
     // (its JUnit and JSON error reports are still written); `--truncated`
     // overrides the file's `truncated` setting.

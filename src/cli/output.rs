@@ -306,12 +306,22 @@ pub fn frames_word(n: usize) -> &'static str {
     if n == 1 { "frame" } else { "frames" }
 }
 
+/// How many lines each frame list of a report shows (`--frames`).
+static FRAMES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(lola::check::LIST_CAP);
+
+/// Sets how many lines each frame list shows (`--frames N|all`).
+pub fn set_frames(n: usize) {
+    FRAMES.store(n, Ordering::Relaxed);
+}
+
 /// A check report as text, its verdict word in colour with `color`.
 pub fn report_text_in(report: &Report, color: bool) -> String {
     let mut text = String::new();
     let style = TextStyle {
         color,
         note: &note_with_hint,
+        frames: FRAMES.load(Ordering::Relaxed),
     };
     // Writing to a String cannot fail.
     let _ = report.write_text(&mut text, &style);

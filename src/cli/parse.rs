@@ -54,6 +54,15 @@ pub fn parse_port(s: &str) -> Result<u16, String> {
     parsed.map_err(|()| format!("{s:?} is not a port: 0 to 65535, or 0x0 to 0xffff"))
 }
 
+/// `--frames`: a number of lines, or `all`.
+pub fn parse_frames(s: &str) -> Result<usize, String> {
+    if s == "all" {
+        return Ok(usize::MAX);
+    }
+    s.parse::<usize>()
+        .map_err(|_| format!("{s:?} is not a number of frames or all"))
+}
+
 /// The longest duration any option takes: about 31 years. Longer ones
 /// would overflow the clock arithmetic of a deadline.
 const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
