@@ -368,3 +368,39 @@ fn diff_ignore_takes_known_fields_only() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn without_privilege_the_hints_name_flags_the_command_has() {
+    use common::sandbox::{Sandbox, drop_privileges, is_root};
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to run as uid 65534");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let run = |args: &[&str]| {
+        let words = drop_privileges();
+        let out = std::process::Command::new(words[0])
+            .args(&words[1..])
+            .arg(&sandbox.lola)
+            .args(args)
+            .current_dir(sandbox.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&["run", "--port", "0", "--capture", "host"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!stdout.contains("Just here on"), "{stdout}");
+    assert!(stderr.contains("--capture private"), "{stderr}");
+    let (code, _, stderr) = run(&["exec", "--host", "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("--capture"),
+        "exec has no --capture: {stderr}"
+    );
+    assert!(stderr.contains("without --host"), "{stderr}");
+}

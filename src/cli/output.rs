@@ -193,6 +193,20 @@ fn bind_hint(e: &io::Error) -> &'static str {
     }
 }
 
+/// `--capture host` without CAP_NET_RAW: the error, before anything is
+/// printed or sent (never `Just here on ...` and then a failure).
+pub fn refuse_host_without_privilege(mode: lola::harness::CaptureMode) -> Result<(), Error> {
+    if mode == lola::harness::CaptureMode::Host && !lola::host::sandbox::has_net_raw() {
+        return Err(Error::CaptureUnavailable {
+            interface: "lo".into(),
+            reason: lola::host::live::Unavailable(
+                "capturing the machine's lo needs CAP_NET_RAW (root)".into(),
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Makes every output path ready before any socket is opened or any frame
 /// captured: missing parent directories are created (like pytest's
 /// `--junitxml`), then [`lola::capture::check_writable`] answers whether the
