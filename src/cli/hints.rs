@@ -438,7 +438,7 @@ pub fn hint(args: &[OsString], error: &clap::Error) -> Option<Hint> {
 fn negative_count(command: &str, args: &[String]) -> Option<Hint> {
     let at = args.iter().position(|a| {
         a.split_once('=')
-            .map_or(false, |(f, v)| is_count_flag(f) && v.starts_with('-'))
+            .is_some_and(|(f, v)| is_count_flag(f) && v.starts_with('-'))
     });
     let (at, used, flag) = match at {
         Some(at) => (
