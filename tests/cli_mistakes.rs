@@ -404,3 +404,20 @@ fn without_privilege_the_hints_name_flags_the_command_has() {
     );
     assert!(stderr.contains("without --host"), "{stderr}");
 }
+
+#[test]
+fn version_names_the_build() {
+    let out = common::lola().arg("--version").output().unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expected = format!("lola {} (", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&expected), "{line}");
+    assert!(
+        line.trim_end().ends_with(')') && line.contains("linux"),
+        "{line}"
+    );
+    let short = common::lola().arg("-V").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&short.stdout).trim(),
+        format!("lola {}", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -173,9 +173,6 @@ fn error_line(e: &Error) -> String {
                         "{e}; without --host, exec records a lo of its own and needs no privilege"
                     )
                 }
-                Some("capture") => format!(
-                    "{e}; lola exec -- PROGRAM records a private lo without it (or run as root)"
-                ),
                 _ => {
                     format!("{e}; --capture private (or auto) captures on a private lo without it")
                 }
@@ -200,7 +197,7 @@ pub fn refuse_host_without_privilege(mode: lola::harness::CaptureMode) -> Result
         return Err(Error::CaptureUnavailable {
             interface: "lo".into(),
             reason: lola::host::live::Unavailable(
-                "capturing the machine's lo needs CAP_NET_RAW (root)".into(),
+                "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))".into(),
             ),
         });
     }
