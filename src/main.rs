@@ -13,10 +13,12 @@ use cli::output::{self, Exit};
 fn main() -> ExitCode {
     output::start_clock();
     cli::signals::install_cleanup();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return output::argument_error(&e).into(),
+        Err(e) => return output::argument_error(&e, args.get(1..).unwrap_or_default()).into(),
     };
+    output::set_command(cli.command.name());
     let result = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Listen(args) => cli::listen::run(args),

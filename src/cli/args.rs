@@ -15,13 +15,14 @@ use lola::check::{ChecksumPolicy, Count, Expectation, SEED_MESSAGE, Truncation};
 use lola::harness::CaptureMode;
 
 use super::parse::{
-    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_hex, parse_timestamp,
+    HexBytes, parse_addr_maybe_port, parse_duration, parse_endpoint, parse_frames, parse_hex,
+    parse_port, parse_timestamp,
 };
 
 /// A pcap-generating test harness for loopback UDP: send "Hello Lola", write
 /// the frame to a pcap, prove it is exactly one datagram and no handshake.
 #[derive(Parser)]
-#[command(name = "lola", version, about, long_about = None)]
+#[command(name = "lola", version, long_version = env!("LOLA_LONG_VERSION"), about, long_about = None)]
 #[command(after_help = "Exit status: 0 pass, 1 expectation not met, 2 could not run.")]
 pub struct Cli {
     #[command(subcommand)]
@@ -95,7 +96,7 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     to: SocketAddr,
     /// Port, overriding the one in --to (0: any free port)
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
 }
 
@@ -268,7 +269,7 @@ pub struct ListenArgs {
     #[arg(long, visible_alias = "to", value_name = "ADDR:PORT", default_value = "127.0.0.1:7456", value_parser = parse_endpoint)]
     on: SocketAddr,
     /// Port, overriding the one in --on (0: any free port)
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
     /// Datagrams to receive before exiting (0: until interrupted)
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -337,7 +338,7 @@ pub struct CaptureArgs {
     #[arg(short, long, value_name = "NAME", default_value = "lo")]
     pub interface: String,
     /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
-    #[arg(long = "filter-port", value_name = "P")]
+    #[arg(long = "filter-port", value_name = "P", value_parser = parse_port)]
     pub filter_ports: Vec<u16>,
     /// Stop after this long [default: until --count frames, or Ctrl-C]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -426,10 +427,10 @@ pub struct ExpectationArgs {
     #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_addr_maybe_port)]
     pub dst: Option<(std::net::IpAddr, Option<u16>)>,
     /// Expected source port
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_port)]
     pub src_port: Option<u16>,
     /// Expected destination port [default: 7456, unless --dst has a port]
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_port)]
     pub dst_port: Option<u16>,
     #[command(flatten)]
     pub payload: PayloadArgs,
@@ -519,6 +520,12 @@ pub struct CheckArgs {
     /// Also write one JSON object per frame (NDJSON) to this file (- for standard output); with several captures, one stream in file order
     #[arg(long, value_name = "FILE")]
     pub emit: Option<PathBuf>,
+    /// How deep a directory given as FILE is walked (1: only the files directly in it) [default: all the way]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub max_depth: Option<usize>,
+    /// Frame lines each list of the text report shows; the rest are counted in a line of their own [default: 50]
+    #[arg(long, value_name = "N|all", value_parser = parse_frames)]
+    pub frames: Option<usize>,
 }
 
 impl CheckArgs {
@@ -623,9 +630,9 @@ pub struct FlowArgs {
     /// Print the conversations as JSON instead of diagrams
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// What to draw: text (terminal ladders), svg, mermaid, markdown
-    #[arg(long, value_name = "FORMAT", default_value = "text")]
-    pub format: DiagramFormat,
+    /// What to draw: text (terminal ladders), svg, mermaid, markdown [default: from -o's extension (.svg, .mmd, .md), else text]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<DiagramFormat>,
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,

@@ -44,7 +44,10 @@ struct Judge<'a> {
 }
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
-    let files = expand(&args.files())?;
+    let files = super::walk::expand(&args.files(), args.max_depth)?;
+    if let Some(n) = args.frames {
+        super::output::set_frames(n);
+    }
     // A bad expectation file stops the check before any capture is read.
     // (its JUnit and JSON error reports are still written); `--truncated`
     // overrides the file's `truncated` setting.
@@ -222,7 +225,7 @@ fn suite(c: &Checked) -> Suite {
     };
     suite.time = c.took;
     suite.timestamp = Some(c.started);
-    suite
+    suite.with_property("capture", c.path.display().to_string())
 }
 
 /// A suite's `<system-out>`: the run's values in one line, and the frames
@@ -415,98 +418,6 @@ fn builtin(
     result
 }
 
-/// The files the arguments name: a directory stands for the pcap and pcapng
-/// files in it (sorted by name), and a name with `*` or `?` that is not a
-/// file (a glob the shell did not expand, as in a quoted CI variable) for
-/// the files it matches. A glob that matches nothing is an error, as in a
-/// shell with `failglob`.
-fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
-    for arg in args {
-        if arg.is_dir() {
-            let mut found = list(arg, |name| {
-                let lower = name.to_ascii_lowercase();
-                lower.ends_with(".pcap") || lower.ends_with(".pcapng") || lower.ends_with(".cap")
-            })?;
-            if found.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "{}: a directory with no .pcap or .pcapng file",
-                    arg.display()
-                )));
-            }
-            files.append(&mut found);
-            continue;
-        }
-        let pattern = arg.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !arg.exists() && (pattern.contains('*') || pattern.contains('?')) {
-            let dir = match arg.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let mut found = list(dir, |name| glob_match(pattern, name))?;
-            if found.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "{}: no file matches",
-                    arg.display()
-                )));
-            }
-            if dir == Path::new(".") && arg.parent().is_none_or(|p| p.as_os_str().is_empty()) {
-                for f in &mut found {
-                    if let Ok(name) = f.strip_prefix(".") {
-                        *f = name.to_path_buf();
-                    }
-                }
-            }
-            files.append(&mut found);
-            continue;
-        }
-        files.push(arg.clone());
-    }
-    Ok(files)
-}
-
-/// The files in `dir` whose names `keep`, sorted.
-fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, Error> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let path = entry.path();
-        if entry.file_name().to_str().is_some_and(&keep) && !path.is_dir() {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-/// Shell-style matching of one file name: `*` any run, `?` one character.
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < n.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(s) = star {
-            i = s + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    let hidden_ok = pattern.starts_with('.') || !name.starts_with('.');
-    hidden_ok && p[i..].iter().all(|&c| c == '*')
-}
-
 /// When nothing matched and the only UDP datagram that carries the expected
 /// payload goes to another port, the flag that would match it.
 fn port_hint(report: &Report) -> Option<String> {
@@ -528,20 +439,4 @@ fn port_hint(report: &Report) -> Option<String> {
             line.frame
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_match_like_a_shell() {
-        assert!(glob_match("*.pcap", "a.pcap"));
-        assert!(glob_match("run-?.pcap", "run-1.pcap"));
-        assert!(!glob_match("run-?.pcap", "run-10.pcap"));
-        assert!(glob_match("*", "x"));
-        assert!(!glob_match("*.pcap", ".hidden.pcap"));
-        assert!(!glob_match("*.pcap", "a.pcapng"));
-        assert!(glob_match("a*b*c", "a-b-b-c"));
-    }
 }

@@ -7,6 +7,18 @@ use super::args::DiffArgs;
 use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit};
 
 pub fn run(args: DiffArgs) -> Result<Exit, Error> {
+    // An unknown field would silently ignore nothing.
+    for name in &args.ignore {
+        if !lola::report::suggest::is_field(name) {
+            let hint = match lola::report::suggest::suggest(name) {
+                Some(near) => format!("did you mean --ignore {near}?"),
+                None => "the names are Wireshark's, as in udp.dstport or ip.ttl".to_string(),
+            };
+            return Err(Error::Invalid(format!(
+                "--ignore {name}: lola diff knows no such field; {hint}"
+            )));
+        }
+    }
     let rules = DiffRules {
         exact: args.exact,
         ignore: args.ignore,
@@ -27,10 +39,11 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.report.junit {
         write_junit(
             path,
-            vec![lola::report::junit::Suite::new(
-                suite,
-                lola::report::junit::diff_cases(&report),
-            )],
+            vec![
+                lola::report::junit::Suite::new(suite, lola::report::junit::diff_cases(&report))
+                    .with_property("capture", args.actual.display().to_string())
+                    .with_property("golden", args.expected.display().to_string()),
+            ],
         )?;
     }
     if args.report.json {

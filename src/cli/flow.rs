@@ -25,11 +25,12 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
     } else {
         flows(CaptureReader::open(&file)?)?
     };
+    let format = drawing(args.format, to_file)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&flows)?)
     } else {
         let (width, color) = (usize::from(args.display.width), args.display.color());
-        match args.format {
+        match format {
             DiagramFormat::Text => text(&name, &flows, width, color && to_file.is_none()),
             DiagramFormat::Svg => {
                 let titles: Vec<String> = flows
@@ -87,4 +88,40 @@ fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
         );
     }
     text
+}
+
+/// The drawing `-o`'s extension asks for (`.svg`, `.mmd`, `.md`), or
+/// `--format`'s; both given and disagreeing is an error, never a text
+/// ladder in a file named `.svg`.
+fn drawing(format: Option<DiagramFormat>, to_file: Option<&Path>) -> Result<DiagramFormat, Error> {
+    let by_extension = to_file
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .and_then(|e| match e.to_ascii_lowercase().as_str() {
+            "svg" => Some(DiagramFormat::Svg),
+            "mmd" | "mermaid" => Some(DiagramFormat::Mermaid),
+            "md" | "markdown" => Some(DiagramFormat::Markdown),
+            "txt" => Some(DiagramFormat::Text),
+            _ => None,
+        });
+    match (format, by_extension) {
+        (Some(f), Some(e)) if f != e => Err(Error::Invalid(format!(
+            "-o {} asks for {} but --format says {}; drop --format or change the extension",
+            to_file.unwrap_or(Path::new("")).display(),
+            name(e),
+            name(f)
+        ))),
+        (Some(f), _) => Ok(f),
+        (None, Some(e)) => Ok(e),
+        (None, None) => Ok(DiagramFormat::Text),
+    }
+}
+
+fn name(f: DiagramFormat) -> &'static str {
+    match f {
+        DiagramFormat::Text => "text",
+        DiagramFormat::Svg => "svg",
+        DiagramFormat::Mermaid => "mermaid",
+        DiagramFormat::Markdown => "markdown",
+    }
 }

@@ -3,10 +3,12 @@
 //! → words.
 
 pub mod args;
+pub mod hints;
 pub mod output;
 pub mod parse;
 pub mod pictures;
 pub mod signals;
+pub mod walk;
 
 pub mod build;
 pub mod capture;

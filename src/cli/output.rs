@@ -74,7 +74,7 @@ pub fn out_json(text: &str) {
 /// A command line clap refused, as lola's own errors look: `lola: `, the
 /// problem (with clap's tip or the possible values) on one line, then a
 /// usage line; exit 2. `--help` and `--version` print as clap prints them.
-pub fn argument_error(e: &clap::Error) -> Exit {
+pub fn argument_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Exit {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -88,6 +88,14 @@ pub fn argument_error(e: &clap::Error) -> Exit {
         } else {
             Exit::Error
         };
+    }
+    if let Some(hint) = super::hints::hint(args, e) {
+        let mut text = format!("lola: {}\n", printable(&hint.words));
+        if let Some(line) = &hint.fixed {
+            text += &format!("  try: {}\n", printable(&super::hints::shell_line(line)));
+        }
+        let _ = write!(io::stderr(), "{text}");
+        return Exit::Error;
     }
     let _ = write!(io::stderr(), "{}", argument_error_text(&e.to_string()));
     Exit::Error
@@ -131,6 +139,14 @@ fn argument_error_text(clap_text: &str) -> String {
     text
 }
 
+/// The subcommand being run, for hints that depend on it.
+static COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Names the subcommand being run (`exec`, `run`, ...), once, after parsing.
+pub fn set_command(name: &'static str) {
+    let _ = COMMAND.set(name);
+}
+
 /// `lola: ` and the error on one line of stderr.
 pub fn error(e: &Error) {
     let _ = writeln!(io::stderr(), "lola: {}", printable(&error_line(e)));
@@ -151,7 +167,16 @@ fn error_line(e: &Error) -> String {
         Error::CaptureUnavailable { interface, .. }
             if interface == "lo" && !lola::host::sandbox::has_net_raw() =>
         {
-            format!("{e}; --capture private (or auto) captures on a private lo without it")
+            match COMMAND.get().copied() {
+                Some("exec") => {
+                    format!(
+                        "{e}; without --host, exec records a lo of its own and needs no privilege"
+                    )
+                }
+                _ => {
+                    format!("{e}; --capture private (or auto) captures on a private lo without it")
+                }
+            }
         }
         _ => e.to_string(),
     }
@@ -163,6 +188,20 @@ fn bind_hint(e: &io::Error) -> &'static str {
         io::ErrorKind::PermissionDenied => "; ports below 1024 need root, try --port 0",
         _ => "",
     }
+}
+
+/// `--capture host` without CAP_NET_RAW: the error, before anything is
+/// printed or sent (never `Just here on ...` and then a failure).
+pub fn refuse_host_without_privilege(mode: lola::harness::CaptureMode) -> Result<(), Error> {
+    if mode == lola::harness::CaptureMode::Host && !lola::host::sandbox::has_net_raw() {
+        return Err(Error::CaptureUnavailable {
+            interface: "lo".into(),
+            reason: lola::host::live::Unavailable(
+                "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))".into(),
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Makes every output path ready before any socket is opened or any frame
@@ -230,13 +269,21 @@ pub fn write_junit_suites(path: &Path, suites: &[Suite]) -> Result<(), Error> {
 /// The JUnit document of a command that could not run: one suite named
 /// `suite`, whose one test case holds the error (exit 2 still leaves a
 /// report for CI to show).
-pub fn write_junit_error(path: &Path, suite: &str, e: &Error) -> Result<(), Error> {
+pub fn write_junit_error(path: &Path, suite: &str, file: &str, e: &Error) -> Result<(), Error> {
     let (started, clock) = *STARTED;
+    // The capture in the suite's name, as the suites of a run that could
+    // judge it have it.
+    let name = if suite.contains(file) {
+        suite.to_string()
+    } else {
+        format!("{suite} {file}")
+    };
     let suite = Suite {
         time: clock.elapsed(),
         timestamp: Some(started),
-        ..Suite::error(suite, error_line(e))
-    };
+        ..Suite::error(name, error_line(e))
+    }
+    .with_property("capture", file);
     write_junit_suites(path, &[suite])
 }
 
@@ -250,7 +297,7 @@ pub fn report_error(
     e: Error,
 ) -> Result<Error, Error> {
     if let Some(path) = &report.junit {
-        write_junit_error(path, suite, &e)?;
+        write_junit_error(path, suite, file, &e)?;
     }
     if report.json {
         out_json(&serde_json::to_string_pretty(&error_json(&e, file))?);
@@ -270,12 +317,22 @@ pub fn frames_word(n: usize) -> &'static str {
     if n == 1 { "frame" } else { "frames" }
 }
 
+/// How many lines each frame list of a report shows (`--frames`).
+static FRAMES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(lola::check::LIST_CAP);
+
+/// Sets how many lines each frame list shows (`--frames N|all`).
+pub fn set_frames(n: usize) {
+    FRAMES.store(n, Ordering::Relaxed);
+}
+
 /// A check report as text, its verdict word in colour with `color`.
 pub fn report_text_in(report: &Report, color: bool) -> String {
     let mut text = String::new();
     let style = TextStyle {
         color,
         note: &note_with_hint,
+        frames: FRAMES.load(Ordering::Relaxed),
     };
     // Writing to a String cannot fail.
     let _ = report.write_text(&mut text, &style);

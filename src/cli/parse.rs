@@ -44,6 +44,25 @@ pub fn parse_addr_maybe_port(s: &str) -> Result<(IpAddr, Option<u16>), String> {
         })
 }
 
+/// A port: decimal (`7456`) or hex with `0x` (`0x1d20`), as tcpdump and
+/// Wireshark print them.
+pub fn parse_port(s: &str) -> Result<u16, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16).map_err(|_| ()),
+        None => s.parse::<u16>().map_err(|_| ()),
+    };
+    parsed.map_err(|()| format!("{s:?} is not a port: 0 to 65535, or 0x0 to 0xffff"))
+}
+
+/// `--frames`: a number of lines, or `all`.
+pub fn parse_frames(s: &str) -> Result<usize, String> {
+    if s == "all" {
+        return Ok(usize::MAX);
+    }
+    s.parse::<usize>()
+        .map_err(|_| format!("{s:?} is not a number of frames or all"))
+}
+
 /// The longest duration any option takes: about 31 years. Longer ones
 /// would overflow the clock arithmetic of a deadline.
 const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
@@ -146,6 +165,10 @@ mod tests {
         assert_eq!(parse_hex("48 65:6c").unwrap().0, b"Hel");
         assert!(parse_hex("4").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_port("0x1d20"), Ok(7456));
+        assert_eq!(parse_port("7456"), Ok(7456));
+        assert!(parse_port("65536").is_err());
+        assert!(parse_port("0x10000").is_err());
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
     }
 }

@@ -20,6 +20,10 @@ use super::pictures::{append_summary, check_report_path, flows_of, wants_summary
 
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let (output, format) = args.output.resolve();
+    if let Err(e) = super::output::refuse_host_without_privilege(args.capture) {
+        let file = output.display().to_string();
+        return Err(report_error(&args.report, "lola run", &file, e)?);
+    }
     let on_stdout = is_standard_output(&output);
     // A bad expectation file stops the run before anything is sent.
     let set = expectation_file(args.expect_file.as_deref(), &output)?;
@@ -49,10 +53,13 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.report.junit {
         let mut suites = lola::report::junit::run_suites(&outcome);
         if let Some(r) = &expected {
-            suites.push(lola::report::junit::Suite::new(
-                format!("lola run --expect {}", r.file),
-                lola::report::junit::set_cases(r),
-            ));
+            suites.push(
+                lola::report::junit::Suite::new(
+                    format!("lola run --expect {}", r.file),
+                    lola::report::junit::set_cases(r),
+                )
+                .with_property("capture", r.file.clone()),
+            );
         }
         write_junit(path, suites)?;
     }

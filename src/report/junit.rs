@@ -37,7 +37,9 @@ pub struct Case {
 /// One test suite: its cases, and what the run adds to them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suite {
-    /// The suite's name, also the classname of its cases.
+    /// The suite's name: the command and the capture it judged
+    /// (`lola check reports/echo.pcap`). Its cases' classname is the
+    /// command alone ([`Suite::classname`]).
     pub name: String,
     /// Its test cases.
     pub cases: Vec<Case>,
@@ -51,6 +53,9 @@ pub struct Suite {
     /// The run's own values (the expectation with its ports, file names),
     /// for `<system-out>`.
     pub system_out: Option<String>,
+    /// `<properties>`: `capture` (the file judged), `golden` (the file it
+    /// was compared with), as name and value.
+    pub properties: Vec<(String, String)>,
 }
 
 impl Suite {
@@ -63,6 +68,38 @@ impl Suite {
             time: Duration::ZERO,
             timestamp: None,
             system_out: None,
+            properties: Vec::new(),
+        }
+    }
+
+    /// The suite with a `<property name="{name}" value="{value}"/>`.
+    pub fn with_property(mut self, name: &str, value: impl Into<String>) -> Suite {
+        self.properties.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// The classname of its cases: `lola.` and the command (`lola.check`,
+    /// `lola.exec`), free of paths and dots, which reporters such as
+    /// Jenkins would read as packages.
+    ///
+    /// ```
+    /// use lola::report::junit::Suite;
+    /// assert_eq!(Suite::new("lola check /tmp/reports/echo.pcap", vec![]).classname(), "lola.check");
+    /// assert_eq!(Suite::new("lola run --expect-like g.pcap", vec![]).classname(), "lola.run");
+    /// assert_eq!(Suite::new("other", vec![]).classname(), "lola");
+    /// ```
+    pub fn classname(&self) -> String {
+        let command: String = match self.name.strip_prefix("lola ") {
+            Some(rest) => rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect(),
+            None => String::new(),
+        };
+        if command.is_empty() {
+            "lola".to_string()
+        } else {
+            format!("lola.{command}")
         }
     }
 
@@ -249,8 +286,17 @@ pub fn compare_suite(outcome: &CompareOutcome) -> Suite {
         .collect();
     Suite {
         system_out: (!notes.is_empty()).then(|| notes.join("\n")),
-        ..Suite::new("lola compare", compare_cases(outcome))
+        ..Suite::new(
+            format!(
+                "lola compare {} {}",
+                outcome.tcp.path.display(),
+                outcome.udp.path.display()
+            ),
+            compare_cases(outcome),
+        )
     }
+    .with_property("capture", outcome.tcp.path.display().to_string())
+    .with_property("capture", outcome.udp.path.display().to_string())
 }
 
 /// The JUnit suite of `lola exec`: the capture's check, and the program's
@@ -281,10 +327,13 @@ pub fn exec_suites(outcome: &ExecOutcome) -> Vec<Suite> {
         .map(ToString::to_string)
         .chain(lost_note(outcome.report.lost()))
         .collect();
-    vec![Suite {
-        system_out: (!notes.is_empty()).then(|| notes.join("\n")),
-        ..Suite::new(format!("lola exec {}", outcome.output.display()), cases)
-    }]
+    vec![
+        Suite {
+            system_out: (!notes.is_empty()).then(|| notes.join("\n")),
+            ..Suite::new(format!("lola exec {}", outcome.output.display()), cases)
+        }
+        .with_property("capture", outcome.output.display().to_string()),
+    ]
 }
 
 /// What a capture admits it lost, for `<system-out>`: a claim the loss
@@ -322,15 +371,18 @@ pub fn lost_note(lost: Option<crate::capture::Drops>) -> Option<String> {
 /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
 /// let suites = lola::report::junit::run_suites(&outcome);
 /// let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
-/// let written = format!("lola run: {}", options.output.display());
-/// assert_eq!(names, [written.as_str(), "lola run --expect-like fixtures/hello-lola.pcap"]);
+/// let written = options.output.display().to_string();
+/// let like = format!("lola run --expect-like fixtures/hello-lola.pcap {written}");
+/// assert_eq!(names, [format!("lola run {written}"), like]);
+/// assert_eq!(suites[0].classname(), "lola.run");
 /// assert!(suites.iter().all(|s| s.cases.iter().all(|c| c.failure.is_none())));
 /// ```
 pub fn run_suites(outcome: &RunOutcome) -> Vec<Suite> {
-    let mut suites = vec![Suite::new(
-        format!("lola run: {}", outcome.output.display()),
-        check_cases(&outcome.report),
-    )];
+    let written = outcome.output.display().to_string();
+    let mut suites = vec![
+        Suite::new(format!("lola run {written}"), check_cases(&outcome.report))
+            .with_property("capture", written.clone()),
+    ];
     if let Some(live) = &outcome.live {
         let mut cases = check_cases(&live.report);
         cases.push(Case {
@@ -339,27 +391,32 @@ pub fn run_suites(outcome: &RunOutcome) -> Vec<Suite> {
                 Some(c) if c.equivalent() => None,
                 Some(c) => Some(
                     c.unexpected()
-                        .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                        .map(|f| format!("{} {} → {}", f.field, shown(&f.left), shown(&f.right)))
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
                 None => Some("the datagram was not seen on lo".into()),
             },
         });
-        let name = match &live.output {
-            Some(path) => format!("lola run: {}", path.display()),
-            None => "lola run: the observed frames".to_string(),
+        let suite = match &live.output {
+            Some(path) => Suite::new(format!("lola run {}", path.display()), cases)
+                .with_property("capture", path.display().to_string()),
+            None => Suite::new("lola run (the observed frames)", cases),
         };
         suites.push(Suite {
             system_out: lost_note(live.report.lost),
-            ..Suite::new(name, cases)
+            ..suite
         });
     }
     if let Some(like) = &outcome.like {
-        suites.push(Suite::new(
-            format!("lola run --expect-like {}", like.expected),
-            diff_cases(like),
-        ));
+        suites.push(
+            Suite::new(
+                format!("lola run --expect-like {} {written}", like.expected),
+                diff_cases(like),
+            )
+            .with_property("capture", written.clone())
+            .with_property("golden", like.expected.clone()),
+        );
     }
     suites
 }
@@ -381,8 +438,11 @@ pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
         name: "the frame count equals the golden capture's".into(),
         failure: (report.expected_frames != report.actual_frames).then(|| {
             format!(
-                "{} frames in {}, {} in {}",
-                report.expected_frames, report.expected, report.actual_frames, report.actual
+                "{} in {}, {} in {}",
+                crate::packet::summary::plural(report.expected_frames, "frame"),
+                report.expected,
+                report.actual_frames,
+                report.actual
             )
         }),
     }];
@@ -392,7 +452,7 @@ pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
                 format!("frame {frame}"),
                 fields
                     .iter()
-                    .map(|f| format!("{} {} → {}", f.field, f.left, f.right))
+                    .map(|f| format!("{} {} → {}", f.field, shown(&f.left), shown(&f.right)))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
@@ -424,7 +484,7 @@ pub fn diff_cases(report: &DiffReport) -> Vec<Case> {
 /// ```
 /// use lola::report::junit::{Case, Suite, to_xml};
 /// let xml = to_xml(&[Suite::new("lola check a.pcap", vec![Case { name: "x < y".into(), failure: None }])]);
-/// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola check a.pcap" time="0.000"/>"#), "{xml}");
+/// assert!(xml.contains(r#"<testcase name="x &lt; y" classname="lola.check" time="0.000"/>"#), "{xml}");
 /// assert!(!xml.contains("hostname"));
 /// ```
 pub fn to_xml(suites: &[Suite]) -> String {
@@ -439,10 +499,11 @@ pub fn to_xml(suites: &[Suite]) -> String {
         seconds(time)
     );
     for suite in suites {
-        let name = escape(&suite.name);
+        let name = escape(&suite.classname());
         let _ = write!(
             xml,
-            r#"  <testsuite name="{name}" tests="{}" failures="{}" errors="{}" skipped="0" time="{}""#,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="0" time="{}""#,
+            escape(&suite.name),
             suite.tests(),
             suite.failures(),
             usize::from(suite.error.is_some()),
@@ -454,6 +515,18 @@ pub fn to_xml(suites: &[Suite]) -> String {
             let _ = write!(xml, r#" timestamp="{}""#, stamp.trim_end_matches('Z'));
         }
         let _ = writeln!(xml, ">");
+        if !suite.properties.is_empty() {
+            let _ = writeln!(xml, "    <properties>");
+            for (n, v) in &suite.properties {
+                let _ = writeln!(
+                    xml,
+                    r#"      <property name="{}" value="{}"/>"#,
+                    escape(n),
+                    escape(v)
+                );
+            }
+            let _ = writeln!(xml, "    </properties>");
+        }
         // The time of a suite is not divided among its cases: the checks of
         // one pass over the file are made together.
         let case_time = if suite.cases.is_empty() {
@@ -506,6 +579,12 @@ pub fn to_xml(suites: &[Suite]) -> String {
     }
     xml.push_str("</testsuites>\n");
     xml
+}
+
+/// A value as a failure text shows it: `(absent)` for a field a frame
+/// does not have, as the text report says it.
+fn shown(v: &str) -> &str {
+    if v.is_empty() { "(absent)" } else { v }
 }
 
 /// Seconds with millisecond precision, as JUnit readers expect.

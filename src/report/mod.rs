@@ -22,6 +22,7 @@ pub mod ladder;
 pub mod markdown;
 pub mod mermaid;
 pub mod schema;
+pub mod suggest;
 pub mod svg;
 pub mod text;
 

@@ -22,7 +22,7 @@ impl Report {
     ///     _ => n.to_string(),
     /// };
     /// let mut text = String::new();
-    /// report.write_text(&mut text, &TextStyle { color: false, note: &hint }).unwrap();
+    /// report.write_text(&mut text, &TextStyle { color: false, note: &hint, frames: 50 }).unwrap();
     /// assert!(text.starts_with("PASS fixtures/seed-ipv4.pcap"));
     /// assert!(text.ends_with("; see the manual\n"), "{text}");
     /// ```
@@ -49,8 +49,24 @@ impl Report {
                 writeln!(f, "  {reason}")?;
             }
         }
-        for line in self.matched.iter().chain(&self.offending).chain(&self.tcp) {
-            writeln!(f, "  {line}")?;
+        for (lines, count) in [
+            (&self.matched, self.matched_count),
+            (&self.offending, self.offending_count),
+            (&self.tcp, self.tcp_count),
+        ] {
+            let shown = lines.len().min(style.frames);
+            for line in &lines[..shown] {
+                writeln!(f, "  {line}")?;
+            }
+            let more = count.saturating_sub(shown as u64);
+            if more > 0 {
+                writeln!(
+                    f,
+                    "  … and {} more {} (--emit FILE lists every frame)",
+                    more,
+                    if more == 1 { "frame" } else { "frames" }
+                )?;
+            }
         }
         if !self.passed() {
             for line in &self.near_misses {
@@ -92,6 +108,9 @@ pub struct TextStyle<'a> {
     pub color: bool,
     /// The words for a note.
     pub note: &'a dyn Fn(&Note) -> String,
+    /// How many lines each list of frames shows (`--frames`); a line says
+    /// how many more there are.
+    pub frames: usize,
 }
 
 impl TextStyle<'_> {
@@ -100,6 +119,7 @@ impl TextStyle<'_> {
         TextStyle {
             color: false,
             note: &|n: &Note| n.to_string(),
+            frames: crate::check::LIST_CAP,
         }
     }
 }
