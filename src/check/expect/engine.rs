@@ -226,7 +226,15 @@ impl SetChecker {
                         let last = decode(frame.link_type, frame.data, orig_len);
                         let ip = last.ip.clone().unwrap_or_else(|| ip.clone());
                         let tunnel = (last.encapsulation, last.outer.clone());
-                        decode_reassembled(last.link, tunnel, &ip, info.protocol, &reassembled)
+                        let mut whole = decode_reassembled(
+                            last.link.clone(),
+                            tunnel,
+                            &ip,
+                            info.protocol,
+                            &reassembled,
+                        );
+                        whole.enclosed_like(&last);
+                        whole
                     }
                     Outcome::Pending | Outcome::Invalid(_) => packet,
                 }

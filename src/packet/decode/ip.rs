@@ -138,6 +138,7 @@ pub(super) fn decode_ipv4<'a>(
     let protocol = ip.protocol;
     let (src, dst) = (ip.src, ip.dst);
     packet.ip = Some(ip);
+    packet.ip_bytes = &data[..total_len.clamp(header_len, data.len())];
     if total_len < header_len {
         packet.problems.push(Problem::IpLengthBelowHeader {
             total_len,
@@ -243,6 +244,7 @@ pub(super) fn decode_ipv6<'a>(
         protocol: next,
         header_checksum: None,
     });
+    packet.ip_bytes = &data[..total_len.min(available)];
     if fragment {
         packet.transport = Transport::Fragment(rest);
         return;
