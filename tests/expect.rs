@@ -7,7 +7,7 @@ use std::process::Command as StdCommand;
 
 mod common;
 
-use common::{assert_valid_junit, fixture, have, in_ci, lola};
+use common::{assert_valid_junit, fixture, in_ci, lola};
 use predicates::str::contains;
 
 /// Every readable capture fixture.
@@ -424,79 +424,7 @@ fn malformed_files_exit_2_with_file_line_and_column() {
     }
 }
 
-/// For every field lola compares with tshark, on every fixture tshark
-/// reads, lola's values equal `tshark -T fields -e FIELD`.
-#[test]
-fn every_field_agrees_with_tshark() {
-    if !have("tshark") {
-        assert!(!in_ci(), "CI needs tshark");
-        return;
-    }
-    let fields: Vec<&lola::packet::fields::Field> = lola::packet::fields::FIELDS
-        .iter()
-        .filter(|f| f.tshark)
-        .collect();
-    let mut compared = 0;
-    for capture in captures() {
-        if capture.ends_with("read-epb-origlen-small.pcapng") || capture.ends_with("read-fcs.pcap")
-        {
-            continue; // lola's reader normalises these lengths (FCS stripped, short original length raised)
-        }
-        let mut cmd = StdCommand::new("tshark");
-        cmd.args(["-n", "-r"])
-            .arg(&capture)
-            .args(["-T", "fields", "-E", "occurrence=a"]);
-        for f in &fields {
-            cmd.args(["-e", f.name]);
-        }
-        let out = cmd.output().unwrap();
-        if !out.status.success() {
-            continue;
-        }
-        let text = String::from_utf8(out.stdout).unwrap();
-        let mut reader = lola::capture::CaptureReader::open(&capture).unwrap();
-        let mut tcp = lola::packet::fields::TcpNumbers::default();
-        for line in text.lines() {
-            let frame = reader.next_frame().unwrap().unwrap();
-            let packet =
-                lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
-            if !packet.problems.is_empty() || packet.ip.as_ref().is_some_and(|ip| ip.frag.is_some())
-            {
-                continue; // damaged frames and fragments: tshark shows more layers
-            }
-            if packet.outer.is_some() {
-                continue; // a tunnel: tshark lists the outer and the inner layers, lola the inner
-            }
-            let mut view = lola::packet::fields::FrameView::new(&frame, &packet);
-            view.tcp_relative = tcp.relative(&packet);
-            let icmp = matches!(packet.transport, lola::packet::decode::Transport::Icmp(_));
-            let tagged = packet.link.as_ref().is_some_and(|l| !l.vlans.is_empty());
-            for (f, theirs) in fields.iter().zip(line.split('\t')) {
-                let tcp = matches!(packet.transport, lola::packet::decode::Transport::Tcp(_));
-                if tcp && f.name.starts_with("data.") {
-                    continue; // lola's data.* are the UDP payload (see the field table)
-                }
-                if tagged && f.name == "eth.type" {
-                    continue; // lola's eth.type of a tagged frame: None (see the field table)
-                }
-                let ours = f.tshark_text(&view);
-                if icmp && theirs.starts_with(&ours) {
-                    continue; // tshark adds the quoted datagram's fields
-                }
-                assert_eq!(
-                    ours,
-                    theirs,
-                    "{} frame {}: {}",
-                    capture.display(),
-                    frame.number,
-                    f.name
-                );
-                compared += 1;
-            }
-        }
-    }
-    assert!(compared > 1000, "{compared}");
-}
+// The fields' agreement with tshark, every occurrence: tests/occurrences.rs.
 
 #[test]
 fn emit_writes_one_row_per_frame_and_keeps_the_builtin_report() {

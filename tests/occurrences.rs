@@ -44,6 +44,12 @@ fn left_out(f: &Field, v: &FrameView<'_, '_>) -> Option<&'static str> {
     if extensions && f.name == "ipv6.nxt" {
         return Some("the fixed header's next header (the single-value meanings' part)");
     }
+    let refused = |port: u16| matches!(&p.transport, lola::packet::decode::Transport::Udp(u) if u.src_port == port || u.dst_port == port);
+    if f.name.starts_with("data") && refused(9999) {
+        return Some(
+            "tshark's dissector for the port refuses a payload not its own (tplink-smarthome on UDP 9999): data there, not in lola",
+        );
+    }
     if f.name == "eth.type" && p.link.as_ref().is_some_and(|l| !l.vlans.is_empty()) {
         return Some("a tagged frame's eth.type (the link types' part)");
     }

@@ -198,7 +198,10 @@ impl SetChecker {
     #[inline(never)]
     fn candidate(&mut self, frame: &RawFrame<'_>) {
         let packet = decode_with(frame.link_type, frame.data, frame.orig_len as usize, false);
-        let view = FrameView::new(frame, &packet);
+        let view = FrameView {
+            datagram_only: self.set.datagram_only,
+            ..FrameView::new(frame, &packet)
+        };
         for (e, st) in self.set.expects.iter().zip(&mut self.states) {
             if st.held == 0 {
                 st.evidence.closest(&e.matches, &view);
@@ -247,6 +250,7 @@ impl SetChecker {
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
         let mut view = FrameView {
             tcp_relative,
+            datagram_only: self.set.datagram_only,
             ..FrameView::new(frame, &packet)
         };
         let claims: Vec<usize> = (0..self.set.expects.len())
@@ -289,6 +293,8 @@ impl SetChecker {
             .iter()
             .map(|&i| self.set.expects[i].name.as_str())
             .collect();
+        // Emitters see every occurrence, whatever the predicates saw.
+        view.datagram_only = false;
         sink(&view, &names);
     }
 

@@ -41,18 +41,25 @@ fn one(x: Option<Value<'_>>) -> Two<'_> {
     [x, None]
 }
 
-/// Visits the frame's headers in frame order until `visit` returns a value.
+/// Visits the frame's headers in frame order until `visit` returns a value
+/// (only the datagram's own with `datagram_only`).
 fn walk<'p, 'a, R>(
     p: &'p Packet<'a>,
+    datagram_only: bool,
     mut visit: impl FnMut(Hdr<'p, 'a>) -> Option<R>,
 ) -> Option<R> {
+    let (tunnel, quoted): (&[Layer<'a>], &[Layer<'a>]) = if datagram_only {
+        (&[], &[])
+    } else {
+        (&p.tunnel_layers, &p.quoted)
+    };
     if let Some(link) = p.link.as_ref().filter(|l| l.src_mac.is_some()) {
         let llc = p.encapsulation == Some(Encapsulation::LlcSnap);
         if let Some(r) = visit(Hdr::Eth(link, p.frame, !llc)) {
             return Some(r);
         }
     }
-    for layer in &p.tunnel_layers {
+    for layer in tunnel {
         if let Some(r) = visit_layer(layer, &mut visit) {
             return Some(r);
         }
@@ -76,7 +83,7 @@ fn walk<'p, 'a, R>(
     if own.is_some() {
         return own;
     }
-    for layer in &p.quoted {
+    for layer in quoted {
         if let Some(r) = visit_layer(layer, &mut visit) {
             return Some(r);
         }
@@ -151,7 +158,7 @@ pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize,
         return (i == 0).then_some((1, x?));
     }
     let (mut layer, mut seen) = (0, 0);
-    walk(v.packet, |h| {
+    walk(v.packet, v.datagram_only, |h| {
         let values = read(id, h, v)?;
         layer += 1;
         for x in values.into_iter().flatten() {
@@ -172,7 +179,7 @@ pub(super) fn own_len(id: Id, v: &FrameView<'_, '_>, i: usize) -> Option<usize> 
         return (i == 0).then_some(v.cap_len);
     }
     let mut seen = 0;
-    walk(v.packet, |h| {
+    walk(v.packet, v.datagram_only, |h| {
         read(id, h, v)?[0].as_ref()?;
         if seen < i {
             seen += 1;

@@ -363,7 +363,7 @@ pub const FIELDS: &[Field] = &[
         "geneve.vni",
         Uint,
         GeneveVni,
-        Plain,
+        Hex(6),
         true,
         "Geneve virtual network identifier"
     ),
