@@ -91,7 +91,7 @@ fn flag_options_build_the_same_structure() {
         .assert()
         .success()
         .stdout(contains("match = 'udp.dstport == 9000'"))
-        .stdout(contains(r#"where = ['data.text == "Hi"']"#))
+        .stdout(contains(r#"where = ['udp.payload == "Hi"']"#))
         .stdout(contains("forbid = []"));
 }
 

@@ -97,8 +97,12 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
     let mut tcp = fields::TcpNumbers::default();
     let mut checksums = ChecksumPolicy::Lenient;
     let mut all_claimed = true;
+    let mut errors = Vec::new();
     while let Some(frame) = reader.next_frame()? {
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        if !packet.quoted.is_empty() {
+            errors.push(frame.number);
+        }
         let mut view = FrameView::new(&frame, &packet);
         view.tcp_relative = tcp.relative(&packet);
         let Some(matches) = recordable_flow(&view, options) else {
@@ -123,6 +127,7 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
             path.display()
         )));
     }
+    exclude_icmp_errors(path, &errors, &mut groups)?;
     let mut set = ExpectationSet::empty();
     set.checksums = checksums;
     set.tolerance = Tolerance::Percent(50);
@@ -132,6 +137,31 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
         set.expects.push(group_expect(i, g, previous)?);
     }
     Ok(set)
+}
+
+/// Adds `&& !icmp` (`!icmpv6`) to the match of a flow that an ICMP error
+/// frame of the capture (frame numbers `errors`) would match too: the
+/// headers it quotes are the flow's, and Wireshark's fields see them.
+fn exclude_icmp_errors(path: &Path, errors: &[u64], groups: &mut [Group]) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let mut reader = CaptureReader::open(path)?;
+    while let Some(frame) = reader.next_frame()? {
+        if errors.binary_search(&frame.number).is_err() {
+            continue;
+        }
+        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        let view = FrameView::new(&frame, &packet);
+        let v6 = packet.ip.as_ref().is_some_and(|ip| ip.version == 6);
+        let not = if v6 { " && !icmpv6" } else { " && !icmp" };
+        for g in groups.iter_mut() {
+            if Filter::parse(&g.matches).is_ok_and(|f| f.matches(&view)) {
+                g.matches.push_str(not);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `match` predicate of the frame's flow direction, or `None` when the

@@ -91,7 +91,12 @@ pub(crate) fn claimed(table: &[u16], a: u16, b: u16) -> Option<u16> {
 /// The tunnel a UDP datagram between ports `a` and `b` carries, as
 /// Wireshark decides it: the lower port's dissector first.
 pub(crate) fn udp_tunnel(a: u16, b: u16) -> Option<u16> {
-    claimed(UDP_PORTS, a, b).filter(|&p| p == vxlan::PORT || p == geneve::PORT)
+    let tunnel = |p: u16| p == vxlan::PORT || p == geneve::PORT;
+    // The fast path asks this of every UDP datagram: most have neither port.
+    if !tunnel(a) && !tunnel(b) {
+        return None;
+    }
+    claimed(UDP_PORTS, a, b).filter(|&p| tunnel(p))
 }
 
 #[cfg(test)]

@@ -64,10 +64,10 @@ fn walk<'p, 'a, R>(
             return Some(r);
         }
     }
-    if let Some(ip) = &p.ip {
-        if let Some(r) = visit(Hdr::Ip(ip, p.ip_bytes)) {
-            return Some(r);
-        }
+    if let Some(ip) = &p.ip
+        && let Some(r) = visit(Hdr::Ip(ip, p.ip_bytes))
+    {
+        return Some(r);
     }
     let bytes = p.transport_bytes;
     let own = match &p.transport {
@@ -389,4 +389,127 @@ fn data_field<'a>(id: Id, bytes: &'a [u8]) -> Option<Two<'a>> {
         Id::DataText => Value::Text(String::from_utf8_lossy(bytes)),
         _ => return None,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::capture::CaptureReader;
+    use crate::packet::decode::decode;
+    use crate::packet::fields::{FrameView, Value, lookup};
+
+    /// Every value of each named field in frame `n` of fixture `name`,
+    /// with its layer, seen whole or datagram-only.
+    fn values(name: &str, n: usize, fields: &[&str], only: bool) -> Vec<Vec<(usize, String)>> {
+        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut reader = CaptureReader::open(path.as_ref()).unwrap();
+        for _ in 1..n {
+            reader.next_frame().unwrap();
+        }
+        let frame = reader.next_frame().unwrap().unwrap();
+        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        let view = FrameView {
+            datagram_only: only,
+            ..FrameView::new(&frame, &packet)
+        };
+        fields
+            .iter()
+            .map(|name| {
+                let f = lookup(name).unwrap();
+                (0..)
+                    .map_while(|i| Some((f.layer(&view, i), f.get(&view, i)?.to_string())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn owned(v: &[(usize, &str)]) -> Vec<(usize, String)> {
+        v.iter().map(|(l, s)| (*l, s.to_string())).collect()
+    }
+
+    #[test]
+    fn an_icmp_error_has_its_own_headers_then_the_quoted_ones() {
+        let got = values(
+            "seed-ipv4-no-listener.pcap",
+            2,
+            &[
+                "ip.ttl",
+                "udp.dstport",
+                "icmp.type",
+                "data.len",
+                "udp.payload",
+            ],
+            false,
+        );
+        assert_eq!(got[0], owned(&[(1, "64"), (2, "64")]));
+        assert_eq!(
+            got[1],
+            owned(&[(1, "7457")]),
+            "the quoted UDP header is the frame's first"
+        );
+        assert_eq!(got[2], owned(&[(1, "3")]));
+        assert_eq!(
+            got[3],
+            owned(&[(1, "10")]),
+            "the quoted datagram's payload is data"
+        );
+        assert_eq!(got[4].len(), 1);
+        // The built-in check's view: the error alone.
+        let only = values(
+            "seed-ipv4-no-listener.pcap",
+            2,
+            &["ip.ttl", "udp.dstport"],
+            true,
+        );
+        assert_eq!(only, [owned(&[(1, "64")]), vec![]]);
+    }
+
+    #[test]
+    fn a_tunnel_has_its_outer_headers_first() {
+        let got = values(
+            "tunnel-geneve.pcap",
+            1,
+            &["ip.src", "udp.port", "geneve.vni", "eth.type", "data.data"],
+            false,
+        );
+        assert_eq!(got[0], owned(&[(1, "192.0.2.1"), (2, "127.0.0.1")]));
+        let ports: Vec<(usize, String)> =
+            owned(&[(1, "50000"), (1, "6081"), (2, "48801"), (2, "7456")]);
+        assert_eq!(got[1], ports);
+        assert_eq!(got[2], owned(&[(1, "42")]));
+        assert_eq!(got[3], owned(&[(1, "2048"), (2, "2048")]));
+        assert_eq!(got[4].len(), 1, "the outer payload is Geneve's, not data");
+        let only = values("tunnel-geneve.pcap", 1, &["ip.src", "geneve.vni"], true);
+        assert_eq!(only, [owned(&[(1, "127.0.0.1")]), vec![]]);
+    }
+
+    #[test]
+    fn data_is_the_payload_no_port_dissector_claims() {
+        let view_of = |dst: u16| {
+            let d = crate::packet::frame::Datagram::new(
+                "127.0.0.1:40000".parse().unwrap(),
+                std::net::SocketAddr::new("127.0.0.1".parse().unwrap(), dst),
+                b"Hello Lola".to_vec(),
+            );
+            crate::packet::frame::build_frame(&d).unwrap()
+        };
+        let data = lookup("data.len").unwrap();
+        let payload = lookup("udp.payload").unwrap();
+        for (dst, has_data) in [(7456, true), (53, false), (5353, false), (123, false)] {
+            let frame = view_of(dst);
+            let packet = decode(1, &frame, frame.len());
+            let raw = crate::capture::RawFrame {
+                number: 1,
+                offset: 0,
+                timestamp: std::time::Duration::ZERO,
+                link_type: 1,
+                orig_len: frame.len() as u32,
+                data: &frame,
+                comment: None,
+                flags: None,
+            };
+            let view = FrameView::new(&raw, &packet);
+            assert_eq!(data.get(&view, 0).is_some(), has_data, "port {dst}");
+            assert_eq!(payload.get(&view, 0), Some(Value::Bytes(b"Hello Lola")));
+        }
+    }
 }
