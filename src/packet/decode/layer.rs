@@ -4,7 +4,7 @@
 //! ([`Packet::quoted`]). Wireshark shows each of them, and its fields take
 //! a value from every one: `ip.src` of a VXLAN frame has two.
 
-use super::{Icmp, Ip, Link, Packet, Tcp, Transport, Udp};
+use super::{Icmp, Ip, Link, Tcp, Udp};
 
 /// One header of a frame that is not the innermost datagram's, with the
 /// bytes it starts (itself and what it carries, as far as captured).
@@ -52,22 +52,5 @@ impl<'a> Layer<'a> {
             Layer::Geneve(..) => "geneve",
             Layer::Gre(..) => "gre",
         }
-    }
-}
-
-/// The IP header and transport of `packet` as layers, in frame order (what
-/// a tunnel or a quoting ICMP error keeps of them).
-pub(super) fn datagram_layers<'a>(packet: &mut Packet<'a>, into: &mut Vec<Layer<'a>>) {
-    let ip_bytes = std::mem::take(&mut packet.ip_bytes);
-    let transport_bytes = std::mem::take(&mut packet.transport_bytes);
-    if let Some(ip) = packet.ip.take() {
-        into.push(Layer::Ip(ip, ip_bytes));
-    }
-    let v6 = matches!(into.last(), Some(Layer::Ip(ip, _)) if ip.version == 6);
-    match std::mem::replace(&mut packet.transport, Transport::Other) {
-        Transport::Udp(u) => into.push(Layer::Udp(u, transport_bytes)),
-        Transport::Tcp(t) => into.push(Layer::Tcp(t, transport_bytes)),
-        Transport::Icmp(c) => into.push(Layer::Icmp(c, v6, transport_bytes)),
-        Transport::Fragment(_) | Transport::Other => {}
     }
 }

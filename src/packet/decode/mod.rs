@@ -323,6 +323,23 @@ pub(crate) fn decode_reassembled<'a>(
     packet
 }
 
+/// The IP header and transport of `packet` as layers, in frame order (what
+/// a tunnel or a quoting ICMP error keeps of them).
+fn datagram_layers<'a>(packet: &mut Packet<'a>, into: &mut Vec<Layer<'a>>) {
+    let ip_bytes = std::mem::take(&mut packet.ip_bytes);
+    let transport_bytes = std::mem::take(&mut packet.transport_bytes);
+    if let Some(ip) = packet.ip.take() {
+        into.push(Layer::Ip(ip, ip_bytes));
+    }
+    let v6 = matches!(into.last(), Some(Layer::Ip(ip, _)) if ip.version == 6);
+    match std::mem::replace(&mut packet.transport, Transport::Other) {
+        Transport::Udp(u) => into.push(Layer::Udp(u, transport_bytes)),
+        Transport::Tcp(t) => into.push(Layer::Tcp(t, transport_bytes)),
+        Transport::Icmp(c) => into.push(Layer::Icmp(c, v6, transport_bytes)),
+        Transport::Fragment(_) | Transport::Other => {}
+    }
+}
+
 /// Whether the IP packet was captured whole, and whether to verify checksums.
 #[derive(Clone, Copy)]
 struct Verify {

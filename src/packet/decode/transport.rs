@@ -10,8 +10,7 @@ use crate::packet::wire::{TcpFlags, be16};
 
 use super::checksum::udp_checksum;
 use super::ip::{decode_ipv4, decode_ipv6, ipv4_addrs, ipv6_addrs};
-use super::layer::datagram_layers;
-use super::{Checksum, ChecksumState, Packet, Problem, Transport, Verify};
+use super::{Checksum, ChecksumState, Packet, Problem, Transport, Verify, datagram_layers};
 
 /// A UDP datagram.
 ///

@@ -8,9 +8,8 @@ use crate::packet::wire::be16;
 use crate::packet::wire::field::{ethernet, geneve, gre, vxlan};
 
 use super::ip::{decode_ipv4, decode_ipv6};
-use super::layer::datagram_layers;
 use super::link::{decode_ethernet, from_ether_type};
-use super::{Encapsulation, Layer, Link, Packet, Problem, Verify};
+use super::{Encapsulation, Layer, Link, Packet, Problem, Verify, datagram_layers};
 
 /// Headers kept before a tunnel is left as it is (another protocol): four
 /// VXLAN levels, or sixteen IP-in-IP ones.
