@@ -14,7 +14,7 @@
 //! | `link_type` | integer | LINKTYPE_ of the frame's interface |
 //! | `flow` | string or null | the conversation, direction-independent: `udp 127.0.0.1:7456 127.0.0.1:48801` (endpoints sorted) |
 //! | `expect` | array of strings | the expectations whose `match` the frame satisfied |
-//! | *field name* | as the field | every field of [`crate::packet::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; a field with several values in the frame (a tunnel's outer and inner `ip.src`, an ICMP error's own and quoted `udp.dstport`) an array of them in frame order, outer first; a protocol (`frame`, `eth`, `ip`, `udp`, `data`, …) `true` where the frame has it; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
+//! | *field name* | as the field | every field of [`crate::packet::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; a field with several values in the frame (a tunnel's outer and inner `ip.src`, an ICMP error's own and quoted `udp.dstport`) an array of them in frame order, outer first; a protocol (`eth`, `ip`, `udp`, `data`, …; not `frame`) `true` where the frame has it; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
 //!
 //! ```
 //! use lola::check::expect::ExpectationSet;
@@ -26,6 +26,7 @@
 //! assert_eq!(row["udp.dstport"], 7456);
 //! assert_eq!(row["expect"][0], "datagram");
 //! assert_eq!(row["data.text"], "Hello Lola");
+//! assert_eq!((&row["frame"], &row["udp"]), (&1.into(), &true.into()));
 //! ```
 
 use std::io::{self, Write};
@@ -100,8 +101,9 @@ pub fn row(file: &str, v: &FrameView<'_, '_>, expect: &[&str]) -> Json {
             continue;
         }
         if f.ty == FieldType::Protocol {
-            // A protocol is `true` where the frame has it, not its bytes.
-            if f.get(v, 0).is_some() {
+            // A protocol is `true` where the frame has it, not its bytes;
+            // `frame` is every frame's, and the row's `frame` is its number.
+            if f.id != Id::Frame && f.get(v, 0).is_some() {
                 m.insert(f.name.into(), true.into());
             }
             continue;
