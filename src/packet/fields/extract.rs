@@ -58,6 +58,16 @@ fn walk<'p, 'a, R>(
         if let Some(r) = visit(Hdr::Eth(link, p.frame, !llc)) {
             return Some(r);
         }
+        // An EtherType no dissector of Wireshark's takes: its payload is data.
+        let unknown = link
+            .ether_type
+            .is_some_and(|t| t > 1500 && ports::ETHERTYPES.binary_search(&t).is_err());
+        if unknown && !llc && p.ip.is_none() {
+            let payload = p.frame.get(link.header_len..).unwrap_or(&[]);
+            if !payload.is_empty() {
+                return visit(Hdr::Data(payload));
+            }
+        }
     }
     for layer in tunnel {
         if let Some(r) = visit_layer(layer, &mut visit) {
@@ -494,6 +504,25 @@ mod tests {
         };
         let data = lookup("data.len").unwrap();
         let payload = lookup("udp.payload").unwrap();
+        // An EtherType Wireshark has no dissector for: the payload is data.
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x12, 0x34]);
+        frame.extend_from_slice(b"Hello Lola");
+        let packet = decode(1, &frame, frame.len());
+        let raw = crate::capture::RawFrame {
+            number: 1,
+            offset: 0,
+            timestamp: std::time::Duration::ZERO,
+            link_type: 1,
+            orig_len: frame.len() as u32,
+            data: &frame,
+            comment: None,
+            flags: None,
+        };
+        assert_eq!(
+            data.get(&FrameView::new(&raw, &packet), 0),
+            Some(Value::Uint(10))
+        );
         for (dst, has_data) in [(7456, true), (53, false), (5353, false), (123, false)] {
             let frame = view_of(dst);
             let packet = decode(1, &frame, frame.len());
