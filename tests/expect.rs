@@ -91,7 +91,7 @@ fn flag_options_build_the_same_structure() {
         .assert()
         .success()
         .stdout(contains("match = 'udp.dstport == 9000'"))
-        .stdout(contains(r#"where = ['data.text == "Hi"']"#))
+        .stdout(contains(r#"where = ['udp.payload == "Hi"']"#))
         .stdout(contains("forbid = []"));
 }
 
@@ -559,6 +559,9 @@ fn malformed_files_exit_2_with_file_line_and_column() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+// The fields' agreement with tshark: tests/wireshark.rs (every field, every
+// occurrence, on every fixture) and tests/occurrences.rs (layers).
 
 #[test]
 fn emit_writes_one_row_per_frame_and_keeps_the_builtin_report() {

@@ -12,11 +12,16 @@ use lola::capture::CaptureReader;
 
 /// Each fixture, the words lola's frame line starts its protocol column
 /// with, and what tshark and tcpdump print for its inner datagram.
-const TUNNELS: [(&str, &str, &str); 5] = [
+const TUNNELS: [(&str, &str, &str); 6] = [
     (
         "tunnel-vxlan.pcap",
         "10.9.0.1:40000 → 10.9.0.2:7456  VXLAN UDP 102  Len=10 \"Hello Lola\" (VXLAN VNI 42, 192.0.2.1 → 192.0.2.2)",
         "IP 10.9.0.1.40000 > 10.9.0.2.7456: UDP, length 10",
+    ),
+    (
+        "tunnel-geneve.pcap",
+        "127.0.0.1:48801 → 127.0.0.1:7456  Geneve UDP 110  Len=10 \"Hello Lola\" (Geneve VNI 42, 192.0.2.1 → 192.0.2.2)",
+        "Geneve, Flags [none], vni 0x2a, options [8 bytes]: IP 127.0.0.1.48801 > 127.0.0.1.7456: UDP, length 10",
     ),
     (
         "tunnel-gre.pcap",
@@ -86,6 +91,7 @@ fn the_outer_datagram_is_never_the_expected_one() {
     // that ends in "Hello Lola": it is not the datagram expected there.
     for (file, dst) in [
         ("tunnel-vxlan.pcap", "192.0.2.2:4789"),
+        ("tunnel-geneve.pcap", "192.0.2.2:6081"),
         ("tunnel-gre.pcap", "192.0.2.2:7456"),
         ("tunnel-ipip.pcap", "192.0.2.2:7456"),
         ("tunnel-6in4.pcap", "192.0.2.2:7456"),

@@ -132,6 +132,7 @@ fn tunnel_words(packet: &Packet<'_>) -> Option<String> {
     let outer = packet.outer.as_ref()?;
     let name = match packet.encapsulation? {
         Encapsulation::Vxlan { vni } => format!("VXLAN VNI {vni}"),
+        Encapsulation::Geneve { vni } => format!("Geneve VNI {vni}"),
         e => e.name().to_string(),
     };
     Some(format!("{name}, {} → {}", outer.src, outer.dst))
@@ -140,7 +141,7 @@ fn tunnel_words(packet: &Packet<'_>) -> Option<String> {
 /// `VXLAN UDP` and the like: the protocol column behind an encapsulation.
 fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str {
     const PROTOCOLS: [&str; 6] = ["UDP", "TCP", "ICMP", "ICMPv6", "IP", "?"];
-    const NAMES: [[&str; 6]; 5] = [
+    const NAMES: [[&str; 6]; 6] = [
         [
             "VXLAN UDP",
             "VXLAN TCP",
@@ -148,6 +149,14 @@ fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str
             "VXLAN ICMPv6",
             "VXLAN IP",
             "VXLAN ?",
+        ],
+        [
+            "Geneve UDP",
+            "Geneve TCP",
+            "Geneve ICMP",
+            "Geneve ICMPv6",
+            "Geneve IP",
+            "Geneve ?",
         ],
         [
             "GRE UDP",
@@ -182,7 +191,7 @@ fn prefixed(encapsulation: &'static str, protocol: &'static str) -> &'static str
             "LLC/SNAP ?",
         ],
     ];
-    let row = ["VXLAN", "GRE", "IPIP", "6in4", "LLC/SNAP"]
+    let row = ["VXLAN", "Geneve", "GRE", "IPIP", "6in4", "LLC/SNAP"]
         .iter()
         .position(|n| *n == encapsulation);
     let column = PROTOCOLS.iter().position(|p| *p == protocol);

@@ -360,6 +360,23 @@ pub mod field {
         pub const PORT: u16 = 4789;
     }
 
+    /// Geneve (RFC 8926): a tunnel header in UDP, with options.
+    pub mod geneve {
+        use super::Field;
+        /// Version (2 bits) and the options' length in 4-byte words (6 bits).
+        pub const VERSION_OPTIONS: usize = 0;
+        /// Mask of the options' length in [`VERSION_OPTIONS`].
+        pub const OPTIONS_MASK: u8 = 0x3f;
+        /// Protocol type of the payload: an EtherType (0x6558: Ethernet).
+        pub const PROTOCOL: Field = 2..4;
+        /// Virtual network identifier (24 bits).
+        pub const VNI: Field = 4..7;
+        /// Header length without options.
+        pub const HEADER_LEN: usize = 8;
+        /// The IANA UDP port.
+        pub const PORT: u16 = 6081;
+    }
+
     /// GRE (RFC 2784, RFC 2890), IP protocol 47.
     pub mod gre {
         use super::Field;

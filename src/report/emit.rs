@@ -14,7 +14,7 @@
 //! | `link_type` | integer | LINKTYPE_ of the frame's interface |
 //! | `flow` | string or null | the conversation, direction-independent: `udp 127.0.0.1:7456 127.0.0.1:48801` (endpoints sorted) |
 //! | `expect` | array of strings | the expectations whose `match` the frame satisfied |
-//! | *field name* | as the field | every field of [`crate::packet::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
+//! | *field name* | as the field | every field of [`crate::packet::fields::FIELDS`] the frame has, under its Wireshark name (`ip.ttl`, `udp.dstport`, `udp.checksum.status`, …); bytes as lowercase hex; `vlan.id` an array; a field with several values in the frame (a tunnel's outer and inner `ip.src`, an ICMP error's own and quoted `udp.dstport`) an array of them in frame order, outer first; a protocol (`eth`, `ip`, `udp`, `data`, …; not `frame`) `true` where the frame has it; the either-side fields (`ip.addr`, `udp.port`, …) are left out, being `src`/`dst` twice |
 //!
 //! ```
 //! use lola::check::expect::ExpectationSet;
@@ -26,6 +26,7 @@
 //! assert_eq!(row["udp.dstport"], 7456);
 //! assert_eq!(row["expect"][0], "datagram");
 //! assert_eq!(row["data.text"], "Hello Lola");
+//! assert_eq!((&row["frame"], &row["udp"]), (&1.into(), &true.into()));
 //! ```
 
 use std::io::{self, Write};
@@ -37,7 +38,7 @@ use serde_json::{Map, Value as Json};
 use crate::capture::CaptureReader;
 use crate::check::expect::{ExpectationSet, SetReport, check_reader_with_set};
 use crate::error::{Error, Result};
-use crate::packet::fields::{FIELDS, FrameView, Id};
+use crate::packet::fields::{FIELDS, FieldType, FrameView, Id};
 
 /// The row schema's name and version.
 pub const SCHEMA: &str = "lola.frame.v1";
@@ -99,8 +100,26 @@ pub fn row(file: &str, v: &FrameView<'_, '_>, expect: &[&str]) -> Json {
             }
             continue;
         }
-        if let Some(x) = f.get(v, 0) {
-            m.insert(f.name.into(), x.to_json());
+        if f.ty == FieldType::Protocol {
+            // A protocol is `true` where the frame has it, not its bytes;
+            // `frame` is every frame's, and the row's `frame` is its number.
+            if f.id != Id::Frame && f.get(v, 0).is_some() {
+                m.insert(f.name.into(), true.into());
+            }
+            continue;
+        }
+        match (f.get(v, 0), f.get(v, 1)) {
+            (Some(x), None) => {
+                m.insert(f.name.into(), x.to_json());
+            }
+            (Some(_), Some(_)) => {
+                let all: Vec<Json> = (0..)
+                    .map_while(|i| f.get(v, i))
+                    .map(|x| x.to_json())
+                    .collect();
+                m.insert(f.name.into(), Json::Array(all));
+            }
+            _ => {}
         }
     }
     Json::Object(m)

@@ -210,7 +210,10 @@ impl SetChecker {
     #[inline(never)]
     fn candidate(&mut self, frame: &RawFrame<'_>) {
         let packet = decode_with(frame.link_type, frame.data, frame.orig_len as usize, false);
-        let view = FrameView::new(frame, &packet);
+        let view = FrameView {
+            datagram_only: self.set.datagram_only,
+            ..FrameView::new(frame, &packet)
+        };
         for (e, st) in self.set.expects.iter().zip(&mut self.states) {
             if st.held == 0 {
                 st.evidence.closest(&e.matches, &view);
@@ -238,7 +241,15 @@ impl SetChecker {
                         let last = decode(frame.link_type, frame.data, orig_len);
                         let ip = last.ip.clone().unwrap_or_else(|| ip.clone());
                         let tunnel = (last.encapsulation, last.outer.clone());
-                        decode_reassembled(last.link, tunnel, &ip, info.protocol, &reassembled)
+                        let mut whole = decode_reassembled(
+                            last.link.clone(),
+                            tunnel,
+                            &ip,
+                            info.protocol,
+                            &reassembled,
+                        );
+                        whole.enclosed_like(&last);
+                        whole
                     }
                     Outcome::Pending | Outcome::Invalid(_) => packet,
                 }
@@ -251,6 +262,7 @@ impl SetChecker {
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
         let mut view = FrameView {
             tcp_relative,
+            datagram_only: self.set.datagram_only,
             ..FrameView::new(frame, &packet)
         };
         let mut claims = std::mem::take(&mut self.claims);
@@ -306,6 +318,8 @@ impl SetChecker {
             .iter()
             .map(|&i| self.set.expects[i].name.as_str())
             .collect();
+        // Emitters see every occurrence, whatever the predicates saw.
+        view.datagram_only = false;
         sink(&view, &names);
         self.claims = claims;
     }

@@ -390,6 +390,12 @@ pub struct ExpectationSet {
     /// What a capture cut short does to the claims its missing bytes
     /// could contradict.
     pub truncated: Truncation,
+    /// True for the set the flag options make ([`from_expectation`](ExpectationSet::from_expectation)):
+    /// its predicates see only the datagram's own headers
+    /// ([`FrameView::datagram_only`](crate::packet::fields::FrameView::datagram_only)),
+    /// as the built-in check judges the innermost datagram; false for a
+    /// file's, whose fields take every occurrence, as Wireshark's do.
+    pub datagram_only: bool,
 }
 
 impl ExpectationSet {
@@ -398,6 +404,7 @@ impl ExpectationSet {
             expects: Vec::new(),
             forbid: Vec::new(),
             exclusive: false,
+            datagram_only: false,
             tolerance: Tolerance::Absolute(Duration::from_millis(1)),
             checksums: ChecksumPolicy::Lenient,
             truncated: Truncation::Fail,
@@ -467,7 +474,7 @@ impl ExpectationSet {
     /// use lola::check::expect::ExpectationSet;
     /// let set = ExpectationSet::from_expectation(&lola::Expectation::seed());
     /// assert_eq!(set.expects[0].matches.text(), "udp.dstport == 7456");
-    /// assert_eq!(set.expects[0].wheres[0].text(), r#"data.text == "Hello Lola""#);
+    /// assert_eq!(set.expects[0].wheres[0].text(), r#"udp.payload == "Hello Lola""#);
     /// assert_eq!(set.forbid[0].text(), "tcp.port == 7456");
     /// ```
     pub fn from_expectation(e: &Expectation) -> ExpectationSet {
@@ -490,6 +497,7 @@ impl ExpectationSet {
             }],
             forbid: flag_forbid(e).iter().map(|f| parse(f)).collect(),
             exclusive: false,
+            datagram_only: true,
             tolerance: Tolerance::Absolute(Duration::from_millis(1)),
             checksums: e.checksums,
             truncated: Truncation::Fail,
@@ -547,15 +555,15 @@ fn flag_match(e: &Expectation) -> String {
 fn flag_wheres(payload: Option<&[u8]>) -> Vec<String> {
     match payload {
         None => Vec::new(),
-        Some([]) => vec!["!data.data".to_string()],
+        Some([]) => vec!["!udp.payload".to_string()],
         Some(p) => match std::str::from_utf8(p) {
             Ok(s) if !s.chars().any(char::is_control) => {
                 let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
-                vec![format!("data.text == \"{escaped}\"")]
+                vec![format!("udp.payload == \"{escaped}\"")]
             }
             _ => {
                 let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
-                vec![format!("data.data == {}", hex.join(":"))]
+                vec![format!("udp.payload == {}", hex.join(":"))]
             }
         },
     }

@@ -50,6 +50,10 @@ struct Group {
     /// others a field also matches in, such as an ICMP error quoting the
     /// flow's headers.
     left_out: Vec<u64>,
+    /// Set when an ICMP error (`Some(true)`: ICMPv6) quotes the flow's
+    /// headers, which Wireshark's fields see: the `match` then leaves ICMP
+    /// out by name rather than by frame number.
+    icmp_error: Option<bool>,
 }
 
 const STABLE: &[&str] = &[
@@ -152,6 +156,10 @@ pub fn record_file(path: &Path, options: &RecordOptions) -> Result<ExpectationSe
                 continue;
             };
             let g = &mut groups[i];
+            if !view.packet.quoted.is_empty() {
+                g.icmp_error = Some(view.packet.ip.as_ref().is_some_and(|ip| ip.version == 6));
+                continue;
+            }
             if own.as_deref() != Some(g.matches.as_str()) {
                 g.left_out.push(view.number);
                 continue;
@@ -241,6 +249,7 @@ fn flows(path: &Path, options: &RecordOptions) -> Result<Vec<Group>> {
                 count: 0,
                 stable: Vec::new(),
                 left_out: Vec::new(),
+                icmp_error: None,
             });
         }
     })?;
@@ -317,7 +326,7 @@ fn group_expect(i: usize, g: &Group, previous: Option<(usize, &Group)>) -> Resul
         }
         _ => (None, None),
     };
-    let matches = match g.left_out.as_slice() {
+    let mut matches = match g.left_out.as_slice() {
         [] => g.matches.clone(),
         left_out => {
             let numbers: Vec<String> = left_out.iter().map(u64::to_string).collect();
@@ -328,6 +337,11 @@ fn group_expect(i: usize, g: &Group, previous: Option<(usize, &Group)>) -> Resul
             )
         }
     };
+    match g.icmp_error {
+        Some(true) => matches.push_str(" && !icmpv6"),
+        Some(false) => matches.push_str(" && !icmp"),
+        None => {}
+    }
     Ok(Expect {
         name: format!("flow-{}", i + 1),
         matches: parse(&matches)?,

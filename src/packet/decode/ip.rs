@@ -164,6 +164,7 @@ pub(super) fn decode_ipv4<'a>(
     let protocol = ip.protocol;
     let (src, dst) = (ip.src, ip.dst);
     packet.ip = Some(ip);
+    packet.ip_bytes = &data[..total_len.clamp(header_len, data.len())];
     if total_len < header_len {
         packet.problems.push(Problem::IpLengthBelowHeader {
             total_len,
@@ -286,6 +287,7 @@ pub(super) fn decode_ipv6<'a>(
         next_header: header.next_header().0,
         header_checksum: None,
     });
+    packet.ip_bytes = &data[..total_len.min(available)];
     if zero {
         return;
     }

@@ -20,11 +20,13 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::ip_number;
 
-use crate::packet::wire::field::vxlan;
+use crate::packet::wire::field::{geneve, vxlan};
 
 mod checksum;
 mod ip;
+mod layer;
 mod link;
+pub(crate) mod ports;
 mod problem;
 mod quick;
 mod transport;
@@ -32,6 +34,7 @@ mod tunnel;
 
 pub use checksum::{Checksum, ChecksumState};
 pub use ip::{FragmentInfo, Ip};
+pub use layer::Layer;
 pub use link::Link;
 pub use problem::Problem;
 pub(crate) use quick::{QuickFlow, quick_flow};
@@ -71,8 +74,27 @@ pub struct Packet<'a> {
     /// [`ip`](Packet::ip) and [`transport`](Packet::transport) are the
     /// inner packet's, and [`outer`](Packet::outer) the tunnel's IP header.
     pub encapsulation: Option<Encapsulation>,
-    /// The outer IP header of a tunnelled packet (VXLAN, GRE, IP-in-IP, 6in4).
+    /// The outer IP header of a tunnelled packet (VXLAN, Geneve, GRE,
+    /// IP-in-IP, 6in4): the outermost tunnel's.
     pub outer: Option<Ip>,
+    /// Every header between the link layer and [`ip`](Packet::ip) of a
+    /// tunnelled packet, outermost first: each tunnel's IP header, its UDP
+    /// header (VXLAN, Geneve), the tunnel header, the Ethernet frame inside.
+    pub tunnel_layers: Vec<Layer<'a>>,
+    /// The headers an ICMP or ICMPv6 error quotes (the IP header and what
+    /// follows it, as far as quoted), after [`transport`](Packet::transport).
+    pub quoted: Vec<Layer<'a>>,
+    /// The captured bytes of the whole frame.
+    pub frame: &'a [u8],
+    /// The bytes of [`ip`](Packet::ip): its header and what it carries, as
+    /// far as captured and within its length.
+    pub ip_bytes: &'a [u8],
+    /// The bytes of [`transport`](Packet::transport): its header and payload,
+    /// as far as captured.
+    pub transport_bytes: &'a [u8],
+    /// True while decoding the packet an ICMP error quotes: it quotes
+    /// nothing itself and enters no tunnel.
+    quoting: bool,
 }
 
 /// What a datagram was found inside, one level deep; [`Packet::ip`] and
@@ -97,6 +119,11 @@ pub enum Encapsulation {
         /// The VXLAN network identifier.
         vni: u32,
     },
+    /// An Ethernet frame or an IP packet in UDP to port 6081 (RFC 8926).
+    Geneve {
+        /// The Geneve virtual network identifier.
+        vni: u32,
+    },
     /// GRE (IP protocol 47) carrying IPv4, IPv6 or an Ethernet frame (gretap).
     Gre {
         /// The GRE protocol type (an EtherType; 0x6558 for Ethernet).
@@ -111,11 +138,12 @@ pub enum Encapsulation {
 }
 
 impl Encapsulation {
-    /// The word frame lines put before the protocol: `VXLAN`, `GRE`, `IPIP`,
+    /// The word frame lines put before the protocol: `VXLAN`, `Geneve`, `GRE`, `IPIP`,
     /// `6in4`, `LLC/SNAP`.
     pub fn name(&self) -> &'static str {
         match self {
             Encapsulation::Vxlan { .. } => "VXLAN",
+            Encapsulation::Geneve { .. } => "Geneve",
             Encapsulation::Gre { .. } => "GRE",
             Encapsulation::IpInIp => "IPIP",
             Encapsulation::SixInFour => "6in4",
@@ -154,7 +182,33 @@ pub enum Transport<'a> {
     Other,
 }
 
-impl Packet<'_> {
+impl<'a> Packet<'a> {
+    /// A packet of which nothing is known yet: `frame` is its captured bytes.
+    fn empty(frame: &'a [u8]) -> Packet<'a> {
+        Packet {
+            link: None,
+            ip: None,
+            transport: Transport::Other,
+            problems: Vec::new(),
+            encapsulation: None,
+            outer: None,
+            tunnel_layers: Vec::new(),
+            quoted: Vec::new(),
+            frame,
+            ip_bytes: &[],
+            transport_bytes: &[],
+            quoting: false,
+        }
+    }
+
+    /// Takes the frame around `last` (the last fragment of the datagram
+    /// this packet reassembles): its bytes and its tunnel's headers.
+    pub fn enclosed_like(&mut self, last: &Packet<'a>) {
+        self.frame = last.frame;
+        self.ip_bytes = last.ip_bytes;
+        self.tunnel_layers = last.tunnel_layers.clone();
+    }
+
     /// Source and destination of a UDP or TCP packet.
     ///
     /// ```
@@ -214,14 +268,7 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
 /// assert_eq!(udp.payload, b"Hello Lola");
 /// ```
 pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -> Packet<'_> {
-    let mut packet = Packet {
-        link: None,
-        ip: None,
-        transport: Transport::Other,
-        problems: Vec::new(),
-        encapsulation: None,
-        outer: None,
-    };
+    let mut packet = Packet::empty(data);
     let Some((link, version_hint)) = link::decode_link(link_type, data, &mut packet) else {
         return packet;
     };
@@ -260,10 +307,9 @@ pub(crate) fn decode_reassembled<'a>(
             protocol,
             ..last.clone()
         }),
-        transport: Transport::Other,
-        problems: Vec::new(),
         encapsulation: tunnel.0,
         outer: tunnel.1,
+        ..Packet::empty(&[])
     };
     decode_transport(
         last.src,
@@ -283,6 +329,23 @@ pub(crate) fn decode_reassembled<'a>(
 /// IP protocol 51: an authentication header (RFC 4302).
 const AUTHENTICATION_HEADER: u8 = 51;
 
+/// The IP header and transport of `packet` as layers, in frame order (what
+/// a tunnel or a quoting ICMP error keeps of them).
+fn datagram_layers<'a>(packet: &mut Packet<'a>, into: &mut Vec<Layer<'a>>) {
+    let ip_bytes = std::mem::take(&mut packet.ip_bytes);
+    let transport_bytes = std::mem::take(&mut packet.transport_bytes);
+    if let Some(ip) = packet.ip.take() {
+        into.push(Layer::Ip(ip, ip_bytes));
+    }
+    let v6 = matches!(into.last(), Some(Layer::Ip(ip, _)) if ip.version == 6);
+    match std::mem::replace(&mut packet.transport, Transport::Other) {
+        Transport::Udp(u) => into.push(Layer::Udp(u, transport_bytes)),
+        Transport::Tcp(t) => into.push(Layer::Tcp(t, transport_bytes)),
+        Transport::Icmp(c) => into.push(Layer::Icmp(c, v6, transport_bytes)),
+        Transport::Fragment(_) | Transport::Other => {}
+    }
+}
+
 /// Whether the IP packet was captured whole, and whether to verify checksums.
 #[derive(Clone, Copy)]
 struct Verify {
@@ -291,7 +354,7 @@ struct Verify {
 }
 
 /// The one dispatch from an IP payload to the layer that reads it: UDP, TCP,
-/// ICMP, or a tunnel, whose inner IP packet comes back through here (once).
+/// ICMP, or a tunnel, whose inner IP packet comes back through here.
 /// `payload` is what was captured of the IP payload; `ip_payload_len` is what
 /// the IP header says it is.
 fn decode_transport<'a>(
@@ -317,39 +380,37 @@ fn decode_transport<'a>(
         (protocol, payload) = (next, &payload[len..]);
         ip_payload_len = ip_payload_len.saturating_sub(len);
     }
-    // One level of tunnel: a tunnel inside a tunnel stays as it is.
-    let outermost = packet.encapsulation.is_none();
+    let tunnels = tunnel::may_enter(packet);
     match protocol {
         p if p == ip_number::UDP.0 => {
             transport::decode_udp(src, dst, payload, verify, ip_payload_len, packet);
-            match &packet.transport {
-                Transport::Udp(u) if outermost && u.dst_port == vxlan::PORT => {
-                    let (body, whole) = (u.payload, u.payload_complete);
-                    tunnel::decode_vxlan(
-                        body,
-                        Verify {
-                            complete: whole,
-                            ..verify
-                        },
-                        packet,
-                    );
-                }
+            let Transport::Udp(u) = &packet.transport else {
+                return;
+            };
+            let (body, whole) = (u.payload, u.payload_complete);
+            let verify = Verify {
+                complete: whole,
+                ..verify
+            };
+            match ports::udp_tunnel(u.src_port, u.dst_port) {
+                Some(vxlan::PORT) if tunnels => tunnel::decode_vxlan(body, verify, packet),
+                Some(geneve::PORT) if tunnels => tunnel::decode_geneve(body, verify, packet),
                 _ => {}
             }
         }
         p if p == ip_number::TCP.0 => transport::decode_tcp(payload, ip_payload_len, packet),
-        1 | 58 => transport::decode_icmp(protocol, payload, packet),
-        4 if outermost => {
-            tunnel::enter_tunnel(Encapsulation::IpInIp, packet);
+        1 | 58 => transport::decode_icmp(protocol, payload, verify.verify, packet),
+        4 if tunnels => {
+            tunnel::enter_tunnel(Encapsulation::IpInIp, None, packet);
             let wire_len = verify.complete.then_some(payload.len());
             ip::decode_ipv4(payload, wire_len, verify.verify, packet);
         }
-        41 if outermost => {
-            tunnel::enter_tunnel(Encapsulation::SixInFour, packet);
+        41 if tunnels => {
+            tunnel::enter_tunnel(Encapsulation::SixInFour, None, packet);
             let wire_len = verify.complete.then_some(payload.len());
             ip::decode_ipv6(payload, wire_len, verify.verify, packet);
         }
-        47 if outermost => tunnel::decode_gre(payload, verify, packet),
+        47 if tunnels => tunnel::decode_gre(payload, verify, packet),
         _ => {}
     }
 }

@@ -11,7 +11,7 @@ use crate::capture::{
     LINKTYPE_RAW,
 };
 use crate::packet::wire::be16;
-use crate::packet::wire::field::{ethernet, ipv4, ipv6, sll, sll2, tcp as tcp_field, udp, vxlan};
+use crate::packet::wire::field::{ethernet, ipv4, ipv6, sll, sll2, tcp as tcp_field, udp};
 
 use super::ip::{ipv4_addrs, ipv6_addrs};
 
@@ -108,12 +108,18 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
     // What decode() would see as the transport header: captured and within the IP length.
     let transport = ip.get(header_len..total_len.min(ip.len()))?;
     // Tunnels take the slow path, where decode finds the datagram inside:
-    // UDP to the VXLAN port here; IP-in-IP (4), 6in4 (41) and GRE (47) are
+    // UDP to or from the VXLAN or Geneve port here (as Wireshark decides
+    // it: the lower port first); IP-in-IP (4), 6in4 (41) and GRE (47) are
     // neither UDP nor TCP, and 802.3 framing has no IP EtherType, so they
     // never get this far.
     let enough = match protocol {
         p if p == ip_number::UDP.0 => {
-            transport.len() >= udp::HEADER_LEN && be16(transport, udp::DST_PORT) != vxlan::PORT
+            transport.len() >= udp::HEADER_LEN
+                && super::ports::udp_tunnel(
+                    be16(transport, udp::SRC_PORT),
+                    be16(transport, udp::DST_PORT),
+                )
+                .is_none()
         }
         p if p == ip_number::TCP.0 => {
             let offset = usize::from(*transport.get(tcp_field::DATA_OFFSET)? >> 4) * 4;
@@ -136,6 +142,7 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
 mod tests {
     use super::*;
     use crate::packet::decode::{Transport, decode};
+    use crate::packet::wire::field::{geneve, vxlan};
 
     fn ip_header_len(ip: &[u8]) -> usize {
         if ip[0] >> 4 == 4 {
@@ -188,13 +195,21 @@ mod tests {
             ] {
                 agree(lt, data);
             }
-            // Every plain UDP datagram again, sent to the VXLAN port: the
-            // fast path must refuse it, whatever follows the UDP header.
-            if let Some(q) = quick_flow(*link_type, data) {
+            // Every plain UDP datagram again, sent to the VXLAN or Geneve
+            // port: the fast path must refuse it, whatever follows the UDP header.
+            for port in [vxlan::PORT, geneve::PORT] {
+                let Some(q) = quick_flow(*link_type, data) else {
+                    continue;
+                };
                 let at = data.len() - q.ip.len() + ip_header_len(q.ip) + udp::DST_PORT.start;
                 let mut tunnel = data.clone();
-                tunnel[at..at + 2].copy_from_slice(&vxlan::PORT.to_be_bytes());
-                if q.protocol == ip_number::UDP.0 {
+                tunnel[at..at + 2].copy_from_slice(&port.to_be_bytes());
+                // Unless the other port is a lower one a dissector claims
+                // first (DNS from 53 to 4789 stays DNS, as in Wireshark).
+                let src = be16(&tunnel[at - 2..], 0..2);
+                if q.protocol == ip_number::UDP.0
+                    && super::super::ports::udp_tunnel(src, port).is_some()
+                {
                     assert!(quick_flow(*link_type, &tunnel).is_none());
                 }
                 agree(*link_type, &tunnel);

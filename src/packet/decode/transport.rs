@@ -9,8 +9,8 @@ use crate::packet::wire::field::{icmp as icmp_field, ipv4, ipv6, tcp as tcp_fiel
 use crate::packet::wire::{TcpFlags, be16};
 
 use super::checksum::udp_checksum;
-use super::ip::{ipv4_addrs, ipv6_addrs};
-use super::{Checksum, ChecksumState, Packet, Problem, Transport, Verify};
+use super::ip::{decode_ipv4, decode_ipv6, ipv4_addrs, ipv6_addrs};
+use super::{Checksum, ChecksumState, Packet, Problem, Transport, Verify, datagram_layers};
 
 /// A UDP datagram.
 ///
@@ -157,6 +157,7 @@ pub(super) fn decode_udp<'a>(
     if checksum.state == ChecksumState::Absent && src.is_ipv6() {
         packet.problems.push(Problem::ZeroUdpChecksumOverIpv6);
     }
+    packet.transport_bytes = &payload[..end.max(8)];
     packet.transport = Transport::Udp(Udp {
         src_port,
         dst_port,
@@ -168,9 +169,10 @@ pub(super) fn decode_udp<'a>(
     });
 }
 
-pub(super) fn decode_tcp(payload: &[u8], ip_payload_len: usize, packet: &mut Packet<'_>) {
+pub(super) fn decode_tcp<'a>(payload: &'a [u8], ip_payload_len: usize, packet: &mut Packet<'a>) {
     match TcpHeaderSlice::from_slice(payload) {
         Ok(tcp) => {
+            packet.transport_bytes = payload;
             let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
             let flag_bits = be16(tcp.slice(), tcp_field::FLAG_BITS) & 0x0fff;
             packet.transport = Transport::Tcp(Tcp {
@@ -187,7 +189,12 @@ pub(super) fn decode_tcp(payload: &[u8], ip_payload_len: usize, packet: &mut Pac
     }
 }
 
-pub(super) fn decode_icmp(protocol: u8, payload: &[u8], packet: &mut Packet<'_>) {
+pub(super) fn decode_icmp<'a>(
+    protocol: u8,
+    payload: &'a [u8],
+    verify: bool,
+    packet: &mut Packet<'a>,
+) {
     if payload.len() < icmp_field::HEADER_LEN {
         packet.problems.push(Problem::IcmpHeaderCut {
             captured: payload.len(),
@@ -211,12 +218,38 @@ pub(super) fn decode_icmp(protocol: u8, payload: &[u8], packet: &mut Packet<'_>)
     } else {
         None
     };
+    packet.transport_bytes = payload;
     packet.transport = Transport::Icmp(Icmp {
         icmp_type,
         code,
         port_unreachable,
         quoted_udp,
     });
+    // The headers the error quotes, as Wireshark dissects them (ICMP:
+    // unreachable, source quench, redirect, time exceeded, parameter
+    // problem; ICMPv6: unreachable, too big, time exceeded, parameter problem).
+    let quotes = if v6 {
+        (1..=4).contains(&icmp_type)
+    } else {
+        is_error
+    };
+    if quotes && !packet.quoting {
+        decode_quoted(v6, &payload[icmp_field::HEADER_LEN..], verify, packet);
+    }
+}
+
+/// The IP packet an ICMP error quotes, into [`Packet::quoted`]: decoded as
+/// a packet of its own (a quote is cut short by design, so its lengths and
+/// damage are not the frame's problems), quoting nothing itself.
+fn decode_quoted<'a>(v6: bool, quoted: &'a [u8], verify: bool, packet: &mut Packet<'a>) {
+    let mut inner = Packet::empty(packet.frame);
+    inner.quoting = true;
+    if v6 {
+        decode_ipv6(quoted, None, verify, &mut inner);
+    } else {
+        decode_ipv4(quoted, None, verify, &mut inner);
+    }
+    datagram_layers(&mut inner, &mut packet.quoted);
 }
 
 /// The endpoints of the UDP datagram an ICMP error quotes.

@@ -1,20 +1,43 @@
-//! Tunnels, one level deep: VXLAN (UDP to port 4789), GRE and gretap, and
-//! the IP-in-IP and 6in4 entry the dispatch in `mod.rs` makes. The inner
-//! packet becomes the [`Packet`]'s, the tunnel's IP header its `outer`.
+//! Tunnels: VXLAN (UDP port 4789), Geneve (UDP port 6081), GRE and gretap,
+//! and the IP-in-IP and 6in4 entry the dispatch in `mod.rs` makes. The inner
+//! packet becomes the [`Packet`]'s; the tunnel's headers move to
+//! [`Packet::tunnel_layers`], the outermost tunnel's IP header to `outer`.
+//! A tunnel inside a tunnel is entered too, up to [`MAX_TUNNEL_LAYERS`].
 
 use crate::packet::wire::be16;
-use crate::packet::wire::field::{ethernet, gre, vxlan};
+use crate::packet::wire::field::{ethernet, geneve, gre, vxlan};
 
 use super::ip::{decode_ipv4, decode_ipv6};
 use super::link::{decode_ethernet, from_ether_type};
-use super::{Encapsulation, Link, Packet, Problem, Transport, Verify};
+use super::{Encapsulation, Layer, Link, Packet, Problem, Verify, datagram_layers};
+
+/// Headers kept before a tunnel is left as it is (another protocol): four
+/// VXLAN levels, or sixteen IP-in-IP ones.
+pub(super) const MAX_TUNNEL_LAYERS: usize = 16;
+
+/// True when a tunnel found here is entered: not inside what an ICMP error
+/// quotes, and not past [`MAX_TUNNEL_LAYERS`].
+pub(super) fn may_enter(packet: &Packet<'_>) -> bool {
+    !packet.quoting && packet.tunnel_layers.len() < MAX_TUNNEL_LAYERS
+}
 
 /// From here on the packet's IP layer and transport are the tunnel's
-/// payload's; the tunnel's own IP header moves to [`Packet::outer`].
-pub(super) fn enter_tunnel(encapsulation: Encapsulation, packet: &mut Packet<'_>) {
-    packet.encapsulation = Some(encapsulation);
-    packet.outer = packet.ip.take();
-    packet.transport = Transport::Other;
+/// payload's: the tunnel's own IP header (and UDP header) and `header`, the
+/// tunnel header, move to [`Packet::tunnel_layers`]. The outermost tunnel
+/// names the [`Packet::encapsulation`] and its IP header is [`Packet::outer`].
+pub(super) fn enter_tunnel<'a>(
+    encapsulation: Encapsulation,
+    header: Option<Layer<'a>>,
+    packet: &mut Packet<'a>,
+) {
+    if packet.encapsulation.is_none() {
+        packet.encapsulation = Some(encapsulation);
+        packet.outer = packet.ip.clone();
+    }
+    let mut layers = std::mem::take(&mut packet.tunnel_layers);
+    datagram_layers(packet, &mut layers);
+    layers.extend(header);
+    packet.tunnel_layers = layers;
 }
 
 /// A tunnel header (or the frame it carries) too short to read: a problem
@@ -47,8 +70,55 @@ pub(super) fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Pack
     }
     let v = &body[vxlan::VNI];
     let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
-    enter_tunnel(Encapsulation::Vxlan { vni }, packet);
+    enter_tunnel(
+        Encapsulation::Vxlan { vni },
+        Some(Layer::Vxlan(vni, body)),
+        packet,
+    );
     decode_inner_ethernet(&body[vxlan::HEADER_LEN..], verify, packet);
+}
+
+/// The payload of a UDP datagram to port 6081: a Geneve header with its
+/// options, then what its protocol type names (Ethernet, IPv4 or IPv6).
+/// Too short for the header, or another protocol, it stays a plain UDP
+/// datagram.
+pub(super) fn decode_geneve<'a>(body: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    let Some(&first) = body.get(geneve::VERSION_OPTIONS) else {
+        return;
+    };
+    let header_len = geneve::HEADER_LEN + usize::from(first & geneve::OPTIONS_MASK) * 4;
+    if body.len() < header_len {
+        packet
+            .problems
+            .extend(tunnel_cut("Geneve header", body.len(), header_len, verify));
+        return;
+    }
+    let protocol_type = be16(body, geneve::PROTOCOL);
+    if first >> 6 != 0 || !matches!(protocol_type, 0x0800 | 0x86dd | gre::ETHERNET) {
+        return;
+    }
+    let v = &body[geneve::VNI];
+    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    let inner = &body[header_len..];
+    if protocol_type == gre::ETHERNET && inner.len() < ethernet::HEADER_LEN {
+        packet.problems.extend(tunnel_cut(
+            "Ethernet header in Geneve",
+            inner.len(),
+            ethernet::HEADER_LEN,
+            verify,
+        ));
+        return;
+    }
+    enter_tunnel(
+        Encapsulation::Geneve { vni },
+        Some(Layer::Geneve(vni, body)),
+        packet,
+    );
+    if protocol_type == gre::ETHERNET {
+        decode_inner_ethernet(inner, verify, packet);
+    } else {
+        decode_inner_ip(from_ether_type(protocol_type), inner, verify, packet);
+    }
 }
 
 /// The Ethernet frame a VXLAN or gretap tunnel carries, down to its IP packet.
@@ -63,7 +133,9 @@ fn decode_inner_ethernet<'a>(frame: &'a [u8], verify: Verify, packet: &mut Packe
     let Some((link, version, _)) = decode_ethernet(frame, blank, &mut packet.problems) else {
         return;
     };
-    decode_inner_ip(version, &frame[link.header_len..], verify, packet);
+    let ip = &frame[link.header_len..];
+    packet.tunnel_layers.push(Layer::Ethernet(link, frame));
+    decode_inner_ip(version, ip, verify, packet);
 }
 
 /// The inner IP packet of a tunnel, as announced (4, 6, or not IP).
@@ -118,7 +190,11 @@ pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Pac
             .extend(tunnel_cut("GRE header", payload.len(), header_len, verify));
         return;
     }
-    enter_tunnel(Encapsulation::Gre { protocol_type }, packet);
+    enter_tunnel(
+        Encapsulation::Gre { protocol_type },
+        Some(Layer::Gre(protocol_type, payload)),
+        packet,
+    );
     let inner = &payload[header_len..];
     if protocol_type == gre::ETHERNET {
         if inner.len() < ethernet::HEADER_LEN {
@@ -140,6 +216,7 @@ pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Pac
 mod tests {
     use std::net::SocketAddr;
 
+    use super::MAX_TUNNEL_LAYERS;
     use crate::packet::decode::tests::fixture_frame;
     use crate::packet::decode::{Encapsulation, Packet, Transport, decode, decode_with};
     use crate::packet::wire::field::gre;
@@ -198,15 +275,31 @@ mod tests {
     }
 
     #[test]
-    fn one_level_of_tunnel_only() {
-        // IPIP in IPIP: the first level is decoded, the second is left alone.
+    fn tunnels_inside_tunnels_are_entered_up_to_the_limit() {
+        // IPIP in IPIP: both levels are entered, as tshark does; the datagram
+        // is the innermost, and every IP header is kept, outermost first.
         let frame = fixture_frame("tunnel-ipip.pcap");
-        let mut twice = frame[..34].to_vec();
-        twice.extend_from_slice(&frame[14..]);
-        let total = (twice.len() - 14) as u16;
-        twice[16..18].copy_from_slice(&total.to_be_bytes());
+        let wrap = |levels: usize| {
+            let mut f = frame.clone();
+            for _ in 0..levels {
+                let mut outer = f[..34].to_vec();
+                outer.extend_from_slice(&f[14..]);
+                let total = (outer.len() - 14) as u16;
+                outer[16..18].copy_from_slice(&total.to_be_bytes());
+                f = outer;
+            }
+            f
+        };
+        let twice = wrap(1);
         let p = decode_with(1, &twice, twice.len(), false);
         assert_eq!(p.encapsulation, Some(Encapsulation::IpInIp));
+        assert_eq!(inner_dst(&p), Some("127.0.0.1:7456".parse().unwrap()));
+        let names: Vec<&str> = p.tunnel_layers.iter().map(|l| l.name()).collect();
+        assert_eq!(names, ["ip", "ip"]);
+        // Past MAX_TUNNEL_LAYERS headers, the rest is another protocol.
+        let deep = wrap(MAX_TUNNEL_LAYERS);
+        let p = decode_with(1, &deep, deep.len(), false);
+        assert_eq!(p.tunnel_layers.len(), MAX_TUNNEL_LAYERS);
         assert_eq!(p.ip.as_ref().map(|ip| ip.protocol), Some(4));
         assert!(matches!(p.transport, Transport::Other));
     }

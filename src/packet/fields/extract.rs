@@ -1,12 +1,246 @@
-//! How each field's values are read from a decoded frame: one extractor per
-//! protocol, chosen by the field's [`Id`].
+//! How each field's values are read from a decoded frame.
+//!
+//! A field takes a value from every header of its protocol in the frame, in
+//! frame order, as Wireshark's do: `ip.src` of a VXLAN frame is the tunnel's
+//! source, then the inner packet's; of an ICMP error, the error's, then the
+//! quoted datagram's. [`walk`] visits the headers ([`Hdr`]) in that order;
+//! one reader per protocol gives a header's values of a field (none when the
+//! header is of another protocol), chosen by the field's [`Id`].
 
-use crate::packet::decode::{ChecksumState, Packet, Transport};
+use crate::packet::decode::{
+    ChecksumState, Encapsulation, Icmp, Ip, Layer, Link, Packet, Tcp, Transport, Udp, ports,
+};
+use crate::packet::wire::field::{geneve, icmp as icmp_wire, tcp as tcp_wire};
 
 use super::{FrameView, Id, Value};
 
-fn one<T>(i: usize, x: Option<T>) -> Option<T> {
-    if i == 0 { x } else { None }
+/// One header of a frame as the fields read it, with the bytes it starts
+/// (itself and what it carries, as far as captured).
+#[derive(Clone, Copy)]
+enum Hdr<'p, 'a> {
+    /// An Ethernet header: the frame's own, or one inside a tunnel.
+    Eth(&'p Link, &'a [u8], bool),
+    Ip(&'p Ip, &'a [u8]),
+    Udp(&'p Udp<'a>, &'a [u8]),
+    /// A TCP header; true for the datagram's own (the one with relative numbers).
+    Tcp(&'p Tcp, &'a [u8], bool),
+    /// An ICMP (false) or ICMPv6 (true) header.
+    Icmp(&'p Icmp, bool, &'a [u8]),
+    Vxlan(u32, &'a [u8]),
+    Geneve(u32, &'a [u8]),
+    Gre(&'a [u8]),
+    /// Payload no dissector claims: Wireshark's `data`.
+    Data(&'a [u8]),
+}
+
+/// Up to two values of a field in one header (`*.addr` and `*.port` have
+/// the source and the destination).
+type Two<'a> = [Option<Value<'a>>; 2];
+
+fn one(x: Option<Value<'_>>) -> Two<'_> {
+    [x, None]
+}
+
+/// Visits the frame's headers in frame order until `visit` returns a value
+/// (only the datagram's own with `datagram_only`).
+fn walk<'p, 'a, R>(
+    p: &'p Packet<'a>,
+    datagram_only: bool,
+    mut visit: impl FnMut(Hdr<'p, 'a>) -> Option<R>,
+) -> Option<R> {
+    let (tunnel, quoted): (&[Layer<'a>], &[Layer<'a>]) = if datagram_only {
+        (&[], &[])
+    } else {
+        (&p.tunnel_layers, &p.quoted)
+    };
+    if let Some(link) = p.link.as_ref().filter(|l| l.src_mac.is_some()) {
+        let llc = p.encapsulation == Some(Encapsulation::LlcSnap);
+        if let Some(r) = visit(Hdr::Eth(link, p.frame, !llc)) {
+            return Some(r);
+        }
+        // An EtherType no dissector of Wireshark's takes: its payload is data.
+        let unknown = link
+            .ether_type
+            .is_some_and(|t| t > 1500 && ports::ETHERTYPES.binary_search(&t).is_err());
+        if unknown && !llc && p.ip.is_none() {
+            let payload = p.frame.get(link.header_len..).unwrap_or(&[]);
+            if !payload.is_empty() {
+                return visit(Hdr::Data(payload));
+            }
+        }
+    }
+    for layer in tunnel {
+        if let Some(r) = visit_layer(layer, &mut visit) {
+            return Some(r);
+        }
+    }
+    if let Some(ip) = &p.ip
+        && let Some(r) = visit(Hdr::Ip(ip, p.ip_bytes))
+    {
+        return Some(r);
+    }
+    let bytes = p.transport_bytes;
+    let own = match &p.transport {
+        Transport::Udp(u) => with_data(Hdr::Udp(u, bytes), &mut visit),
+        Transport::Tcp(t) => with_data(Hdr::Tcp(t, bytes, true), &mut visit),
+        Transport::Icmp(c) => {
+            let v6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
+            with_data(Hdr::Icmp(c, v6, bytes), &mut visit)
+        }
+        Transport::Fragment(b) if !b.is_empty() => visit(Hdr::Data(b)),
+        Transport::Fragment(_) | Transport::Other => None,
+    };
+    if own.is_some() {
+        return own;
+    }
+    for layer in quoted {
+        if let Some(r) = visit_layer(layer, &mut visit) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+fn visit_layer<'p, 'a, R>(
+    layer: &'p Layer<'a>,
+    visit: &mut impl FnMut(Hdr<'p, 'a>) -> Option<R>,
+) -> Option<R> {
+    match layer {
+        Layer::Ethernet(link, b) => visit(Hdr::Eth(link, b, true)),
+        Layer::Ip(ip, b) => visit(Hdr::Ip(ip, b)),
+        Layer::Udp(u, b) => with_data(Hdr::Udp(u, b), visit),
+        Layer::Tcp(t, b) => with_data(Hdr::Tcp(t, b, false), visit),
+        Layer::Icmp(c, v6, b) => with_data(Hdr::Icmp(c, *v6, b), visit),
+        Layer::Vxlan(vni, b) => visit(Hdr::Vxlan(*vni, b)),
+        Layer::Geneve(vni, b) => visit(Hdr::Geneve(*vni, b)),
+        Layer::Gre(_, b) => visit(Hdr::Gre(b)),
+    }
+}
+
+/// A transport header, then the `data` after it when no dissector claims
+/// its payload.
+fn with_data<'p, 'a, R>(
+    h: Hdr<'p, 'a>,
+    visit: &mut impl FnMut(Hdr<'p, 'a>) -> Option<R>,
+) -> Option<R> {
+    visit(h).or_else(|| data_of(h).and_then(|d| visit(Hdr::Data(d))))
+}
+
+/// The payload of a transport header that Wireshark shows as `data`: UDP
+/// and TCP on ports no dissector of tshark's port tables takes, and the
+/// payload of an ICMP or ICMPv6 echo.
+fn data_of<'a>(h: Hdr<'_, 'a>) -> Option<&'a [u8]> {
+    let payload = match h {
+        Hdr::Udp(u, _) if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() => {
+            u.payload
+        }
+        Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
+            tcp_payload(t, b)
+        }
+        Hdr::Icmp(c, v6, b) if echo(c, v6) => b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]),
+        _ => &[],
+    };
+    (!payload.is_empty()).then_some(payload)
+}
+
+/// True for an echo request or reply (ICMP 8/0, ICMPv6 128/129).
+fn echo(c: &Icmp, v6: bool) -> bool {
+    if v6 {
+        matches!(c.icmp_type, 128 | 129)
+    } else {
+        matches!(c.icmp_type, 0 | 8)
+    }
+}
+
+/// The captured payload of a TCP segment whose header starts `b`.
+fn tcp_payload<'a>(t: &Tcp, b: &'a [u8]) -> &'a [u8] {
+    let header = b
+        .get(tcp_wire::DATA_OFFSET)
+        .map_or(b.len(), |o| usize::from(o >> 4) * 4);
+    let end = header.saturating_add(t.payload_len).min(b.len());
+    b.get(header..end).unwrap_or(&[])
+}
+
+/// Value `i` of field `id` in the frame, with the 1-based layer (among the
+/// headers of the field's protocol) it comes from.
+pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize, Value<'a>)> {
+    if let Some(x) = frame_field(id, v) {
+        return (i == 0).then_some((1, x?));
+    }
+    let (mut layer, mut seen) = (0, 0);
+    walk(v.packet, v.datagram_only, |h| {
+        let values = read(id, h, v)?;
+        layer += 1;
+        for x in values.into_iter().flatten() {
+            if seen == i {
+                return Some((layer, x));
+            }
+            seen += 1;
+        }
+        None
+    })
+}
+
+/// How many bytes at the start of value `i` of protocol field `id` the
+/// protocol's own item covers in Wireshark (what its `len()`, slices and
+/// `==` see; `contains` sees the whole value).
+pub(super) fn own_len(id: Id, v: &FrameView<'_, '_>, i: usize) -> Option<usize> {
+    if id == Id::Frame {
+        return (i == 0).then_some(v.cap_len);
+    }
+    let mut seen = 0;
+    walk(v.packet, v.datagram_only, |h| {
+        read(id, h, v)?[0].as_ref()?;
+        if seen < i {
+            seen += 1;
+            return None;
+        }
+        Some(match h {
+            Hdr::Eth(_, b, _) => b.len().min(14),
+            Hdr::Ip(ip, b) => ip.header_len.min(b.len()),
+            Hdr::Udp(_, b) => b.len().min(8),
+            Hdr::Tcp(t, b, _) => b.len() - tcp_payload(t, b).len(),
+            Hdr::Vxlan(_, b) => b.len().min(8),
+            Hdr::Geneve(_, b) => b
+                .first()
+                .map_or(0, |f| {
+                    geneve::HEADER_LEN + usize::from(f & geneve::OPTIONS_MASK) * 4
+                })
+                .min(b.len()),
+            Hdr::Icmp(_, _, b) | Hdr::Gre(b) | Hdr::Data(b) => b.len(),
+        })
+    })
+}
+
+/// The `frame` protocol and the `frame.*` fields: Some (one value) for them,
+/// None for every other field.
+#[allow(clippy::option_option)]
+fn frame_field<'a>(id: Id, v: &FrameView<'_, 'a>) -> Option<Option<Value<'a>>> {
+    use Value::Uint;
+    Some(match id {
+        Id::Frame => Some(Value::Bytes(v.packet.frame)),
+        Id::FrameNumber => Some(Uint(v.number)),
+        Id::FrameLen => Some(Uint(u64::from(v.orig_len))),
+        Id::FrameCapLen => Some(Uint(v.cap_len as u64)),
+        _ => return None,
+    })
+}
+
+/// The values of field `id` in header `h`, or None when `h` is not of the
+/// field's protocol.
+fn read<'a>(id: Id, h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>) -> Option<Two<'a>> {
+    match h {
+        Hdr::Eth(link, bytes, typed) => link_field(id, link, bytes, typed),
+        Hdr::Ip(ip, bytes) if ip.version == 4 => ipv4_field(id, ip, bytes),
+        Hdr::Ip(ip, bytes) => ipv6_field(id, ip, bytes),
+        Hdr::Udp(u, bytes) => udp_field(id, u, bytes),
+        Hdr::Tcp(t, bytes, own) => tcp_field(id, t, bytes, own.then_some(v.tcp_relative)),
+        Hdr::Icmp(c, v6, bytes) => icmp_field(id, c, v6, bytes),
+        Hdr::Vxlan(vni, bytes) => tunnel_field(id, Id::Vxlan, Id::VxlanVni, vni, bytes),
+        Hdr::Geneve(vni, bytes) => tunnel_field(id, Id::Geneve, Id::GeneveVni, vni, bytes),
+        Hdr::Gre(bytes) => (id == Id::Gre).then(|| one(Some(Value::Bytes(bytes)))),
+        Hdr::Data(bytes) => data_field(id, bytes),
+    }
 }
 
 fn status(state: ChecksumState) -> &'static str {
@@ -19,261 +253,305 @@ fn status(state: ChecksumState) -> &'static str {
     }
 }
 
-pub(super) fn get<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
-    let p = v.packet;
-    match id {
-        Id::FrameNumber | Id::FrameLen | Id::FrameCapLen => frame_field(id, v, i),
-        Id::EthSrc | Id::EthDst | Id::EthAddr | Id::EthType | Id::VlanId => link_field(id, p, i),
-        Id::IpVersion
-        | Id::IpHdrLen
-        | Id::IpDsfield
-        | Id::IpLen
-        | Id::IpId
-        | Id::IpFlagsDf
-        | Id::IpFlagsMf
-        | Id::IpFragOffset
-        | Id::IpTtl
-        | Id::IpProto
-        | Id::IpChecksum
-        | Id::IpChecksumStatus
-        | Id::IpSrc
-        | Id::IpDst
-        | Id::IpAddr => ipv4_field(id, p, i),
-        Id::Ipv6Hlim | Id::Ipv6Nxt | Id::Ipv6Src | Id::Ipv6Dst | Id::Ipv6Addr => {
-            ipv6_field(id, p, i)
-        }
-        Id::Udp
-        | Id::UdpSrcport
-        | Id::UdpDstport
-        | Id::UdpPort
-        | Id::UdpLength
-        | Id::UdpChecksum
-        | Id::UdpChecksumStatus => udp_field(id, p, i),
-        Id::Tcp
-        | Id::TcpSrcport
-        | Id::TcpDstport
-        | Id::TcpPort
-        | Id::TcpSeq
-        | Id::TcpAck
-        | Id::TcpSeqRaw
-        | Id::TcpAckRaw
-        | Id::TcpLen
-        | Id::TcpFlags
-        | Id::TcpFlagsFin
-        | Id::TcpFlagsSyn
-        | Id::TcpFlagsReset
-        | Id::TcpFlagsPush
-        | Id::TcpFlagsAck
-        | Id::TcpFlagsUrg => tcp_field(id, v, i),
-        Id::IcmpType | Id::IcmpCode | Id::Icmpv6Type | Id::Icmpv6Code => icmp_field(id, p, i),
-        Id::DataData | Id::DataLen | Id::DataText => data_field(id, p, i),
-    }
+/// The `eth` protocol and the `eth.*` and `vlan.*` fields. `typed` is false
+/// for 802.3 with LLC/SNAP, whose length field is no `eth.type`.
+fn link_field<'a>(id: Id, link: &Link, bytes: &'a [u8], typed: bool) -> Option<Two<'a>> {
+    use Value::{Mac, Uint};
+    let (src, dst) = (link.src_mac.map(Mac), link.dst_mac.map(Mac));
+    Some(match id {
+        Id::Eth => one(Some(Value::Bytes(bytes))),
+        Id::EthSrc => one(src),
+        Id::EthDst => one(dst),
+        Id::EthAddr => [dst, src],
+        // An 802.3 frame carries a length there, not a type (LLC/SNAP
+        // names the protocol); a tagged frame's is the tag's: no eth.type.
+        Id::EthType => one(link
+            .ether_type
+            .filter(|_| typed && link.vlans.is_empty())
+            .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
+            .map(|t| Uint(t.into()))),
+        Id::VlanId => one(link.vlans.last().map(|&id| Uint(id.into()))),
+        _ => return None,
+    })
 }
 
-/// Value `i` of a two-valued field (`*.addr`, `*.port`): `a` at 0, `b` at 1.
-fn pair<T>(i: usize, a: Option<T>, b: Option<T>) -> Option<T> {
-    match i {
-        0 => a,
-        1 => b,
-        _ => None,
-    }
-}
-
-/// The `frame.*` fields.
-fn frame_field<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
-    use Value::Uint;
-    match id {
-        Id::FrameNumber => one(i, Some(Uint(v.number))),
-        Id::FrameLen => one(i, Some(Uint(u64::from(v.orig_len)))),
-        Id::FrameCapLen => one(i, Some(Uint(v.cap_len as u64))),
-        _ => None,
-    }
-}
-
-/// The `eth.*` and `vlan.*` fields.
-fn link_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
-    use Value::Uint;
-    let link = p.link.as_ref();
-    match id {
-        Id::EthSrc => one(i, link.and_then(|l| l.src_mac).map(Value::Mac)),
-        Id::EthDst => one(i, link.and_then(|l| l.dst_mac).map(Value::Mac)),
-        Id::EthAddr => pair(
-            i,
-            link.and_then(|l| l.dst_mac).map(Value::Mac),
-            link.and_then(|l| l.src_mac).map(Value::Mac),
-        ),
-        Id::EthType => one(
-            i,
-            // An 802.3 frame carries a length there, not a type (LLC/SNAP
-            // names the protocol): no eth.type, as tshark shows it.
-            link.filter(|l| l.src_mac.is_some() && l.vlans.is_empty())
-                .filter(|_| p.encapsulation != Some(crate::packet::decode::Encapsulation::LlcSnap))
-                .and_then(|l| l.ether_type)
-                .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
-                .map(|t| Uint(t.into())),
-        ),
-        Id::VlanId => one(
-            i,
-            link.and_then(|l| l.vlans.last()).map(|&id| Uint(id.into())),
-        ),
-        _ => None,
-    }
-}
-
-/// The `ip.*` fields (`ip.version` for either version, the rest IPv4 only).
-fn ipv4_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
+/// The `ip` protocol and the `ip.*` fields of an IPv4 header.
+fn ipv4_field<'a>(id: Id, ip: &Ip, bytes: &'a [u8]) -> Option<Two<'a>> {
     use Value::{Addr, Bool, Uint};
-    let ip = p.ip.as_ref();
-    let ip4 = ip.filter(|ip| ip.version == 4);
-    match id {
-        Id::IpVersion => one(i, ip.map(|ip| Uint(ip.version.into()))),
-        Id::IpHdrLen => one(i, ip4.map(|ip| Uint(ip.header_len as u64))),
-        Id::IpDsfield => one(i, ip4.map(|ip| Uint(ip.tos.into()))),
-        Id::IpLen => one(i, ip4.map(|ip| Uint(ip.total_len as u64))),
-        Id::IpId => one(
-            i,
-            ip4.and_then(|ip| ip.identification).map(|n| Uint(n.into())),
-        ),
-        Id::IpFlagsDf => one(i, ip4.map(|ip| Bool(ip.dont_fragment))),
-        Id::IpFlagsMf => one(i, ip4.map(|ip| Bool(ip.frag.is_some_and(|f| f.more)))),
+    Some(one(Some(match id {
+        Id::Ip => Value::Bytes(bytes),
+        Id::IpVersion => Uint(4),
+        Id::IpHdrLen => Uint(ip.header_len as u64),
+        Id::IpDsfield => Uint(ip.tos.into()),
+        Id::IpLen => Uint(ip.total_len as u64),
+        Id::IpId => Uint(ip.identification?.into()),
+        Id::IpFlagsDf => Bool(ip.dont_fragment),
+        Id::IpFlagsMf => Bool(ip.frag.is_some_and(|f| f.more)),
         // The header's 13 bits, in 8-byte units, as Wireshark 3.4 and later
         // hold it (its tree shows the bytes, its filters use the units).
-        Id::IpFragOffset => one(
-            i,
-            ip4.map(|ip| Uint(ip.frag.map_or(0, |f| f.offset.into()))),
-        ),
-        Id::IpTtl => one(i, ip4.map(|ip| Uint(ip.ttl.into()))),
-        Id::IpProto => one(i, ip4.map(|ip| Uint(ip.protocol.into()))),
-        Id::IpChecksum => one(
-            i,
-            ip4.and_then(|ip| ip.header_checksum)
-                .map(|c| Uint(c.value.into())),
-        ),
-        Id::IpChecksumStatus => one(
-            i,
-            ip4.and_then(|ip| ip.header_checksum)
-                .map(|c| Value::Status(status(c.state))),
-        ),
-        Id::IpSrc => one(i, ip4.map(|ip| Addr(ip.src))),
-        Id::IpDst => one(i, ip4.map(|ip| Addr(ip.dst))),
-        Id::IpAddr => pair(i, ip4.map(|ip| Addr(ip.src)), ip4.map(|ip| Addr(ip.dst))),
-        _ => None,
-    }
+        Id::IpFragOffset => Uint(ip.frag.map_or(0, |f| f.offset.into())),
+        Id::IpTtl => Uint(ip.ttl.into()),
+        Id::IpProto => Uint(ip.protocol.into()),
+        Id::IpChecksum => Uint(ip.header_checksum?.value.into()),
+        Id::IpChecksumStatus => Value::Status(status(ip.header_checksum?.state)),
+        Id::IpSrc => Addr(ip.src),
+        Id::IpDst => Addr(ip.dst),
+        Id::IpAddr => return Some([Some(Addr(ip.src)), Some(Addr(ip.dst))]),
+        _ => return None,
+    })))
 }
 
-/// The `ipv6.*` fields.
-fn ipv6_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
+/// The `ipv6` protocol and the `ipv6.*` fields (and `ip.version`, which
+/// Wireshark gives an IPv6 header too).
+fn ipv6_field<'a>(id: Id, ip: &Ip, bytes: &'a [u8]) -> Option<Two<'a>> {
     use Value::{Addr, Uint};
-    let ip6 = p.ip.as_ref().filter(|ip| ip.version == 6);
-    match id {
-        Id::Ipv6Hlim => one(i, ip6.map(|ip| Uint(ip.ttl.into()))),
-        Id::Ipv6Nxt => one(i, ip6.map(|ip| Uint(ip.next_header.into()))),
-        Id::Ipv6Src => one(i, ip6.map(|ip| Addr(ip.src))),
-        Id::Ipv6Dst => one(i, ip6.map(|ip| Addr(ip.dst))),
-        Id::Ipv6Addr => pair(i, ip6.map(|ip| Addr(ip.src)), ip6.map(|ip| Addr(ip.dst))),
-        _ => None,
-    }
+    Some(one(Some(match id {
+        Id::Ipv6 => Value::Bytes(bytes),
+        Id::IpVersion => Uint(6),
+        Id::Ipv6Hlim => Uint(ip.ttl.into()),
+        Id::Ipv6Nxt => Uint(ip.next_header.into()),
+        Id::Ipv6Src => Addr(ip.src),
+        Id::Ipv6Dst => Addr(ip.dst),
+        Id::Ipv6Addr => return Some([Some(Addr(ip.src)), Some(Addr(ip.dst))]),
+        _ => return None,
+    })))
 }
 
-/// The `udp` and `udp.*` fields.
-fn udp_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
-    use Value::{Bool, Uint};
-    let udp = match &p.transport {
-        Transport::Udp(u) => Some(u),
-        _ => None,
-    };
-    match id {
-        Id::Udp => one(i, udp.map(|_| Bool(true))),
-        Id::UdpSrcport => one(i, udp.map(|u| Uint(u.src_port.into()))),
-        Id::UdpDstport => one(i, udp.map(|u| Uint(u.dst_port.into()))),
-        Id::UdpPort => pair(
-            i,
-            udp.map(|u| Uint(u.src_port.into())),
-            udp.map(|u| Uint(u.dst_port.into())),
-        ),
-        Id::UdpLength => one(i, udp.map(|u| Uint(u.length.into()))),
+/// The `udp` protocol and the `udp.*` fields.
+fn udp_field<'a>(id: Id, u: &Udp<'a>, bytes: &'a [u8]) -> Option<Two<'a>> {
+    use Value::Uint;
+    let (src, dst) = (Uint(u.src_port.into()), Uint(u.dst_port.into()));
+    Some(match id {
+        Id::Udp => one(Some(Value::Bytes(bytes))),
+        Id::UdpSrcport => one(Some(src)),
+        Id::UdpDstport => one(Some(dst)),
+        Id::UdpPort => [Some(src), Some(dst)],
+        Id::UdpLength => one(Some(Uint(u.length.into()))),
         // tshark stops at a bogus length (below 8, not a jumbogram's 0)
         // before it reads the checksum.
         Id::UdpChecksum => one(
-            i,
-            udp.filter(|u| u.length >= 8 || u.payload_len > 0)
-                .map(|u| Uint(u.checksum.value.into())),
+            Some(Uint(u.checksum.value.into())).filter(|_| u.length >= 8 || u.payload_len > 0),
         ),
-        Id::UdpChecksumStatus => one(i, udp.map(|u| Value::Status(status(u.checksum.state)))),
-        _ => None,
-    }
+        Id::UdpChecksumStatus => one(Some(Value::Status(status(u.checksum.state)))),
+        Id::UdpPayload => one((!u.payload.is_empty()).then_some(Value::Bytes(u.payload))),
+        _ => return None,
+    })
 }
 
-/// The `tcp` and `tcp.*` fields (`tcp.seq`/`tcp.ack` from the view's
-/// relative numbers).
-fn tcp_field<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
+/// The `tcp` protocol and the `tcp.*` fields. `relative` is the frame's
+/// relative (seq, ack) for the datagram's own header, None for another
+/// (one an ICMP error quotes), which has no `tcp.seq`/`tcp.ack`.
+fn tcp_field<'a>(
+    id: Id,
+    t: &Tcp,
+    bytes: &'a [u8],
+    relative: Option<Option<(u32, u32)>>,
+) -> Option<Two<'a>> {
     use crate::packet::wire::TcpFlags;
     use Value::{Bool, Uint};
-    let tcp = match &v.packet.transport {
-        Transport::Tcp(t) => Some(t),
-        _ => None,
-    };
-    let flag = |bit: TcpFlags| one(i, tcp.map(|t| Bool(t.flags.contains(bit))));
-    match id {
-        Id::Tcp => one(i, tcp.map(|_| Bool(true))),
-        Id::TcpSrcport => one(i, tcp.map(|t| Uint(t.src_port.into()))),
-        Id::TcpDstport => one(i, tcp.map(|t| Uint(t.dst_port.into()))),
-        Id::TcpPort => pair(
-            i,
-            tcp.map(|t| Uint(t.src_port.into())),
-            tcp.map(|t| Uint(t.dst_port.into())),
-        ),
-        Id::TcpSeq => one(i, v.tcp_relative.map(|(s, _)| Uint(s.into()))),
-        Id::TcpAck => one(i, v.tcp_relative.map(|(_, a)| Uint(a.into()))),
-        Id::TcpSeqRaw => one(i, tcp.map(|t| Uint(t.seq.into()))),
-        Id::TcpAckRaw => one(i, tcp.map(|t| Uint(t.ack.into()))),
-        Id::TcpLen => one(i, tcp.map(|t| Uint(t.payload_len as u64))),
-        Id::TcpFlags => one(i, tcp.map(|t| Uint(t.flag_bits.into()))),
+    let (src, dst) = (Uint(t.src_port.into()), Uint(t.dst_port.into()));
+    let flag = |bit: TcpFlags| one(Some(Bool(t.flags.contains(bit))));
+    let relative = relative.flatten();
+    Some(match id {
+        Id::Tcp => one(Some(Value::Bytes(bytes))),
+        Id::TcpSrcport => one(Some(src)),
+        Id::TcpDstport => one(Some(dst)),
+        Id::TcpPort => [Some(src), Some(dst)],
+        Id::TcpSeq => one(relative.map(|(s, _)| Uint(s.into()))),
+        Id::TcpAck => one(relative.map(|(_, a)| Uint(a.into()))),
+        Id::TcpSeqRaw => one(Some(Uint(t.seq.into()))),
+        Id::TcpAckRaw => one(Some(Uint(t.ack.into()))),
+        Id::TcpLen => one(Some(Uint(t.payload_len as u64))),
+        Id::TcpFlags => one(Some(Uint(t.flag_bits.into()))),
         Id::TcpFlagsFin => flag(TcpFlags::FIN),
         Id::TcpFlagsSyn => flag(TcpFlags::SYN),
         Id::TcpFlagsReset => flag(TcpFlags::RST),
         Id::TcpFlagsPush => flag(TcpFlags::PSH),
         Id::TcpFlagsAck => flag(TcpFlags::ACK),
         Id::TcpFlagsUrg => flag(TcpFlags::URG),
-        _ => None,
-    }
+        Id::TcpPayload => {
+            let payload = tcp_payload(t, bytes);
+            one((!payload.is_empty()).then_some(Value::Bytes(payload)))
+        }
+        _ => return None,
+    })
 }
 
-/// The `icmp.*` and `icmpv6.*` fields.
-fn icmp_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
+/// The `icmp`/`icmpv6` protocols and their `.type` and `.code`.
+fn icmp_field<'a>(id: Id, c: &Icmp, v6: bool, bytes: &'a [u8]) -> Option<Two<'a>> {
     use Value::Uint;
-    let icmp = match &p.transport {
-        Transport::Icmp(c) => Some(c),
-        _ => None,
+    let x = match (id, v6) {
+        (Id::Icmp, false) | (Id::Icmpv6, true) => Value::Bytes(bytes),
+        (Id::IcmpType, false) | (Id::Icmpv6Type, true) => Uint(c.icmp_type.into()),
+        (Id::IcmpCode, false) | (Id::Icmpv6Code, true) => Uint(c.code.into()),
+        _ => return None,
     };
-    let version = p.ip.as_ref().map(|ip| ip.version);
-    let icmp4 = icmp.filter(|_| version == Some(4));
-    let icmp6 = icmp.filter(|_| version == Some(6));
+    Some(one(Some(x)))
+}
+
+/// A tunnel header's protocol (`vxlan`, `geneve`) and its `.vni`.
+fn tunnel_field<'a>(id: Id, proto: Id, vni_id: Id, vni: u32, bytes: &'a [u8]) -> Option<Two<'a>> {
     match id {
-        Id::IcmpType => one(i, icmp4.map(|c| Uint(c.icmp_type.into()))),
-        Id::IcmpCode => one(i, icmp4.map(|c| Uint(c.code.into()))),
-        Id::Icmpv6Type => one(i, icmp6.map(|c| Uint(c.icmp_type.into()))),
-        Id::Icmpv6Code => one(i, icmp6.map(|c| Uint(c.code.into()))),
+        i if i == proto => Some(one(Some(Value::Bytes(bytes)))),
+        i if i == vni_id => Some(one(Some(Value::Uint(vni.into())))),
         _ => None,
     }
 }
 
-/// The `data.*` fields: a UDP datagram's payload, when it has one.
-fn data_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
-    let payload: Option<&'a [u8]> = match &p.transport {
-        Transport::Udp(u) if !u.payload.is_empty() => Some(u.payload),
-        _ => None,
-    };
-    match id {
-        Id::DataData => one(i, payload.map(Value::Bytes)),
-        Id::DataLen => one(i, payload.map(|b| Value::Uint(b.len() as u64))),
-        Id::DataText => one(i, payload.map(|b| Value::Text(String::from_utf8_lossy(b)))),
-        _ => None,
-    }
+/// The `data` protocol and the `data.*` fields: payload no dissector claims.
+fn data_field<'a>(id: Id, bytes: &'a [u8]) -> Option<Two<'a>> {
+    Some(one(Some(match id {
+        Id::Data | Id::DataData => Value::Bytes(bytes),
+        Id::DataLen => Value::Uint(bytes.len() as u64),
+        Id::DataText => Value::Text(String::from_utf8_lossy(bytes)),
+        _ => return None,
+    })))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::capture::CaptureReader;
+    use crate::packet::decode::decode;
+    use crate::packet::fields::{FrameView, Value, lookup};
+
+    /// Every value of each named field in frame `n` of fixture `name`,
+    /// with its layer, seen whole or datagram-only.
+    fn values(name: &str, n: usize, fields: &[&str], only: bool) -> Vec<Vec<(usize, String)>> {
+        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut reader = CaptureReader::open(path.as_ref()).unwrap();
+        for _ in 1..n {
+            reader.next_frame().unwrap();
+        }
+        let frame = reader.next_frame().unwrap().unwrap();
+        let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+        let view = FrameView {
+            datagram_only: only,
+            ..FrameView::new(&frame, &packet)
+        };
+        fields
+            .iter()
+            .map(|name| {
+                let f = lookup(name).unwrap();
+                (0..)
+                    .map_while(|i| Some((f.layer(&view, i), f.get(&view, i)?.to_string())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn owned(v: &[(usize, &str)]) -> Vec<(usize, String)> {
+        v.iter().map(|(l, s)| (*l, s.to_string())).collect()
+    }
+
+    #[test]
+    fn an_icmp_error_has_its_own_headers_then_the_quoted_ones() {
+        let got = values(
+            "seed-ipv4-no-listener.pcap",
+            2,
+            &[
+                "ip.ttl",
+                "udp.dstport",
+                "icmp.type",
+                "data.len",
+                "udp.payload",
+            ],
+            false,
+        );
+        assert_eq!(got[0], owned(&[(1, "64"), (2, "64")]));
+        assert_eq!(
+            got[1],
+            owned(&[(1, "7457")]),
+            "the quoted UDP header is the frame's first"
+        );
+        assert_eq!(got[2], owned(&[(1, "3")]));
+        assert_eq!(
+            got[3],
+            owned(&[(1, "10")]),
+            "the quoted datagram's payload is data"
+        );
+        assert_eq!(got[4].len(), 1);
+        // The built-in check's view: the error alone.
+        let only = values(
+            "seed-ipv4-no-listener.pcap",
+            2,
+            &["ip.ttl", "udp.dstport"],
+            true,
+        );
+        assert_eq!(only, [owned(&[(1, "64")]), vec![]]);
+    }
+
+    #[test]
+    fn a_tunnel_has_its_outer_headers_first() {
+        let got = values(
+            "tunnel-geneve.pcap",
+            1,
+            &["ip.src", "udp.port", "geneve.vni", "eth.type", "data.data"],
+            false,
+        );
+        assert_eq!(got[0], owned(&[(1, "192.0.2.1"), (2, "127.0.0.1")]));
+        let ports: Vec<(usize, String)> =
+            owned(&[(1, "50000"), (1, "6081"), (2, "48801"), (2, "7456")]);
+        assert_eq!(got[1], ports);
+        assert_eq!(got[2], owned(&[(1, "42")]));
+        assert_eq!(got[3], owned(&[(1, "2048"), (2, "2048")]));
+        assert_eq!(got[4].len(), 1, "the outer payload is Geneve's, not data");
+        let only = values("tunnel-geneve.pcap", 1, &["ip.src", "geneve.vni"], true);
+        assert_eq!(only, [owned(&[(1, "127.0.0.1")]), vec![]]);
+    }
+
+    #[test]
+    fn data_is_the_payload_no_port_dissector_claims() {
+        let view_of = |dst: u16| {
+            let d = crate::packet::frame::Datagram::new(
+                "127.0.0.1:40000".parse().unwrap(),
+                std::net::SocketAddr::new("127.0.0.1".parse().unwrap(), dst),
+                b"Hello Lola".to_vec(),
+            );
+            crate::packet::frame::build_frame(&d).unwrap()
+        };
+        let data = lookup("data.len").unwrap();
+        let payload = lookup("udp.payload").unwrap();
+        // An EtherType Wireshark has no dissector for: the payload is data.
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x12, 0x34]);
+        frame.extend_from_slice(b"Hello Lola");
+        let packet = decode(1, &frame, frame.len());
+        let raw = crate::capture::RawFrame {
+            number: 1,
+            offset: 0,
+            timestamp: std::time::Duration::ZERO,
+            link_type: 1,
+            orig_len: frame.len() as u32,
+            data: &frame,
+            comment: None,
+            flags: None,
+        };
+        assert_eq!(
+            data.get(&FrameView::new(&raw, &packet), 0),
+            Some(Value::Uint(10))
+        );
+        for (dst, has_data) in [(7456, true), (53, false), (5353, false), (123, false)] {
+            let frame = view_of(dst);
+            let packet = decode(1, &frame, frame.len());
+            let raw = crate::capture::RawFrame {
+                number: 1,
+                offset: 0,
+                timestamp: std::time::Duration::ZERO,
+                link_type: 1,
+                orig_len: frame.len() as u32,
+                data: &frame,
+                comment: None,
+                flags: None,
+            };
+            let view = FrameView::new(&raw, &packet);
+            assert_eq!(data.get(&view, 0).is_some(), has_data, "port {dst}");
+            assert_eq!(payload.get(&view, 0), Some(Value::Bytes(b"Hello Lola")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod eth_type_tests {
     use crate::packet::decode::decode;
     use crate::packet::fields::{FrameView, Value, lookup};
 

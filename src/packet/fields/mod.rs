@@ -50,14 +50,17 @@ pub enum Display {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum Id {
+    Frame,
     FrameNumber,
     FrameLen,
     FrameCapLen,
+    Eth,
     EthSrc,
     EthDst,
     EthAddr,
     EthType,
     VlanId,
+    Ip,
     IpVersion,
     IpHdrLen,
     IpDsfield,
@@ -73,6 +76,7 @@ pub enum Id {
     IpSrc,
     IpDst,
     IpAddr,
+    Ipv6,
     Ipv6Hlim,
     Ipv6Nxt,
     Ipv6Src,
@@ -85,6 +89,7 @@ pub enum Id {
     UdpLength,
     UdpChecksum,
     UdpChecksumStatus,
+    UdpPayload,
     Tcp,
     TcpSrcport,
     TcpDstport,
@@ -101,10 +106,19 @@ pub enum Id {
     TcpFlagsPush,
     TcpFlagsAck,
     TcpFlagsUrg,
+    TcpPayload,
+    Icmp,
     IcmpType,
     IcmpCode,
+    Icmpv6,
     Icmpv6Type,
     Icmpv6Code,
+    Vxlan,
+    VxlanVni,
+    Geneve,
+    GeneveVni,
+    Gre,
+    Data,
     DataData,
     DataLen,
     DataText,
@@ -144,24 +158,64 @@ impl Field {
         matches!(self.id, Id::TcpSeq | Id::TcpAck)
     }
 
-    /// Value `i` of the field in the frame (most fields have one value, at
-    /// 0; `*.addr` and `*.port` have the source at 0 and destination at 1).
+    /// Value `i` of the field in the frame, in frame order: one value per
+    /// header of the field's protocol (`*.addr` and `*.port` two, the source
+    /// then the destination), outer headers first. A VXLAN frame's `ip.src`
+    /// has the tunnel's source at 0 and the inner packet's at 1; an ICMP
+    /// error's, the error's at 0 and the quoted datagram's at 1.
+    ///
+    /// ```
+    /// use lola::packet::fields::{self, FrameView, Value};
+    /// # let mut reader = lola::capture::CaptureReader::open("fixtures/tunnel-vxlan.pcap".as_ref()).unwrap();
+    /// # let frame = reader.next_frame().unwrap().unwrap();
+    /// let packet = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+    /// let view = FrameView::new(&frame, &packet);
+    /// let dstport = fields::lookup("udp.dstport").unwrap();
+    /// let values: Vec<_> = (0..).map_while(|i| dstport.get(&view, i)).collect();
+    /// assert_eq!(values, [Value::Uint(4789), Value::Uint(7456)]);
+    /// assert_eq!((dstport.layer(&view, 0), dstport.layer(&view, 1)), (1, 2));
+    /// ```
     pub fn get<'a>(&self, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
-        extract::get(self.id, v, i)
+        extract::nth(self.id, v, i).map(|(_, x)| x)
     }
 
-    /// The layer value `i` comes from: 1 for the outermost occurrence of the
+    /// The layer value `i` comes from: 1 for the outermost header of the
     /// field's protocol in the frame, 2 for the next (the packet inside a
     /// tunnel, the header an ICMP error quotes), as Wireshark's `ip.src#2`
-    /// counts them.
-    pub fn layer(&self, _v: &FrameView<'_, '_>, _i: usize) -> usize {
-        1
+    /// counts them; for `udp.port`, values 0 and 1 are layer 1's. 1 when the
+    /// frame has no value `i`.
+    pub fn layer(&self, v: &FrameView<'_, '_>, i: usize) -> usize {
+        extract::nth(self.id, v, i).map_or(1, |(layer, _)| layer)
+    }
+
+    /// For a protocol field ([`FieldType::Protocol`]), how many bytes at the
+    /// start of value `i` are the protocol's own in Wireshark: what its
+    /// `len()`, slices and `==` see (`udp`: the 8-byte header; `ip`: the
+    /// header; `icmp`, `gre`, `data`, `frame`: all), while `contains` searches
+    /// the whole value (the header and what it carries). None for other
+    /// fields or when there is no value `i`.
+    ///
+    /// ```
+    /// use lola::packet::fields::{self, FrameView, Value};
+    /// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-ipv4.pcap".as_ref()).unwrap();
+    /// # let frame = reader.next_frame().unwrap().unwrap();
+    /// let packet = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+    /// let view = FrameView::new(&frame, &packet);
+    /// let udp = fields::lookup("udp").unwrap();
+    /// assert!(matches!(udp.get(&view, 0), Some(Value::Bytes(b)) if b.len() == 8 + 10));
+    /// assert_eq!(udp.own_len(&view, 0), Some(8));
+    /// ```
+    pub fn own_len(&self, v: &FrameView<'_, '_>, i: usize) -> Option<usize> {
+        if self.ty != FieldType::Protocol {
+            return None;
+        }
+        extract::own_len(self.id, v, i)
     }
 
     /// The field's values in the frame, as tshark prints them (comma-separated).
     pub fn tshark_text(&self, v: &FrameView<'_, '_>) -> String {
         let mut out = Vec::new();
-        for i in 0..8 {
+        for i in 0.. {
             let Some(value) = self.get(v, i) else { break };
             out.push(match (self.display, value) {
                 (Display::Hex(w), Value::Uint(n)) => format!("0x{n:0w$x}"),

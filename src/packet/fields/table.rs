@@ -21,6 +21,14 @@ use Display::{Hex, HexBytes, Plain};
 /// Every field lola supports, in the order of the README's reference table.
 pub const FIELDS: &[Field] = &[
     field!(
+        "frame",
+        Protocol,
+        Frame,
+        HexBytes,
+        false,
+        "protocol: the whole frame as captured"
+    ),
+    field!(
         "frame.number",
         Uint,
         FrameNumber,
@@ -43,6 +51,14 @@ pub const FIELDS: &[Field] = &[
         Plain,
         true,
         "bytes captured"
+    ),
+    field!(
+        "eth",
+        Protocol,
+        Eth,
+        HexBytes,
+        false,
+        "protocol: each Ethernet header, the frame's and a tunnel's (Wireshark's `len()`: 14)"
     ),
     field!("eth.src", Mac, EthSrc, Plain, true, "Ethernet source"),
     field!("eth.dst", Mac, EthDst, Plain, true, "Ethernet destination"),
@@ -71,12 +87,20 @@ pub const FIELDS: &[Field] = &[
         "802.1Q VLAN ID (the inner, customer tag of QinQ)"
     ),
     field!(
+        "ip",
+        Protocol,
+        Ip,
+        HexBytes,
+        false,
+        "protocol: each IPv4 header, outer first (tunnel, then inner; ICMP error, then quoted)"
+    ),
+    field!(
         "ip.version",
         Uint,
         IpVersion,
         Plain,
         true,
-        "IP version (4 or 6)"
+        "IP version (4 or 6) of each IP header"
     ),
     field!(
         "ip.hdr_len",
@@ -148,6 +172,14 @@ pub const FIELDS: &[Field] = &[
     field!("ip.src", Addr, IpSrc, Plain, true, "IPv4 source"),
     field!("ip.dst", Addr, IpDst, Plain, true, "IPv4 destination"),
     field!("ip.addr", Addr, IpAddr, Plain, true, "either IPv4 address"),
+    field!(
+        "ipv6",
+        Protocol,
+        Ipv6,
+        HexBytes,
+        false,
+        "protocol: each IPv6 header, outer first"
+    ),
     field!("ipv6.hlim", Uint, Ipv6Hlim, Plain, true, "IPv6 hop limit"),
     field!(
         "ipv6.nxt",
@@ -169,11 +201,11 @@ pub const FIELDS: &[Field] = &[
     ),
     field!(
         "udp",
-        Bool,
+        Protocol,
         Udp,
-        Plain,
+        HexBytes,
         false,
-        "present on UDP datagrams (use as `udp`)"
+        "protocol: each UDP header (a tunnel's, the datagram's, one an ICMP error quotes); `len()`: 8"
     ),
     field!(
         "udp.srcport",
@@ -217,12 +249,20 @@ pub const FIELDS: &[Field] = &[
         "lola's verdict on udp.checksum"
     ),
     field!(
+        "udp.payload",
+        Bytes,
+        UdpPayload,
+        HexBytes,
+        true,
+        "UDP payload bytes, whatever carries them (absent when empty)"
+    ),
+    field!(
         "tcp",
-        Bool,
+        Protocol,
         Tcp,
-        Plain,
+        HexBytes,
         false,
-        "present on TCP segments (use as `tcp`)"
+        "protocol: each TCP header; `len()`: the header with options"
     ),
     field!(
         "tcp.srcport",
@@ -288,17 +328,89 @@ pub const FIELDS: &[Field] = &[
     field!("tcp.flags.push", Bool, TcpFlagsPush, Plain, true, "PSH"),
     field!("tcp.flags.ack", Bool, TcpFlagsAck, Plain, true, "ACK"),
     field!("tcp.flags.urg", Bool, TcpFlagsUrg, Plain, true, "URG"),
+    field!(
+        "tcp.payload",
+        Bytes,
+        TcpPayload,
+        HexBytes,
+        true,
+        "TCP payload bytes as captured (absent when empty)"
+    ),
+    field!(
+        "icmp",
+        Protocol,
+        Icmp,
+        HexBytes,
+        false,
+        "protocol: each ICMP message (with what an error quotes)"
+    ),
     field!("icmp.type", Uint, IcmpType, Plain, true, "ICMP type"),
     field!("icmp.code", Uint, IcmpCode, Plain, true, "ICMP code"),
+    field!(
+        "icmpv6",
+        Protocol,
+        Icmpv6,
+        HexBytes,
+        false,
+        "protocol: each ICMPv6 message (with what an error quotes)"
+    ),
     field!("icmpv6.type", Uint, Icmpv6Type, Plain, true, "ICMPv6 type"),
     field!("icmpv6.code", Uint, Icmpv6Code, Plain, true, "ICMPv6 code"),
+    field!(
+        "vxlan",
+        Protocol,
+        Vxlan,
+        HexBytes,
+        false,
+        "protocol: each VXLAN header (UDP port 4789) and the frame it carries; `len()`: 8"
+    ),
+    field!(
+        "vxlan.vni",
+        Uint,
+        VxlanVni,
+        Plain,
+        true,
+        "VXLAN network identifier"
+    ),
+    field!(
+        "geneve",
+        Protocol,
+        Geneve,
+        HexBytes,
+        false,
+        "protocol: each Geneve header (UDP port 6081) and what it carries; `len()`: 8 and options"
+    ),
+    field!(
+        "geneve.vni",
+        Uint,
+        GeneveVni,
+        Hex(6),
+        true,
+        "Geneve virtual network identifier"
+    ),
+    field!(
+        "gre",
+        Protocol,
+        Gre,
+        HexBytes,
+        false,
+        "protocol: each GRE header and what it carries"
+    ),
+    field!(
+        "data",
+        Protocol,
+        Data,
+        HexBytes,
+        true,
+        "protocol: payload no dissector claims (see data.data)"
+    ),
     field!(
         "data.data",
         Bytes,
         DataData,
         HexBytes,
         true,
-        "UDP payload bytes (absent when empty; not yet for TCP)"
+        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol, ICMP echo data, a fragment's bytes"
     ),
     field!(
         "data.len",
@@ -306,7 +418,7 @@ pub const FIELDS: &[Field] = &[
         DataLen,
         Plain,
         true,
-        "payload length (absent when empty)"
+        "length of data.data"
     ),
     field!(
         "data.text",
@@ -314,6 +426,6 @@ pub const FIELDS: &[Field] = &[
         DataText,
         Plain,
         false,
-        "payload as text (invalid UTF-8 replaced)"
+        "data.data as text (invalid UTF-8 replaced); tshark's data.text is off by default"
     ),
 ];

@@ -127,6 +127,11 @@ pub struct FrameView<'p, 'a> {
     pub packet: &'p Packet<'a>,
     /// `tcp.seq` and `tcp.ack` relative to the initial sequence numbers.
     pub tcp_relative: Option<(u32, u32)>,
+    /// True when the fields see only the datagram's own headers: the frame's
+    /// link layer, the innermost IP packet and its transport, not a tunnel's
+    /// outer headers nor what an ICMP error quotes. The built-in check's
+    /// view; false (every occurrence, as in Wireshark) otherwise.
+    pub datagram_only: bool,
 }
 
 impl<'p, 'a> FrameView<'p, 'a> {
@@ -140,6 +145,7 @@ impl<'p, 'a> FrameView<'p, 'a> {
             cap_len: frame.data.len(),
             packet,
             tcp_relative: None,
+            datagram_only: false,
         }
     }
 }
