@@ -263,9 +263,7 @@ fn compare(x: &V<'_>, y: &V<'_>) -> Option<Ordering> {
         }
         (V::Mac(a), V::Mac(b)) => a.cmp(b),
         // Text orders as text; bytes (ftype-bytes.c) by length first.
-        (V::Str(_), V::Bytes(_) | V::Str(_)) | (V::Bytes(_), V::Str(_)) => {
-            bytes(x).cmp(&bytes(y))
-        }
+        (V::Str(_), V::Bytes(_) | V::Str(_)) | (V::Bytes(_), V::Str(_)) => bytes(x).cmp(&bytes(y)),
         (V::Bytes(_) | V::Mac(_), V::Bytes(_) | V::Mac(_)) => {
             let (a, b) = (bytes(x), bytes(y));
             a.len().cmp(&b.len()).then_with(|| a.cmp(&b))

@@ -38,6 +38,7 @@ mod lex;
 mod literal;
 mod parse;
 mod types;
+mod typing;
 
 use std::fmt;
 

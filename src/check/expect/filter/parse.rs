@@ -7,13 +7,14 @@
 
 use super::MAX_DEPTH;
 use super::lex::{Kind, Token};
-use super::literal::{self, Raw, Ty};
+use super::literal::{Raw, Ty};
 use super::types::{Arith, Expr, Func, Lit, Member, Node, Op, Quant, Range, Test, TestKind};
+use super::typing::{build, describe, name};
 use super::{FilterError, err, excerpt};
 use crate::packet::fields::{self, Field};
 
 /// An expression as written, before its literals are read by type.
-enum P {
+pub(super) enum P {
     Field(&'static Field, Option<Vec<Range>>),
     Lit(Raw),
     Slice(Box<At>, Vec<Range>),
@@ -23,10 +24,10 @@ enum P {
 }
 
 /// A [`P`] with its column and the depth of its tree.
-struct At {
-    p: P,
-    column: usize,
-    depth: usize,
+pub(super) struct At {
+    pub(super) p: P,
+    pub(super) column: usize,
+    pub(super) depth: usize,
 }
 
 pub(super) fn parse(tokens: Vec<Token>, end: usize) -> Result<Node, FilterError> {
@@ -259,11 +260,11 @@ impl Parser {
         match left.p {
             P::Field(f, None) => Ok(Node::Exists(f)),
             P::Field(..) | P::Slice(..) => {
-                let (e, _) = self.build(left, None)?;
+                let (e, _) = build(left, None)?;
                 Ok(test(Quant::Any, TestKind::Exists(e)))
             }
             P::Arith(..) | P::Neg(..) => {
-                let (e, _) = self.build(left, None)?;
+                let (e, _) = build(left, None)?;
                 Ok(test(Quant::Any, TestKind::NonZero(e)))
             }
             P::Call(..) => Err(err(
@@ -291,7 +292,7 @@ impl Parser {
                 format!("{what} is {ta}: compare one of its fields"),
             ));
         }
-        let (eb, tb) = self.build(b, Some((ta, &what)))?;
+        let (eb, tb) = build(b, Some((ta, &what)))?;
         if !ta.compatible(tb) {
             return Err(err(
                 column,
@@ -318,7 +319,7 @@ impl Parser {
             }
             _ => {}
         }
-        self.build(a, None)
+        build(a, None)
     }
 
     fn contains(&mut self, a: At, b: At, q: Quant) -> Result<Node, FilterError> {
@@ -333,7 +334,7 @@ impl Parser {
         }
         let want = if ta == Ty::Str { Ty::Str } else { Ty::Bytes };
         let b_column = b.column;
-        let (eb, tb) = self.build(b, Some((want, &what)))?;
+        let (eb, tb) = build(b, Some((want, &what)))?;
         if !matches!(tb, Ty::Bytes | Ty::Str | Ty::Mac) || (ta == Ty::Str) != (tb == Ty::Str) {
             return Err(err(
                 b_column,
@@ -390,7 +391,7 @@ impl Parser {
             ));
         };
         let what = field.name.to_string();
-        let (ea, ta) = self.build(a, None)?;
+        let (ea, ta) = build(a, None)?;
         if ta == Ty::Presence {
             return Err(err(
                 column,
@@ -437,7 +438,7 @@ impl Parser {
             return Err(self.expected(&format!("a value for {what}")));
         }
         let at = self.prefix()?;
-        let (e, t) = self.build(at, Some((ty, what)))?;
+        let (e, t) = build(at, Some((ty, what)))?;
         if !ty.compatible(t) {
             return Err(err(
                 column,
@@ -568,219 +569,10 @@ impl Parser {
         }
         Ok(x)
     }
-
-    /// `a` with its literals read, and its type; `want` is the type (and
-    /// name) of what a constant here is compared with.
-    fn build(&mut self, a: At, want: Option<(Ty, &str)>) -> Result<(Expr, Ty), FilterError> {
-        let column = a.column;
-        let constant = |raw: &Raw, neg: bool| -> Result<(Expr, Ty), FilterError> {
-            let Some((ty, what)) = want else {
-                return Err(err(
-                    column,
-                    "a constant needs a field to give it a type (constant expressions are refused)",
-                ));
-            };
-            let lit = literal::read(raw, ty, what, neg).map_err(|m| err(column, m))?;
-            Ok((Expr::Const(lit), ty))
-        };
-        match a.p {
-            P::Field(f, layers) => {
-                Ok((Expr::Field(f, layers.map(Vec::into_boxed_slice)), Ty::of(f)))
-            }
-            P::Lit(raw) => constant(&raw, false),
-            P::Neg(x) => {
-                if let P::Lit(raw) = &x.p {
-                    return constant(raw, true);
-                }
-                let (e, t) = self.build(*x, want)?;
-                if !t.numeric() {
-                    return Err(err(
-                        column,
-                        format!("{} is {t}: it has no minus", describe(&e)),
-                    ));
-                }
-                Ok((Expr::Neg(Box::new(e)), negated(t)))
-            }
-            P::Slice(x, ranges) => {
-                let inner = x.column;
-                if matches!(x.p, P::Lit(_)) {
-                    return Err(err(
-                        inner,
-                        "a slice needs a field (constant expressions are refused)",
-                    ));
-                }
-                let (e, t) = self.build(*x, None)?;
-                let t = match t {
-                    Ty::Bytes | Ty::Mac => Ty::Bytes,
-                    Ty::Str => Ty::Str,
-                    other => {
-                        return Err(err(
-                            inner,
-                            format!(
-                                "{} is {other}: a slice needs bytes, text or an Ethernet address",
-                                describe(&e)
-                            ),
-                        ));
-                    }
-                };
-                Ok((Expr::Slice(Box::new(e), ranges.into_boxed_slice()), t))
-            }
-            P::Call(func, args) => self.call(func, args, column, want),
-            P::Arith(op, x, y) => {
-                let (x_const, y_const) = (constant_p(&x.p), constant_p(&y.p));
-                if x_const && y_const {
-                    return Err(err(
-                        column,
-                        "arithmetic on constants alone is refused (constant expression)",
-                    ));
-                }
-                let (ex, tx, ey, ty) = if x_const {
-                    let lead = name(Some(&y.p));
-                    let (ey, ty) = self.build(*y, None)?;
-                    let (ex, tx) = self.build(*x, Some((ty, &lead)))?;
-                    (ex, tx, ey, ty)
-                } else {
-                    let lead = name(Some(&x.p));
-                    let (ex, tx) = self.build(*x, None)?;
-                    let (ey, ty) = self.build(*y, Some((tx, &lead)))?;
-                    (ex, tx, ey, ty)
-                };
-                let ok = if op == Arith::BitAnd {
-                    (tx.numeric() && ty.numeric()) || (tx == Ty::Bytes && ty == Ty::Bytes)
-                } else {
-                    tx.numeric() && ty.numeric()
-                };
-                if !ok {
-                    return Err(err(
-                        column,
-                        format!(
-                            "{} ({tx}) and {} ({ty}) take no arithmetic",
-                            describe(&ex),
-                            describe(&ey)
-                        ),
-                    ));
-                }
-                let t = match tx {
-                    Ty::Status => Ty::Int { min: 0, max: 255 },
-                    t => t,
-                };
-                Ok((Expr::Arith(op, Box::new(ex), Box::new(ey)), t))
-            }
-        }
-    }
-
-    fn call(
-        &mut self,
-        func: Func,
-        args: Vec<At>,
-        column: usize,
-        want: Option<(Ty, &str)>,
-    ) -> Result<(Expr, Ty), FilterError> {
-        let fname = func_name(func);
-        let one = matches!(
-            func,
-            Func::Len | Func::Count | Func::Lower | Func::Upper | Func::String | Func::Abs
-        );
-        if (one && args.len() != 1) || args.is_empty() {
-            return Err(err(
-                column,
-                format!(
-                    "{fname}() takes {}",
-                    if one {
-                        "one argument"
-                    } else {
-                        "one or more arguments"
-                    }
-                ),
-            ));
-        }
-        if func == Func::Count && !matches!(args[0].p, P::Field(..)) {
-            return Err(err(args[0].column, "count() takes a field"));
-        }
-        let mut lead: Option<(Ty, String)> = None;
-        let mut built = Vec::with_capacity(args.len());
-        for a in args {
-            let a_column = a.column;
-            if matches!(a.p, P::Lit(_)) && lead.is_none() && !matches!(func, Func::Max | Func::Min)
-            {
-                return Err(err(
-                    a_column,
-                    format!("{fname}() takes a field, not a constant"),
-                ));
-            }
-            let arg_name = name(Some(&a.p));
-            let w = lead.as_ref().map(|(t, n)| (*t, n.as_str())).or(want);
-            let (e, t) = self.build(a, w)?;
-            let fits = match func {
-                Func::Len => matches!(
-                    t,
-                    Ty::Bytes | Ty::Str | Ty::Mac | Ty::Ipv4 | Ty::Ipv6 | Ty::Int { .. }
-                ),
-                Func::Count => true,
-                Func::Lower | Func::Upper => t == Ty::Str,
-                Func::String => matches!(t, Ty::Int { .. } | Ty::Ipv4 | Ty::Ipv6 | Ty::Mac),
-                Func::Max | Func::Min | Func::Abs => {
-                    t.numeric() && lead.as_ref().is_none_or(|(l, _)| l.compatible(t))
-                }
-            };
-            if !fits {
-                return Err(err(
-                    a_column,
-                    format!("{fname}() does not take {} ({t})", describe(&e)),
-                ));
-            }
-            if lead.is_none() {
-                lead = Some((t, arg_name));
-            }
-            built.push(e);
-        }
-        let first = lead.map_or(Ty::Int { min: 0, max: 0 }, |(t, _)| t);
-        let ty = match func {
-            Func::Len | Func::Count => Ty::Int {
-                min: 0,
-                max: i64::from(u32::MAX),
-            },
-            Func::Lower | Func::Upper | Func::String => Ty::Str,
-            Func::Max | Func::Min => first,
-            Func::Abs => match negated(first) {
-                Ty::Int { max, .. } => Ty::Int {
-                    min: 0,
-                    max: max.max(match first {
-                        Ty::Int { max, .. } => max,
-                        _ => 255,
-                    }),
-                },
-                t => t,
-            },
-        };
-        Ok((Expr::Call(func, built), ty))
-    }
-}
-
-/// True for a literal, or arithmetic on literals alone.
-fn constant_p(p: &P) -> bool {
-    match p {
-        P::Lit(_) => true,
-        P::Neg(x) => constant_p(&x.p),
-        P::Arith(_, x, y) => constant_p(&x.p) && constant_p(&y.p),
-        _ => false,
-    }
 }
 
 fn test(quant: Quant, kind: TestKind) -> Node {
     Node::Test(Box::new(Test { quant, kind }))
-}
-
-/// The type of `-x` for `x` of type `t`.
-fn negated(t: Ty) -> Ty {
-    match t {
-        Ty::Int { min, max } => Ty::Int {
-            min: max.saturating_neg(),
-            max: min.saturating_neg(),
-        },
-        Ty::Status => Ty::Int { min: -255, max: 0 },
-        t => t,
-    }
 }
 
 fn function(name: &str) -> Option<Func> {
@@ -797,42 +589,6 @@ fn function(name: &str) -> Option<Func> {
     })
 }
 
-fn func_name(f: Func) -> &'static str {
-    match f {
-        Func::Len => "len",
-        Func::Count => "count",
-        Func::Lower => "lower",
-        Func::Upper => "upper",
-        Func::String => "string",
-        Func::Max => "max",
-        Func::Min => "min",
-        Func::Abs => "abs",
-    }
-}
-
 fn op_text(q: Quant, op: Op) -> String {
     Kind::Cmp(q, op).to_string()
-}
-
-/// How a message names an expression: the field's name, or what it is.
-fn name(p: Option<&P>) -> String {
-    match p {
-        Some(P::Field(f, _)) => f.name.to_string(),
-        Some(P::Slice(..)) => "the slice".into(),
-        Some(P::Call(f, _)) => format!("{}()", func_name(*f)),
-        Some(P::Arith(_, x, y)) if !constant_p(&x.p) => name(Some(&x.p)),
-        Some(P::Arith(_, _, y)) => name(Some(&y.p)),
-        Some(P::Neg(x)) => name(Some(&x.p)),
-        _ => "the constant".into(),
-    }
-}
-
-fn describe(e: &Expr) -> String {
-    match e {
-        Expr::Field(f, _) => f.name.to_string(),
-        Expr::Const(_) => "the constant".into(),
-        Expr::Slice(..) => "the slice".into(),
-        Expr::Call(f, _) => format!("{}()", func_name(*f)),
-        Expr::Arith(..) | Expr::Neg(..) => "the arithmetic".into(),
-    }
 }

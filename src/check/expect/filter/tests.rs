@@ -158,7 +158,11 @@ fn literals_follow_the_field_type() {
         Some(6)
     );
     assert_eq!(literal::hex_bytes("4:650"), None);
-    assert_eq!(literal::hex_bytes("0:0:0"), None, "one digit only between dots");
+    assert_eq!(
+        literal::hex_bytes("0:0:0"),
+        None,
+        "one digit only between dots"
+    );
     assert_eq!(literal::int("0100"), Some(64), "a leading zero is octal");
     assert_eq!(literal::int("0b101"), Some(5));
     assert_eq!(literal::int("08"), None);
