@@ -8,27 +8,10 @@
 use super::MAX_DEPTH;
 use super::lex::{Kind, Token};
 use super::literal::{Raw, Ty};
-use super::types::{Arith, Expr, Func, Lit, Member, Node, Op, Quant, Range, Test, TestKind};
-use super::typing::{build, describe, name};
+use super::types::{Arith, Expr, Func, Lit, Member, Node, Op, Quant, Test, TestKind};
+use super::typing::{At, P, build, describe, name};
 use super::{FilterError, err, excerpt};
-use crate::packet::fields::{self, Field};
-
-/// An expression as written, before its literals are read by type.
-pub(super) enum P {
-    Field(&'static Field, Option<Vec<Range>>),
-    Lit(Raw),
-    Slice(Box<At>, Vec<Range>),
-    Call(Func, Vec<At>),
-    Arith(Arith, Box<At>, Box<At>),
-    Neg(Box<At>),
-}
-
-/// A [`P`] with its column and the depth of its tree.
-pub(super) struct At {
-    pub(super) p: P,
-    pub(super) column: usize,
-    pub(super) depth: usize,
-}
+use crate::packet::fields;
 
 pub(super) fn parse(tokens: Vec<Token>, end: usize) -> Result<Node, FilterError> {
     let mut p = Parser {

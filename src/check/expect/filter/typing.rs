@@ -3,9 +3,26 @@
 //! functions each type takes.
 
 use super::literal::{self, Raw, Ty};
-use super::parse::{At, P};
-use super::types::{Arith, Expr, Func};
+use super::types::{Arith, Expr, Func, Range};
 use super::{FilterError, err};
+use crate::packet::fields::Field;
+
+/// An expression as written, before its literals are read by type.
+pub(super) enum P {
+    Field(&'static Field, Option<Vec<Range>>),
+    Lit(Raw),
+    Slice(Box<At>, Vec<Range>),
+    Call(Func, Vec<At>),
+    Arith(Arith, Box<At>, Box<At>),
+    Neg(Box<At>),
+}
+
+/// A [`P`] with its column and the depth of its tree.
+pub(super) struct At {
+    pub(super) p: P,
+    pub(super) column: usize,
+    pub(super) depth: usize,
+}
 
 /// `a` with its literals read, and its type; `want` is the type (and
 /// name) of what a constant here is compared with.
