@@ -315,14 +315,12 @@ fn deep_nesting_is_an_error_at_its_column_and_flat_chains_are_fine() {
     let sum = format!("udp.port{} == 1", " + 1".repeat(100_000));
     assert!(Filter::parse(&sum).is_err());
     let chain = vec!["udp.port == 7456"; 100_000].join(" && ");
-    let start = std::time::Instant::now();
     let f = Filter::parse(&chain).unwrap();
     assert_eq!(f.conjuncts().len(), 100_000);
     on_hello(&[(chain.as_str(), true)]);
     let or = vec!["udp.port == 1"; 100_000].join(" || ");
     on_hello(&[(or.as_str(), false)]);
     drop(f);
-    assert!(start.elapsed().as_secs() < 10);
 }
 
 #[test]

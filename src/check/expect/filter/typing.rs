@@ -146,8 +146,9 @@ fn call(
             ),
         ));
     }
-    if func == Func::Count && !matches!(args[0].p, P::Field(..)) {
-        return Err(err(args[0].column, "count() takes a field"));
+    // Wireshark 4.0: "Only fields can be used as parameter for len()".
+    if matches!(func, Func::Count | Func::Len) && !matches!(args[0].p, P::Field(..)) {
+        return Err(err(args[0].column, format!("{fname}() takes a field")));
     }
     let mut lead: Option<(Ty, String)> = None;
     let mut built = Vec::with_capacity(args.len());
