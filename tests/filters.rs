@@ -125,7 +125,10 @@ const AGREE: &[(&str, &str)] = &[
     ("hello-lola.pcap", "ip.src > 127.0.0.0/8"),
     ("hello-lola.pcap", "ip.src != 127.0.0.2/8"),
     ("hello-lola.pcap", "data.data contains data.data"),
-    ("hello-lola.pcap", "udp.port in {7456, udp.srcport..udp.dstport}"),
+    (
+        "hello-lola.pcap",
+        "udp.port in {7456, udp.srcport..udp.dstport}",
+    ),
     ("hello-lola.pcap", "max(udp.srcport, 1) == 40000"),
     ("hello-lola.pcap", "all ip.flags.df == 1"),
     ("hello-lola.pcap", "count(udp.port) == 2"),
