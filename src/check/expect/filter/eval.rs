@@ -238,11 +238,13 @@ fn bytes<'b>(x: &'b V<'_>) -> Cow<'b, [u8]> {
 fn masked(a: IpAddr, prefix: u8) -> Option<u128> {
     match a {
         IpAddr::V4(a) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            let prefix = u32::from(prefix.min(32));
+            let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
             Some(u128::from(u32::from(a) & mask))
         }
         IpAddr::V6(a) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            let prefix = u32::from(prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
             Some(u128::from(a) & mask)
         }
     }

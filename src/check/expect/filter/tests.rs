@@ -1,6 +1,7 @@
 use super::*;
 use crate::capture::CaptureReader;
 use crate::packet::decode::decode;
+use crate::packet::fields::Field;
 
 /// Each predicate against frame 1 of `fixtures/hello-lola.pcap`: UDP
 /// 127.0.0.1:40000 → 127.0.0.1:7456, TTL 64, DF, "Hello Lola", Ethernet
@@ -189,6 +190,9 @@ fn wireshark_meanings_hold_on_a_frame() {
         ("udp.port & 0x02", false),
         ("udp.port & 2 == 0", true),
         ("ip.src < 127.0.0.2", true),
+        ("ip.src == ip.dst", true),
+        ("ip.src != ip.dst", false),
+        ("ip.src > ip.dst", false),
         ("eth.src < 00:00:00:00:00:01", true),
         ("data.data < \"I\"", false),
         ("data.data > \"I\"", true),
@@ -337,4 +341,23 @@ fn fields_and_conjuncts_read_every_form() {
     let names: Vec<&str> = f.fields().iter().map(|f| f.name).collect();
     assert_eq!(names, ["udp.port", "data.data", "ip.ttl", "eth.src"]);
     assert_eq!(f.conjuncts().len(), 3);
+}
+
+#[test]
+fn decide_answers_from_the_fields_known_and_leaves_the_rest_unknown() {
+    let known = |f: &Field, i: usize| -> Option<Option<Value<'static>>> {
+        match f.name {
+            "udp.dstport" => Some((i == 0).then_some(Value::Uint(7456))),
+            _ => None,
+        }
+    };
+    let truth = |t: &str| Filter::parse(t).unwrap().decide(&known);
+    assert_eq!(truth("udp.dstport == 7456"), Truth::True);
+    assert_eq!(truth("udp.dstport != 7456"), Truth::False);
+    assert_eq!(truth("udp.dstport == 1 && ip.ttl == 64"), Truth::False);
+    assert_eq!(truth("udp.dstport == 7456 || ip.ttl == 64"), Truth::True);
+    assert_eq!(truth("udp.dstport == 7456 && ip.ttl == 64"), Truth::Unknown);
+    assert_eq!(truth("udp.dstport in {1, 7456}"), Truth::True);
+    assert_eq!(truth("udp.dstport ^^ udp.dstport"), Truth::False);
+    assert_eq!(truth("udp.dstport + 1 == 7457"), Truth::Unknown);
 }
