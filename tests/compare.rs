@@ -222,3 +222,74 @@ fn flow_reports_the_icmp_answer_in_the_datagrams_conversation() {
         .stdout(contains("<-"))
         .stdout(contains("ICMP port unreachable"));
 }
+
+/// `--out-dir` may hold FIFOs that a reader drains (as `wireshark -k -i`
+/// would): compare writes each side through its FIFO and judges it from the
+/// bytes it wrote, never re-opening the FIFO (which would wait for a writer
+/// forever).
+#[test]
+fn compare_writes_through_fifos_in_its_out_dir_and_judges_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut readers = Vec::new();
+    for side in ["tcp", "udp"] {
+        let fifo = dir.path().join(format!("{side}.pcap"));
+        assert!(
+            StdCommand::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let copy = std::fs::File::create(dir.path().join(format!("{side}.copy.pcap"))).unwrap();
+        readers.push(
+            StdCommand::new("cat")
+                .arg(&fifo)
+                .stdout(copy)
+                .spawn()
+                .unwrap(),
+        );
+    }
+    let v = json_of(
+        lola()
+            .args([
+                "compare",
+                "--port",
+                "0",
+                "--json",
+                "--capture",
+                "off",
+                "--out-dir",
+            ])
+            .arg(dir.path())
+            .timeout(std::time::Duration::from_secs(30)),
+    );
+    // A reader whose FIFO lola never wrote would wait forever: bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for mut reader in readers {
+        while reader.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = reader.kill();
+        assert!(
+            reader.wait().unwrap().success(),
+            "a FIFO was not written whole"
+        );
+    }
+    assert_eq!(v["tcp"]["conversation"]["frames"], 8, "{v:#}");
+    assert_eq!(v["udp"]["conversation"]["frames"], 1, "{v:#}");
+    assert_eq!(v["udp"]["check"]["verdict"], "pass", "{v:#}");
+    // What the readers got is the whole capture.
+    let udp_port = v["udp"]["conversation"]["right"]["port"].to_string();
+    lola()
+        .arg("check")
+        .arg(dir.path().join("udp.copy.pcap"))
+        .args(["--dst-port", &udp_port])
+        .assert()
+        .code(0);
+    for side in ["tcp", "udp"] {
+        let kind = std::fs::metadata(dir.path().join(format!("{side}.pcap")))
+            .unwrap()
+            .file_type();
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+    }
+}

@@ -237,6 +237,14 @@ fn sigterm_to_lola_ends_the_whole_tree_and_is_an_error_never_a_pass() {
                 assert_eq!(v["program"]["ending"], "interrupted", "{v:#}");
             }
             assert_eq!(frames_of(&s.path().join("exec.pcap")).len(), 0);
+            // The capture and the JUnit file are whole; no temporary is left.
+            let parts: Vec<_> = fs::read_dir(s.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".lola-"))
+                .collect();
+            assert_eq!(parts, Vec::<String>::new(), "{out}");
         }
     }
 }

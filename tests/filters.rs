@@ -120,6 +120,7 @@ const AGREE: &[(&str, &str)] = &[
     ("hello-lola.pcap", "len(eth.src) == 6"),
     ("hello-lola.pcap", "eth.src[0] == 0"),
     ("hello-lola.pcap", "data.data[0] == \"H\""),
+    ("hello-lola.pcap", "data.data[0] == 'H'"),
     ("hello-lola.pcap", "ip.src == ip.dst"),
     ("hello-lola.pcap", "ip.flags.df == ip.flags.mf"),
     ("hello-lola.pcap", "ip.src > 127.0.0.0/8"),

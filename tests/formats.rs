@@ -112,7 +112,7 @@ fn an_unsupported_link_type_is_named() {
         "link-unsupported.pcap",
         &[],
         2,
-        &["link-unsupported.pcap: unsupported link type 147 (USER)"],
+        &["link-unsupported.pcap: unsupported link type 147 (USER0)"],
     );
 }
 

@@ -265,3 +265,51 @@ fn a_pcap_alone_cannot_say_what_was_lost_a_pcapng_can() {
     assert_eq!(report.lost.map(|d| d.total()), Some(DROPPED));
     assert!(!report.passed());
 }
+
+/// The JUnit files of `exec`, `run` and `compare` say in `<system-out>`
+/// what the capture lost even when every case passed (a minimum holds), and
+/// `exec` says there and in its JSON when `lo` went down mid-run.
+#[test]
+fn a_passing_exec_still_says_what_was_lost_and_when_lo_went_down() {
+    use lola::harness::exec::{CaptureGap, Ending, ExecOutcome};
+    use lola::host::sandbox::Place;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (path, kernel) = captured(dir.path(), "flood.pcap", DROPPED);
+    let at_least = Expectation::exactly(&datagram())
+        .count(Count::AtLeast(1))
+        .allow_tcp(true);
+    let report = CheckReport::of_captured(&path, &at_least, None, kernel).unwrap();
+    assert!(report.passed());
+    let outcome = ExecOutcome {
+        program: vec!["flood".into()],
+        place: Place::Host,
+        ending: Ending::Exited(0),
+        output: path.clone(),
+        written: lola::capture::WriteSummary {
+            format: Format::Pcap,
+            frames: 1,
+            bytes: std::fs::metadata(&path).unwrap().len(),
+        },
+        capture_gap: Some(CaptureGap::LoDown {
+            after: Duration::from_millis(200),
+        }),
+        report,
+        ignore_exit: false,
+    };
+    let suites = lola::report::junit::exec_suites(&outcome);
+    assert!(suites[0].cases.iter().all(|c| c.failure.is_none()));
+    let out = suites[0].system_out.as_deref().unwrap_or_default();
+    assert!(
+        out.contains(&format!("admits {DROPPED} lost frames")),
+        "{out}"
+    );
+    assert!(out.contains("lo went down 200ms into the run"), "{out}");
+    let xml = lola::report::junit::to_xml(&suites);
+    assert!(xml.contains("<system-out>"), "{xml}");
+
+    let json: serde_json::Value = serde_json::from_str(&outcome.to_json().unwrap()).unwrap();
+    let gap = json["capture"]["gap"].as_str().unwrap_or_default();
+    assert!(gap.starts_with("lo went down 200ms"), "{json}");
+}

@@ -589,3 +589,46 @@ fn two_terminal_transcript_is_the_real_output() {
         );
     }
 }
+
+/// The README's field reference is the registry itself: one row per field
+/// of `lola::packet::fields::FIELDS`, in its order, with its type, whether
+/// tshark knows it, and its `about` line. `LOLA_BLESS=1` rewrites the table.
+#[test]
+fn the_field_reference_is_the_registry() {
+    let readme = readme();
+    let header = "| field | type | tshark | meaning |\n|---|---|---|---|\n";
+    let start = readme
+        .find(header)
+        .expect("the README has a field reference")
+        + header.len();
+    let end = start + readme[start..].find("\n\n").unwrap_or(readme.len() - start) + 1;
+    let table: String = lola::packet::fields::FIELDS
+        .iter()
+        .map(|f| {
+            let ty = serde_json::to_value(f.ty).unwrap();
+            let known = if f.tshark { "yes" } else { "lola" };
+            format!(
+                "| `{}` | {} | {known} | {} |\n",
+                f.name,
+                ty.as_str().unwrap(),
+                f.about.replace('|', "\\|")
+            )
+        })
+        .collect();
+    if std::env::var_os("LOLA_BLESS").is_some() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let mut text = readme.clone();
+        text.replace_range(start..end, &table);
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let written = &readme[start..end];
+    for (want, got) in table.lines().zip(written.lines()) {
+        assert_eq!(got, want, "README field reference; bless with LOLA_BLESS=1");
+    }
+    assert_eq!(
+        written.lines().count(),
+        table.lines().count(),
+        "README field reference: one row per field; bless with LOLA_BLESS=1"
+    );
+}

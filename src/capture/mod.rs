@@ -8,6 +8,7 @@
 
 mod drops;
 mod encode;
+mod link_names;
 mod pcapng;
 mod read;
 mod resolve;
@@ -92,6 +93,35 @@ pub const LINKTYPE_IPV4: u32 = 228;
 pub const LINKTYPE_IPV6: u32 = 229;
 /// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (`tcpdump -i any`).
 pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+/// LINKTYPE_PPP: PPP, with or without HDLC-like address and control bytes.
+pub const LINKTYPE_PPP: u32 = 9;
+/// LINKTYPE_PPP_HDLC (libpcap's `PPP_SERIAL`): PPP in HDLC-like framing.
+pub const LINKTYPE_PPP_HDLC: u32 = 50;
+/// LINKTYPE_C_HDLC: Cisco HDLC, an EtherType after address and control.
+pub const LINKTYPE_C_HDLC: u32 = 104;
+/// LINKTYPE_FRELAY: Frame Relay.
+pub const LINKTYPE_FRELAY: u32 = 107;
+/// LINKTYPE_IEEE802_11: IEEE 802.11 frames, with no radio header.
+pub const LINKTYPE_IEEE802_11: u32 = 105;
+/// LINKTYPE_IEEE802_11_RADIOTAP (libpcap's `IEEE802_11_RADIO`): a radiotap
+/// header, then an 802.11 frame.
+pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
+/// LINKTYPE_ARCNET_LINUX: ARCnet, as Linux captures it.
+pub const LINKTYPE_ARCNET_LINUX: u32 = 129;
+/// LINKTYPE_PPI: Per-Packet Information header, then a frame of another link type.
+pub const LINKTYPE_PPI: u32 = 192;
+/// LINKTYPE_IPNET: Solaris ipnet, a 24-byte header before IP.
+pub const LINKTYPE_IPNET: u32 = 226;
+/// LINKTYPE_NFLOG: Linux netfilter log messages (`tcpdump -i nflog`).
+pub const LINKTYPE_NFLOG: u32 = 239;
+/// LINKTYPE_IPOIB: IP over InfiniBand (RFC 4391).
+pub const LINKTYPE_IPOIB: u32 = 242;
+/// LINKTYPE_PKTAP: Apple PKTAP (macOS `tcpdump -i any`), a header then a
+/// frame of another link type.
+pub const LINKTYPE_PKTAP: u32 = 258;
+/// LINKTYPE_USER2, which Apple's PKTAP used before 258 and which tshark
+/// (and libpcap on macOS) read as PKTAP.
+pub const LINKTYPE_USER2_PKTAP: u32 = 149;
 
 /// Whether lola can decode frames of this link type.
 ///
@@ -114,31 +144,67 @@ pub fn link_type_supported(link_type: u32) -> bool {
             | LINKTYPE_IPV4
             | LINKTYPE_IPV6
             | LINKTYPE_LINUX_SLL2
+            | LINKTYPE_PPP
+            | LINKTYPE_PPP_HDLC
+            | LINKTYPE_C_HDLC
+            | LINKTYPE_FRELAY
+            | LINKTYPE_ARCNET_LINUX
+            | LINKTYPE_IEEE802_11
+            | LINKTYPE_IEEE802_11_RADIOTAP
+            | LINKTYPE_PPI
+            | LINKTYPE_IPNET
+            | LINKTYPE_NFLOG
+            | LINKTYPE_IPOIB
+            | LINKTYPE_PKTAP
+            | LINKTYPE_USER2_PKTAP
     )
 }
 
-/// The LINKTYPE_ name of a link-layer type, as in tcpdump's `-L` list.
+/// libpcap's name for a link-layer type, as `tcpdump -r` prints it after
+/// `link-type` (the `DLT_` name without its prefix); `unknown` for a value
+/// libpcap has no name for.
 ///
 /// ```
-/// assert_eq!(lola::capture::link_type_name(1), "EN10MB");
-/// assert_eq!(lola::capture::link_type_name(9999), "unknown");
+/// use lola::capture::link_type_name;
+/// assert_eq!(link_type_name(1), "EN10MB");
+/// assert_eq!(link_type_name(127), "IEEE802_11_RADIO");
+/// assert_eq!(link_type_name(239), "NFLOG");
+/// assert_eq!(link_type_name(9999), "unknown");
 /// ```
 pub fn link_type_name(link_type: u32) -> &'static str {
     match link_type {
-        LINKTYPE_NULL => "NULL",
-        LINKTYPE_ETHERNET => "EN10MB",
-        LINKTYPE_RAW | 12 | 14 => "RAW",
-        LINKTYPE_LOOP => "LOOP",
-        LINKTYPE_LINUX_SLL => "LINUX_SLL",
-        LINKTYPE_IPV4 => "IPV4",
-        LINKTYPE_IPV6 => "IPV6",
-        LINKTYPE_LINUX_SLL2 => "LINUX_SLL2",
-        105 => "IEEE802_11",
-        127 => "IEEE802_11_RADIOTAP",
-        147..=162 => "USER",
-        189 => "USB_LINUX",
-        220 => "USB_LINUX_MMAPPED",
-        249 => "NETLINK",
-        _ => "unknown",
+        // OpenBSD's DLT_RAW, which lola reads as raw IP too; libpcap built
+        // for Linux has no name for 14.
+        14 => "RAW",
+        _ => link_names::LINK_TYPE_NAMES
+            .binary_search_by_key(&link_type, |(value, _)| *value)
+            .map_or("unknown", |i| link_names::LINK_TYPE_NAMES[i].1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sorted_and_unique_so_the_search_finds_each() {
+        let names = link_names::LINK_TYPE_NAMES;
+        assert!(names.windows(2).all(|w| w[0].0 < w[1].0));
+        for (value, name) in names {
+            assert_eq!(link_type_name(*value), *name);
+        }
+    }
+
+    #[test]
+    fn every_link_type_lola_reads_has_a_name() {
+        for value in 0..=u16::MAX as u32 {
+            if link_type_supported(value) {
+                assert_ne!(link_type_name(value), "unknown", "{value}");
+            }
+        }
+        // libpcap names them as tcpdump prints them, user types numbered.
+        assert_eq!(link_type_name(147), "USER0");
+        assert_eq!(link_type_name(258), "PKTAP");
+        assert_eq!(link_type_name(113), "LINUX_SLL");
     }
 }

@@ -376,7 +376,7 @@ impl<'e> Checker<'e> {
                 reasons.push(format!(
                     "payload cut short by the capture's snaplen ({} of {} bytes captured); it could not be compared",
                     udp.payload.len(),
-                    usize::from(udp.length).saturating_sub(8)
+                    udp.payload_len
                 ));
             } else if want.as_slice() != udp.payload {
                 reasons.push(format!(

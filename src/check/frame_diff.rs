@@ -230,7 +230,7 @@ pub fn frame_fields(link_type: u32, frame: &[u8]) -> Vec<(&'static str, Value)> 
                 flow_label(frame, p.link.as_ref().map_or(0, |l| l.header_len)),
             ));
             f.push_text(("ipv6.plen", ip.total_len.saturating_sub(40).to_string()));
-            f.push_text(("ipv6.nxt", ip.protocol.to_string()));
+            f.push_text(("ipv6.nxt", ip.next_header.to_string()));
             f.push_text(("ipv6.hlim", ip.ttl.to_string()));
             f.push_text(("ipv6.src", ip.src.to_string()));
             f.push_text(("ipv6.dst", ip.dst.to_string()));

@@ -566,7 +566,7 @@ pub struct RecordArgs {
     /// The capture (pcap or pcapng)
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Only frames matching this predicate (display-filter syntax)
+    /// Only the flows of the frames matching this predicate (display-filter syntax); each is recorded whole
     #[arg(long, value_name = "PREDICATE")]
     pub flow: Option<String>,
     /// Keep ephemeral ports (32768 and up) in the match predicates

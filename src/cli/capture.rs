@@ -48,7 +48,10 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     // Frames go to the file as they arrive; the kernel's count, read once
     // after the last, goes to the file (pcapng), the terminal line and the
     // verdict, whatever the format.
-    let (written, statistics, kept) = record_observed(&args.output, format, &mut capture, stop)?;
+    let recorded = record_observed(&args.output, format, &mut capture, stop);
+    // The kernel's wait on the socket's last close is not lola's.
+    capture.close_detached();
+    let (written, statistics, kept) = recorded?;
     let dropped = match statistics {
         Some(s) => format!("{} dropped by the kernel", s.dropped),
         None => "the kernel's drop count could not be read".to_string(),

@@ -57,10 +57,7 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         append_summary(&markdown::compare(&outcome));
     }
     if let Some(path) = &args.report.junit {
-        write_junit(
-            path,
-            &[("lola compare", lola::report::junit::compare_cases(&outcome))],
-        )?;
+        write_junit(path, vec![lola::report::junit::compare_suite(&outcome)])?;
     }
     if args.report.json {
         out_json(&outcome.to_json()?);

@@ -25,7 +25,13 @@ pub fn run(args: DiffArgs) -> Result<Exit, Error> {
         }
     };
     if let Some(path) = &args.report.junit {
-        write_junit(path, &[(suite, lola::report::junit::diff_cases(&report))])?;
+        write_junit(
+            path,
+            vec![lola::report::junit::Suite::new(
+                suite,
+                lola::report::junit::diff_cases(&report),
+            )],
+        )?;
     }
     if args.report.json {
         out_json(&serde_json::to_string_pretty(&report)?);

@@ -38,7 +38,7 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         if outcome.ending.interrupted() {
             write_interrupted_junit(path, &outcome)?;
         } else {
-            write_junit(path, &lola::report::junit::exec_suites(&outcome))?;
+            write_junit(path, lola::report::junit::exec_suites(&outcome))?;
         }
     }
     if args.report.json {
@@ -104,11 +104,11 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
 fn write_interrupted_junit(path: &std::path::Path, outcome: &ExecOutcome) -> Result<(), Error> {
     let suites = lola::report::junit::exec_suites(outcome)
         .into_iter()
-        .map(|(name, cases)| Suite {
+        .map(|suite| Suite {
             time: STARTED.1.elapsed(),
             timestamp: Some(STARTED.0),
             error: Some(format!("{} {}", outcome.name(), outcome.ending)),
-            ..Suite::new(name, cases)
+            ..suite
         })
         .collect::<Vec<_>>();
     write_junit_suites(path, &suites)

@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 use lola::Error;
 use lola::check::golden::DiffReport;
 use lola::check::{Failure, Note, Report};
-use lola::report::junit::{Case, Suite};
+use lola::report::junit::Suite;
 use lola::report::text::{TextStyle, printable, terminal_text};
 
 /// How `lola` exits, as the README promises: 0 pass, 1 expectation not
@@ -207,14 +207,14 @@ pub fn start_clock() {
 
 /// Writes the JUnit XML of `suites` to `path`, whole or not at all; each
 /// suite stamped with the command's start and the time it has taken.
-pub fn write_junit<S: AsRef<str>>(path: &Path, suites: &[(S, Vec<Case>)]) -> Result<(), Error> {
+pub fn write_junit(path: &Path, suites: Vec<Suite>) -> Result<(), Error> {
     let (started, clock) = *STARTED;
     let suites: Vec<Suite> = suites
-        .iter()
-        .map(|(name, cases)| Suite {
+        .into_iter()
+        .map(|suite| Suite {
             time: clock.elapsed(),
             timestamp: Some(started),
-            ..Suite::new(name.as_ref(), cases.clone())
+            ..suite
         })
         .collect();
     write_junit_suites(path, &suites)

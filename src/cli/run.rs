@@ -49,12 +49,12 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.report.junit {
         let mut suites = lola::report::junit::run_suites(&outcome);
         if let Some(r) = &expected {
-            suites.push((
+            suites.push(lola::report::junit::Suite::new(
                 format!("lola run --expect {}", r.file),
                 lola::report::junit::set_cases(r),
             ));
         }
-        write_junit(path, &suites)?;
+        write_junit(path, suites)?;
     }
     pictures(&args, &outcome, on_stdout)?;
     if args.report.json {

@@ -122,7 +122,7 @@ pub enum Error {
     },
 
     /// A capture uses a link-layer type lola cannot decode.
-    #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", .path.display(), .name)]
+    #[error("{}: unsupported link type {link_type} ({}); lola reads Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback, PPP, Cisco HDLC, Frame Relay, 802.11 (bare, radiotap, PPI), ARCnet, IPoIB, NFLOG, PKTAP and Solaris ipnet captures", .path.display(), .name)]
     UnsupportedLinkType {
         /// The file.
         path: PathBuf,

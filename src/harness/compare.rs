@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use super::{CaptureMode, captured_comment, open_capture, prepare_capture, synthesize};
 use crate::capture::{
-    CaptureFrame, CaptureReader, CaptureStatistics, Drops, Format, WriteSummary, write_capture_with,
+    CaptureFrame, CaptureReader, CaptureStatistics, Drops, Format, WriteSummary, Written,
+    write_capture_kept,
 };
 use crate::check::flow::{self, Conversation, Flows};
-use crate::check::{Expectation, Report, check_file_admitting};
+use crate::check::{Expectation, Report, Truncation, check_file_admitting, check_reader_admitting};
 use crate::error::{Error, Result};
 use crate::host::exchange::{Pair, TcpExchange, TcpServer};
 use crate::host::live::{Capture, FlowFilter, LiveFrame, Stop};
@@ -208,7 +209,7 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let tcp = server.exchange(&options.payload, options.timeout)?;
     let tcp_place = capture.as_ref().map(|(_, place)| *place);
     let (tcp_frames, tcp_stats) = match capture {
-        Some((mut c, _)) => record_all(&mut c, options)?,
+        Some((c, _)) => record_all(c, options)?,
         None => (synthesize_tcp(&tcp)?, None),
     };
 
@@ -224,7 +225,7 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
     let udp = pair.exchange(&options.payload, options.timeout)?;
     let udp_place = capture.as_ref().map(|(_, place)| *place);
     let (udp_frames, udp_stats) = match capture {
-        Some((mut c, _)) => record_all(&mut c, options)?,
+        Some((c, _)) => record_all(c, options)?,
         None => {
             let frame = synthesize(&udp.received)?;
             let frames = vec![LiveFrame {
@@ -246,11 +247,15 @@ pub fn compare(options: &CompareOptions) -> Result<CompareOutcome> {
 /// Everything the capture holds until `linger` passes with nothing new, and
 /// what the kernel says it dropped meanwhile.
 fn record_all(
-    capture: &mut Capture,
+    mut capture: Capture,
     options: &CompareOptions,
 ) -> Result<(Vec<LiveFrame>, Option<CaptureStatistics>)> {
-    let frames = capture.record(Stop::after(options.timeout).when_quiet(options.linger))?;
-    Ok((frames, capture.statistics().ok()))
+    let frames = capture.record(Stop::after(options.timeout).when_quiet(options.linger));
+    let statistics = capture.statistics().ok();
+    // The kernel's wait on the socket's last close is not lola's: the UDP
+    // half starts without it.
+    capture.close_detached();
+    Ok((frames?, statistics))
 }
 
 /// Writes one side's frames to `path`, reads its conversations back and
@@ -278,10 +283,32 @@ fn side(
             flags: place.map(|_| f.flags),
         })
         .collect();
-    let written = write_capture_with(&path, options.format, &capture_frames, statistics)?;
-    let flows = flow::flows(CaptureReader::open(&path)?)?;
+    let (written, kept) = write_capture_kept(&path, options.format, &capture_frames, statistics)?;
     let drops = statistics.map(Drops::from).unwrap_or_default();
-    let check = negative_control_check(&path, &flows, drops, options)?;
+    // A regular file is read back; what went to a FIFO or a device is
+    // judged from the bytes lola wrote, never re-opened.
+    let (flows, check) = match kept {
+        Written::File => {
+            let flows = flow::flows(CaptureReader::open(&path)?)?;
+            let check = negative_control_check(&path, &flows, drops, options)?;
+            (flows, check)
+        }
+        Written::Bytes(bytes) => {
+            let name = path.display().to_string();
+            let flows = flow::flows(CaptureReader::new(&bytes[..], &name)?)?;
+            let expectation = negative_control(&flows, options);
+            let reader = CaptureReader::new(&bytes[..], &name)?;
+            let check = check_reader_admitting(
+                reader,
+                &name,
+                &expectation,
+                Truncation::Fail,
+                drops,
+                |_| {},
+            )?;
+            (flows, check)
+        }
+    };
     Ok(Side {
         path,
         live: place.is_some(),
@@ -300,14 +327,19 @@ fn negative_control_check(
     drops: Drops,
     options: &CompareOptions,
 ) -> Result<Report> {
+    check_file_admitting(path, &negative_control(flows, options), drops)
+}
+
+/// What one side is checked against: the message, to the server port of the
+/// side's conversation (or of `--to` when it has none).
+fn negative_control(flows: &Flows, options: &CompareOptions) -> Expectation {
     let port = flows
         .conversations
         .first()
         .map_or(options.to.port(), |c| c.right.port());
-    let expectation = Expectation::seed()
+    Expectation::seed()
         .dst_port(port)
-        .payload(options.payload.as_slice());
-    check_file_admitting(path, &expectation, drops)
+        .payload(options.payload.as_slice())
 }
 
 /// The eight frames of the TCP exchange, built with etherparse, timed by the

@@ -461,7 +461,7 @@ pub fn exec_with(
             let statistics = capture.statistics().ok();
             Ok(((ending, gap, statistics), statistics))
         })?;
-    close_in_background(capture);
+    capture.close_detached();
     let drops = statistics.map(Drops::from).unwrap_or_default();
     // A FIFO or a device is judged from what was written, never re-opened.
     let report = CheckReport::of_written(
@@ -504,18 +504,6 @@ fn open(host: bool, buffer_size: usize) -> Result<(Capture, Place)> {
             }
         })?;
     Ok((capture, place))
-}
-
-/// Closes the packet socket on a thread of its own: the kernel waits for an
-/// RCU grace period when one closes (`synchronize_net`, 10 to 30 ms on a
-/// busy machine), which then overlaps the check instead of following it.
-fn close_in_background(capture: Capture) {
-    let closing = std::thread::Builder::new().name("lola-close-capture".into());
-    if let Err(e) = closing.spawn(move || drop(capture)) {
-        // Spawning failed (no threads left): the capture was dropped with
-        // the closure it moved into, and is closed already.
-        drop(e);
-    }
 }
 
 /// The capture and the file it streams to: frames go from one to the

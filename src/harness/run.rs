@@ -220,7 +220,10 @@ pub fn run(options: &RunOptions, mut on_event: impl FnMut(Event)) -> Result<RunO
                 datagram: &exchange.received,
                 synthesized: &synthesized,
             };
-            Some(observation.record(&mut capture, deadline, options, written.frames)?)
+            let outcome = observation.record(&mut capture, deadline, options, written.frames);
+            // The kernel's wait on the socket's last close is not lola's.
+            capture.close_detached();
+            Some(outcome?)
         }
     };
     let like = match &options.expect_like {

@@ -157,6 +157,8 @@ pub fn send(options: &SendOptions, mut on_event: impl FnMut(Event)) -> Result<Se
                 .linger_after(options.linger, |f| watch.observe(&f.data));
             let frames = capture.record(stop)?;
             let statistics = capture.statistics().ok();
+            // The kernel's wait on the socket's last close is not lola's.
+            capture.close_detached();
             let written =
                 write_observed(&options.output, options.format, "lo", &frames, statistics)?;
             Some(SentCapture {

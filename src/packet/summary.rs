@@ -82,7 +82,7 @@ pub fn summarize(packet: &Packet<'_>) -> Summary {
     };
     let (protocol, mut info, brief) = match &packet.transport {
         Transport::Udp(u) => {
-            let len = format!("Len={}", usize::from(u.length).saturating_sub(8));
+            let len = format!("Len={}", u.payload_len);
             ("UDP", format!("{len} {}", quote_bytes(u.payload)), len)
         }
         Transport::Tcp(t) => (
@@ -101,6 +101,9 @@ pub fn summarize(packet: &Packet<'_>) -> Summary {
         Transport::Fragment(_) => ("IP", "fragment".into(), "fragment".into()),
         Transport::Other => ("?", String::new(), String::new()),
     };
+    if packet.ip.as_ref().is_some_and(|ip| ip.length_from_frame) {
+        info.push_str(" (ip.len 0: length from the frame, as TSO records it)");
+    }
     let encapsulation = packet.encapsulation.map(|e| e.name());
     if let Some(tunnel) = tunnel_words(packet) {
         info = if info.is_empty() {

@@ -43,6 +43,9 @@ pub mod field {
         pub const HEADER_LEN: usize = 8;
         /// The largest 802.3 length field; larger values are EtherTypes.
         pub const MAX_LENGTH: u16 = 1500;
+        /// EtherType of "jumbo LLC" (an LLC header behind an EtherType,
+        /// for frames longer than an 802.3 length can say).
+        pub const JUMBO_ETHERTYPE: u16 = 0x8870;
     }
 
     /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
@@ -67,6 +70,226 @@ pub mod field {
     pub mod null {
         /// Header length.
         pub const HEADER_LEN: usize = 4;
+    }
+
+    /// PPP (`LINKTYPE_PPP`, `LINKTYPE_PPP_HDLC`): HDLC-like address and
+    /// control bytes when present, then the protocol (RFC 1661, RFC 1662).
+    pub mod ppp {
+        /// The HDLC address byte (all stations) that starts an uncompressed
+        /// header; the control byte follows it.
+        pub const ADDRESS: u8 = 0xff;
+        /// Address and control bytes.
+        pub const ADDRESS_CONTROL_LEN: usize = 2;
+        /// Protocol: IPv4.
+        pub const IPV4: u16 = 0x0021;
+        /// Protocol: IPv6.
+        pub const IPV6: u16 = 0x0057;
+        /// A protocol's first byte with this bit set is the whole protocol
+        /// field (protocol-field compression, RFC 1661 §6.5).
+        pub const COMPRESSED: u8 = 0x01;
+    }
+
+    /// An MPLS label stack entry (RFC 3032): label, traffic class, bottom
+    /// of stack, TTL.
+    pub mod mpls {
+        /// The byte holding the bottom-of-stack bit.
+        pub const BOTTOM_BYTE: usize = 2;
+        /// Bottom of stack: the last entry before the payload.
+        pub const BOTTOM_OF_STACK: u8 = 0x01;
+        /// Length of one entry.
+        pub const ENTRY_LEN: usize = 4;
+        /// EtherType of MPLS unicast.
+        pub const UNICAST: u16 = 0x8847;
+        /// EtherType of MPLS multicast.
+        pub const MULTICAST: u16 = 0x8848;
+        /// PPP protocol of MPLS unicast.
+        pub const PPP_UNICAST: u16 = 0x0281;
+        /// PPP protocol of MPLS multicast.
+        pub const PPP_MULTICAST: u16 = 0x0283;
+    }
+
+    /// Cisco HDLC (`LINKTYPE_C_HDLC`): address, control, then an EtherType.
+    pub mod chdlc {
+        use super::Field;
+        /// Address: unicast.
+        pub const UNICAST: u8 = 0x0f;
+        /// Address: multicast.
+        pub const MULTICAST: u8 = 0x8f;
+        /// Protocol (an EtherType).
+        pub const PROTOCOL: Field = 2..4;
+        /// Header length.
+        pub const HEADER_LEN: usize = 4;
+    }
+
+    /// Frame Relay (`LINKTYPE_FRELAY`): a Q.922 address of 2 to 4 bytes
+    /// (the last with its EA bit set), then either the UI control byte and
+    /// an NLPID (RFC 2427), or an EtherType (Cisco's encapsulation).
+    pub mod frame_relay {
+        /// The EA bit: this byte ends the address.
+        pub const ADDRESS_END: u8 = 0x01;
+        /// Shortest and longest address.
+        pub const ADDRESS_LEN: std::ops::RangeInclusive<usize> = 2..=4;
+        /// Control: unnumbered information, an NLPID follows.
+        pub const UI: u8 = 0x03;
+        /// NLPID padding before the NLPID.
+        pub const PADDING: u8 = 0x00;
+        /// NLPID: SNAP (3-byte OUI, 2-byte protocol) follows.
+        pub const SNAP: u8 = 0x80;
+        /// NLPID: IPv4.
+        pub const IPV4: u8 = 0xcc;
+        /// NLPID: IPv6.
+        pub const IPV6: u8 = 0x8e;
+        /// SNAP header after its NLPID: OUI and protocol.
+        pub const SNAP_LEN: usize = 5;
+    }
+
+    /// Linux netfilter log (`LINKTYPE_NFLOG`, what `tcpdump -i nflog`
+    /// writes): a 4-byte header, then TLVs whose length and type are in
+    /// the byte order of the host that wrote them.
+    pub mod nflog {
+        /// Address family: 2 (AF_INET) or 10 (AF_INET6).
+        pub const FAMILY: usize = 0;
+        /// Header length (family, version, resource ID).
+        pub const HEADER_LEN: usize = 4;
+        /// TLV header length (length, type); the length counts it.
+        pub const TLV_HEADER_LEN: usize = 4;
+        /// TLVs start on 4-byte boundaries.
+        pub const TLV_ALIGN: usize = 4;
+        /// TLV type `NFULA_PAYLOAD`: the packet, from its network header.
+        pub const PAYLOAD: u16 = 9;
+        /// The type bits of a TLV's type field (the top two are flags).
+        pub const TYPE_MASK: u16 = 0x3fff;
+    }
+
+    /// Apple PKTAP (`LINKTYPE_PKTAP`, what macOS `tcpdump -i any` writes):
+    /// a little-endian header of its own length, then a frame of the
+    /// link type it names.
+    pub mod pktap {
+        use super::Field;
+        /// Header length (little-endian u32).
+        pub const LENGTH: Field = 0..4;
+        /// Record type (little-endian u32): 1 is a packet.
+        pub const RECORD_TYPE: Field = 4..8;
+        /// Link type of the frame that follows (little-endian u32).
+        pub const DLT: Field = 8..12;
+        /// Record type of a packet (`PKT_REC_PACKET`).
+        pub const PACKET: u32 = 1;
+        /// Size of the header as tcpdump knows it; shorter ones are refused.
+        pub const MIN_HEADER_LEN: usize = 108;
+    }
+
+    /// Per-Packet Information (`LINKTYPE_PPI`): a little-endian header of
+    /// its own length, then a frame of the link type it names.
+    pub mod ppi {
+        use super::Field;
+        /// Version: 0.
+        pub const VERSION: usize = 0;
+        /// Header length, fields included (little-endian u16).
+        pub const LENGTH: Field = 2..4;
+        /// Link type of the frame that follows (little-endian u32).
+        pub const DLT: Field = 4..8;
+        /// Length of the fixed header.
+        pub const MIN_HEADER_LEN: usize = 8;
+    }
+
+    /// IP over InfiniBand (`LINKTYPE_IPOIB`): 40 bytes of addresses, then
+    /// the RFC 4391 encapsulation header (an EtherType, 2 reserved bytes).
+    pub mod ipoib {
+        use super::Field;
+        /// Protocol (an EtherType).
+        pub const PROTOCOL: Field = 40..42;
+        /// Header length.
+        pub const HEADER_LEN: usize = 44;
+    }
+
+    /// IEEE 802.11 (`LINKTYPE_IEEE802_11`): the MAC header of a data frame.
+    pub mod ieee802_11 {
+        /// Frame control, first byte: type (bits 2-3) and subtype (bits 4-7).
+        pub const FRAME_CONTROL: usize = 0;
+        /// Frame control, second byte: the flags.
+        pub const FLAGS: usize = 1;
+        /// Sequence control: fragment number (low 4 bits) and sequence number.
+        pub const SEQUENCE_CONTROL: super::Field = 22..24;
+        /// Header length of a data frame with three addresses.
+        pub const HEADER_LEN: usize = 24;
+        /// Length of the fourth address (when both DS flags are set).
+        pub const ADDRESS_LEN: usize = 6;
+        /// Length of the QoS control field (QoS subtypes).
+        pub const QOS_LEN: usize = 2;
+        /// Length of the HT control field (QoS frames with the order flag).
+        pub const HT_CONTROL_LEN: usize = 4;
+        /// Type: data.
+        pub const TYPE_DATA: u8 = 2;
+        /// Subtype bit: QoS.
+        pub const SUBTYPE_QOS: u8 = 0x8;
+        /// Subtype bit: no data (null function).
+        pub const SUBTYPE_NO_DATA: u8 = 0x4;
+        /// Flags: to and from the distribution system (both: four addresses).
+        pub const TO_FROM_DS: u8 = 0x03;
+        /// Flag: more fragments follow.
+        pub const MORE_FRAGMENTS: u8 = 0x04;
+        /// Flag: the body is encrypted.
+        pub const PROTECTED: u8 = 0x40;
+        /// Flag: order (on a QoS data frame, an HT control field is present).
+        pub const ORDER: u8 = 0x80;
+        /// QoS control, first byte: an A-MSDU, not one LLC frame, follows.
+        pub const QOS_AMSDU: u8 = 0x80;
+    }
+
+    /// Radiotap (`LINKTYPE_IEEE802_11_RADIOTAP`): a little-endian header
+    /// of its own length before an 802.11 frame.
+    pub mod radiotap {
+        use super::Field;
+        /// Version: 0.
+        pub const VERSION: usize = 0;
+        /// Header length (little-endian u16).
+        pub const LENGTH: Field = 2..4;
+        /// The first "present" bitmap (little-endian u32).
+        pub const PRESENT: Field = 4..8;
+        /// Present bit: TSFT (8 bytes, 8-aligned), the field before flags.
+        pub const TSFT: u32 = 0x1;
+        /// Present bit: flags (1 byte).
+        pub const FLAGS: u32 = 0x2;
+        /// Present bit: another bitmap follows.
+        pub const EXTENDED: u32 = 0x8000_0000;
+        /// Flag: the frame ends with its 4-byte FCS.
+        pub const FLAG_FCS: u8 = 0x10;
+        /// Flag: padding after the 802.11 header, to a multiple of 4.
+        pub const FLAG_DATA_PAD: u8 = 0x20;
+        /// Length of the fixed header.
+        pub const MIN_HEADER_LEN: usize = 8;
+    }
+
+    /// Solaris ipnet (`LINKTYPE_IPNET`).
+    pub mod ipnet {
+        /// Address family: 2 (AF_INET) or 26 (Solaris AF_INET6).
+        pub const FAMILY: usize = 1;
+        /// Header length.
+        pub const HEADER_LEN: usize = 24;
+    }
+
+    /// Linux ARCnet (`LINKTYPE_ARCNET_LINUX`): source, destination, a
+    /// 2-byte offset and the protocol; RFC 1201 protocols add a split flag
+    /// and a 2-byte sequence number.
+    pub mod arcnet {
+        /// Protocol ID.
+        pub const PROTOCOL: usize = 4;
+        /// RFC 1201 split flag: 0 for a packet in one piece.
+        pub const SPLIT_FLAG: usize = 5;
+        /// Header length of the RFC 1051 protocols.
+        pub const HEADER_LEN: usize = 5;
+        /// Header length of the RFC 1201 protocols.
+        pub const RFC1201_HEADER_LEN: usize = 8;
+        /// IPv4 (RFC 1201).
+        pub const IP: u8 = 212;
+        /// IPv4 (RFC 1051).
+        pub const IP_OLD: u8 = 240;
+        /// ARP (RFC 1051).
+        pub const ARP_OLD: u8 = 241;
+        /// Diagnostics (ANSI/ATA 878.1), with the short header.
+        pub const DIAGNOSE: u8 = 0x80;
+        /// IPv6 (RFC 2497).
+        pub const IPV6: u8 = 0xc4;
     }
 
     /// IPv4.
@@ -168,6 +391,9 @@ pub mod field {
         pub const DATA_OFFSET: usize = 12;
         /// The eight flag bits, FIN lowest (see [`TcpFlags`](crate::packet::wire::TcpFlags)).
         pub const FLAGS: usize = 13;
+        /// The data offset's low nibble and the flags byte: the 12 flag
+        /// bits (3 reserved, AE, then CWR to FIN) under a 0x0fff mask.
+        pub const FLAG_BITS: super::Field = 12..14;
         /// Header length without options.
         pub const MIN_HEADER_LEN: usize = 20;
     }

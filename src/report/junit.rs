@@ -240,6 +240,19 @@ pub fn compare_cases(outcome: &CompareOutcome) -> Vec<Case> {
     ]
 }
 
+/// The JUnit suite of `lola compare`: [`compare_cases`], and in
+/// `<system-out>` what either capture admits it lost.
+pub fn compare_suite(outcome: &CompareOutcome) -> Suite {
+    let notes: Vec<String> = [("tcp", &outcome.tcp), ("udp", &outcome.udp)]
+        .into_iter()
+        .filter_map(|(side, s)| lost_note(s.check.lost).map(|n| format!("{side}: {n}")))
+        .collect();
+    Suite {
+        system_out: (!notes.is_empty()).then(|| notes.join("\n")),
+        ..Suite::new("lola compare", compare_cases(outcome))
+    }
+}
+
 /// The JUnit suite of `lola exec`: the capture's check, and the program's
 /// exit.
 ///
@@ -251,18 +264,45 @@ pub fn compare_cases(outcome: &CompareOutcome) -> Vec<Case> {
 /// options.expectation = options.expectation.count(lola::Count::Exactly(0));
 /// # if let Ok(outcome) = exec(&options, &std::sync::atomic::AtomicI32::new(0)) {
 /// let suites = lola::report::junit::exec_suites(&outcome);
-/// let exit = suites[0].1.last().unwrap();
+/// let exit = suites[0].cases.last().unwrap();
 /// assert_eq!(exit.name, "sh exits with status 0");
 /// assert_eq!(exit.failure.as_deref(), Some("exited with status 3"));
 /// # }
 /// ```
-pub fn exec_suites(outcome: &ExecOutcome) -> Vec<(String, Vec<Case>)> {
+pub fn exec_suites(outcome: &ExecOutcome) -> Vec<Suite> {
     let mut cases = report_cases(&outcome.report);
     cases.push(Case {
         name: format!("{} exits with status 0", outcome.name()),
         failure: outcome.exit_failed().then(|| outcome.ending.to_string()),
     });
-    vec![(format!("lola exec {}", outcome.output.display()), cases)]
+    let notes: Vec<String> = outcome
+        .capture_gap
+        .iter()
+        .map(ToString::to_string)
+        .chain(lost_note(outcome.report.lost()))
+        .collect();
+    vec![Suite {
+        system_out: (!notes.is_empty()).then(|| notes.join("\n")),
+        ..Suite::new(format!("lola exec {}", outcome.output.display()), cases)
+    }]
+}
+
+/// What a capture admits it lost, for `<system-out>`: a claim the loss
+/// could contradict fails in its case; a minimum that passes says it here.
+///
+/// ```
+/// use lola::capture::Drops;
+/// let note = lola::report::junit::lost_note(Some(Drops { kernel: 3, ..Drops::default() }));
+/// assert_eq!(note.as_deref(), Some("the capture admits 3 lost frames (the kernel dropped 3 while capturing)"));
+/// assert_eq!(lola::report::junit::lost_note(None), None);
+/// ```
+pub fn lost_note(lost: Option<crate::capture::Drops>) -> Option<String> {
+    let d = lost.filter(|d| d.total() > 0)?;
+    let n = d.total();
+    Some(format!(
+        "the capture admits {n} lost {} ({d})",
+        if n == 1 { "frame" } else { "frames" }
+    ))
 }
 
 /// The JUnit suites of `lola run`: the written file's check; with a live
@@ -281,13 +321,13 @@ pub fn exec_suites(outcome: &ExecOutcome) -> Vec<(String, Vec<Case>)> {
 /// };
 /// let outcome = lola::harness::run(&options, |_| {}).unwrap();
 /// let suites = lola::report::junit::run_suites(&outcome);
-/// let names: Vec<&str> = suites.iter().map(|(name, _)| name.as_str()).collect();
+/// let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
 /// let written = format!("lola run: {}", options.output.display());
 /// assert_eq!(names, [written.as_str(), "lola run --expect-like fixtures/hello-lola.pcap"]);
-/// assert!(suites.iter().all(|(_, cases)| cases.iter().all(|c| c.failure.is_none())));
+/// assert!(suites.iter().all(|s| s.cases.iter().all(|c| c.failure.is_none())));
 /// ```
-pub fn run_suites(outcome: &RunOutcome) -> Vec<(String, Vec<Case>)> {
-    let mut suites = vec![(
+pub fn run_suites(outcome: &RunOutcome) -> Vec<Suite> {
+    let mut suites = vec![Suite::new(
         format!("lola run: {}", outcome.output.display()),
         check_cases(&outcome.report),
     )];
@@ -310,10 +350,13 @@ pub fn run_suites(outcome: &RunOutcome) -> Vec<(String, Vec<Case>)> {
             Some(path) => format!("lola run: {}", path.display()),
             None => "lola run: the observed frames".to_string(),
         };
-        suites.push((name, cases));
+        suites.push(Suite {
+            system_out: lost_note(live.report.lost),
+            ..Suite::new(name, cases)
+        });
     }
     if let Some(like) = &outcome.like {
-        suites.push((
+        suites.push(Suite::new(
             format!("lola run --expect-like {}", like.expected),
             diff_cases(like),
         ));

@@ -284,6 +284,9 @@ struct Record {
     /// Record header and captured bytes.
     need: usize,
     timestamp: Duration,
+    /// The fraction-of-a-second field, when it holds a second or more (a
+    /// note says so).
+    ts_frac: Option<u32>,
     incl_len: u32,
     orig_len: u32,
     /// Lengths swapped by the 2.3 rule (a note says so).
@@ -340,7 +343,7 @@ fn read_record<const PLAIN: bool, R: Read>(
             ),
         ));
     }
-    let nanos = record_nanos(file, ts_frac).map_err(|e| malformed(path, offset, e))?;
+    let (timestamp, fraction_invalid) = record_timestamp(file, ts_sec, ts_frac);
     let need = record_header + incl_len as usize;
     if source.available() < need {
         let have = source.fill(need).map_err(|e| io_err(path, e))?;
@@ -358,7 +361,8 @@ fn read_record<const PLAIN: bool, R: Read>(
     Ok(Some(Record {
         header: record_header,
         need,
-        timestamp: Duration::new(u64::from(ts_sec), nanos),
+        timestamp,
+        ts_frac: fraction_invalid.then_some(ts_frac),
         incl_len,
         orig_len,
         swapped_maybe: !PLAIN && swapped && file.lengths == Lengths::MaybeSwapped,
@@ -394,9 +398,10 @@ fn record_header_ready<R: Read>(
     Ok(true)
 }
 
-/// The notes a record's lengths deserve: beyond the snaplen (read anyway,
-/// as libpcap does), swapped (pre-2.3 order), or an original length shorter
-/// than what was captured.
+/// The notes a record's header deserves: a fraction of a second that is a
+/// second or more (read anyway, as libpcap does), lengths beyond the
+/// snaplen (read anyway, as libpcap does), swapped (pre-2.3 order), or an
+/// original length shorter than what was captured.
 fn note_record_lengths(
     notes: &mut Notes,
     file: &PcapFile,
@@ -404,6 +409,16 @@ fn note_record_lengths(
     record: &Record,
 ) {
     let (incl_len, orig_len) = (record.incl_len, record.orig_len);
+    if let Some(ts_frac) = record.ts_frac {
+        let unit = if file.nanos { "nano" } else { "micro" };
+        notes.add(|| {
+            format!(
+                "frame {number} (byte {offset}): timestamp has {ts_frac} {unit}seconds, a second or more (tcpdump prints it as invalid); read as {}.{:09} seconds, the whole seconds carried over",
+                record.timestamp.as_secs(),
+                record.timestamp.subsec_nanos()
+            )
+        });
+    }
     if incl_len > file.note_above {
         notes.add(|| {
             format!(
@@ -427,19 +442,20 @@ fn note_record_lengths(
     }
 }
 
-/// A record's fraction of a second in nanoseconds, refused (as libpcap does)
-/// when it is a second or more.
-fn record_nanos(file: &PcapFile, ts_frac: u32) -> std::result::Result<u32, String> {
-    match file.nanos {
-        false if ts_frac < 1_000_000 => Ok(ts_frac * 1000),
-        true if ts_frac < 1_000_000_000 => Ok(ts_frac),
-        nanos => {
-            let unit = if nanos { "nano" } else { "micro" };
-            Err(format!(
-                "record timestamp has {ts_frac} {unit}seconds, more than one second"
-            ))
-        }
-    }
+/// A record's timestamp. A fraction of a second or more (a microsecond
+/// field of 1,000,000 or more, a nanosecond one of 1,000,000,000 or more)
+/// is not refused, as libpcap does not refuse it (tcpdump prints the time
+/// with `(invalid us)`): its whole seconds are carried into the seconds, and
+/// the second value is true so that the reader notes it.
+fn record_timestamp(file: &PcapFile, ts_sec: u32, ts_frac: u32) -> (Duration, bool) {
+    let per_second = if file.nanos { 1_000_000_000 } else { 1_000_000 };
+    let scale = 1_000_000_000 / per_second;
+    let carried = u64::from(ts_frac / per_second);
+    let nanos = ts_frac % per_second * scale;
+    (
+        Duration::new(u64::from(ts_sec) + carried, nanos),
+        carried > 0,
+    )
 }
 
 #[cfg(test)]
@@ -585,5 +601,48 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("at byte 24"), "{err}");
+    }
+
+    /// libpcap reads a fraction of a second that is a second or more
+    /// (tcpdump's `timestamp_invalid_micro` test): lola reads the frame, its
+    /// whole seconds carried into the seconds, and names it in a note.
+    #[test]
+    fn a_second_or_more_in_the_fraction_is_read_with_a_note() {
+        for (magic, frac, seconds, nanos, unit) in [
+            (0xa1b2c3d4u32, 1_000_000u32, 8, 0, "1000000 microseconds"),
+            (
+                0xa1b2c3d4,
+                u32::MAX,
+                4301,
+                967_295_000,
+                "4294967295 microseconds",
+            ),
+            (
+                0xa1b2_3c4d,
+                2_147_483_648,
+                9,
+                147_483_648,
+                "2147483648 nanoseconds",
+            ),
+        ] {
+            let mut file = header_with(magic, (2, 4), 1);
+            file.extend(record(3, 3, b"abc"));
+            let mut rec = record(2, 2, b"de");
+            rec[0..4].copy_from_slice(&7u32.to_le_bytes());
+            rec[4..8].copy_from_slice(&frac.to_le_bytes());
+            file.extend(rec);
+            let mut reader = CaptureReader::new(&file[..], "t.pcap").unwrap();
+            reader.next_frame().unwrap().unwrap();
+            let second = reader.next_frame().unwrap().unwrap();
+            assert_eq!(second.timestamp, Duration::new(seconds, nanos), "{unit}");
+            assert_eq!(second.data, b"de");
+            assert!(reader.next_frame().unwrap().is_none());
+            assert_eq!(
+                reader.notes(),
+                [format!(
+                    "frame 2 (byte 43): timestamp has {unit}, a second or more (tcpdump prints it as invalid); read as {seconds}.{nanos:09} seconds, the whole seconds carried over"
+                )]
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use super::dispatch::Dispatch;
 use super::evidence::{self, Evidence, frame_line, show};
 use super::filter::Filter;
 use super::outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
@@ -75,6 +76,14 @@ pub struct SetChecker {
     /// Frames the fast path skips that are still decoded, as candidates
     /// for "closest" (see [`CLOSEST_CANDIDATES`]).
     candidates: u32,
+    /// A large set's index of `match` predicates.
+    dispatch: Option<Dispatch>,
+    /// Each expectation's depth in its `after` chain (0: no `after`), when
+    /// some expectation follows one written after it: a frame is held by
+    /// an anchor before its followers.
+    depth: Option<Vec<u32>>,
+    /// The expectations that claimed the frame being observed (reused).
+    claims: Vec<usize>,
 }
 
 /// How many frames the fast path would skip are still decoded as
@@ -123,6 +132,9 @@ impl SetChecker {
             } else {
                 0
             },
+            dispatch: Dispatch::new(&set.expects),
+            depth: after_depths(set),
+            claims: Vec::new(),
         }
     }
 
@@ -241,9 +253,14 @@ impl SetChecker {
             tcp_relative,
             ..FrameView::new(frame, &packet)
         };
-        let claims: Vec<usize> = (0..self.set.expects.len())
-            .filter(|&i| self.set.expects[i].matches.matches(&view))
-            .collect();
+        let mut claims = std::mem::take(&mut self.claims);
+        claims.clear();
+        match &mut self.dispatch {
+            Some(d) => d.claims(&self.set.expects, &view, &mut claims),
+            None => claims.extend(
+                (0..self.set.expects.len()).filter(|&i| self.set.expects[i].matches.matches(&view)),
+            ),
+        }
         let verified;
         if !claims.is_empty() && !self.verify {
             // The frames an expectation is about get their checksums verified.
@@ -258,8 +275,16 @@ impl SetChecker {
                 view.packet = &verified;
             }
         }
+        if let Some(depth) = &self.depth {
+            // Anchors first, so that a frame that is an anchor's first held
+            // frame is known as such to its followers.
+            claims.sort_unstable_by_key(|&i| (depth[i], i));
+        }
         for &i in &claims {
             self.hold(i, &view);
+        }
+        if self.depth.is_some() {
+            claims.sort_unstable();
         }
         if claims.is_empty() {
             for (i, e) in self.set.expects.iter().enumerate() {
@@ -282,19 +307,25 @@ impl SetChecker {
             .map(|&i| self.set.expects[i].name.as_str())
             .collect();
         sink(&view, &names);
+        self.claims = claims;
     }
 
     fn hold(&mut self, i: usize, v: &FrameView<'_, '_>) {
         let e = &self.set.expects[i];
         if let Some(j) = e.after {
-            let anchor = self.states[j].first;
-            if anchor.is_none_or(|(n, _)| n >= v.number) {
-                let name = &self.set.expects[j].name;
-                let st = &mut self.states[i];
-                st.early += 1;
-                st.missed += 1;
-                st.evidence.add(|| evidence::matched_before(v, name));
-                return;
+            match self.states[j].first {
+                Some((n, _)) if n < v.number => {}
+                // The anchor's own first held frame is neither before nor
+                // after it: it does not count for its follower.
+                Some((n, _)) if n == v.number => return,
+                _ => {
+                    let name = &self.set.expects[j].name;
+                    let st = &mut self.states[i];
+                    st.early += 1;
+                    st.missed += 1;
+                    st.evidence.add(|| evidence::matched_before(v, name));
+                    return;
+                }
             }
         }
         let misses = evidence::misses(&self.set, e, v);
@@ -372,6 +403,41 @@ impl SetChecker {
         }
         report
     }
+}
+
+/// Each expectation's depth in its chain of `after` (0 without one), or
+/// `None` when every anchor comes before its followers in the file (then
+/// file order already holds anchors first). A set has no `after` cycle.
+fn after_depths(set: &ExpectationSet) -> Option<Vec<u32>> {
+    let expects = &set.expects;
+    if expects
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.after.is_none_or(|j| j < i))
+    {
+        return None;
+    }
+    let mut depth: Vec<Option<u32>> = vec![None; expects.len()];
+    let mut walk = Vec::new();
+    for i in 0..expects.len() {
+        // Up the chain to an expectation whose depth is known, or its top.
+        let mut at = i;
+        while depth[at].is_none() {
+            walk.push(at);
+            match expects[at].after {
+                Some(j) if walk.len() <= expects.len() => at = j,
+                _ => break,
+            }
+        }
+        let mut d = depth[at].map_or(0, |d| d + 1);
+        while let Some(j) = walk.pop() {
+            if depth[j].is_none() {
+                depth[j] = Some(d);
+                d += 1;
+            }
+        }
+    }
+    Some(depth.into_iter().map(|d| d.unwrap_or(0)).collect())
 }
 
 /// Fails the claims frames missing from the capture (`why`) could
@@ -507,6 +573,107 @@ fn rule_outcomes(set: &ExpectationSet, forbid: Vec<Rule>, unclaimed: Rule) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::CaptureReader;
+
+    /// `set` (an expectation file's text) held against the capture at
+    /// `path`, with or without the index of `match` predicates.
+    fn check(path: &str, set: &ExpectationSet, index: bool) -> crate::Result<SetReport> {
+        let mut reader = CaptureReader::open(path.as_ref())?;
+        let mut checker = SetChecker::new(path, reader.format(), set, false);
+        if !index {
+            checker.dispatch = None;
+        }
+        reader.for_each_frame(|f| checker.observe(f, &mut |_, _| {}))?;
+        Ok(checker.finish(reader.notes()))
+    }
+
+    fn parse(text: &str) -> ExpectationSet {
+        ExpectationSet::parse("t.toml", text).unwrap()
+    }
+
+    /// `fixtures/reply.pcap`: frame 1 is `hello` (to 7456), frame 2 the
+    /// reply (from 7456). A follower whose `match` also covers its anchor's
+    /// first held frame neither holds it nor counts it as early, whichever
+    /// comes first in the file.
+    #[test]
+    fn an_anchors_own_frame_is_neither_before_nor_after_it() {
+        let hello = "[[expect]]\nname = 'hello'\nmatch = 'udp.dstport == 7456'\n";
+        let reply = "[[expect]]\nname = 'reply'\nmatch = 'udp'\nafter = 'hello'\n";
+        for text in [format!("{hello}{reply}"), format!("{reply}{hello}")] {
+            let report = check("fixtures/reply.pcap", &parse(&text), false).unwrap();
+            assert!(report.passed(), "{text}: {report:?}");
+            let reply = report
+                .expectations
+                .iter()
+                .find(|e| e.name == "reply")
+                .unwrap();
+            assert_eq!(
+                (reply.held, reply.frames.clone(), reply.missed),
+                (1, vec![2], 0)
+            );
+        }
+        // A frame before the anchor's first held frame is still early.
+        let text = "[[expect]]\nname = 'reply'\nmatch = 'udp.srcport == 7456'\n\
+                    [[expect]]\nname = 'any'\nmatch = 'udp'\nafter = 'reply'\ncount = 0\n";
+        let report = check("fixtures/reply.pcap", &parse(text), false).unwrap();
+        let any = &report.expectations[1];
+        assert_eq!((any.held, any.missed), (0, 1));
+        assert_eq!(
+            any.failures,
+            ["1 frame matched before the first held frame of \"reply\""]
+        );
+        assert!(
+            any.evidence[0].starts_with("frame 1: "),
+            "{:?}",
+            any.evidence
+        );
+    }
+
+    /// A large set is looked up by the integers its `match` predicates
+    /// need; the reports are those of testing every `match` on every frame.
+    #[test]
+    fn the_index_of_a_large_set_claims_what_testing_every_match_claims() {
+        let matches = [
+            "frame.number == 1",
+            "frame.number in {2, 3, 40}",
+            "udp.dstport == 7456 && ip.ttl == 64",
+            "udp.srcport == 7456",
+            "udp.port == 4789",
+            "udp.dstport == 53",
+            "tcp.dstport == 7456",
+            "tcp.flags.syn == 1",
+            "ip.flags.df == 0",
+            "ip.ttl == 64 && udp",
+            "ipv6.hlim == 64",
+            "udp.length == 18",
+            "udp",
+            "tcp",
+            "!udp",
+            "ip.src == 127.0.0.1",
+            "frame.number >= 2",
+        ];
+        let mut text = String::new();
+        for (i, m) in matches.iter().enumerate() {
+            text += &format!("[[expect]]\nname = 'e{i}'\nmatch = '{m}'\ncount = '>= 0'\n");
+            if i % 3 == 2 {
+                text += &format!("after = 'e{}'\n", i - 1);
+            }
+        }
+        let set = parse(&text);
+        assert!(Dispatch::new(&set.expects).is_some());
+        let mut compared = 0;
+        for entry in std::fs::read_dir("fixtures").unwrap() {
+            let path = entry.unwrap().path().display().to_string();
+            let (Ok(indexed), Ok(every)) = (check(&path, &set, true), check(&path, &set, false))
+            else {
+                continue;
+            };
+            let json = |r: &SetReport| serde_json::to_string(r).unwrap();
+            assert_eq!(json(&indexed), json(&every), "{path}");
+            compared += 1;
+        }
+        assert!(compared > 30, "{compared}");
+    }
 
     /// A capture that admits lost frames and is cut short, judged by its
     /// complete frames: the lost frames fail the count, and the cut, which

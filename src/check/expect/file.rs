@@ -1,5 +1,6 @@
 //! Reading and writing expectation files (TOML).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::time::Duration;
@@ -115,11 +116,20 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectationSet, SetError> {
         return Err(cx.error(0, "no [[expect]] table: nothing to check"));
     }
     let mut set = ExpectationSet::empty();
-    for r in &raw.expect {
-        let expect = cx.expect(r, &set.expects)?;
-        set.expects.push(expect);
+    // Each name once, and where it is: `after` is looked up here.
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(raw.expect.len());
+    for (i, r) in raw.expect.iter().enumerate() {
+        let name = r.name.get_ref();
+        if names.contains_key(name.as_str()) {
+            return Err(cx.error(
+                start(r.name.span()),
+                format!("duplicate expectation name {name:?}"),
+            ));
+        }
+        set.expects.push(cx.expect(r)?);
+        names.insert(name, i);
     }
-    cx.link_after(&raw.expect, &mut set.expects)?;
+    cx.link_after(&raw.expect, &names, &mut set.expects)?;
     cx.check_cycles(&raw.expect, &set.expects)?;
     if let Some(s) = &raw.settings {
         cx.settings(s, &mut set)?;
@@ -128,18 +138,13 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectationSet, SetError> {
 }
 
 impl Ctx<'_> {
-    /// One `[[expect]]` table, named apart from those `before` it; its
-    /// `after` is linked later, by [`Ctx::link_after`].
-    fn expect(&self, r: &RawExpect, before: &[Expect]) -> Result<Expect, SetError> {
+    /// One `[[expect]]` table; its `after` is linked later, by
+    /// [`Ctx::link_after`], and its name told apart from the others' by
+    /// [`parse`].
+    fn expect(&self, r: &RawExpect) -> Result<Expect, SetError> {
         let name = r.name.get_ref().clone();
         if name.is_empty() {
             return Err(self.error(start(r.name.span()), "name is empty"));
-        }
-        if before.iter().any(|e| e.name == name) {
-            return Err(self.error(
-                start(r.name.span()),
-                format!("duplicate expectation name {name:?}"),
-            ));
         }
         let count = self.count(r.count.as_ref())?;
         let within = match &r.within {
@@ -192,12 +197,17 @@ impl Ctx<'_> {
 
     /// Resolves each `after` name to the expectation it names; `within`
     /// without `after` is an error.
-    fn link_after(&self, raw: &[RawExpect], expects: &mut [Expect]) -> Result<(), SetError> {
+    fn link_after(
+        &self,
+        raw: &[RawExpect],
+        names: &HashMap<&str, usize>,
+        expects: &mut [Expect],
+    ) -> Result<(), SetError> {
         for (i, r) in raw.iter().enumerate() {
             if let Some(after) = &r.after {
-                let j = expects
-                    .iter()
-                    .position(|e| &e.name == after.get_ref())
+                let j = names
+                    .get(after.get_ref().as_str())
+                    .copied()
                     .ok_or_else(|| {
                         self.error(
                             start(after.span()),
@@ -220,18 +230,38 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Fails when following `after` from some expectation comes back round.
+    /// Fails when following `after` from some expectation comes back round
+    /// (naming the first such expectation in the file), in one walk over
+    /// the `after` links: each is followed once, however long the chains.
     fn check_cycles(&self, raw: &[RawExpect], expects: &[Expect]) -> Result<(), SetError> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Unseen,
+            /// On the walk from the expectation being looked at.
+            OnWalk,
+            /// Its chain ends without coming back round.
+            Ends,
+        }
+        let mut mark = vec![Mark::Unseen; expects.len()];
+        let mut walk = Vec::new();
         for (i, r) in raw.iter().enumerate() {
-            let mut seen = vec![i];
-            let mut at = expects[i].after;
+            let mut at = Some(i);
             while let Some(j) = at {
-                if seen.contains(&j) {
-                    let span = r.after.as_ref().map_or(0, |a| start(a.span()));
-                    return Err(self.error(span, "after makes a cycle"));
+                match mark[j] {
+                    Mark::Ends => break,
+                    Mark::OnWalk => {
+                        let span = r.after.as_ref().map_or(0, |a| start(a.span()));
+                        return Err(self.error(span, "after makes a cycle"));
+                    }
+                    Mark::Unseen => {
+                        mark[j] = Mark::OnWalk;
+                        walk.push(j);
+                        at = expects[j].after;
+                    }
                 }
-                seen.push(j);
-                at = expects[j].after;
+            }
+            for j in walk.drain(..) {
+                mark[j] = Mark::Ends;
             }
         }
         Ok(())
@@ -347,5 +377,60 @@ mod tests {
         let text = to_toml(&set, "the seed");
         let back = parse("x.toml", &text).unwrap();
         assert_eq!(to_toml(&back, "the seed"), text);
+    }
+
+    fn error(text: &str) -> (usize, usize, String) {
+        let e = parse("x.toml", text).unwrap_err();
+        (e.line, e.column, e.message)
+    }
+
+    fn expect(name: &str, after: Option<&str>) -> String {
+        let after = after.map_or(String::new(), |a| format!("after = '{a}'\n"));
+        format!("[[expect]]\nname = '{name}'\nmatch = 'udp'\n{after}")
+    }
+
+    #[test]
+    fn an_after_that_comes_back_round_is_refused_where_it_is_first_reached() {
+        // a → b → c → b: `a` is not in the cycle, but following it comes
+        // back round; it is the first such expectation in the file.
+        let text = [
+            expect("a", Some("b")),
+            expect("b", Some("c")),
+            expect("c", Some("b")),
+        ]
+        .concat();
+        assert_eq!(error(&text), (4, 9, "after makes a cycle".to_string()));
+        let text = [
+            expect("a", None),
+            expect("b", Some("c")),
+            expect("c", Some("b")),
+        ]
+        .concat();
+        assert_eq!(error(&text), (7, 9, "after makes a cycle".to_string()));
+        let text = expect("a", Some("a"));
+        assert_eq!(
+            error(&text),
+            (4, 9, "an expectation cannot follow itself".to_string())
+        );
+    }
+
+    #[test]
+    fn a_long_chain_of_after_is_linked_in_order() {
+        let mut text = expect("e0", None);
+        for i in 1..2000 {
+            text += &expect(&format!("e{i}"), Some(&format!("e{}", i - 1)));
+        }
+        // Written last, followed first: no cycle.
+        text += &expect("head", None);
+        text = text.replacen(
+            "name = 'e0'\nmatch = 'udp'\n",
+            "name = 'e0'\nmatch = 'udp'\nafter = 'head'\n",
+            1,
+        );
+        let set = parse("x.toml", &text).unwrap();
+        assert_eq!(set.expects[0].after, Some(2000));
+        assert!((1..2000).all(|i| set.expects[i].after == Some(i - 1)));
+        let text = text + &expect("e7", None);
+        assert_eq!(error(&text).2, "duplicate expectation name \"e7\"");
     }
 }

@@ -5,7 +5,8 @@
 //! The parts: `filter` (the predicate language over [`crate::packet::fields`]),
 //! `file` (TOML in, with errors at file:line:column, and TOML out),
 //! `engine` (the [`SetChecker`]: observing frames, counting, verdicts),
-//! `prefilter` (its fast path), `evidence` (why a claim failed: evidence
+//! `prefilter` (its fast path), `dispatch` (its index of a large set's
+//! `match` predicates), `evidence` (why a claim failed: evidence
 //! lines, the closest frame, notes), `outcome` (the typed [`SetReport`]) and
 //! `record` (an expectation file written from a capture).
 //!
@@ -21,6 +22,7 @@
 //! assert!(report.passed());
 //! ```
 
+mod dispatch;
 mod engine;
 mod evidence;
 mod file;

@@ -15,13 +15,16 @@
 //! By concern: [`FlowFilter`], the exact userspace filter (`filter`); the
 //! kernel-side classic BPF program built from it (`bpf`); the fragment
 //! sorter (`fragments`); the AF_PACKET socket and its receive path
-//! (`socket`); and the recording front, [`Stop`] and [`Capture::record`]
+//! (`socket`); the process that closes a socket so that lola need not
+//! wait for the kernel (`detach`); and the recording front, [`Stop`] and [`Capture::record`]
 //! (`record`).
 
 use std::time::Duration;
 
 #[cfg(target_os = "linux")]
 mod bpf;
+#[cfg(target_os = "linux")]
+mod detach;
 mod filter;
 mod fragments;
 #[cfg(not(target_os = "linux"))]

@@ -262,6 +262,18 @@ impl Capture {
         }
     }
 
+    /// Closes the capture without waiting for the kernel: the last close
+    /// of a packet socket with a ring waits for two RCU grace periods
+    /// (`synchronize_net`, 10 to 30 ms each on a busy machine), so a
+    /// short-lived process of lola's holds the last reference and waits for
+    /// them instead, and this returns at once. When no process can be
+    /// started the socket is closed here, waiting as a plain drop does.
+    pub fn close_detached(self) {
+        let last_holder = super::detach::LastHolder::start(self.fd.as_raw_fd());
+        drop(self);
+        drop(last_holder);
+    }
+
     /// How frames reach lola, in words: the ring and its size, or why
     /// there is none.
     ///

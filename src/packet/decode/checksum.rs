@@ -114,7 +114,7 @@ pub(super) fn ipv4_header_checksum(header: &[u8]) -> ChecksumState {
 }
 
 /// The pseudo-header sum for UDP between `src` and `dst` with this length.
-fn pseudo_header(src: IpAddr, dst: IpAddr, length: u16) -> Sum16BitWords {
+fn pseudo_header(src: IpAddr, dst: IpAddr, length: u32) -> Sum16BitWords {
     let mut sum = Sum16BitWords::new();
     sum = match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => sum.add_4bytes(s.octets()).add_4bytes(d.octets()),
@@ -122,16 +122,19 @@ fn pseudo_header(src: IpAddr, dst: IpAddr, length: u16) -> Sum16BitWords {
         // One IP header carries one family; mixed cannot happen.
         _ => sum,
     };
+    // IPv6's pseudo-header holds a 32-bit length (a jumbogram's exceeds
+    // 16 bits); its high half is 0 for every other datagram.
     sum.add_2bytes([0, ip_number::UDP.0])
-        .add_2bytes(length.to_be_bytes())
+        .add_4bytes(length.to_be_bytes())
 }
 
-/// Classifies a UDP checksum. `segment` is the UDP header and payload.
+/// Classifies a UDP checksum. `segment` is the UDP header and payload,
+/// `length` the UDP length (a jumbogram's from its IPv6 header).
 pub(super) fn udp_checksum(
     src: IpAddr,
     dst: IpAddr,
     segment: &[u8],
-    length: u16,
+    length: u32,
     value: u16,
     complete: bool,
 ) -> Checksum {

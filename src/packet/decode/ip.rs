@@ -38,8 +38,14 @@ pub struct Ip {
     pub header_len: usize,
     /// DSCP and ECN (IPv4 TOS) or traffic class (IPv6).
     pub tos: u8,
-    /// IPv4 total length, or 40 + IPv6 payload length.
+    /// IPv4 total length, or 40 + IPv6 payload length (an IPv6 jumbogram's
+    /// from its Jumbo Payload option); the frame's length when the header
+    /// says 0 (see [`length_from_frame`](Ip::length_from_frame)).
     pub total_len: usize,
+    /// True when the IPv4 header's total length is 0, as Linux records a
+    /// TSO / BIG TCP segment larger than 64 KiB, and [`total_len`](Ip::total_len)
+    /// was taken from the frame, as tshark and tcpdump take it.
+    pub length_from_frame: bool,
     /// IPv4 identification.
     pub identification: Option<u16>,
     /// IPv4 don't-fragment flag.
@@ -50,8 +56,13 @@ pub struct Ip {
     pub frag: Option<FragmentInfo>,
     /// TTL or hop limit.
     pub ttl: u8,
-    /// Protocol / final next header.
+    /// Protocol / final next header: what the IP payload is (UDP, TCP, ...),
+    /// past any IPv6 extension headers.
     pub protocol: u8,
+    /// The Next Header of the IPv6 fixed header (`ipv6.nxt`: 0 for
+    /// hop-by-hop options, 44 for a fragment header, ...); the protocol for
+    /// IPv4.
+    pub next_header: u8,
     /// IPv4 header checksum.
     pub header_checksum: Option<Checksum>,
 }
@@ -83,12 +94,17 @@ pub struct FragmentInfo {
     pub cut: bool,
 }
 
+/// Decodes an IPv4 packet from `data` (what was captured of it). `wire_len`
+/// is its length on the wire as the frame tells it (at least `data.len()`),
+/// or None when that is unknown and the capture cut it (inside a tunnel
+/// whose outer packet was cut).
 pub(super) fn decode_ipv4<'a>(
     data: &'a [u8],
-    frame_cut: bool,
+    wire_len: Option<usize>,
     verify: bool,
     packet: &mut Packet<'a>,
 ) {
+    let frame_cut = wire_len != Some(data.len());
     let header = match Ipv4HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -97,7 +113,15 @@ pub(super) fn decode_ipv4<'a>(
         }
     };
     let header_len = header.slice().len();
-    let total_len = usize::from(header.total_len());
+    // Linux records a TSO / BIG TCP segment of more than 64 KiB (and some
+    // NICs' captures any TSO segment) with 0 in ip.len: like tshark (its
+    // ip.tso_support, on by default) and tcpdump, the length is the frame's.
+    let length_from_frame = header.total_len() == 0;
+    let total_len = if length_from_frame {
+        wire_len.unwrap_or(data.len())
+    } else {
+        usize::from(header.total_len())
+    };
     let checksum = Checksum {
         value: header.header_checksum(),
         state: if verify {
@@ -114,6 +138,7 @@ pub(super) fn decode_ipv4<'a>(
         header_len,
         tos: data[ipv4::TOS],
         total_len,
+        length_from_frame,
         identification: Some(header.identification()),
         dont_fragment: header.dont_fragment(),
         fragment,
@@ -126,6 +151,7 @@ pub(super) fn decode_ipv4<'a>(
         }),
         ttl: header.ttl(),
         protocol: header.protocol().0,
+        next_header: header.protocol().0,
         header_checksum: Some(checksum),
     };
     if let ChecksumState::Bad { expected } = checksum.state {
@@ -176,12 +202,14 @@ pub(super) fn decode_ipv4<'a>(
     );
 }
 
+/// Decodes an IPv6 packet from `data`; `wire_len` as for [`decode_ipv4`].
 pub(super) fn decode_ipv6<'a>(
     data: &'a [u8],
-    frame_cut: bool,
+    wire_len: Option<usize>,
     verify: bool,
     packet: &mut Packet<'a>,
 ) {
+    let frame_cut = wire_len != Some(data.len());
     let header = match Ipv6HeaderSlice::from_slice(data) {
         Ok(h) => h,
         Err(e) => {
@@ -189,7 +217,17 @@ pub(super) fn decode_ipv6<'a>(
             return;
         }
     };
-    let payload_len = usize::from(header.payload_length());
+    let jumbo = match header.payload_length() {
+        // RFC 2675: a jumbogram's length is in its hop-by-hop Jumbo Payload
+        // option, and its payload length field 0.
+        0 => jumbo_payload_len(data),
+        _ => None,
+    };
+    let payload_len = jumbo.unwrap_or(usize::from(header.payload_length()));
+    let zero = payload_len == 0 && header.next_header().0 != NO_NEXT_HEADER;
+    if zero {
+        packet.problems.push(Problem::Ipv6PayloadLengthZero);
+    }
     let total_len = ipv6::HEADER_LEN + payload_len;
     let available = data.len();
     let complete = total_len <= available;
@@ -201,7 +239,9 @@ pub(super) fn decode_ipv6<'a>(
     }
     let body = &data[ipv6::HEADER_LEN..total_len.min(available)];
     let complete = total_len <= available;
-    let (next, rest, fragment, frag) =
+    let (next, rest, fragment, frag) = if zero {
+        (header.next_header().0, body, false, None)
+    } else {
         match Ipv6ExtensionsSlice::from_slice(header.next_header(), body) {
             Ok((exts, next, rest)) => {
                 let frag = exts.clone().into_iter().find_map(|ext| match ext {
@@ -224,7 +264,8 @@ pub(super) fn decode_ipv6<'a>(
                     .push(Problem::Ipv6ExtensionsUnreadable(e.to_string()));
                 (header.next_header().0, &body[body.len()..], false, None)
             }
-        };
+        }
+    };
     let ext_len = body.len() - rest.len();
     let src = IpAddr::V6(header.source_addr());
     let dst = IpAddr::V6(header.destination_addr());
@@ -235,14 +276,19 @@ pub(super) fn decode_ipv6<'a>(
         header_len: ipv6::HEADER_LEN,
         tos: header.traffic_class(),
         total_len,
+        length_from_frame: false,
         identification: None,
         dont_fragment: false,
         fragment,
         frag,
         ttl: header.hop_limit(),
         protocol: next,
+        next_header: header.next_header().0,
         header_checksum: None,
     });
+    if zero {
+        return;
+    }
     if fragment {
         packet.transport = Transport::Fragment(rest);
         return;
@@ -256,6 +302,38 @@ pub(super) fn decode_ipv6<'a>(
         payload_len.saturating_sub(ext_len),
         packet,
     );
+}
+
+/// IPv6's "No Next Header": the one header an empty payload may name.
+const NO_NEXT_HEADER: u8 = 59;
+
+/// The payload length a jumbogram's hop-by-hop Jumbo Payload option (type
+/// 0xC2, RFC 2675) gives, if the IPv6 packet `ip` (payload length 0) has one.
+fn jumbo_payload_len(ip: &[u8]) -> Option<usize> {
+    const HOP_BY_HOP: u8 = 0;
+    const JUMBO_PAYLOAD: u8 = 0xc2;
+    if *ip.get(ipv6::NEXT_HEADER)? != HOP_BY_HOP {
+        return None;
+    }
+    let hbh = ip.get(ipv6::HEADER_LEN..)?;
+    let len = (usize::from(*hbh.get(1)?) + 1) * 8;
+    let mut options = hbh.get(2..len)?;
+    while let [kind, rest @ ..] = options {
+        if *kind == 0 {
+            options = rest; // Pad1
+            continue;
+        }
+        let [opt_len, rest @ ..] = rest else {
+            return None;
+        };
+        let value = rest.get(..usize::from(*opt_len))?;
+        if *kind == JUMBO_PAYLOAD {
+            let bytes: [u8; 4] = value.try_into().ok()?;
+            return usize::try_from(u32::from_be_bytes(bytes)).ok();
+        }
+        options = &rest[value.len()..];
+    }
+    None
 }
 
 /// Source and destination of an IPv4 header (at least 20 bytes).
@@ -279,8 +357,55 @@ pub(super) fn ipv6_addrs(ip: &[u8]) -> (IpAddr, IpAddr) {
 
 #[cfg(test)]
 mod tests {
-    use crate::packet::decode::decode;
     use crate::packet::decode::tests::TCPDUMP_LO_V4;
+    use crate::packet::decode::{Problem, Transport, decode, decode_with};
+
+    #[test]
+    fn an_ipv4_length_of_zero_is_the_frames() {
+        let mut frame = TCPDUMP_LO_V4;
+        frame[16..18].copy_from_slice(&[0, 0]);
+        let p = decode_with(1, &frame, 52, false);
+        let ip = p.ip.as_ref().unwrap();
+        assert_eq!((ip.total_len, ip.length_from_frame), (38, true));
+        assert!(matches!(p.transport, Transport::Udp(_)), "{p:?}");
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Cut by a snaplen of 46: the length is still the frame's, 38.
+        let p = decode_with(1, &frame[..46], 52, false);
+        assert_eq!(p.ip.as_ref().unwrap().total_len, 38);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+    }
+
+    #[test]
+    fn jumbograms_take_their_length_from_the_jumbo_payload_option() {
+        let path = format!("{}/fixtures/jumbo-ipv6.pcap", env!("CARGO_MANIFEST_DIR"));
+        let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
+        let mut seen = Vec::new();
+        while let Some(f) = reader.next_frame().unwrap() {
+            let p = decode(f.link_type, f.data, f.orig_len as usize);
+            let ip = p.ip.as_ref().unwrap();
+            let payload = match &p.transport {
+                Transport::Tcp(t) => t.payload_len,
+                Transport::Udp(u) => u.payload_len,
+                _ => 0,
+            };
+            seen.push((
+                ip.next_header,
+                ip.protocol,
+                ip.total_len,
+                payload,
+                p.problems,
+            ));
+        }
+        assert_eq!(
+            seen,
+            [
+                (0, 6, 40 + 70028, 70000, vec![]),
+                (0, 17, 40 + 70016, 70000, vec![]),
+                (6, 6, 40, 0, vec![Problem::Ipv6PayloadLengthZero]),
+                (17, 17, 40 + 18, 10, vec![]),
+            ]
+        );
+    }
 
     #[test]
     fn lying_lengths_are_reported_not_trusted() {

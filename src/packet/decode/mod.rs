@@ -226,21 +226,27 @@ pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -
         return packet;
     };
     let rest = &data[link.header_len..];
-    let frame_cut = orig_len > data.len();
+    // What the frame carried from the IP header on, captured or not.
+    let wire_len = Some(orig_len.saturating_sub(link.header_len).max(rest.len()));
     packet.link = Some(link);
     match version_hint {
-        Some(4) => ip::decode_ipv4(rest, frame_cut, verify, &mut packet),
-        Some(6) => ip::decode_ipv6(rest, frame_cut, verify, &mut packet),
+        Some(4) => ip::decode_ipv4(rest, wire_len, verify, &mut packet),
+        Some(6) => ip::decode_ipv6(rest, wire_len, verify, &mut packet),
         _ => {}
     }
     packet
 }
 
 /// Decodes the payload of a reassembled datagram as if it had arrived in one
-/// packet: `last` is the IP header of its last fragment (addresses, TTL),
+/// packet: `last` is the IP header of the fragment that completed it,
 /// `payload` the reassembled IP payload (transport header and data). The
 /// fragments came inside `tunnel` (its [`Packet::encapsulation`] and
 /// [`Packet::outer`]), if they did.
+///
+/// The IP header stays that frame's own, as tshark shows it on the frame
+/// that completes a reassembly: its `ip.len`, `ip.flags.mf` and
+/// `ip.frag_offset` (and `ipv6.nxt`) are the fragment's, while the transport
+/// fields are the whole datagram's.
 pub(crate) fn decode_reassembled<'a>(
     link: Option<Link>,
     tunnel: (Option<Encapsulation>, Option<Ip>),
@@ -251,9 +257,6 @@ pub(crate) fn decode_reassembled<'a>(
     let mut packet = Packet {
         link,
         ip: Some(Ip {
-            total_len: last.header_len + payload.len(),
-            fragment: false,
-            frag: None,
             protocol,
             ..last.clone()
         }),
@@ -277,6 +280,9 @@ pub(crate) fn decode_reassembled<'a>(
     packet
 }
 
+/// IP protocol 51: an authentication header (RFC 4302).
+const AUTHENTICATION_HEADER: u8 = 51;
+
 /// Whether the IP packet was captured whole, and whether to verify checksums.
 #[derive(Clone, Copy)]
 struct Verify {
@@ -297,6 +303,20 @@ fn decode_transport<'a>(
     ip_payload_len: usize,
     packet: &mut Packet<'a>,
 ) {
+    // IPv4's authentication headers (RFC 4302) stand between the IP header
+    // and what it carries, as tshark reads them; IPv6's were read with its
+    // extension headers. A loop, not recursion: a crafted packet may stack
+    // thousands.
+    let (mut protocol, mut payload, mut ip_payload_len) = (protocol, payload, ip_payload_len);
+    while protocol == AUTHENTICATION_HEADER {
+        let [next, words, ..] = *payload else { break };
+        let len = (usize::from(words) + 2) * 4;
+        if payload.len() < len {
+            break;
+        }
+        (protocol, payload) = (next, &payload[len..]);
+        ip_payload_len = ip_payload_len.saturating_sub(len);
+    }
     // One level of tunnel: a tunnel inside a tunnel stays as it is.
     let outermost = packet.encapsulation.is_none();
     match protocol {
@@ -321,11 +341,13 @@ fn decode_transport<'a>(
         1 | 58 => transport::decode_icmp(protocol, payload, packet),
         4 if outermost => {
             tunnel::enter_tunnel(Encapsulation::IpInIp, packet);
-            ip::decode_ipv4(payload, !verify.complete, verify.verify, packet);
+            let wire_len = verify.complete.then_some(payload.len());
+            ip::decode_ipv4(payload, wire_len, verify.verify, packet);
         }
         41 if outermost => {
             tunnel::enter_tunnel(Encapsulation::SixInFour, packet);
-            ip::decode_ipv6(payload, !verify.complete, verify.verify, packet);
+            let wire_len = verify.complete.then_some(payload.len());
+            ip::decode_ipv6(payload, wire_len, verify.verify, packet);
         }
         47 if outermost => tunnel::decode_gre(payload, verify, packet),
         _ => {}
@@ -349,6 +371,46 @@ mod tests {
         let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
         let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
         reader.next_frame().unwrap().unwrap().data.to_vec()
+    }
+
+    /// TCPDUMP_LO_V4 with `n` authentication headers (12 bytes each)
+    /// between its IPv4 header and its UDP header.
+    fn behind_authentication_headers(n: usize) -> Vec<u8> {
+        let mut frame = TCPDUMP_LO_V4[..34].to_vec();
+        for i in 0..n {
+            let next = if i + 1 == n {
+                17
+            } else {
+                AUTHENTICATION_HEADER
+            };
+            frame.extend_from_slice(&[next, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, i as u8]);
+        }
+        frame.extend_from_slice(&TCPDUMP_LO_V4[34..]);
+        frame[14 + 9] = AUTHENTICATION_HEADER;
+        let total = (frame.len() - 14) as u16;
+        frame[16..18].copy_from_slice(&total.to_be_bytes());
+        frame
+    }
+
+    #[test]
+    fn what_an_authentication_header_protects_is_decoded() {
+        // Unverified: the IP header checksum was not recomputed.
+        let frame = behind_authentication_headers(2);
+        let p = decode_with(1, &frame, frame.len(), false);
+        let Transport::Udp(udp) = &p.transport else {
+            panic!("{p:?}")
+        };
+        assert_eq!((udp.dst_port, udp.payload), (7456, &b"Hello Lola"[..]));
+        // ip.proto stays the header's: 51, as tshark shows it.
+        assert_eq!(
+            p.ip.as_ref().map(|ip| ip.protocol),
+            Some(AUTHENTICATION_HEADER)
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Thousands of them are walked, not recursed into.
+        let frame = behind_authentication_headers(5000);
+        let p = decode_with(1, &frame, frame.len(), false);
+        assert!(matches!(p.transport, Transport::Udp(_)), "{:?}", p.problems);
     }
 
     #[test]

@@ -63,6 +63,11 @@ pub enum Problem {
         /// Bytes after the fixed header.
         available: usize,
     },
+    /// An IPv6 payload length of 0 without the Jumbo Payload option that
+    /// would make it a jumbogram (RFC 2675): tshark calls it malformed
+    /// unless told the capture came from TSO (`ipv6.tso_support`, off by
+    /// default).
+    Ipv6PayloadLengthZero,
     /// The UDP header is not all there.
     UdpHeaderCut {
         /// Bytes of it captured.
@@ -154,6 +159,9 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "ipv6.plen {payload_len} claims more than the {available} bytes the frame carries after the header"
+            ),
+            Problem::Ipv6PayloadLengthZero => f.write_str(
+                "ipv6.plen 0 without a Jumbo Payload option (a TSO segment?); not decoded further",
             ),
             Problem::UdpHeaderCut { captured } => {
                 write!(f, "UDP header cut short: {captured} of 8 bytes")

@@ -151,14 +151,16 @@ mod tests {
     #[test]
     fn quick_flow_agrees_with_decode() {
         let mut frames = Vec::new();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let Ok(mut reader) = crate::capture::CaptureReader::open(&path) else {
-                continue;
-            };
-            while let Ok(Some(f)) = reader.next_frame() {
-                frames.push((f.link_type, f.data.to_vec()));
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        for dir in [root.to_string(), format!("{root}/corpus")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let Ok(mut reader) = crate::capture::CaptureReader::open(&path) else {
+                    continue;
+                };
+                while let Ok(Some(f)) = reader.next_frame() {
+                    frames.push((f.link_type, f.data.to_vec()));
+                }
             }
         }
         assert!(frames.len() > 50);
@@ -181,7 +183,9 @@ mod tests {
         };
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for (link_type, data) in &frames {
-            for lt in [*link_type, 0, 1, 101, 108, 113, 228, 229, 276] {
+            for lt in [
+                *link_type, 0, 1, 9, 101, 104, 108, 113, 228, 229, 239, 258, 276,
+            ] {
                 agree(lt, data);
             }
             // Every plain UDP datagram again, sent to the VXLAN port: the

@@ -36,6 +36,9 @@ pub struct Udp<'a> {
     pub checksum: Checksum,
     /// The payload bytes that were captured.
     pub payload: &'a [u8],
+    /// The payload's length by the UDP length (a jumbogram's by its IPv6
+    /// header), captured or not.
+    pub payload_len: usize,
     /// False when the capture cut the payload short.
     pub payload_complete: bool,
 }
@@ -65,6 +68,9 @@ pub struct Tcp {
     pub ack: u32,
     /// Flags; they print in tshark's order, e.g. `SYN, ACK`.
     pub flags: TcpFlags,
+    /// All 12 flag bits, as tshark's `tcp.flags` holds them: the three
+    /// reserved bits, AE (0x100, Accurate ECN, once NS), then CWR to FIN.
+    pub flag_bits: u16,
     /// Bytes of data in the segment.
     pub payload_len: usize,
 }
@@ -113,7 +119,14 @@ pub(super) fn decode_udp<'a>(
     let dst_port = be16(payload, udp::DST_PORT);
     let length = be16(payload, udp::LENGTH);
     let value = be16(payload, udp::CHECKSUM);
-    let udp_len = usize::from(length);
+    // RFC 2675: a UDP jumbogram (over an IPv6 jumbogram, more than 65,535
+    // bytes) has 0 in its length field and takes its length from IPv6.
+    let jumbogram = length == 0 && dst.is_ipv6() && ip_payload_len > usize::from(u16::MAX);
+    let udp_len = if jumbogram {
+        ip_payload_len
+    } else {
+        usize::from(length)
+    };
     if udp_len < udp::HEADER_LEN {
         packet
             .problems
@@ -130,7 +143,7 @@ pub(super) fn decode_udp<'a>(
         src,
         dst,
         &payload[..end.max(8)],
-        length,
+        udp_len as u32,
         value,
         payload_complete && verify.verify,
     );
@@ -150,6 +163,7 @@ pub(super) fn decode_udp<'a>(
         length,
         checksum,
         payload: &payload[8..end.max(8)],
+        payload_len: udp_len.saturating_sub(udp::HEADER_LEN),
         payload_complete,
     });
 }
@@ -158,12 +172,14 @@ pub(super) fn decode_tcp(payload: &[u8], ip_payload_len: usize, packet: &mut Pac
     match TcpHeaderSlice::from_slice(payload) {
         Ok(tcp) => {
             let flags = TcpFlags(tcp.slice()[tcp_field::FLAGS]);
+            let flag_bits = be16(tcp.slice(), tcp_field::FLAG_BITS) & 0x0fff;
             packet.transport = Transport::Tcp(Tcp {
                 src_port: tcp.source_port(),
                 dst_port: tcp.destination_port(),
                 seq: tcp.sequence_number(),
                 ack: tcp.acknowledgment_number(),
                 flags,
+                flag_bits,
                 payload_len: ip_payload_len.saturating_sub(tcp.slice().len()),
             });
         }

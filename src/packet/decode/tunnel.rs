@@ -69,8 +69,18 @@ fn decode_inner_ethernet<'a>(frame: &'a [u8], verify: Verify, packet: &mut Packe
 /// The inner IP packet of a tunnel, as announced (4, 6, or not IP).
 fn decode_inner_ip<'a>(version: Option<u8>, ip: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
     match version {
-        Some(4) => decode_ipv4(ip, !verify.complete, verify.verify, packet),
-        Some(6) => decode_ipv6(ip, !verify.complete, verify.verify, packet),
+        Some(4) => decode_ipv4(
+            ip,
+            verify.complete.then_some(ip.len()),
+            verify.verify,
+            packet,
+        ),
+        Some(6) => decode_ipv6(
+            ip,
+            verify.complete.then_some(ip.len()),
+            verify.verify,
+            packet,
+        ),
         _ => {}
     }
 }

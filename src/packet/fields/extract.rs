@@ -109,6 +109,7 @@ fn link_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
             link.filter(|l| l.src_mac.is_some() && l.vlans.is_empty())
                 .filter(|_| p.encapsulation != Some(crate::packet::decode::Encapsulation::LlcSnap))
                 .and_then(|l| l.ether_type)
+                .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
                 .map(|t| Uint(t.into())),
         ),
         Id::VlanId => one(
@@ -135,9 +136,11 @@ fn ipv4_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
         ),
         Id::IpFlagsDf => one(i, ip4.map(|ip| Bool(ip.dont_fragment))),
         Id::IpFlagsMf => one(i, ip4.map(|ip| Bool(ip.frag.is_some_and(|f| f.more)))),
+        // The header's 13 bits, in 8-byte units, as Wireshark 3.4 and later
+        // hold it (its tree shows the bytes, its filters use the units).
         Id::IpFragOffset => one(
             i,
-            ip4.map(|ip| Uint(ip.frag.map_or(0, |f| u64::from(f.offset) * 8))),
+            ip4.map(|ip| Uint(ip.frag.map_or(0, |f| f.offset.into()))),
         ),
         Id::IpTtl => one(i, ip4.map(|ip| Uint(ip.ttl.into()))),
         Id::IpProto => one(i, ip4.map(|ip| Uint(ip.protocol.into()))),
@@ -164,7 +167,7 @@ fn ipv6_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
     let ip6 = p.ip.as_ref().filter(|ip| ip.version == 6);
     match id {
         Id::Ipv6Hlim => one(i, ip6.map(|ip| Uint(ip.ttl.into()))),
-        Id::Ipv6Nxt => one(i, ip6.map(|ip| Uint(ip.protocol.into()))),
+        Id::Ipv6Nxt => one(i, ip6.map(|ip| Uint(ip.next_header.into()))),
         Id::Ipv6Src => one(i, ip6.map(|ip| Addr(ip.src))),
         Id::Ipv6Dst => one(i, ip6.map(|ip| Addr(ip.dst))),
         Id::Ipv6Addr => pair(i, ip6.map(|ip| Addr(ip.src)), ip6.map(|ip| Addr(ip.dst))),
@@ -189,7 +192,13 @@ fn udp_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
             udp.map(|u| Uint(u.dst_port.into())),
         ),
         Id::UdpLength => one(i, udp.map(|u| Uint(u.length.into()))),
-        Id::UdpChecksum => one(i, udp.map(|u| Uint(u.checksum.value.into()))),
+        // tshark stops at a bogus length (below 8, not a jumbogram's 0)
+        // before it reads the checksum.
+        Id::UdpChecksum => one(
+            i,
+            udp.filter(|u| u.length >= 8 || u.payload_len > 0)
+                .map(|u| Uint(u.checksum.value.into())),
+        ),
         Id::UdpChecksumStatus => one(i, udp.map(|u| Value::Status(status(u.checksum.state)))),
         _ => None,
     }
@@ -219,7 +228,7 @@ fn tcp_field<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
         Id::TcpSeqRaw => one(i, tcp.map(|t| Uint(t.seq.into()))),
         Id::TcpAckRaw => one(i, tcp.map(|t| Uint(t.ack.into()))),
         Id::TcpLen => one(i, tcp.map(|t| Uint(t.payload_len as u64))),
-        Id::TcpFlags => one(i, tcp.map(|t| Uint(t.flags.0.into()))),
+        Id::TcpFlags => one(i, tcp.map(|t| Uint(t.flag_bits.into()))),
         Id::TcpFlagsFin => flag(TcpFlags::FIN),
         Id::TcpFlagsSyn => flag(TcpFlags::SYN),
         Id::TcpFlagsReset => flag(TcpFlags::RST),
@@ -260,5 +269,43 @@ fn data_field<'a>(id: Id, p: &Packet<'a>, i: usize) -> Option<Value<'a>> {
         Id::DataLen => one(i, payload.map(|b| Value::Uint(b.len() as u64))),
         Id::DataText => one(i, payload.map(|b| Value::Text(String::from_utf8_lossy(b)))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::packet::decode::decode;
+    use crate::packet::fields::{FrameView, Value, lookup};
+
+    /// The value of `field` in the Ethernet frame `data`.
+    fn value(field: &str, data: &[u8]) -> Option<Value<'static>> {
+        let frame = crate::capture::RawFrame {
+            number: 1,
+            offset: 0,
+            timestamp: std::time::Duration::ZERO,
+            link_type: 1,
+            orig_len: data.len() as u32,
+            data,
+            comment: None,
+            flags: None,
+        };
+        let packet = decode(1, data, data.len());
+        let v = FrameView::new(&frame, &packet);
+        match lookup(field).unwrap().get(&v, 0) {
+            Some(Value::Uint(n)) => Some(Value::Uint(n)),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_802_3_length_is_no_eth_type() {
+        // IEEE 802.3 (length 38) with LLC for spanning tree: tshark shows no eth.type.
+        let mut stp = vec![0u8; 12];
+        stp.extend_from_slice(&[0x00, 0x26, 0x42, 0x42, 0x03]);
+        stp.resize(60, 0);
+        assert_eq!(value("eth.type", &stp), None);
+        stp[12..14].copy_from_slice(&[0x88, 0xcc]); // LLDP: an EtherType
+        assert_eq!(value("eth.type", &stp), Some(Value::Uint(0x88cc)));
     }
 }

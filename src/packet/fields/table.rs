@@ -94,7 +94,14 @@ pub const FIELDS: &[Field] = &[
         true,
         "IPv4 DS field (DSCP and ECN)"
     ),
-    field!("ip.len", Uint, IpLen, Plain, true, "IPv4 total length"),
+    field!(
+        "ip.len",
+        Uint,
+        IpLen,
+        Plain,
+        true,
+        "IPv4 total length, the frame's own header's (on the fragment that completes a datagram too); the frame's length when the header says 0 (TSO, BIG TCP)"
+    ),
     field!("ip.id", Uint, IpId, Hex(4), true, "IPv4 identification"),
     field!(
         "ip.flags.df",
@@ -118,7 +125,7 @@ pub const FIELDS: &[Field] = &[
         IpFragOffset,
         Plain,
         true,
-        "IPv4 fragment offset in bytes"
+        "IPv4 fragment offset in 8-byte units, the header's 13 bits (Wireshark 3.4 and later; bytes before)"
     ),
     field!("ip.ttl", Uint, IpTtl, Plain, true, "IPv4 time to live"),
     field!("ip.proto", Uint, IpProto, Plain, true, "IPv4 protocol"),
@@ -142,7 +149,14 @@ pub const FIELDS: &[Field] = &[
     field!("ip.dst", Addr, IpDst, Plain, true, "IPv4 destination"),
     field!("ip.addr", Addr, IpAddr, Plain, true, "either IPv4 address"),
     field!("ipv6.hlim", Uint, Ipv6Hlim, Plain, true, "IPv6 hop limit"),
-    field!("ipv6.nxt", Uint, Ipv6Nxt, Plain, true, "IPv6 next header"),
+    field!(
+        "ipv6.nxt",
+        Uint,
+        Ipv6Nxt,
+        Plain,
+        true,
+        "Next Header of the IPv6 fixed header (0 hop-by-hop, 44 fragment, ..., not the upper layer's)"
+    ),
     field!("ipv6.src", Addr, Ipv6Src, Plain, true, "IPv6 source"),
     field!("ipv6.dst", Addr, Ipv6Dst, Plain, true, "IPv6 destination"),
     field!(
@@ -184,7 +198,7 @@ pub const FIELDS: &[Field] = &[
         UdpLength,
         Plain,
         true,
-        "UDP length (header and payload)"
+        "UDP length (header and payload); 0 in a UDP jumbogram (RFC 2675), as sent"
     ),
     field!(
         "udp.checksum",
@@ -192,7 +206,7 @@ pub const FIELDS: &[Field] = &[
         UdpChecksum,
         Hex(4),
         true,
-        "UDP checksum"
+        "UDP checksum (absent when udp.length is below 8, where tshark stops)"
     ),
     field!(
         "udp.checksum.status",
@@ -233,7 +247,7 @@ pub const FIELDS: &[Field] = &[
         TcpSeq,
         Plain,
         true,
-        "sequence number relative to the direction's first"
+        "sequence number relative to the direction's base: its SYN reads 0; without the SYN, the first segment reads 1"
     ),
     field!(
         "tcp.ack",
@@ -241,7 +255,7 @@ pub const FIELDS: &[Field] = &[
         TcpAck,
         Plain,
         true,
-        "acknowledgement number, relative"
+        "acknowledgement number relative to the other direction's base (as sent when ACK is not set)"
     ),
     field!(
         "tcp.seq_raw",
@@ -260,7 +274,14 @@ pub const FIELDS: &[Field] = &[
         "acknowledgement number as sent"
     ),
     field!("tcp.len", Uint, TcpLen, Plain, true, "bytes of TCP payload"),
-    field!("tcp.flags", Uint, TcpFlags, Hex(4), true, "all TCP flags"),
+    field!(
+        "tcp.flags",
+        Uint,
+        TcpFlags,
+        Hex(4),
+        true,
+        "the 12 flag bits: reserved, AE (0x100, Accurate ECN), CWR to FIN"
+    ),
     field!("tcp.flags.fin", Bool, TcpFlagsFin, Plain, true, "FIN"),
     field!("tcp.flags.syn", Bool, TcpFlagsSyn, Plain, true, "SYN"),
     field!("tcp.flags.reset", Bool, TcpFlagsReset, Plain, true, "RST"),

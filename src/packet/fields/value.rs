@@ -144,13 +144,37 @@ impl<'p, 'a> FrameView<'p, 'a> {
     }
 }
 
-/// Tracks each TCP direction's first sequence number, for relative
-/// `tcp.seq`/`tcp.ack` as Wireshark shows them. Bounded: past
-/// [`TcpNumbers::MAX_FLOWS`] directions, new ones read as raw numbers
-/// relative to themselves (0).
+/// Tracks each TCP direction's base sequence number, for relative
+/// `tcp.seq`/`tcp.ack` as Wireshark numbers them (`packet-tcp.c`):
+///
+/// - a direction's base is set by its first segment: its SYN's number (the
+///   SYN reads 0), or one less than the first number seen when the capture
+///   missed the SYN (so the first segment reads 1);
+/// - a direction not yet seen takes its base from the first segment the
+///   other way with ACK set: the acknowledged number less one (it reads 1);
+/// - a SYN (without ACK) whose number differs from its direction's base
+///   starts a new connection on the same ports: both bases start again;
+/// - `tcp.ack` is relative only with ACK set; without it, the number as
+///   sent (a SYN's is usually 0).
+///
+/// Bounded: past [`TcpNumbers::MAX_FLOWS`] directions, a new direction's
+/// numbers read relative to its own segment, as if it were the first.
+///
+/// ```
+/// use lola::packet::fields::TcpNumbers;
+/// # let mut reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let mut numbers = TcpNumbers::default();
+/// let mut seen = Vec::new();
+/// while let Some(f) = reader.next_frame().unwrap() {
+///     let packet = lola::packet::decode::decode(f.link_type, f.data, f.orig_len as usize);
+///     seen.extend(numbers.relative(&packet));
+/// }
+/// // SYN, SYN/ACK, ACK: each side's SYN reads 0, what follows it 1.
+/// assert_eq!(seen[..3], [(0, 0), (0, 1), (1, 1)]);
+/// ```
 #[derive(Default)]
 pub struct TcpNumbers {
-    first: std::collections::HashMap<(std::net::SocketAddr, std::net::SocketAddr), u32>,
+    base: std::collections::HashMap<(std::net::SocketAddr, std::net::SocketAddr), u32>,
 }
 
 impl TcpNumbers {
@@ -159,29 +183,37 @@ impl TcpNumbers {
 
     /// The relative (seq, ack) of a segment of `packet`, if it is TCP.
     pub fn relative(&mut self, packet: &Packet<'_>) -> Option<(u32, u32)> {
+        use crate::packet::wire::TcpFlags;
         let Transport::Tcp(t) = &packet.transport else {
             return None;
         };
         let (src, dst) = packet.endpoints()?;
-        let full = self.first.len() >= Self::MAX_FLOWS;
-        let mine = match self.first.get(&(src, dst)) {
-            Some(&isn) => isn,
-            None if full => t.seq,
-            None => *self.first.entry((src, dst)).or_insert(t.seq),
+        let syn = t.flags.contains(TcpFlags::SYN);
+        let acks = t.flags.contains(TcpFlags::ACK);
+        if syn && !acks && self.base.get(&(src, dst)).is_some_and(|&b| b != t.seq) {
+            // Ports reused: Wireshark starts a new conversation here.
+            self.base.remove(&(src, dst));
+            self.base.remove(&(dst, src));
+        }
+        let first = if syn { t.seq } else { t.seq.wrapping_sub(1) };
+        let mine = self.base_of((src, dst), first);
+        let ack = if acks {
+            t.ack
+                .wrapping_sub(self.base_of((dst, src), t.ack.wrapping_sub(1)))
+        } else {
+            t.ack
         };
-        let seq = t.seq.wrapping_sub(mine);
-        let ack = match self.first.get(&(dst, src)) {
-            Some(&isn) if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
-                t.ack.wrapping_sub(isn)
-            }
-            _ if t.flags.contains(crate::packet::wire::TcpFlags::ACK) => {
-                // The other side's first segment comes later (or never): its
-                // SYN/ACK acknowledges our first number + 1, so its ISN is ack - 1
-                // only when it answers; until then Wireshark shows 0.
-                0
-            }
-            _ => 0,
-        };
-        Some((seq, ack))
+        Some((t.seq.wrapping_sub(mine), ack))
+    }
+
+    /// The base of a direction, set to `first` if it has none yet.
+    fn base_of(&mut self, key: (std::net::SocketAddr, std::net::SocketAddr), first: u32) -> u32 {
+        if let Some(&base) = self.base.get(&key) {
+            return base;
+        }
+        if self.base.len() < Self::MAX_FLOWS {
+            self.base.insert(key, first);
+        }
+        first
     }
 }

@@ -55,6 +55,7 @@ impl ExecOutcome {
                 format: self.written.format,
                 frames: self.written.frames,
                 bytes: self.written.bytes,
+                gap: self.capture_gap.as_ref().map(ToString::to_string),
             },
             check: &self.report,
         };
@@ -91,4 +92,9 @@ pub(crate) struct CaptureDocument {
     format: Format,
     frames: usize,
     bytes: u64,
+    /// What broke the capture while the program ran (`lo` taken down, the
+    /// socket failed), when anything did: the frames before it were written
+    /// and judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gap: Option<String>,
 }

@@ -169,6 +169,7 @@ pub(super) fn read(raw: &Raw, ty: Ty, what: &str, neg: bool) -> Result<Lit, Stri
             }
         }
         (Raw::Str(s), Ty::Bytes | Ty::Str) if !neg => Ok(Lit::Bytes(s.clone())),
+        (Raw::Char(c), Ty::Bytes) if !neg => Ok(Lit::Bytes(vec![*c])),
         (Raw::Str(_), _) => Err(not("a string".into())),
         (Raw::Char(_), _) => Err(not("a character constant".into())),
         (Raw::Word(w), Ty::Str) => Err(not(format!("{} (quote it)", quote(w)))),
