@@ -190,3 +190,50 @@ fn many_jobs_under_a_low_open_file_limit_wait_for_descriptors() {
         "{stdout}"
     );
 }
+
+/// `match = '…'` of `predicate`, in an expectation file in `dir`.
+fn predicate_file(dir: &std::path::Path, predicate: &str) -> std::path::PathBuf {
+    let file = dir.join("big.toml");
+    fs::write(
+        &file,
+        format!("[[expect]]\nname = \"a\"\nmatch = '{predicate}'\n"),
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn a_predicate_of_any_size_loads_or_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A flat chain of 100,000 tests: loads and holds.
+    let chain = vec!["udp.dstport == 7456"; 100_000].join(" && ");
+    let started = Instant::now();
+    let out = check_expect(&predicate_file(dir.path(), &chain), "seed-ipv4.pcap");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let or = vec!["udp.dstport == 1"; 100_000].join(" || ");
+    let out = check_expect(&predicate_file(dir.path(), &or), "seed-ipv4.pcap");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // 25,100 `!`: an even run is the test itself.
+    let nots = format!("{}udp", "!".repeat(25_100));
+    let out = check_expect(&predicate_file(dir.path(), &nots), "seed-ipv4.pcap");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // 10,300 parentheses: refused at the column nesting goes too deep.
+    let deep = format!("{}udp{}", "(".repeat(10_300), ")".repeat(10_300));
+    let out = check_expect(&predicate_file(dir.path(), &deep), "seed-ipv4.pcap");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let line = one_line(&out.stderr);
+    assert!(line.contains("big.toml:3:74: "), "{line}");
+    assert!(line.contains("nested more than 64 levels deep"), "{line}");
+    assert!(line.len() < 300, "{line}");
+    // A 1 MB field name: one line, the name shown once and cut short.
+    let name = "x".repeat(1 << 20);
+    let out = check_expect(
+        &predicate_file(dir.path(), &format!("{name} == 1")),
+        "seed-ipv4.pcap",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let line = one_line(&out.stderr);
+    assert!(line.len() < 300, "{}", &line[..300]);
+    assert!(line.contains("unknown field xxx"), "{line}");
+}

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use super::Expect;
-use super::filter::{Lit, Node, Op};
+use super::filter::{Lit, Node, Op, Quant};
 use crate::packet::fields::{Field, FieldType, FrameView, Value};
 
 /// Below this many expectations, testing each `match` is as quick as
@@ -126,16 +126,16 @@ impl Dispatch {
 /// or `field in {N, ...}` on an integer field (or a flag).
 fn equality_key(n: &Node) -> Option<(&'static Field, Vec<u64>)> {
     let integer = |f: &Field| matches!(f.ty, FieldType::Uint | FieldType::Bool);
+    // A flag's constant is a Lit::Bool; a negative constant is no key.
+    let int = |l: &Lit| match l {
+        Lit::Int(v) => u64::try_from(*v).ok(),
+        Lit::Bool(b) => Some(u64::from(*b)),
+        _ => None,
+    };
     match n {
-        Node::Cmp(f, Op::Eq, Lit::Uint(v)) if integer(f) => Some((*f, vec![*v])),
+        Node::Cmp(f, Quant::Any, Op::Eq, lit) if integer(f) => Some((*f, vec![int(lit)?])),
         Node::In(f, lits) if integer(f) => {
-            let values = lits
-                .iter()
-                .map(|l| match l {
-                    Lit::Uint(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u64>>>()?;
+            let values = lits.iter().map(int).collect::<Option<Vec<u64>>>()?;
             Some((*f, values))
         }
         _ => None,

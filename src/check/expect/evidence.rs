@@ -205,16 +205,9 @@ fn checksum_misses(set: &ExpectationSet, p: &Packet<'_>) -> Vec<String> {
 }
 
 fn leaf_fields(n: &Node, out: &mut Vec<String>) {
-    match n {
-        Node::And(a, b) | Node::Or(a, b) => {
-            leaf_fields(a, out);
-            leaf_fields(b, out);
-        }
-        Node::Not(a) => leaf_fields(a, out),
-        Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
-            if !out.iter().any(|x| x == f.name) {
-                out.push(f.name.to_string());
-            }
+    for f in n.fields() {
+        if !out.iter().any(|x| x == f.name) {
+            out.push(f.name.to_string());
         }
     }
 }

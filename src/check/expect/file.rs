@@ -90,7 +90,13 @@ impl Ctx<'_> {
                 .char_indices()
                 .nth(e.column - 1)
                 .map_or(span.end, |(i, _)| start + i);
-            self.error(at, format!("{}: {}", s.get_ref(), e.message))
+            // The predicate once, cut short: the message may quote it too.
+            let text = s.get_ref();
+            let shown = match text.char_indices().nth(60) {
+                Some((cut, _)) => format!("{}…", &text[..cut]),
+                None => text.clone(),
+            };
+            self.error(at, format!("{shown}: {}", e.message))
         })
     }
 }

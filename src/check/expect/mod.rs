@@ -38,7 +38,10 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use engine::{CLOSEST_CANDIDATES, SetChecker, Sink};
-pub use filter::{Filter, FilterError, Lit, Node, Op, Truth};
+pub use filter::{
+    Arith, Expr, Filter, FilterError, Func, Lit, MAX_DEPTH, Member, Node, Op, Quant, Range, Test,
+    TestKind, Truth,
+};
 pub use outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
 pub use reading::{check_file_with_set, check_file_with_set_admitting, check_reader_with_set};
 pub use record::{RecordOptions, record_file};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::filter::{Filter, Lit, Node, Op};
+use super::filter::{Filter, Lit, Node, Op, Quant};
 use crate::packet::fields::Id;
 
 /// Which ports a predicate needs, per transport: it can hold only on a
@@ -27,40 +27,52 @@ impl Need {
         }
     }
 
+    /// What both need: a frame that satisfies both has a port of each
+    /// side's set (not one in both: `udp.srcport == 1 && udp.dstport == 2`):
+    /// either set is a necessary condition; the smaller one skips more.
+    fn and(a: Need, b: Need) -> Need {
+        let ports = match (a.ports, b.ports) {
+            (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+            (x, y) => x.or(y),
+        };
+        Need {
+            udp: a.udp && b.udp,
+            tcp: a.tcp && b.tcp,
+            other: a.other && b.other,
+            ports,
+        }
+    }
+
+    fn or(a: Need, b: Need) -> Need {
+        let ports = match (a.ports, b.ports) {
+            (Some(x), Some(y)) => Some(x.union(&y).copied().collect()),
+            _ => None,
+        };
+        Need {
+            udp: a.udp || b.udp,
+            tcp: a.tcp || b.tcp,
+            other: a.other || b.other,
+            ports,
+        }
+    }
+
     fn of(n: &Node) -> Need {
         match n {
-            Node::And(a, b) => {
-                let (a, b) = (Need::of(a), Need::of(b));
-                // A frame that satisfies both has a port of each side's
-                // set (not one in both: `udp.srcport == 1 && udp.dstport
-                // == 2`): either set is a necessary condition; the smaller
-                // one skips more.
-                let ports = match (a.ports, b.ports) {
-                    (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-                    (x, y) => x.or(y),
-                };
-                Need {
-                    udp: a.udp && b.udp,
-                    tcp: a.tcp && b.tcp,
-                    other: a.other && b.other,
-                    ports,
-                }
-            }
-            Node::Or(a, b) => {
-                let (a, b) = (Need::of(a), Need::of(b));
-                let ports = match (a.ports, b.ports) {
-                    (Some(x), Some(y)) => Some(x.union(&y).copied().collect()),
-                    _ => None,
-                };
-                Need {
-                    udp: a.udp || b.udp,
-                    tcp: a.tcp || b.tcp,
-                    other: a.other || b.other,
-                    ports,
-                }
-            }
+            Node::And(all) => all
+                .iter()
+                .map(Need::of)
+                .reduce(Need::and)
+                .unwrap_or_else(Need::any),
+            Node::Or(all) => all
+                .iter()
+                .map(Need::of)
+                .reduce(Need::or)
+                .unwrap_or_else(Need::any),
+            // `a ^^ b`, a negation, or a test beyond a field and constants:
+            // any frame may satisfy it.
+            Node::Xor(_) | Node::Test(_) => Need::any(),
             Node::Not(_) => Need::any(),
-            Node::Exists(f) | Node::Cmp(f, _, _) | Node::Contains(f, _) | Node::In(f, _) => {
+            Node::Exists(f) | Node::Cmp(f, ..) | Node::In(f, _) => {
                 let proto = if f.name == "udp" || f.name.starts_with("udp.") {
                     Some((true, false))
                 } else if f.name == "tcp" || f.name.starts_with("tcp.") {
@@ -78,13 +90,13 @@ impl Need {
                         | Id::TcpPort
                 );
                 let ports = match n {
-                    Node::Cmp(_, Op::Eq, Lit::Uint(p)) if port_field => {
+                    Node::Cmp(_, Quant::Any, Op::Eq, Lit::Int(p)) if port_field => {
                         Some(u16::try_from(*p).map_or_else(|_| BTreeSet::new(), |p| [p].into()))
                     }
                     Node::In(_, lits) if port_field => Some(
                         lits.iter()
                             .filter_map(|l| match l {
-                                Lit::Uint(p) => u16::try_from(*p).ok(),
+                                Lit::Int(p) => u16::try_from(*p).ok(),
                                 _ => None,
                             })
                             .collect(),
@@ -185,7 +197,7 @@ mod tests {
         let p = prefilter(&["udp.srcport == 1 && udp.dstport == 2"]);
         assert!(!p.skips(UDP, 1, 2));
         assert!(p.skips(UDP, 3, 4));
-        let p = prefilter(&["udp.port == 1 || tcp.port in {2 3}"]);
+        let p = prefilter(&["udp.port == 1 || tcp.port in {2, 3}"]);
         assert!(!p.skips(UDP, 1, 9) && !p.skips(TCP, 9, 3));
         assert!(p.skips(UDP, 5, 6) && p.skips(TCP, 5, 6));
     }

@@ -153,6 +153,71 @@ impl Field {
         matches!(self.id, Id::IpChecksumStatus | Id::UdpChecksumStatus)
     }
 
+    /// The width in bits of an integer field as Wireshark types it
+    /// (`FT_UINT8` is 8: `ip.ttl == 300` is refused); 0 for the others.
+    pub fn bits(&self) -> u32 {
+        match self.id {
+            Id::IpVersion
+            | Id::IpHdrLen
+            | Id::IpDsfield
+            | Id::IpTtl
+            | Id::IpProto
+            | Id::IpChecksumStatus
+            | Id::Ipv6Hlim
+            | Id::Ipv6Nxt
+            | Id::UdpChecksumStatus
+            | Id::IcmpType
+            | Id::IcmpCode
+            | Id::Icmpv6Type
+            | Id::Icmpv6Code => 8,
+            Id::EthType
+            | Id::VlanId
+            | Id::IpLen
+            | Id::IpId
+            | Id::IpFragOffset
+            | Id::IpChecksum
+            | Id::UdpSrcport
+            | Id::UdpDstport
+            | Id::UdpPort
+            | Id::UdpLength
+            | Id::UdpChecksum
+            | Id::TcpSrcport
+            | Id::TcpDstport
+            | Id::TcpPort
+            | Id::TcpFlags => 16,
+            Id::FrameNumber
+            | Id::FrameLen
+            | Id::FrameCapLen
+            | Id::TcpSeq
+            | Id::TcpAck
+            | Id::TcpSeqRaw
+            | Id::TcpAckRaw
+            | Id::TcpLen
+            | Id::DataLen => 32,
+            Id::EthSrc
+            | Id::EthDst
+            | Id::EthAddr
+            | Id::IpFlagsDf
+            | Id::IpFlagsMf
+            | Id::IpSrc
+            | Id::IpDst
+            | Id::IpAddr
+            | Id::Ipv6Src
+            | Id::Ipv6Dst
+            | Id::Ipv6Addr
+            | Id::Udp
+            | Id::Tcp
+            | Id::TcpFlagsFin
+            | Id::TcpFlagsSyn
+            | Id::TcpFlagsReset
+            | Id::TcpFlagsPush
+            | Id::TcpFlagsAck
+            | Id::TcpFlagsUrg
+            | Id::DataData
+            | Id::DataText => 0,
+        }
+    }
+
     /// True when the value needs the relative TCP numbers.
     pub fn needs_tcp_state(&self) -> bool {
         matches!(self.id, Id::TcpSeq | Id::TcpAck)
