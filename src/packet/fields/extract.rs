@@ -329,9 +329,9 @@ fn udp_field<'a>(id: Id, u: &Udp<'a>, bytes: &'a [u8]) -> Option<Two<'a>> {
         Id::UdpLength => one(Some(Uint(u.length.into()))),
         // tshark stops at a bogus length (below 8, not a jumbogram's 0)
         // before it reads the checksum.
-        Id::UdpChecksum => one(
-            Some(Uint(u.checksum.value.into())).filter(|_| u.length >= 8 || u.payload_len > 0),
-        ),
+        Id::UdpChecksum => {
+            one(Some(Uint(u.checksum.value.into())).filter(|_| u.length >= 8 || u.payload_len > 0))
+        }
         Id::UdpChecksumStatus => one(Some(Value::Status(status(u.checksum.state)))),
         Id::UdpPayload => one((!u.payload.is_empty()).then_some(Value::Bytes(u.payload))),
         _ => return None,

@@ -214,7 +214,20 @@ impl Field {
             | Id::TcpFlagsAck
             | Id::TcpFlagsUrg
             | Id::DataData
-            | Id::DataText => 0,
+            | Id::DataText
+            | Id::Frame
+            | Id::Eth
+            | Id::Ip
+            | Id::Ipv6
+            | Id::UdpPayload
+            | Id::TcpPayload
+            | Id::Icmp
+            | Id::Icmpv6
+            | Id::Vxlan
+            | Id::Geneve
+            | Id::Gre
+            | Id::Data => 0,
+            Id::VxlanVni | Id::GeneveVni => 24,
         }
     }
 
