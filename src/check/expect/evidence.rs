@@ -36,18 +36,25 @@ impl Evidence {
 
     /// Remembers the frame that satisfied the most conjuncts of `m` so far.
     pub(super) fn closest(&mut self, m: &Filter, v: &FrameView<'_, '_>) {
-        let conjuncts = m.conjuncts();
-        if conjuncts.len() < 2 {
+        let conjuncts = m.conjunct_slice();
+        // A frame satisfying every conjunct matches: the closest that is
+        // not a match satisfies all but one. Once a frame did, no later
+        // one is closer, and nothing need be evaluated.
+        let best = self.closest.as_ref().map_or(0, |(best, _)| *best);
+        if conjuncts.len() < 2 || best + 1 >= conjuncts.len() {
+            return;
+        }
+        let n = conjuncts
+            .iter()
+            .filter(|c| super::filter::eval(c, v))
+            .count();
+        if n == 0 || best >= n {
             return;
         }
         let held: Vec<bool> = conjuncts
             .iter()
             .map(|c| super::filter::eval(c, v))
             .collect();
-        let n = held.iter().filter(|&&h| h).count();
-        if n == 0 || self.closest.as_ref().is_some_and(|(best, _)| *best >= n) {
-            return;
-        }
         let failed: Vec<String> = conjuncts
             .iter()
             .zip(&held)

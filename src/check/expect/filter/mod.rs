@@ -146,9 +146,15 @@ impl Filter {
 
     /// The top-level conjuncts (`a && b && c` → `[a, b, c]`).
     pub fn conjuncts(&self) -> Vec<&Node> {
+        self.conjunct_slice().iter().collect()
+    }
+
+    /// The top-level conjuncts, borrowed (no allocation: the evidence asks
+    /// for them on every frame).
+    pub fn conjunct_slice(&self) -> &[Node] {
         match &self.node {
-            Node::And(all) => all.iter().collect(),
-            other => vec![other],
+            Node::And(all) => all,
+            other => std::slice::from_ref(other),
         }
     }
 }
