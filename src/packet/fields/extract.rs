@@ -263,11 +263,19 @@ fn link_field<'a>(id: Id, link: &Link, bytes: &'a [u8], typed: bool) -> Option<T
         Id::EthSrc => one(src),
         Id::EthDst => one(dst),
         Id::EthAddr => [dst, src],
-        // An 802.3 frame carries a length there, not a type (LLC/SNAP
-        // names the protocol); a tagged frame's is the tag's: no eth.type.
+        // A tagged frame's is the outer tag's TPID (0x8100, 0x88a8), as
+        // in Wireshark; an untagged 802.3 frame carries a length there, not
+        // a type (LLC/SNAP names the protocol): no eth.type.
+        Id::EthType if !link.vlans.is_empty() => one(
+            bytes
+                .get(12..14)
+                .map(|t| u16::from_be_bytes([t[0], t[1]]))
+                .filter(|t| matches!(t, 0x8100 | 0x88a8 | 0x9100))
+                .map(|t| Uint(t.into())),
+        ),
         Id::EthType => one(link
             .ether_type
-            .filter(|_| typed && link.vlans.is_empty())
+            .filter(|_| typed)
             .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
             .map(|t| Uint(t.into()))),
         Id::VlanId => one(link.vlans.last().map(|&id| Uint(id.into()))),
@@ -585,5 +593,22 @@ mod eth_type_tests {
         assert_eq!(value("eth.type", &stp), None);
         stp[12..14].copy_from_slice(&[0x88, 0xcc]); // LLDP: an EtherType
         assert_eq!(value("eth.type", &stp), Some(Value::Uint(0x88cc)));
+    }
+
+    #[test]
+    fn a_tagged_frame_s_eth_type_is_the_outer_tag_s() {
+        // 802.1Q tag (VLAN 5) then IPv4: tshark's eth.type is 0x8100.
+        let mut tagged = vec![0u8; 12];
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x05, 0x08, 0x00]);
+        tagged.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        tagged.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        tagged.extend_from_slice(&[0x9c, 0x40, 0x1d, 0x20, 0, 8, 0, 0]);
+        tagged.resize(64, 0);
+        assert_eq!(value("vlan.id", &tagged), Some(Value::Uint(5)));
+        assert_eq!(value("eth.type", &tagged), Some(Value::Uint(0x8100)));
+        // QinQ: the service tag's 0x88a8.
+        tagged[12..14].copy_from_slice(&[0x88, 0xa8]);
+        tagged.splice(16..16, [0x81, 0x00, 0x00, 0x07]);
+        assert_eq!(value("eth.type", &tagged), Some(Value::Uint(0x88a8)));
     }
 }
