@@ -276,13 +276,11 @@ fn link_field<'a>(id: Id, link: &Link, bytes: &'a [u8], typed: bool) -> Option<T
         // A tagged frame's is the outer tag's TPID (0x8100, 0x88a8), as
         // in Wireshark; an untagged 802.3 frame carries a length there, not
         // a type (LLC/SNAP names the protocol): no eth.type.
-        Id::EthType if !link.vlans.is_empty() => one(
-            bytes
-                .get(12..14)
-                .map(|t| u16::from_be_bytes([t[0], t[1]]))
-                .filter(|t| matches!(t, 0x8100 | 0x88a8 | 0x9100))
-                .map(|t| Uint(t.into())),
-        ),
+        Id::EthType if !link.vlans.is_empty() => one(bytes
+            .get(12..14)
+            .map(|t| u16::from_be_bytes([t[0], t[1]]))
+            .filter(|t| matches!(t, 0x8100 | 0x88a8 | 0x9100))
+            .map(|t| Uint(t.into()))),
         Id::EthType => one(link
             .ether_type
             .filter(|_| typed)
