@@ -135,7 +135,7 @@ fn data_of<'a>(h: Hdr<'_, 'a>) -> Option<&'a [u8]> {
             u.payload
         }
         Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
-            tcp_payload(t, b)
+            tcp_shown_payload(t, b)
         }
         Hdr::Icmp(c, v6, b) if echo(c, v6) => b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]),
         _ => &[],
@@ -150,6 +150,16 @@ fn echo(c: &Icmp, v6: bool) -> bool {
     } else {
         matches!(c.icmp_type, 0 | 8)
     }
+}
+
+/// The payload Wireshark shows as `tcp.payload` (and perhaps `data`): none
+/// on a reset, whose bytes are its reset cause (`tcp.reset_cause`, RFC 1122
+/// 4.2.2.12), not data for the port's dissector.
+fn tcp_shown_payload<'a>(t: &Tcp, b: &'a [u8]) -> &'a [u8] {
+    if t.flags.contains(crate::packet::wire::TcpFlags::RST) {
+        return &[];
+    }
+    tcp_payload(t, b)
 }
 
 /// The captured payload of a TCP segment whose header starts `b`.
@@ -263,11 +273,17 @@ fn link_field<'a>(id: Id, link: &Link, bytes: &'a [u8], typed: bool) -> Option<T
         Id::EthSrc => one(src),
         Id::EthDst => one(dst),
         Id::EthAddr => [dst, src],
-        // An 802.3 frame carries a length there, not a type (LLC/SNAP
-        // names the protocol); a tagged frame's is the tag's: no eth.type.
+        // A tagged frame's is the outer tag's TPID (0x8100, 0x88a8), as
+        // in Wireshark; an untagged 802.3 frame carries a length there, not
+        // a type (LLC/SNAP names the protocol): no eth.type.
+        Id::EthType if !link.vlans.is_empty() => one(bytes
+            .get(12..14)
+            .map(|t| u16::from_be_bytes([t[0], t[1]]))
+            .filter(|t| matches!(t, 0x8100 | 0x88a8 | 0x9100))
+            .map(|t| Uint(t.into()))),
         Id::EthType => one(link
             .ether_type
-            .filter(|_| typed && link.vlans.is_empty())
+            .filter(|_| typed)
             .filter(|&t| t > crate::packet::wire::field::llc::MAX_LENGTH)
             .map(|t| Uint(t.into()))),
         Id::VlanId => one(link.vlans.last().map(|&id| Uint(id.into()))),
@@ -370,7 +386,7 @@ fn tcp_field<'a>(
         Id::TcpFlagsAck => flag(TcpFlags::ACK),
         Id::TcpFlagsUrg => flag(TcpFlags::URG),
         Id::TcpPayload => {
-            let payload = tcp_payload(t, bytes);
+            let payload = tcp_shown_payload(t, bytes);
             one((!payload.is_empty()).then_some(Value::Bytes(payload)))
         }
         _ => return None,
@@ -571,9 +587,29 @@ mod eth_type_tests {
         let v = FrameView::new(&frame, &packet);
         match lookup(field).unwrap().get(&v, 0) {
             Some(Value::Uint(n)) => Some(Value::Uint(n)),
+            Some(Value::Bytes(b)) => Some(Value::Uint(b.len() as u64)),
             None => None,
             Some(other) => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_reset_s_bytes_are_no_payload() {
+        // IPv4 TCP 40000 -> 40001 (no port dissector) with 4 bytes: tshark
+        // shows them as tcp.payload and data, but on a reset as its cause.
+        let mut seg = vec![0u8; 12];
+        seg.extend_from_slice(&[0x08, 0x00]);
+        seg.extend_from_slice(&[0x45, 0, 0, 44, 0, 0, 0, 0, 64, 6, 0, 0]);
+        seg.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        seg.extend_from_slice(&[0x9c, 0x40, 0x9c, 0x41, 0, 0, 0, 1, 0, 0, 0, 0]);
+        seg.extend_from_slice(&[0x50, 0x18, 0x10, 0, 0, 0, 0, 0]);
+        seg.extend_from_slice(b"stop");
+        assert_eq!(value("tcp.payload", &seg), Some(Value::Uint(4)));
+        assert_eq!(value("data.len", &seg), Some(Value::Uint(4)));
+        seg[47] = 0x04; // RST
+        assert_eq!(value("tcp.len", &seg), Some(Value::Uint(4)));
+        assert_eq!(value("tcp.payload", &seg), None);
+        assert_eq!(value("data.len", &seg), None);
     }
 
     #[test]
@@ -585,5 +621,22 @@ mod eth_type_tests {
         assert_eq!(value("eth.type", &stp), None);
         stp[12..14].copy_from_slice(&[0x88, 0xcc]); // LLDP: an EtherType
         assert_eq!(value("eth.type", &stp), Some(Value::Uint(0x88cc)));
+    }
+
+    #[test]
+    fn a_tagged_frame_s_eth_type_is_the_outer_tag_s() {
+        // 802.1Q tag (VLAN 5) then IPv4: tshark's eth.type is 0x8100.
+        let mut tagged = vec![0u8; 12];
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x05, 0x08, 0x00]);
+        tagged.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        tagged.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        tagged.extend_from_slice(&[0x9c, 0x40, 0x1d, 0x20, 0, 8, 0, 0]);
+        tagged.resize(64, 0);
+        assert_eq!(value("vlan.id", &tagged), Some(Value::Uint(5)));
+        assert_eq!(value("eth.type", &tagged), Some(Value::Uint(0x8100)));
+        // QinQ: the service tag's 0x88a8.
+        tagged[12..14].copy_from_slice(&[0x88, 0xa8]);
+        tagged.splice(16..16, [0x81, 0x00, 0x00, 0x07]);
+        assert_eq!(value("eth.type", &tagged), Some(Value::Uint(0x88a8)));
     }
 }

@@ -76,7 +76,7 @@ pub const FIELDS: &[Field] = &[
         EthType,
         Hex(4),
         true,
-        "EtherType of an untagged Ethernet II frame (absent on VLAN-tagged and 802.3 ones)"
+        "EtherType of an Ethernet II frame; of a VLAN-tagged one, the outer tag's (0x8100, 0x88a8); absent on 802.3"
     ),
     field!(
         "vlan.id",
