@@ -13,9 +13,15 @@ use lola::packet::fields::{FIELDS, Field, FieldType, Value};
 pub struct Rng(u64);
 
 impl Rng {
-    /// A generator from `seed` (any value; 0 is moved off the fixed point).
+    /// A generator from `seed` (any value: every seed gives its own
+    /// sequence; the one seed that would land on xorshift's fixed point 0
+    /// is moved off it).
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
+        const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+        match seed ^ MIX {
+            0 => Rng(MIX),
+            state => Rng(state),
+        }
     }
 
     /// The next 64 random bits.
