@@ -285,7 +285,7 @@ pub fn compare_suite(outcome: &CompareOutcome) -> Suite {
         .filter_map(|(side, s)| lost_note(s.check.lost).map(|n| format!("{side}: {n}")))
         .collect();
     Suite {
-        system_out: (!notes.is_empty()).then(|| notes.join("\n")),
+        system_out: lines(&notes),
         ..Suite::new(
             format!(
                 "lola compare {} {}",
@@ -329,11 +329,16 @@ pub fn exec_suites(outcome: &ExecOutcome) -> Vec<Suite> {
         .collect();
     vec![
         Suite {
-            system_out: (!notes.is_empty()).then(|| notes.join("\n")),
+            system_out: lines(&notes),
             ..Suite::new(format!("lola exec {}", outcome.output.display()), cases)
         }
         .with_property("capture", outcome.output.display().to_string()),
     ]
+}
+
+/// Notes as `<system-out>`, one per line; none when there are none.
+fn lines(notes: &[String]) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("\n"))
 }
 
 /// What a capture admits it lost, for `<system-out>`: a claim the loss

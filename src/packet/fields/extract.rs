@@ -532,16 +532,7 @@ mod tests {
         frame.extend_from_slice(&[0x12, 0x34]);
         frame.extend_from_slice(b"Hello Lola");
         let packet = decode(1, &frame, frame.len());
-        let raw = crate::capture::RawFrame {
-            number: 1,
-            offset: 0,
-            timestamp: std::time::Duration::ZERO,
-            link_type: 1,
-            orig_len: frame.len() as u32,
-            data: &frame,
-            comment: None,
-            flags: None,
-        };
+        let raw = ethernet(&frame);
         assert_eq!(
             data.get(&FrameView::new(&raw, &packet), 0),
             Some(Value::Uint(10))
@@ -549,31 +540,16 @@ mod tests {
         for (dst, has_data) in [(7456, true), (53, false), (5353, false), (123, false)] {
             let frame = view_of(dst);
             let packet = decode(1, &frame, frame.len());
-            let raw = crate::capture::RawFrame {
-                number: 1,
-                offset: 0,
-                timestamp: std::time::Duration::ZERO,
-                link_type: 1,
-                orig_len: frame.len() as u32,
-                data: &frame,
-                comment: None,
-                flags: None,
-            };
+            let raw = ethernet(&frame);
             let view = FrameView::new(&raw, &packet);
             assert_eq!(data.get(&view, 0).is_some(), has_data, "port {dst}");
             assert_eq!(payload.get(&view, 0), Some(Value::Bytes(b"Hello Lola")));
         }
     }
-}
 
-#[cfg(test)]
-mod eth_type_tests {
-    use crate::packet::decode::decode;
-    use crate::packet::fields::{FrameView, Value, lookup};
-
-    /// The value of `field` in the Ethernet frame `data`.
-    fn value(field: &str, data: &[u8]) -> Option<Value<'static>> {
-        let frame = crate::capture::RawFrame {
+    /// The Ethernet frame `data`, captured whole as frame 1.
+    fn ethernet(data: &[u8]) -> crate::capture::RawFrame<'_> {
+        crate::capture::RawFrame {
             number: 1,
             offset: 0,
             timestamp: std::time::Duration::ZERO,
@@ -582,7 +558,12 @@ mod eth_type_tests {
             data,
             comment: None,
             flags: None,
-        };
+        }
+    }
+
+    /// The value of `field` in the Ethernet frame `data` (a length for bytes).
+    fn value(field: &str, data: &[u8]) -> Option<Value<'static>> {
+        let frame = ethernet(data);
         let packet = decode(1, data, data.len());
         let v = FrameView::new(&frame, &packet);
         match lookup(field).unwrap().get(&v, 0) {
