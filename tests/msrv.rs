@@ -1,5 +1,5 @@
 //! The minimum Rust version is stated once (`rust-version` in Cargo.toml),
-//! repeated in the README, and built: `cargo check --locked --all-targets`
+//! repeated in the README's install section and in docs/cli.md, and built: `cargo check --locked --all-targets`
 //! with that toolchain (`rustup run 1.93`), in a target directory of its own
 //! (`target/msrv`) so it never waits for the main build's lock. `.ci/run`
 //! installs the toolchain; without it the build is skipped, loudly, except
@@ -61,14 +61,19 @@ fn stated() -> String {
 }
 
 #[test]
-fn the_stated_minimum_is_the_one_built_and_the_readme_says_it() {
+fn the_stated_minimum_is_the_one_built_and_the_docs_say_it() {
     assert_eq!(stated(), MSRV, "Cargo.toml's rust-version");
     let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("with Rust {MSRV} or later")),
+        "the README's install section names {MSRV}"
+    );
+    let readme = std::fs::read_to_string(manifest_dir().join("docs/cli.md")).unwrap();
     let section = &readme[readme.find("## Minimum Rust version").expect("the section")..];
     assert!(
         section.contains(&format!("lola builds with Rust {MSRV} or later"))
             && section.contains(&format!("`rust-version = \"{MSRV}\"`")),
-        "README's Minimum Rust version section names {MSRV}"
+        "docs/cli.md's Minimum Rust version section names {MSRV}"
     );
 }
 

@@ -1,8 +1,8 @@
-//! The README's transcripts are the real output of this version: every
-//! ```` ```text ```` block of commands is run, and its output compared with
-//! the README's lines. Ports and capture times vary between runs and are
+//! The transcripts of the README and of every page under docs/ are the real
+//! output of this version: every ```` ```text ```` block of commands is run,
+//! and its output compared with the page's lines. Ports and capture times vary between runs and are
 //! compared as `<port>` and `<time>` (a port is 4 or more digits after `:`,
-//! after `on `, or after `', ` in a Python address tuple). Where the README
+//! after `on `, or after `', ` in a Python address tuple). Where a page
 //! leaves output out, it says so with `...`, matched by one rule:
 //!
 //! - a line that is only `...` (indented or not) stands for any run of
@@ -26,24 +26,27 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, root_for, userns_allowed};
-use common::{can_capture, fixture, have_with, lola};
+use common::{can_capture, fixture, have_with, in_ci, lola};
 
 /// One `$ lola ...` command of a transcript and the lines after it, up to
 /// the next `$ ` (with `$ echo $?` read as the exit code).
 struct Transcript {
+    /// The page it is on (`README.md`, `docs/capture.md`, ...).
+    page: String,
     line: usize,
     command: String,
     output: Vec<String>,
     exit: Option<i32>,
 }
 
-fn transcripts(readme: &str) -> Vec<Transcript> {
-    transcripts_after(readme, "$ lola ")
+fn transcripts(page: &Page) -> Vec<Transcript> {
+    transcripts_after(page, "$ lola ")
 }
 
 /// The transcripts whose commands follow `prompt` (`$ lola ` or, run as
 /// root, `# lola `).
-fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
+fn transcripts_after(page: &Page, prompt: &str) -> Vec<Transcript> {
+    let readme = page.text.as_str();
     let mut found: Vec<Transcript> = Vec::new();
     let mut in_text = false;
     // The transcript the lines belong to, within the current block.
@@ -69,6 +72,7 @@ fn transcripts_after(readme: &str, prompt: &str) -> Vec<Transcript> {
             let command = command.split("  #").next().unwrap_or(command).trim();
             open = true;
             found.push(Transcript {
+                page: page.name.clone(),
                 line: i + 1,
                 command: command.to_string(),
                 output: Vec::new(),
@@ -184,7 +188,8 @@ fn differences(
     let want: Vec<String> = t.output.iter().map(|l| norm(l)).collect();
     if !lines_match(&want, &got) {
         problems.push(format!(
-            "README.md:{}: `lola {}` prints\n{printed}\nbut the README shows\n{}",
+            "{}:{}: `lola {}` prints\n{printed}\nbut the page shows\n{}",
+            t.page,
             t.line,
             t.command,
             t.output.join("\n")
@@ -192,8 +197,8 @@ fn differences(
     }
     if let Some(exit) = t.exit.filter(|e| Some(*e) != code) {
         problems.push(format!(
-            "README.md:{}: `lola {}` exits {code:?}, the README says {exit}",
-            t.line, t.command
+            "{}:{}: `lola {}` exits {code:?}, the page says {exit}",
+            t.page, t.line, t.command
         ));
     }
     problems
@@ -227,15 +232,14 @@ fn shell_words(command: &str) -> Vec<String> {
 
 #[test]
 fn readme_transcripts_are_the_real_output() {
-    let readme = readme();
     let dir = tempfile::tempdir().unwrap();
     // What the transcripts read: the fixtures, and a capture cut short.
     std::fs::create_dir(dir.path().join("fixtures")).unwrap();
     for name in ["seed-tcp.pcap", "hello-lola.pcap", "reply.pcap"] {
         std::fs::copy(fixture(name), dir.path().join("fixtures").join(name)).unwrap();
     }
-    // The expectation file the "Expectation files" transcript checks with: the README's own.
-    std::fs::write(dir.path().join("lola.toml"), expectation_file(&readme)).unwrap();
+    // The expectation file the guide's transcripts check with: the guide's own.
+    std::fs::write(dir.path().join("lola.toml"), expectation_file()).unwrap();
     let good = std::fs::read(fixture("hello-lola.pcap")).unwrap();
     let mut killed = good.clone();
     killed.extend_from_slice(&good[24..]);
@@ -249,7 +253,7 @@ fn readme_transcripts_are_the_real_output() {
     };
     let mut checked = 0;
     let mut problems = Vec::new();
-    for t in transcripts(&readme) {
+    for t in pages().iter().flat_map(transcripts) {
         if !runnable(&t.command) {
             continue;
         }
@@ -313,10 +317,9 @@ fn root_transcripts_are_the_real_output() {
     if !can_capture() {
         return;
     }
-    let readme = readme();
     let mut checked = 0;
     let mut problems = Vec::new();
-    for t in transcripts_after(&readme, "# lola ") {
+    for t in pages().iter().flat_map(|p| transcripts_after(p, "# lola ")) {
         let mut args = shell_words(&t.command);
         match args.first().map(String::as_str) {
             // The seed's port may be taken by a parallel test: a free one.
@@ -395,9 +398,8 @@ fn unprivileged_transcripts_are_the_real_output() {
     if !userns_allowed(&s) {
         return;
     }
-    let readme = readme();
     // What `exec --expect` judges with (reply.py is among the scripts).
-    std::fs::write(s.path().join("lola.toml"), expectation_file(&readme)).unwrap();
+    std::fs::write(s.path().join("lola.toml"), expectation_file()).unwrap();
     let path = format!(
         "{}:{}",
         s.path().display(),
@@ -405,7 +407,7 @@ fn unprivileged_transcripts_are_the_real_output() {
     );
     let mut checked = 0;
     let mut problems = Vec::new();
-    for t in transcripts(&readme) {
+    for t in pages().iter().flat_map(transcripts) {
         if !(t.command.starts_with("exec ") || t.command == "doctor") {
             continue;
         }
@@ -431,15 +433,44 @@ fn unprivileged_transcripts_are_the_real_output() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-/// The README's expectation file: the TOML block of "Expectation files".
-fn expectation_file(readme: &str) -> &str {
-    let section = &readme[readme.find("## Expectation files").expect("the section")..];
-    let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
-    &section[start..start + section[start..].find("```").unwrap()]
+/// The expectation-file guide's own file: the first TOML block of
+/// `docs/expectations.md`.
+fn expectation_file() -> String {
+    let guide = page("docs/expectations.md").text;
+    let start = guide.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    guide[start..start + guide[start..].find("```").unwrap()].to_string()
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+/// A page of the documentation: README.md or one of docs/*.md.
+struct Page {
+    name: String,
+    text: String,
+}
+
+fn page(name: &str) -> Page {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    Page {
+        name: name.to_string(),
+        text,
+    }
+}
+
+/// README.md, then every page under docs/, in name order: the transcripts
+/// of all of them are run.
+fn pages() -> Vec<Page> {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut names: Vec<String> = std::fs::read_dir(docs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("docs/{n}"))
+        .collect();
+    names.sort();
+    std::iter::once("README.md".to_string())
+        .chain(names)
+        .map(|n| page(&n))
+        .collect()
 }
 
 /// The two-terminal block: the commands on its first line, the lines of
@@ -561,7 +592,8 @@ fn two_terminal_transcript_is_the_real_output() {
     if !root_for("the network namespace of the two-terminal transcript") || !have_with("ip", "-V") {
         return;
     }
-    let block = two_terminals(&readme());
+    let capture = page("docs/capture.md");
+    let block = two_terminals(&capture.text);
     let s = Sandbox::new();
     let ns = Netns::new();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -580,7 +612,8 @@ fn two_terminal_transcript_is_the_real_output() {
         let normal: Vec<String> = got.iter().map(|l| normalize(l)).collect();
         assert!(
             lines_match(&want, &normal) && codes[i] == Some(0),
-            "README.md:{}: `lola {}` exits {:?} and prints\n{}\nbut the README shows\n{}",
+            "{}:{}: `lola {}` exits {:?} and prints\n{}\nbut the page shows\n{}",
+            capture.name,
             block.line,
             block.commands[i],
             codes[i],
@@ -590,16 +623,19 @@ fn two_terminal_transcript_is_the_real_output() {
     }
 }
 
-/// The README's field reference is the registry itself: one row per field
+/// The page that holds the field reference.
+const FIELD_PAGE: &str = "docs/expectations.md";
+
+/// The field reference is the registry itself: one row per field
 /// of `lola::packet::fields::FIELDS`, in its order, with its type, whether
 /// tshark knows it, and its `about` line. `LOLA_BLESS=1` rewrites the table.
 #[test]
 fn the_field_reference_is_the_registry() {
-    let readme = readme();
+    let readme = page(FIELD_PAGE).text;
     let header = "| field | type | tshark | meaning |\n|---|---|---|---|\n";
     let start = readme
         .find(header)
-        .expect("the README has a field reference")
+        .expect("docs/expectations.md has a field reference")
         + header.len();
     let end = start + readme[start..].find("\n\n").unwrap_or(readme.len() - start) + 1;
     let table: String = lola::packet::fields::FIELDS
@@ -616,7 +652,7 @@ fn the_field_reference_is_the_registry() {
         })
         .collect();
     if std::env::var_os("LOLA_BLESS").is_some() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIELD_PAGE);
         let mut text = readme.clone();
         text.replace_range(start..end, &table);
         std::fs::write(path, text).unwrap();
@@ -624,11 +660,132 @@ fn the_field_reference_is_the_registry() {
     }
     let written = &readme[start..end];
     for (want, got) in table.lines().zip(written.lines()) {
-        assert_eq!(got, want, "README field reference; bless with LOLA_BLESS=1");
+        assert_eq!(got, want, "field reference; bless with LOLA_BLESS=1");
     }
     assert_eq!(
         written.lines().count(),
         table.lines().count(),
-        "README field reference: one row per field; bless with LOLA_BLESS=1"
+        "field reference: one row per field; bless with LOLA_BLESS=1"
     );
+}
+
+/// The fenced blocks of `lang` on a page, with the line each starts on.
+fn blocks<'a>(page: &'a Page, lang: &str) -> Vec<(usize, &'a str)> {
+    let fence = format!("```{lang}\n");
+    let mut found = Vec::new();
+    let mut rest = page.text.as_str();
+    let mut offset = 0;
+    while let Some(at) = rest.find(&fence) {
+        let start = at + fence.len();
+        let len = rest[start..].find("```").unwrap_or(rest.len() - start);
+        let line = page.text[..offset + start].lines().count() + 1;
+        found.push((line, &rest[start..start + len]));
+        offset += start + len;
+        rest = &rest[start + len..];
+    }
+    found
+}
+
+/// A directory laid out as a fresh clone, as far as the examples need it:
+/// `fixtures/`, the seed's scripts, and the guide's `lola.toml`.
+fn clone_layout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(root.join("fixtures"))
+        .arg(root.join("tests/scripts"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::write(dir.path().join("lola.toml"), expectation_file()).unwrap();
+    dir
+}
+
+/// Every shell example of the README and docs/ made of lola's commands
+/// (`lola`, `mkdir`, `cp`, `for` lines) runs as written in a fresh clone's
+/// layout: each line exits 0 (the example passes) or 1 (it shows a
+/// failure), never 2 (it could not run) or anything else. Then every SQL
+/// example runs on DuckDB over the rows they wrote, and returns rows.
+#[test]
+fn shell_and_sql_examples_run_as_written() {
+    let dir = clone_layout();
+    let bin = assert_cmd::cargo::cargo_bin("lola");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = 0;
+    let mut problems = Vec::new();
+    let pages = pages();
+    for page in &pages {
+        for (line, block) in blocks(page, "sh") {
+            let commands: Vec<&str> = block
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect();
+            let ours = |l: &&str| ["lola ", "mkdir ", "cp ", "for "].iter().any(|p| l.starts_with(p));
+            if commands.is_empty() || !commands.iter().all(ours) {
+                continue;
+            }
+            for command in commands {
+                ran += 1;
+                let out = Command::new("sh")
+                    .args(["-c", command])
+                    .current_dir(dir.path())
+                    .env("PATH", &path)
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .unwrap();
+                if !matches!(out.status.code(), Some(0 | 1)) {
+                    problems.push(format!(
+                        "{}:{line}: `{command}` exits {:?}\n{}",
+                        page.name,
+                        out.status.code(),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(ran >= 8, "only {ran} example commands found");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+
+    let duckdb = Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !duckdb {
+        assert!(!in_ci(), "CI needs the duckdb Python package (.ci/run installs it)");
+        return;
+    }
+    let mut queries = 0;
+    for page in &pages {
+        for (line, block) in blocks(page, "sql") {
+            for query in block.split(';').filter(|q| {
+                q.lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+            }) {
+                queries += 1;
+                let script = format!(
+                    "import duckdb, sys\nrows = duckdb.sql(sys.argv[1]).fetchall()\nassert rows, 'no rows'\nprint(len(rows))"
+                );
+                let out = Command::new("python3")
+                    .args(["-c", &script, query])
+                    .current_dir(dir.path())
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}:{line}: the query\n{query}\nfails on DuckDB:\n{}",
+                    page.name,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+    assert!(queries >= 2, "only {queries} SQL examples found");
 }
