@@ -103,6 +103,10 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         rows.finish(files.len(), checked.iter().all(|c| c.result.is_ok()))?;
     }
     pictures(&args, &checked)?;
+    if let Some(out) = &args.annotate {
+        let expectation = args.expect.expectation();
+        super::annotate::checked(&files, out, set.as_ref(), &expectation, args.truncated)?;
+    }
     if let Some(path) = &args.report.junit {
         let suites: Vec<Suite> = checked.iter().map(suite).collect();
         write_junit_suites(path, &suites)?;

@@ -1,0 +1,73 @@
+//! `--annotate`: a pcapng copy of a capture whose frames carry, as comments,
+//! what they did to the check (`lola check --annotate`), and the captures
+//! `run`, `exec` and `capture` write as pcapng, commented in place once
+//! judged.
+
+use std::path::{Path, PathBuf};
+
+use lola::Error;
+use lola::Expectation;
+use lola::capture::{Drops, Format};
+use lola::check::Truncation;
+use lola::check::expect::ExpectationSet;
+use lola::report::annotate::annotate_file;
+
+/// The set the comments judge by: the expectation file when given, else
+/// the built-in check's flags as a set (the engine the built-in check
+/// runs), with `--truncated` as the check had it.
+fn judged_by(
+    set: Option<&ExpectationSet>,
+    expectation: &Expectation,
+    truncated: Option<Truncation>,
+) -> ExpectationSet {
+    let mut set = match set {
+        Some(set) => set.clone(),
+        None => ExpectationSet::from_expectation(expectation),
+    };
+    if let Some(policy) = truncated {
+        set.truncated = policy;
+    }
+    set
+}
+
+/// `lola check --annotate OUT FILE`: one capture file (read twice: to judge
+/// and to copy), written to `out` whole or not at all.
+pub fn checked(
+    files: &[PathBuf],
+    out: &Path,
+    set: Option<&ExpectationSet>,
+    expectation: &Expectation,
+    truncated: Option<Truncation>,
+) -> Result<(), Error> {
+    let [capture] = files else {
+        return Err(Error::Invalid(
+            "--annotate copies one capture: give one file, or one --annotate per lola check".into(),
+        ));
+    };
+    if capture == Path::new("-") {
+        return Err(Error::Invalid(
+            "--annotate reads the capture twice: give a file, not standard input".into(),
+        ));
+    }
+    let set = judged_by(set, expectation, truncated);
+    annotate_file(capture, &set, Drops::default(), out)?;
+    Ok(())
+}
+
+/// A capture lola wrote and judged, commented in place when it is a pcapng
+/// file (a pcap has no place for comments; standard output cannot be read
+/// back). `drops` are what the kernel reported, as the check admitted them.
+pub fn written(
+    path: &Path,
+    format: Format,
+    set: Option<&ExpectationSet>,
+    expectation: &Expectation,
+    drops: Drops,
+) -> Result<(), Error> {
+    if format != Format::PcapNg || !lola::capture::writes_a_file(path) || !path.is_file() {
+        return Ok(());
+    }
+    let set = judged_by(set, expectation, None);
+    annotate_file(path, &set, drops, path)?;
+    Ok(())
+}
