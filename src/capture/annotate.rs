@@ -253,10 +253,18 @@ fn pcap_to_pcapng(
         return Err(invalid("pcap file header cut short".into()));
     }
     let snaplen = from.u32(&header, 16);
-    let link_type = from.u32(&header, 20) & 0x03FF_FFFF;
+    let link_field = from.u32(&header, 20);
+    // libpcap's LT_FCS_LENGTH_PRESENT: the top nibble counts 16-bit words
+    // of FCS at the end of each frame (pcapng's if_fcslen, in bytes).
+    let fcs = (link_field & 0x0400_0000 != 0).then(|| ((link_field >> 28) * 2) as u8);
     let to = Order { big: false };
+    // libpcap's lengths_swapped: before 2.3 the original length came
+    // first; in 2.3 either order, the captured one being the smaller.
+    let (major, minor) = (from.u16(&header, 4), from.u16(&header, 6));
+    let swapped = matches!((major, minor), (2, 0..=2) | (543, 0));
+    let maybe_swapped = (major, minor) == (2, 3);
     out.write_all(&section_header())?;
-    out.write_all(&interface(link_type, snaplen, nanos))?;
+    out.write_all(&interface(link_field & 0xFFFF, snaplen, nanos, fcs))?;
     let mut done = Annotated::default();
     let mut head = [0u8; 24];
     let mut data = Vec::new();
@@ -265,7 +273,10 @@ fn pcap_to_pcapng(
             break;
         }
         let (secs, frac) = (from.u32(&head, 0), from.u32(&head, 4));
-        let (captured, original) = (from.u32(&head, 8), from.u32(&head, 12));
+        let (mut captured, mut original) = (from.u32(&head, 8), from.u32(&head, 12));
+        if swapped || (maybe_swapped && captured > original) {
+            std::mem::swap(&mut captured, &mut original);
+        }
         // The reader's bound, generous for files whose snaplen lies.
         if captured > MAX_BLOCK.max(MAX_SNAPLEN) {
             return Err(invalid(format!(
@@ -328,9 +339,10 @@ fn section_header() -> Vec<u8> {
     b
 }
 
-/// An Interface Description Block: `link_type`, `snaplen`, and
-/// `if_tsresol` 9 (nanoseconds) or the default 6 (microseconds).
-fn interface(link_type: u32, snaplen: u32, nanos: bool) -> Vec<u8> {
+/// An Interface Description Block: `link_type`, `snaplen`, `if_tsresol` 9
+/// (nanoseconds) or the default 6 (microseconds), and `if_fcslen` when the
+/// frames end with a frame check sequence of that many bytes.
+fn interface(link_type: u32, snaplen: u32, nanos: bool, fcs: Option<u8>) -> Vec<u8> {
     let to = Order { big: false };
     let mut b = Vec::new();
     b.extend(put32(to, pcapng::INTERFACE_DESCRIPTION));
@@ -343,6 +355,14 @@ fn interface(link_type: u32, snaplen: u32, nanos: bool) -> Vec<u8> {
         b.extend(put16(to, 9));
         b.extend(put16(to, 1));
         b.extend([9, 0, 0, 0]);
+    }
+    if let Some(bytes) = fcs {
+        // if_fcslen
+        b.extend(put16(to, 13));
+        b.extend(put16(to, 1));
+        b.extend([bytes, 0, 0, 0]);
+    }
+    if nanos || fcs.is_some() {
         b.extend([0u8; 4]);
     }
     let len = (b.len() + 4) as u32;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lola::Error;
 use lola::Expectation;
-use lola::capture::{Drops, Format};
+use lola::capture::{Drops, Format, WriteSummary};
 use lola::check::Truncation;
 use lola::check::expect::ExpectationSet;
 use lola::report::annotate::annotate_file;
@@ -55,19 +55,23 @@ pub fn checked(
 }
 
 /// A capture lola wrote and judged, commented in place when it is a pcapng
-/// file (a pcap has no place for comments; standard output cannot be read
-/// back). `drops` are what the kernel reported, as the check admitted them.
+/// file (a pcap has no place for comments; standard output, a FIFO or a
+/// device cannot be read back): `summary` then says the new size. `lost`
+/// is what the check admitted the capture lost.
 pub fn written(
     path: &Path,
-    format: Format,
+    summary: &mut WriteSummary,
     set: Option<&ExpectationSet>,
     expectation: &Expectation,
-    drops: Drops,
+    lost: Option<Drops>,
 ) -> Result<(), Error> {
-    if format != Format::PcapNg || !lola::capture::writes_a_file(path) || !path.is_file() {
+    if summary.format != Format::PcapNg || !path.is_file() {
         return Ok(());
     }
     let set = judged_by(set, expectation, None);
-    annotate_file(path, &set, drops, path)?;
+    annotate_file(path, &set, lost.unwrap_or_default(), path)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        summary.bytes = meta.len();
+    }
     Ok(())
 }
