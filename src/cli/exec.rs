@@ -100,7 +100,13 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
     // A pcapng says, frame by frame, what the check made of it.
     let lost = outcome.report.lost();
     let (set, expectation) = (options.set.as_ref(), &options.expectation);
-    super::annotate::written(&outcome.output, &mut outcome.written, set, expectation, lost)?;
+    super::annotate::written(
+        &outcome.output,
+        &mut outcome.written,
+        set,
+        expectation,
+        lost,
+    )?;
     Ok(outcome)
 }
 

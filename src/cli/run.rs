@@ -89,12 +89,24 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
 /// observed one by the check of the observed frames.
 fn annotate(outcome: &mut RunOutcome, set: Option<&ExpectationSet>) -> Result<(), Error> {
     let (path, report) = (&outcome.output, &outcome.report);
-    super::annotate::written(path, &mut outcome.written, set, &report.expectation, report.lost)?;
+    super::annotate::written(
+        path,
+        &mut outcome.written,
+        set,
+        &report.expectation,
+        report.lost,
+    )?;
     if let Some(live) = &mut outcome.live
         && let Some(path) = &live.output
     {
         let report = &live.report;
-        super::annotate::written(path, &mut live.written, None, &report.expectation, report.lost)?;
+        super::annotate::written(
+            path,
+            &mut live.written,
+            None,
+            &report.expectation,
+            report.lost,
+        )?;
     }
     Ok(())
 }

@@ -81,7 +81,10 @@ fn words(set: &ExpectationSet, report: &SetReport, mark: &Mark) -> String {
         }
         Mark::Excess { expect } => {
             let count = report.expectations.get(*expect).map_or("", |e| &e.count);
-            format!("FAIL {}: one more than count {count} allows", name(*expect))
+            format!(
+                "FAIL {}: one more than the count allows (count {count})",
+                name(*expect)
+            )
         }
         Mark::Missed { expect, why } => format!("{}: {}", missed(*expect), why.join("; ")),
         Mark::Early { expect, anchor } => format!(
