@@ -639,6 +639,9 @@ pub struct FlowArgs {
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Label data arrows with their first bytes: "text" when printable (16 bytes at most), else hex (8)
+    #[arg(long)]
+    pub payload: bool,
 }
 
 impl FlowArgs {

@@ -5,7 +5,7 @@
 //! diagrams ([`svg`]), Mermaid sequence diagrams ([`mermaid`]), markdown
 //! summaries for `$GITHUB_STEP_SUMMARY` ([`markdown`]) and a one-file HTML
 //! report ([`html`]), and per-frame comments for an annotated pcapng
-//! ([`annotate`]). Each renders the typed values
+//! ([`annotate`]); an arrow's label with its payload ([`payload`]). Each renders the typed values
 //! ([`Conversation`](crate::check::flow::Conversation),
 //! [`Report`](crate::check::Report), the harness outcomes) and nothing else:
 //! no renderer reads another's text.
@@ -23,6 +23,7 @@ pub mod junit;
 pub mod ladder;
 pub mod markdown;
 pub mod mermaid;
+pub mod payload;
 pub mod schema;
 pub mod suggest;
 pub mod svg;
