@@ -149,7 +149,7 @@ fn copy_pcapng(
         }
         let kind = order.u32(&head, 0);
         let len = order.u32(&head, 4);
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
             return Err(invalid(format!(
                 "pcapng block of type {kind} claims {len} bytes"
             )));

@@ -52,10 +52,10 @@ pub fn preview(bytes: &[u8], total: usize) -> String {
     }
     let shown = &bytes[..bytes.len().min(HEX_BYTES)];
     let mut out: Vec<String> = shown.iter().map(|b| format!("{b:02x}")).collect();
-    if total > shown.len() {
-        if let Some(last) = out.last_mut() {
-            last.push('…');
-        }
+    if total > shown.len()
+        && let Some(last) = out.last_mut()
+    {
+        last.push('…');
     }
     out.join(" ")
 }
