@@ -238,7 +238,12 @@ fn a_pcapng_keeps_its_sections_interfaces_resolutions_and_comments() {
             "{name}"
         );
         // Every comment the frame had stays, lola's comes last.
-        for (before, after) in comments(&fixture(name)).iter().zip(comments(&out)) {
+        let annotated = comments(&out);
+        assert!(
+            annotated.iter().any(|c| c.contains("lola: ")),
+            "{name}: {annotated:?}"
+        );
+        for (before, after) in comments(&fixture(name)).iter().zip(annotated) {
             let kept = if before.is_empty() {
                 after.clone()
             } else {
@@ -292,6 +297,20 @@ fn annotate_writes_whole_or_nothing_and_one_capture_only() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not standard input"), "{}", text(&o));
     assert!(!out.exists());
+    // An output that cannot be written stops the check before it reads.
+    let o = lola()
+        .args(["check", "--annotate"])
+        .arg(dir.path().join("no/such/dir.pcapng"))
+        .arg(fixture("seed-ipv4.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    assert!(
+        text(&o).contains("no such file or directory"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

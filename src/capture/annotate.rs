@@ -370,3 +370,59 @@ fn interface(link_type: u32, snaplen: u32, nanos: bool, fcs: Option<u8>) -> Vec<
     b[4..8].copy_from_slice(&put32(to, len));
     b
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian section, one Ethernet interface, then `blocks`.
+    fn pcapng(blocks: &[Vec<u8>]) -> Vec<u8> {
+        let mut b = section_header();
+        b.extend(interface(1, 65535, true, None));
+        for block in blocks {
+            b.extend(block);
+        }
+        b
+    }
+
+    fn simple_packet(data: &[u8]) -> Vec<u8> {
+        let to = Order { big: false };
+        let mut b = Vec::new();
+        b.extend(put32(to, pcapng::SIMPLE_PACKET));
+        b.extend([0u8; 4]);
+        b.extend(put32(to, data.len() as u32));
+        b.extend(data);
+        b.resize(b.len().next_multiple_of(4), 0);
+        let len = (b.len() + 4) as u32;
+        b.extend(put32(to, len));
+        b[4..8].copy_from_slice(&put32(to, len));
+        b
+    }
+
+    #[test]
+    fn a_simple_packet_is_counted_and_copied_but_cannot_carry_a_comment() {
+        let input = pcapng(&[simple_packet(&[0; 60])]);
+        let mut out = Vec::new();
+        let done = annotate_capture(&input[..], &mut out, |_| Some("x".into())).unwrap();
+        assert_eq!((done.frames, done.commented, done.uncommented), (1, 0, 1));
+        assert_eq!(out, input, "copied byte for byte");
+    }
+
+    #[test]
+    fn a_block_cut_at_the_end_is_left_out() {
+        let mut input = pcapng(&[simple_packet(&[0; 60])]);
+        let whole = input.len();
+        input.extend(&simple_packet(&[1; 60])[..30]);
+        let mut out = Vec::new();
+        let done = annotate_capture(&input[..], &mut out, |_| None).unwrap();
+        assert_eq!((done.frames, out.len()), (1, whole));
+    }
+
+    #[test]
+    fn a_comment_longer_than_an_option_holds_is_cut_at_a_character() {
+        let option = comment_option(Order { big: false }, &"é".repeat(40_000));
+        let len = u16::from_le_bytes([option[2], option[3]]) as usize;
+        assert_eq!(len, 65_534, "the last whole two-byte character");
+        assert_eq!(option.len(), 4 + len.next_multiple_of(4));
+    }
+}

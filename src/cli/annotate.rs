@@ -30,15 +30,10 @@ fn judged_by(
     set
 }
 
-/// `lola check --annotate OUT FILE`: one capture file (read twice: to judge
-/// and to copy), written to `out` whole or not at all.
-pub fn checked(
-    files: &[PathBuf],
-    out: &Path,
-    set: Option<&ExpectationSet>,
-    expectation: &Expectation,
-    truncated: Option<Truncation>,
-) -> Result<(), Error> {
+/// Refuses, before any capture is read, what `--annotate OUT` cannot do:
+/// several captures, standard input (read twice: to judge and to copy), an
+/// `out` that cannot be written.
+pub fn refuse(files: &[PathBuf], out: &Path) -> Result<(), Error> {
     let [capture] = files else {
         return Err(Error::Invalid(
             "--annotate copies one capture: give one file, or one --annotate per lola check".into(),
@@ -49,6 +44,20 @@ pub fn checked(
             "--annotate reads the capture twice: give a file, not standard input".into(),
         ));
     }
+    lola::capture::check_writable(out)
+}
+
+/// `lola check --annotate OUT FILE`: the one capture file ([`refuse`]d
+/// otherwise), copied to `out` whole or not at all.
+pub fn checked(
+    files: &[PathBuf],
+    out: &Path,
+    set: Option<&ExpectationSet>,
+    expectation: &Expectation,
+    truncated: Option<Truncation>,
+) -> Result<(), Error> {
+    refuse(files, out)?;
+    let capture = &files[0];
     let set = judged_by(set, expectation, truncated);
     annotate_file(capture, &set, Drops::default(), out)?;
     Ok(())

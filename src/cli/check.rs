@@ -65,6 +65,9 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         None => None,
     };
     check_report_path(args.pictures.report.as_deref())?;
+    if let Some(out) = &args.annotate {
+        super::annotate::refuse(&files, out)?;
+    }
     if args.pictures.report.is_some() && files.len() > 1 {
         return Err(Error::Invalid(
             "--report draws one capture: give one file, or one --report per lola check".into(),
