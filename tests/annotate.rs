@@ -411,3 +411,57 @@ count = '>= 1'
         comments(&out)
     );
 }
+
+#[test]
+fn capture_comments_only_what_it_judged() {
+    if !common::can_capture() || !have("tshark") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_udp_port().to_string();
+    let set = dir.path().join("hello.toml");
+    fs::write(
+        &set,
+        format!("[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == {port}'\n"),
+    )
+    .unwrap();
+    let record = |out: &Path, judged: bool| {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("lola"));
+        c.args(["capture", "-i", "lo", "-c", "1", "--duration", "20s"])
+            .args(["--filter-port", &port, "-w"])
+            .arg(out);
+        if judged {
+            c.arg("--expect").arg(&set);
+        }
+        let mut child = c
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Until the capture has its frame and ends.
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success());
+                break;
+            }
+            socket.send_to(b"hi", format!("127.0.0.1:{port}")).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let judged = dir.path().join("judged.pcapng");
+    record(&judged, true);
+    assert_eq!(comments(&judged).len(), 1);
+    assert!(
+        comments(&judged)[0].ends_with("lola: hello ✓"),
+        "{:?}",
+        comments(&judged)
+    );
+    let unjudged = dir.path().join("unjudged.pcapng");
+    record(&unjudged, false);
+    assert!(
+        !comments(&unjudged)[0].contains("lola: "),
+        "{:?}",
+        comments(&unjudged)
+    );
+}
