@@ -26,8 +26,16 @@ fn conversations(name: &str) -> Vec<Conversation> {
 fn captions(conversations: &[Conversation]) -> Vec<String> {
     conversations
         .iter()
-        .flat_map(|c| c.arrows.iter().map(|a| a.caption()))
+        .flat_map(|c| c.arrows.iter().map(lola::report::payload::caption))
         .collect()
+}
+
+/// The conversations of a capture with their data's first bytes, as the
+/// HTML report of `check` and `run` draws them.
+fn with_payloads(path: &Path) -> Vec<Conversation> {
+    lola::check::flow::flows_with_payloads(CaptureReader::open(path).unwrap())
+        .unwrap()
+        .conversations
 }
 
 /// The `width` attribute of the root `<svg>`.
@@ -444,16 +452,13 @@ fn html_reports_validate_link_nowhere_and_render_in_a_browser() {
 
     let Some(browser) = chromium() else { return };
     let expected = [
-        (&check, captions(&conversations("seed-tcp.pcap"))),
+        (&check, captions(&with_payloads(&fixture("seed-tcp.pcap")))),
         (&compare, {
             let mut c = conversations_of(&dir.path().join("tcp.pcap"));
             c.extend(conversations_of(&dir.path().join("udp.pcap")));
             captions(&c)
         }),
-        (
-            &run,
-            captions(&conversations_of(&dir.path().join("run.pcap"))),
-        ),
+        (&run, captions(&with_payloads(&dir.path().join("run.pcap")))),
     ];
     for (path, captions) in expected {
         assert_rendered(&screenshot(browser, path, 1000, 900), 1000);

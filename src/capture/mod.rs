@@ -6,6 +6,7 @@
 //! May use: [`error`](crate::error) only. Knows nothing of what a frame
 //! holds: bytes in, bytes out.
 
+mod annotate;
 mod drops;
 mod encode;
 mod link_names;
@@ -15,6 +16,7 @@ mod resolve;
 mod temporary;
 mod write;
 
+pub use annotate::{Annotated, annotate_capture};
 pub use drops::Drops;
 pub use encode::{
     CaptureFrame, CaptureStatistics, FrameEncoder, WriteSummary, encode_capture,

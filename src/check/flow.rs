@@ -69,7 +69,16 @@ pub struct Arrow {
     pub data_len: usize,
     /// What the frame is for.
     pub role: Role,
+    /// The first [`PAYLOAD_KEPT`] bytes of the data it carries, when the
+    /// flows were read with [`flows_with_payloads`]; else empty. (Not in
+    /// the JSON document.)
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub payload: Vec<u8>,
 }
+
+/// How many bytes of each arrow's data [`flows_with_payloads`] keeps.
+pub const PAYLOAD_KEPT: usize = 32;
 
 impl Arrow {
     /// The arrow's words: its flags (or `UDP`, or the ICMP message), the
@@ -252,7 +261,25 @@ pub struct Flows {
 /// let labels: Vec<&str> = arrows.iter().map(|a| a.label.as_str()).collect();
 /// assert_eq!(labels, ["UDP", "ICMP port unreachable"]);
 /// ```
-pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
+pub fn flows<R: Read>(reader: CaptureReader<R>) -> Result<Flows> {
+    read_flows(reader, false)
+}
+
+/// [`flows`], each arrow keeping the first [`PAYLOAD_KEPT`] bytes of the
+/// data it carries (the UDP payload, the TCP segment's data), for ladders
+/// that show them.
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::check::flow::flows_with_payloads(reader).unwrap();
+/// let arrows = &flows.conversations[0].arrows;
+/// assert_eq!((arrows[0].payload.as_slice(), arrows[3].payload.as_slice()), (&b""[..], &b"Hello Lola"[..]));
+/// ```
+pub fn flows_with_payloads<R: Read>(reader: CaptureReader<R>) -> Result<Flows> {
+    read_flows(reader, true)
+}
+
+fn read_flows<R: Read>(mut reader: CaptureReader<R>, payloads: bool) -> Result<Flows> {
     let mut flows = Flows {
         schema_version: crate::SCHEMA_VERSION,
         ..Flows::default()
@@ -261,10 +288,13 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
     let mut unlisted: HashMap<(SocketAddr, SocketAddr), ()> = HashMap::new();
     while let Some(frame) = reader.next_frame()? {
         let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
-        let Some(sighting) = Sighting::of(&packet) else {
+        let Some(mut sighting) = Sighting::of(&packet) else {
             flows.other_frames += 1;
             continue;
         };
+        if payloads && sighting.data_len > 0 {
+            sighting.payload = payload(&frame, &packet);
+        }
         let (src, dst) = (sighting.src, sighting.dst);
         let key = if src <= dst { (src, dst) } else { (dst, src) };
         let at = match index.get(&key) {
@@ -287,6 +317,22 @@ pub fn flows<R: Read>(mut reader: CaptureReader<R>) -> Result<Flows> {
     Ok(flows)
 }
 
+/// The first [`PAYLOAD_KEPT`] bytes of a frame's UDP payload or TCP data.
+fn payload(frame: &crate::capture::RawFrame<'_>, packet: &Packet<'_>) -> Vec<u8> {
+    let bytes = match &packet.transport {
+        Transport::Udp(u) => u.payload,
+        Transport::Tcp(_) => {
+            let view = crate::packet::fields::FrameView::new(frame, packet);
+            match crate::packet::fields::lookup("tcp.payload").and_then(|f| f.get(&view, 0)) {
+                Some(crate::packet::fields::Value::Bytes(b)) => b,
+                _ => &[],
+            }
+        }
+        _ => &[],
+    };
+    bytes[..bytes.len().min(PAYLOAD_KEPT)].to_vec()
+}
+
 /// What one frame adds to a conversation.
 struct Sighting {
     src: SocketAddr,
@@ -297,6 +343,8 @@ struct Sighting {
     /// The role, or `None` for TCP, whose role depends on the conversation so far.
     role: Option<Role>,
     flags: TcpFlags,
+    /// Its first data bytes, when kept.
+    payload: Vec<u8>,
 }
 
 impl Sighting {
@@ -311,6 +359,7 @@ impl Sighting {
             data_len,
             role,
             flags,
+            payload: Vec::new(),
         };
         match (&packet.transport, packet.endpoints()) {
             (Transport::Udp(u), Some(ends)) => Some(sighting(
@@ -412,6 +461,7 @@ impl Conversation {
                 length,
                 data_len: s.data_len,
                 role,
+                payload: s.payload,
             });
         }
     }

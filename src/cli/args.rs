@@ -526,6 +526,9 @@ pub struct CheckArgs {
     /// Frame lines each list of the text report shows, up to the 50 a report keeps (all: those 50); the rest are counted in a line of their own, and --emit FILE lists every frame [default: 50]
     #[arg(long, value_name = "N|all", value_parser = parse_frames)]
     pub frames: Option<usize>,
+    /// Also write a pcapng copy of the capture whose frames say, as comments, what they did to the check (in Wireshark: frame.comment contains "FAIL"); one capture
+    #[arg(long, value_name = "OUT")]
+    pub annotate: Option<PathBuf>,
 }
 
 impl CheckArgs {
@@ -636,6 +639,9 @@ pub struct FlowArgs {
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Label data arrows with their first bytes: "text" when printable (16 bytes at most), else hex (8)
+    #[arg(long)]
+    pub payload: bool,
 }
 
 impl FlowArgs {

@@ -51,7 +51,26 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
     let recorded = record_observed(&args.output, format, &mut capture, stop);
     // The kernel's wait on the socket's last close is not lola's.
     capture.close_detached();
-    let (written, statistics, kept) = recorded?;
+    let (mut written, statistics, kept) = recorded?;
+    let drops = statistics.map(Drops::from).unwrap_or_default();
+    // Judged first (when asked), so that a pcapng is commented before its
+    // size is told; what was not judged gets no comment.
+    let report = match &set {
+        Some(set) => {
+            let report = CheckReport::of_written(
+                &args.output,
+                &kept,
+                &Expectation::seed(),
+                Some(set),
+                drops,
+            )?;
+            let lost = report.lost();
+            let seed = Expectation::seed();
+            super::annotate::written(&args.output, &mut written, Some(set), &seed, lost)?;
+            Some(report)
+        }
+        None => None,
+    };
     let dropped = match statistics {
         Some(s) => format!("{} dropped by the kernel", s.dropped),
         None => "the kernel's drop count could not be read".to_string(),
@@ -64,17 +83,9 @@ pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
         written.format,
         written.bytes
     ));
-    match &set {
-        Some(set) => {
-            let drops = statistics.map(Drops::from).unwrap_or_default();
-            let report = CheckReport::of_written(
-                &args.output,
-                &kept,
-                &Expectation::seed(),
-                Some(set),
-                drops,
-            )?;
-            match &report {
+    match &report {
+        Some(report) => {
+            match report {
                 CheckReport::Set(r) => out(r),
                 CheckReport::Builtin(r) => out(r),
             }

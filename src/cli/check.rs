@@ -65,6 +65,9 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         None => None,
     };
     check_report_path(args.pictures.report.as_deref())?;
+    if let Some(out) = &args.annotate {
+        super::annotate::refuse(&files, out)?;
+    }
     if args.pictures.report.is_some() && files.len() > 1 {
         return Err(Error::Invalid(
             "--report draws one capture: give one file, or one --report per lola check".into(),
@@ -103,6 +106,10 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         rows.finish(files.len(), checked.iter().all(|c| c.result.is_ok()))?;
     }
     pictures(&args, &checked)?;
+    if let Some(out) = &args.annotate {
+        let expectation = args.expect.expectation();
+        super::annotate::checked(&files, out, set.as_ref(), &expectation, args.truncated)?;
+    }
     if let Some(path) = &args.report.junit {
         let suites: Vec<Suite> = checked.iter().map(suite).collect();
         write_junit_suites(path, &suites)?;

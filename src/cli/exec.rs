@@ -91,12 +91,23 @@ fn start(args: &ExecArgs, output: PathBuf, format: Format) -> Result<ExecOutcome
     prepare_outputs([options.output.as_path()])?;
     check_report_path(args.html_report.as_deref())?;
     let name = options.program[0].to_string_lossy().into_owned();
-    exec_with(&options, signals::install(), |notice| {
+    let mut outcome = exec_with(&options, signals::install(), |notice| {
         let hint = match notice {
             Notice::Stopped { .. } => "; Ctrl-C ends it, --timeout bounds it, SIGCONT resumes it",
         };
         let _ = writeln!(io::stderr(), "lola: {name} is {notice}{hint}");
-    })
+    })?;
+    // A pcapng says, frame by frame, what the check made of it.
+    let lost = outcome.report.lost();
+    let (set, expectation) = (options.set.as_ref(), &options.expectation);
+    super::annotate::written(
+        &outcome.output,
+        &mut outcome.written,
+        set,
+        expectation,
+        lost,
+    )?;
+    Ok(outcome)
 }
 
 /// The JUnit file of an interrupted run: the capture's cases as judged, and

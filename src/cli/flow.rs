@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lola::Error;
 use lola::capture::{CaptureReader, check_writable, is_standard_output, write_file_atomically};
-use lola::check::flow::{Flows, flows};
+use lola::check::flow::{Flows, flows, flows_with_payloads};
 use lola::report::ladder::{ladder, legend, summary_line};
 use lola::report::{markdown, mermaid, svg};
 
@@ -21,9 +21,9 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
         check_writable(path)?;
     }
     let flows = if file == Path::new("-") {
-        flows(CaptureReader::new(io::stdin().lock(), "-")?)?
+        read(CaptureReader::new(io::stdin().lock(), "-")?, args.payload)?
     } else {
-        flows(CaptureReader::open(&file)?)?
+        read(CaptureReader::open(&file)?, args.payload)?
     };
     let format = drawing(args.format, to_file)?;
     let text = if args.json {
@@ -63,6 +63,15 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
         None => out(text),
     }
     Ok(Exit::Pass)
+}
+
+/// The conversations, with their arrows' first data bytes when `payload`.
+fn read<R: io::Read>(reader: CaptureReader<R>, payload: bool) -> Result<Flows, Error> {
+    if payload {
+        flows_with_payloads(reader)
+    } else {
+        flows(reader)
+    }
 }
 
 fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {

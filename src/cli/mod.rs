@@ -2,6 +2,7 @@
 //! ([`output`]) and one module per command, each arguments → library call
 //! → words.
 
+pub mod annotate;
 pub mod args;
 pub mod hints;
 pub mod output;

@@ -34,7 +34,9 @@ pub fn flows_of(path: &Path) -> Result<Option<Flows>, Error> {
     if lola::capture::is_standard_output(path) || !regular {
         return Ok(None);
     }
-    Ok(Some(lola::check::flow::flows(CaptureReader::open(path)?)?))
+    // The report's ladders show what the data said.
+    let reader = CaptureReader::open(path)?;
+    Ok(Some(lola::check::flow::flows_with_payloads(reader)?))
 }
 
 /// Whether a step summary is wanted: `GITHUB_STEP_SUMMARY` names a file and

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use lola::Error;
 use lola::capture::is_standard_output;
-use lola::check::expect::check_file_with_set;
+use lola::check::expect::{ExpectationSet, check_file_with_set};
 use lola::check::quote_bytes;
 use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 use lola::host::exchange::Event;
@@ -39,7 +39,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         buffer_size: args.live.bytes(),
     };
     humans_to_stderr(on_stdout);
-    let outcome = match exchange(&args, &options, on_stdout) {
+    let mut outcome = match exchange(&args, &options, on_stdout) {
         Ok(outcome) => outcome,
         Err(e) => {
             let file = options.output.display().to_string();
@@ -50,6 +50,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         Some(set) => Some(check_file_with_set(&outcome.output, set)?),
         None => None,
     };
+    annotate(&mut outcome, set.as_ref())?;
     if let Some(path) = &args.report.junit {
         let mut suites = lola::report::junit::run_suites(&outcome);
         if let Some(r) = &expected {
@@ -81,6 +82,33 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     }
     let passed = outcome.passed() && expected.as_ref().is_none_or(|r| r.passed());
     Ok(Exit::verdict(passed))
+}
+
+/// The pcapng files written, commented frame by frame: the synthesized
+/// one by the expectation file when given (else by the run's check), the
+/// observed one by the check of the observed frames.
+fn annotate(outcome: &mut RunOutcome, set: Option<&ExpectationSet>) -> Result<(), Error> {
+    let (path, report) = (&outcome.output, &outcome.report);
+    super::annotate::written(
+        path,
+        &mut outcome.written,
+        set,
+        &report.expectation,
+        report.lost,
+    )?;
+    if let Some(live) = &mut outcome.live
+        && let Some(path) = &live.output
+    {
+        let report = &live.report;
+        super::annotate::written(
+            path,
+            &mut live.written,
+            None,
+            &report.expectation,
+            report.lost,
+        )?;
+    }
+    Ok(())
 }
 
 /// Every output made ready, then the exchange, with the seed's banners

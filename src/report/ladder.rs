@@ -56,7 +56,7 @@ pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
         " ".repeat(gap)
     );
     for a in &c.arrows {
-        let mut label = format!(" {} ", a.caption());
+        let mut label = format!(" {} ", super::payload::caption(a));
         let inner = span.saturating_sub(1); // one cell for the arrow head
         if label.chars().count() + 2 > inner {
             label = label.chars().take(inner.saturating_sub(2)).collect();

@@ -31,7 +31,11 @@ pub fn sequence(c: &Conversation) -> String {
         }
         for a in &c.arrows[g.arrows] {
             let (from, to) = if a.rightward { ("L", "R") } else { ("R", "L") };
-            let _ = writeln!(out, "    {from}->>{to}: {}", words(&a.caption()));
+            let _ = writeln!(
+                out,
+                "    {from}->>{to}: {}",
+                words(&super::payload::caption(a))
+            );
         }
         if boxed {
             out.push_str("    end\n");
@@ -53,13 +57,17 @@ fn shade(role: Role) -> &'static str {
 }
 
 /// Text Mermaid shows as written: `;` ends a statement and `#` starts an
-/// entity there, so both become their entity codes.
+/// entity there, and `<`, `>` would be markup, so each becomes its entity
+/// code.
 fn words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
+            // A payload's text may hold markup Mermaid would render.
+            '<' => out.push_str("#60;"),
+            '>' => out.push_str("#62;"),
             c => out.push(c),
         }
     }
@@ -73,5 +81,6 @@ mod tests {
     #[test]
     fn statement_and_entity_characters_are_escaped() {
         assert_eq!(words("a;b#c"), "a#59;b#35;c");
+        assert_eq!(words("\"<b>\""), "\"#60;b#62;\"");
     }
 }

@@ -4,7 +4,8 @@
 //! schema ([`schema`]), NDJSON rows ([`emit`]), JUnit ([`junit`]), SVG ladder
 //! diagrams ([`svg`]), Mermaid sequence diagrams ([`mermaid`]), markdown
 //! summaries for `$GITHUB_STEP_SUMMARY` ([`markdown`]) and a one-file HTML
-//! report ([`html`]). Each renders the typed values
+//! report ([`html`]), and per-frame comments for an annotated pcapng
+//! ([`annotate`]); an arrow's label with its payload ([`payload`]). Each renders the typed values
 //! ([`Conversation`](crate::check::flow::Conversation),
 //! [`Report`](crate::check::Report), the harness outcomes) and nothing else:
 //! no renderer reads another's text.
@@ -14,6 +15,7 @@
 //! Every output is byte-reproducible for a given input: no rendering time,
 //! no random ids, conversations and frames in capture order.
 
+pub mod annotate;
 pub mod emit;
 pub mod html;
 mod json;
@@ -21,6 +23,7 @@ pub mod junit;
 pub mod ladder;
 pub mod markdown;
 pub mod mermaid;
+pub mod payload;
 pub mod schema;
 pub mod suggest;
 pub mod svg;

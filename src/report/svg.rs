@@ -284,7 +284,7 @@ fn draw_arrows(out: &mut String, x0: u32, y0: u32, c: &Conversation) {
             class(a.role),
             (la + ra) / 2,
             y - 5,
-            escape(&a.caption())
+            escape(&super::payload::caption(a))
         );
     }
     let more = c.frames.saturating_sub(c.arrows.len() as u64);

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::dispatch::Dispatch;
 use super::evidence::{self, Evidence, frame_line, show};
 use super::filter::Filter;
+use super::marks::{FrameMarks, Mark};
 use super::outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
 use super::prefilter::Prefilter;
 use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
@@ -84,6 +85,8 @@ pub struct SetChecker {
     depth: Option<Vec<u32>>,
     /// The expectations that claimed the frame being observed (reused).
     claims: Vec<usize>,
+    /// What each frame did, when asked ([`SetChecker::mark_frames`]).
+    marks: Option<FrameMarks>,
 }
 
 /// How many frames the fast path would skip are still decoded as
@@ -135,6 +138,20 @@ impl SetChecker {
             dispatch: Dispatch::new(&set.expects),
             depth: after_depths(set),
             claims: Vec::new(),
+            marks: None,
+        }
+    }
+
+    /// Keeps what every frame did to the set ([`FrameMarks`]), handed out
+    /// by [`finish_marked`](SetChecker::finish_marked): one entry per frame
+    /// that held, missed or broke something (memory grows with them).
+    pub fn mark_frames(&mut self) {
+        self.marks.get_or_insert_with(FrameMarks::default);
+    }
+
+    fn mark(&mut self, number: u64, mark: Mark) {
+        if let Some(m) = &mut self.marks {
+            m.add(number, mark);
         }
     }
 
@@ -195,6 +212,7 @@ impl SetChecker {
             if self.set.exclusive {
                 self.unclaimed
                     .add(|| format!("frame {}: claimed by no expectation", frame.number));
+                self.mark(frame.number, Mark::Unclaimed);
             }
             if self.candidates > 0 {
                 self.candidates -= 1;
@@ -307,11 +325,17 @@ impl SetChecker {
             if self.set.exclusive {
                 self.unclaimed
                     .add(|| frame_line(&view, "claimed by no expectation"));
+                if let Some(m) = &mut self.marks {
+                    m.add(view.number, Mark::Unclaimed);
+                }
             }
         }
-        for (rule, f) in self.forbid.iter_mut().zip(&self.set.forbid) {
+        for (i, (rule, f)) in self.forbid.iter_mut().zip(&self.set.forbid).enumerate() {
             if f.matches(&view) {
                 rule.add(|| frame_line(&view, "forbidden"));
+                if let Some(m) = &mut self.marks {
+                    m.add(view.number, Mark::Forbidden { rule: i });
+                }
             }
         }
         let names: Vec<&str> = claims
@@ -338,6 +362,13 @@ impl SetChecker {
                     st.early += 1;
                     st.missed += 1;
                     st.evidence.add(|| evidence::matched_before(v, name));
+                    self.mark(
+                        v.number,
+                        Mark::Early {
+                            expect: i,
+                            anchor: j,
+                        },
+                    );
                     return;
                 }
             }
@@ -348,6 +379,13 @@ impl SetChecker {
         if !misses.is_empty() {
             st.missed += 1;
             st.evidence.add(|| frame_line(v, &misses.join("; ")));
+            self.mark(
+                v.number,
+                Mark::Missed {
+                    expect: i,
+                    why: misses,
+                },
+            );
             return;
         }
         st.held += 1;
@@ -360,16 +398,41 @@ impl SetChecker {
                 st.gap = Some(v.time.saturating_sub(t));
             }
         }
-        if e.count.max.is_some_and(|m| st.held > m) {
+        let excess = e.count.max.is_some_and(|m| st.held > m);
+        if excess {
             st.evidence
                 .add(|| frame_line(v, "one more than the count allows"));
+        }
+        let after = anchor.map(|(_, t)| v.time.saturating_sub(t));
+        self.mark(v.number, Mark::Held { expect: i, after });
+        if excess {
+            self.mark(v.number, Mark::Excess { expect: i });
         }
     }
 
     /// The report, with the reader's notes.
     pub fn finish(self, reader_notes: Vec<String>) -> SetReport {
+        self.finish_marked(reader_notes).0
+    }
+
+    /// The report, with the reader's notes, and what each frame did (empty
+    /// unless [`mark_frames`](SetChecker::mark_frames) was called): the
+    /// frame that came closest to an expectation nothing held is marked
+    /// as the report lists it.
+    pub fn finish_marked(mut self, reader_notes: Vec<String>) -> (SetReport, FrameMarks) {
+        let marking = self.marks.is_some();
+        let mut marks = self.marks.take().unwrap_or_default();
         let set = &self.set;
         let tolerance = set.effective_tolerance();
+        if marking {
+            for (i, (e, st)) in set.expects.iter().zip(&self.states).enumerate() {
+                if shows_closest(e, st)
+                    && let Some(n) = st.evidence.closest_frame()
+                {
+                    marks.add(n, Mark::Closest { expect: i });
+                }
+            }
+        }
         let mut expectations: Vec<ExpectOutcome> = set
             .expects
             .iter()
@@ -415,7 +478,7 @@ impl SetChecker {
             let note = evidence::cut_note(c);
             report.notes.push(note);
         }
-        report
+        (report, marks)
     }
 }
 
@@ -480,6 +543,12 @@ fn unprovable(
     }
 }
 
+/// True when nothing matched `e` and its count failed: its evidence ends
+/// with the frame that came closest.
+fn shows_closest(e: &Expect, st: &State) -> bool {
+    !e.count.accepts(st.held) && st.held == 0 && st.missed == 0
+}
+
 /// What happened to expectation `e` of `set`, from its state `st`.
 fn expect_outcome(
     set: &ExpectationSet,
@@ -489,7 +558,7 @@ fn expect_outcome(
 ) -> ExpectOutcome {
     let failures = expect_failures(set, e, &st, tolerance);
     // Nothing matched and the count failed: the frame that came closest.
-    let closest = !e.count.accepts(st.held) && st.held == 0 && st.missed == 0;
+    let closest = shows_closest(e, &st);
     let (evidence, more_evidence) = st.evidence.finish(closest);
     ExpectOutcome {
         name: e.name.clone(),

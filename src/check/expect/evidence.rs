@@ -22,6 +22,8 @@ pub(super) struct Evidence {
     more: u64,
     /// The non-matching frame that satisfied the most conjuncts of `match`.
     closest: Option<(usize, String)>,
+    /// That frame's number.
+    closest_frame: Option<u64>,
 }
 
 impl Evidence {
@@ -76,6 +78,7 @@ impl Evidence {
                 values.join(", ")
             })
             .collect();
+        self.closest_frame = Some(v.number);
         self.closest = Some((
             n,
             frame_line(
@@ -87,6 +90,11 @@ impl Evidence {
                 ),
             ),
         ));
+    }
+
+    /// The number of the frame that came closest, when one did.
+    pub(super) fn closest_frame(&self) -> Option<u64> {
+        self.closest_frame
     }
 
     /// The lines listed and how many more there were; with `show_closest`

@@ -7,7 +7,8 @@
 //! `engine` (the [`SetChecker`]: observing frames, counting, verdicts),
 //! `prefilter` (its fast path), `dispatch` (its index of a large set's
 //! `match` predicates), `evidence` (why a claim failed: evidence
-//! lines, the closest frame, notes), `outcome` (the typed [`SetReport`]) and
+//! lines, the closest frame, notes), `outcome` (the typed [`SetReport`]), `marks` (what each frame did,
+//! for per-frame comments) and
 //! `record` (an expectation file written from a capture).
 //!
 //! ```
@@ -27,6 +28,7 @@ mod engine;
 mod evidence;
 mod file;
 mod filter;
+mod marks;
 mod outcome;
 mod prefilter;
 mod reading;
@@ -42,8 +44,11 @@ pub use filter::{
     Arith, Expr, Filter, FilterError, Func, Lit, MAX_DEPTH, Member, Node, Op, Quant, Range, Test,
     TestKind, Truth,
 };
+pub use marks::{FrameMarks, Mark};
 pub use outcome::{Cut, ExpectOutcome, RuleOutcome, SetReport};
-pub use reading::{check_file_with_set, check_file_with_set_admitting, check_reader_with_set};
+pub use reading::{
+    check_file_with_set, check_file_with_set_admitting, check_reader_with_set, mark_file,
+};
 pub use record::{RecordOptions, record_file};
 
 use super::{ChecksumPolicy, Count, Expectation, Report, Truncation};

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::ExpectationSet;
 use super::engine::{SetChecker, Sink};
+use super::marks::FrameMarks;
 use super::outcome::SetReport;
 use crate::capture::{CaptureReader, Drops};
 use crate::error::Result;
@@ -27,7 +28,7 @@ pub fn check_reader_with_set<R: Read>(
 }
 
 pub(super) fn check_reader_with_set_admitting<R: Read>(
-    mut reader: CaptureReader<R>,
+    reader: CaptureReader<R>,
     name: &str,
     set: &ExpectationSet,
     every_frame: bool,
@@ -36,6 +37,16 @@ pub(super) fn check_reader_with_set_admitting<R: Read>(
 ) -> Result<SetReport> {
     let mut checker = SetChecker::new(name, reader.format(), set, every_frame);
     checker.admit_drops(drops);
+    Ok(drive(reader, checker, sink)?.0)
+}
+
+/// Every frame of `reader` through `checker`, a cut at the end taken into
+/// account, to its report (and marks).
+fn drive<R: Read>(
+    mut reader: CaptureReader<R>,
+    mut checker: SetChecker,
+    sink: &mut Sink<'_>,
+) -> Result<(SetReport, FrameMarks)> {
     let read = reader.for_each_frame(|frame| checker.observe(frame, sink));
     match read {
         Ok(()) => {}
@@ -43,7 +54,7 @@ pub(super) fn check_reader_with_set_admitting<R: Read>(
         Err(e) => return Err(e),
     }
     checker.admit_drops(reader.drops());
-    Ok(checker.finish(reader.notes()))
+    Ok(checker.finish_marked(reader.notes()))
 }
 
 /// Checks the capture at `path` (`-`: standard input) against `set`.
@@ -81,4 +92,28 @@ pub fn check_file_with_set_admitting(
     let reader = CaptureReader::open(path)?;
     let name = path.display().to_string();
     check_reader_with_set_admitting(reader, &name, set, false, drops, &mut sink)
+}
+
+/// Checks the capture at `path` against `set`, admitting `drops` as
+/// [`check_file_with_set_admitting`] does, and says what each frame did to
+/// it ([`FrameMarks`]): for per-frame words such as a pcapng's comments.
+///
+/// ```
+/// use lola::check::expect::{mark_file, ExpectationSet, Mark};
+/// let set = ExpectationSet::parse("x.toml", "[[expect]]\nname = 'one'\nmatch = 'udp'\n").unwrap();
+/// let (report, marks) = mark_file("fixtures/seed-ipv4.pcap".as_ref(), &set, Default::default()).unwrap();
+/// assert!(report.passed());
+/// assert_eq!(marks.of(1), Some(&[Mark::Held { expect: 0, after: None }][..]));
+/// ```
+pub fn mark_file(
+    path: &Path,
+    set: &ExpectationSet,
+    drops: Drops,
+) -> Result<(SetReport, FrameMarks)> {
+    let reader = CaptureReader::open(path)?;
+    let name = path.display().to_string();
+    let mut checker = SetChecker::new(&name, reader.format(), set, false);
+    checker.mark_frames();
+    checker.admit_drops(drops);
+    drive(reader, checker, &mut |_, _| {})
 }
