@@ -65,7 +65,8 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
     Ok(Exit::Pass)
 }
 
-fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
+/// Every conversation's summary line and ladder, as `lola flow` prints them.
+pub(super) fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
     let mut text = String::new();
     if flows.conversations.is_empty() {
         text += &format!("{name}: no UDP or TCP conversation\n");
