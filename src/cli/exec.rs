@@ -62,10 +62,12 @@ impl Judge {
     fn title(&self, outcome: &ExecOutcome) -> String {
         let name = outcome.name();
         match self {
-            Judge::Flags => format!("lola exec {name}"),
-            Judge::File(path) => format!("lola exec --expect {} {name}", path.display()),
-            Judge::Config(path) => format!("lola exec {name} (expectations: {})", path.display()),
-            Judge::Record(path) => format!("lola exec {name} (draft: {})", path.display()),
+            Judge::Flags => format!("lola exec -- {name}"),
+            Judge::File(path) => format!("lola exec --expect {} -- {name}", path.display()),
+            Judge::Config(path) => {
+                format!("lola exec -- {name} (expectations: {})", path.display())
+            }
+            Judge::Record(path) => format!("lola exec -- {name} (draft: {})", path.display()),
         }
     }
 }

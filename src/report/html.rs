@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::escape;
 use super::svg::{Embedding, Panel, ladders};
 use crate::check::expect::{ExpectOutcome, RuleOutcome, SetReport};
-use crate::check::flow::{Conversation, Flows};
+use crate::check::flow::{Arrow, Conversation, Flows};
 use crate::check::frame_diff::{Comparison, Status};
 use crate::check::{FrameLine, Report};
 use crate::harness::{CompareOutcome, RunOutcome};
@@ -253,14 +253,19 @@ pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> S
         .iter()
         .filter(|e| e.verdict.passed())
         .count();
+    let rules = match report.rules.len() {
+        0 => String::new(),
+        n => format!(
+            ", {} of {n} rules kept",
+            report.rules.iter().filter(|r| r.verdict.passed()).count()
+        ),
+    };
     let mut body = format!(
-        "<h1>{} {}</h1>\n<p><code>{}</code>: {held} of {} expectations held, {} of {} rules kept, in {} {}.</p>\n",
+        "<h1>{} {}</h1>\n<p><code>{}</code>: {held} of {} expectations held{rules}, in {} {}.</p>\n",
         verdict_badge(report.passed()),
         escape(title),
         escape(&report.file),
         report.expectations.len(),
-        report.rules.iter().filter(|r| r.verdict.passed()).count(),
-        report.rules.len(),
         report.frames,
         if report.frames == 1 {
             "frame"
@@ -304,7 +309,7 @@ fn expectations_body(out: &mut String, report: &SetReport, flows: Option<&Flows>
         .map(|(c, _)| c)
         .collect();
     if !others.is_empty() {
-        out.push_str("<h2>Conversations no expectation holds on</h2>\n");
+        out.push_str("<h2>Other conversations</h2>\n");
         for c in others {
             ladder_figure(out, c);
         }
@@ -354,8 +359,11 @@ fn expectation_section(
         return;
     };
     held_table(out, e, flows);
+    // The conversations of the frames that held it, and of those that came
+    // closest.
+    let shown = |a: &Arrow| e.frames.contains(&a.frame) || e.near.contains(&a.frame);
     for (c, named) in flows.conversations.iter().zip(named.iter_mut()) {
-        if c.arrows.iter().any(|a| e.frames.contains(&a.frame)) {
+        if c.arrows.iter().any(shown) {
             *named = true;
             ladder_figure(out, c);
         }

@@ -164,7 +164,7 @@ fn diagrams(out: &mut String, flows: Option<&Flows>) {
 /// let report = check_file_with_set("fixtures/seed-tcp.pcap".as_ref(), &set).unwrap();
 /// let md = lola::report::markdown::expectations("lola check --expect x.toml", &report, None);
 /// assert!(md.starts_with("### lola check --expect x.toml\n\n✅ **PASS** `fixtures/seed-tcp.pcap`: 1 of 1 expectations held"));
-/// assert!(md.contains("| ✅ | syn | `tcp.flags.syn == 1` | exactly 2 | 2 | |"));
+/// assert!(md.contains("| ✅ | syn | `tcp.flags.syn == 1` | 2 | 2 |  |"));
 /// ```
 pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> String {
     let held = report

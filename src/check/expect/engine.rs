@@ -337,7 +337,8 @@ impl SetChecker {
                     let st = &mut self.states[i];
                     st.early += 1;
                     st.missed += 1;
-                    st.evidence.add(|| evidence::matched_before(v, name));
+                    st.evidence
+                        .add(v.number, || evidence::matched_before(v, name));
                     return;
                 }
             }
@@ -347,7 +348,8 @@ impl SetChecker {
         let st = &mut self.states[i];
         if !misses.is_empty() {
             st.missed += 1;
-            st.evidence.add(|| frame_line(v, &misses.join("; ")));
+            st.evidence
+                .add(v.number, || frame_line(v, &misses.join("; ")));
             return;
         }
         st.held += 1;
@@ -362,7 +364,7 @@ impl SetChecker {
         }
         if e.count.max.is_some_and(|m| st.held > m) {
             st.evidence
-                .add(|| frame_line(v, "one more than the count allows"));
+                .add(v.number, || frame_line(v, "one more than the count allows"));
         }
     }
 
@@ -490,7 +492,7 @@ fn expect_outcome(
     let failures = expect_failures(set, e, &st, tolerance);
     // Nothing matched and the count failed: the frame that came closest.
     let closest = !e.count.accepts(st.held) && st.held == 0 && st.missed == 0;
-    let (evidence, more_evidence) = st.evidence.finish(closest);
+    let (evidence, near, more_evidence) = st.evidence.finish(closest);
     ExpectOutcome {
         name: e.name.clone(),
         matches: e.matches.text().to_string(),
@@ -502,6 +504,7 @@ fn expect_outcome(
         gap_ns: st.gap.map(|g| g.as_nanos() as u64),
         failures,
         evidence,
+        near,
         more_evidence,
         unprovable: false,
     }
