@@ -702,14 +702,14 @@ pub struct DiffArgs {
 
 /// What `lola exec` judges, for its `--help`.
 const EXEC_RULE: &str = "\
-What exec judges:
-  --expect FILE            the expectation file
-  a claim flag             the built-in check, as lola check (--dst-port, --count, --message, ...)
-  neither, ./lola.toml     ./lola.toml, and the report says so (--no-config skips it)
-  nothing at all           nothing: exec records. It prints the conversations it saw, writes the
-                           capture and an expectation draft beside it (exec.toml, or --record FILE,
-                           made as lola expect record makes one), prints the command that checks
-                           the draft, and exits with the program's status";
+What exec judges (the first that applies):
+  --expect FILE     that expectation file
+  a claim flag      the built-in check, as lola check does (--dst-port, --count, --message, ...)
+  ./lola.toml       when it exists and neither is given; the report says so (--no-config skips it)
+  none of these     nothing: exec records. It prints the conversations it saw, writes the capture
+                    and an expectation draft beside it (exec.toml, or --record FILE: the draft lola
+                    expect record writes), prints the command that checks the draft, and exits with
+                    the program's status (128+N when signal N ended it, 124 after --timeout)";
 
 #[derive(Args)]
 #[command(after_help = EXEC_RULE)]
