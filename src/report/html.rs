@@ -12,6 +12,7 @@ use crate::check::flow::{Arrow, Conversation, Flows};
 use crate::check::frame_diff::{Comparison, Status};
 use crate::check::{FrameLine, Report};
 use crate::harness::{CompareOutcome, RunOutcome};
+use crate::packet::summary::{numbers, plural};
 use crate::report::ladder::summary_rows;
 
 const CSS: &str = "\
@@ -248,11 +249,6 @@ pub fn check(report: &Report, flows: Option<&Flows>) -> String {
 /// assert!(html.contains(">SYN · 74 B</text>"));
 /// ```
 pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> String {
-    let held = report
-        .expectations
-        .iter()
-        .filter(|e| e.verdict.passed())
-        .count();
     let rules = match report.rules.len() {
         0 => String::new(),
         n => format!(
@@ -261,17 +257,13 @@ pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> S
         ),
     };
     let mut body = format!(
-        "<h1>{} {}</h1>\n<p><code>{}</code>: {held} of {} expectations held{rules}, in {} {}.</p>\n",
+        "<h1>{} {}</h1>\n<p><code>{}</code>: {} of {} expectations held{rules}, in {}.</p>\n",
         verdict_badge(report.passed()),
         escape(title),
         escape(&report.file),
+        report.held(),
         report.expectations.len(),
-        report.frames,
-        if report.frames == 1 {
-            "frame"
-        } else {
-            "frames"
-        },
+        plural(report.frames, "frame"),
     );
     let mut notes: Vec<String> = report.notes.clone();
     if let Some(lost) = &report.lost {
@@ -327,13 +319,12 @@ fn expectation_section(
 ) {
     let _ = writeln!(
         out,
-        "<h2 id=\"expect-{n}\">{} {}</h2>\n<p><code>{}</code>; count {}; {} {} held it{}.</p>",
+        "<h2 id=\"expect-{n}\">{} {}</h2>\n<p><code>{}</code>; count {}; {} held it{}.</p>",
         verdict_badge(e.verdict.passed()),
         escape(&e.name),
         escape(&e.matches),
         escape(&e.count),
-        e.held,
-        if e.held == 1 { "frame" } else { "frames" },
+        plural(e.held, "frame"),
         if e.missed > 0 {
             format!(", {} matched but missed", e.missed)
         } else {
@@ -353,8 +344,7 @@ fn expectation_section(
     list(out, heading, evidence.into_iter());
     let Some(flows) = flows else {
         if !e.frames.is_empty() {
-            let numbers: Vec<String> = e.frames.iter().map(u64::to_string).collect();
-            let _ = writeln!(out, "<p>Frames that held it: {}.</p>", numbers.join(", "));
+            let _ = writeln!(out, "<p>Frames that held it: {}.</p>", numbers(&e.frames));
         }
         return;
     };
@@ -421,11 +411,10 @@ fn held_table(out: &mut String, e: &ExpectOutcome, flows: &Flows) {
 fn rule_section(out: &mut String, r: &RuleOutcome) {
     let _ = writeln!(
         out,
-        "<h2>{} {}</h2>\n<p>{} {} broke it.</p>",
+        "<h2>{} {}</h2>\n<p>{} broke it.</p>",
         verdict_badge(r.verdict.passed()),
         escape(&r.name),
-        r.count,
-        if r.count == 1 { "frame" } else { "frames" }
+        plural(r.count, "frame")
     );
     list(out, "Why it failed", r.failures.iter().cloned());
     let mut evidence = r.evidence.clone();

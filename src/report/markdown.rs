@@ -167,13 +167,8 @@ fn diagrams(out: &mut String, flows: Option<&Flows>) {
 /// assert!(md.contains("| ✅ | syn | `tcp.flags.syn == 1` | 2 | 2 |  |"));
 /// ```
 pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> String {
-    let held = report
-        .expectations
-        .iter()
-        .filter(|e| e.verdict.passed())
-        .count();
     let mut out = format!(
-        "### {}\n\n{} `{}`: {held} of {} expectations held in {} {}\n\n\
+        "### {}\n\n{} `{}`: {} of {} expectations held in {}\n\n\
          | | expectation | match | count | frames held | why it failed, closest frames |\n\
          |---|---|---|---|---:|---|\n",
         cell(title),
@@ -183,13 +178,9 @@ pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> S
             "❌ **FAIL**"
         },
         code(&report.file),
+        report.held(),
         report.expectations.len(),
-        report.frames,
-        if report.frames == 1 {
-            "frame"
-        } else {
-            "frames"
-        },
+        crate::packet::summary::plural(report.frames, "frame"),
     );
     let mark = |passed: bool| if passed { "✅" } else { "❌" };
     for e in &report.expectations {

@@ -108,6 +108,14 @@ impl SetReport {
         self.verdict.passed()
     }
 
+    /// How many expectations held.
+    pub fn held(&self) -> usize {
+        self.expectations
+            .iter()
+            .filter(|e| e.verdict.passed())
+            .count()
+    }
+
     /// True when the cut at the capture's end failed a claim: under
     /// [`Truncation::Fail`], a claim the missing bytes could break. Else a
     /// cut is a note.
