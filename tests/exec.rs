@@ -433,6 +433,8 @@ fn a_program_that_takes_lo_down_still_gets_its_capture_written_and_judged() {
                 "exec",
                 "-o",
                 "stays.pcap",
+                "--count",
+                "1",
                 "--timeout",
                 "1s",
                 "--",

@@ -727,7 +727,11 @@ fn shell_and_sql_examples_run_as_written() {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .collect();
-            let ours = |l: &&str| ["lola ", "mkdir ", "cp ", "for "].iter().any(|p| l.starts_with(p));
+            let ours = |l: &&str| {
+                ["lola ", "mkdir ", "cp ", "for "]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            };
             if commands.is_empty() || !commands.iter().all(ours) {
                 continue;
             }
@@ -759,7 +763,10 @@ fn shell_and_sql_examples_run_as_written() {
         .status()
         .is_ok_and(|s| s.success());
     if !duckdb {
-        assert!(!in_ci(), "CI needs the duckdb Python package (.ci/run installs it)");
+        assert!(
+            !in_ci(),
+            "CI needs the duckdb Python package (.ci/run installs it)"
+        );
         return;
     }
     let mut queries = 0;

@@ -124,6 +124,8 @@ fn exec_passes_the_seed_udp_scripts() {
             "exec",
             "-o",
             "seed.pcap",
+            "--count",
+            "1",
             "--",
             "sh",
             "-c",
@@ -160,6 +162,8 @@ fn exec_fails_the_tcp_scripts_and_lists_the_handshake() {
             "exec",
             "-o",
             "tcp.pcapng",
+            "--count",
+            "1",
             "--report",
             "tcp.html",
             "--",
@@ -202,6 +206,8 @@ fn sigint_to_exec_mid_run_stops_the_program_and_writes_a_valid_capture() {
             "exec",
             "-o",
             "int.pcapng",
+            "--count",
+            "1",
             "--",
             "sh",
             "-c",
@@ -265,7 +271,7 @@ fn exec_reports_a_failing_program_and_exits_2_unless_told_to_ignore_it() {
         return;
     }
     let o = s
-        .unprivileged(&["exec", "--", "sh", "-c", "exit 3"])
+        .unprivileged(&["exec", "--count", "0", "--", "sh", "-c", "exit 3"])
         .output()
         .unwrap();
     let out = text(&o);
@@ -292,7 +298,16 @@ fn exec_reports_a_failing_program_and_exits_2_unless_told_to_ignore_it() {
 
     let started = Instant::now();
     let o = s
-        .unprivileged(&["exec", "--timeout", "300ms", "--", "sleep", "60"])
+        .unprivileged(&[
+            "exec",
+            "--count",
+            "0",
+            "--timeout",
+            "300ms",
+            "--",
+            "sleep",
+            "60",
+        ])
         .output()
         .unwrap();
     let out = text(&o);
@@ -791,8 +806,8 @@ fn exec_refuses_a_bad_expectation_file_before_the_program_runs() {
             "lola: the argument '--expect <TOML>' cannot be used with '--dst-port <P>'",
         ),
         (
-            &["--expect", "reply.toml", "--report", "r.html"],
-            "lola: the argument '--expect <TOML>' cannot be used with '--report <FILE>'",
+            &["--expect", "reply.toml", "--record", "draft.toml"],
+            "lola: the argument '--expect <TOML>' cannot be used with '--record <FILE>'",
         ),
     ];
     for (options, says) in cases {

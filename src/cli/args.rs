@@ -449,16 +449,45 @@ pub struct ExpectationArgs {
     /// Do not fail on TCP segments between the expected endpoints
     #[arg(long)]
     pub allow_tcp: bool,
-    /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore
-    #[arg(long, value_name = "POLICY", default_value = "lenient", value_parser = checksum_values())]
-    pub checksums: ChecksumPolicy,
+    /// strict: only correct checksums pass; lenient: partial (offload) passes with a note; ignore [default: lenient]
+    #[arg(long, value_name = "POLICY", value_parser = checksum_values())]
+    pub checksums: Option<ChecksumPolicy>,
 }
 
 impl ExpectationArgs {
+    /// True when any of these flags was given: a claim about the capture,
+    /// which `lola exec` then judges (with none, it records a draft).
+    pub fn claims(&self) -> bool {
+        let ExpectationArgs {
+            src,
+            dst,
+            src_port,
+            dst_port,
+            payload,
+            any_payload,
+            count,
+            at_least,
+            at_most,
+            allow_tcp,
+            checksums,
+        } = self;
+        src.is_some()
+            || dst.is_some()
+            || src_port.is_some()
+            || dst_port.is_some()
+            || payload.bytes().is_some()
+            || *any_payload
+            || count.is_some()
+            || at_least.is_some()
+            || at_most.is_some()
+            || *allow_tcp
+            || checksums.is_some()
+    }
+
     /// The expectation the flags describe: the seed's, changed by each flag given.
     pub fn expectation(&self) -> Expectation {
         let mut e = Expectation::seed()
-            .checksums(self.checksums)
+            .checksums(self.checksums.unwrap_or_default())
             .allow_tcp(self.allow_tcp);
         if let Some((addr, port)) = self.src {
             e = e.src(addr, port);
@@ -515,7 +544,7 @@ pub struct CheckArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub jobs: Option<usize>,
     /// Check against an expectation file (TOML) instead of the flag options
-    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["report"]))]
+    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION)]
     pub expect_file: Option<PathBuf>,
     /// Also write one JSON object per frame (NDJSON) to this file (- for standard output); with several captures, one stream in file order
     #[arg(long, value_name = "FILE")]
@@ -677,7 +706,19 @@ pub struct DiffArgs {
     pub color: ColorArgs,
 }
 
+/// What `lola exec` judges, for its `--help`.
+const EXEC_RULE: &str = "\
+What exec judges (the first that applies):
+  --expect FILE     that expectation file
+  a claim flag      the built-in check, as lola check does (--dst-port, --count, --message, ...)
+  ./lola.toml       when it exists and neither is given; the report says so (--no-config skips it)
+  none of these     nothing: exec records. It prints the conversations it saw, writes the capture
+                    and an expectation draft beside it (exec.toml, or --record FILE: the draft lola
+                    expect record writes), prints the command that checks the draft, and exits with
+                    the program's status (128+N when signal N ended it, 124 after --timeout)";
+
 #[derive(Args)]
+#[command(after_help = EXEC_RULE)]
 pub struct ExecArgs {
     /// Capture file to write [default: exec.pcap, or exec.pcapng with --format pcapng]
     #[arg(short, long, visible_short_alias = 'w', value_name = "PATH")]
@@ -705,13 +746,18 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub expect: ExpectationArgs,
     /// Check the capture against an expectation file (TOML) instead of the flag options
-    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["html_report"]))]
+    #[arg(long = "expect", value_name = "TOML", conflicts_with_all = FLAG_EXPECTATION)]
     pub expect_file: Option<PathBuf>,
+    /// With no claim: where the expectation draft goes [default: the capture's name with .toml, e.g. exec.toml]
+    #[arg(long, value_name = "FILE", conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["expect_file"]))]
+    pub record: Option<PathBuf>,
+    /// With no claim: do not use ./lola.toml as the expectation file; record a draft
+    #[arg(long, conflicts_with_all = FLAG_EXPECTATION.iter().chain(&["expect_file"]))]
+    pub no_config: bool,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Also write a one-file HTML report (verdict, evidence, ladder diagrams)
-    #[arg(long = "report", value_name = "FILE")]
-    pub html_report: Option<PathBuf>,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
     /// Print no report; only the exit status tells (the program's own output still shows)
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,

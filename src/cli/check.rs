@@ -167,17 +167,31 @@ fn pictures(args: &CheckArgs, checked: &[Checked]) -> Result<(), Error> {
         return Ok(());
     }
     for c in checked {
-        // The pictures draw the built-in check (--report with --expect is
-        // refused by the argument parser).
-        let Ok(CheckReport::Builtin(report)) = &c.result else {
+        let Ok(report) = &c.result else {
             continue;
         };
         let flows = flows_of(&c.path)?;
-        if let Some(path) = &args.pictures.report {
-            write_report(path, &lola::report::html::check(report, flows.as_ref()))?;
-        }
-        if summary {
-            append_summary(&lola::report::markdown::check(report, flows.as_ref()));
+        match report {
+            CheckReport::Builtin(report) => {
+                if let Some(path) = &args.pictures.report {
+                    write_report(path, &lola::report::html::check(report, flows.as_ref()))?;
+                }
+                if summary {
+                    append_summary(&lola::report::markdown::check(report, flows.as_ref()));
+                }
+            }
+            CheckReport::Set(report) => {
+                let file = args.expect_file.as_deref().unwrap_or(Path::new("-"));
+                let title = format!("lola check --expect {}", file.display());
+                if let Some(path) = &args.pictures.report {
+                    let html = lola::report::html::expectations(&title, report, flows.as_ref());
+                    write_report(path, &html)?;
+                }
+                if summary {
+                    let md = lola::report::markdown::expectations(&title, report, flows.as_ref());
+                    append_summary(&md);
+                }
+            }
         }
     }
     Ok(())
@@ -200,7 +214,7 @@ fn verdict(checked: &[Checked]) -> Verdict {
     match exit(checked) {
         Exit::Pass => Verdict::Pass,
         Exit::Fail => Verdict::Fail,
-        Exit::Error => Verdict::Error,
+        Exit::Error | Exit::Program(_) => Verdict::Error,
     }
 }
 

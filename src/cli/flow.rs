@@ -74,7 +74,8 @@ fn read<R: io::Read>(reader: CaptureReader<R>, payload: bool) -> Result<Flows, E
     }
 }
 
-fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
+/// Every conversation's summary line and ladder, as `lola flow` prints them.
+pub(super) fn text(name: &str, flows: &Flows, width: usize, color: bool) -> String {
     let mut text = String::new();
     if flows.conversations.is_empty() {
         text += &format!("{name}: no UDP or TCP conversation\n");

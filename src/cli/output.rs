@@ -19,22 +19,35 @@ use lola::report::text::{TextStyle, printable, terminal_text};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// The verdict passed (or there was no verdict to give).
-    Pass = 0,
+    Pass,
     /// The verdict failed.
-    Fail = 1,
+    Fail,
     /// lola could not do what it was asked.
-    Error = 2,
+    Error,
+    /// The program's own status: `lola exec` with nothing to judge exits
+    /// as the program did (128 + N when signal N ended it, as shells say).
+    Program(u8),
 }
 
 impl Exit {
     pub fn verdict(passed: bool) -> Exit {
         if passed { Exit::Pass } else { Exit::Fail }
     }
+
+    /// The status lola exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Pass => 0,
+            Exit::Fail => 1,
+            Exit::Error => 2,
+            Exit::Program(code) => code,
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(exit as u8)
+        ExitCode::from(exit.code())
     }
 }
 
@@ -423,8 +436,8 @@ mod tests {
 
     #[test]
     fn exit_codes_are_the_documented_ones() {
-        assert_eq!(Exit::verdict(true) as u8, 0);
-        assert_eq!(Exit::verdict(false) as u8, 1);
-        assert_eq!(Exit::Error as u8, 2);
+        assert_eq!(Exit::verdict(true).code(), 0);
+        assert_eq!(Exit::verdict(false).code(), 1);
+        assert_eq!(Exit::Error.code(), 2);
     }
 }

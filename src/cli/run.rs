@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use lola::Error;
 use lola::capture::is_standard_output;
-use lola::check::expect::{ExpectationSet, check_file_with_set};
+use lola::check::expect::{ExpectationSet, SetReport, check_file_with_set};
 use lola::check::quote_bytes;
 use lola::harness::{self, CaptureMode, LiveOutcome, RunOptions, RunOutcome};
 use lola::host::exchange::Event;
@@ -64,7 +64,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         }
         write_junit(path, suites)?;
     }
-    pictures(&args, &outcome, on_stdout)?;
+    pictures(&args, &outcome, expected.as_ref(), on_stdout)?;
     if args.report.json {
         let mut doc: serde_json::Value = serde_json::from_str(&outcome.to_json()?)?;
         if let (Some(r), Some(map)) = (&expected, doc.as_object_mut()) {
@@ -131,7 +131,12 @@ fn exchange(args: &RunArgs, options: &RunOptions, on_stdout: bool) -> Result<Run
 
 /// The HTML report and the step summary, with the ladder of what crossed
 /// lo when it was recorded, else of the frame written.
-fn pictures(args: &RunArgs, outcome: &RunOutcome, on_stdout: bool) -> Result<(), Error> {
+fn pictures(
+    args: &RunArgs,
+    outcome: &RunOutcome,
+    expected: Option<&SetReport>,
+    on_stdout: bool,
+) -> Result<(), Error> {
     let summary = wants_summary(&args.pictures);
     if args.pictures.report.is_none() && !summary {
         return Ok(());
@@ -146,11 +151,25 @@ fn pictures(args: &RunArgs, outcome: &RunOutcome, on_stdout: bool) -> Result<(),
         Some(path) => flows_of(path)?,
         None => None,
     };
+    // The expectation file judged the written capture: its frame numbers
+    // are that capture's.
+    let written = match expected {
+        Some(_) if !on_stdout => flows_of(&outcome.output)?,
+        _ => None,
+    };
     if let Some(path) = &args.pictures.report {
-        write_report(path, &lola::report::html::run(outcome, flows.as_ref()))?;
+        let expected = expected.map(|set| (set, written.as_ref()));
+        let html = lola::report::html::run_expecting(outcome, expected, flows.as_ref());
+        write_report(path, &html)?;
     }
     if summary {
-        append_summary(&lola::report::markdown::run(outcome, flows.as_ref()));
+        let mut md = lola::report::markdown::run(outcome, flows.as_ref());
+        if let (Some(set), Some(file)) = (expected, &args.expect_file) {
+            let title = format!("lola run --expect {}", file.display());
+            md.push('\n');
+            md.push_str(&lola::report::markdown::expectations(&title, set, None));
+        }
+        append_summary(&md);
     }
     Ok(())
 }

@@ -7,10 +7,12 @@ use std::fmt::Write as _;
 
 use super::escape;
 use super::svg::{Embedding, Panel, ladders};
-use crate::check::flow::{Conversation, Flows};
+use crate::check::expect::{ExpectOutcome, RuleOutcome, SetReport};
+use crate::check::flow::{Arrow, Conversation, Flows};
 use crate::check::frame_diff::{Comparison, Status};
 use crate::check::{FrameLine, Report};
 use crate::harness::{CompareOutcome, RunOutcome};
+use crate::packet::summary::{numbers, plural};
 use crate::report::ladder::summary_rows;
 
 const CSS: &str = "\
@@ -180,16 +182,7 @@ fn flows_section(out: &mut String, heading: &str, flows: &Flows) {
         out.push_str("<p>No UDP or TCP conversation.</p>\n");
     }
     for c in &flows.conversations {
-        let title = c.title();
-        let panel = Panel {
-            title: &title,
-            conversation: Some(c),
-        };
-        let _ = writeln!(
-            out,
-            "<figure>{}</figure>",
-            ladders(&[panel], Embedding::Inline)
-        );
+        ladder_figure(out, c);
     }
     if flows.more_conversations > 0 {
         let _ = writeln!(
@@ -229,15 +222,243 @@ pub fn check(report: &Report, flows: Option<&Flows>) -> String {
     page(&format!("lola check {}", report.file), &body)
 }
 
+/// The report of an expectation file (`check --expect`, `exec`, `run
+/// --expect`), titled `title` (the command): the verdict, then one section
+/// per expectation with its verdict, the frames that held it, why it failed
+/// and the frames that came closest, and the ladder of the conversations
+/// its frames belong to; one section per rule; the conversations no
+/// expectation names. `flows` are the capture's conversations, when it
+/// could be read again.
+///
+/// ```
+/// use lola::check::expect::{ExpectationSet, check_file_with_set};
+/// let path = "fixtures/seed-tcp.pcap";
+/// let set = ExpectationSet::parse("x.toml", r#"
+/// [[expect]]
+/// name = "syn"
+/// match = "tcp.flags.syn == 1 && tcp.flags.ack == 0"
+/// [[expect]]
+/// name = "udp"
+/// match = "udp && udp.dstport == 7456"
+/// "#).unwrap();
+/// let report = check_file_with_set(path.as_ref(), &set).unwrap();
+/// let flows = lola::check::flow::flows(lola::capture::CaptureReader::open(path.as_ref()).unwrap()).unwrap();
+/// let html = lola::report::html::expectations("lola check --expect x.toml", &report, Some(&flows));
+/// assert!(html.contains("<h2 id=\"expect-1\"><span class=\"verdict pass\">PASS</span> syn</h2>"));
+/// assert!(html.contains("<h2 id=\"expect-2\"><span class=\"verdict fail\">FAIL</span> udp</h2>"));
+/// assert!(html.contains(">SYN · 74 B</text>"));
+/// ```
+pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> String {
+    let rules = match report.rules.len() {
+        0 => String::new(),
+        n => format!(
+            ", {} of {n} rules kept",
+            report.rules.iter().filter(|r| r.verdict.passed()).count()
+        ),
+    };
+    let mut body = format!(
+        "<h1>{} {}</h1>\n<p><code>{}</code>: {} of {} expectations held{rules}, in {}.</p>\n",
+        verdict_badge(report.passed()),
+        escape(title),
+        escape(&report.file),
+        report.held(),
+        report.expectations.len(),
+        plural(report.frames, "frame"),
+    );
+    let mut notes: Vec<String> = report.notes.clone();
+    if let Some(lost) = &report.lost {
+        notes.push(format!(
+            "the capture admits {} lost frames ({lost})",
+            lost.total()
+        ));
+    }
+    list(&mut body, "Notes", notes.into_iter());
+    expectations_body(&mut body, report, flows);
+    page(title, &body)
+}
+
+/// The sections of [`expectations`], for a page that holds other sections
+/// too (`lola run --expect`).
+fn expectations_body(out: &mut String, report: &SetReport, flows: Option<&Flows>) {
+    let mut named = vec![false; flows.map_or(0, |f| f.conversations.len())];
+    for (i, e) in report.expectations.iter().enumerate() {
+        expectation_section(out, i + 1, e, flows, &mut named);
+    }
+    for r in &report.rules {
+        rule_section(out, r);
+    }
+    let Some(flows) = flows else {
+        out.push_str(
+            "<h2>Ladder</h2>\n<p>Not drawn: the capture could be read only once (standard input).</p>\n",
+        );
+        return;
+    };
+    let others: Vec<&Conversation> = flows
+        .conversations
+        .iter()
+        .zip(&named)
+        .filter(|(_, named)| !**named)
+        .map(|(c, _)| c)
+        .collect();
+    if !others.is_empty() {
+        out.push_str("<h2>Other conversations</h2>\n");
+        for c in others {
+            ladder_figure(out, c);
+        }
+    }
+}
+
+/// One expectation: its verdict, what it matches, how many frames held it
+/// and which, why it failed and what came closest, and its conversations.
+fn expectation_section(
+    out: &mut String,
+    n: usize,
+    e: &ExpectOutcome,
+    flows: Option<&Flows>,
+    named: &mut [bool],
+) {
+    let _ = writeln!(
+        out,
+        "<h2 id=\"expect-{n}\">{} {}</h2>\n<p><code>{}</code>; count {}; {} held it{}.</p>",
+        verdict_badge(e.verdict.passed()),
+        escape(&e.name),
+        escape(&e.matches),
+        escape(&e.count),
+        plural(e.held, "frame"),
+        if e.missed > 0 {
+            format!(", {} matched but missed", e.missed)
+        } else {
+            String::new()
+        }
+    );
+    list(out, "Why it failed", e.failures.iter().cloned());
+    let mut evidence = e.evidence.clone();
+    if e.more_evidence > 0 {
+        evidence.push(format!("… and {} more", e.more_evidence));
+    }
+    let heading = if e.verdict.passed() {
+        "Frames it matched that did not hold it"
+    } else {
+        "The frames that came closest"
+    };
+    list(out, heading, evidence.into_iter());
+    let Some(flows) = flows else {
+        if !e.frames.is_empty() {
+            let _ = writeln!(out, "<p>Frames that held it: {}.</p>", numbers(&e.frames));
+        }
+        return;
+    };
+    held_table(out, e, flows);
+    // The conversations of the frames that held it, and of those that came
+    // closest.
+    let shown = |a: &Arrow| e.frames.contains(&a.frame) || e.near.contains(&a.frame);
+    for (c, named) in flows.conversations.iter().zip(named.iter_mut()) {
+        if c.arrows.iter().any(shown) {
+            *named = true;
+            ladder_figure(out, c);
+        }
+    }
+}
+
+/// The frames that held an expectation, as its conversations' arrows show
+/// them.
+fn held_table(out: &mut String, e: &ExpectOutcome, flows: &Flows) {
+    if e.frames.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<table>\n<caption>Frames that held it{}</caption>\n<tr><th>frame</th><th>time (ms)</th><th>from</th><th>to</th><th>what</th></tr>",
+        if e.held > e.frames.len() as u64 {
+            format!(" (the first {} of {})", e.frames.len(), e.held)
+        } else {
+            String::new()
+        }
+    );
+    for &frame in &e.frames {
+        let arrow = flows
+            .conversations
+            .iter()
+            .find_map(|c| c.arrows.iter().find(|a| a.frame == frame).map(|a| (c, a)));
+        match arrow {
+            Some((c, a)) => {
+                let (from, to) = if a.rightward {
+                    (c.left, c.right)
+                } else {
+                    (c.right, c.left)
+                };
+                let _ = writeln!(
+                    out,
+                    "<tr><td class=\"num\">{frame}</td><td class=\"num\">{:.3}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+                    a.time.as_secs_f64() * 1000.0,
+                    escape(&from.to_string()),
+                    escape(&to.to_string()),
+                    escape(&a.caption())
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "<tr><td class=\"num\">{frame}</td><td colspan=\"4\">not in a drawn conversation</td></tr>"
+                );
+            }
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+/// A `forbid` rule or `exclusive`: its verdict and the frames that broke it.
+fn rule_section(out: &mut String, r: &RuleOutcome) {
+    let _ = writeln!(
+        out,
+        "<h2>{} {}</h2>\n<p>{} broke it.</p>",
+        verdict_badge(r.verdict.passed()),
+        escape(&r.name),
+        plural(r.count, "frame")
+    );
+    list(out, "Why it failed", r.failures.iter().cloned());
+    let mut evidence = r.evidence.clone();
+    if r.count > r.evidence.len() as u64 {
+        evidence.push(format!("… and {} more", r.count - r.evidence.len() as u64));
+    }
+    list(out, "The frames that broke it", evidence.into_iter());
+}
+
+/// One conversation's ladder, as an inline SVG figure.
+fn ladder_figure(out: &mut String, c: &Conversation) {
+    let title = c.title();
+    let panel = Panel {
+        title: &title,
+        conversation: Some(c),
+    };
+    let _ = writeln!(
+        out,
+        "<figure>{}</figure>",
+        ladders(&[panel], Embedding::Inline)
+    );
+}
+
 /// The report of `lola run`: the datagram, the check of the written
 /// capture, and, when captured live, the check of what crossed `lo` and the
 /// per-field comparison.
 pub fn run(outcome: &RunOutcome, flows: Option<&Flows>) -> String {
+    run_expecting(outcome, None, flows)
+}
+
+/// [`run`], with the written capture's check against an expectation file
+/// (`lola run --expect FILE`) and that capture's conversations after the
+/// built-in check's sections.
+pub fn run_expecting(
+    outcome: &RunOutcome,
+    expected: Option<(&SetReport, Option<&Flows>)>,
+    flows: Option<&Flows>,
+) -> String {
     let d = &outcome.exchange.received;
+    let passed = outcome.passed() && expected.is_none_or(|(set, _)| set.passed());
     let mut body = format!(
         "<h1>{} lola run</h1>\n<p>The server received from <code>{}</code>: <code>{}</code>; \
          lola wrote <code>{}</code> ({}, {} frame, {} bytes).</p>\n",
-        verdict_badge(outcome.passed()),
+        verdict_badge(passed),
         escape(&d.src.to_string()),
         escape(&crate::check::quote_bytes(&d.payload)),
         escape(&outcome.output.display().to_string()),
@@ -268,6 +489,20 @@ pub fn run(outcome: &RunOutcome, flows: Option<&Flows>) -> String {
     }
     if let Some(flows) = flows {
         flows_section(&mut body, "Ladder", flows);
+    }
+    if let Some((set, written)) = expected {
+        let _ = writeln!(
+            body,
+            "<h2>{} The expectation file</h2>\n<p><code>{}</code>: {} of {} expectations held.</p>",
+            verdict_badge(set.passed()),
+            escape(&set.file),
+            set.expectations
+                .iter()
+                .filter(|e| e.verdict.passed())
+                .count(),
+            set.expectations.len()
+        );
+        expectations_body(&mut body, set, written);
     }
     page("lola run", &body)
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::mermaid::sequence;
 use crate::check::Report;
+use crate::check::expect::SetReport;
 use crate::check::flow::{Conversation, Flows};
 use crate::harness::{CompareOutcome, RunOutcome};
 use crate::report::ladder::summary_rows;
@@ -150,6 +151,83 @@ fn diagrams(out: &mut String, flows: Option<&Flows>) {
             out.push_str(&conversation(c));
         }
     }
+}
+
+/// What a check against an expectation file (`check --expect`, `exec`, `run
+/// --expect`) adds to `$GITHUB_STEP_SUMMARY`, under the heading `title`:
+/// the verdict, a table of the expectations and rules with why each failed
+/// and what came closest, the notes, and the capture's diagrams.
+///
+/// ```
+/// use lola::check::expect::{ExpectationSet, check_file_with_set};
+/// let set = ExpectationSet::parse("x.toml", "[[expect]]\nname = \"syn\"\nmatch = \"tcp.flags.syn == 1\"\ncount = 2\n").unwrap();
+/// let report = check_file_with_set("fixtures/seed-tcp.pcap".as_ref(), &set).unwrap();
+/// let md = lola::report::markdown::expectations("lola check --expect x.toml", &report, None);
+/// assert!(md.starts_with("### lola check --expect x.toml\n\n✅ **PASS** `fixtures/seed-tcp.pcap`: 1 of 1 expectations held"));
+/// assert!(md.contains("| ✅ | syn | `tcp.flags.syn == 1` | 2 | 2 |  |"));
+/// ```
+pub fn expectations(title: &str, report: &SetReport, flows: Option<&Flows>) -> String {
+    let mut out = format!(
+        "### {}\n\n{} `{}`: {} of {} expectations held in {}\n\n\
+         | | expectation | match | count | frames held | why it failed, closest frames |\n\
+         |---|---|---|---|---:|---|\n",
+        cell(title),
+        if report.passed() {
+            "✅ **PASS**"
+        } else {
+            "❌ **FAIL**"
+        },
+        code(&report.file),
+        report.held(),
+        report.expectations.len(),
+        crate::packet::summary::plural(report.frames, "frame"),
+    );
+    let mark = |passed: bool| if passed { "✅" } else { "❌" };
+    for e in &report.expectations {
+        let why: Vec<String> = if e.verdict.passed() {
+            Vec::new()
+        } else {
+            e.failures
+                .iter()
+                .chain(&e.evidence)
+                .map(|w| cell(w))
+                .collect()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} | {} | {} |",
+            mark(e.verdict.passed()),
+            cell(&e.name),
+            cell(&code(&e.matches)),
+            cell(&e.count),
+            e.held,
+            why.join("<br>")
+        );
+    }
+    for r in &report.rules {
+        let why: Vec<String> = r
+            .failures
+            .iter()
+            .chain(&r.evidence)
+            .map(|w| cell(w))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | | | {} broke it | {} |",
+            mark(r.verdict.passed()),
+            cell(&r.name),
+            r.count,
+            why.join("<br>")
+        );
+    }
+    if !report.notes.is_empty() {
+        out.push('\n');
+        for n in &report.notes {
+            let _ = writeln!(out, "- note: {}", cell(n));
+        }
+    }
+    diagrams(&mut out, flows);
+    out
 }
 
 /// What `lola run` adds to `$GITHUB_STEP_SUMMARY`: the datagram, the

@@ -361,7 +361,8 @@ impl SetChecker {
                     let st = &mut self.states[i];
                     st.early += 1;
                     st.missed += 1;
-                    st.evidence.add(|| evidence::matched_before(v, name));
+                    st.evidence
+                        .add(v.number, || evidence::matched_before(v, name));
                     self.mark(
                         v.number,
                         Mark::Early {
@@ -378,7 +379,8 @@ impl SetChecker {
         let st = &mut self.states[i];
         if !misses.is_empty() {
             st.missed += 1;
-            st.evidence.add(|| frame_line(v, &misses.join("; ")));
+            st.evidence
+                .add(v.number, || frame_line(v, &misses.join("; ")));
             self.mark(
                 v.number,
                 Mark::Missed {
@@ -401,7 +403,7 @@ impl SetChecker {
         let excess = e.count.max.is_some_and(|m| st.held > m);
         if excess {
             st.evidence
-                .add(|| frame_line(v, "one more than the count allows"));
+                .add(v.number, || frame_line(v, "one more than the count allows"));
         }
         let after = anchor.map(|(_, t)| v.time.saturating_sub(t));
         self.mark(v.number, Mark::Held { expect: i, after });
@@ -559,7 +561,7 @@ fn expect_outcome(
     let failures = expect_failures(set, e, &st, tolerance);
     // Nothing matched and the count failed: the frame that came closest.
     let closest = shows_closest(e, &st);
-    let (evidence, more_evidence) = st.evidence.finish(closest);
+    let (evidence, near, more_evidence) = st.evidence.finish(closest);
     ExpectOutcome {
         name: e.name.clone(),
         matches: e.matches.text().to_string(),
@@ -571,6 +573,7 @@ fn expect_outcome(
         gap_ns: st.gap.map(|g| g.as_nanos() as u64),
         failures,
         evidence,
+        near,
         more_evidence,
         unprovable: false,
     }

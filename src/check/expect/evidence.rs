@@ -19,18 +19,21 @@ use crate::packet::fields::FrameView;
 #[derive(Default)]
 pub(super) struct Evidence {
     lines: Vec<String>,
+    /// The number of the frame each line is about.
+    numbers: Vec<u64>,
     more: u64,
-    /// The non-matching frame that satisfied the most conjuncts of `match`.
-    closest: Option<(usize, String)>,
-    /// That frame's number.
-    closest_frame: Option<u64>,
+    /// The non-matching frame that satisfied the most conjuncts of `match`:
+    /// how many, its number and its line.
+    closest: Option<(usize, u64, String)>,
 }
 
 impl Evidence {
-    /// Adds a line, made only while fewer than [`EVIDENCE_CAP`] are listed.
-    pub(super) fn add(&mut self, line: impl FnOnce() -> String) {
+    /// Adds a line about frame `number`, made only while fewer than
+    /// [`EVIDENCE_CAP`] are listed.
+    pub(super) fn add(&mut self, number: u64, line: impl FnOnce() -> String) {
         if self.lines.len() < EVIDENCE_CAP {
             self.lines.push(line());
+            self.numbers.push(number);
         } else {
             self.more += 1;
         }
@@ -42,7 +45,7 @@ impl Evidence {
         // A frame satisfying every conjunct matches: the closest that is
         // not a match satisfies all but one. Once a frame did, no later
         // one is closer, and nothing need be evaluated.
-        let best = self.closest.as_ref().map_or(0, |(best, _)| *best);
+        let best = self.closest.as_ref().map_or(0, |(best, _, _)| *best);
         if conjuncts.len() < 2 || best + 1 >= conjuncts.len() {
             return;
         }
@@ -78,9 +81,9 @@ impl Evidence {
                 values.join(", ")
             })
             .collect();
-        self.closest_frame = Some(v.number);
         self.closest = Some((
             n,
+            v.number,
             frame_line(
                 v,
                 &format!(
@@ -94,17 +97,19 @@ impl Evidence {
 
     /// The number of the frame that came closest, when one did.
     pub(super) fn closest_frame(&self) -> Option<u64> {
-        self.closest_frame
+        self.closest.as_ref().map(|(_, number, _)| *number)
     }
 
-    /// The lines listed and how many more there were; with `show_closest`
-    /// (nothing matched and the count failed), the closest frame last.
-    pub(super) fn finish(self, show_closest: bool) -> (Vec<String>, u64) {
-        let mut lines = self.lines;
-        if show_closest && let Some((_, line)) = self.closest {
+    /// The lines listed, the numbers of the frames they are about, and how
+    /// many more there were; with `show_closest` (nothing matched and the
+    /// count failed), the closest frame last.
+    pub(super) fn finish(self, show_closest: bool) -> (Vec<String>, Vec<u64>, u64) {
+        let (mut lines, mut numbers) = (self.lines, self.numbers);
+        if show_closest && let Some((_, number, line)) = self.closest {
             lines.push(format!("closest: {line}"));
+            numbers.push(number);
         }
-        (lines, self.more)
+        (lines, numbers, self.more)
     }
 }
 
@@ -249,15 +254,15 @@ mod tests {
     #[test]
     fn the_first_lines_are_listed_and_the_rest_only_counted() {
         let mut evidence = Evidence::default();
-        for n in 0..EVIDENCE_CAP {
-            evidence.add(|| format!("line {n}"));
+        for n in 0..EVIDENCE_CAP as u64 {
+            evidence.add(n, || format!("line {n}"));
         }
         for _ in 0..3 {
-            evidence.add(|| unreachable!("a line past the cap is never made"));
+            evidence.add(0, || unreachable!("a line past the cap is never made"));
         }
-        let (lines, more) = evidence.finish(true);
+        let (lines, numbers, more) = evidence.finish(true);
         assert_eq!((lines.len(), more), (EVIDENCE_CAP, 3));
-        assert_eq!(lines[0], "line 0");
+        assert_eq!((lines[0].as_str(), numbers[1]), ("line 0", 1));
     }
 
     #[test]
@@ -277,8 +282,8 @@ mod tests {
                 &filter("udp.dstport == 7456 && ip.ttl == 1 && udp.srcport == 1"),
                 v,
             );
-            let (lines, more) = evidence.finish(true);
-            assert_eq!(more, 0);
+            let (lines, numbers, more) = evidence.finish(true);
+            assert_eq!((more, numbers), (0, vec![1]));
             let [line] = lines.as_slice() else {
                 panic!("one closest line: {lines:?}")
             };
@@ -300,7 +305,10 @@ mod tests {
                 "one condition: nothing to be close to"
             );
             evidence.closest(&filter("udp.dstport == 7456 && ip.ttl == 1"), v);
-            assert_eq!(evidence.finish(false), (Vec::<String>::new(), 0));
+            assert_eq!(
+                evidence.finish(false),
+                (Vec::<String>::new(), Vec::new(), 0)
+            );
         });
     }
 

@@ -407,7 +407,13 @@ pub struct ExpectationSet {
 }
 
 impl ExpectationSet {
-    fn empty() -> ExpectationSet {
+    /// A set that claims nothing: every capture passes it (`lola exec`
+    /// judges nothing while it records a draft).
+    ///
+    /// ```
+    /// assert!(lola::check::expect::ExpectationSet::empty().expects.is_empty());
+    /// ```
+    pub fn empty() -> ExpectationSet {
         ExpectationSet {
             expects: Vec::new(),
             forbid: Vec::new(),

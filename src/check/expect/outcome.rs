@@ -34,6 +34,10 @@ pub struct ExpectOutcome {
     pub failures: Vec<String>,
     /// What came closest, one line per frame (at most [`EVIDENCE_CAP`]).
     pub evidence: Vec<String>,
+    /// The numbers of the frames the `evidence` lines are about, for the
+    /// pictures that draw them (not in the JSON, whose lines name them).
+    #[serde(skip)]
+    pub near: Vec<u64>,
     /// Evidence lines not listed.
     pub more_evidence: u64,
     /// True when frames missing from the capture (lost, or cut off at its
@@ -102,6 +106,14 @@ impl SetReport {
     /// True when everything held.
     pub fn passed(&self) -> bool {
         self.verdict.passed()
+    }
+
+    /// How many expectations held.
+    pub fn held(&self) -> usize {
+        self.expectations
+            .iter()
+            .filter(|e| e.verdict.passed())
+            .count()
     }
 
     /// True when the cut at the capture's end failed a claim: under
