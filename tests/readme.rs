@@ -777,11 +777,9 @@ fn shell_and_sql_examples_run_as_written() {
                     .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
             }) {
                 queries += 1;
-                let script = format!(
-                    "import duckdb, sys\nrows = duckdb.sql(sys.argv[1]).fetchall()\nassert rows, 'no rows'\nprint(len(rows))"
-                );
+                let script = "import duckdb, sys\nrows = duckdb.sql(sys.argv[1]).fetchall()\nassert rows, 'no rows'\nprint(len(rows))";
                 let out = Command::new("python3")
-                    .args(["-c", &script, query])
+                    .args(["-c", script, query])
                     .current_dir(dir.path())
                     .output()
                     .unwrap();
