@@ -63,6 +63,7 @@ impl Sandbox {
             "tcp_server.py",
             "tcp_client.py",
             "reply.py",
+            "echo.py",
         ] {
             let from = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/scripts")
