@@ -14,6 +14,7 @@
 //! Every output is byte-reproducible for a given input: no rendering time,
 //! no random ids, conversations and frames in capture order.
 
+pub mod columns;
 pub mod emit;
 pub mod html;
 mod json;
