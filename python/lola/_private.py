@@ -11,11 +11,15 @@ from lola import _lola
 
 
 def main() -> None:
+    outside = os.getuid()
     try:
         _lola.enter_private()
     except _lola.LolaError as e:
         sys.exit(f"--lola-private: {e}")
     os.environ["LOLA_PRIVATE_SESSION"] = "1"
+    from lola.pytest_plugin import _keep_user_name
+
+    _keep_user_name(outside)
     sys.argv = sys.argv[1:] or ["pytest"]
     runpy.run_module("pytest", run_name="__main__", alter_sys=True)
 

@@ -63,6 +63,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if os.environ.get(PRIVATE_ENV) and not worker:
         return  # re-executed by lola._private: already inside
+    outside = os.getuid()
     try:
         _lola.enter_private()
     except LolaError as e:
@@ -72,6 +73,22 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
             _reexec_private()
         raise pytest.UsageError(f"--lola-private: {e}") from None
     os.environ[PRIVATE_ENV] = "1"
+    _keep_user_name(outside)
+
+
+def _keep_user_name(outside: int) -> None:
+    """Inside a new user namespace this process is uid 0, whose name is
+    root: pytest would put its temporary directories in root's
+    (``/tmp/pytest-of-root``) and refuse them. They keep the caller's name."""
+    if outside == 0 or os.getuid() == outside:
+        return
+    try:
+        import pwd
+
+        name = pwd.getpwuid(outside).pw_name
+    except (ImportError, KeyError):
+        name = str(outside)
+    os.environ["LOGNAME"] = os.environ["USER"] = name
 
 
 def pytest_report_header(config: pytest.Config) -> Optional[str]:

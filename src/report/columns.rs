@@ -318,8 +318,17 @@ impl Values {
     fn place(self, kind: Kind, slots: &[usize], len: usize) -> Data {
         match self {
             Values::Uint(xs) => {
+                // As narrow as the field, wider where a value needs it
+                // (an IPv6 jumbogram's length).
+                let max = xs.iter().copied().max().unwrap_or(0);
+                let needs = match max {
+                    0..=0xff => 1,
+                    0x100..=0xffff => 2,
+                    0x1_0000..=0xffff_ffff => 4,
+                    _ => 8,
+                };
                 let width = match kind {
-                    Kind::Uint(w) => w,
+                    Kind::Uint(w) => w.max(needs),
                     _ => 8,
                 } as usize;
                 let mut bytes = vec![0u8; len * width];
