@@ -16,7 +16,12 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-create_exception!(_lola, LolaError, PyException, "An error of lola's, in its one line.");
+create_exception!(
+    _lola,
+    LolaError,
+    PyException,
+    "An error of lola's, in its one line."
+);
 
 fn err(e: impl std::fmt::Display) -> PyErr {
     LolaError::new_err(e.to_string())
@@ -101,11 +106,9 @@ impl Report {
     /// The JUnit XML document (`--junit`), one suite.
     fn junit(&self) -> String {
         let name = format!("lola check {}", self.report.file());
-        let suite = lola::report::junit::Suite::new(
-            name,
-            lola::report::junit::report_cases(&self.report),
-        )
-        .with_property("capture", self.report.file());
+        let suite =
+            lola::report::junit::Suite::new(name, lola::report::junit::report_cases(&self.report))
+                .with_property("capture", self.report.file());
         lola::report::junit::to_xml(&[suite])
     }
 
@@ -117,9 +120,9 @@ impl Report {
             ));
         };
         let flows = match &self.path {
-            Some(p) if p.is_file() => Some(
-                lola::check::flow::flows(CaptureReader::open(p).map_err(err)?).map_err(err)?,
-            ),
+            Some(p) if p.is_file() => {
+                Some(lola::check::flow::flows(CaptureReader::open(p).map_err(err)?).map_err(err)?)
+            }
             _ => None,
         };
         Ok(lola::report::html::check(report, flows.as_ref()))
@@ -170,10 +173,7 @@ fn columns_out<'py>(py: Python<'py>, table: Columns) -> PyResult<Bound<'py, PyDi
         let c = PyDict::new(py);
         c.set_item("name", name)?;
         c.set_item("valid", valid.map(|v| PyBytes::new(py, &v)))?;
-        c.set_item(
-            "lists",
-            lists.map(|l| PyBytes::new(py, &i32_bytes(&l))),
-        )?;
+        c.set_item("lists", lists.map(|l| PyBytes::new(py, &i32_bytes(&l))))?;
         match data {
             Data::Uint { width, bytes } => {
                 c.set_item("type", format!("uint{}", width as u32 * 8))?;
