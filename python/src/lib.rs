@@ -326,7 +326,7 @@ impl Tap {
     /// Starts a new slice now: what the kernel holds is let go.
     fn begin(&mut self, py: Python<'_>) -> PyResult<()> {
         let tap = &mut self.tap;
-        py.detach(|| tap.take()).map_err(err)?;
+        py.detach(|| tap.discard()).map_err(err)?;
         self.slice.clear();
         self.since = lola::host::exchange::now();
         Ok(())

@@ -69,6 +69,27 @@ impl Tap {
         Ok(frames)
     }
 
+    /// Lets go of every frame the kernel has handed over, without waiting
+    /// for the ring block it is filling (a caller starting a new slice
+    /// tells those frames by their time); returns how many.
+    ///
+    /// ```
+    /// if let Ok(mut tap) = lola::host::live::Tap::open("lo") {
+    ///     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     socket.send_to(b"before", socket.local_addr().unwrap()).unwrap();
+    ///     tap.take().unwrap();
+    ///     assert_eq!(tap.discard().unwrap(), 0, "taken already");
+    /// }
+    /// ```
+    pub fn discard(&mut self) -> io::Result<u64> {
+        let mut n = 0;
+        while self.capture.next(Duration::ZERO)?.is_some() {
+            n += 1;
+        }
+        self.taken += n;
+        Ok(n)
+    }
+
     /// The kernel's counters since the start: frames it took (passed to
     /// the socket) and frames it dropped for want of room.
     pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
