@@ -197,7 +197,9 @@ def packets(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     try:
         tap = lola._tap("lo")
     except LolaError as e:
-        pytest.fail(f"lola: cannot record lo: {e}; {HOW_TO_PRIVATE}", pytrace=False)
+        tap, why = None, str(e)
+    if tap is None:
+        pytest.fail(f"lola: cannot record lo: {why}; {HOW_TO_PRIVATE}", pytrace=False)
     tap.begin()
     p = Packets(tap, tmp_path, request.node)
     yield p
