@@ -59,6 +59,22 @@ pub enum Format {
     PcapNg,
 }
 
+impl Format {
+    /// The format a file name asks for: pcapng for `.pcapng`, else pcap.
+    ///
+    /// ```
+    /// use lola::capture::Format;
+    /// assert_eq!(Format::for_path("a.PCAPNG".as_ref()), Format::PcapNg);
+    /// assert_eq!(Format::for_path("a.cap".as_ref()), Format::Pcap);
+    /// ```
+    pub fn for_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("pcapng") => Format::PcapNg,
+            _ => Format::Pcap,
+        }
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

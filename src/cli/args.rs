@@ -220,10 +220,7 @@ impl LiveArgs {
 
 /// The format a file name asks for: pcapng for `.pcapng`, else pcap.
 pub fn format_of(path: &Path) -> Format {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("pcapng") => Format::PcapNg,
-        _ => Format::Pcap,
-    }
+    Format::for_path(path)
 }
 
 #[derive(Args)]

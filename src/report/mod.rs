@@ -16,6 +16,7 @@
 //! no random ids, conversations and frames in capture order.
 
 pub mod annotate;
+pub mod columns;
 pub mod emit;
 pub mod html;
 mod json;

@@ -17,7 +17,7 @@
 //! sorter (`fragments`); the AF_PACKET socket and its receive path
 //! (`socket`); the process that closes a socket so that lola need not
 //! wait for the kernel (`detach`); and the recording front, [`Stop`] and [`Capture::record`]
-//! (`record`).
+//! (`record`); a process's own traffic taken in slices ([`Tap`], `tap`).
 
 use std::time::Duration;
 
@@ -34,6 +34,8 @@ mod record;
 mod ring;
 #[cfg(target_os = "linux")]
 mod socket;
+#[cfg(target_os = "linux")]
+mod tap;
 
 pub use crate::error::cause::Unavailable;
 pub use filter::FlowFilter;
@@ -41,6 +43,8 @@ pub use record::Stop;
 
 #[cfg(target_os = "linux")]
 pub use socket::Capture;
+#[cfg(target_os = "linux")]
+pub use tap::Tap;
 
 #[cfg(not(target_os = "linux"))]
 pub use other::Capture;

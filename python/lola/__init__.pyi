@@ -1,0 +1,86 @@
+"""Type stub of the lola package (see __init__.py for the documentation)."""
+
+import os
+from contextlib import AbstractContextManager
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+Expect = Union[None, PathLike, str, Mapping[str, Any]]
+
+__version__: str
+
+class LolaError(Exception):
+    """An error of lola's, in its one line (a file, a line, a column)."""
+
+class Expectation:
+    name: str
+    verdict: str
+    count: int
+    frames: List[int]
+    failures: List[str]
+    evidence: List[str]
+    @property
+    def passed(self) -> bool: ...
+
+class Report:
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def document(self) -> Dict[str, Any]: ...
+    @property
+    def expectations(self) -> List[Expectation]: ...
+    def to_json(self) -> str: ...
+    def junit(self) -> str: ...
+    def html(self) -> str: ...
+    def __bool__(self) -> bool: ...
+
+class ExecResult:
+    ending: str
+    exit_failed: bool
+    passed: bool
+    output: str
+    frames: int
+    place: str
+    report: Report
+    def __bool__(self) -> bool: ...
+
+class Capture:
+    def __len__(self) -> int: ...
+    def frames(self) -> Any: ...
+    def check(self, expect: Expect = None) -> Report: ...
+    def write(self, path: PathLike) -> str: ...
+    def ladders(self, width: int = 72) -> str: ...
+    def pcapng(self) -> bytes: ...
+
+class _Recording:
+    def __len__(self) -> int: ...
+    def frames(self) -> Any: ...
+    def check(self, expect: Expect = None) -> Report: ...
+    def write(self, path: PathLike) -> str: ...
+
+def check(
+    path: PathLike,
+    expect: Expect = None,
+    *,
+    dst_port: Optional[int] = None,
+    message: Optional[str] = None,
+    count: Optional[int] = None,
+    at_least: Optional[int] = None,
+    allow_tcp: bool = False,
+    checksums: Optional[str] = None,
+) -> Report: ...
+def frames(path: PathLike) -> Any: ...
+def exec(
+    argv: Sequence[str],
+    expect: Expect = None,
+    timeout: Optional[float] = None,
+    output: PathLike = "exec.pcap",
+    host: bool = False,
+    ignore_exit: bool = False,
+) -> ExecResult: ...
+def capture(interface: str = "lo") -> AbstractContextManager[_Recording]: ...
+def enter_private() -> str: ...
