@@ -152,3 +152,106 @@ fn a_long_frame_list_says_how_long_it_is() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// The predicate a report's frame line says of its frame, built from the
+/// words and values the report printed: its number, its addresses and
+/// ports, its checksum states.
+fn said_of(line: &serde_json::Value) -> String {
+    let mut terms = vec![format!("frame.number == {}", line["frame"])];
+    let ip = |addr: &str| if addr.contains(':') { "ipv6" } else { "ip" };
+    let proto = match line["protocol"].as_str() {
+        Some("UDP") => Some("udp"),
+        Some("TCP") => Some("tcp"),
+        _ => None,
+    };
+    for (side, dir) in [("src", "src"), ("dst", "dst")] {
+        let end = &line[side];
+        if let Some(addr) = end["addr"].as_str() {
+            terms.push(format!("{}.{dir} == {addr}", ip(addr)));
+        }
+        if let (Some(port), Some(proto)) = (end["port"].as_u64(), proto) {
+            terms.push(format!("{proto}.{dir}port == {port}"));
+        }
+    }
+    for (key, field) in [("ip_checksum", "ip"), ("udp_checksum", "udp")] {
+        if let Some(word) = line[key].as_str() {
+            terms.push(format!("{field}.checksum.status == {word}"));
+        }
+    }
+    terms.join(" && ")
+}
+
+#[test]
+fn every_value_a_report_prints_reads_back_as_a_predicate_that_holds_on_its_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    let mut words = std::collections::BTreeSet::new();
+    for capture in captures() {
+        let out = lola()
+            .arg("check")
+            .arg(&capture)
+            .args(["--json", "--any-payload", "--at-least", "0", "--allow-tcp"])
+            .output()
+            .unwrap();
+        let Ok(report) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+            continue;
+        };
+        let text = lola()
+            .arg("check")
+            .arg(&capture)
+            .args(["--any-payload", "--at-least", "0", "--allow-tcp"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        let mut toml = String::new();
+        for list in ["matched", "offending", "tcp", "near_misses"] {
+            for line in report[list].as_array().into_iter().flatten() {
+                let line = line.get("frame_line").unwrap_or(line);
+                // Where the text report shows the frame, it prints the
+                // same words as the JSON one.
+                let start = format!("  frame {}  ", line["frame"]);
+                let shown = text.lines().find(|l| l.starts_with(&start));
+                for (key, field) in [("ip_checksum", "ip"), ("udp_checksum", "udp")] {
+                    if let (Some(word), Some(shown)) = (line[key].as_str(), shown) {
+                        words.insert(word.to_string());
+                        let said = format!("{field}.checksum.status {word}");
+                        assert!(
+                            shown.contains(&said),
+                            "{}: no {said:?} in {shown}",
+                            capture.display()
+                        );
+                    }
+                }
+                toml += &format!(
+                    "[[expect]]\nname = \"frame {}\"\nmatch = '{}'\ncount = \">= 1\"\n",
+                    line["frame"],
+                    said_of(line)
+                );
+                checked += 1;
+            }
+        }
+        if toml.is_empty() {
+            continue;
+        }
+        let file = dir.path().join("said.toml");
+        std::fs::write(&file, &toml).unwrap();
+        let judged = lola()
+            .arg("check")
+            .arg(&capture)
+            .arg("--expect")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            judged.status.success(),
+            "{}: {toml}\n{}{}",
+            capture.display(),
+            String::from_utf8_lossy(&judged.stdout),
+            String::from_utf8_lossy(&judged.stderr)
+        );
+    }
+    assert!(checked > 30, "{checked} frame lines");
+    for w in ["good", "partial"] {
+        assert!(words.contains(w), "no fixture shows {w}: {words:?}");
+    }
+}
