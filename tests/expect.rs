@@ -518,7 +518,11 @@ fn malformed_files_exit_2_with_file_line_and_column() {
         ),
         (
             "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
-            ":3:10: udp.prot == 1: unknown field udp.prot",
+            ":3:10: udp.prot == 1: unknown field udp.prot; did you mean udp.port?",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\nwhere = ['udp.dstprot == 7456']\n",
+            ":4:11: udp.dstprot == 7456: unknown field udp.dstprot; did you mean udp.dstport?",
         ),
         (
             "[[expect]]\nname = \"a\"\nmatch = 'ip.ttl == \"x\"'\n",

@@ -636,7 +636,7 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
         (
             "c.pcap",
             "bad.toml",
-            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot\n",
+            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot; did you mean udp.port?\n",
         ),
         ("c.pcap", "missing.toml", "lola: missing.toml: "),
         (

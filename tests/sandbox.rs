@@ -778,7 +778,7 @@ fn exec_refuses_a_bad_expectation_file_before_the_program_runs() {
     let cases: [(&[&str], &str); 6] = [
         (
             &["--expect", "bad.toml"],
-            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot\n",
+            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot; did you mean udp.port?\n",
         ),
         (&["--expect", "bad.toml", "--json"], "lola: bad.toml:3:10: "),
         (

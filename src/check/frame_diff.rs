@@ -396,6 +396,16 @@ pub fn compare_reassembled(left: &[u8], right: &[u8]) -> Comparison {
     })
 }
 
+/// The field names `lola diff` compares that the field registry spells
+/// differently or does not hold (the diff's own rows).
+pub const DIFF_ONLY: &[&str] = &["data", "transport", "vlan.id", "ip.flags", "tcp.flags"];
+
+/// True when `name` is a field `lola diff` can ignore: one of the registry
+/// or a row of its own.
+pub fn is_diff_field(name: &str) -> bool {
+    crate::packet::fields::lookup(name).is_some() || DIFF_ONLY.contains(&name)
+}
+
 /// What `lola diff` lets differ between a golden capture and a new one.
 ///
 /// ```

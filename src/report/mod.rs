@@ -22,7 +22,6 @@ pub mod ladder;
 pub mod markdown;
 pub mod mermaid;
 pub mod schema;
-pub mod suggest;
 pub mod svg;
 pub mod text;
 
