@@ -115,42 +115,57 @@ fn a_long_frame_list_says_how_long_it_is() {
     let (header, record) = bytes.split_at(24);
     let many = dir.path().join("many.pcap");
     std::fs::write(&many, [header, &record.repeat(60)].concat()).unwrap();
-    let out = lola()
-        .arg("check")
-        .arg(&many)
-        .args(["--count", "60"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        text.lines().filter(|l| l.starts_with("  frame ")).count(),
-        50,
-        "{text}"
-    );
+    let frame_lines = |args: &[&str]| {
+        let out = lola().arg("check").arg(&many).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            text.lines().filter(|l| l.starts_with("  frame ")).count(),
+            text,
+        )
+    };
+    // 60 matches: the report keeps 50, the text says the rest are in --emit.
+    let (shown, text) = frame_lines(&["--count", "60"]);
+    assert_eq!(shown, 50, "{text}");
     assert!(
-        text.contains("  … and 10 more frames (--emit FILE lists every frame)\n"),
+        text.contains("  … and 10 more frames (--emit FILE for all)\n"),
         "{text}"
     );
+    let (shown, text) = frame_lines(&["--count", "60", "--frames", "1"]);
+    assert_eq!(shown, 1, "{text}");
+    assert!(
+        text.contains("  … and 59 more frames (--emit FILE for all)\n"),
+        "{text}"
+    );
+    // Above the 50 a report keeps, --frames N and all really show them.
+    let (shown, text) = frame_lines(&["--count", "60", "--frames", "55"]);
+    assert_eq!(shown, 55, "{text}");
+    assert!(text.contains("  … and 5 more frames"), "{text}");
+    let (shown, text) = frame_lines(&["--count", "60", "--frames", "all"]);
+    assert_eq!(shown, 60, "{text}");
+    assert!(!text.contains("more frame"), "{text}");
     let out = lola()
         .arg("check")
         .arg(&many)
-        .args(["--count", "60", "--frames", "1"])
+        .args(["--count", "60", "--frames", "all", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["matched"].as_array().unwrap().len(), 60);
+    // Where the JSON report holds every frame the text leaves out, it says so.
+    let few = dir.path().join("few.pcap");
+    std::fs::write(&few, [header, &record.repeat(3)].concat()).unwrap();
+    let out = lola()
+        .arg("check")
+        .arg(&few)
+        .args(["--count", "3", "--frames", "1"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        text.lines().filter(|l| l.starts_with("  frame ")).count(),
-        1,
+    assert!(
+        text.contains("  … and 2 more frames (--json or --emit FILE for all)\n"),
         "{text}"
     );
-    assert!(text.contains("  … and 59 more frames"), "{text}");
-    let out = lola()
-        .arg("check")
-        .arg(&many)
-        .args(["--count", "60", "--frames", "all"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
 }
 
 /// The predicate a report's frame line says of its frame, built from the

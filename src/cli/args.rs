@@ -523,7 +523,7 @@ pub struct CheckArgs {
     /// How deep a directory given as FILE is walked (1: only the files directly in it) [default: all the way]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub max_depth: Option<usize>,
-    /// Frame lines each list of the text report shows, up to the 50 a report keeps (all: those 50); the rest are counted in a line of their own, and --emit FILE lists every frame [default: 50]
+    /// Frame lines each list of the report shows (all: every one, kept in memory); a line counts the rest, which --json (up to the 50 a report keeps, or N) and --emit FILE list [default: 50]
     #[arg(long, value_name = "N|all", value_parser = parse_frames)]
     pub frames: Option<usize>,
 }

@@ -9,8 +9,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use lola::capture::CaptureReader;
+use lola::capture::Drops;
 use lola::check::expect::{CheckReport, ExpectationSet};
-use lola::check::{Truncation, Verdict, check_reader_with};
+use lola::check::{Listing, Truncation, Verdict, check_reader_listing};
 use lola::report::junit::Suite;
 use lola::report::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
@@ -38,6 +39,9 @@ struct Judge<'a> {
     expectation: Expectation,
     set: Option<&'a ExpectationSet>,
     truncated: Truncation,
+    /// The most lines each frame list keeps (`--frames`, at least the
+    /// report's usual [`LIST_CAP`](lola::check::LIST_CAP)).
+    cap: usize,
     rows: Option<&'a Rows>,
     /// A progress bar for a large file (one file, a report on a terminal).
     progress: bool,
@@ -87,6 +91,7 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         expectation: args.expect.expectation(),
         set: set.as_ref(),
         truncated: args.truncated.unwrap_or_default(),
+        cap: args.frames.unwrap_or(0).max(lola::check::LIST_CAP),
         rows: rows.as_ref(),
         progress: single && !quiet && !args.report.json,
     };
@@ -375,7 +380,10 @@ fn check_path(i: usize, path: &Path, judge: &Judge<'_>) -> Result<CheckReport, E
         (None, None) => CheckReport::Builtin(Box::new(builtin(
             path,
             &judge.expectation,
-            judge.truncated,
+            Listing {
+                truncated: judge.truncated,
+                cap: judge.cap,
+            },
             judge.progress,
         )?)),
     })
@@ -387,21 +395,31 @@ fn check_path(i: usize, path: &Path, judge: &Judge<'_>) -> Result<CheckReport, E
 fn builtin(
     path: &Path,
     expectation: &Expectation,
-    truncated: Truncation,
+    listing: Listing,
     progress: bool,
 ) -> Result<Report, Error> {
+    let check = |reader, name: &str, progress: &mut dyn FnMut(u64)| {
+        check_reader_listing(
+            reader,
+            name,
+            expectation,
+            listing,
+            Drops::default(),
+            progress,
+        )
+    };
     let name = path.display().to_string();
     if path == Path::new("-") {
         let stdin = io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
-        return check_reader_with(reader, "-", expectation, truncated, |_| {});
+        return check_reader_listing(reader, "-", expectation, listing, Drops::default(), |_| {});
     }
     let reader = CaptureReader::open(path)?;
     let size = std::fs::metadata(path)
         .map(|m| if m.is_file() { m.len() } else { 0 })
         .unwrap_or(0);
     if !progress || size < PROGRESS_FROM || !io::stderr().is_terminal() {
-        return check_reader_with(reader, &name, expectation, truncated, |_| {});
+        return check(reader, &name, &mut |_| {});
     }
     let bar = indicatif::ProgressBar::new(size);
     bar.set_style(
@@ -411,9 +429,7 @@ fn builtin(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(format!("checking {}", lola::report::text::printable(&name)));
-    let result = check_reader_with(reader, &name, expectation, truncated, |bytes| {
-        bar.set_position(bytes)
-    });
+    let result = check(reader, &name, &mut |bytes| bar.set_position(bytes));
     bar.finish_and_clear();
     result
 }
