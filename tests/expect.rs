@@ -753,9 +753,16 @@ fn several_captures_against_one_expectation_file() {
     let out = check(&[&pass, &fail], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let (p, f) = (
-        text.find("reply.pcap: PASS (2 frames)").unwrap(),
-        text.find("seed-tcp.pcap: FAIL (8 frames)").unwrap(),
+    let line = |name: &str| text.lines().position(|l| l.contains(name)).unwrap();
+    let (p, f) = (line("reply.pcap: "), line("seed-tcp.pcap: "));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[p].starts_with("PASS ") && lines[p].ends_with(" held in 2 frames"),
+        "{text}"
+    );
+    assert!(
+        lines[f].starts_with("FAIL ") && lines[f].ends_with(" failed in 8 frames"),
+        "{text}"
     );
     assert!(p < f, "{text}");
     assert!(text.ends_with("2 files: 1 passed, 1 failed\n"), "{text}");

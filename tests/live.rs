@@ -684,12 +684,17 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("c.pcap: PASS (1 frame)\n  ok    hello: 1 frame held (count 1)\n"),
+        stdout.contains(
+            "PASS c.pcap: 1 claim held in 1 frame\n  ok    hello: 1 frame held (count 1)\n"
+        ),
         "{stdout}"
     );
     let (code, stdout) = capture_one_against(dir.path(), port, "two.toml");
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("c.pcap: FAIL (1 frame)"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL c.pcap: 1 of 1 claims failed in 1 frame"),
+        "{stdout}"
+    );
 }
 
 /// The sender of [`a_flood_paced_at_200000_datagrams_a_second_is_captured_whole`]:

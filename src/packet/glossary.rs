@@ -141,7 +141,7 @@ pub const DIFF_RESULTS: [Word; 2] = [
 ];
 
 /// What lola counts, and the noun it counts them with.
-pub const COUNTS: [Word; 4] = [
+pub const COUNTS: [Word; 5] = [
     Word {
         word: "frame",
         means: "a record of a capture file, whatever it holds (`capture --frames N`, `check --frames N|all`)",
@@ -160,6 +160,11 @@ pub const COUNTS: [Word; 4] = [
     Word {
         word: "segment",
         means: "one TCP segment",
+        also: &[],
+    },
+    Word {
+        word: "claim",
+        means: "an `[[expect]]` or rule of an expectation file, which holds or fails (`PASS file: 2 claims held in 8 frames`)",
         also: &[],
     },
 ];
