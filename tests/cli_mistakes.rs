@@ -105,7 +105,11 @@ fn cases() -> Vec<(Vec<String>, i32, &'static str)> {
         c("compare -w out", 2, "--out-dir out"),
         c("compare --dport 9", 2, "--port 9"),
         c("compare -i lo", 2, "--capture host"),
-        c("flow $F --svg out.svg", 2, "--format svg -o out.svg"),
+        c(
+            "flow $F --svg out.svg",
+            2,
+            "use -o out.svg (the extension chooses the drawing",
+        ),
         c("flow $F -w out.svg", 2, "-o out.svg"),
         c("flow $F -Y udp", 2, "lola expect record"),
         c("flow $F -i lo", 2, "lola capture -i lo"),

@@ -606,8 +606,14 @@ pub struct CompareArgs {
     pub display: DisplayArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Also draw both ladders side by side as SVG into FILE
-    #[arg(long, value_name = "FILE")]
+    /// Also draw both ladders into FILE, the drawing chosen by its extension (.svg, .mmd, .md, .txt) or --draw
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What -o draws: text (ladders side by side), svg, mermaid, markdown [default: from -o's extension, else text]
+    #[arg(long, value_name = "DRAWING", requires = "output")]
+    pub draw: Option<DiagramFormat>,
+    /// The old spelling of -o FILE --draw svg
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["output", "draw"])]
     pub svg: Option<PathBuf>,
     #[command(flatten)]
     pub pictures: PictureArgs,
@@ -628,10 +634,13 @@ pub struct FlowArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
     /// Print the conversations as JSON instead of diagrams
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long, conflicts_with_all = ["draw", "format"])]
     pub json: bool,
     /// What to draw: text (terminal ladders), svg, mermaid, markdown [default: from -o's extension (.svg, .mmd, .md), else text]
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "DRAWING")]
+    pub draw: Option<DiagramFormat>,
+    /// The old spelling of --draw (--format is a file format everywhere else)
+    #[arg(long, value_name = "DRAWING", hide = true, conflicts_with = "draw")]
     pub format: Option<DiagramFormat>,
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]

@@ -252,7 +252,7 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         "-w" | "--write" if command == "flow" => {
             use_("-o {} (the drawing's file)", &["-o", "{}"], true)
         }
-        "-w" | "--write" | "-o" | "--output" if command == "compare" => use_(
+        "-w" | "--write" if command == "compare" => use_(
             "--out-dir {} (where tcp.pcap and udp.pcap go)",
             &["--out-dir", "{}"],
             true,
@@ -264,8 +264,8 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         ),
         "--format" if value == Some("json") => use_("--json", &["--json"], true),
         "--svg" if command == "flow" => use_(
-            "--format svg -o {} (flow draws to -o)",
-            &["--format", "svg", "-o", "{}"],
+            "-o {} (the extension chooses the drawing; or --draw svg)",
+            &["-o", "{}"],
             true,
         ),
         "--html" => use_("--report {} (one HTML file)", &["--report", "{}"], true),

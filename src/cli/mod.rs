@@ -3,6 +3,7 @@
 //! → words.
 
 pub mod args;
+pub mod draw;
 pub mod hints;
 pub mod output;
 pub mod parse;
