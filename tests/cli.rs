@@ -312,7 +312,7 @@ fn check_passes_the_golden_file_and_counts_flexibly() {
     lola()
         .arg("check")
         .arg(fixture("seed-ipv4-twice.pcap"))
-        .args(["--count", "2"])
+        .args(["--exactly", "2"])
         .assert()
         .code(0);
     lola()
@@ -450,7 +450,7 @@ fn any_tcp_on_the_port_fails_and_lists_the_handshake() {
     lola()
         .arg("check")
         .arg(fixture("seed-tcp.pcap"))
-        .args(["--allow-tcp", "--count", "0"])
+        .args(["--allow-tcp", "--exactly", "0"])
         .assert()
         .code(0);
 }

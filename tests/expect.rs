@@ -866,7 +866,7 @@ fn expect_refuses_the_flag_options_and_the_html_report() {
     for (flag, value) in [
         ("--dst-port", "9"),
         ("--message", "x"),
-        ("--count", "2"),
+        ("--exactly", "2"),
         ("--checksums", "strict"),
         ("--report", "r.html"),
     ] {

@@ -755,7 +755,7 @@ fn a_flood_paced_at_200000_datagrams_a_second_is_captured_whole() {
         .current_dir(dir.path())
         .env("LOLA_TEST_FLOOD", "20000 64 9999 200000")
         .args(["exec", "-o", "flood.pcapng", "--dst-port", "9999"])
-        .args(["--any-payload", "--count", "20000", "--"])
+        .args(["--any-payload", "--exactly", "20000", "--"])
         .arg(&me)
         .args(["--exact", "flood_sender", "--nocapture", "--test-threads=1"])
         .output()

@@ -279,7 +279,7 @@ fn exec_reports_a_failing_program_and_exits_2_unless_told_to_ignore_it() {
         .unprivileged(&[
             "exec",
             "--ignore-exit",
-            "--count",
+            "--exactly",
             "0",
             "--",
             "sh",
@@ -660,7 +660,7 @@ fn the_private_namespace_has_only_its_own_lo_and_the_host_lo_is_untouched() {
     let o = s
         .unprivileged(&[
             "exec",
-            "--count",
+            "--exactly",
             "0",
             "--",
             "sh",

@@ -125,29 +125,29 @@ fn a_long_frame_list_says_how_long_it_is() {
         )
     };
     // 60 matches: the report keeps 50, the text says the rest are in --emit.
-    let (shown, text) = frame_lines(&["--count", "60"]);
+    let (shown, text) = frame_lines(&["--exactly", "60"]);
     assert_eq!(shown, 50, "{text}");
     assert!(
         text.contains("  … and 10 more frames (--emit FILE for all)\n"),
         "{text}"
     );
-    let (shown, text) = frame_lines(&["--count", "60", "--frames", "1"]);
+    let (shown, text) = frame_lines(&["--exactly", "60", "--frames", "1"]);
     assert_eq!(shown, 1, "{text}");
     assert!(
         text.contains("  … and 59 more frames (--emit FILE for all)\n"),
         "{text}"
     );
     // Above the 50 a report keeps, --frames N and all really show them.
-    let (shown, text) = frame_lines(&["--count", "60", "--frames", "55"]);
+    let (shown, text) = frame_lines(&["--exactly", "60", "--frames", "55"]);
     assert_eq!(shown, 55, "{text}");
     assert!(text.contains("  … and 5 more frames"), "{text}");
-    let (shown, text) = frame_lines(&["--count", "60", "--frames", "all"]);
+    let (shown, text) = frame_lines(&["--exactly", "60", "--frames", "all"]);
     assert_eq!(shown, 60, "{text}");
     assert!(!text.contains("more frame"), "{text}");
     let out = lola()
         .arg("check")
         .arg(&many)
-        .args(["--count", "60", "--frames", "all", "--json"])
+        .args(["--exactly", "60", "--frames", "all", "--json"])
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -158,7 +158,7 @@ fn a_long_frame_list_says_how_long_it_is() {
     let out = lola()
         .arg("check")
         .arg(&few)
-        .args(["--count", "3", "--frames", "1"])
+        .args(["--exactly", "3", "--frames", "1"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -268,5 +268,167 @@ fn every_value_a_report_prints_reads_back_as_a_predicate_that_holds_on_its_frame
     assert!(checked > 30, "{checked} frame lines");
     for w in ["good", "partial"] {
         assert!(words.contains(w), "no fixture shows {w}: {words:?}");
+    }
+}
+
+/// Every finding the built-in check can report, each with one and with
+/// two of what it counts.
+fn every_finding() -> (Vec<lola::check::Failure>, Vec<lola::check::Note>) {
+    use lola::capture::Drops;
+    use lola::check::{Count, Failure, Note};
+    let (a, b): (std::net::SocketAddr, std::net::SocketAddr) = (
+        "127.0.0.1:40000".parse().unwrap(),
+        "127.0.0.1:7456".parse().unwrap(),
+    );
+    let (ia, ib) = (a.ip(), b.ip());
+    let drops = |n| Drops {
+        interface: n,
+        os: n,
+        between_frames: n,
+        kernel: n,
+    };
+    let mut failures = Vec::new();
+    let mut notes = Vec::new();
+    for n in [1u64, 2] {
+        let frames: Vec<u64> = (1..=n).collect();
+        failures.extend([
+            Failure::Count {
+                found: n,
+                frames: n,
+            },
+            Failure::Mismatched { datagrams: n },
+            Failure::Tcp {
+                segments: n,
+                handshake: n == 1,
+            },
+            Failure::Lost {
+                drops: drops(n),
+                count: Some(Count::Exactly(n)),
+                tcp: n == 2,
+            },
+            Failure::Lost {
+                drops: drops(n),
+                count: None,
+                tcp: true,
+            },
+            Failure::Truncated {
+                offset: n,
+                what: "record header".into(),
+            },
+        ]);
+        notes.extend([
+            Note::TcpAllowed {
+                segments: n,
+                handshake: n == 1,
+            },
+            Note::PartialChecksums {
+                frames: frames.clone(),
+            },
+            Note::AbsentChecksums {
+                frames: frames.clone(),
+            },
+            Note::OtherTcp {
+                segments: n,
+                first: (n, a, b),
+            },
+            Note::PortUnreachable {
+                frame: n,
+                datagram: (a, b),
+            },
+            Note::Icmp {
+                frame: n,
+                icmp_type: 3,
+                code: 1,
+            },
+            Note::Reply {
+                frame: n,
+                src: b,
+                dst: a,
+            },
+            Note::Reassembled {
+                frame: n,
+                src: ia,
+                dst: ib,
+                fragments: frames.clone(),
+            },
+            Note::FragmentRejected("overlapping fragments".into()),
+            Note::FragmentUnreadable { frame: n },
+            Note::Incomplete {
+                fragments: frames.clone(),
+                src: ia,
+                dst: ib,
+                id: 7,
+            },
+            Note::MoreIncomplete(n),
+            Note::Damaged {
+                frame: n,
+                offset: n,
+                problems: Vec::new(),
+            },
+            Note::Reader("a reader note".into()),
+            Note::Lost {
+                drops: drops(n),
+                count: Count::AtLeast(n),
+            },
+            Note::Truncated {
+                offset: n,
+                what: "record header".into(),
+            },
+        ]);
+    }
+    (failures, notes)
+}
+
+#[test]
+fn every_failure_and_note_reads_right_in_text_json_and_junit() {
+    let (failures, notes) = every_finding();
+    let mut report = lola::check_file(
+        "fixtures/seed-ipv4.pcap".as_ref(),
+        &lola::Expectation::seed(),
+    )
+    .unwrap();
+    report.verdict = lola::check::Verdict::Fail;
+    report.failures = failures;
+    report.notes = notes;
+    let text = report.to_string();
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    let suite =
+        lola::report::junit::Suite::new("lola check", lola::report::junit::check_cases(&report));
+    let xml = lola::report::junit::to_xml(&[suite]);
+    for (format, words) in [("text", &text), ("JSON", &json), ("JUnit", &xml)] {
+        let wrong = wrong_words(words);
+        assert!(wrong.is_empty(), "{format}: {wrong:?} in\n{words}");
+        // Every finding is there, in its own words.
+        for f in &report.failures {
+            assert!(
+                words.contains(&escape(&f.to_string(), format)),
+                "{format}: no {f}"
+            );
+        }
+        // JUnit's cases carry the failures; the notes go to the suite's
+        // <system-out>, which the CLI writes (checked with the real binary above).
+        for n in report.notes.iter().filter(|_| format != "JUnit") {
+            assert!(
+                words.contains(&escape(&n.to_string(), format)),
+                "{format}: no {n}"
+            );
+        }
+    }
+}
+
+/// `s` as it appears in a document of `format`.
+fn escape(s: &str, format: &str) -> String {
+    match format {
+        "JSON" => serde_json::to_string(s)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
+        "JUnit" => s
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;"),
+        _ => s.to_string(),
     }
 }

@@ -272,7 +272,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
     /// Datagrams to receive before exiting (0: until interrupted)
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(
+        long = "datagrams",
+        alias = "count",
+        value_name = "N",
+        default_value_t = 1
+    )]
     pub count: u64,
     /// Give up (exit 2) when nothing arrives for this long [default: wait forever, like server.py]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -340,11 +345,11 @@ pub struct CaptureArgs {
     /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
     #[arg(long = "filter-port", value_name = "P", value_parser = parse_port)]
     pub filter_ports: Vec<u16>,
-    /// Stop after this long [default: until --count frames, or Ctrl-C]
+    /// Stop after this long [default: until --max-frames frames, or Ctrl-C]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Stop after this many frames
-    #[arg(short = 'c', long, value_name = "N")]
+    /// Stop after this many frames, as tcpdump -c
+    #[arg(short = 'c', long = "max-frames", alias = "count", value_name = "N")]
     pub count: Option<u64>,
     #[command(flatten)]
     pub live: LiveArgs,
@@ -438,7 +443,7 @@ pub struct ExpectationArgs {
     #[arg(long, conflicts_with_all = ["message", "payload_hex"])]
     pub any_payload: bool,
     /// Exactly N matching datagrams [default: 1]
-    #[arg(long, value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
+    #[arg(long = "exactly", alias = "count", value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
     pub count: Option<u64>,
     /// At least N matching datagrams
     #[arg(long, value_name = "N", conflicts_with = "at_most")]

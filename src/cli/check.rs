@@ -48,6 +48,7 @@ struct Judge<'a> {
 }
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("check", "--count", "--exactly");
     let files = super::walk::expand(&args.files(), args.max_depth)?;
     if let Some(n) = args.frames {
         super::output::set_frames(n);
@@ -259,14 +260,23 @@ fn system_out(report: &CheckReport) -> String {
             )
         }
     };
-    match report.lost() {
+    let line = match report.lost() {
         Some(d) => format!(
             "{line}; the capture admits {} lost {} ({d})",
             d.total(),
             super::output::frames_word(d.total() as usize)
         ),
         None => line,
-    }
+    };
+    // The notes the text report prints, one a line, as a CI server shows them.
+    let notes: Vec<String> = match report {
+        CheckReport::Builtin(r) => r.notes.iter().map(|n| format!("note: {n}")).collect(),
+        CheckReport::Set(r) => r.notes.iter().map(|n| format!("note: {n}")).collect(),
+    };
+    std::iter::once(line)
+        .chain(notes)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Descriptors one check may hold at once: the capture, its mapping's

@@ -54,9 +54,36 @@ pub fn deprecated(command: &str, old: &str, new: &str) {
     eprintln!("lola: note: {command} {old} is deprecated and goes in a later release; use {new}");
 }
 
+/// Says so when this command line spells `old` (`--count`, `--count=N`),
+/// a hidden alias clap reads as its new flag without telling which
+/// spelling it saw.
+pub fn note_old_spelling(command: &str, old: &str, new: &str) {
+    let args: Vec<String> = std::env::args().skip(1).take_while(|a| a != "--").collect();
+    if spells(&args, old) {
+        deprecated(command, old, new);
+    }
+}
+
+fn spells(args: &[String], old: &str) -> bool {
+    args.iter().any(|a| {
+        a == old
+            || a.strip_prefix(old)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_old_spelling_is_seen_with_or_without_equals() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(spells(&args(&["check", "--count", "2"]), "--count"));
+        assert!(spells(&args(&["check", "--count=2"]), "--count"));
+        assert!(!spells(&args(&["check", "--exactly", "2"]), "--count"));
+        assert!(!spells(&args(&["check", "--counted"]), "--count"));
+    }
 
     #[test]
     fn the_extension_chooses_and_an_explicit_draw_must_agree() {

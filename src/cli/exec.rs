@@ -19,6 +19,7 @@ use super::output::{
 use super::pictures::{check_report_path, flows_of, write_report};
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("exec", "--count", "--exactly");
     let (output, format) = args.output();
     let outcome = match start(&args, output.clone(), format) {
         Ok(outcome) => outcome,

@@ -144,7 +144,7 @@ pub const DIFF_RESULTS: [Word; 2] = [
 pub const COUNTS: [Word; 5] = [
     Word {
         word: "frame",
-        means: "a record of a capture file, whatever it holds (`capture --frames N`, `check --frames N|all`)",
+        means: "a record of a capture file, whatever it holds (`capture -c/--max-frames N` stops after N, `check --frames N|all` lists N)",
         also: &[],
     },
     Word {
@@ -154,7 +154,7 @@ pub const COUNTS: [Word; 5] = [
     },
     Word {
         word: "match",
-        means: "a datagram an expectation counts (`check --matches N`, `--at-least`, `--at-most`)",
+        means: "a datagram an expectation counts (`check --exactly N`, `--at-least N`, `--at-most N`)",
         also: &[],
     },
     Word {
