@@ -47,11 +47,8 @@ impl Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Error => "error",
-        })
+        // The glossary's words, in the order of the variants.
+        f.write_str(crate::packet::glossary::VERDICTS[*self as usize].word)
     }
 }
 

@@ -162,7 +162,7 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             use_("--src {} (the client's address)", &["--src", "{}"], true)
         }
         "-c" | "--count" | "--packet-count" if judges(command) && value != Some("-1") => use_(
-            "--exactly {} (exactly {} matching datagrams; --at-least N or --at-most N for bounds)",
+            "--exactly {} (that many matching datagrams; --at-least N or --at-most N for bounds)",
             &["--exactly", "{}"],
             true,
         ),

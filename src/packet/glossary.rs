@@ -144,7 +144,7 @@ pub const DIFF_RESULTS: [Word; 2] = [
 pub const COUNTS: [Word; 5] = [
     Word {
         word: "frame",
-        means: "a record of a capture file, whatever it holds (`capture -c/--max-frames N` stops after N, `check --frames N|all` lists N)",
+        means: "a record of a capture file, whatever it holds (`capture -c/--max-frames N` stops after N, `check --frames N` lists N, `--frames all` every one)",
         also: &[],
     },
     Word {
@@ -281,7 +281,7 @@ pub fn markdown() -> String {
     };
     out.push_str(
         "\n## Checksum states\n\n\
-         Text and JSON reports (`ip.checksum good`), `--emit` rows (`\"udp.checksum.status\": \"good\"`) and\n\
+         Text and JSON reports (`ip.checksum.status good`, `\"ip_checksum\": \"good\"`), `--emit` rows (`\"udp.checksum.status\": \"good\"`) and\n\
          predicates (`udp.checksum.status == good`) use the same words. A predicate compares Wireshark's\n\
          number, so it also reads Wireshark's words (`\"Good\"`, `\"Not present\"`, `\"Illegal\"`) and numbers.\n\n\
          | word | Wireshark | means | also read |\n|---|---|---|---|\n",
