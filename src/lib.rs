@@ -58,7 +58,7 @@ pub mod report;
 /// It sits at the crate root, beside no layer, because the typed values of
 /// several layers (a check [`Report`], a [`flow::Flows`], a run's outcome)
 /// carry it in their serialised form.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 // The paths of lola 0.1, kept for the library's users.
 pub use check::{flow, golden as diff};

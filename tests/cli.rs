@@ -28,7 +28,7 @@ fn run_sends_hello_lola_writes_one_frame_and_passes() {
         .stdout(predicate::str::is_match(r#"FROM: 127\.0\.0\.1:\d+ DATA: "Hello Lola""#).unwrap())
         .stdout(contains("wrote "))
         .stdout(contains("PASS "))
-        .stdout(contains("udp.checksum correct"));
+        .stdout(contains("udp.checksum.status good"));
     let bytes = fs::read(&out).unwrap();
     assert_eq!(bytes.len(), 24 + 16 + 52, "one 52-byte frame in a pcap");
     assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
@@ -75,13 +75,13 @@ fn run_json_is_machine_readable() {
     assert_eq!(output.status.code(), Some(0));
     let v: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     assert_eq!(v["verdict"], "pass");
     assert_eq!(v["exchange"]["payload"]["text"], "hi there");
     assert_eq!(v["exchange"]["payload"]["hex"], "6869207468657265");
     assert_eq!(v["output"]["frames"], 1);
     assert_eq!(v["check"]["matched_count"], 1);
-    assert_eq!(v["check"]["matched"][0]["udp_checksum"], "correct");
+    assert_eq!(v["check"]["matched"][0]["udp_checksum"], "good");
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn check_passes_real_tcpdump_captures_of_the_seed() {
             .assert()
             .code(0)
             .stdout(contains("PASS "))
-            .stdout(contains("udp.checksum partial"))
+            .stdout(contains("udp.checksum.status partial"))
             .stdout(contains("maybe caused by checksum offload"));
     }
 }
@@ -312,7 +312,7 @@ fn check_passes_the_golden_file_and_counts_flexibly() {
     lola()
         .arg("check")
         .arg(fixture("seed-ipv4-twice.pcap"))
-        .args(["--count", "2"])
+        .args(["--exactly", "2"])
         .assert()
         .code(0);
     lola()
@@ -345,12 +345,12 @@ fn check_json_has_a_schema_version_and_the_fields_found() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     assert_eq!(v["verdict"], "pass");
     assert_eq!(v["matched"][0]["dst"]["addr"], "127.0.0.1");
     assert_eq!(v["matched"][0]["dst"]["port"], 7456);
     assert_eq!(v["matched"][0]["udp_checksum"], "partial");
-    assert_eq!(v["matched"][0]["ip_checksum"], "correct");
+    assert_eq!(v["matched"][0]["ip_checksum"], "good");
 }
 
 // ---- lola check: failures, exit 1, naming frame and field --------------------------
@@ -450,7 +450,7 @@ fn any_tcp_on_the_port_fails_and_lists_the_handshake() {
     lola()
         .arg("check")
         .arg(fixture("seed-tcp.pcap"))
-        .args(["--allow-tcp", "--count", "0"])
+        .args(["--allow-tcp", "--exactly", "0"])
         .assert()
         .code(0);
 }

@@ -132,7 +132,7 @@ fn nothing_the_program_started_outlives_lola_when_it_exits() {
         let status = lola_in(
             &s,
             unprivileged,
-            &["exec", "--count", "0", "--", "sh", "-c", &script],
+            &["exec", "--exactly", "0", "--", "sh", "-c", &script],
         )
         .stdout(fs::File::create(&log).unwrap())
         .stderr(Stdio::null())
@@ -163,7 +163,7 @@ fn nothing_the_program_started_outlives_a_timeout() {
                 "exec",
                 "--timeout",
                 "1s",
-                "--count",
+                "--exactly",
                 "0",
                 "--",
                 "sh",
@@ -196,7 +196,7 @@ fn sigterm_to_lola_ends_the_whole_tree_and_is_an_error_never_a_pass() {
             let m = marker(5 + u32::from(unprivileged) * 2 + u32::from(json));
             let script = format!("{}; sleep 607.{m}", escapes(&m));
             let junit = format!("term-{m}.xml");
-            let mut args = vec!["exec", "--count", "0", "--junit", &junit];
+            let mut args = vec!["exec", "--exactly", "0", "--junit", &junit];
             if json {
                 args.push("--json");
             }
@@ -260,7 +260,7 @@ fn the_program_reads_dev_null_unless_stdin_is_asked_for() {
             unprivileged,
             &[
                 "exec",
-                "--count",
+                "--exactly",
                 "0",
                 "--",
                 "sh",
@@ -286,7 +286,7 @@ fn the_program_reads_dev_null_unless_stdin_is_asked_for() {
             &[
                 "exec",
                 "--stdin",
-                "--count",
+                "--exactly",
                 "0",
                 "--",
                 "sh",
@@ -313,7 +313,7 @@ fn a_program_that_reads_the_terminal_cannot_stop_the_run() {
     }
     // script(1) gives lola a pseudo-terminal as its controlling terminal.
     let inner = format!(
-        "{} exec --count 0 -- sh -c 'read x; echo \"read ended: $?\"'",
+        "{} exec --exactly 0 -- sh -c 'read x; echo \"read ended: $?\"'",
         s.lola.display()
     );
     let mut child = Command::new("script")
@@ -341,7 +341,7 @@ fn a_stopped_program_is_reported_not_waited_on_in_silence() {
             unprivileged,
             &[
                 "exec",
-                "--count",
+                "--exactly",
                 "0",
                 "--",
                 "sh",
@@ -407,7 +407,7 @@ fn a_program_that_takes_lo_down_still_gets_its_capture_written_and_judged() {
                 "exec",
                 "-o",
                 "down.pcap",
-                "--count",
+                "--exactly",
                 "2",
                 "--",
                 "sh",

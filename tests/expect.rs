@@ -518,7 +518,11 @@ fn malformed_files_exit_2_with_file_line_and_column() {
         ),
         (
             "[[expect]]\nname = \"a\"\nmatch = 'udp.prot == 1'\n",
-            ":3:10: udp.prot == 1: unknown field udp.prot",
+            ":3:10: udp.prot == 1: unknown field udp.prot; did you mean udp.port?",
+        ),
+        (
+            "[[expect]]\nname = \"a\"\nmatch = 'udp'\nwhere = ['udp.dstprot == 7456']\n",
+            ":4:11: udp.dstprot == 7456: unknown field udp.dstprot; did you mean udp.dstport?",
         ),
         (
             "[[expect]]\nname = \"a\"\nmatch = 'ip.ttl == \"x\"'\n",
@@ -749,9 +753,16 @@ fn several_captures_against_one_expectation_file() {
     let out = check(&[&pass, &fail], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let (p, f) = (
-        text.find("reply.pcap: PASS (2 frames)").unwrap(),
-        text.find("seed-tcp.pcap: FAIL (8 frames)").unwrap(),
+    let line = |name: &str| text.lines().position(|l| l.contains(name)).unwrap();
+    let (p, f) = (line("reply.pcap: "), line("seed-tcp.pcap: "));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[p].starts_with("PASS ") && lines[p].ends_with(" held in 2 frames"),
+        "{text}"
+    );
+    assert!(
+        lines[f].starts_with("FAIL ") && lines[f].ends_with(" failed in 8 frames"),
+        "{text}"
     );
     assert!(p < f, "{text}");
     assert!(text.ends_with("2 files: 1 passed, 1 failed\n"), "{text}");
@@ -855,7 +866,7 @@ fn expect_refuses_the_flag_options() {
     for (flag, value) in [
         ("--dst-port", "9"),
         ("--message", "x"),
-        ("--count", "2"),
+        ("--exactly", "2"),
         ("--checksums", "strict"),
     ] {
         let out = lola()

@@ -278,7 +278,7 @@ fn a_capture_cut_short_shows_what_was_read_and_cannot_pass() {
     // Strict (the default): the frames before the cut are listed, and
     // "exactly 2" fails because of the cut alone.
     let out = lola()
-        .args(["check", "--count", "2"])
+        .args(["check", "--exactly", "2"])
         .arg(&path)
         .output()
         .unwrap();
@@ -305,7 +305,7 @@ fn a_capture_cut_short_shows_what_was_read_and_cannot_pass() {
 
     // Lenient: the complete frames are judged as if the file ended there.
     lola()
-        .args(["check", "--count", "2", "--truncated", "judge-complete-frames"])
+        .args(["check", "--exactly", "2", "--truncated", "judge-complete-frames"])
         .arg(&path)
         .assert()
         .code(0)
@@ -325,7 +325,7 @@ fn a_capture_cut_short_shows_what_was_read_and_cannot_pass() {
     // JSON and JUnit carry the cut too.
     let junit = dir.path().join("r.xml");
     let out = lola()
-        .args(["check", "--count", "2", "--json", "--junit"])
+        .args(["check", "--exactly", "2", "--json", "--junit"])
         .arg(&junit)
         .arg(&path)
         .output()
@@ -359,7 +359,7 @@ fn damage_inside_a_frame_is_reported_and_the_rest_is_still_checked() {
         .stdout(contains(
             "ip.len 3878 claims more than the 38 bytes the frame carries",
         ))
-        .stdout(predicate::str::is_match(r"frame 1 .* udp.checksum correct\n").unwrap())
+        .stdout(predicate::str::is_match(r"frame 1 .* udp.checksum.status good\n").unwrap())
         .stdout(predicate::str::contains("frame 2 "));
 }
 

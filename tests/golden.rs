@@ -189,7 +189,7 @@ fn check_options_are_pinned() {
             &[
                 "check",
                 "fixtures/seed-tcp.pcap",
-                "--count",
+                "--exactly",
                 "0",
                 "--allow-tcp",
             ],

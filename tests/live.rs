@@ -636,7 +636,7 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
         (
             "c.pcap",
             "bad.toml",
-            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot\n",
+            "lola: bad.toml:3:10: udp.prot == 1: unknown field udp.prot; did you mean udp.port?\n",
         ),
         ("c.pcap", "missing.toml", "lola: missing.toml: "),
         (
@@ -684,12 +684,17 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("c.pcap: PASS (1 frame)\n  ok    hello: 1 frame held (count 1)\n"),
+        stdout.contains(
+            "PASS c.pcap: 1 claim held in 1 frame\n  ok    hello: 1 frame held (count 1)\n"
+        ),
         "{stdout}"
     );
     let (code, stdout) = capture_one_against(dir.path(), port, "two.toml");
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("c.pcap: FAIL (1 frame)"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL c.pcap: 1 of 1 claims failed in 1 frame"),
+        "{stdout}"
+    );
 }
 
 /// The sender of [`a_flood_paced_at_200000_datagrams_a_second_is_captured_whole`]:
@@ -750,7 +755,7 @@ fn a_flood_paced_at_200000_datagrams_a_second_is_captured_whole() {
         .current_dir(dir.path())
         .env("LOLA_TEST_FLOOD", "20000 64 9999 200000")
         .args(["exec", "-o", "flood.pcapng", "--dst-port", "9999"])
-        .args(["--any-payload", "--count", "20000", "--"])
+        .args(["--any-payload", "--exactly", "20000", "--"])
         .arg(&me)
         .args(["--exact", "flood_sender", "--nocapture", "--test-threads=1"])
         .output()

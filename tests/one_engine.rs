@@ -51,7 +51,7 @@ fn the_builtin_check_and_its_expectation_set_agree_on_every_capture() {
         &["--any-payload", "--at-least", "1"],
         &["--allow-tcp", "--at-most", "1"],
         &["--checksums", "strict"],
-        &["--src", "127.0.0.1", "--count", "2"],
+        &["--src", "127.0.0.1", "--exactly", "2"],
     ];
     let mut compared = 0;
     for (i, flags) in flag_sets.iter().enumerate() {
@@ -197,7 +197,7 @@ fn an_expectation_file_judges_a_capture_cut_short_like_the_builtin_check() {
         good.len() + record.len()
     );
 
-    let strict = default_set(dir.path(), "two.toml", &["--count", "2"]);
+    let strict = default_set(dir.path(), "two.toml", &["--exactly", "2"]);
     lola()
         .args(["check", "--expect"])
         .arg(&strict)

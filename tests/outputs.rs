@@ -227,7 +227,7 @@ fn listen_dash_o_streams_the_received_datagrams() {
             "listen",
             "--port",
             &port,
-            "--count",
+            "--datagrams",
             "1",
             "--timeout",
             "5s",

@@ -1,5 +1,5 @@
-//! The pictures people paste: `lola flow --format svg|mermaid|markdown`,
-//! `lola compare --svg`, the `--report` HTML file and the
+//! The pictures people paste: `lola flow --draw svg|mermaid|markdown`,
+//! `lola compare -o FILE.svg`, the `--report` HTML file and the
 //! `$GITHUB_STEP_SUMMARY` markdown. SVG and HTML are rendered in a real
 //! browser (headless Chromium): the screenshot must show something at the
 //! expected width and every arrow's label must be in the page. Without
@@ -92,7 +92,7 @@ fn flow_format_svg_is_xml_and_a_browser_draws_every_arrow() {
             .args([
                 "flow",
                 fixture(name).to_str().unwrap(),
-                "--format",
+                "--draw",
                 "svg",
                 "-o",
             ])
@@ -123,7 +123,7 @@ fn compare_svg_shows_tcp_and_udp_side_by_side_in_a_browser() {
     lola()
         .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
         .arg(dir.path())
-        .arg("--svg")
+        .arg("-o")
         .arg(&svg_path)
         .assert()
         .code(0);
@@ -155,7 +155,7 @@ fn mermaid_has_the_exact_participants_and_messages() {
     let tcp = stdout_of(&[
         "flow",
         fixture("seed-tcp.pcap").to_str().unwrap(),
-        "--format",
+        "--draw",
         "mermaid",
     ]);
     assert_eq!(
@@ -182,7 +182,7 @@ fn mermaid_has_the_exact_participants_and_messages() {
     let udp = stdout_of(&[
         "flow",
         fixture("seed-ipv4.pcap").to_str().unwrap(),
-        "--format",
+        "--draw",
         "mermaid",
     ]);
     assert_eq!(
@@ -196,7 +196,7 @@ fn mermaid_has_the_exact_participants_and_messages() {
     let icmp = stdout_of(&[
         "flow",
         fixture("seed-ipv4-no-listener.pcap").to_str().unwrap(),
-        "--format",
+        "--draw",
         "mermaid",
     ]);
     assert!(
@@ -210,7 +210,7 @@ fn markdown_is_the_mermaid_blocks_and_the_summary_table() {
     let md = stdout_of(&[
         "flow",
         fixture("other-flows.pcap").to_str().unwrap(),
-        "--format",
+        "--draw",
         "markdown",
     ]);
     assert!(md.contains("other-flows.pcap: 3 conversations\n"), "{md}");
@@ -305,7 +305,7 @@ fn pictures_are_byte_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     let file = fixture("other-flows.pcap");
     for format in ["svg", "mermaid", "markdown", "text"] {
-        let args = ["flow", file.to_str().unwrap(), "--format", format];
+        let args = ["flow", file.to_str().unwrap(), "--draw", format];
         assert_eq!(stdout_of(&args), stdout_of(&args), "{format}");
     }
     let report = |name: &str| {
@@ -420,7 +420,7 @@ fn flow_output_is_written_whole_or_not_at_all() {
         .args([
             "flow",
             fixture("bad-record-short.pcap").to_str().unwrap(),
-            "--format",
+            "--draw",
             "svg",
             "-o",
         ])
@@ -433,7 +433,7 @@ fn flow_output_is_written_whole_or_not_at_all() {
             "flow",
             fixture("seed-tcp.pcap").to_str().unwrap(),
             "--json",
-            "--format",
+            "--draw",
             "svg",
         ])
         .assert()
@@ -525,4 +525,80 @@ fn a_blank_page_does_not_pass_for_a_drawing() {
     assert_eq!(shot.0, 600);
     let drawn = std::panic::catch_unwind(|| assert_rendered(&shot, 600));
     assert!(drawn.is_err(), "a blank page passed for a drawing");
+}
+
+#[test]
+fn old_drawing_flags_still_work_and_say_what_replaced_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = lola()
+        .args([
+            "flow",
+            fixture("seed-tcp.pcap").to_str().unwrap(),
+            "--format",
+            "mermaid",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(flow.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&flow.stdout).starts_with("sequenceDiagram"));
+    let err = String::from_utf8_lossy(&flow.stderr);
+    assert!(
+        err.contains("flow --format is deprecated") && err.contains("use --draw"),
+        "{err}"
+    );
+    let old = dir.path().join("old.svg");
+    let compare = lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("--svg")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(compare.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&old).unwrap().starts_with("<svg"));
+    let err = String::from_utf8_lossy(&compare.stderr);
+    assert!(err.contains("compare --svg FILE is deprecated"), "{err}");
+    // The same choice in both commands: the extension, or --draw agreeing with it.
+    let mmd = dir.path().join("c.mmd");
+    lola()
+        .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
+        .arg(dir.path())
+        .arg("-o")
+        .arg(&mmd)
+        .assert()
+        .code(0);
+    assert!(
+        std::fs::read_to_string(&mmd)
+            .unwrap()
+            .starts_with("sequenceDiagram")
+    );
+    let seed = fixture("seed-tcp.pcap");
+    let out_dir = dir.path().to_str().unwrap();
+    let commands: [&[&str]; 2] = [
+        &[
+            "compare",
+            "--port",
+            "0",
+            "--capture",
+            "off",
+            "--out-dir",
+            out_dir,
+        ],
+        &["flow", seed.to_str().unwrap()],
+    ];
+    for command in commands {
+        let out = lola()
+            .args(command)
+            .arg("-o")
+            .arg(dir.path().join("x.svg"))
+            .args(["--draw", "mermaid"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("asks for svg but --draw says mermaid"),
+            "{command:?}: {err}"
+        );
+    }
 }

@@ -35,7 +35,7 @@ fn diff_says_same_for_a_tcpdump_capture_of_the_golden_exchange() {
         .stdout(contains("frame 1: ip.id 0x0000 → 0x46ce"))
         .stdout(contains("frame 1: udp.srcport 40000 → 48801"))
         .stdout(contains(
-            "frame 1: udp.checksum 0x6ba4 correct → 0xfe25 partial",
+            "frame 1: udp.checksum 0x6ba4 good → 0xfe25 partial",
         ));
 }
 
@@ -237,7 +237,7 @@ fn every_json_report_carries_a_schema_version() {
     ];
     for output in reports {
         let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(v["schema_version"], 2, "{v:#}");
+        assert_eq!(v["schema_version"], 3, "{v:#}");
     }
 }
 

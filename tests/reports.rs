@@ -86,7 +86,7 @@ fn exit_2_still_writes_junit_and_json() {
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON document");
     assert_eq!(doc["verdict"], "error");
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["error"]["kind"], "malformed");
     assert_eq!(doc["error"]["offset"], 0);
     assert!(

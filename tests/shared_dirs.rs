@@ -223,7 +223,7 @@ fn every_output_keeps_the_rule_and_links_of_the_caller_or_directory_owner_still_
         set +e
         for args in "check $SEED --junit $S/link" "check $SEED --emit $S/link" \
                     "check $SEED --report $S/link" "flow $SEED -o $S/link" \
-                    "compare --port 0 --capture off --out-dir $B --svg $S/link"; do
+                    "compare --port 0 --capture off --out-dir $B -o $S/link"; do
             "$LOLA" $args > /dev/null 2>&1
             echo "exit $? for $args" | sed "s|$B|B|g"
         done
@@ -246,7 +246,7 @@ fn every_output_keeps_the_rule_and_links_of_the_caller_or_directory_owner_still_
         "check B/seed.pcap --emit B/shared/link",
         "check B/seed.pcap --report B/shared/link",
         "flow B/seed.pcap -o B/shared/link",
-        "compare --port 0 --capture off --out-dir B --svg B/shared/link",
+        "compare --port 0 --capture off --out-dir B -o B/shared/link",
     ] {
         assert!(
             out.contains(&format!("exit 2 for {args}\n")),

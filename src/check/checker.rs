@@ -22,7 +22,8 @@ use crate::packet::summary::quote_bytes;
 /// Checks frames against an expectation as they stream by: feed each frame
 /// to [`observe`](Checker::observe), then [`finish`](Checker::finish) for
 /// the report. Memory stays bounded: only the lists a report shows (each at
-/// most [`LIST_CAP`]) and fragments awaiting reassembly are kept.
+/// most [`LIST_CAP`], or what [`list_cap`](Checker::list_cap) sets) and
+/// fragments awaiting reassembly are kept.
 ///
 /// ```
 /// use lola::check::Checker;
@@ -48,6 +49,8 @@ pub struct Checker<'e> {
 /// lists, counts of other traffic, and notes.
 struct Narrative {
     report: Report,
+    /// The most lines each frame list keeps.
+    cap: usize,
     partial_frames: Vec<u64>,
     absent_frames: Vec<u64>,
     icmp_notes: Vec<Note>,
@@ -119,6 +122,7 @@ impl<'e> Checker<'e> {
                     notes: Vec::new(),
                     lost: None,
                 },
+                cap: LIST_CAP,
                 partial_frames: Vec::new(),
                 absent_frames: Vec::new(),
                 icmp_notes: Vec::new(),
@@ -136,6 +140,27 @@ impl<'e> Checker<'e> {
     /// is [`Truncation::Fail`].
     pub fn truncation(mut self, policy: Truncation) -> Checker<'e> {
         self.engine.truncation(policy);
+        self
+    }
+
+    /// How many lines each frame list of the report keeps (matched,
+    /// offending, TCP, near misses); [`LIST_CAP`] unless set. Counts stay
+    /// exact; `usize::MAX` keeps every frame, in memory.
+    ///
+    /// ```
+    /// # use lola::check::Checker;
+    /// # use lola::capture::CaptureReader;
+    /// let expectation = lola::Expectation::seed();
+    /// let mut reader = CaptureReader::open("fixtures/seed-ipv4-twice.pcap".as_ref()).unwrap();
+    /// let mut checker = Checker::new("twice", reader.format(), &expectation).list_cap(1);
+    /// while let Some(frame) = reader.next_frame().unwrap() {
+    ///     checker.observe(&frame);
+    /// }
+    /// let report = checker.finish(reader.notes());
+    /// assert_eq!((report.matched_count, report.matched.len()), (2, 1));
+    /// ```
+    pub fn list_cap(mut self, cap: usize) -> Checker<'e> {
+        self.n.cap = cap;
         self
     }
 
@@ -229,7 +254,7 @@ impl<'e> Checker<'e> {
     /// until then every UDP datagram may be shown.
     #[inline(always)]
     fn counted_by_fast_path(&mut self, quick: Option<&QuickFlow<'_>>) -> bool {
-        if self.n.report.near_misses.len() < LIST_CAP {
+        if self.n.report.near_misses.len() < self.n.cap {
             return false;
         }
         let Some(quick) = quick else {
@@ -303,10 +328,10 @@ impl<'e> Checker<'e> {
         let e = self.expectation;
         match (&packet.transport, packet.endpoints()) {
             (Transport::Udp(_), Some((src, dst))) => {
-                e.endpoints_match(src, dst) || self.n.report.near_misses.len() < LIST_CAP
+                e.endpoints_match(src, dst) || self.n.report.near_misses.len() < self.n.cap
             }
             (Transport::Tcp(_), Some((a, b))) => {
-                e.tcp_on_flow(a, b) && self.n.report.tcp.len() < LIST_CAP
+                e.tcp_on_flow(a, b) && self.n.report.tcp.len() < self.n.cap
             }
             _ => false,
         }
@@ -336,7 +361,7 @@ impl<'e> Checker<'e> {
                 push_capped(&mut self.n.reply_notes, reply);
             }
             self.n.report.other.udp += 1;
-            if self.n.report.near_misses.len() < LIST_CAP {
+            if self.n.report.near_misses.len() < self.n.cap {
                 let mut reasons = e.endpoint_mismatches(src, dst);
                 if let Some(want) = &e.payload
                     && want.as_slice() != udp.payload
@@ -350,12 +375,12 @@ impl<'e> Checker<'e> {
         let reasons = self.mismatches(frame.number, packet, udp, src.is_ipv6());
         if reasons.is_empty() {
             self.n.report.matched_count += 1;
-            if self.n.report.matched.len() < LIST_CAP {
+            if self.n.report.matched.len() < self.n.cap {
                 self.n.report.matched.push(line(Vec::new()));
             }
         } else {
             self.n.report.offending_count += 1;
-            if self.n.report.offending.len() < LIST_CAP {
+            if self.n.report.offending.len() < self.n.cap {
                 self.n.report.offending.push(line(reasons));
             }
         }
@@ -420,7 +445,7 @@ impl<'e> Checker<'e> {
         }
         self.n.report.tcp_count += 1;
         self.n.handshake |= tcp.flags.is_handshake();
-        if self.n.report.tcp.len() < LIST_CAP {
+        if self.n.report.tcp.len() < self.n.cap {
             let role = if tcp.flags.is_handshake() {
                 "handshake"
             } else if tcp.flags.is_teardown() {

@@ -119,13 +119,8 @@ impl Role {
     /// assert_eq!(lola::check::flow::Role::Icmp.name(), "ICMP");
     /// ```
     pub fn name(self) -> &'static str {
-        match self {
-            Role::Handshake => "handshake",
-            Role::Data => "data",
-            Role::Ack => "ack",
-            Role::Teardown => "teardown",
-            Role::Icmp => "ICMP",
-        }
+        // The glossary's words, in the order of the variants.
+        crate::packet::glossary::ROLES[self as usize].word
     }
 }
 

@@ -185,7 +185,7 @@ impl Comparison {
 
 const WHY_ID: &str =
     "Linux picks the IPv4 identification from a hashed per-destination counter; lola writes 0";
-const WHY_IP_CHECKSUM: &str = "follows from ip.id; both are correct";
+const WHY_IP_CHECKSUM: &str = "follows from ip.id; both are good";
 const WHY_UDP_CHECKSUM: &str = "Linux leaves the UDP checksum partial on lo (pseudo-header only, checksum offload); lola writes it whole";
 const WHY_FLOW: &str = "Linux sets a hashed flow label (net.ipv6.auto_flowlabels); lola writes 0";
 
@@ -396,6 +396,16 @@ pub fn compare_reassembled(left: &[u8], right: &[u8]) -> Comparison {
     })
 }
 
+/// The field names `lola diff` compares that the field registry spells
+/// differently or does not hold (the diff's own rows).
+pub const DIFF_ONLY: &[&str] = &["data", "transport", "vlan.id", "ip.flags", "tcp.flags"];
+
+/// True when `name` is a field `lola diff` can ignore: one of the registry
+/// or a row of its own.
+pub fn is_diff_field(name: &str) -> bool {
+    crate::packet::fields::lookup(name).is_some() || DIFF_ONLY.contains(&name)
+}
+
 /// What `lola diff` lets differ between a golden capture and a new one.
 ///
 /// ```
@@ -425,7 +435,7 @@ pub struct DiffRules {
 
 const WHY_EPHEMERAL: &str = "the client's ephemeral port varies between runs";
 const WHY_RUN_ID: &str = "the IPv4 identification varies between runs";
-const WHY_RUN_UDP_CHECKSUM: &str = "correct or partial (offload) on both sides";
+const WHY_RUN_UDP_CHECKSUM: &str = "good or partial (offload) on both sides";
 const WHY_RUN_FLOW: &str = "the IPv6 flow label varies between runs";
 const WHY_IGNORED: &str = "ignored (--ignore)";
 const WHY_SERVER: &str = "the server's port is ephemeral (--port 0)";

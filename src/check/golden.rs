@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::capture::CaptureReader;
 use crate::check::frame_diff::{DiffRules, FieldDiff, Status, diff_frames};
+use crate::check::report::Verdict;
 use crate::error::Result;
 use crate::packet::decode::decode;
 use crate::packet::summary::summarize;
@@ -69,7 +70,8 @@ pub enum DiffVerdict {
 /// let (golden, new) = ("fixtures/seed-ipv4.pcap", "fixtures/seed-ipv4-twice.pcap");
 /// let report = lola::check::golden::diff_files(golden.as_ref(), new.as_ref(), &Default::default()).unwrap();
 /// use lola::check::golden::DiffVerdict;
-/// assert_eq!((report.verdict, report.expected_frames, report.actual_frames), (DiffVerdict::Different, 1, 2));
+/// assert_eq!((report.result, report.expected_frames, report.actual_frames), (DiffVerdict::Different, 1, 2));
+/// assert_eq!(report.verdict, lola::check::Verdict::Fail);
 /// assert_eq!(report.differing, 1);
 /// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
 /// ```
@@ -81,8 +83,11 @@ pub struct DiffReport {
     pub expected: String,
     /// The capture under test.
     pub actual: String,
-    /// Same or different.
-    pub verdict: DiffVerdict,
+    /// `pass` when the captures are the same under the rules, else `fail`:
+    /// the verdict word of every JSON document.
+    pub verdict: Verdict,
+    /// Same or different: the finding behind the verdict.
+    pub result: DiffVerdict,
     /// Frames in the golden capture.
     pub expected_frames: u64,
     /// Frames in the capture under test.
@@ -153,7 +158,8 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
         schema_version: crate::SCHEMA_VERSION,
         expected: lname.clone(),
         actual: rname.clone(),
-        verdict: DiffVerdict::Same,
+        verdict: Verdict::Pass,
+        result: DiffVerdict::Same,
         expected_frames: 0,
         actual_frames: 0,
         differing: 0,
@@ -217,7 +223,8 @@ pub fn diff_files(expected: &Path, actual: &Path, rules: &DiffRules) -> Result<D
     }
     report.allowed = allowed.into_iter().collect();
     if !report.same() {
-        report.verdict = DiffVerdict::Different;
+        report.result = DiffVerdict::Different;
+        report.verdict = Verdict::Fail;
     }
     Ok(report)
 }

@@ -189,14 +189,54 @@ pub fn check_reader_with<R: Read>(
 /// Like [`check_reader_with`], admitting `drops` besides what the capture
 /// admits (see [`check_file_admitting`]).
 pub fn check_reader_admitting<R: Read>(
-    mut reader: CaptureReader<R>,
+    reader: CaptureReader<R>,
     name: &str,
     expectation: &Expectation,
     truncated: Truncation,
     drops: crate::capture::Drops,
+    progress: impl FnMut(u64),
+) -> Result<Report> {
+    let listing = Listing {
+        truncated,
+        cap: LIST_CAP,
+    };
+    check_reader_listing(reader, name, expectation, listing, drops, progress)
+}
+
+/// What a check keeps besides its verdict: what a cut at the capture's end
+/// does, and how many lines each frame list keeps (`cap`, [`LIST_CAP`] by
+/// default; `usize::MAX` for every frame).
+#[derive(Clone, Copy, Debug)]
+pub struct Listing {
+    /// What a capture cut short at its end does.
+    pub truncated: Truncation,
+    /// The most lines each frame list of the report keeps.
+    pub cap: usize,
+}
+
+/// Like [`check_reader_admitting`], keeping `listing.cap` lines in each
+/// frame list.
+///
+/// ```
+/// use lola::capture::{CaptureReader, Drops};
+/// use lola::check::{check_reader_listing, Listing, Truncation};
+/// let reader = CaptureReader::open("fixtures/seed-ipv4-twice.pcap".as_ref()).unwrap();
+/// let listing = Listing { truncated: Truncation::Fail, cap: 1 };
+/// let expectation = lola::Expectation::seed();
+/// let report = check_reader_listing(reader, "twice", &expectation, listing, Drops::default(), |_| {}).unwrap();
+/// assert_eq!((report.matched_count, report.matched.len()), (2, 1));
+/// ```
+pub fn check_reader_listing<R: Read>(
+    mut reader: CaptureReader<R>,
+    name: &str,
+    expectation: &Expectation,
+    listing: Listing,
+    drops: crate::capture::Drops,
     mut progress: impl FnMut(u64),
 ) -> Result<Report> {
-    let mut checker = Checker::new(name, reader.format(), expectation).truncation(truncated);
+    let mut checker = Checker::new(name, reader.format(), expectation)
+        .truncation(listing.truncated)
+        .list_cap(listing.cap);
     checker.admit_drops(drops);
     let read = reader.for_each_frame(|frame| {
         checker.observe(frame);

@@ -47,11 +47,8 @@ impl Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Error => "error",
-        })
+        // The glossary's words, in the order of the variants.
+        f.write_str(crate::packet::glossary::VERDICTS[*self as usize].word)
     }
 }
 
@@ -447,10 +444,12 @@ pub struct FrameLine {
     pub length: u32,
     /// tshark-like info column: `Len=10`, `[SYN, ACK] Seq=0 Ack=1`, ...
     pub info: String,
-    /// IPv4 header checksum state, when there is one.
+    /// IPv4 header checksum state, when there is one: `ip.checksum.status`'s
+    /// word (`good`, `bad`, `absent`, `unverified`; see docs/glossary.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_checksum: Option<String>,
-    /// UDP checksum state, when UDP.
+    /// UDP checksum state, when UDP: `udp.checksum.status`'s word (`good`,
+    /// `bad`, `partial`, `absent`, `unverified`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub udp_checksum: Option<String>,
     /// What is wrong with it or notable about it, tshark field names first.
@@ -500,10 +499,10 @@ impl fmt::Display for FrameLine {
             self.frame, self.time, self.src, self.dst, self.protocol, self.length, self.info
         )?;
         if let Some(c) = &self.ip_checksum {
-            write!(f, "  ip.checksum {c}")?;
+            write!(f, "  ip.checksum.status {c}")?;
         }
         if let Some(c) = &self.udp_checksum {
-            write!(f, "  udp.checksum {c}")?;
+            write!(f, "  udp.checksum.status {c}")?;
         }
         if !self.reasons.is_empty() {
             write!(f, "  => {}", self.reasons.join("; "))?;

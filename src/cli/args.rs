@@ -269,7 +269,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "PORT", value_parser = parse_port)]
     port: Option<u16>,
     /// Datagrams to receive before exiting (0: until interrupted)
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(
+        long = "datagrams",
+        alias = "count",
+        value_name = "N",
+        default_value_t = 1
+    )]
     pub count: u64,
     /// Give up (exit 2) when nothing arrives for this long [default: wait forever, like server.py]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -337,11 +342,11 @@ pub struct CaptureArgs {
     /// Keep only UDP/TCP frames to or from this port, and ICMP errors about them (repeatable)
     #[arg(long = "filter-port", value_name = "P", value_parser = parse_port)]
     pub filter_ports: Vec<u16>,
-    /// Stop after this long [default: until --count frames, or Ctrl-C]
+    /// Stop after this long [default: until --max-frames frames, or Ctrl-C]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Stop after this many frames
-    #[arg(short = 'c', long, value_name = "N")]
+    /// Stop after this many frames, as tcpdump -c
+    #[arg(short = 'c', long = "max-frames", alias = "count", value_name = "N")]
     pub count: Option<u64>,
     #[command(flatten)]
     pub live: LiveArgs,
@@ -435,7 +440,7 @@ pub struct ExpectationArgs {
     #[arg(long, conflicts_with_all = ["message", "payload_hex"])]
     pub any_payload: bool,
     /// Exactly N matching datagrams [default: 1]
-    #[arg(long, value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
+    #[arg(long = "exactly", alias = "count", value_name = "N", conflicts_with_all = ["at_least", "at_most"])]
     pub count: Option<u64>,
     /// At least N matching datagrams
     #[arg(long, value_name = "N", conflicts_with = "at_most")]
@@ -549,7 +554,7 @@ pub struct CheckArgs {
     /// How deep a directory given as FILE is walked (1: only the files directly in it) [default: all the way]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub max_depth: Option<usize>,
-    /// Frame lines each list of the text report shows, up to the 50 a report keeps (all: those 50); the rest are counted in a line of their own, and --emit FILE lists every frame [default: 50]
+    /// Frame lines each list of the report shows (all: every one, kept in memory); a line counts the rest, which --json (up to the 50 a report keeps, or N) and --emit FILE list [default: 50]
     #[arg(long, value_name = "N|all", value_parser = parse_frames)]
     pub frames: Option<usize>,
     /// Also write a pcapng copy of the capture whose frames say, as comments, what they did to the check (in Wireshark: frame.comment contains "FAIL"); one capture
@@ -635,8 +640,14 @@ pub struct CompareArgs {
     pub display: DisplayArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Also draw both ladders side by side as SVG into FILE
-    #[arg(long, value_name = "FILE")]
+    /// Also draw both ladders into FILE, the drawing chosen by its extension (.svg, .mmd, .md, .txt) or --draw
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What -o draws: text (ladders side by side), svg, mermaid, markdown [default: from -o's extension, else text]
+    #[arg(long, value_name = "DRAWING", requires = "output")]
+    pub draw: Option<DiagramFormat>,
+    /// The old spelling of -o FILE --draw svg
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["output", "draw"])]
     pub svg: Option<PathBuf>,
     #[command(flatten)]
     pub pictures: PictureArgs,
@@ -657,10 +668,13 @@ pub struct FlowArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
     /// Print the conversations as JSON instead of diagrams
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long, conflicts_with_all = ["draw", "format"])]
     pub json: bool,
     /// What to draw: text (terminal ladders), svg, mermaid, markdown [default: from -o's extension (.svg, .mmd, .md), else text]
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "DRAWING")]
+    pub draw: Option<DiagramFormat>,
+    /// The old spelling of --draw (--format is a file format everywhere else)
+    #[arg(long, value_name = "DRAWING", hide = true, conflicts_with = "draw")]
     pub format: Option<DiagramFormat>,
     /// Write the diagram to this file instead of standard output
     #[arg(short, long, value_name = "PATH")]

@@ -19,6 +19,7 @@ const WITHOUT_ROOT: &str =
     "without it, lola exec -- CMD records what a program puts on a private lo";
 
 pub fn run(args: CaptureArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("capture", "--count", "-c/--max-frames");
     let format = args.format.unwrap_or_else(|| format_of(&args.output));
     let set = expectation_file(args.expect_file.as_deref(), &args.output)?;
     prepare_outputs([args.output.as_path()])?;

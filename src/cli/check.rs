@@ -9,8 +9,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use lola::capture::CaptureReader;
+use lola::capture::Drops;
 use lola::check::expect::{CheckReport, ExpectationSet};
-use lola::check::{Truncation, Verdict, check_reader_with};
+use lola::check::{Listing, Truncation, Verdict, check_reader_listing};
 use lola::report::junit::Suite;
 use lola::report::schema::{CheckDocument, CheckDocuments};
 use lola::{Error, Expectation, Report};
@@ -38,12 +39,16 @@ struct Judge<'a> {
     expectation: Expectation,
     set: Option<&'a ExpectationSet>,
     truncated: Truncation,
+    /// The most lines each frame list keeps (`--frames`, at least the
+    /// report's usual [`LIST_CAP`](lola::check::LIST_CAP)).
+    cap: usize,
     rows: Option<&'a Rows>,
     /// A progress bar for a large file (one file, a report on a terminal).
     progress: bool,
 }
 
 pub fn run(args: CheckArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("check", "--count", "--exactly");
     let files = super::walk::expand(&args.files(), args.max_depth)?;
     if let Some(n) = args.frames {
         super::output::set_frames(n);
@@ -90,6 +95,7 @@ pub fn run(args: CheckArgs) -> Result<Exit, Error> {
         expectation: args.expect.expectation(),
         set: set.as_ref(),
         truncated: args.truncated.unwrap_or_default(),
+        cap: args.frames.unwrap_or(0).max(lola::check::LIST_CAP),
         rows: rows.as_ref(),
         progress: single && !quiet && !args.report.json,
     };
@@ -275,14 +281,23 @@ fn system_out(report: &CheckReport) -> String {
             )
         }
     };
-    match report.lost() {
+    let line = match report.lost() {
         Some(d) => format!(
             "{line}; the capture admits {} lost {} ({d})",
             d.total(),
             super::output::frames_word(d.total() as usize)
         ),
         None => line,
-    }
+    };
+    // The notes the text report prints, one a line, as a CI server shows them.
+    let notes: Vec<String> = match report {
+        CheckReport::Builtin(r) => r.notes.iter().map(|n| format!("note: {n}")).collect(),
+        CheckReport::Set(r) => r.notes.iter().map(|n| format!("note: {n}")).collect(),
+    };
+    std::iter::once(line)
+        .chain(notes)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Descriptors one check may hold at once: the capture, its mapping's
@@ -396,7 +411,10 @@ fn check_path(i: usize, path: &Path, judge: &Judge<'_>) -> Result<CheckReport, E
         (None, None) => CheckReport::Builtin(Box::new(builtin(
             path,
             &judge.expectation,
-            judge.truncated,
+            Listing {
+                truncated: judge.truncated,
+                cap: judge.cap,
+            },
             judge.progress,
         )?)),
     })
@@ -408,21 +426,31 @@ fn check_path(i: usize, path: &Path, judge: &Judge<'_>) -> Result<CheckReport, E
 fn builtin(
     path: &Path,
     expectation: &Expectation,
-    truncated: Truncation,
+    listing: Listing,
     progress: bool,
 ) -> Result<Report, Error> {
+    let check = |reader, name: &str, progress: &mut dyn FnMut(u64)| {
+        check_reader_listing(
+            reader,
+            name,
+            expectation,
+            listing,
+            Drops::default(),
+            progress,
+        )
+    };
     let name = path.display().to_string();
     if path == Path::new("-") {
         let stdin = io::stdin();
         let reader = CaptureReader::new(stdin.lock(), "-")?;
-        return check_reader_with(reader, "-", expectation, truncated, |_| {});
+        return check_reader_listing(reader, "-", expectation, listing, Drops::default(), |_| {});
     }
     let reader = CaptureReader::open(path)?;
     let size = std::fs::metadata(path)
         .map(|m| if m.is_file() { m.len() } else { 0 })
         .unwrap_or(0);
     if !progress || size < PROGRESS_FROM || !io::stderr().is_terminal() {
-        return check_reader_with(reader, &name, expectation, truncated, |_| {});
+        return check(reader, &name, &mut |_| {});
     }
     let bar = indicatif::ProgressBar::new(size);
     bar.set_style(
@@ -432,9 +460,7 @@ fn builtin(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(format!("checking {}", lola::report::text::printable(&name)));
-    let result = check_reader_with(reader, &name, expectation, truncated, |bytes| {
-        bar.set_position(bytes)
-    });
+    let result = check(reader, &name, &mut |bytes| bar.set_position(bytes));
     bar.finish_and_clear();
     result
 }

@@ -8,10 +8,12 @@ use lola::capture::{check_writable, write_file_atomically};
 use lola::check::quote_bytes;
 use lola::harness::{self, CompareOptions, CompareOutcome, Side};
 use lola::report::ladder::{ladder, legend, side_by_side};
-use lola::report::{html, markdown, svg};
+use lola::report::{html, markdown, mermaid, svg};
 use lola::{Error, Report};
 
 use super::args::CompareArgs;
+use super::args::DiagramFormat;
+use super::draw::{deprecated, drawing};
 use super::output::{Exit, out, out_json, prepare_outputs, report_error, write_junit};
 use super::pictures::{append_summary, check_report_path, wants_summary, write_report};
 
@@ -31,10 +33,19 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
         Format::PcapNg => "pcapng",
     };
     let files = ["tcp", "udp"].map(|name| options.out_dir.join(format!("{name}.{ext}")));
+    if args.svg.is_some() {
+        deprecated("compare", "--svg FILE", "-o FILE (or -o FILE --draw svg)");
+    }
+    // The drawing -o asks for; --svg FILE is -o FILE --draw svg.
+    let picture = match (&args.output, &args.svg) {
+        (Some(path), _) => Some((path.clone(), drawing(args.draw, Some(path))?)),
+        (None, Some(path)) => Some((path.clone(), DiagramFormat::Svg)),
+        (None, None) => None,
+    };
     let ready = || -> Result<CompareOutcome, Error> {
         prepare_outputs(files.iter().map(PathBuf::as_path))?;
         check_report_path(args.pictures.report.as_deref())?;
-        if let Some(path) = &args.svg {
+        if let Some((path, _)) = &picture {
             check_writable(path)?;
         }
         harness::compare(&options)
@@ -46,9 +57,21 @@ pub fn run(args: CompareArgs) -> Result<Exit, Error> {
             return Err(report_error(&args.report, "lola compare", &dir, e)?);
         }
     };
-    if let Some(path) = &args.svg {
-        let picture = svg::tcp_and_udp(outcome.tcp.conversation(), outcome.udp.conversation());
-        write_file_atomically(path, picture.as_bytes())?;
+    if let Some((path, draw)) = &picture {
+        let (tcp, udp) = (outcome.tcp.conversation(), outcome.udp.conversation());
+        let columns = [("TCP", tcp), ("UDP", udp)];
+        let drawn = match draw {
+            DiagramFormat::Svg => svg::tcp_and_udp(tcp, udp),
+            DiagramFormat::Mermaid => [tcp, udp]
+                .into_iter()
+                .flatten()
+                .map(mermaid::sequence)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            DiagramFormat::Markdown => markdown::compare(&outcome),
+            DiagramFormat::Text => format!("{}\n{}", side_by_side(&columns), legend(false)),
+        };
+        write_file_atomically(path, drawn.as_bytes())?;
     }
     if let Some(path) = &args.pictures.report {
         write_report(path, &html::compare(&outcome))?;

@@ -1,7 +1,8 @@
 //! `lola diff`: a capture against a golden one, field by field.
 
 use lola::Error;
-use lola::check::frame_diff::DiffRules;
+use lola::check::frame_diff::{self, DiffRules};
+use lola::packet::fields::suggest;
 
 use super::args::DiffArgs;
 use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit};
@@ -9,8 +10,8 @@ use super::output::{Exit, diff_text_in, out, out_json, report_error, write_junit
 pub fn run(args: DiffArgs) -> Result<Exit, Error> {
     // An unknown field would silently ignore nothing.
     for name in &args.ignore {
-        if !lola::report::suggest::is_field(name) {
-            let hint = match lola::report::suggest::suggest(name) {
+        if !frame_diff::is_diff_field(name) {
+            let hint = match suggest::suggest_among(name, frame_diff::DIFF_ONLY) {
                 Some(near) => format!("did you mean --ignore {near}?"),
                 None => "the names are Wireshark's, as in udp.dstport or ip.ttl".to_string(),
             };

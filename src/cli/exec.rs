@@ -81,6 +81,7 @@ enum Draft {
 }
 
 pub fn run(args: ExecArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("exec", "--count", "--exactly");
     let (output, format) = args.output();
     let judge = Judge::of(&args, &output);
     let outcome = match start(&args, &judge, output.clone(), format) {

@@ -7,6 +7,7 @@ use super::args::ExpectCommand;
 use super::output::{Exit, out};
 
 pub fn run(cmd: ExpectCommand) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("expect", "--count", "--exactly");
     match cmd {
         ExpectCommand::ShowDefault(args) => {
             let set = ExpectationSet::from_expectation(&args.expect.expectation());

@@ -11,6 +11,7 @@ use lola::report::ladder::{ladder, legend, summary_line};
 use lola::report::{markdown, mermaid, svg};
 
 use super::args::{DiagramFormat, FlowArgs};
+use super::draw::{deprecated, drawing};
 use super::output::{Exit, out, out_json};
 
 pub fn run(args: FlowArgs) -> Result<Exit, Error> {
@@ -25,7 +26,10 @@ pub fn run(args: FlowArgs) -> Result<Exit, Error> {
     } else {
         read(CaptureReader::open(&file)?, args.payload)?
     };
-    let format = drawing(args.format, to_file)?;
+    if args.format.is_some() {
+        deprecated("flow", "--format", "--draw (--format is a file format)");
+    }
+    let format = drawing(args.draw.or(args.format), to_file)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&flows)?)
     } else {
@@ -98,40 +102,4 @@ pub(super) fn text(name: &str, flows: &Flows, width: usize, color: bool) -> Stri
         );
     }
     text
-}
-
-/// The drawing `-o`'s extension asks for (`.svg`, `.mmd`, `.md`), or
-/// `--format`'s; both given and disagreeing is an error, never a text
-/// ladder in a file named `.svg`.
-fn drawing(format: Option<DiagramFormat>, to_file: Option<&Path>) -> Result<DiagramFormat, Error> {
-    let by_extension = to_file
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .and_then(|e| match e.to_ascii_lowercase().as_str() {
-            "svg" => Some(DiagramFormat::Svg),
-            "mmd" | "mermaid" => Some(DiagramFormat::Mermaid),
-            "md" | "markdown" => Some(DiagramFormat::Markdown),
-            "txt" => Some(DiagramFormat::Text),
-            _ => None,
-        });
-    match (format, by_extension) {
-        (Some(f), Some(e)) if f != e => Err(Error::Invalid(format!(
-            "-o {} asks for {} but --format says {}; drop --format or change the extension",
-            to_file.unwrap_or(Path::new("")).display(),
-            name(e),
-            name(f)
-        ))),
-        (Some(f), _) => Ok(f),
-        (None, Some(e)) => Ok(e),
-        (None, None) => Ok(DiagramFormat::Text),
-    }
-}
-
-fn name(f: DiagramFormat) -> &'static str {
-    match f {
-        DiagramFormat::Text => "text",
-        DiagramFormat::Svg => "svg",
-        DiagramFormat::Mermaid => "mermaid",
-        DiagramFormat::Markdown => "markdown",
-    }
 }

@@ -162,13 +162,13 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
             use_("--src {} (the client's address)", &["--src", "{}"], true)
         }
         "-c" | "--count" | "--packet-count" if judges(command) && value != Some("-1") => use_(
-            "--count {} (exactly {} matching datagrams; --at-least N or --at-most N for bounds)",
-            &["--count", "{}"],
+            "--exactly {} (that many matching datagrams; --at-least N or --at-most N for bounds)",
+            &["--exactly", "{}"],
             true,
         ),
         "-c" if command == "listen" => use_(
-            "--count {} (datagrams to receive before exiting)",
-            &["--count", "{}"],
+            "--datagrams {} (datagrams to receive before exiting)",
+            &["--datagrams", "{}"],
             true,
         ),
         "-c" | "--count" if matches!(command, "run" | "send" | "compare") => {
@@ -252,7 +252,7 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         "-w" | "--write" if command == "flow" => {
             use_("-o {} (the drawing's file)", &["-o", "{}"], true)
         }
-        "-w" | "--write" | "-o" | "--output" if command == "compare" => use_(
+        "-w" | "--write" if command == "compare" => use_(
             "--out-dir {} (where tcp.pcap and udp.pcap go)",
             &["--out-dir", "{}"],
             true,
@@ -264,8 +264,8 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         ),
         "--format" if value == Some("json") => use_("--json", &["--json"], true),
         "--svg" if command == "flow" => use_(
-            "--format svg -o {} (flow draws to -o)",
-            &["--format", "svg", "-o", "{}"],
+            "-o {} (the extension chooses the drawing; or --draw svg)",
+            &["-o", "{}"],
             true,
         ),
         "--html" => use_("--report {} (one HTML file)", &["--report", "{}"], true),
@@ -286,7 +286,6 @@ fn answer(command: &str, flag: &str, value: Option<&str>) -> Option<Answer> {
         }
         "--min" | "--atleast" | "--min-count" => use_("--at-least {}", &["--at-least", "{}"], true),
         "--max" | "--atmost" | "--max-count" => use_("--at-most {}", &["--at-most", "{}"], true),
-        "--exactly" => use_("--count {}", &["--count", "{}"], true),
         "--tcp" | "--allow-tcp-handshake" if judges(command) => {
             use_("--allow-tcp", &["--allow-tcp"], false)
         }
@@ -459,8 +458,8 @@ fn negative_count(command: &str, args: &[String]) -> Option<Hint> {
             &["--at-least", "0"],
         ),
         "listen" => (
-            "counts are 0 or more; --count 0 receives until interrupted",
-            &["--count", "0"],
+            "counts are 0 or more; --datagrams 0 receives until interrupted",
+            &["--datagrams", "0"],
         ),
         "capture" => (
             "counts are 0 or more; without -c lola capture records until --duration or Ctrl-C",
@@ -479,7 +478,16 @@ fn negative_count(command: &str, args: &[String]) -> Option<Hint> {
 }
 
 fn is_count_flag(f: &str) -> bool {
-    matches!(f, "--count" | "-c" | "--at-least" | "--at-most")
+    matches!(
+        f,
+        "--count"
+            | "-c"
+            | "--at-least"
+            | "--at-most"
+            | "--exactly"
+            | "--datagrams"
+            | "--max-frames"
+    )
 }
 
 fn is_number(s: &str) -> bool {

@@ -11,9 +11,11 @@ use super::args::{ListenArgs, format_of};
 use super::output::{Exit, frames_word, humans_to_stderr, out, prepare_outputs};
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
+    super::draw::note_old_spelling("listen", "--count", "--datagrams");
     if args.output.is_some() && args.count == 0 {
         return Err(Error::Invalid(
-            "listen -o writes the capture once all datagrams are in; give --count N (N > 0)".into(),
+            "listen -o writes the capture once all datagrams are in; give --datagrams N (N > 0)"
+                .into(),
         ));
     }
     if let Some(path) = &args.output {

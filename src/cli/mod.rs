@@ -4,6 +4,7 @@
 
 pub mod annotate;
 pub mod args;
+pub mod draw;
 pub mod hints;
 pub mod output;
 pub mod parse;

@@ -352,7 +352,7 @@ mod tests {
         let Transport::Udp(udp) = &packet.transport else {
             panic!("not UDP: {packet:?}")
         };
-        assert_eq!(udp.checksum.state.word(), "correct");
+        assert_eq!(udp.checksum.state.word(), "good");
         let (src, dst) = packet.endpoints().unwrap();
         Datagram::new(src, dst, udp.payload.to_vec())
     }

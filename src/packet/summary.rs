@@ -364,9 +364,5 @@ pub(crate) fn numbers(frames: &[u64]) -> String {
 
 /// `n word` or `n words`: `1 frame`, `8 frames`.
 pub(crate) fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    crate::packet::glossary::count(n, word)
 }

@@ -26,7 +26,6 @@ pub mod markdown;
 pub mod mermaid;
 pub mod payload;
 pub mod schema;
-pub mod suggest;
 pub mod svg;
 pub mod text;
 

@@ -98,7 +98,7 @@ pub fn ladders(panels: &[Panel<'_>], embedding: Embedding) -> String {
     grid(panels, panels.len().max(1), embedding)
 }
 
-/// The picture `lola compare --svg` draws: the TCP connection and the UDP
+/// The picture `lola compare -o FILE.svg` draws: the TCP connection and the UDP
 /// datagram side by side.
 ///
 /// ```

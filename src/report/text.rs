@@ -60,12 +60,13 @@ impl Report {
             }
             let more = count.saturating_sub(shown as u64);
             if more > 0 {
-                writeln!(
-                    f,
-                    "  … and {} more {} (--emit FILE lists every frame)",
-                    more,
-                    if more == 1 { "frame" } else { "frames" }
-                )?;
+                // The JSON report holds what the list kept; --emit every frame.
+                let all = if (lines.len() as u64) < count {
+                    "--emit FILE for all"
+                } else {
+                    "--json or --emit FILE for all"
+                };
+                writeln!(f, "  … and {} ({all})", plural(more, "more frame"))?;
             }
         }
         if !self.passed() {

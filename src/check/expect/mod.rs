@@ -480,7 +480,7 @@ impl ExpectationSet {
     }
 
     /// The expectation the flag options (`--dst-port`, `--message`,
-    /// `--count`, `--src`, `--allow-tcp`, `--checksums`) describe, as a set:
+    /// `--exactly`, `--src`, `--allow-tcp`, `--checksums`) describe, as a set:
     /// one expectation named `datagram`, and unless TCP is allowed a rule
     /// forbidding TCP on the same endpoints.
     ///
@@ -583,7 +583,7 @@ fn flag_wheres(payload: Option<&[u8]>) -> Vec<String> {
     }
 }
 
-/// The bounds of `--count`.
+/// The bounds of `--exactly`, `--at-least`, `--at-most`.
 fn flag_count(count: Count) -> Bounds {
     match count {
         Count::Exactly(n) => Bounds::exactly(n),

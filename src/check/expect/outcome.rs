@@ -138,9 +138,25 @@ fn word(v: Verdict) -> &'static str {
 
 impl fmt::Display for SetReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdict = if self.passed() { "PASS" } else { "FAIL" };
-        let frames = if self.frames == 1 { "frame" } else { "frames" };
-        writeln!(f, "{}: {verdict} ({} {frames})", self.file, self.frames)?;
+        // The shape of every verdict line: `PASS file: what`, as the
+        // built-in check's.
+        let claims = (self.expectations.len() + self.rules.len()) as u64;
+        let failed = self.expectations.iter().map(|e| e.verdict);
+        let failed = failed.chain(self.rules.iter().map(|r| r.verdict));
+        let failed = failed.filter(|v| !v.passed()).count() as u64;
+        let frames = crate::packet::summary::plural(self.frames, "frame");
+        if self.passed() {
+            let held = crate::packet::summary::plural(claims, "claim");
+            writeln!(f, "PASS {}: {held} held in {frames}", self.file)?;
+        } else if failed > 0 {
+            writeln!(
+                f,
+                "FAIL {}: {failed} of {claims} claims failed in {frames}",
+                self.file
+            )?;
+        } else {
+            writeln!(f, "FAIL {}: {frames}", self.file)?;
+        }
         for e in &self.expectations {
             let frames = if e.held == 1 { "frame" } else { "frames" };
             writeln!(

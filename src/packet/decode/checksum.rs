@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use etherparse::checksum::Sum16BitWords;
 use etherparse::ip_number;
 
+use crate::packet::glossary::CHECKSUM_STATES;
 use crate::packet::wire::field::ipv4;
 
 /// What a checksum field holds.
@@ -24,7 +25,8 @@ use crate::packet::wire::field::ipv4;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "state")]
 pub enum ChecksumState {
-    /// It verifies.
+    /// It verifies: `good`, as Wireshark says.
+    #[serde(rename = "good")]
     Correct,
     /// It does not verify; `expected` is what it should have been.
     Bad {
@@ -44,21 +46,33 @@ pub enum ChecksumState {
 }
 
 impl ChecksumState {
-    /// The one word reports use: `correct`, `bad`, `partial`, `none`, `unverified`.
+    /// The one word reports, `--emit` rows and predicates use, from the
+    /// [glossary](crate::packet::glossary::CHECKSUM_STATES): `good`, `bad`,
+    /// `partial`, `absent`, `unverified`.
     ///
     /// ```
     /// use lola::packet::decode::ChecksumState;
-    /// assert_eq!(ChecksumState::Correct.word(), "correct");
+    /// assert_eq!(ChecksumState::Correct.word(), "good");
     /// assert_eq!(ChecksumState::Partial { expected: 0x4943 }.word(), "partial");
-    /// assert_eq!(ChecksumState::Absent.word(), "none");
+    /// assert_eq!(ChecksumState::Absent.word(), "absent");
     /// ```
     pub fn word(&self) -> &'static str {
+        CHECKSUM_STATES[self.index()].word.word
+    }
+
+    /// Wireshark's `*.checksum.status` number for this state (1 Good, 0 Bad,
+    /// 2 Unverified, 3 Not present).
+    pub fn wireshark(&self) -> i64 {
+        CHECKSUM_STATES[self.index()].wireshark
+    }
+
+    fn index(&self) -> usize {
         match self {
-            ChecksumState::Correct => "correct",
-            ChecksumState::Bad { .. } => "bad",
-            ChecksumState::Partial { .. } => "partial",
-            ChecksumState::Absent => "none",
-            ChecksumState::Unverified => "unverified",
+            ChecksumState::Correct => 0,
+            ChecksumState::Bad { .. } => 1,
+            ChecksumState::Partial { .. } => 2,
+            ChecksumState::Absent => 3,
+            ChecksumState::Unverified => 4,
         }
     }
 }
@@ -71,7 +85,7 @@ impl ChecksumState {
 /// # let frame = reader.next_frame().unwrap().unwrap();
 /// let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
 /// let ip = packet.ip.as_ref().unwrap().header_checksum.unwrap();
-/// assert_eq!(ip.to_string(), "0xf5f6 correct");
+/// assert_eq!(ip.to_string(), "0xf5f6 good");
 /// let Transport::Udp(udp) = &packet.transport else { panic!() };
 /// assert_eq!(udp.checksum.value, 0xfe25);
 /// assert_eq!(udp.checksum.to_string(), "0xfe25 partial (offload)");

@@ -243,7 +243,7 @@ impl<'a> Packet<'a> {
 /// let packet = decode(1, &frame, frame.len());
 /// let Transport::Udp(udp) = packet.transport else { panic!() };
 /// assert_eq!((udp.dst_port, udp.payload), (7456, &b"Hello Lola"[..]));
-/// assert_eq!(udp.checksum.state.word(), "correct");
+/// assert_eq!(udp.checksum.state.word(), "good");
 /// assert!(packet.problems.is_empty());
 /// ```
 pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {

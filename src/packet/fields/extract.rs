@@ -8,7 +8,7 @@
 //! header is of another protocol), chosen by the field's [`Id`].
 
 use crate::packet::decode::{
-    ChecksumState, Encapsulation, Icmp, Ip, Layer, Link, Packet, Tcp, Transport, Udp, ports,
+    Encapsulation, Icmp, Ip, Layer, Link, Packet, Tcp, Transport, Udp, ports,
 };
 use crate::packet::wire::field::{geneve, icmp as icmp_wire, tcp as tcp_wire};
 
@@ -253,16 +253,6 @@ fn read<'a>(id: Id, h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>) -> Option<Two<'a>> {
     }
 }
 
-fn status(state: ChecksumState) -> &'static str {
-    match state {
-        ChecksumState::Correct => "good",
-        ChecksumState::Bad { .. } => "bad",
-        ChecksumState::Partial { .. } => "partial",
-        ChecksumState::Absent => "absent",
-        ChecksumState::Unverified => "unverified",
-    }
-}
-
 /// The `eth` protocol and the `eth.*` and `vlan.*` fields. `typed` is false
 /// for 802.3 with LLC/SNAP, whose length field is no `eth.type`.
 fn link_field<'a>(id: Id, link: &Link, bytes: &'a [u8], typed: bool) -> Option<Two<'a>> {
@@ -309,7 +299,7 @@ fn ipv4_field<'a>(id: Id, ip: &Ip, bytes: &'a [u8]) -> Option<Two<'a>> {
         Id::IpTtl => Uint(ip.ttl.into()),
         Id::IpProto => Uint(ip.protocol.into()),
         Id::IpChecksum => Uint(ip.header_checksum?.value.into()),
-        Id::IpChecksumStatus => Value::Status(status(ip.header_checksum?.state)),
+        Id::IpChecksumStatus => Value::Status(ip.header_checksum?.state.word()),
         Id::IpSrc => Addr(ip.src),
         Id::IpDst => Addr(ip.dst),
         Id::IpAddr => return Some([Some(Addr(ip.src)), Some(Addr(ip.dst))]),
@@ -348,7 +338,7 @@ fn udp_field<'a>(id: Id, u: &Udp<'a>, bytes: &'a [u8]) -> Option<Two<'a>> {
         Id::UdpChecksum => {
             one(Some(Uint(u.checksum.value.into())).filter(|_| u.length >= 8 || u.payload_len > 0))
         }
-        Id::UdpChecksumStatus => one(Some(Value::Status(status(u.checksum.state)))),
+        Id::UdpChecksumStatus => one(Some(Value::Status(u.checksum.state.word()))),
         Id::UdpPayload => one((!u.payload.is_empty()).then_some(Value::Bytes(u.payload))),
         _ => return None,
     })

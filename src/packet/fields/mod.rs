@@ -27,6 +27,7 @@
 //! and finds it ([`lookup`]).
 
 mod extract;
+pub mod suggest;
 mod table;
 mod value;
 

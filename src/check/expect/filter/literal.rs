@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::types::Lit;
 use crate::packet::fields::{Field, FieldType, Id};
+use crate::packet::glossary;
 
 /// The type of an expression's values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,9 +111,6 @@ pub(super) enum Raw {
     Char(u8),
 }
 
-/// Wireshark's names for a checksum status (`proto_checksum_vals`).
-const STATUS_NAMES: [&str; 5] = ["Bad", "Good", "Unverified", "Not present", "Illegal"];
-
 /// `raw` read as a value of `ty` (`what` names the other side, for errors);
 /// `neg` when a unary minus stands before it.
 pub(super) fn read(raw: &Raw, ty: Ty, what: &str, neg: bool) -> Result<Lit, String> {
@@ -189,28 +187,23 @@ fn ranged(n: i64, min: i64, max: i64, what: &str) -> Result<Lit, String> {
 }
 
 fn status(s: &[u8], what: &str) -> Result<Lit, String> {
+    // The glossary's words (what reports print) and Wireshark's
+    // (`proto_checksum_vals`), read as Wireshark's number.
     let word = String::from_utf8_lossy(s);
-    STATUS_NAMES
-        .iter()
-        .position(|name| name.eq_ignore_ascii_case(&word))
-        .map(|i| Lit::Int(i as i64))
-        .ok_or_else(|| {
-            format!(
-                "{what} is 0 \"Bad\", 1 \"Good\", 2 \"Unverified\", 3 \"Not present\" or 4 \"Illegal\", not \"{}\"",
-                super::excerpt(&word)
-            )
-        })
+    glossary::checksum_number(&word).map(Lit::Int).ok_or_else(|| {
+        let words: Vec<&str> = glossary::CHECKSUM_STATES.iter().map(|s| s.word.word).collect();
+        format!(
+            "{what} is a checksum status: {}, Wireshark's \"Good\", \"Bad\", \"Unverified\", \"Not present\", \"Illegal\" or 0-4, not \"{}\"",
+            words.join(", "),
+            super::excerpt(&word)
+        )
+    })
 }
 
 /// The status word of lola's checksum verdict as Wireshark's number.
 pub(super) fn status_number(word: &str) -> i64 {
-    match word {
-        "bad" => 0,
-        "good" => 1,
-        "absent" => 3,
-        // "unverified", and "partial" (too little captured to verify).
-        _ => 2,
-    }
+    // Every word lola prints is in the glossary; 2 (Unverified) otherwise.
+    glossary::checksum_number(word).unwrap_or(2)
 }
 
 /// An integer as Wireshark writes one: decimal, `0x` hex, `0b` binary, or

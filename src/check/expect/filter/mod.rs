@@ -74,7 +74,7 @@ impl fmt::Display for FilterError {
 /// let f = Filter::parse("udp.dstport == 7456 && data.text == \"Hello Lola\"").unwrap();
 /// assert_eq!(f.text(), "udp.dstport == 7456 && data.text == \"Hello Lola\"");
 /// let err = Filter::parse("udp.dstprot == 7456").unwrap_err();
-/// assert_eq!((err.column, err.message.as_str()), (1, "unknown field udp.dstprot"));
+/// assert_eq!((err.column, err.message.as_str()), (1, "unknown field udp.dstprot; did you mean udp.dstport?"));
 /// let err = Filter::parse("ip.ttl == \"x\"").unwrap_err();
 /// assert_eq!(err.column, 11);
 /// let err = Filter::parse("ip.ttl == 300").unwrap_err();

@@ -259,7 +259,7 @@ impl Parser {
                 column,
                 "a function has no presence to test: compare its value",
             )),
-            P::Lit(Raw::Word(w)) => Err(err(column, format!("unknown field {}", excerpt(&w)))),
+            P::Lit(Raw::Word(w)) => Err(err(column, unknown_field(&w))),
             P::Lit(_) => Err(err(column, "a constant is neither a field nor a protocol")),
         }
     }
@@ -297,7 +297,7 @@ impl Parser {
     fn typed_left(&mut self, a: At, op: &str) -> Result<(Expr, Ty), FilterError> {
         match &a.p {
             P::Lit(Raw::Word(w)) if w.starts_with(|c: char| c.is_ascii_alphabetic()) => {
-                return Err(err(a.column, format!("unknown field {}", excerpt(w))));
+                return Err(err(a.column, unknown_field(w)));
             }
             P::Lit(_) => {
                 return Err(err(
@@ -539,7 +539,7 @@ impl Parser {
                         self.at(P::Field(f, layers), column, 1)?
                     }
                     None if matches!(self.peek(), Some(Kind::Layer(_))) => {
-                        return Err(err(column, format!("unknown field {}", excerpt(&w))));
+                        return Err(err(column, unknown_field(&w)));
                     }
                     None => self.at(P::Lit(Raw::Word(w)), column, 1)?,
                 }
@@ -585,4 +585,13 @@ fn function(name: &str) -> Option<Func> {
 
 fn op_text(q: Quant, op: Op) -> String {
     Kind::Cmp(q, op).to_string()
+}
+
+/// `unknown field NAME`, with the registry's nearest name when one is near
+/// (`udp.dstprot` → `udp.dstport`).
+fn unknown_field(name: &str) -> String {
+    match crate::packet::fields::suggest::suggest(name) {
+        Some(near) => format!("unknown field {}; did you mean {near}?", excerpt(name)),
+        None => format!("unknown field {}", excerpt(name)),
+    }
 }

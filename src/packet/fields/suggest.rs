@@ -1,33 +1,34 @@
 //! "Did you mean": the nearest name of the field registry to a name lola
-//! does not know (`ip.ttl2` → `ip.ttl`), by edit distance.
-//!
-//! Lives here, beside the words for people, because the CLI is its first
-//! user (`diff --ignore`); the expectation file and predicate parsers in
-//! `check/` may not import `report/` and would call a copy placed in
-//! `packet/fields/`.
+//! does not know (`ip.ttl2` → `ip.ttl`, `udp.dstprot` → `udp.dstport`), by
+//! edit distance. Beside the registry so that every reader of field names
+//! uses it: predicates and expectation files (`check/expect/filter`) and
+//! `diff --ignore`, whose own rows it adds with [`suggest_among`].
 
 use crate::packet::fields::FIELDS;
-
-/// The field names `lola diff` compares that the registry spells
-/// differently or does not hold (the diff's own rows).
-pub const DIFF_ONLY: &[&str] = &["data", "transport", "vlan.id", "ip.flags", "tcp.flags"];
-
-/// True when `name` is a field of the registry or a row of `lola diff`.
-pub fn is_field(name: &str) -> bool {
-    FIELDS.iter().any(|f| f.name == name) || DIFF_ONLY.contains(&name)
-}
 
 /// The registry's name nearest to `name`, when one is near enough to be
 /// what was meant: at most one edit for short names, a third of the
 /// length for long ones.
 ///
 /// ```
-/// use lola::report::suggest::suggest;
+/// use lola::packet::fields::suggest::suggest;
 /// assert_eq!(suggest("ip.ttl2"), Some("ip.ttl"));
 /// assert_eq!(suggest("udp.dport"), Some("udp.dstport"));
+/// assert_eq!(suggest("udp.dstprot"), Some("udp.dstport"));
 /// assert_eq!(suggest("nonsense.entirely"), None);
 /// ```
 pub fn suggest(name: &str) -> Option<&'static str> {
+    suggest_among(name, &[])
+}
+
+/// [`suggest`], with `extra` names beside the registry's (a command's own
+/// rows, such as `lola diff`'s `transport`).
+pub fn suggest_among(name: &str, extra: &[&'static str]) -> Option<&'static str> {
+    // No field name is this long: a long word is no misspelling, and its
+    // edit distance would cost its length times every name's.
+    if name.len() > 64 {
+        return None;
+    }
     // tcpdump's words for the ports: `dport`, `sport`.
     let spelled = name
         .replace(".dport", ".dstport")
@@ -37,10 +38,7 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     }
     nearest(
         name,
-        FIELDS
-            .iter()
-            .map(|f| f.name)
-            .chain(DIFF_ONLY.iter().copied()),
+        FIELDS.iter().map(|f| f.name).chain(extra.iter().copied()),
     )
 }
 
@@ -58,7 +56,7 @@ pub fn nearest(name: &str, among: impl Iterator<Item = &'static str>) -> Option<
 /// substitutions of characters that turn `a` into `b`.
 ///
 /// ```
-/// use lola::report::suggest::distance;
+/// use lola::packet::fields::suggest::distance;
 /// assert_eq!(distance("kitten", "sitting"), 3);
 /// assert_eq!(distance("", "abc"), 3);
 /// ```
@@ -86,9 +84,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_registry_name_is_a_field_and_suggests_itself() {
+    fn every_registry_name_suggests_itself() {
         for f in FIELDS {
-            assert!(is_field(f.name));
             assert_eq!(suggest(f.name), Some(f.name));
         }
     }
@@ -96,6 +93,6 @@ mod tests {
     #[test]
     fn far_names_get_no_suggestion() {
         assert_eq!(suggest("zz"), None);
-        assert!(!is_field("ip.ttl2"));
+        assert_eq!(suggest_among("transprt", &["transport"]), Some("transport"));
     }
 }
