@@ -129,7 +129,7 @@ fn exec_with_no_claim_draws_the_conversations_and_writes_a_draft_that_passes() {
     ));
     assert_eq!(code, Some(0), "{checked}");
     assert!(
-        checked.starts_with("exec.pcap: PASS (6 frames)\n"),
+        checked.starts_with("PASS exec.pcap: 3 claims held in 6 frames\n"),
         "{checked}"
     );
 
@@ -204,7 +204,7 @@ fn lola_toml_in_the_working_directory_is_the_expectation_file_unless_no_config()
     let (code, out) = run(&mut lola_in(d, &["exec", "--", "python3", "echo.py"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains("expectations: lola.toml, found in the working directory (--no-config records a draft instead)\nexec.pcap: PASS (6 frames)\n"),
+        out.contains("expectations: lola.toml, found in the working directory (--no-config records a draft instead)\nPASS exec.pcap: 2 claims held in 6 frames\n"),
         "{out}"
     );
     assert!(
