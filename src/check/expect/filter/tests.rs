@@ -221,6 +221,7 @@ fn wireshark_meanings_hold_on_a_frame() {
         ("data.data ~ \"Lo.a\"", true),
         ("data.data matches \"hello\"", true),
         ("data.data matches \"(?-i)hello\"", false),
+        ("data.data matches \"^.{10}$\"", true),
         ("data.data == \"\\x48ello Lola\"", true),
         ("data.data == \"\\110ello Lola\"", true),
         ("data.data == r\"Hello Lola\"", true),
@@ -385,4 +386,18 @@ fn a_protocol_compares_its_own_bytes_and_contains_what_it_carries() {
         ("ip == 45:00", false),
         ("ip[0:2] == 45:00", true),
     ]);
+}
+
+#[test]
+fn a_regular_expression_reads_bytes_not_characters() {
+    // Wireshark compiles with PCRE2_NEVER_UTF: `\xf6` is the byte 0xf6 (this
+    // DNS payload's first), not the character U+00F6 (0xc3 0xb6 in UTF-8).
+    let path = "fixtures/corpus/tests_dns-badcookie.pcap";
+    let mut reader = CaptureReader::open(path.as_ref()).unwrap();
+    let frame = reader.next_frame().unwrap().unwrap();
+    let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+    let view = FrameView::new(&frame, &packet);
+    let holds = |t: &str| Filter::parse(t).unwrap().matches(&view);
+    assert!(holds(r#"udp.payload matches "^\\xf6""#));
+    assert!(!holds(r#"udp.payload matches "^\\xc3\\xb6""#));
 }
