@@ -190,6 +190,22 @@ struct TsharkFields {
 /// why it refuses the filter.
 type Verdict = Result<BTreeSet<u64>, String>;
 
+/// The preferences tshark runs with: checksums verified (as lola verifies
+/// them: `ip.checksum.status == "Good"` means what it means to a Wireshark
+/// user who turned verification on, the only way Wireshark has a verdict)
+/// and the data dissector's "show data as text" (without which tshark knows
+/// `data.text` but gives it no value).
+const TSHARK_PREFS: &[&str] = &[
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-o",
+    "tcp.check_checksum:TRUE",
+    "-o",
+    "data.show_as_text:TRUE",
+];
+
 /// One tshark run over `capture` (its start-up is most of its time): the
 /// registry's fields of every frame (`-T fields`), and each of `filters`
 /// evaluated by a tap of its own (`tests/wireshark/filters.lua`).
@@ -211,6 +227,7 @@ fn tshark_run(
     let mut cmd = StdCommand::new("tshark");
     cmd.args(["-n", "-r"])
         .arg(capture)
+        .args(TSHARK_PREFS)
         .arg("-X")
         .arg(format!("lua_script:{}", script.display()))
         .args([
@@ -609,6 +626,7 @@ fn a_tap_sees_the_frames_dash_y_shows() {
         let out = StdCommand::new("tshark")
             .args(["-n", "-r"])
             .arg(&capture)
+            .args(TSHARK_PREFS)
             .args(["-Y", f, "-T", "fields", "-e", "frame.number"])
             .output()
             .unwrap();

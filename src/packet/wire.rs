@@ -400,6 +400,15 @@ pub mod field {
         pub const VERSION: u16 = 0x0007;
         /// Protocol type of transparent Ethernet bridging (gretap).
         pub const ETHERNET: u16 = 0x6558;
+        /// Protocol type of WCCP's redirected IPv4 (a 4-byte redirect
+        /// header first in WCCPv2, unless the packet starts like IPv4).
+        pub const WCCP: u16 = 0x883e;
+        /// Protocol type of ERSPAN: a mirrored Ethernet frame (type I bare,
+        /// type II after 8 bytes, type III after 12 and an optional 8).
+        pub const ERSPAN: u16 = 0x88be;
+        /// Protocol type of Cisco MetaData: an 8-byte header (EtherType,
+        /// version, length, option, SGT) then the packet of that EtherType.
+        pub const CISCO_METADATA: u16 = 0x8909;
     }
 
     /// TCP (ports sit where UDP's do).

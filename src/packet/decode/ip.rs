@@ -188,7 +188,11 @@ pub(super) fn decode_ipv4<'a>(
         &data[header_len..]
     };
     let complete = total_len <= available;
-    if fragment {
+    // A first fragment that is not all in the frame can never be put back
+    // together: like Wireshark (packet-ip.c reassembles only what it has
+    // whole), its payload is decoded as far as it goes.
+    let first_cut = ip_first_fragment(packet) && !complete;
+    if fragment && !first_cut {
         packet.transport = Transport::Fragment(payload);
         return;
     }
@@ -201,6 +205,15 @@ pub(super) fn decode_ipv4<'a>(
         total_len - header_len,
         packet,
     );
+}
+
+/// True when the packet's IPv4 header is a fragment at offset 0.
+fn ip_first_fragment(packet: &Packet<'_>) -> bool {
+    packet
+        .ip
+        .as_ref()
+        .and_then(|ip| ip.frag)
+        .is_some_and(|f| f.offset == 0)
 }
 
 /// Decodes an IPv6 packet from `data`; `wire_len` as for [`decode_ipv4`].

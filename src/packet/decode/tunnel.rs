@@ -158,7 +158,8 @@ fn decode_inner_ip<'a>(version: Option<u8>, ip: &'a [u8], verify: Verify, packet
 }
 
 /// A GRE packet (version 0, without the old routing field) carrying IPv4,
-/// IPv6 or Ethernet; anything else stays "another protocol".
+/// IPv6 or Ethernet, bare or behind a header Wireshark reads (WCCP's
+/// redirect, ERSPAN, Cisco MetaData); anything else stays "another protocol".
 pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
     if payload.len() < gre::HEADER_LEN {
         packet.problems.extend(tunnel_cut(
@@ -172,7 +173,11 @@ pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Pac
     let flags = be16(payload, gre::FLAGS_VERSION);
     let protocol_type = be16(payload, gre::PROTOCOL);
     let readable = flags & (gre::VERSION | gre::ROUTING_PRESENT) == 0;
-    if !readable || !matches!(protocol_type, 0x0800 | 0x86dd | gre::ETHERNET) {
+    let known = matches!(
+        protocol_type,
+        0x0800 | 0x86dd | gre::ETHERNET | gre::WCCP | gre::ERSPAN | gre::CISCO_METADATA
+    );
+    if !readable || !known {
         return;
     }
     let options = [
@@ -190,13 +195,15 @@ pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Pac
             .extend(tunnel_cut("GRE header", payload.len(), header_len, verify));
         return;
     }
+    let Some((carried, inner)) = gre_carries(protocol_type, flags, &payload[header_len..]) else {
+        return;
+    };
     enter_tunnel(
         Encapsulation::Gre { protocol_type },
         Some(Layer::Gre(protocol_type, payload)),
         packet,
     );
-    let inner = &payload[header_len..];
-    if protocol_type == gre::ETHERNET {
+    if carried == gre::ETHERNET {
         if inner.len() < ethernet::HEADER_LEN {
             packet.problems.extend(tunnel_cut(
                 "Ethernet header in GRE",
@@ -208,7 +215,42 @@ pub(super) fn decode_gre<'a>(payload: &'a [u8], verify: Verify, packet: &mut Pac
         }
         decode_inner_ethernet(inner, verify, packet);
     } else {
-        decode_inner_ip(from_ether_type(protocol_type), inner, verify, packet);
+        decode_inner_ip(from_ether_type(carried), inner, verify, packet);
+    }
+}
+
+/// What a GRE payload `body` of `protocol_type` carries, as Wireshark's
+/// dissectors read it (packet-gre.c, packet-erspan.c, packet-cmd.c): the
+/// EtherType of the packet (0x6558 for an Ethernet frame) and its bytes;
+/// None when it carries neither IP nor Ethernet.
+fn gre_carries(protocol_type: u16, flags: u16, body: &[u8]) -> Option<(u16, &[u8])> {
+    match protocol_type {
+        gre::WCCP => {
+            let skip = if body.first().is_some_and(|b| b >> 4 == 4) {
+                0
+            } else {
+                4
+            };
+            Some((0x0800, body.get(skip..)?))
+        }
+        gre::ERSPAN => {
+            let skip = if flags & gre::SEQUENCE_PRESENT == 0 {
+                0 // type I: no header
+            } else {
+                match body.first()? >> 4 {
+                    1 => 8,
+                    2 if body.get(11)? & 1 != 0 => 20,
+                    2 => 12,
+                    _ => return None,
+                }
+            };
+            Some((gre::ETHERNET, body.get(skip..)?))
+        }
+        gre::CISCO_METADATA => {
+            let carried = u16::from_be_bytes([*body.first()?, *body.get(1)?]);
+            matches!(carried, 0x0800 | 0x86dd).then_some((carried, body.get(8..)?))
+        }
+        other => Some((other, body)),
     }
 }
 
@@ -223,6 +265,35 @@ mod tests {
 
     fn inner_dst(p: &Packet<'_>) -> Option<SocketAddr> {
         p.endpoints().map(|(_, dst)| dst)
+    }
+
+    #[test]
+    fn gre_headers_wireshark_reads_before_the_packet() {
+        use crate::packet::decode::{Transport, decode};
+        // Real captures (tcpdump's tests): WCCPv2 redirect (TCP inside),
+        // ERSPAN type II (HSRP over UDP 1985 in a mirrored Ethernet frame),
+        // Cisco MetaData (frame 26: ICMP).
+        let nth = |name: &str, n: usize| {
+            let path = format!("{}/fixtures/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+            let mut reader = crate::capture::CaptureReader::open(path.as_ref()).unwrap();
+            for _ in 1..n {
+                reader.next_frame().unwrap();
+            }
+            reader.next_frame().unwrap().unwrap().data.to_vec()
+        };
+        let f = nth("tests_wccp_redirect_gre.pcap", 1);
+        assert!(matches!(
+            decode(1, &f, f.len()).transport,
+            Transport::Tcp(_)
+        ));
+        let f = nth("tests_erspan-type-ii-2.pcap", 1);
+        let p = decode(1, &f, f.len());
+        assert!(matches!(&p.transport, Transport::Udp(u) if u.dst_port == 1985));
+        let f = nth("tests_various_gre.pcap", 26);
+        assert!(matches!(
+            decode(1, &f, f.len()).transport,
+            Transport::Icmp(_)
+        ));
     }
 
     #[test]

@@ -12,6 +12,8 @@ use crate::packet::decode::{
 };
 use crate::packet::wire::field::{geneve, icmp as icmp_wire, tcp as tcp_wire};
 
+use std::time::Duration;
+
 use super::{FrameView, Id, Value};
 
 /// One header of a frame as the fields read it, with the bytes it starts
@@ -46,6 +48,7 @@ fn one(x: Option<Value<'_>>) -> Two<'_> {
 fn walk<'p, 'a, R>(
     p: &'p Packet<'a>,
     datagram_only: bool,
+    time: Duration,
     mut visit: impl FnMut(Hdr<'p, 'a>) -> Option<R>,
 ) -> Option<R> {
     let (tunnel, quoted): (&[Layer<'a>], &[Layer<'a>]) = if datagram_only {
@@ -70,7 +73,7 @@ fn walk<'p, 'a, R>(
         }
     }
     for layer in tunnel {
-        if let Some(r) = visit_layer(layer, &mut visit) {
+        if let Some(r) = visit_layer(layer, time, &mut visit) {
             return Some(r);
         }
     }
@@ -81,11 +84,11 @@ fn walk<'p, 'a, R>(
     }
     let bytes = p.transport_bytes;
     let own = match &p.transport {
-        Transport::Udp(u) => with_data(Hdr::Udp(u, bytes), &mut visit),
-        Transport::Tcp(t) => with_data(Hdr::Tcp(t, bytes, true), &mut visit),
+        Transport::Udp(u) => with_data(Hdr::Udp(u, bytes), time, &mut visit),
+        Transport::Tcp(t) => with_data(Hdr::Tcp(t, bytes, true), time, &mut visit),
         Transport::Icmp(c) => {
             let v6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
-            with_data(Hdr::Icmp(c, v6, bytes), &mut visit)
+            with_data(Hdr::Icmp(c, v6, bytes), time, &mut visit)
         }
         Transport::Fragment(b) if !b.is_empty() => visit(Hdr::Data(b)),
         Transport::Fragment(_) | Transport::Other => None,
@@ -94,7 +97,7 @@ fn walk<'p, 'a, R>(
         return own;
     }
     for layer in quoted {
-        if let Some(r) = visit_layer(layer, &mut visit) {
+        if let Some(r) = visit_layer(layer, time, &mut visit) {
             return Some(r);
         }
     }
@@ -103,14 +106,15 @@ fn walk<'p, 'a, R>(
 
 fn visit_layer<'p, 'a, R>(
     layer: &'p Layer<'a>,
+    time: Duration,
     visit: &mut impl FnMut(Hdr<'p, 'a>) -> Option<R>,
 ) -> Option<R> {
     match layer {
         Layer::Ethernet(link, b) => visit(Hdr::Eth(link, b, true)),
         Layer::Ip(ip, b) => visit(Hdr::Ip(ip, b)),
-        Layer::Udp(u, b) => with_data(Hdr::Udp(u, b), visit),
-        Layer::Tcp(t, b) => with_data(Hdr::Tcp(t, b, false), visit),
-        Layer::Icmp(c, v6, b) => with_data(Hdr::Icmp(c, *v6, b), visit),
+        Layer::Udp(u, b) => with_data(Hdr::Udp(u, b), time, visit),
+        Layer::Tcp(t, b) => with_data(Hdr::Tcp(t, b, false), time, visit),
+        Layer::Icmp(c, v6, b) => with_data(Hdr::Icmp(c, *v6, b), time, visit),
         Layer::Vxlan(vni, b) => visit(Hdr::Vxlan(*vni, b)),
         Layer::Geneve(vni, b) => visit(Hdr::Geneve(*vni, b)),
         Layer::Gre(_, b) => visit(Hdr::Gre(b)),
@@ -121,15 +125,17 @@ fn visit_layer<'p, 'a, R>(
 /// its payload.
 fn with_data<'p, 'a, R>(
     h: Hdr<'p, 'a>,
+    time: Duration,
     visit: &mut impl FnMut(Hdr<'p, 'a>) -> Option<R>,
 ) -> Option<R> {
-    visit(h).or_else(|| data_of(h).and_then(|d| visit(Hdr::Data(d))))
+    visit(h).or_else(|| data_of(h, time).and_then(|d| visit(Hdr::Data(d))))
 }
 
 /// The payload of a transport header that Wireshark shows as `data`: UDP
 /// and TCP on ports no dissector of tshark's port tables takes, and the
-/// payload of an ICMP or ICMPv6 echo.
-fn data_of<'a>(h: Hdr<'_, 'a>) -> Option<&'a [u8]> {
+/// payload of an ICMP or ICMPv6 echo (an ICMP echo's after the timestamp it
+/// starts with, if it looks like one at the frame's `time`).
+fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
     let payload = match h {
         Hdr::Udp(u, _) if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() => {
             u.payload
@@ -137,10 +143,85 @@ fn data_of<'a>(h: Hdr<'_, 'a>) -> Option<&'a [u8]> {
         Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
             tcp_shown_payload(t, b)
         }
-        Hdr::Icmp(c, v6, b) if echo(c, v6) => b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]),
+        Hdr::Icmp(c, v6, b) if echo(c, v6) => {
+            let data = b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]);
+            if v6 {
+                data
+            } else {
+                &data[echo_timestamp_len(data, time)..]
+            }
+        }
         _ => &[],
     };
     (!payload.is_empty()).then_some(payload)
+}
+
+/// How many bytes at the start of an ICMP echo's `data` Wireshark reads as
+/// the sender's clock (`icmp.data_time`, `get_best_guess_timestamp` in
+/// today's `packet-icmp.c`): 0 (none), 8 or 16. Ping programs write a
+/// `struct timeval` there in their machine's byte order, with a 32-bit or
+/// 64-bit `time_t`; of the four readings with microseconds below a million,
+/// the one nearest the frame's `time` wins if it is less than a day away (a
+/// 16-byte one first, so that on a tie the 8-byte one is taken unless a
+/// little-endian 32-bit reading has zero microseconds, which is how a
+/// 64-bit little-endian `time_t` before 2038 looks).
+///
+/// Wireshark 4.0 tries only the 8-byte readings, big-endian first: on a
+/// 64-bit little-endian ping (Linux on x86-64) it takes 8 bytes where
+/// today's takes 16.
+fn echo_timestamp_len(data: &[u8], time: Duration) -> usize {
+    const DAY_NS: i128 = 86_400 * 1_000_000_000;
+    let Some(head) = data.get(..8) else { return 0 };
+    let frame = time.as_nanos() as i128;
+    let mut best = DAY_NS;
+    let mut len = 0;
+    let mut nearer = |secs: i128, usecs: i128| {
+        if !(0..1_000_000).contains(&usecs) {
+            return false;
+        }
+        let delta = (frame - (secs * 1_000_000_000 + usecs * 1000)).abs();
+        if delta < best {
+            best = delta;
+            return true;
+        }
+        false
+    };
+    let word = |b: &[u8], at: usize| -> [u8; 4] { b[at..at + 4].try_into().unwrap_or([0; 4]) };
+    let long = |b: &[u8], at: usize| -> [u8; 8] { b[at..at + 8].try_into().unwrap_or([0; 8]) };
+    let wide = data.get(..16);
+    if let Some(w) = wide {
+        let (s, u) = (
+            i64::from_le_bytes(long(w, 0)),
+            i64::from_le_bytes(long(w, 8)),
+        );
+        if nearer(s.into(), u.into()) {
+            len = 16;
+        }
+    }
+    let (s, u) = (
+        u32::from_le_bytes(word(head, 0)),
+        u32::from_le_bytes(word(head, 4)),
+    );
+    if (len == 0 || u != 0) && nearer(s.into(), u.into()) {
+        len = 8;
+    }
+    let (s, u) = (
+        u32::from_be_bytes(word(head, 0)),
+        u32::from_be_bytes(word(head, 4)),
+    );
+    if nearer(s.into(), u.into()) {
+        len = 8;
+    }
+    if let Some(w) = wide {
+        let (s, u) = (
+            i64::from_be_bytes(long(w, 0)),
+            i64::from_be_bytes(long(w, 8)),
+        );
+        if nearer(s.into(), u.into()) {
+            len = 16;
+        }
+    }
+    len
 }
 
 /// True for an echo request or reply (ICMP 8/0, ICMPv6 128/129).
@@ -178,7 +259,7 @@ pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize,
         return (i == 0).then_some((1, x?));
     }
     let (mut layer, mut seen) = (0, 0);
-    walk(v.packet, v.datagram_only, |h| {
+    walk(v.packet, v.datagram_only, v.time, |h| {
         let values = read(id, h, v)?;
         layer += 1;
         for x in values.into_iter().flatten() {
@@ -199,7 +280,7 @@ pub(super) fn own_len(id: Id, v: &FrameView<'_, '_>, i: usize) -> Option<usize> 
         return (i == 0).then_some(v.cap_len);
     }
     let mut seen = 0;
-    walk(v.packet, v.datagram_only, |h| {
+    walk(v.packet, v.datagram_only, v.time, |h| {
         read(id, h, v)?[0].as_ref()?;
         if seen < i {
             seen += 1;
@@ -581,6 +662,43 @@ mod tests {
         assert_eq!(value("tcp.len", &seg), Some(Value::Uint(4)));
         assert_eq!(value("tcp.payload", &seg), None);
         assert_eq!(value("data.len", &seg), None);
+    }
+
+    #[test]
+    fn echo_data_starts_after_the_ping_s_timestamp() {
+        use super::echo_timestamp_len;
+        use std::time::Duration;
+        let at = Duration::new(1_700_000_000, 500_000_000);
+        let pattern: Vec<u8> = (0x10..0x38).collect();
+        let with = |stamp: &[u8]| [stamp, &pattern[..]].concat();
+        // Linux on x86-64: a little-endian timeval with a 64-bit time_t.
+        let mut le64 = 1_700_000_000i64.to_le_bytes().to_vec();
+        le64.extend_from_slice(&499_000i64.to_le_bytes());
+        assert_eq!(echo_timestamp_len(&with(&le64), at), 16);
+        // Solaris on SPARC: big-endian, 32-bit time_t.
+        let mut be32 = 1_700_000_000u32.to_be_bytes().to_vec();
+        be32.extend_from_slice(&499_000u32.to_be_bytes());
+        assert_eq!(echo_timestamp_len(&with(&be32), at), 8);
+        // A little-endian 32-bit one.
+        let mut le32 = 1_700_000_000u32.to_le_bytes().to_vec();
+        le32.extend_from_slice(&499_000u32.to_le_bytes());
+        assert_eq!(echo_timestamp_len(&with(&le32), at), 8);
+        // Over a day away, or microseconds of a million: no timestamp.
+        let far = Duration::new(1_700_000_000 + 86_400, 499_000_000);
+        assert_eq!(echo_timestamp_len(&with(&be32), far), 0);
+        let mut bad = 1_700_000_000u32.to_be_bytes().to_vec();
+        bad.extend_from_slice(&1_000_000u32.to_be_bytes());
+        assert_eq!(echo_timestamp_len(&with(&bad), at), 0);
+        assert_eq!(echo_timestamp_len(&be32[..7], at), 0, "fewer than 8 bytes");
+        assert_eq!(echo_timestamp_len(&pattern, at), 0);
+        // On real pings (tshark 4.0 shows data after 8 bytes on both; today's
+        // Wireshark after 16 on Linux's).
+        let data_len = |name: &str| values(&format!("corpus/{name}"), 1, &["data.len"], false);
+        assert_eq!(data_len("tests_e1000g.pcap"), [owned(&[(1, "48")])]);
+        assert_eq!(
+            data_len("tests_filter_gateway_or_not.pcap"),
+            [owned(&[(1, "40")])]
+        );
     }
 
     #[test]

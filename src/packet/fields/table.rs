@@ -167,7 +167,7 @@ pub const FIELDS: &[Field] = &[
         IpChecksumStatus,
         Plain,
         false,
-        "lola's verdict on ip.checksum"
+        "lola's verdict on ip.checksum, numbered as Wireshark's with its ip.check_checksum preference on (0 Bad, 1 Good, 2 Unverified, 3 Not present); by default Wireshark verifies nothing (2)"
     ),
     field!("ip.src", Addr, IpSrc, Plain, true, "IPv4 source"),
     field!("ip.dst", Addr, IpDst, Plain, true, "IPv4 destination"),
@@ -246,7 +246,7 @@ pub const FIELDS: &[Field] = &[
         UdpChecksumStatus,
         Plain,
         false,
-        "lola's verdict on udp.checksum"
+        "lola's verdict on udp.checksum, as Wireshark's with udp.check_checksum on; a partial sum (checksum offload) is 2 Unverified where Wireshark says 0 Bad"
     ),
     field!(
         "udp.payload",
@@ -394,7 +394,7 @@ pub const FIELDS: &[Field] = &[
         Gre,
         HexBytes,
         false,
-        "protocol: each GRE header and what it carries"
+        "protocol: each GRE header and what it carries (IPv4, IPv6, Ethernet, and behind WCCP's, ERSPAN's or Cisco MetaData's header)"
     ),
     field!(
         "data",
@@ -410,7 +410,7 @@ pub const FIELDS: &[Field] = &[
         DataData,
         HexBytes,
         true,
-        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol, ICMP echo data, a fragment's bytes"
+        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol, ICMP echo data after the ping's timestamp (8 or 16 bytes, as today's Wireshark reads it; 4.0 takes 8), a fragment's bytes"
     ),
     field!(
         "data.len",
@@ -426,6 +426,6 @@ pub const FIELDS: &[Field] = &[
         DataText,
         Plain,
         false,
-        "data.data as text (invalid UTF-8 replaced); tshark's data.text is off by default"
+        "data.data as text (invalid UTF-8 replaced), as Wireshark shows it with the data dissector's show_as_text preference on (off by default: no value)"
     ),
 ];

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::Truth;
 use super::literal::status_number;
 use super::types::{Arith, Expr, Func, Lit, Member, Node, Op, Quant, Range, TestKind};
-use crate::packet::fields::{Field, FrameView, Value};
+use crate::packet::fields::{Field, FieldType, FrameView, Value};
 
 /// More values than any field has: a bound on the loops over them.
 const MAX_VALUES: usize = 1 << 16;
@@ -21,8 +21,8 @@ pub fn eval(n: &Node, v: &FrameView<'_, '_>) -> bool {
         Node::Xor(all) => all.iter().fold(false, |acc, n| acc ^ eval(n, v)),
         Node::Not(a) => !eval(a, v),
         Node::Exists(f) => f.get(v, 0).is_some(),
-        Node::Cmp(f, q, op, lit) => cmp_field(|i| f.get(v, i), *q, *op, lit),
-        Node::In(f, lits) => in_field(|i| f.get(v, i), lits),
+        Node::Cmp(f, q, op, lit) => cmp_field(|i| own_value(f, v, i), *q, *op, lit),
+        Node::In(f, lits) => in_field(|i| own_value(f, v, i), lits),
         Node::Test(t) => {
             let mut left = Vec::new();
             values(first(&t.kind), v, &mut left);
@@ -34,7 +34,7 @@ pub fn eval(n: &Node, v: &FrameView<'_, '_>) -> bool {
                 TestKind::Exists(_) => true,
                 TestKind::NonZero(_) => quantified(q, &left, |x| match x {
                     V::Int(n) => *n != 0,
-                    V::Bytes(b) => b.iter().any(|&b| b != 0),
+                    V::Bytes(_) | V::Proto(..) => own(x).iter().any(|&b| b != 0),
                     _ => false,
                 }),
                 TestKind::Cmp(_, op, b) => {
@@ -74,6 +74,21 @@ pub fn eval(n: &Node, v: &FrameView<'_, '_>) -> bool {
                 }
             }
         }
+    }
+}
+
+/// Value `i` of field `f` as a comparison sees it: a protocol's own bytes
+/// only (its header: `udp == ...` is 8 bytes, as in Wireshark, where the
+/// protocol's item covers its own bytes while `contains` searches what it
+/// carries too).
+fn own_value<'a>(f: &Field, v: &FrameView<'_, 'a>, i: usize) -> Option<Value<'a>> {
+    let x = f.get(v, i)?;
+    match x {
+        Value::Bytes(b) if f.ty == FieldType::Protocol => {
+            let n = f.own_len(v, i).unwrap_or(b.len()).min(b.len());
+            Some(Value::Bytes(&b[..n]))
+        }
+        x => Some(x),
     }
 }
 
@@ -199,6 +214,10 @@ enum V<'a> {
     Net(IpAddr, u8),
     Mac([u8; 6]),
     Bytes(Cow<'a, [u8]>),
+    /// A protocol: every byte from its start (what `contains` and
+    /// `matches` search) and how many of them are its own (what `==`,
+    /// `len()` and slices see).
+    Proto(Cow<'a, [u8]>, usize),
     Str(Cow<'a, str>),
 }
 
@@ -224,14 +243,23 @@ fn constant(l: &Lit) -> V<'_> {
     }
 }
 
+/// The bytes `contains` and `matches` search (all of a protocol's).
 fn bytes<'b>(x: &'b V<'_>) -> Cow<'b, [u8]> {
     match x {
-        V::Bytes(b) => Cow::Borrowed(b),
+        V::Bytes(b) | V::Proto(b, _) => Cow::Borrowed(b),
         V::Str(s) => Cow::Borrowed(s.as_bytes()),
         V::Mac(m) => Cow::Borrowed(&m[..]),
         V::Int(n) => Cow::Owned(n.to_string().into_bytes()),
         V::Bool(b) => Cow::Owned(vec![u8::from(*b)]),
         V::Addr(a) | V::Net(a, _) => Cow::Owned(a.to_string().into_bytes()),
+    }
+}
+
+/// The bytes a comparison, `len()` and a slice see (a protocol's own).
+fn own<'b>(x: &'b V<'_>) -> Cow<'b, [u8]> {
+    match x {
+        V::Proto(b, n) => Cow::Borrowed(&b[..(*n).min(b.len())]),
+        other => bytes(other),
     }
 }
 
@@ -265,9 +293,10 @@ fn compare(x: &V<'_>, y: &V<'_>) -> Option<Ordering> {
         }
         (V::Mac(a), V::Mac(b)) => a.cmp(b),
         // Text orders as text; bytes (ftype-bytes.c) by length first.
-        (V::Str(_), V::Bytes(_) | V::Str(_)) | (V::Bytes(_), V::Str(_)) => bytes(x).cmp(&bytes(y)),
-        (V::Bytes(_) | V::Mac(_), V::Bytes(_) | V::Mac(_)) => {
-            let (a, b) = (bytes(x), bytes(y));
+        (V::Str(_), V::Bytes(_) | V::Proto(..) | V::Str(_))
+        | (V::Bytes(_) | V::Proto(..), V::Str(_)) => own(x).cmp(&own(y)),
+        (V::Bytes(_) | V::Proto(..) | V::Mac(_), V::Bytes(_) | V::Proto(..) | V::Mac(_)) => {
+            let (a, b) = (own(x), own(y));
             a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
         }
         _ => return None,
@@ -300,6 +329,9 @@ fn collect<'x>(e: &'x Expr, v: &FrameView<'_, 'x>) -> Vec<V<'x>> {
 fn values<'x>(e: &'x Expr, v: &FrameView<'_, 'x>, out: &mut Vec<V<'x>>) {
     match e {
         Expr::Const(l) => out.push(constant(l)),
+        Expr::Field(f, None) if f.ty == FieldType::Protocol => {
+            out.extend((0..MAX_VALUES).map_while(|i| proto(f, v, i)));
+        }
         Expr::Field(f, None) => {
             out.extend((0..MAX_VALUES).map_while(|i| f.get(v, i)).map(value));
         }
@@ -308,11 +340,15 @@ fn values<'x>(e: &'x Expr, v: &FrameView<'_, 'x>, out: &mut Vec<V<'x>>) {
             let top = (0..n).map(|i| f.layer(v, i)).max().unwrap_or(0) as i64;
             for i in 0..n {
                 let layer = f.layer(v, i) as i64;
-                if layers.iter().any(|r| in_layers(*r, layer, top))
-                    && let Some(x) = f.get(v, i)
-                {
-                    out.push(value(x));
+                if !layers.iter().any(|r| in_layers(*r, layer, top)) {
+                    continue;
                 }
+                let x = if f.ty == FieldType::Protocol {
+                    proto(f, v, i)
+                } else {
+                    f.get(v, i).map(value)
+                };
+                out.extend(x);
             }
         }
         Expr::Slice(x, ranges) => {
@@ -345,6 +381,17 @@ fn values<'x>(e: &'x Expr, v: &FrameView<'_, 'x>, out: &mut Vec<V<'x>>) {
     }
 }
 
+/// Value `i` of protocol field `f`: its bytes and how many are its own.
+fn proto<'x>(f: &Field, v: &FrameView<'_, 'x>, i: usize) -> Option<V<'x>> {
+    let Value::Bytes(b) = f.get(v, i)? else {
+        return None;
+    };
+    Some(V::Proto(
+        Cow::Borrowed(b),
+        f.own_len(v, i).unwrap_or(b.len()),
+    ))
+}
+
 fn arith<'x>(op: Arith, a: &V<'x>, b: &V<'x>) -> Option<V<'x>> {
     match (a, b) {
         (V::Int(a), V::Int(b)) => Some(V::Int(match op {
@@ -355,9 +402,15 @@ fn arith<'x>(op: Arith, a: &V<'x>, b: &V<'x>) -> Option<V<'x>> {
             Arith::Div => a.checked_div(*b)?,
             Arith::Rem => a.checked_rem(*b)?,
         })),
-        (V::Bytes(a), V::Bytes(b)) if op == Arith::BitAnd => Some(V::Bytes(Cow::Owned(
-            a.iter().zip(b.iter()).map(|(x, y)| x & y).collect(),
-        ))),
+        (V::Bytes(_) | V::Proto(..), V::Bytes(_) | V::Proto(..)) if op == Arith::BitAnd => {
+            Some(V::Bytes(Cow::Owned(
+                own(a)
+                    .iter()
+                    .zip(own(b).iter())
+                    .map(|(x, y)| x & y)
+                    .collect(),
+            )))
+        }
         _ => None,
     }
 }
@@ -379,6 +432,7 @@ fn call<'x>(func: Func, args: &'x [Expr], v: &FrameView<'_, 'x>, out: &mut Vec<V
             out.extend(xs.iter().map(|x| {
                 V::Int(match x {
                     V::Bytes(b) => b.len() as i64,
+                    V::Proto(b, n) => (*n).min(b.len()) as i64,
                     V::Str(s) => s.len() as i64,
                     V::Mac(_) => 6,
                     V::Addr(IpAddr::V4(_)) | V::Net(IpAddr::V4(_), _) => 4,
@@ -456,12 +510,16 @@ fn slice<'x>(x: V<'x>, ranges: &[Range]) -> Option<V<'x>> {
             }
             Some(V::Str(Cow::Owned(out)))
         }
-        V::Bytes(Cow::Borrowed(b)) if ranges.len() == 1 => {
+        V::Bytes(Cow::Borrowed(b)) | V::Proto(Cow::Borrowed(b), _) if ranges.len() == 1 => {
+            let b = match &x {
+                V::Proto(_, n) => &b[..(*n).min(b.len())],
+                _ => b,
+            };
             let (a, e) = cut(b.len() as i64, ranges[0])?;
             Some(V::Bytes(Cow::Borrowed(&b[a..e])))
         }
         other => {
-            let b = bytes(&other);
+            let b = own(&other);
             let mut out = Vec::new();
             for r in ranges {
                 let (a, e) = cut(b.len() as i64, *r)?;

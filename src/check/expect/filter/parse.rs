@@ -351,9 +351,11 @@ impl Parser {
         let pattern = String::from_utf8(pattern)
             .map_err(|_| err(pattern_column, "the regular expression is not UTF-8"))?;
         // Wireshark compiles with PCRE2_CASELESS: case-insensitive unless
-        // the pattern says `(?-i)`.
+        // the pattern says `(?-i)`; and PCRE2_NEVER_UTF: `\xf6` is a byte,
+        // `.` any byte, `\w` ASCII (wsutil/regex.c).
         let re = regex::bytes::RegexBuilder::new(&pattern)
             .case_insensitive(true)
+            .unicode(false)
             .size_limit(1 << 20)
             .build()
             .map_err(|e| {

@@ -216,6 +216,7 @@ fn wireshark_meanings_hold_on_a_frame() {
         ("data.data ~ \"Lo.a\"", true),
         ("data.data matches \"hello\"", true),
         ("data.data matches \"(?-i)hello\"", false),
+        ("data.data matches \"^.{10}$\"", true),
         ("data.data == \"\\x48ello Lola\"", true),
         ("data.data == \"\\110ello Lola\"", true),
         ("data.data == r\"Hello Lola\"", true),
@@ -362,4 +363,48 @@ fn decide_answers_from_the_fields_known_and_leaves_the_rest_unknown() {
     assert_eq!(truth("udp.dstport in {1, 7456}"), Truth::True);
     assert_eq!(truth("udp.dstport ^^ udp.dstport"), Truth::False);
     assert_eq!(truth("udp.dstport + 1 == 7457"), Truth::Unknown);
+}
+
+#[test]
+fn a_protocol_compares_its_own_bytes_and_contains_what_it_carries() {
+    // Checked against tshark 4.0 on this frame: `len(udp) == 8`,
+    // `udp == 9c:40:1d:20:00:12:6b:a4`, `udp[8:2]` out of range; `udp contains
+    // "Lola"` and `udp matches "Lola"` search the payload too.
+    on_hello(&[
+        ("len(udp) == 8", true),
+        ("len(udp) == 18", false),
+        ("len(ip) == 20", true),
+        ("len(eth) == 14", true),
+        ("len(frame) == 52", true),
+        ("len(data) == 10", true),
+        ("udp == 9c:40:1d:20:00:12:6b:a4", true),
+        (
+            "udp == 9c:40:1d:20:00:12:6b:a4:48:65:6c:6c:6f:20:4c:6f:6c:61",
+            false,
+        ),
+        ("udp > 9c:40:1d:20:00:12:6b:a4", false),
+        ("udp[0:] == 9c:40:1d:20:00:12:6b:a4", true),
+        ("udp[-1:1] == a4", true),
+        ("udp[8:2] == 48:65", false),
+        ("udp[8:2]", false),
+        ("udp contains \"Lola\"", true),
+        ("udp matches \"Lola\"", true),
+        ("udp#1 == 9c:40:1d:20:00:12:6b:a4", true),
+        ("ip == 45:00", false),
+        ("ip[0:2] == 45:00", true),
+    ]);
+}
+
+#[test]
+fn a_regular_expression_reads_bytes_not_characters() {
+    // Wireshark compiles with PCRE2_NEVER_UTF: `\xf6` is the byte 0xf6 (this
+    // DNS payload's first), not the character U+00F6 (0xc3 0xb6 in UTF-8).
+    let path = "fixtures/corpus/tests_dns-badcookie.pcap";
+    let mut reader = CaptureReader::open(path.as_ref()).unwrap();
+    let frame = reader.next_frame().unwrap().unwrap();
+    let packet = decode(frame.link_type, frame.data, frame.orig_len as usize);
+    let view = FrameView::new(&frame, &packet);
+    let holds = |t: &str| Filter::parse(t).unwrap().matches(&view);
+    assert!(holds(r#"udp.payload matches "^\\xf6""#));
+    assert!(!holds(r#"udp.payload matches "^\\xc3\\xb6""#));
 }
