@@ -16,7 +16,7 @@ trap 'rm -rf "$dir"' EXIT
 cargo build --release --quiet --bin lola
 lola=$PWD/target/release/lola
 # A private lo must be possible here; say why not before timing anything.
-"$lola" exec -q --count 0 --linger 0 -o "$dir/x.pcap" -- true
+"$lola" exec -q --exactly 0 --linger 0 -o "$dir/x.pcap" -- true
 
 # The kernel's own floor for any AF_PACKET capture (tcpdump's too): open a
 # packet socket, bind it to lo, close it (the close waits for an RCU grace
@@ -34,8 +34,8 @@ hyperfine -N --style basic --warmup 5 --runs "$runs" --export-json "$dir/times.j
     -n true "true" \
     -n python "python3 -c pass" \
     -n python-packet-socket "python3 $dir/packet.py" \
-    -n exec-linger-0 "$lola exec -q --count 0 --linger 0 -o $dir/x.pcap -- true" \
-    -n exec "$lola exec -q --count 0 -o $dir/x.pcap -- true"
+    -n exec-linger-0 "$lola exec -q --exactly 0 --linger 0 -o $dir/x.pcap -- true" \
+    -n exec "$lola exec -q --exactly 0 -o $dir/x.pcap -- true"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "$dir/times.json" <<'PY'

@@ -12,7 +12,7 @@ mkdir -p "$out"
 for f in fixtures/*.pcap fixtures/*.pcapng; do
     name=$(basename "$f")
     for variant in "check" "check --json" "check --any-payload --allow-tcp" \
-        "check --emit -" "flow" "flow --json" "flow --format svg" "flow --format mermaid" \
+        "check --emit -" "flow" "flow --json" "flow --draw svg" "flow --draw mermaid" \
         "expect record" "diff fixtures/seed-ipv4.pcap" "diff --json fixtures/seed-ipv4.pcap"; do
         set -- $variant
         cmd=$1; shift
