@@ -398,7 +398,9 @@ fn a_summary_that_cannot_be_written_is_a_warning_not_a_failed_check() {
 #[test]
 fn a_report_path_that_cannot_be_written_fails_before_the_work() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("no/such/dir/report.html");
+    // A file where a directory would have to be: nothing can make it one.
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let bad = dir.path().join("file/report.html");
     lola()
         .args(["compare", "--port", "0", "--capture", "off", "--out-dir"])
         .arg(dir.path())
@@ -406,10 +408,24 @@ fn a_report_path_that_cannot_be_written_fails_before_the_work() {
         .arg(&bad)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(
-            "report.html: no such file or directory",
-        ));
+        .stderr(predicates::str::contains("report.html"));
     assert!(!dir.path().join("tcp.pcap").exists(), "nothing was run");
+}
+
+#[test]
+fn a_report_in_directories_that_do_not_exist_yet_makes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("reports/html/report.html");
+    lola()
+        .arg("check")
+        .arg(fixture("seed-ipv4.pcap"))
+        .arg("--report")
+        .arg(&report)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .assert()
+        .code(0);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
 }
 
 #[test]

@@ -180,7 +180,7 @@ fn start(
     prepare_outputs([options.output.as_path()])?;
     if let Judge::Record(draft) = judge {
         refuse_to_replace_the_config(args, draft)?;
-        lola::capture::check_writable(draft)?;
+        prepare_outputs([draft.as_path()])?;
     }
     check_report_path(args.pictures.report.as_deref())?;
     let name = options.program[0].to_string_lossy().into_owned();

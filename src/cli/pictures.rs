@@ -6,17 +6,16 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use lola::Error;
-use lola::capture::{CaptureReader, Output, check_writable, write_file_atomically};
+use lola::capture::{CaptureReader, Output, write_file_atomically};
 use lola::check::flow::Flows;
 
 use super::args::PictureArgs;
 
-/// Refuses, before any work, a report path that cannot be written.
+/// Makes the report path ready before any work (its missing directories
+/// made), refusing one that cannot be written.
 pub fn check_report_path(path: Option<&Path>) -> Result<(), Error> {
-    match path {
-        Some(path) => check_writable(path),
-        None => Ok(()),
-    }
+    // Made ready as every other output is: missing parent directories made.
+    super::output::prepare_outputs(path)
 }
 
 /// Writes the HTML report, whole or not at all.
