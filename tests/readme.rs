@@ -403,18 +403,23 @@ fn unprivileged_transcripts_are_the_real_output() {
     // a lola.toml) is never what another page's transcript finds.
     for page in pages() {
         let s = Sandbox::new();
-        if page.name == "docs/expectations.md" {
-            // What `exec --expect` judges with (reply.py is among the scripts).
-            std::fs::write(s.path().join("lola.toml"), expectation_file()).unwrap();
-        }
         let path = format!(
             "{}:{}",
             s.path().display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        // The page's `lola.toml` (a TOML block that says it is) is in the
+        // directory from where the page shows it on, as a reader would save it.
+        let configs: Vec<(usize, &str)> = blocks(&page, "toml")
+            .into_iter()
+            .filter(|(_, b)| b.starts_with("# lola.toml"))
+            .collect();
         for t in transcripts(&page) {
             if !(t.command.starts_with("exec ") || t.command == "doctor") {
                 continue;
+            }
+            if let Some((_, config)) = configs.iter().rev().find(|(line, _)| *line < t.line) {
+                std::fs::write(s.path().join("lola.toml"), config).unwrap();
             }
             checked += 1;
             let o = s
