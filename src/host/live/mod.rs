@@ -27,6 +27,8 @@ mod bpf;
 mod detach;
 mod filter;
 mod fragments;
+#[cfg(target_os = "linux")]
+mod handover;
 #[cfg(not(target_os = "linux"))]
 mod other;
 mod record;

@@ -6,11 +6,12 @@ use std::collections::VecDeque;
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use super::bpf::{attach_filter, bpf_program};
 use super::fragments::FragmentSorter;
+use super::handover::Handover;
 use super::ring::Ring;
 use super::{DEFAULT_BUFFER_SIZE, FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
 use crate::capture::CaptureStatistics;
@@ -52,6 +53,11 @@ pub struct Capture {
     receive: Receive,
     // After `receive`: the ring is unmapped before the socket closes.
     fd: OwnedFd,
+    /// After a handover ([`Capture::open_at_once`]): the plain socket the
+    /// ring took over from, and whether it may hold frames still.
+    earlier: Option<Earlier>,
+    // Last: the helper closes the sockets once lola's own references are gone.
+    handover: Option<Handover>,
     admission: Admission,
     statistics: CaptureStatistics,
 }
@@ -163,48 +169,7 @@ impl Capture {
         filter: FlowFilter,
         buffer_size: usize,
     ) -> Result<Capture, Unavailable> {
-        let name = CString::new(interface)
-            .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
-        // SAFETY: if_nametoindex reads a NUL-terminated string.
-        let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
-        if ifindex == 0 {
-            return Err(Unavailable(format!(
-                "no network interface named {interface:?}"
-            )));
-        }
-        // Protocol 0: the socket receives nothing until bind() names
-        // ETH_P_ALL, so no frame slips in before the filter is attached.
-        // SAFETY: plain socket(2) call; the fd is owned right after.
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if raw < 0 {
-            let e = io::Error::last_os_error();
-            return Err(Unavailable(match e.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => {
-                    "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))"
-                        .to_string()
-                }
-                Some(libc::EAFNOSUPPORT) => "this kernel has no AF_PACKET sockets".to_string(),
-                _ => format!("cannot open a packet socket: {}", crate::error::describe_io(&e)),
-            }));
-        }
-        // SAFETY: raw is a fresh descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let fail = |what: &str| {
-            Unavailable(format!(
-                "{what}: {}",
-                crate::error::describe_io(&io::Error::last_os_error())
-            ))
-        };
-
-        // A program the kernel will not take (beyond its socket memory
-        // limit, net.core.optmem_max: 20 KiB before Linux 6.9) leaves
-        // the ports to the userspace filter alone.
-        if attach_filter(&fd, &bpf_program(&filter.kernel_ports())).is_err()
-            && attach_filter(&fd, &bpf_program(&[])).is_err()
-        {
-            return Err(fail("cannot attach the capture filter"));
-        }
-        let drop_outgoing_here = set_options(&fd)?;
+        let (fd, ifindex, program, drop_outgoing_here) = filtered_socket(interface, &filter)?;
         let receive = match Ring::map(&fd, buffer_size) {
             Ok(ring) => Receive::Ring(ring),
             Err(e) => Receive::Calls {
@@ -213,28 +178,91 @@ impl Capture {
                 rcvbuf: set_receive_buffer(&fd, buffer_size),
             },
         };
-        // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
-        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_protocol = ETH_P_ALL.to_be();
-        addr.sll_ifindex = ifindex as i32;
-        // SAFETY: addr is a valid sockaddr_ll of the given size.
-        if unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_ll).cast(),
-                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        } != 0
-        {
-            return Err(fail(&format!(
-                "cannot bind the packet socket to {interface}"
-            )));
+        drop(program);
+        bind(&fd, ifindex, interface)?;
+        Ok(Capture::new(
+            interface,
+            receive,
+            fd,
+            filter,
+            drop_outgoing_here,
+        ))
+    }
+
+    /// Opens a capture as [`Capture::open_with_buffer`] does that records
+    /// from the moment this returns, without waiting for its ring: frames
+    /// come one `recvmsg` at a time until a process of lola's has made the
+    /// ring on a second socket (the kernel waits for an RCU grace period to
+    /// make one, 5 to 20 ms), then through the ring. The kernel hands each
+    /// frame to exactly one of the two sockets, and both are read to the
+    /// end: nothing is lost or doubled at the switch. This is what `lola
+    /// exec` starts its program behind. Where the kernel cannot switch
+    /// (Linux before 6.2), the ring is made here before this returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+    /// if let Ok(mut capture) = Capture::open_at_once("lo", filter, 2 << 20) {
+    ///     let sent = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap().received;
+    ///     let frame = capture.next(Duration::from_secs(2)).unwrap().unwrap();
+    ///     assert!(lola::harness::is_datagram(&frame.data, &sent));
+    /// }
+    /// ```
+    pub fn open_at_once(
+        interface: &str,
+        filter: FlowFilter,
+        buffer_size: usize,
+    ) -> Result<Capture, Unavailable> {
+        let (fd, ifindex, program, drop_outgoing_here) = filtered_socket(interface, &filter)?;
+        let rcvbuf = set_receive_buffer(&fd, buffer_size);
+        bind(&fd, ifindex, interface)?;
+        match Handover::start(&fd, ifindex as i32, &program, buffer_size) {
+            Ok(handover) => {
+                let receive = Receive::Calls {
+                    buf: vec![0; SNAPLEN],
+                    no_ring: io::Error::new(io::ErrorKind::WouldBlock, "the ring is being made"),
+                    rcvbuf,
+                };
+                let mut capture = Capture::new(interface, receive, fd, filter, true);
+                capture.handover = Some(handover);
+                Ok(capture)
+            }
+            // Nothing runs yet whose frames a remade hook could miss.
+            Err(_) => {
+                let receive = match Ring::map(&fd, buffer_size) {
+                    Ok(ring) => Receive::Ring(ring),
+                    Err(no_ring) => Receive::Calls {
+                        buf: vec![0; SNAPLEN],
+                        no_ring,
+                        rcvbuf,
+                    },
+                };
+                Ok(Capture::new(
+                    interface,
+                    receive,
+                    fd,
+                    filter,
+                    drop_outgoing_here,
+                ))
+            }
         }
-        Ok(Capture {
+    }
+
+    fn new(
+        interface: &str,
+        receive: Receive,
+        fd: OwnedFd,
+        filter: FlowFilter,
+        drop_outgoing_here: bool,
+    ) -> Capture {
+        Capture {
             interface: interface.to_string(),
             receive,
             fd,
+            earlier: None,
+            handover: None,
             admission: Admission {
                 filter,
                 drop_outgoing_here,
@@ -242,7 +270,7 @@ impl Capture {
                 ready: VecDeque::new(),
             },
             statistics: CaptureStatistics::default(),
-        })
+        }
     }
 
     /// The size of the memory-mapped ring in bytes, or `None` when the
@@ -269,7 +297,11 @@ impl Capture {
     /// them instead, and this returns at once. When no process can be
     /// started the socket is closed here, waiting as a plain drop does.
     pub fn close_detached(self) {
-        let last_holder = super::detach::LastHolder::start(self.fd.as_raw_fd());
+        if self.handover.is_some() {
+            // Its helper holds both sockets and closes them once this lets go.
+            return drop(self);
+        }
+        let last_holder = super::detach::LastHolder::start(&[self.fd.as_raw_fd()]);
         drop(self);
         drop(last_holder);
     }
@@ -314,27 +346,15 @@ impl Capture {
     /// }
     /// ```
     pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
-        // TPACKET_V3 answers with tpacket_stats_v3 (and a freeze count);
-        // without a ring, with the first two fields.
-        // SAFETY: plain data, zeroed is valid.
-        let mut stats: libc::tpacket_stats_v3 = unsafe { zeroed() };
-        let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
-        // SAFETY: getsockopt fills at most `len` bytes of a tpacket_stats_v3.
-        if unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                PACKET_STATISTICS,
-                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
-                &mut len,
-            )
-        } != 0
-        {
-            return Err(io::Error::last_os_error());
+        let mut sockets = vec![&self.fd];
+        sockets.extend(self.earlier.as_ref().map(|e| &e.fd));
+        sockets.extend(self.handover.as_ref().and_then(Handover::ring_socket));
+        for fd in sockets {
+            let (received, dropped) = counters(fd)?;
+            // The kernel resets its counters on every read: add them up.
+            self.statistics.received += received;
+            self.statistics.dropped += dropped;
         }
-        // The kernel resets its counters on every read: add them up.
-        self.statistics.received += u64::from(stats.tp_packets);
-        self.statistics.dropped += u64::from(stats.tp_drops);
         self.statistics.at = crate::host::exchange::now();
         Ok(self.statistics)
     }
@@ -380,15 +400,22 @@ impl Capture {
                 return Ok(Some(frame));
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
+            // The socket; the helper's word that the ring is ready; the
+            // socket the ring took over from (poll skips a negative fd).
+            let watch = |fd: Option<RawFd>| libc::pollfd {
+                fd: fd.unwrap_or(-1),
                 events: libc::POLLIN,
                 revents: 0,
             };
+            let mut pfds = [
+                watch(Some(self.fd.as_raw_fd())),
+                watch(self.handover.as_ref().and_then(Handover::waiting)),
+                watch(self.earlier.as_ref().map(|e| e.fd.as_raw_fd())),
+            ];
             let ms = left.as_millis().min(i32::MAX as u128) as i32
                 + i32::from(!left.is_zero() && left.as_millis() == 0);
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            // SAFETY: three valid pollfds.
+            let n = unsafe { libc::poll(pfds.as_mut_ptr(), 3, ms) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -396,7 +423,17 @@ impl Capture {
                 }
                 return Err(e);
             }
-            if pfd.revents & libc::POLLERR != 0 {
+            if pfds[1].revents != 0 {
+                self.switch();
+            }
+            if let Some(earlier) = &mut self.earlier
+                && pfds[2].revents != 0
+            {
+                // Its error (lo went down) is the current socket's too.
+                socket_error(&earlier.fd);
+                earlier.readable = true;
+            }
+            if pfds[0].revents & libc::POLLERR != 0 {
                 // The interface went down, say: recvmsg would tell, the ring
                 // cannot.
                 if let Some(e) = socket_error(&self.fd) {
@@ -419,6 +456,17 @@ impl Capture {
     /// over; `None` when there is none (never waits).
     fn drain(&mut self) -> io::Result<Option<LiveFrame>> {
         let admission = &mut self.admission;
+        // Frames dispatched before the switch come first.
+        if let Some(earlier) = &mut self.earlier
+            && earlier.readable
+        {
+            while let Some(raw) = receive_one(&earlier.fd, &mut earlier.buf)? {
+                if let Some(frame) = admission.admit(raw) {
+                    return Ok(Some(frame));
+                }
+            }
+            earlier.readable = false;
+        }
         match &mut self.receive {
             Receive::Ring(ring) => {
                 while let Some(f) = ring.next() {
@@ -445,6 +493,158 @@ impl Capture {
             }
         }
     }
+}
+
+/// The plain socket a ring took over from ([`Capture::open_at_once`]),
+/// which may still hold frames the kernel dispatched before the switch.
+struct Earlier {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    /// Polled readable, and not yet read empty.
+    readable: bool,
+}
+
+impl Capture {
+    /// The helper said it is done: the ring takes over if it was made.
+    /// Where it was not (or the switch failed), frames keep coming to the
+    /// plain socket, which the kernel then still feeds alone, and
+    /// [`Capture::receive_path`] says why.
+    fn switch(&mut self) {
+        let Some(handover) = &mut self.handover else {
+            return;
+        };
+        match handover.take_over(&self.fd) {
+            Ok(Some((ring_fd, ring))) => {
+                // An error it recorded before the switch (lo went down) is old.
+                socket_error(&ring_fd);
+                let plain = std::mem::replace(&mut self.fd, ring_fd);
+                let buf = match std::mem::replace(&mut self.receive, Receive::Ring(ring)) {
+                    Receive::Calls { buf, .. } => buf,
+                    Receive::Ring(_) => vec![0; SNAPLEN],
+                };
+                self.earlier = Some(Earlier {
+                    fd: plain,
+                    buf,
+                    readable: true,
+                });
+            }
+            Ok(None) if handover.waiting().is_some() => {}
+            result => {
+                if let Receive::Calls { no_ring, .. } = &mut self.receive {
+                    *no_ring = result
+                        .err()
+                        .unwrap_or_else(|| io::Error::other("the process making it could not"));
+                }
+            }
+        }
+    }
+}
+
+/// A socket's `PACKET_STATISTICS` since the last read: (received, dropped).
+fn counters(fd: &OwnedFd) -> io::Result<(u64, u64)> {
+    // TPACKET_V3 answers with tpacket_stats_v3 (and a freeze count);
+    // without a ring, with the first two fields.
+    // SAFETY: plain data, zeroed is valid.
+    let mut stats: libc::tpacket_stats_v3 = unsafe { zeroed() };
+    let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
+    // SAFETY: getsockopt fills at most `len` bytes of a tpacket_stats_v3.
+    if unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            PACKET_STATISTICS,
+            (&mut stats as *mut libc::tpacket_stats_v3).cast(),
+            &mut len,
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((u64::from(stats.tp_packets), u64::from(stats.tp_drops)))
+}
+
+/// A packet socket on `interface` with the flow's filter and options,
+/// not yet bound: the socket, the interface's index, the classic BPF
+/// program the kernel took, and whether lola must drop outgoing copies.
+fn filtered_socket(
+    interface: &str,
+    filter: &FlowFilter,
+) -> Result<(OwnedFd, u32, Vec<libc::sock_filter>, bool), Unavailable> {
+    let name = CString::new(interface)
+        .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
+    // SAFETY: if_nametoindex reads a NUL-terminated string.
+    let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if ifindex == 0 {
+        return Err(Unavailable(format!(
+            "no network interface named {interface:?}"
+        )));
+    }
+    let fd = packet_socket().map_err(|e| {
+        Unavailable(match e.raw_os_error() {
+            Some(libc::EPERM) | Some(libc::EACCES) => {
+                "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))"
+                    .to_string()
+            }
+            Some(libc::EAFNOSUPPORT) => "this kernel has no AF_PACKET sockets".to_string(),
+            _ => format!("cannot open a packet socket: {}", crate::error::describe_io(&e)),
+        })
+    })?;
+    // A program the kernel will not take (beyond its socket memory
+    // limit, net.core.optmem_max: 20 KiB before Linux 6.9) leaves
+    // the ports to the userspace filter alone.
+    let mut program = bpf_program(&filter.kernel_ports());
+    if attach_filter(&fd, &program).is_err() {
+        program = bpf_program(&[]);
+        if attach_filter(&fd, &program).is_err() {
+            return Err(failed("cannot attach the capture filter"));
+        }
+    }
+    let drop_outgoing_here = set_options(&fd)?;
+    Ok((fd, ifindex, program, drop_outgoing_here))
+}
+
+/// A packet socket that receives nothing yet: protocol 0 takes no frame
+/// until bind() names ETH_P_ALL, so none slips in before the filter.
+pub(super) fn packet_socket() -> io::Result<OwnedFd> {
+    // SAFETY: plain socket(2) call; the fd is owned right after.
+    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: raw is a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Binds `fd` to every protocol on the interface `ifindex`: frames start
+/// to come.
+fn bind(fd: &OwnedFd, ifindex: u32, interface: &str) -> Result<(), Unavailable> {
+    // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
+    let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+    addr.sll_family = libc::AF_PACKET as u16;
+    addr.sll_protocol = ETH_P_ALL.to_be();
+    addr.sll_ifindex = ifindex as i32;
+    // SAFETY: addr is a valid sockaddr_ll of the given size.
+    if unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    } != 0
+    {
+        return Err(failed(&format!(
+            "cannot bind the packet socket to {interface}"
+        )));
+    }
+    Ok(())
+}
+
+/// `what`, with the system call's error.
+fn failed(what: &str) -> Unavailable {
+    Unavailable(format!(
+        "{what}: {}",
+        crate::error::describe_io(&io::Error::last_os_error())
+    ))
 }
 
 /// Reads one queued frame with `recvmsg` into `buf`; `None` when none is
@@ -564,7 +764,7 @@ fn set_receive_buffer(fd: &OwnedFd, size: usize) -> usize {
 /// Socket options: the kernel drops outgoing copies where it can (the
 /// answer: true when lola must drop them itself), tells the checksum
 /// state of each frame, and stamps frames in nanoseconds.
-fn set_options(fd: &OwnedFd) -> Result<bool, Unavailable> {
+pub(super) fn set_options(fd: &OwnedFd) -> Result<bool, Unavailable> {
     let one: libc::c_int = 1;
     // SAFETY: setsockopt with a c_int option value.
     let drop_outgoing_here = unsafe {
