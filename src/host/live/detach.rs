@@ -50,11 +50,12 @@ impl LastHolder {
         });
         // SAFETY: the parent's copy of the read end is not needed.
         unsafe { libc::close(wait_end) };
-        if started.is_err() {
+        let Ok(middle) = started else {
             // SAFETY: nobody waits on the pipe.
             unsafe { libc::close(release) };
             return LastHolder { release: None };
-        }
+        };
+        drop(middle);
         LastHolder {
             release: Some(release),
         }
@@ -86,7 +87,9 @@ pub(super) fn pipe() -> std::io::Result<(RawFd, RawFd)> {
 /// exits at once and is reaped here, so the grandchild belongs to init or
 /// the nearest subreaper) that keeps only the descriptors in `keep` (at
 /// most eight), shows `title` as its command line, ignores SIGPIPE, and
-/// exits when `body` returns. Returns once the grandchild is started.
+/// exits when `body` returns. Returns at once, with the middle process to
+/// reap (it exits as soon as it has forked; reaping it is left to the
+/// caller, so that a busy machine's scheduler does not delay the caller).
 ///
 /// `body` runs in a forked copy of this process and must make only
 /// system calls: no allocation, no lock.
@@ -94,7 +97,7 @@ pub(super) fn spawn_detached(
     keep: &[RawFd],
     title: &[u8],
     body: impl FnOnce(),
-) -> std::io::Result<()> {
+) -> std::io::Result<Middle> {
     let args = argument_area();
     let mut sorted = [RawFd::MAX; MOST_KEPT];
     let n = keep.len().min(MOST_KEPT);
@@ -120,16 +123,21 @@ pub(super) fn spawn_detached(
                 libc::_exit(0);
             }
             -1 => Err(std::io::Error::last_os_error()),
-            child => {
-                // The middle process exits at once: reaped here.
-                let mut status = 0;
-                while libc::waitpid(child, &mut status, 0) < 0
-                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {
-                }
-                Ok(())
-            }
+            child => Ok(Middle(child)),
         }
+    }
+}
+
+/// The middle process of [`spawn_detached`], reaped when dropped.
+pub(super) struct Middle(libc::pid_t);
+
+impl Drop for Middle {
+    fn drop(&mut self) {
+        let mut status = 0;
+        // SAFETY: waiting for our own child, which exits at once.
+        while unsafe { libc::waitpid(self.0, &mut status, 0) } < 0
+            && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {}
     }
 }
 

@@ -36,7 +36,7 @@ use std::io;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::detach::{pipe, spawn_detached, wait_for_release};
+use super::detach::{Middle, pipe, spawn_detached, wait_for_release};
 use super::ring::{self, Ring};
 
 /// The helper's command line, in place of lola's own.
@@ -71,6 +71,8 @@ pub(super) struct Handover {
     ready: OwnedFd,
     /// Closed (dropped) to let the helper close the sockets and leave.
     _release: OwnedFd,
+    /// Reaped last, long after it exited.
+    _middle: Middle,
 }
 
 impl Handover {
@@ -144,7 +146,7 @@ impl Handover {
             ready: ready_write.as_raw_fd(),
             wait_end: wait_end.as_raw_fd(),
         };
-        spawn_detached(
+        let middle = spawn_detached(
             &[make.plain, make.ring, make.ready, make.wait_end],
             TITLE,
             // SAFETY: in the helper, which makes only system calls.
@@ -155,6 +157,7 @@ impl Handover {
             req,
             ready,
             _release: release,
+            _middle: middle,
         })
     }
 
