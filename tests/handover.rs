@@ -24,7 +24,7 @@ use lola::host::live::{Capture, FlowFilter};
 const PAYLOAD_AT: usize = 14 + 20 + 8;
 
 /// The (sender, number) a datagram of `send_numbered` carries.
-fn numbered(frame: &[u8]) -> Option<(u8, u32)> {
+fn numbered(frame: &[u8]) -> Option<Numbered> {
     let p = frame.get(PAYLOAD_AT..PAYLOAD_AT + 5)?;
     Some((p[0], u32::from_be_bytes([p[1], p[2], p[3], p[4]])))
 }
@@ -58,10 +58,13 @@ fn send_numbered(
     n
 }
 
-/// Each numbered datagram in `frames` once: the count of each (sender,
-/// number) seen more than once, and those of `sent` never seen.
-fn tally(frames: &[Vec<u8>], sent: &[u32]) -> (Vec<(u8, u32)>, Vec<(u8, u32)>) {
-    let mut seen: BTreeMap<(u8, u32), u32> = BTreeMap::new();
+/// A datagram of `send_numbered`: (sender, number).
+type Numbered = (u8, u32);
+
+/// Each numbered datagram in `frames` once: those seen more than once, and
+/// those of `sent` never seen.
+fn tally(frames: &[Vec<u8>], sent: &[u32]) -> (Vec<Numbered>, Vec<Numbered>) {
+    let mut seen: BTreeMap<Numbered, u32> = BTreeMap::new();
     for key in frames.iter().filter_map(|f| numbered(f)) {
         *seen.entry(key).or_default() += 1;
     }

@@ -40,7 +40,7 @@ use super::detach::{Middle, pipe, spawn_detached, wait_for_release};
 use super::ring::{self, Ring};
 
 /// The helper's command line, in place of lola's own.
-const TITLE: &[u8] = b"lola: making a capture ring";
+const TITLE: &[u8] = b"lola: capture ring helper";
 
 /// What the helper writes when the ring's socket is ready to take over.
 const READY: u8 = 1;
@@ -112,9 +112,9 @@ impl Handover {
         }
         let join = (group & 0xffff) | (flags << 16);
 
-        let ring_fd = super::socket::packet_socket()?;
+        let ring_fd = super::open::packet_socket()?;
         super::bpf::attach_filter(&ring_fd, &NOTHING)?;
-        super::socket::set_options(&ring_fd).map_err(io::Error::other)?;
+        super::open::set_options(&ring_fd).map_err(io::Error::other)?;
         ring::set_version(ring_fd.as_raw_fd())?;
         let req = ring::request(buffer_size);
 
