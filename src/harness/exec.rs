@@ -497,7 +497,7 @@ fn open(host: bool, buffer_size: usize) -> Result<(Capture, Place)> {
             .map_err(|blocked| Error::PrivateLo { blocked })?
     };
     let capture =
-        Capture::open_at_once("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
+        Capture::open_with_buffer("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
             Error::CaptureUnavailable {
                 interface: match place {
                     Place::Host => "lo".into(),
