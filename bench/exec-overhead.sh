@@ -7,6 +7,10 @@
 #
 #   bench/exec-overhead.sh [RUNS]   (default 50; needs hyperfine, and root or
 #                                    user namespaces for the private lo)
+#
+# OLD=path/to/an/older/lola also times that binary against this tree's, the
+# two interleaved run by run (true, old, new, in a new random order each
+# round), so that a shared, noisy machine slows both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
@@ -50,3 +54,36 @@ for name in ("exec-linger-0", "exec"):
           f"+{(t-base)*1000:.1f} ms, ratio {t/base:.1f}; "
           f"{(t-base-floor)*1000:.1f} ms over the kernel floor (medians)")
 PY
+
+[ -n "${OLD:-}" ] || exit 0
+echo "interleaved, $runs rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$runs" "$OLD" "$lola" "$dir" <<'PY'
+import os, random, statistics, sys, time
+runs, old, new, d = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+null = os.open(os.devnull, os.O_RDWR)
+def args(lola, out):
+    return [lola, "exec", "-q", "--count", "0", "--linger", "0", "-o", f"{d}/{out}", "--", "true"]
+commands = {"true": ["/usr/bin/true"], "old": args(old, "old.pcap"), "new": args(new, "new.pcap")}
+def once(argv):
+    t = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, argv
+    return (time.perf_counter_ns() - t) / 1e6
+for name, argv in commands.items():
+    for _ in range(3):
+        once(argv)
+times = {name: [] for name in commands}
+for _ in range(runs):
+    order = list(commands)
+    random.shuffle(order)
+    for name in order:
+        times[name].append(once(commands[name]))
+base = statistics.median(times["true"])
+for name, ts in times.items():
+    m = statistics.median(ts)
+    print(f"{name:>4}: median {m:6.1f} ms (+{m - base:5.1f} over true), "
+          f"min {min(ts):6.1f}, max {max(ts):6.1f}")
+PY
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

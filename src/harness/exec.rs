@@ -435,9 +435,12 @@ pub fn exec_with(
                 comment: crate::harness::captured_comment("lo"),
                 started: Instant::now(),
                 gap: None,
+                wake: None,
             };
             let ending = supervise(&mut tree, &mut recorder, options.timeout, stop, &mut notice)
                 .map_err(|e| e.into_error(program))?;
+            // The init's pipe is at its end from here on: no more waking.
+            recorder.wake = None;
             // The init is gone once the program is: every process of the
             // tree has been killed and reaped.
             tree.wait();
@@ -516,6 +519,9 @@ struct Recorder<'a, W: std::io::Write> {
     started: Instant,
     /// Set when the capture broke; [`CaptureGap::Failed`] ends recording.
     gap: Option<CaptureGap>,
+    /// While the program runs: the init's report pipe, which cuts a wait
+    /// for frames short, so that the program's end is seen at once.
+    wake: Option<std::os::fd::RawFd>,
 }
 
 impl<W: std::io::Write> Recorder<'_, W> {
@@ -529,7 +535,15 @@ impl<W: std::io::Write> Recorder<'_, W> {
     fn record_for(&mut self, wait: Duration) -> Result<()> {
         let burst = Instant::now();
         while self.recording() {
-            match self.capture.next(wait) {
+            let next = match self.wake {
+                // SAFETY: the descriptor belongs to the Tree, which outlives
+                // the recording (set in `supervise` only).
+                Some(fd) => self
+                    .capture
+                    .next_or(wait, unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }),
+                None => self.capture.next(wait),
+            };
+            match next {
                 Ok(Some(frame)) => self.write(&frame)?,
                 Ok(None) => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
@@ -602,6 +616,8 @@ fn supervise<W: std::io::Write>(
     // Since when, and by which signal, the program is stopped; whether the
     // caller was told.
     let mut stopped: Option<(i32, Instant, bool)> = None;
+    // The init's reports cut the capture's waits short (reset by the caller).
+    recorder.wake = Some(std::os::fd::AsRawFd::as_raw_fd(&tree.events()));
     loop {
         // With a capture, its wait is the loop's; without one (it failed),
         // the init's pipe is waited on instead.

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use super::bpf::{attach_filter, bpf_program};
@@ -371,6 +371,38 @@ impl Capture {
     /// }
     /// ```
     pub fn next(&mut self, timeout: Duration) -> io::Result<Option<LiveFrame>> {
+        self.next_with(timeout, None)
+    }
+
+    /// [`next`](Capture::next), returning `None` early when `wake` becomes
+    /// readable (and no frame is there): a caller that also waits for
+    /// something else (a child's report, say) hears of it at once.
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    /// use std::time::{Duration, Instant};
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// if let Ok(mut capture) = Capture::open("lo", FlowFilter::ports(vec![9])) {
+    ///     let (reader, mut writer) = std::io::pipe().unwrap();
+    ///     std::io::Write::write_all(&mut writer, b"x").unwrap();
+    ///     let started = Instant::now();
+    ///     assert_eq!(capture.next_or(Duration::from_secs(5), reader.as_fd()).unwrap(), None);
+    ///     assert!(started.elapsed() < Duration::from_secs(1), "woken, not timed out");
+    /// }
+    /// ```
+    pub fn next_or(
+        &mut self,
+        timeout: Duration,
+        wake: BorrowedFd<'_>,
+    ) -> io::Result<Option<LiveFrame>> {
+        self.next_with(timeout, Some(wake.as_raw_fd()))
+    }
+
+    fn next_with(
+        &mut self,
+        timeout: Duration,
+        wake: Option<RawFd>,
+    ) -> io::Result<Option<LiveFrame>> {
         if let Some(frame) = self.admission.ready.pop_front() {
             return Ok(Some(frame));
         }
@@ -380,15 +412,18 @@ impl Capture {
                 return Ok(Some(frame));
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
+            // The socket, and what else cuts the wait short (poll skips a
+            // negative fd).
+            let mut pfds = [self.fd.as_raw_fd(), wake.unwrap_or(-1)].map(|fd| libc::pollfd {
+                fd,
                 events: libc::POLLIN,
                 revents: 0,
-            };
+            });
             let ms = left.as_millis().min(i32::MAX as u128) as i32
                 + i32::from(!left.is_zero() && left.as_millis() == 0);
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            // SAFETY: two valid pollfds.
+            let n = unsafe { libc::poll(pfds.as_mut_ptr(), 2, ms) };
+            let pfd = pfds[0];
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -409,7 +444,7 @@ impl Capture {
             if let Some(frame) = self.drain()? {
                 return Ok(Some(frame));
             }
-            if left.is_zero() {
+            if left.is_zero() || pfds[1].revents != 0 {
                 return Ok(None);
             }
         }
