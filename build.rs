@@ -1,6 +1,6 @@
-//! Build script: the long `--version` line, `0.1.0 (commit abc1234
+//! Build script: the long `--version` line, `0.2.0 (commit abc1234
 //! 2026-12-05, x86_64-unknown-linux-gnu)`, from git when the source is a
-//! checkout, and `0.1.0 (x86_64-unknown-linux-gnu)` when it is not (a
+//! checkout, and `0.2.0 (x86_64-unknown-linux-gnu)` when it is not (a
 //! tarball, a crate from crates.io). The date is the commit's, so two builds
 //! of one commit say the same.
 

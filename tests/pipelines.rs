@@ -20,7 +20,7 @@ fn diff_says_same_for_a_tcpdump_capture_of_the_golden_exchange() {
         .arg(fixture("seed-ipv4.pcap"))
         .assert()
         .code(0)
-        .stdout(contains("SAME "))
+        .stdout(contains("PASS "))
         .stdout(contains(
             "udp.srcport (the client's ephemeral port varies between runs)",
         ));
@@ -87,7 +87,7 @@ fn run_expect_like_holds_the_run_against_the_golden_capture() {
         .arg(fixture("hello-lola.pcap"))
         .assert()
         .code(0)
-        .stdout(contains("SAME "))
+        .stdout(contains("PASS "))
         .stdout(contains(
             "udp.dstport (the server's port is ephemeral (--port 0))",
         ));

@@ -490,7 +490,7 @@ fn diff_is_quiet_with_q_and_coloured_on_request() {
         .env("NO_COLOR", "1")
         .assert()
         .code(0)
-        .stdout(contains("\x1b[1m\x1b[32mSAME"));
+        .stdout(contains("\x1b[1m\x1b[32mPASS"));
 }
 
 #[test]

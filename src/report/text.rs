@@ -166,15 +166,15 @@ impl DiffReport {
     /// let report = lola::check::golden::diff_files(golden, golden, &Default::default()).unwrap();
     /// let mut text = String::new();
     /// report.write_text(&mut text, true).unwrap();
-    /// assert!(text.starts_with("\x1b[1m\x1b[32mSAME\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
+    /// assert!(text.starts_with("\x1b[1m\x1b[32mPASS\x1b[0m fixtures/seed-ipv4.pcap"), "{text}");
     /// ```
     pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
         let frames = |n: u64| format!("{n} {}", if n == 1 { "frame" } else { "frames" });
         if self.same() {
             writeln!(
                 f,
-                "{} {} and {}: {}, equal field by field",
-                paint_verdict("SAME", true, color),
+                "{} {} and {}: the same, {} equal field by field",
+                paint_verdict("PASS", true, color),
                 printable(&self.expected),
                 printable(&self.actual),
                 frames(self.expected_frames)
@@ -182,8 +182,8 @@ impl DiffReport {
         } else {
             writeln!(
                 f,
-                "{} {} and {}: {} of {} differ",
-                paint_verdict("DIFFERENT", false, color),
+                "{} {} and {}: different, {} of {} differ",
+                paint_verdict("FAIL", false, color),
                 printable(&self.expected),
                 printable(&self.actual),
                 self.differing,

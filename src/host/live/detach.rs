@@ -42,8 +42,13 @@ impl LastHolder {
         unsafe {
             match libc::fork() {
                 0 => {
+                    // The title is taken before the grandchild is forked, so
+                    // it has it from its first instant: by the time the
+                    // caller has reaped this process, no process with the
+                    // caller's command line is left behind.
+                    take_title(args);
                     if libc::fork() == 0 {
-                        hold_then_close(socket, wait_end, args);
+                        hold_then_close(socket, wait_end);
                     }
                     libc::_exit(0);
                 }
@@ -81,12 +86,29 @@ impl Drop for LastHolder {
     }
 }
 
+/// Overwrites this process's command line (its argument area) with
+/// `TITLE`, so `/proc/PID/cmdline` names it for what it is.
+///
+/// # Safety
+/// Only in a freshly forked child: it writes the process's own copy of the
+/// argument area, which nothing else of it reads.
+unsafe fn take_title(args: Option<(usize, usize)>) {
+    if let Some((start, end)) = args {
+        // SAFETY: the area lies within this process's own memory (read
+        // from /proc/self/stat before forking).
+        let area = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
+        area.fill(0);
+        let n = TITLE.len().min(area.len().saturating_sub(1));
+        area[..n].copy_from_slice(&TITLE[..n]);
+    }
+}
+
 /// In the grandchild: shed every descriptor but the socket and the pipe,
-/// take a title of its own, wait for the caller to let go, close, exit.
+/// wait for the caller to let go, close, exit.
 ///
 /// # Safety
 /// Only in a freshly forked child, which this never returns from.
-unsafe fn hold_then_close(socket: RawFd, wait_end: RawFd, args: Option<(usize, usize)>) -> ! {
+unsafe fn hold_then_close(socket: RawFd, wait_end: RawFd) -> ! {
     unsafe {
         let (low, high) = if socket < wait_end {
             (socket, wait_end)
@@ -96,12 +118,6 @@ unsafe fn hold_then_close(socket: RawFd, wait_end: RawFd, args: Option<(usize, u
         close_range(0, low - 1);
         close_range(low + 1, high - 1);
         close_range(high + 1, RawFd::MAX);
-        if let Some((start, end)) = args {
-            let area = std::slice::from_raw_parts_mut(start as *mut u8, end - start);
-            area.fill(0);
-            let n = TITLE.len().min(area.len().saturating_sub(1));
-            area[..n].copy_from_slice(&TITLE[..n]);
-        }
         let mut byte = 0u8;
         // Returns 0 (end of file) once every write end is closed.
         while libc::read(wait_end, (&raw mut byte).cast(), 1) < 0
