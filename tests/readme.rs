@@ -433,8 +433,7 @@ fn unprivileged_transcripts_are_the_real_output() {
                 .output()
                 .unwrap();
             // Only setpriv or sh would write to stderr: shown, never expected.
-            let printed =
-                String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
+            let printed = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
             problems.extend(differences(&t, &printed, o.status.code(), normalize_live));
         }
     }
