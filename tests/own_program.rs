@@ -18,26 +18,6 @@ use common::browser::{assert_rendered, assert_valid_html, chromium, dump_dom, sc
 use common::sandbox::{netns_allowed, root_for};
 use common::{fixture, lola, text};
 
-/// A UDP echo service and its client in one program: the server on
-/// 127.0.0.1:9999 answers each datagram in capitals; the client sends
-/// `ping 0`..`ping 2` and prints the answers; then it exits with `$STATUS`
-/// (0 unless set).
-const ECHO: &str = r#"import os, socket, sys, threading
-srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-srv.bind(("127.0.0.1", 9999))
-def serve():
-    for _ in range(3):
-        data, addr = srv.recvfrom(2048)
-        srv.sendto(data.upper(), addr)
-threading.Thread(target=serve, daemon=True).start()
-cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-cli.settimeout(5)
-for i in range(3):
-    cli.sendto(b"ping %d" % i, ("127.0.0.1", 9999))
-    print(cli.recvfrom(2048)[0].decode())
-sys.exit(int(os.environ.get("STATUS", "0")))
-"#;
-
 /// What the echo service must do: three requests, three replies, each
 /// after the first request.
 const ECHO_TOML: &str = r#"[[expect]]
@@ -59,7 +39,11 @@ fn echo_dir() -> Option<tempfile::TempDir> {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("echo.py"), ECHO).unwrap();
+    // The README's own program (tests/scripts/echo.py): a UDP echo service
+    // on 127.0.0.1:9999 answering in capitals, and a client sending
+    // `ping 0`..`ping 2`; it exits with `$STATUS` (0 unless set).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/echo.py");
+    fs::copy(script, dir.path().join("echo.py")).unwrap();
     Some(dir)
 }
 
