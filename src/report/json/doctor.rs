@@ -11,6 +11,7 @@ impl Diagnosis {
     /// let d = lola::host::sandbox::diagnose();
     /// let value: serde_json::Value = serde_json::from_str(&d.to_json().unwrap()).unwrap();
     /// assert_eq!(value["command"], "doctor");
+    /// assert_eq!(value["verdict"], if d.auto().is_ok() { "pass" } else { "fail" });
     /// assert_eq!(value["auto"]["captures"], d.auto().is_ok());
     /// assert_eq!(value["private"]["works"], d.private.is_ok());
     /// ```
@@ -19,6 +20,7 @@ impl Diagnosis {
         let document = DoctorDocument {
             schema_version: crate::SCHEMA_VERSION,
             command: "doctor",
+            verdict: super::verdict_word(auto.is_ok()),
             root: self.root,
             host: match &self.host {
                 Ok(()) => HostDocument {
@@ -59,6 +61,9 @@ impl Diagnosis {
 pub(crate) struct DoctorDocument<'a> {
     schema_version: u32,
     command: &'static str,
+    /// `pass` when `--capture auto` captures live here (exit 0), `fail`
+    /// when it would synthesize (exit 1), as every document's verdict.
+    verdict: &'static str,
     root: bool,
     host: HostDocument,
     private: PrivateDocument,
