@@ -73,7 +73,7 @@ pub enum DiffVerdict {
 /// assert_eq!((report.result, report.expected_frames, report.actual_frames), (DiffVerdict::Different, 1, 2));
 /// assert_eq!(report.verdict, lola::check::Verdict::Fail);
 /// assert_eq!(report.differing, 1);
-/// assert!(report.to_string().starts_with("DIFFERENT fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap"));
+/// assert!(report.to_string().starts_with("FAIL fixtures/seed-ipv4.pcap and fixtures/seed-ipv4-twice.pcap: different"));
 /// ```
 #[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct DiffReport {
