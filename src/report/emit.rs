@@ -30,6 +30,7 @@
 //! ```
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -59,6 +60,12 @@ pub fn rfc3339(t: Duration) -> String {
 
 /// The direction-independent conversation of a frame, if it is UDP or TCP.
 pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
+    let (proto, lo, hi) = flow_ends(v)?;
+    Some(format!("{proto} {lo} {hi}"))
+}
+
+/// What [`flow_id`] says, in parts: the protocol and the endpoints, sorted.
+pub fn flow_ends(v: &FrameView<'_, '_>) -> Option<(&'static str, SocketAddr, SocketAddr)> {
     let (a, b) = v.packet.endpoints()?;
     let proto = match v.packet.transport {
         crate::packet::decode::Transport::Tcp(_) => "tcp",
@@ -69,7 +76,7 @@ pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
     } else {
         (b, a)
     };
-    Some(format!("{proto} {lo} {hi}"))
+    Some((proto, lo, hi))
 }
 
 /// One frame as a row.

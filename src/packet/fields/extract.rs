@@ -272,6 +272,44 @@ pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize,
     })
 }
 
+/// Every value of each field of `ids` in the frame, from one walk over its
+/// headers: `out(k, value)` for each value of `ids[k]`. A field's values
+/// come in the order [`nth`] numbers them (the fields' are interleaved),
+/// each read by the same readers, so the two never disagree.
+pub(super) fn each<'a>(ids: &[Id], v: &FrameView<'_, 'a>, mut out: impl FnMut(usize, Value<'a>)) {
+    // The frame's own fields are not in its headers (`nth` never walks
+    // for them); a bit for each of the first 128, found again past them.
+    let mut own = 0u128;
+    for (k, &id) in ids.iter().enumerate() {
+        if let Some(x) = frame_field(id, v) {
+            if k < 128 {
+                own |= 1 << k;
+            }
+            if let Some(x) = x {
+                out(k, x);
+            }
+        }
+    }
+    walk(v.packet, v.datagram_only, |h| {
+        for (k, &id) in ids.iter().enumerate() {
+            let frame_own = if k < 128 {
+                own & (1 << k) != 0
+            } else {
+                frame_field(id, v).is_some()
+            };
+            if frame_own {
+                continue;
+            }
+            if let Some(values) = read(id, h, v) {
+                for x in values.into_iter().flatten() {
+                    out(k, x);
+                }
+            }
+        }
+        None::<()>
+    });
+}
+
 /// How many bytes at the start of value `i` of protocol field `id` the
 /// protocol's own item covers in Wireshark (what its `len()`, slices and
 /// `==` see; `contains` sees the whole value).
