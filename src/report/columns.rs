@@ -684,6 +684,53 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_over_a_frame_reads_what_each_field_reads_alone() {
+        // Field::each (columns, rows) against Field::get (expectations),
+        // every field of every frame of every fixture, whole and datagram-only.
+        let mut paths = Vec::new();
+        fixtures(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")),
+            &mut paths,
+        );
+        let fields: Vec<&Field> = FIELDS.iter().collect();
+        let mut values = 0;
+        for path in &paths {
+            let Ok(mut reader) = CaptureReader::open(path) else {
+                continue;
+            };
+            while let Ok(Some(frame)) = reader.next_frame() {
+                let packet = crate::packet::decode::decode(
+                    frame.link_type,
+                    frame.data,
+                    frame.orig_len as usize,
+                );
+                for datagram_only in [false, true] {
+                    let view = FrameView {
+                        datagram_only,
+                        tcp_relative: Some((1, 1)),
+                        ..FrameView::new(&frame, &packet)
+                    };
+                    let mut got = vec![Vec::new(); fields.len()];
+                    Field::each(&fields, &view, |k, x| got[k].push(x));
+                    for (f, got) in fields.iter().zip(&got) {
+                        let alone: Vec<Value<'_>> = (0..).map_while(|i| f.get(&view, i)).collect();
+                        assert_eq!(
+                            got,
+                            &alone,
+                            "{} frame {} {}",
+                            path.display(),
+                            frame.number,
+                            f.name
+                        );
+                        values += alone.len();
+                    }
+                }
+            }
+        }
+        assert!(values > 10_000, "{values} values compared");
+    }
+
+    #[test]
     fn every_fixture_s_columns_are_its_emitted_rows() {
         use serde_json::Value as Json;
         let mut paths = Vec::new();

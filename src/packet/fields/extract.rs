@@ -291,21 +291,23 @@ pub(super) fn each<'a>(ids: &[Id], v: &FrameView<'_, 'a>, mut out: impl FnMut(us
         }
     }
     walk(v.packet, v.datagram_only, |h| {
-        for (k, &id) in ids.iter().enumerate() {
-            let frame_own = if k < 128 {
-                own & (1 << k) != 0
-            } else {
-                frame_field(id, v).is_some()
-            };
-            if frame_own {
-                continue;
-            }
-            if let Some(values) = read(id, h, v) {
-                for x in values.into_iter().flatten() {
-                    out(k, x);
+        reader(h, v, |read| {
+            for (k, &id) in ids.iter().enumerate() {
+                let frame_own = if k < 128 {
+                    own & (1 << k) != 0
+                } else {
+                    frame_field(id, v).is_some()
+                };
+                if frame_own {
+                    continue;
+                }
+                if let Some(values) = read(id) {
+                    for x in values.into_iter().flatten() {
+                        out(k, x);
+                    }
                 }
             }
-        }
+        });
         None::<()>
     });
 }
@@ -358,17 +360,34 @@ fn frame_field<'a>(id: Id, v: &FrameView<'_, 'a>) -> Option<Option<Value<'a>>> {
 /// The values of field `id` in header `h`, or None when `h` is not of the
 /// field's protocol.
 fn read<'a>(id: Id, h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>) -> Option<Two<'a>> {
+    reader(h, v, |read| read(id))
+}
+
+/// Calls `with` with the reader of header `h`: a field's values in `h`, or
+/// None when `h` is not of the field's protocol. The header's kind is
+/// matched once, however many fields `with` reads.
+#[inline]
+fn reader<'a, R>(
+    h: Hdr<'_, 'a>,
+    v: &FrameView<'_, 'a>,
+    with: impl FnOnce(&dyn Fn(Id) -> Option<Two<'a>>) -> R,
+) -> R {
     match h {
-        Hdr::Eth(link, bytes, typed) => link_field(id, link, bytes, typed),
-        Hdr::Ip(ip, bytes) if ip.version == 4 => ipv4_field(id, ip, bytes),
-        Hdr::Ip(ip, bytes) => ipv6_field(id, ip, bytes),
-        Hdr::Udp(u, bytes) => udp_field(id, u, bytes),
-        Hdr::Tcp(t, bytes, own) => tcp_field(id, t, bytes, own.then_some(v.tcp_relative)),
-        Hdr::Icmp(c, v6, bytes) => icmp_field(id, c, v6, bytes),
-        Hdr::Vxlan(vni, bytes) => tunnel_field(id, Id::Vxlan, Id::VxlanVni, vni, bytes),
-        Hdr::Geneve(vni, bytes) => tunnel_field(id, Id::Geneve, Id::GeneveVni, vni, bytes),
-        Hdr::Gre(bytes) => (id == Id::Gre).then(|| one(Some(Value::Bytes(bytes)))),
-        Hdr::Data(bytes) => data_field(id, bytes),
+        Hdr::Eth(link, bytes, typed) => with(&|id| link_field(id, link, bytes, typed)),
+        Hdr::Ip(ip, bytes) if ip.version == 4 => with(&|id| ipv4_field(id, ip, bytes)),
+        Hdr::Ip(ip, bytes) => with(&|id| ipv6_field(id, ip, bytes)),
+        Hdr::Udp(u, bytes) => with(&|id| udp_field(id, u, bytes)),
+        Hdr::Tcp(t, bytes, own) => {
+            let relative = own.then_some(v.tcp_relative);
+            with(&|id| tcp_field(id, t, bytes, relative))
+        }
+        Hdr::Icmp(c, v6, bytes) => with(&|id| icmp_field(id, c, v6, bytes)),
+        Hdr::Vxlan(vni, bytes) => with(&|id| tunnel_field(id, Id::Vxlan, Id::VxlanVni, vni, bytes)),
+        Hdr::Geneve(vni, bytes) => {
+            with(&|id| tunnel_field(id, Id::Geneve, Id::GeneveVni, vni, bytes))
+        }
+        Hdr::Gre(bytes) => with(&|id| (id == Id::Gre).then(|| one(Some(Value::Bytes(bytes))))),
+        Hdr::Data(bytes) => with(&|id| data_field(id, bytes)),
     }
 }
 
