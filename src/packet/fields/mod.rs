@@ -275,8 +275,7 @@ impl Field {
     /// assert_eq!(got, [(0, Value::Uint(4789)), (1, Value::Uint(42)), (0, Value::Uint(7456))]);
     /// ```
     pub fn each<'a>(fields: &[&Field], v: &FrameView<'_, 'a>, out: impl FnMut(usize, Value<'a>)) {
-        let ids: Vec<Id> = fields.iter().map(|f| f.id).collect();
-        extract::each(&ids, v, out);
+        extract::each(fields, v, out);
     }
 
     /// The layer value `i` comes from: 1 for the outermost header of the
