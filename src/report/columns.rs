@@ -265,6 +265,7 @@ impl Builder {
     }
 
     /// Notes one more value in `row` (rows come in order).
+    #[inline]
     fn mark(&mut self, row: u32) {
         let r = row as usize;
         if self.last == Some(row) {
@@ -295,6 +296,7 @@ impl Builder {
         }
     }
 
+    #[inline]
     fn push(&mut self, row: u32, v: &Value<'_>) {
         match (&self.values, v) {
             (Values::Uint { .. }, Value::Uint(n)) => {
@@ -316,6 +318,7 @@ impl Builder {
     }
 
     /// A protocol's flag: true once in a row that has the protocol.
+    #[inline]
     fn push_present(&mut self, row: u32) {
         if self.last != Some(row) {
             self.mark(row);
@@ -371,6 +374,7 @@ impl Builder {
 }
 
 impl Values {
+    #[inline]
     fn push_uint(&mut self, n: u64) {
         if let Values::Uint { width, bytes, .. } = self {
             let needs = width_of(n);
@@ -390,6 +394,7 @@ impl Values {
     }
 
     /// A string value: its number in the dictionary, or its text.
+    #[inline]
     fn push_text(&mut self, v: &Value<'_>) {
         match self {
             Values::Dictionary(xs, dict) => xs.push(dict.number(match v {
@@ -415,6 +420,7 @@ impl Values {
         }
     }
 
+    #[inline]
     fn push_bool(&mut self, b: bool) {
         if let Values::Bool { bits, len } = self {
             if *len % 8 == 0 {
