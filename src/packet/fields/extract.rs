@@ -326,7 +326,7 @@ pub(super) fn each<'a>(
             }
         }
     }
-    walk(v.packet, v.datagram_only, |h| {
+    walk(v.packet, v.datagram_only, v.time, |h| {
         reader(
             h,
             v,
