@@ -13,6 +13,12 @@
 #   bench/python.sh [PYTHON]   (a Python with lola, pyarrow, pytest installed;
 #                               default: .ci/run's /var/tmp/lola-ci/python/bin/python;
 #                               needs hyperfine; FRAMES=5000000 FRAMES_TABLE=1000000)
+#
+#   ONLY=frames bench/python.sh [PYTHON]   runs part 2 alone. With
+#   LOLA_PATHS="DIR_A DIR_B" (directories each holding an unpacked wheel,
+#   e.g. `python -m zipfile -e lola-*.whl DIR_A`), part 2 measures each of
+#   them (first on PYTHONPATH) in turn, interleaved run by run, and prints
+#   the medians of each: wall time, CPU time (user + sys) and peak RSS growth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${1:-/var/tmp/lola-ci/python/bin/python}
@@ -23,6 +29,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 cargo build --release --quiet --bin lola --example gen-capture
+if [ "${ONLY:-}" != frames ]; then
 big="$dir/bench.pcap"
 target/release/examples/gen-capture "$frames" "$big"
 echo "capture: $frames frames, $(stat -c %s "$big") bytes"
@@ -35,32 +42,50 @@ hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$dir/check.json
     -n cli "target/release/lola check -q $big" \
     -n python "$py -c \"import lola; lola.check('$big')\""
 
+fi
+
 # 2. lola.frames on 1M frames, in a process of its own each run.
 table="$dir/table.pcap"
 target/release/examples/gen-capture "$table_frames" "$table"
 cat "$table" > /dev/null
-"$py" - "$table" "$runs" > "$dir/frames.txt" <<'PY'
-import resource, statistics, subprocess, sys, time
-path, runs = sys.argv[1], int(sys.argv[2])
+"$py" - "$table" "$runs" ${LOLA_PATHS:-} > "$dir/frames.txt" <<'PY'
+import os, statistics, subprocess, sys
+path, runs, variants = sys.argv[1], int(sys.argv[2]), sys.argv[3:] or [""]
 probe = r'''
 import resource, sys, time
 import lola, pyarrow
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 table = lola.frames(sys.argv[1])
-took = time.perf_counter() - t
+took, used = time.perf_counter() - t, cpu() - c
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(took, (after - before) * 1024, table.num_rows, table.nbytes)
+print(took, used, (after - before) * 1024, table.num_rows, table.nbytes, lola.__file__)
 '''
-results = [subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=True).stdout.split() for _ in range(runs)]
-took = statistics.median(float(r[0]) for r in results)
-grew = statistics.median(int(r[1]) for r in results)
-rows, nbytes = int(results[0][2]), int(results[0][3])
-import os
+results = {v: [] for v in variants}
+for _ in range(runs):
+    for v in variants:
+        env = dict(os.environ)
+        if v:
+            env["PYTHONPATH"] = v + os.pathsep + env.get("PYTHONPATH", "")
+        out = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=True, env=env)
+        results[v].append(out.stdout.split())
 size = os.path.getsize(path)
-print(f"lola.frames on {rows} frames ({size / 2**20:.1f} MiB capture): median {took:.2f} s (goal <= 2 s); "
-      f"peak RSS growth {grew / 2**20:.1f} MiB = {grew / size:.2f}x the capture (goal <= 3x); table {nbytes / 2**20:.1f} MiB")
+for v, rs in results.items():
+    took = statistics.median(float(r[0]) for r in rs)
+    used = statistics.median(float(r[1]) for r in rs)
+    grew = statistics.median(int(r[2]) for r in rs)
+    rows, nbytes, module = int(rs[0][3]), int(rs[0][4]), rs[0][5]
+    print(f"lola.frames ({module}) on {rows} frames ({size / 2**20:.1f} MiB capture), median of {len(rs)}: "
+          f"{took:.2f} s wall, {used:.2f} s CPU (goal <= 2 s); "
+          f"peak RSS growth {grew / 2**20:.1f} MiB = {grew / size:.2f}x the capture (goal <= 3x); table {nbytes / 2**20:.1f} MiB")
 PY
+if [ "${ONLY:-}" = frames ]; then
+    cat "$dir/frames.txt"
+    exit 0
+fi
 
 # 3. The packets fixture's cost per test.
 tests="$dir/tests"

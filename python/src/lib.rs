@@ -173,7 +173,7 @@ fn columns_out<'py>(py: Python<'py>, table: Columns) -> PyResult<Bound<'py, PyDi
         let c = PyDict::new(py);
         c.set_item("name", name)?;
         c.set_item("valid", valid.map(|v| PyBytes::new(py, &v)))?;
-        c.set_item("lists", lists.map(|l| PyBytes::new(py, &i32_bytes(&l))))?;
+        c.set_item("lists", lists.map(|l| i32_bytes(py, &l)).transpose()?)?;
         match data {
             Data::Uint { width, bytes } => {
                 c.set_item("type", format!("uint{}", width as u32 * 8))?;
@@ -189,7 +189,7 @@ fn columns_out<'py>(py: Python<'py>, table: Columns) -> PyResult<Bound<'py, PyDi
             }
             Data::Text { offsets, data } => {
                 c.set_item("type", "text")?;
-                c.set_item("offsets", PyBytes::new(py, &i32_bytes(&offsets)))?;
+                c.set_item("offsets", i32_bytes(py, &offsets)?)?;
                 c.set_item("data", PyBytes::new(py, &data))?;
             }
             Data::Dictionary {
@@ -198,8 +198,8 @@ fn columns_out<'py>(py: Python<'py>, table: Columns) -> PyResult<Bound<'py, PyDi
                 data,
             } => {
                 c.set_item("type", "dictionary")?;
-                c.set_item("indices", PyBytes::new(py, &i32_bytes(&indices)))?;
-                c.set_item("offsets", PyBytes::new(py, &i32_bytes(&offsets)))?;
+                c.set_item("indices", i32_bytes(py, &indices)?)?;
+                c.set_item("offsets", i32_bytes(py, &offsets)?)?;
                 c.set_item("data", PyBytes::new(py, &data))?;
             }
         }
@@ -209,8 +209,14 @@ fn columns_out<'py>(py: Python<'py>, table: Columns) -> PyResult<Bound<'py, PyDi
     Ok(out)
 }
 
-fn i32_bytes(xs: &[i32]) -> Vec<u8> {
-    xs.iter().flat_map(|x| x.to_le_bytes()).collect()
+/// `xs` as little-endian bytes, written straight into a Python `bytes`.
+fn i32_bytes<'py>(py: Python<'py>, xs: &[i32]) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, xs.len() * 4, |bytes| {
+        for (b, x) in bytes.chunks_exact_mut(4).zip(xs) {
+            b.copy_from_slice(&x.to_le_bytes());
+        }
+        Ok(())
+    })
 }
 
 /// Every frame of the capture at `path`, by column (`lola.frames`).

@@ -25,14 +25,14 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use crate::capture::CaptureReader;
 use crate::check::expect::{ExpectationSet, Tolerance, check_reader_with_set};
 use crate::check::{ChecksumPolicy, Truncation};
 use crate::error::Result;
-use crate::packet::fields::{FIELDS, FieldType, FrameView, Id, Value};
+use crate::packet::fields::{FIELDS, Field, FieldType, FrameView, Id, Value};
 
 /// Every frame of a capture, by column.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,11 +123,18 @@ pub fn frames_reader<R: std::io::Read>(reader: CaptureReader<R>, name: &str) -> 
     Ok(table.finish())
 }
 
-/// What a column keeps while frames are read: each value with its row.
+/// What a column keeps while frames are read: its values one after
+/// another in their final layout, which rows have one (a bit each), and,
+/// once some row has two, where each row's values start.
 struct Builder {
     name: &'static str,
-    kind: Kind,
-    rows: Vec<u32>,
+    /// Bit `r` set when row `r` has a value (grown as rows come).
+    valid: Vec<u8>,
+    /// The row of the latest value.
+    last: Option<u32>,
+    /// For a list column (from the first row with two values on), the
+    /// start of each row's values up to the latest row, and its end.
+    lists: Option<Vec<i32>>,
     values: Values,
 }
 
@@ -141,9 +148,21 @@ enum Kind {
 }
 
 enum Values {
-    Uint(Vec<u64>),
-    Bool(Vec<bool>),
-    Text { ends: Vec<i32>, data: Vec<u8> },
+    /// Little-endian, `width` bytes each: as narrow as the field, widened
+    /// when a value needs it (an IPv6 jumbogram's length).
+    Uint {
+        time: bool,
+        width: u8,
+        bytes: Vec<u8>,
+    },
+    Bool {
+        bits: Vec<u8>,
+        len: usize,
+    },
+    Text {
+        ends: Vec<i32>,
+        data: Vec<u8>,
+    },
     Dictionary(Vec<i32>, Dict),
 }
 
@@ -151,6 +170,8 @@ enum Values {
 #[derive(Default)]
 struct Dict {
     index: HashMap<Key, i32>,
+    /// The latest value's key and number (frames in a row share most).
+    last: Option<(Key, i32)>,
     ends: Vec<i32>,
     data: Vec<u8>,
 }
@@ -159,23 +180,36 @@ struct Dict {
 enum Key {
     Addr(IpAddr),
     Mac([u8; 6]),
+    Word(&'static str),
+    Flow(&'static str, SocketAddr, SocketAddr),
     Text(String),
 }
 
 impl Dict {
     fn number(&mut self, key: Key) -> i32 {
-        if let Some(&i) = self.index.get(&key) {
-            return i;
+        if let Some((k, i)) = &self.last
+            && *k == key
+        {
+            return *i;
         }
-        let text = match &key {
-            Key::Addr(a) => a.to_string(),
-            Key::Mac(m) => json_text(&Value::Mac(*m)),
-            Key::Text(t) => t.clone(),
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let text = match &key {
+                    Key::Addr(a) => a.to_string(),
+                    Key::Mac(m) => json_text(&Value::Mac(*m)),
+                    Key::Word(w) => (*w).to_string(),
+                    Key::Flow(proto, lo, hi) => format!("{proto} {lo} {hi}"),
+                    Key::Text(t) => t.clone(),
+                };
+                self.data.extend_from_slice(text.as_bytes());
+                self.ends.push(self.data.len() as i32);
+                let i = self.index.len() as i32;
+                self.index.insert(key.clone(), i);
+                i
+            }
         };
-        self.data.extend_from_slice(text.as_bytes());
-        self.ends.push(self.data.len() as i32);
-        let i = self.index.len() as i32;
-        self.index.insert(key, i);
+        self.last = Some((key, i));
         i
     }
 }
@@ -188,11 +222,33 @@ fn json_text(v: &Value<'_>) -> String {
     }
 }
 
+/// Bytes an unsigned integer needs.
+fn width_of(n: u64) -> u8 {
+    match n {
+        0..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xffff_ffff => 4,
+        _ => 8,
+    }
+}
+
 impl Builder {
     fn new(name: &'static str, kind: Kind) -> Builder {
         let values = match kind {
-            Kind::Uint(_) | Kind::Time => Values::Uint(Vec::new()),
-            Kind::Bool => Values::Bool(Vec::new()),
+            Kind::Uint(width) => Values::Uint {
+                time: false,
+                width,
+                bytes: Vec::new(),
+            },
+            Kind::Time => Values::Uint {
+                time: true,
+                width: 8,
+                bytes: Vec::new(),
+            },
+            Kind::Bool => Values::Bool {
+                bits: Vec::new(),
+                len: 0,
+            },
             Kind::Text => Values::Text {
                 ends: Vec::new(),
                 data: Vec::new(),
@@ -201,23 +257,153 @@ impl Builder {
         };
         Builder {
             name,
-            kind,
-            rows: Vec::new(),
+            valid: Vec::new(),
+            last: None,
+            lists: None,
             values,
         }
     }
 
+    /// Notes one more value in `row` (rows come in order).
+    #[inline]
+    fn mark(&mut self, row: u32) {
+        let r = row as usize;
+        if self.last == Some(row) {
+            // A second value in the row: a list column from now on.
+            let starts = self.lists.get_or_insert_with(|| {
+                // Until now each row had one value at most.
+                let mut starts = Vec::with_capacity(r + 2);
+                let mut n = 0;
+                starts.push(0);
+                for i in 0..=r {
+                    n += i32::from(self.valid[i / 8] >> (i % 8) & 1);
+                    starts.push(n);
+                }
+                starts
+            });
+            *starts.last_mut().expect("a row's end") += 1;
+            return;
+        }
+        if self.valid.len() <= r / 8 {
+            self.valid.resize(r / 8 + 1, 0);
+        }
+        self.valid[r / 8] |= 1 << (r % 8);
+        self.last = Some(row);
+        if let Some(starts) = &mut self.lists {
+            let end = *starts.last().expect("a row's end");
+            starts.resize(r + 1, end);
+            starts.push(end + 1);
+        }
+    }
+
+    #[inline]
     fn push(&mut self, row: u32, v: &Value<'_>) {
-        self.rows.push(row);
-        match (&mut self.values, v) {
-            (Values::Uint(xs), Value::Uint(n)) => xs.push(*n),
-            (Values::Bool(xs), Value::Bool(b)) => xs.push(*b),
-            (Values::Dictionary(xs, dict), v) => xs.push(dict.number(match v {
+        match (&self.values, v) {
+            (Values::Uint { .. }, Value::Uint(n)) => {
+                self.mark(row);
+                self.values.push_uint(*n);
+            }
+            (Values::Bool { .. }, Value::Bool(b)) => {
+                self.mark(row);
+                self.values.push_bool(*b);
+            }
+            (Values::Dictionary(..) | Values::Text { .. }, v) => {
+                self.mark(row);
+                self.values.push_text(v);
+            }
+            // A value of another type than the field's cannot come from
+            // the extractors; it is left out rather than misfiled.
+            _ => {}
+        }
+    }
+
+    /// A protocol's flag: true once in a row that has the protocol.
+    #[inline]
+    fn push_present(&mut self, row: u32) {
+        if self.last != Some(row) {
+            self.mark(row);
+            self.values.push_bool(true);
+        }
+    }
+
+    fn push_uint(&mut self, row: u32, n: u64) {
+        self.mark(row);
+        self.values.push_uint(n);
+    }
+
+    fn push_flow(&mut self, row: u32, flow: (&'static str, SocketAddr, SocketAddr)) {
+        self.mark(row);
+        if let Values::Dictionary(xs, dict) = &mut self.values {
+            xs.push(dict.number(Key::Flow(flow.0, flow.1, flow.2)));
+        }
+    }
+
+    /// The column of `rows` rows, or none when no row has a value.
+    fn finish(self, rows: usize) -> Option<Column> {
+        let last = self.last?;
+        let mut valid = self.valid;
+        valid.resize(rows.div_ceil(8), 0);
+        // No bit is set past the last row.
+        let count: u32 = valid.iter().map(|b| b.count_ones()).sum();
+        let all_valid = count as usize == rows;
+        let name = self.name.to_string();
+        if let Some(mut starts) = self.lists {
+            let end = *starts.last().expect("a row's end");
+            debug_assert_eq!(starts.len(), last as usize + 2);
+            starts.resize(rows + 1, end);
+            return Some(Column {
+                name,
+                data: self.values.data(),
+                valid: (!all_valid).then_some(valid),
+                lists: Some(starts),
+            });
+        }
+        // One value at most per row: each row gets a slot.
+        let values = if all_valid {
+            self.values
+        } else {
+            self.values.scattered(&valid, rows)
+        };
+        Some(Column {
+            name,
+            data: values.data(),
+            valid: (!all_valid).then_some(valid),
+            lists: None,
+        })
+    }
+}
+
+impl Values {
+    #[inline]
+    fn push_uint(&mut self, n: u64) {
+        if let Values::Uint { width, bytes, .. } = self {
+            let needs = width_of(n);
+            if needs > *width {
+                // Widen what is there: each value to `needs` bytes.
+                let (old, new) = (*width as usize, needs as usize);
+                let mut wider = Vec::with_capacity((bytes.len() / old + 1) * new * 2);
+                for x in bytes.chunks_exact(old) {
+                    wider.extend_from_slice(x);
+                    wider.resize(wider.len() + new - old, 0);
+                }
+                *bytes = wider;
+                *width = needs;
+            }
+            bytes.extend_from_slice(&n.to_le_bytes()[..*width as usize]);
+        }
+    }
+
+    /// A string value: its number in the dictionary, or its text.
+    #[inline]
+    fn push_text(&mut self, v: &Value<'_>) {
+        match self {
+            Values::Dictionary(xs, dict) => xs.push(dict.number(match v {
                 Value::Addr(a) => Key::Addr(*a),
                 Value::Mac(m) => Key::Mac(*m),
+                Value::Status(w) => Key::Word(w),
                 other => Key::Text(json_text(other)),
             })),
-            (Values::Text { ends, data }, v) => {
+            Values::Text { ends, data } => {
                 match v {
                     Value::Text(t) => data.extend_from_slice(t.as_bytes()),
                     Value::Bytes(b) => {
@@ -230,147 +416,89 @@ impl Builder {
                 }
                 ends.push(data.len() as i32);
             }
-            // A value of another type than the field's cannot come from
-            // the extractors; it is left out rather than misfiled.
-            _ => {
-                self.rows.pop();
+            Values::Uint { .. } | Values::Bool { .. } => {}
+        }
+    }
+
+    #[inline]
+    fn push_bool(&mut self, b: bool) {
+        if let Values::Bool { bits, len } = self {
+            if *len % 8 == 0 {
+                bits.push(0);
             }
+            if b {
+                bits[*len / 8] |= 1 << (*len % 8);
+            }
+            *len += 1;
         }
     }
 
-    fn push_bool(&mut self, row: u32) {
-        self.rows.push(row);
-        if let Values::Bool(xs) = &mut self.values {
-            xs.push(true);
-        }
-    }
-
-    fn push_uint(&mut self, row: u32, n: u64) {
-        self.rows.push(row);
-        if let Values::Uint(xs) = &mut self.values {
-            xs.push(n);
-        }
-    }
-
-    /// The column of `rows` rows, or none when no row has a value.
-    fn finish(self, rows: usize) -> Option<Column> {
-        if self.rows.is_empty() {
-            return None;
-        }
-        let list = self.rows.windows(2).any(|w| w[0] == w[1]);
-        // Where each row's values start in `values`.
-        let mut starts = vec![0i32; rows + 1];
-        for &r in &self.rows {
-            starts[r as usize + 1] += 1;
-        }
-        for i in 0..rows {
-            starts[i + 1] += starts[i];
-        }
-        let mut valid = vec![0u8; rows.div_ceil(8)];
-        for &r in &self.rows {
-            valid[r as usize / 8] |= 1 << (r % 8);
-        }
-        let all_valid = (0..rows).all(|i| starts[i + 1] > starts[i]);
-        let valid = (!all_valid).then_some(valid);
-        if list {
-            return Some(Column {
-                name: self.name.to_string(),
-                data: self.values.packed(self.kind),
-                valid,
-                lists: Some(starts),
-            });
-        }
-        // One value at most per row: each row gets a slot.
-        let data = self.values.scattered(self.kind, &self.rows, rows);
-        Some(Column {
-            name: self.name.to_string(),
-            data,
-            valid,
-            lists: None,
-        })
-    }
-}
-
-impl Values {
-    /// The values one after another (a list column's items).
-    fn packed(self, kind: Kind) -> Data {
-        let n = self.len();
-        let all: Vec<usize> = (0..n).collect();
-        self.place(kind, &all, n)
-    }
-
-    /// The values in the slots of their rows, empty slots for the others.
-    fn scattered(self, kind: Kind, rows: &[u32], len: usize) -> Data {
-        let slots: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
-        self.place(kind, &slots, len)
-    }
-
-    fn len(&self) -> usize {
+    /// The values in the slots of the rows whose bit is set in `valid`,
+    /// empty slots for the others.
+    fn scattered(self, valid: &[u8], rows: usize) -> Values {
+        let slots = (0..rows).filter(|&i| valid[i / 8] >> (i % 8) & 1 == 1);
         match self {
-            Values::Uint(xs) => xs.len(),
-            Values::Bool(xs) => xs.len(),
-            Values::Text { ends, .. } => ends.len(),
-            Values::Dictionary(xs, _) => xs.len(),
-        }
-    }
-
-    /// Value `i` in slot `slots[i]` of `len` slots.
-    fn place(self, kind: Kind, slots: &[usize], len: usize) -> Data {
-        match self {
-            Values::Uint(xs) => {
-                // As narrow as the field, wider where a value needs it
-                // (an IPv6 jumbogram's length).
-                let max = xs.iter().copied().max().unwrap_or(0);
-                let needs = match max {
-                    0..=0xff => 1,
-                    0x100..=0xffff => 2,
-                    0x1_0000..=0xffff_ffff => 4,
-                    _ => 8,
-                };
-                let width = match kind {
-                    Kind::Uint(w) => w.max(needs),
-                    _ => 8,
-                } as usize;
-                let mut bytes = vec![0u8; len * width];
-                for (x, &s) in xs.iter().zip(slots) {
-                    bytes[s * width..(s + 1) * width].copy_from_slice(&x.to_le_bytes()[..width]);
+            Values::Uint { time, width, bytes } => {
+                let w = width as usize;
+                let mut out = vec![0u8; rows * w];
+                for (x, s) in bytes.chunks_exact(w).zip(slots) {
+                    out[s * w..(s + 1) * w].copy_from_slice(x);
                 }
-                match kind {
-                    Kind::Time => Data::Time(bytes),
-                    _ => Data::Uint {
-                        width: width as u8,
-                        bytes,
-                    },
+                Values::Uint {
+                    time,
+                    width,
+                    bytes: out,
                 }
             }
-            Values::Bool(xs) => {
-                let mut bits = vec![0u8; len.div_ceil(8)];
-                for (&x, &s) in xs.iter().zip(slots) {
-                    if x {
-                        bits[s / 8] |= 1 << (s % 8);
+            Values::Bool { bits, len } => {
+                let mut out = vec![0u8; rows.div_ceil(8)];
+                for (i, s) in (0..len).zip(slots) {
+                    if bits[i / 8] >> (i % 8) & 1 == 1 {
+                        out[s / 8] |= 1 << (s % 8);
                     }
                 }
-                Data::Bool(bits)
+                Values::Bool {
+                    bits: out,
+                    len: rows,
+                }
             }
             Values::Text { ends, data } => {
-                // Slot lengths, then offsets; the bytes keep their order,
-                // as slots only grow.
-                let mut offsets = vec![0i32; len + 1];
-                let mut start = 0;
-                for (&end, &s) in ends.iter().zip(slots) {
-                    offsets[s + 1] = end - start;
-                    start = end;
+                // Each slot's end; the bytes keep their order, as slots only grow.
+                let mut out = vec![0i32; rows];
+                let (mut s_prev, mut end_prev) = (0usize, 0i32);
+                for (&end, s) in ends.iter().zip(slots) {
+                    out[s_prev..s].fill(end_prev);
+                    out[s] = end;
+                    (s_prev, end_prev) = (s + 1, end);
                 }
-                for i in 0..len {
-                    offsets[i + 1] += offsets[i];
-                }
-                Data::Text { offsets, data }
+                out[s_prev..].fill(end_prev);
+                Values::Text { ends: out, data }
             }
             Values::Dictionary(xs, dict) => {
-                let mut indices = vec![0i32; len];
-                for (&x, &s) in xs.iter().zip(slots) {
-                    indices[s] = x;
+                let mut out = vec![0i32; rows];
+                for (&x, s) in xs.iter().zip(slots) {
+                    out[s] = x;
                 }
+                Values::Dictionary(out, dict)
+            }
+        }
+    }
+
+    /// The values as a column's (or a list's items') data.
+    fn data(self) -> Data {
+        match self {
+            Values::Uint {
+                time: true, bytes, ..
+            } => Data::Time(bytes),
+            Values::Uint { width, bytes, .. } => Data::Uint { width, bytes },
+            Values::Bool { bits, .. } => Data::Bool(bits),
+            Values::Text { ends, data } => {
+                let mut offsets = Vec::with_capacity(ends.len() + 1);
+                offsets.push(0);
+                offsets.extend(ends);
+                Data::Text { offsets, data }
+            }
+            Values::Dictionary(indices, dict) => {
                 let mut offsets = Vec::with_capacity(dict.ends.len() + 1);
                 offsets.push(0);
                 offsets.extend(dict.ends);
@@ -405,14 +533,19 @@ struct Table {
     time_ns: Builder,
     link_type: Builder,
     flow: Builder,
-    fields: Vec<(&'static crate::packet::fields::Field, Builder)>,
+    /// The fields of the rows, and a builder for each.
+    fields: Vec<&'static Field>,
+    builders: Vec<Builder>,
 }
 
 impl Table {
     fn new() -> Table {
-        let fields = FIELDS
+        let fields: Vec<&'static Field> = FIELDS
             .iter()
             .filter(|f| !EITHER.contains(&f.id) && f.id != Id::Frame)
+            .collect();
+        let builders = fields
+            .iter()
             .map(|f| {
                 let kind = match f.ty {
                     FieldType::Uint => Kind::Uint(match f.bits() {
@@ -425,7 +558,7 @@ impl Table {
                     FieldType::Addr | FieldType::Mac | FieldType::Status => Kind::Dictionary,
                     FieldType::Bytes | FieldType::Text => Kind::Text,
                 };
-                (f, Builder::new(f.name, kind))
+                Builder::new(f.name, kind)
             })
             .collect();
         Table {
@@ -436,6 +569,7 @@ impl Table {
             link_type: Builder::new("link_type", Kind::Uint(4)),
             flow: Builder::new("flow", Kind::Dictionary),
             fields,
+            builders,
         }
     }
 
@@ -447,23 +581,19 @@ impl Table {
         self.time.push_uint(row, ns);
         self.time_ns.push_uint(row, ns);
         self.link_type.push_uint(row, u64::from(v.link_type));
-        if let Some(flow) = super::emit::flow_id(v) {
-            self.flow.push(row, &Value::Text(flow.into()));
+        if let Some(flow) = super::emit::flow_ends(v) {
+            self.flow.push_flow(row, flow);
         }
-        for (f, b) in &mut self.fields {
-            if f.ty == FieldType::Protocol {
-                if f.get(v, 0).is_some() {
-                    b.push_bool(row);
-                }
-                continue;
+        // Every field from one pass over the frame's headers.
+        let builders = &mut self.builders;
+        Field::each(&self.fields, v, |k, x| {
+            let b = &mut builders[k];
+            if self.fields[k].ty == FieldType::Protocol {
+                b.push_present(row);
+            } else {
+                b.push(row, &x);
             }
-            for i in 0.. {
-                match f.get(v, i) {
-                    Some(x) => b.push(row, &x),
-                    None => break,
-                }
-            }
-        }
+        });
     }
 
     fn finish(self) -> Columns {
@@ -477,7 +607,7 @@ impl Table {
         ];
         let columns = fixed
             .into_iter()
-            .chain(self.fields.into_iter().map(|(_, b)| b))
+            .chain(self.builders)
             .filter_map(|b| b.finish(rows))
             .collect();
         Columns {
@@ -493,6 +623,168 @@ mod tests {
 
     fn column<'a>(t: &'a Columns, name: &str) -> &'a Column {
         t.columns.iter().find(|c| c.name == name).unwrap()
+    }
+
+    /// Row `i` of the table as the `--emit` row says it: each value in
+    /// the row's JSON (a list column's every row an array).
+    fn row_of(t: &Columns, i: usize) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value as Json;
+        let text = |offsets: &[i32], data: &[u8], j: usize| -> Json {
+            let (a, b) = (offsets[j] as usize, offsets[j + 1] as usize);
+            String::from_utf8(data[a..b].to_vec()).unwrap().into()
+        };
+        let item = |data: &Data, j: usize| -> Json {
+            match data {
+                Data::Uint { width, bytes } => {
+                    let w = *width as usize;
+                    let mut n = [0u8; 8];
+                    n[..w].copy_from_slice(&bytes[j * w..(j + 1) * w]);
+                    u64::from_le_bytes(n).into()
+                }
+                Data::Time(bytes) => {
+                    u64::from_le_bytes(bytes[j * 8..j * 8 + 8].try_into().unwrap()).into()
+                }
+                Data::Bool(bits) => (bits[j / 8] >> (j % 8) & 1 == 1).into(),
+                Data::Text { offsets, data } => text(offsets, data, j),
+                Data::Dictionary {
+                    indices,
+                    offsets,
+                    data,
+                } => text(offsets, data, indices[j] as usize),
+            }
+        };
+        let mut row = serde_json::Map::new();
+        for c in &t.columns {
+            if c.valid
+                .as_ref()
+                .is_some_and(|v| v[i / 8] >> (i % 8) & 1 == 0)
+            {
+                continue;
+            }
+            let value = match &c.lists {
+                Some(l) => Json::Array(
+                    (l[i] as usize..l[i + 1] as usize)
+                        .map(|j| item(&c.data, j))
+                        .collect(),
+                ),
+                None => item(&c.data, i),
+            };
+            row.insert(c.name.clone(), value);
+        }
+        row
+    }
+
+    /// Every capture of the repository.
+    fn fixtures(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                fixtures(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+            {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_over_a_frame_reads_what_each_field_reads_alone() {
+        // Field::each (columns, rows) against Field::get (expectations),
+        // every field of every frame of every fixture, whole and datagram-only.
+        let mut paths = Vec::new();
+        fixtures(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")),
+            &mut paths,
+        );
+        let fields: Vec<&Field> = FIELDS.iter().collect();
+        let mut values = 0;
+        for path in &paths {
+            let Ok(mut reader) = CaptureReader::open(path) else {
+                continue;
+            };
+            while let Ok(Some(frame)) = reader.next_frame() {
+                let packet = crate::packet::decode::decode(
+                    frame.link_type,
+                    frame.data,
+                    frame.orig_len as usize,
+                );
+                for datagram_only in [false, true] {
+                    let view = FrameView {
+                        datagram_only,
+                        tcp_relative: Some((1, 1)),
+                        ..FrameView::new(&frame, &packet)
+                    };
+                    let mut got = vec![Vec::new(); fields.len()];
+                    Field::each(&fields, &view, |k, x| got[k].push(x));
+                    for (f, got) in fields.iter().zip(&got) {
+                        let alone: Vec<Value<'_>> = (0..).map_while(|i| f.get(&view, i)).collect();
+                        assert_eq!(
+                            got,
+                            &alone,
+                            "{} frame {} {}",
+                            path.display(),
+                            frame.number,
+                            f.name
+                        );
+                        values += alone.len();
+                    }
+                }
+            }
+        }
+        assert!(values > 10_000, "{values} values compared");
+    }
+
+    #[test]
+    fn every_fixture_s_columns_are_its_emitted_rows() {
+        use serde_json::Value as Json;
+        let mut paths = Vec::new();
+        fixtures(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")),
+            &mut paths,
+        );
+        paths.sort();
+        assert!(paths.len() > 100, "{} captures", paths.len());
+        let set = ExpectationSet::from_expectation(&crate::Expectation::seed());
+        let mut frames = 0;
+        for path in &paths {
+            let mut out = Vec::new();
+            let emitted = super::super::emit::emit_file(path, &set, &mut out);
+            let table = frames_file(path);
+            let (Ok(_), Ok(table)) = (&emitted, &table) else {
+                assert_eq!(emitted.is_err(), table.is_err(), "{}", path.display());
+                continue;
+            };
+            let rows: Vec<Json> = out
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice(l).unwrap())
+                .collect();
+            assert_eq!(table.rows as usize, rows.len(), "{}", path.display());
+            for (i, row) in rows.iter().enumerate() {
+                let mut want = row.as_object().unwrap().clone();
+                for constant in ["schema", "file", "expect", "time"] {
+                    want.remove(constant);
+                }
+                want.retain(|_, v| !v.is_null());
+                let mut got = row_of(table, i);
+                got.remove("time");
+                // A list column's one value is the row's scalar, and
+                // `vlan.id`'s one value the row's array of one: compared
+                // as arrays.
+                for map in [&mut got, &mut want] {
+                    for value in map.values_mut() {
+                        if !value.is_array() {
+                            *value = Json::Array(vec![value.take()]);
+                        }
+                    }
+                }
+                assert_eq!(got, want, "{} frame {}", path.display(), i + 1);
+                frames += 1;
+            }
+        }
+        assert!(frames > 1000, "{frames} frames compared");
     }
 
     #[test]

@@ -30,6 +30,7 @@
 //! ```
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -38,7 +39,7 @@ use serde_json::{Map, Value as Json};
 use crate::capture::CaptureReader;
 use crate::check::expect::{ExpectationSet, SetReport, check_reader_with_set};
 use crate::error::{Error, Result};
-use crate::packet::fields::{FIELDS, FieldType, FrameView, Id};
+use crate::packet::fields::{FIELDS, Field, FieldType, FrameView, Id};
 
 /// The row schema's name and version.
 pub const SCHEMA: &str = "lola.frame.v1";
@@ -59,6 +60,12 @@ pub fn rfc3339(t: Duration) -> String {
 
 /// The direction-independent conversation of a frame, if it is UDP or TCP.
 pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
+    let (proto, lo, hi) = flow_ends(v)?;
+    Some(format!("{proto} {lo} {hi}"))
+}
+
+/// What [`flow_id`] says, in parts: the protocol and the endpoints, sorted.
+pub fn flow_ends(v: &FrameView<'_, '_>) -> Option<(&'static str, SocketAddr, SocketAddr)> {
     let (a, b) = v.packet.endpoints()?;
     let proto = match v.packet.transport {
         crate::packet::decode::Transport::Tcp(_) => "tcp",
@@ -69,7 +76,13 @@ pub fn flow_id(v: &FrameView<'_, '_>) -> Option<String> {
     } else {
         (b, a)
     };
-    Some(format!("{proto} {lo} {hi}"))
+    Some((proto, lo, hi))
+}
+
+/// The fields of a row, in the registry's order: all but the either-side ones.
+fn row_fields() -> &'static [&'static Field] {
+    static FIELDS_OF_A_ROW: std::sync::OnceLock<Vec<&'static Field>> = std::sync::OnceLock::new();
+    FIELDS_OF_A_ROW.get_or_init(|| FIELDS.iter().filter(|f| !EITHER.contains(&f.id)).collect())
 }
 
 /// One frame as a row.
@@ -86,40 +99,41 @@ pub fn row(file: &str, v: &FrameView<'_, '_>, expect: &[&str]) -> Json {
         "expect".into(),
         Json::Array(expect.iter().map(|&e| e.into()).collect()),
     );
-    for f in FIELDS {
-        if EITHER.contains(&f.id) {
-            continue;
+    // Every field's values from one pass over the frame's headers.
+    let fields = row_fields();
+    let mut values: Vec<Vec<Json>> = vec![Vec::new(); fields.len()];
+    let mut present = vec![false; fields.len()];
+    Field::each(fields, v, |k, x| {
+        // A protocol is `true` where the frame has it, not its bytes.
+        if fields[k].ty == FieldType::Protocol {
+            present[k] = true;
+        } else {
+            values[k].push(x.to_json());
         }
-        if f.id == Id::VlanId {
-            let ids: Vec<Json> = (0..8)
-                .map_while(|i| f.get(v, i))
-                .map(|x| x.to_json())
-                .collect();
-            if !ids.is_empty() {
-                m.insert(f.name.into(), Json::Array(ids));
-            }
-            continue;
-        }
+    });
+    for ((f, mut all), present) in fields.iter().zip(values).zip(present) {
         if f.ty == FieldType::Protocol {
-            // A protocol is `true` where the frame has it, not its bytes;
             // `frame` is every frame's, and the row's `frame` is its number.
-            if f.id != Id::Frame && f.get(v, 0).is_some() {
+            if f.id != Id::Frame && present {
                 m.insert(f.name.into(), true.into());
             }
             continue;
         }
-        match (f.get(v, 0), f.get(v, 1)) {
-            (Some(x), None) => {
-                m.insert(f.name.into(), x.to_json());
-            }
-            (Some(_), Some(_)) => {
-                let all: Vec<Json> = (0..)
-                    .map_while(|i| f.get(v, i))
-                    .map(|x| x.to_json())
-                    .collect();
+        if f.id == Id::VlanId {
+            all.truncate(8);
+            if !all.is_empty() {
                 m.insert(f.name.into(), Json::Array(all));
             }
-            _ => {}
+            continue;
+        }
+        match all.len() {
+            0 => {}
+            1 => {
+                m.insert(f.name.into(), all.pop().expect("one value"));
+            }
+            _ => {
+                m.insert(f.name.into(), Json::Array(all));
+            }
         }
     }
     Json::Object(m)

@@ -14,7 +14,7 @@ use crate::packet::wire::field::{geneve, icmp as icmp_wire, tcp as tcp_wire};
 
 use std::time::Duration;
 
-use super::{FrameView, Id, Value};
+use super::{Field, FrameView, Id, Value};
 
 /// One header of a frame as the fields read it, with the bytes it starts
 /// (itself and what it carries, as far as captured).
@@ -272,6 +272,75 @@ pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize,
     })
 }
 
+/// Every value of each of `fields` in the frame, from one walk over its
+/// headers: `out(k, value)` for each value of `fields[k]`. A field's values
+/// come in the order [`nth`] numbers them (the fields' are interleaved),
+/// each read by the same readers, so the two never disagree.
+pub(super) fn each<'a>(
+    fields: &[&Field],
+    v: &FrameView<'_, 'a>,
+    mut out: impl FnMut(usize, Value<'a>),
+) {
+    // The frame's own fields are not in its headers (`nth` never walks
+    // for them); a bit for each of the first 128, found again past them.
+    let mut own = 0u128;
+    for (k, f) in fields.iter().enumerate() {
+        if let Some(x) = frame_field(f.id, v) {
+            if k < 128 {
+                own |= 1 << k;
+            }
+            if let Some(x) = x {
+                out(k, x);
+            }
+        }
+    }
+    /// Every field's values in one header, the header's reader inlined.
+    struct All<'f, 'o, F> {
+        fields: &'f [&'f Field],
+        own: u128,
+        /// Whether a field past the first 128 is the frame's own.
+        frame_own: &'o dyn Fn(Id) -> bool,
+        out: &'o mut F,
+    }
+    impl<'a, F: FnMut(usize, Value<'a>)> Use<'a> for All<'_, '_, F> {
+        type Out = ();
+        #[inline]
+        fn with(self, read: impl Fn(Id) -> Option<Two<'a>>) {
+            for (k, f) in self.fields.iter().enumerate() {
+                let frame_own = if k < 128 {
+                    self.own & (1 << k) != 0
+                } else {
+                    (self.frame_own)(f.id)
+                };
+                if frame_own {
+                    continue;
+                }
+                if let Some([a, b]) = read(f.id) {
+                    if let Some(a) = a {
+                        (self.out)(k, a);
+                    }
+                    if let Some(b) = b {
+                        (self.out)(k, b);
+                    }
+                }
+            }
+        }
+    }
+    walk(v.packet, v.datagram_only, v.time, |h| {
+        reader(
+            h,
+            v,
+            All {
+                fields,
+                own,
+                frame_own: &|id| frame_field(id, v).is_some(),
+                out: &mut out,
+            },
+        );
+        None::<()>
+    });
+}
+
 /// How many bytes at the start of value `i` of protocol field `id` the
 /// protocol's own item covers in Wireshark (what its `len()`, slices and
 /// `==` see; `contains` sees the whole value).
@@ -320,17 +389,48 @@ fn frame_field<'a>(id: Id, v: &FrameView<'_, 'a>) -> Option<Option<Value<'a>>> {
 /// The values of field `id` in header `h`, or None when `h` is not of the
 /// field's protocol.
 fn read<'a>(id: Id, h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>) -> Option<Two<'a>> {
+    /// One field's values.
+    struct One(Id);
+    impl<'a> Use<'a> for One {
+        type Out = Option<Two<'a>>;
+        #[inline]
+        fn with(self, read: impl Fn(Id) -> Option<Two<'a>>) -> Option<Two<'a>> {
+            read(self.0)
+        }
+    }
+    reader(h, v, One(id))
+}
+
+/// What is done with a header's reader ([`reader`]); generic, so that the
+/// reader is inlined where it is used.
+trait Use<'a> {
+    type Out;
+    fn with(self, read: impl Fn(Id) -> Option<Two<'a>>) -> Self::Out;
+}
+
+/// Hands `with` the reader of header `h`: a field's values in `h`, or None
+/// when `h` is not of the field's protocol. The header's kind is matched
+/// once, however many fields `with` reads.
+#[inline]
+fn reader<'a, U: Use<'a>>(h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>, with: U) -> U::Out {
     match h {
-        Hdr::Eth(link, bytes, typed) => link_field(id, link, bytes, typed),
-        Hdr::Ip(ip, bytes) if ip.version == 4 => ipv4_field(id, ip, bytes),
-        Hdr::Ip(ip, bytes) => ipv6_field(id, ip, bytes),
-        Hdr::Udp(u, bytes) => udp_field(id, u, bytes),
-        Hdr::Tcp(t, bytes, own) => tcp_field(id, t, bytes, own.then_some(v.tcp_relative)),
-        Hdr::Icmp(c, v6, bytes) => icmp_field(id, c, v6, bytes),
-        Hdr::Vxlan(vni, bytes) => tunnel_field(id, Id::Vxlan, Id::VxlanVni, vni, bytes),
-        Hdr::Geneve(vni, bytes) => tunnel_field(id, Id::Geneve, Id::GeneveVni, vni, bytes),
-        Hdr::Gre(bytes) => (id == Id::Gre).then(|| one(Some(Value::Bytes(bytes)))),
-        Hdr::Data(bytes) => data_field(id, bytes),
+        Hdr::Eth(link, bytes, typed) => with.with(|id| link_field(id, link, bytes, typed)),
+        Hdr::Ip(ip, bytes) if ip.version == 4 => with.with(|id| ipv4_field(id, ip, bytes)),
+        Hdr::Ip(ip, bytes) => with.with(|id| ipv6_field(id, ip, bytes)),
+        Hdr::Udp(u, bytes) => with.with(|id| udp_field(id, u, bytes)),
+        Hdr::Tcp(t, bytes, own) => {
+            let relative = own.then_some(v.tcp_relative);
+            with.with(|id| tcp_field(id, t, bytes, relative))
+        }
+        Hdr::Icmp(c, v6, bytes) => with.with(|id| icmp_field(id, c, v6, bytes)),
+        Hdr::Vxlan(vni, bytes) => {
+            with.with(|id| tunnel_field(id, Id::Vxlan, Id::VxlanVni, vni, bytes))
+        }
+        Hdr::Geneve(vni, bytes) => {
+            with.with(|id| tunnel_field(id, Id::Geneve, Id::GeneveVni, vni, bytes))
+        }
+        Hdr::Gre(bytes) => with.with(|id| (id == Id::Gre).then(|| one(Some(Value::Bytes(bytes))))),
+        Hdr::Data(bytes) => with.with(|id| data_field(id, bytes)),
     }
 }
 

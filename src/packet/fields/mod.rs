@@ -258,6 +258,26 @@ impl Field {
         extract::nth(self.id, v, i).map(|(_, x)| x)
     }
 
+    /// Every value of each of `fields` in the frame, read in one pass over
+    /// its headers: `out(k, value)` for each value of `fields[k]`, a
+    /// field's values in the order [`Field::get`] numbers them. What a row
+    /// of every field costs once, where `get` walks the frame per value.
+    ///
+    /// ```
+    /// use lola::packet::fields::{self, Field, FrameView, Value};
+    /// # let mut reader = lola::capture::CaptureReader::open("fixtures/tunnel-vxlan.pcap".as_ref()).unwrap();
+    /// # let frame = reader.next_frame().unwrap().unwrap();
+    /// let packet = lola::packet::decode::decode(frame.link_type, frame.data, frame.orig_len as usize);
+    /// let view = FrameView::new(&frame, &packet);
+    /// let fields = [fields::lookup("udp.dstport").unwrap(), fields::lookup("vxlan.vni").unwrap()];
+    /// let mut got = Vec::new();
+    /// Field::each(&fields, &view, |k, x| got.push((k, x)));
+    /// assert_eq!(got, [(0, Value::Uint(4789)), (1, Value::Uint(42)), (0, Value::Uint(7456))]);
+    /// ```
+    pub fn each<'a>(fields: &[&Field], v: &FrameView<'_, 'a>, out: impl FnMut(usize, Value<'a>)) {
+        extract::each(fields, v, out);
+    }
+
     /// The layer value `i` comes from: 1 for the outermost header of the
     /// field's protocol in the frame, 2 for the next (the packet inside a
     /// tunnel, the header an ICMP error quotes), as Wireshark's `ip.src#2`
