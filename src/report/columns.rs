@@ -92,15 +92,6 @@ pub enum Data {
     },
 }
 
-/// The fields the rows leave out (each repeats a source and a destination field).
-const EITHER: &[Id] = &[
-    Id::EthAddr,
-    Id::IpAddr,
-    Id::Ipv6Addr,
-    Id::UdpPort,
-    Id::TcpPort,
-];
-
 /// Every frame of the capture at `path` by column.
 pub fn frames_file(path: &Path) -> Result<Columns> {
     frames_reader(CaptureReader::open(path)?, &path.display().to_string())
@@ -542,7 +533,7 @@ impl Table {
     fn new() -> Table {
         let fields: Vec<&'static Field> = FIELDS
             .iter()
-            .filter(|f| !EITHER.contains(&f.id) && f.id != Id::Frame)
+            .filter(|f| !super::emit::EITHER.contains(&f.id) && f.id != Id::Frame)
             .collect();
         let builders = fields
             .iter()

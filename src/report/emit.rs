@@ -44,8 +44,9 @@ use crate::packet::fields::{FIELDS, Field, FieldType, FrameView, Id};
 /// The row schema's name and version.
 pub const SCHEMA: &str = "lola.frame.v1";
 
-/// Fields left out of rows: each repeats a source and a destination field.
-const EITHER: &[Id] = &[
+/// Fields left out of rows (and of `columns`): each repeats a source and a
+/// destination field.
+pub(super) const EITHER: &[Id] = &[
     Id::EthAddr,
     Id::IpAddr,
     Id::Ipv6Addr,
