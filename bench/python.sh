@@ -2,7 +2,8 @@
 # Benchmark of the Python package (issue 23), as medians:
 #   1. lola.check on the 5M-frame benchmark capture against `lola check`, in
 #      the same hyperfine run (goal: within 10 %; the Python side includes
-#      the interpreter's start and `import lola`);
+#      the interpreter's start and `import lola`; then the call itself, timed
+#      inside Python, against the CLI's whole process, interleaved);
 #   2. lola.frames on a 1M-frame capture: wall time (goal <= 2 s) and the
 #      memory it takes, peak RSS growth over `import lola, pyarrow`, against
 #      the capture's size (goal <= 3x);
@@ -41,6 +42,22 @@ target/release/lola check -q "$big"
 hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$dir/check.json" \
     -n cli "target/release/lola check -q $big" \
     -n python "$py -c \"import lola; lola.check('$big')\""
+# The call itself, timed inside Python (no interpreter start, no import),
+# against the CLI's whole process, interleaved run by run.
+"$py" - "$big" "$runs" target/release/lola > "$dir/call.txt" <<'PY'
+import statistics, subprocess, sys, time
+path, runs, cli = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+probe = "import lola, sys, time\nt = time.perf_counter()\nlola.check(sys.argv[1])\nprint(time.perf_counter() - t)"
+calls, clis = [], []
+for _ in range(runs):
+    out = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=True)
+    calls.append(float(out.stdout))
+    t = time.perf_counter()
+    subprocess.run([cli, "check", "-q", path], check=True)
+    clis.append(time.perf_counter() - t)
+call, whole = statistics.median(calls), statistics.median(clis)
+print(f"lola.check, the call timed inside Python: median {call*1000:.0f} ms, lola check's whole process {whole*1000:.0f} ms, ratio {call/whole:.3f} (goal <= 1.10)")
+PY
 
 fi
 
@@ -115,3 +132,4 @@ for place, suffix in (("host lo", ""), ("--lola-private", "-private")):
     print(f"packets fixture, {place}: {per:.2f} ms a test (goal <= 5 ms)")
 PY
 cat "$dir/frames.txt"
+if [ -f "$dir/call.txt" ]; then cat "$dir/call.txt"; fi
