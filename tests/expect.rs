@@ -976,3 +976,34 @@ fn emit_with_several_captures_writes_one_stream_in_file_order() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), alone.unwrap());
 }
+
+#[test]
+fn an_expectation_files_verdict_is_coloured_as_the_builtin_checks_and_counts_one_claim_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_claim = write(
+        dir.path(),
+        "one.toml",
+        "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\ncount = 2\n",
+    );
+    let run = |color: &str| {
+        let out = lola()
+            .args(["check", "--color", color, "--expect"])
+            .arg(&one_claim)
+            .arg(fixture("seed-ipv4.pcap"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = run("never");
+    assert!(
+        plain.starts_with("FAIL ")
+            && plain.contains("seed-ipv4.pcap: 1 of 1 claim failed in 1 frame\n"),
+        "{plain}"
+    );
+    let painted = run("always");
+    assert!(
+        painted.starts_with("\x1b[1m\x1b[31mFAIL\x1b[0m "),
+        "{painted:?}"
+    );
+}

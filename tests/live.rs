@@ -692,7 +692,7 @@ fn capture_checks_what_it_wrote_against_an_expectation_file() {
     let (code, stdout) = capture_one_against(dir.path(), port, "two.toml");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout.contains("FAIL c.pcap: 1 of 1 claims failed in 1 frame"),
+        stdout.contains("FAIL c.pcap: 1 of 1 claim failed in 1 frame"),
         "{stdout}"
     );
 }

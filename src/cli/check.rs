@@ -19,7 +19,7 @@ use lola::{Error, Expectation, Report};
 use super::args::CheckArgs;
 use super::check_expect::{self, Rows};
 use super::output::{
-    Exit, error_json, out, out_json, report_error, report_text_in, write_junit_suites,
+    Exit, error_json, out, out_json, report_error, report_text_in, set_text_in, write_junit_suites,
 };
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
@@ -139,7 +139,7 @@ fn show(c: &Checked, color: bool) {
             }
             out(text);
         }
-        Ok(CheckReport::Set(report)) => out(report),
+        Ok(CheckReport::Set(report)) => out(set_text_in(report, color)),
         Err(e) => super::output::error(e),
     }
 }

@@ -18,7 +18,7 @@ use lola::report::junit::Suite;
 use super::args::ExecArgs;
 use super::output::{
     Exit, STARTED, frames_word, out, out_json, prepare_outputs, report_error, report_text_in,
-    write_junit, write_junit_suites,
+    set_text_in, write_junit, write_junit_suites,
 };
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
@@ -381,7 +381,7 @@ fn print_text(outcome: &ExecOutcome, judge: &Judge, color: bool) {
     match &outcome.report {
         _ if matches!(judge, Judge::Record(_)) => {}
         CheckReport::Builtin(report) => out(report_text_in(report, color)),
-        CheckReport::Set(report) => out(report),
+        CheckReport::Set(report) => out(set_text_in(report, color)),
     }
 }
 

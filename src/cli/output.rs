@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use lola::Error;
+use lola::check::expect::SetReport;
 use lola::check::golden::DiffReport;
 use lola::check::{Failure, Note, Report};
 use lola::report::junit::Suite;
@@ -349,6 +350,14 @@ pub fn report_text_in(report: &Report, color: bool) -> String {
     };
     // Writing to a String cannot fail.
     let _ = report.write_text(&mut text, &style);
+    text
+}
+
+/// An expectation file's report as text, its verdict word in colour with
+/// `color`.
+pub fn set_text_in(report: &SetReport, color: bool) -> String {
+    let mut text = String::new();
+    let _ = report.write_text(&mut text, color);
     text
 }
 

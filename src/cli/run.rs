@@ -14,7 +14,7 @@ use super::args::RunArgs;
 use super::check_expect::expectation_file;
 use super::output::{
     Exit, diff_text_in, frames_word, humans_to_stderr, out, out_json, prepare_outputs,
-    report_error, report_text_in, write_junit,
+    report_error, report_text_in, set_text_in, write_junit,
 };
 use super::pictures::{append_summary, check_report_path, flows_of, wants_summary, write_report};
 
@@ -77,7 +77,7 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     } else if !args.quiet {
         print_text(&outcome, args.color.color());
         if let Some(r) = &expected {
-            out(r);
+            out(set_text_in(r, args.color.color()));
         }
     }
     let passed = outcome.passed() && expected.as_ref().is_none_or(|r| r.passed());

@@ -5,6 +5,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::check::Verdict;
+use crate::check::expect::SetReport;
 use crate::check::golden::{DiffReport, FrameDiff};
 use crate::check::{Note, Report};
 use crate::packet::summary::plural;
@@ -125,6 +127,12 @@ impl TextStyle<'_> {
     }
 }
 
+impl fmt::Display for SetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, false)
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_text(f, &TextStyle::plain())
@@ -155,6 +163,112 @@ pub fn paint_verdict(word: &str, good: bool, color: bool) -> String {
 impl fmt::Display for DiffReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_text(f, false)
+    }
+}
+
+fn claim_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "ok  ",
+        Verdict::Fail => "FAIL",
+        Verdict::Error => "ERROR",
+    }
+}
+
+impl SetReport {
+    /// Writes the report of an expectation file as text; with `color`, the
+    /// verdict word in colour (as the built-in check's).
+    ///
+    /// ```
+    /// use lola::check::expect::{ExpectationSet, check_file_with_set};
+    /// let set = ExpectationSet::parse("hello.toml", "[[expect]]\nname = \"hello\"\nmatch = 'udp.dstport == 7456'\ncount = 1\n").unwrap();
+    /// let report = check_file_with_set("fixtures/seed-ipv4.pcap".as_ref(), &set).unwrap();
+    /// let mut text = String::new();
+    /// report.write_text(&mut text, false).unwrap();
+    /// assert!(text.starts_with("PASS fixtures/seed-ipv4.pcap: 1 claim held in 1 frame\n"), "{text}");
+    /// ```
+    pub fn write_text(&self, f: &mut impl fmt::Write, color: bool) -> fmt::Result {
+        // The shape of every verdict line: `PASS file: what`, as the
+        // built-in check's.
+        let claims = (self.expectations.len() + self.rules.len()) as u64;
+        let failed = self.expectations.iter().map(|e| e.verdict);
+        let failed = failed.chain(self.rules.iter().map(|r| r.verdict));
+        let failed = failed.filter(|v| !v.passed()).count() as u64;
+        let frames = plural(self.frames, "frame");
+        if self.passed() {
+            let held = plural(claims, "claim");
+            writeln!(
+                f,
+                "{} {}: {held} held in {frames}",
+                paint_verdict("PASS", true, color),
+                printable(&self.file)
+            )?;
+        } else if failed > 0 {
+            let of = if claims == 1 { "claim" } else { "claims" };
+            writeln!(
+                f,
+                "{} {}: {failed} of {claims} {of} failed in {frames}",
+                paint_verdict("FAIL", false, color),
+                printable(&self.file)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{} {}: {frames}",
+                paint_verdict("FAIL", false, color),
+                printable(&self.file)
+            )?;
+        }
+        for e in &self.expectations {
+            let frames = if e.held == 1 { "frame" } else { "frames" };
+            writeln!(
+                f,
+                "  {}  {}: {} {frames} held (count {})",
+                claim_word(e.verdict),
+                e.name,
+                e.held,
+                e.count
+            )?;
+            for why in &e.failures {
+                writeln!(f, "          {why}")?;
+            }
+            for line in &e.evidence {
+                writeln!(f, "            {line}")?;
+            }
+            if e.more_evidence > 0 {
+                writeln!(f, "            … and {} more", e.more_evidence)?;
+            }
+        }
+        for r in &self.rules {
+            let frames = if r.count == 1 { "frame" } else { "frames" };
+            if r.verdict.passed() {
+                writeln!(f, "  {}  {}", claim_word(r.verdict), r.name)?;
+            } else {
+                writeln!(
+                    f,
+                    "  {}  {}: {} {frames}",
+                    claim_word(r.verdict),
+                    r.name,
+                    r.count
+                )?;
+            }
+            for why in &r.failures {
+                writeln!(f, "          {why}")?;
+            }
+            for line in &r.evidence {
+                writeln!(f, "            {line}")?;
+            }
+            if r.count > r.evidence.len() as u64 {
+                writeln!(
+                    f,
+                    "            … and {} more",
+                    r.count - r.evidence.len() as u64
+                )?;
+            }
+        }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        Ok(())
     }
 }
 

@@ -2,8 +2,6 @@
 //! [`SetReport`], one [`ExpectOutcome`] per expectation and one
 //! [`RuleOutcome`] per rule, and the [`Cut`] at a capture's end.
 
-use std::fmt;
-
 use crate::capture::{Drops, Format};
 use crate::check::{Truncation, Verdict};
 
@@ -125,82 +123,5 @@ impl SetReport {
             .is_some_and(|c| c.policy == Truncation::Fail)
             && (self.expectations.iter().any(|e| e.unprovable)
                 || self.rules.iter().any(|r| r.unprovable))
-    }
-}
-
-fn word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "ok  ",
-        Verdict::Fail => "FAIL",
-        Verdict::Error => "ERROR",
-    }
-}
-
-impl fmt::Display for SetReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The shape of every verdict line: `PASS file: what`, as the
-        // built-in check's.
-        let claims = (self.expectations.len() + self.rules.len()) as u64;
-        let failed = self.expectations.iter().map(|e| e.verdict);
-        let failed = failed.chain(self.rules.iter().map(|r| r.verdict));
-        let failed = failed.filter(|v| !v.passed()).count() as u64;
-        let frames = crate::packet::summary::plural(self.frames, "frame");
-        if self.passed() {
-            let held = crate::packet::summary::plural(claims, "claim");
-            writeln!(f, "PASS {}: {held} held in {frames}", self.file)?;
-        } else if failed > 0 {
-            writeln!(
-                f,
-                "FAIL {}: {failed} of {claims} claims failed in {frames}",
-                self.file
-            )?;
-        } else {
-            writeln!(f, "FAIL {}: {frames}", self.file)?;
-        }
-        for e in &self.expectations {
-            let frames = if e.held == 1 { "frame" } else { "frames" };
-            writeln!(
-                f,
-                "  {}  {}: {} {frames} held (count {})",
-                word(e.verdict),
-                e.name,
-                e.held,
-                e.count
-            )?;
-            for why in &e.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &e.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if e.more_evidence > 0 {
-                writeln!(f, "            … and {} more", e.more_evidence)?;
-            }
-        }
-        for r in &self.rules {
-            let frames = if r.count == 1 { "frame" } else { "frames" };
-            if r.verdict.passed() {
-                writeln!(f, "  {}  {}", word(r.verdict), r.name)?;
-            } else {
-                writeln!(f, "  {}  {}: {} {frames}", word(r.verdict), r.name, r.count)?;
-            }
-            for why in &r.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &r.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if r.count > r.evidence.len() as u64 {
-                writeln!(
-                    f,
-                    "            … and {} more",
-                    r.count - r.evidence.len() as u64
-                )?;
-            }
-        }
-        for n in &self.notes {
-            writeln!(f, "note: {n}")?;
-        }
-        Ok(())
     }
 }
