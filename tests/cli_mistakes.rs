@@ -139,6 +139,18 @@ fn cases() -> Vec<(Vec<String>, i32, &'static str)> {
         c("expect show-default --port 7456", 2, "--dst-port 7456"),
         c("expect show-default -c 2", 2, "--exactly 2"),
         c("check $F --src-port 0x1z", 2, "0x0 to 0xffff"),
+        // clap's own suggestion names the flag, not the hidden alias kept
+        // for old command lines (--count).
+        c(
+            "check $F --cout 1",
+            2,
+            "a similar argument exists: '--exactly'",
+        ),
+        c(
+            "capture -w x.pcap --cout 1",
+            2,
+            "a similar argument exists: '--max-frames'",
+        ),
     ]
 }
 

@@ -111,8 +111,36 @@ pub fn argument_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Exit {
         let _ = write!(io::stderr(), "{text}");
         return Exit::Error;
     }
-    let _ = write!(io::stderr(), "{}", argument_error_text(&e.to_string()));
+    let text = argument_error_text(&e.to_string());
+    let text = match suggested_alias(e, args) {
+        Some((alias, name)) => text.replace(&format!("'{alias}'"), &format!("'{name}'")),
+        None => text,
+    };
+    let _ = write!(io::stderr(), "{text}");
     Exit::Error
+}
+
+/// When clap suggests a flag by a hidden alias kept for old command lines
+/// (`--count` for `--exactly`), the alias and the flag's own name, so that
+/// the suggestion names what the help shows.
+fn suggested_alias(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<(String, String)> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) else {
+        return None;
+    };
+    let alias = suggested.strip_prefix("--")?;
+    let root = super::args::Cli::command();
+    // The subcommand is the first argument that names one (`args` are
+    // those after the program's name).
+    let sub = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .find_map(|a| root.find_subcommand(a))?;
+    let arg = sub.get_arguments().find(|a| {
+        a.get_long() != Some(alias) && a.get_all_aliases().is_some_and(|all| all.contains(&alias))
+    })?;
+    Some((suggested.clone(), format!("--{}", arg.get_long()?)))
 }
 
 /// clap's several-paragraph message → `lola: problem (tip)` and a usage line.
