@@ -145,6 +145,42 @@ fn exec_with_no_claim_draws_the_conversations_and_writes_a_draft_that_passes() {
         out, "PING 0\nPING 1\nPING 2\n",
         "-q: only the program speaks"
     );
+    // --json names the draft (or why there is none), beside the check it
+    // holds the capture to.
+    let o = lola_in(
+        d,
+        &[
+            "exec", "--json", "--record", "j.toml", "--", "python3", "echo.py",
+        ],
+    )
+    .output()
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["draft"]["path"], "j.toml", "{doc}");
+    assert_eq!(doc["draft"]["expectations"], 2, "{doc}");
+    assert_eq!(doc["check"]["expectations"][1]["name"], "flow-2", "{doc}");
+    let o = lola_in(
+        d,
+        &[
+            "exec",
+            "--json",
+            "-o",
+            "/dev/null",
+            "--",
+            "python3",
+            "echo.py",
+        ],
+    )
+    .output()
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["draft"].get("path").is_none(), "{doc}");
+    assert!(
+        doc["draft"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("/dev/null is no regular file")),
+        "{doc}"
+    );
 }
 
 #[test]

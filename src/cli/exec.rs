@@ -13,6 +13,7 @@ use lola::check::expect::{
 };
 use lola::check::flow::Flows;
 use lola::harness::exec::{Ending, ExecOptions, ExecOutcome, Notice, exec_with};
+use lola::report::DraftDocument;
 use lola::report::junit::Suite;
 
 use super::args::ExecArgs;
@@ -112,7 +113,19 @@ pub fn run(args: ExecArgs) -> Result<Exit, Error> {
         }
     }
     if args.report.json {
-        out_json(&outcome.to_json()?);
+        let draft = draft.as_ref().map(|d| match d {
+            Draft::Written(path, n) => DraftDocument {
+                path: Some(path.display().to_string()),
+                expectations: *n,
+                reason: None,
+            },
+            Draft::Not(why) => DraftDocument {
+                path: None,
+                expectations: 0,
+                reason: Some(why.clone()),
+            },
+        });
+        out_json(&outcome.to_json_with_draft(draft.as_ref())?);
     } else if !args.quiet {
         print_text(&outcome, &judge, args.color.color());
     }

@@ -29,6 +29,8 @@ pub mod schema;
 pub mod svg;
 pub mod text;
 
+pub use json::DraftDocument;
+
 /// Text made safe for XML and HTML, in element content and quoted attributes.
 ///
 /// ```

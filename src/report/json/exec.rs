@@ -24,6 +24,12 @@ impl ExecOutcome {
     /// # }
     /// ```
     pub fn to_json(&self) -> Result<String> {
+        self.to_json_with_draft(None)
+    }
+
+    /// The same document, saying what became of the draft that `lola exec`
+    /// records when nothing else judges the program.
+    pub fn to_json_with_draft(&self, draft: Option<&DraftDocument>) -> Result<String> {
         let document = ExecDocument {
             schema_version: crate::SCHEMA_VERSION,
             command: "exec",
@@ -58,6 +64,7 @@ impl ExecOutcome {
                 gap: self.capture_gap.as_ref().map(ToString::to_string),
             },
             check: &self.report,
+            draft,
         };
         Ok(serde_json::to_string_pretty(&serde_json::to_value(
             &document,
@@ -74,6 +81,25 @@ pub(crate) struct ExecDocument<'a> {
     program: ProgramDocument,
     capture: CaptureDocument,
     check: &'a CheckReport,
+    /// With no claim and no expectation file: the draft recorded from the
+    /// capture (which `check` then holds to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    draft: Option<&'a DraftDocument>,
+}
+
+/// The draft `lola exec` records from a capture when nothing else judges
+/// the program: where it went, or why none was written.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct DraftDocument {
+    /// The expectation file written (`exec.toml` beside the capture, or
+    /// `--record FILE`); absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// How many expectations it holds.
+    pub expectations: usize,
+    /// Why none was written, when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(serde::Serialize, schemars::JsonSchema)]

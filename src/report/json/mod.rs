@@ -31,6 +31,7 @@ mod run;
 pub(crate) use build::BuildDocument;
 pub(crate) use compare::CompareDocument;
 pub(crate) use doctor::DoctorDocument;
+pub use exec::DraftDocument;
 pub(crate) use exec::ExecDocument;
 pub(crate) use run::RunDocument;
 
