@@ -7,7 +7,7 @@ use std::path::Path;
 use lola::Error;
 use lola::capture::{CaptureReader, check_writable, is_standard_output, write_file_atomically};
 use lola::check::flow::{Flows, flows, flows_with_payloads};
-use lola::report::ladder::{ladder, legend, summary_line};
+use lola::report::ladder::{ladder, legend_for, summary_line};
 use lola::report::{markdown, mermaid, svg};
 
 use super::args::{DiagramFormat, FlowArgs};
@@ -90,7 +90,7 @@ pub(super) fn text(name: &str, flows: &Flows, width: usize, color: bool) -> Stri
         text.push('\n');
     }
     if !flows.conversations.is_empty() {
-        text += &legend(color);
+        text += &legend_for(flows, color);
     }
     if flows.more_conversations > 0 {
         text += &format!("... and {} more conversations\n", flows.more_conversations);

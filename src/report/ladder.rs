@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::check::flow::{Conversation, Role};
+use crate::check::flow::{Conversation, Flows, Role};
 
 /// Whether to colour what goes to stdout, as anstream decides it: never with
 /// `NO_COLOR` set (<https://no-color.org>), always with `CLICOLOR_FORCE`
@@ -94,9 +94,38 @@ pub fn ladder(c: &Conversation, width: usize, color: bool) -> String {
 /// assert!(lola::report::ladder::legend(true).contains("\x1b[33mhandshake\x1b[0m"));
 /// ```
 pub fn legend(color: bool) -> String {
-    let mut text = "legend: one arrow per frame, from its sender; time since the first frame;\n\
-                    \x20       \"N B\" is the frame's size on the wire, \"N B data\" its payload\n"
-        .to_string();
+    legend_of(false, color)
+}
+
+/// The legend of `flows`' ladders: [`legend`], saying also what the
+/// quoted text or hex after a payload's size is when the arrows show
+/// their first bytes (`lola flow --payload`, `lola exec`).
+///
+/// ```
+/// # let reader = lola::capture::CaptureReader::open("fixtures/seed-tcp.pcap".as_ref()).unwrap();
+/// let flows = lola::check::flow::flows_with_payloads(reader).unwrap();
+/// let legend = lola::report::ladder::legend_for(&flows, false);
+/// assert!(legend.contains(r#""N B "text"" its payload's"#), "{legend}");
+/// assert!(legend.contains("size and first bytes (hex when not text"), "{legend}");
+/// assert!(legend.lines().all(|l| l.chars().count() <= 80));
+/// ```
+pub fn legend_for(flows: &Flows, color: bool) -> String {
+    let previews = flows
+        .conversations
+        .iter()
+        .any(|c| c.arrows.iter().any(|a| !a.payload.is_empty()));
+    legend_of(previews, color)
+}
+
+fn legend_of(previews: bool, color: bool) -> String {
+    let mut text =
+        "legend: one arrow per frame, from its sender; time since the first frame;\n".to_string();
+    if previews {
+        text += "        \"N B\" is the frame's size on the wire, \"N B \"text\"\" its payload's\n\
+                 \x20       size and first bytes (hex when not text; … when more follow)\n";
+    } else {
+        text += "        \"N B\" is the frame's size on the wire, \"N B data\" its payload\n";
+    }
     if color {
         let roles: Vec<String> = Role::ALL.iter().map(|&r| paint(r.name(), r)).collect();
         let _ = writeln!(text, "        colours: {}", roles.join(", "));
