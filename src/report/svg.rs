@@ -171,7 +171,11 @@ pub fn grid(panels: &[Panel<'_>], per_row: usize, embedding: Embedding) -> Strin
         let (y0, bottom) = tops[i / per_row];
         draw_panel(&mut out, x0, y0, bottom, panel);
     }
-    draw_legend(&mut out, legend_y, width);
+    let previews = panels.iter().any(|p| {
+        p.conversation
+            .is_some_and(|c| c.arrows.iter().any(|a| !a.payload.is_empty()))
+    });
+    draw_legend(&mut out, legend_y, width, previews);
     out.push_str("</svg>\n");
     out
 }
@@ -304,7 +308,7 @@ fn addr_width(addr: &str) -> u32 {
     (addr.chars().count() as u32 * 13 / 2).min(106)
 }
 
-fn draw_legend(out: &mut String, y: u32, width: u32) {
+fn draw_legend(out: &mut String, y: u32, width: u32, previews: bool) {
     let _ = writeln!(
         out,
         "<line class=\"rule\" x1=\"{MARGIN}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\"/>",
@@ -325,10 +329,15 @@ fn draw_legend(out: &mut String, y: u32, width: u32) {
         );
         x += 40 + 7 * role.name().len() as u32;
     }
+    let sizes = if previews {
+        "“N B”: the frame’s size on the wire; “N B &quot;text&quot;”: payload size, first bytes (hex if not text)."
+    } else {
+        "“N B”: the frame’s size on the wire; “N B data”: the bytes of payload it carries."
+    };
     let _ = writeln!(
         out,
         "<text class=\"muted small\" x=\"{MARGIN}\" y=\"{}\">One arrow per frame, from its sender; time in ms since the first frame.</text>\
-         <text class=\"muted small\" x=\"{MARGIN}\" y=\"{}\">“N B”: the frame’s size on the wire; “N B data”: the bytes of payload it carries.</text>",
+         <text class=\"muted small\" x=\"{MARGIN}\" y=\"{}\">{sizes}</text>",
         y + 42,
         y + 57
     );
