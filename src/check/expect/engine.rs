@@ -294,12 +294,11 @@ impl SetChecker {
                 (0..self.set.expects.len()).filter(|&i| self.set.expects[i].matches.matches(&view)),
             ),
         }
-        let (verified, verified_store);
+        let verified;
         if !claims.is_empty() && !self.verify {
             // The frames an expectation is about get their checksums verified.
-            verified_store = Inflated::default();
             verified = {
-                let mut p = decode_in(frame.link_type, frame.data, orig_len, true, &verified_store);
+                let mut p = decode_in(frame.link_type, frame.data, orig_len, true, &store);
                 if not_ready {
                     checksum_left_to_offload(&mut p);
                 }

@@ -19,7 +19,8 @@ use super::{Encapsulation, Layer, Packet, Verify};
 
 /// Room for the bytes a frame's IPComp payload inflates to, owned by the
 /// caller of [`decode_in`](super::decode_in) and living as long as the
-/// [`Packet`] that points into them. One per frame; an IPComp payload
+/// [`Packet`] that points into them. One per frame: decoding the frame
+/// again with the same store reuses its bytes, and an IPComp payload
 /// inside an inflated one stays compressed.
 ///
 /// ```
@@ -35,12 +36,33 @@ use super::{Encapsulation, Layer, Packet, Verify};
 /// assert!(store.bytes().is_some_and(|b| b[0] >> 4 == 6));
 /// ```
 #[derive(Debug, Default)]
-pub struct Inflated(OnceCell<Vec<u8>>);
+pub struct Inflated(OnceCell<Inflation>);
+
+/// One inflated payload: where its compressed bytes were (address and
+/// length, to know them again), what came out, and whether the stream ended.
+#[derive(Debug)]
+struct Inflation {
+    from: (usize, usize),
+    bytes: Vec<u8>,
+    whole: bool,
+}
 
 impl Inflated {
     /// The inflated bytes, once a frame's IPComp payload was inflated.
     pub fn bytes(&self) -> Option<&[u8]> {
-        self.0.get().map(Vec::as_slice)
+        self.0.get().map(|i| i.bytes.as_slice())
+    }
+
+    /// What `compressed` inflated to, inflating it if the store is still
+    /// empty: None when it holds another payload's bytes, or nothing came out.
+    fn inflate<'a>(&'a self, compressed: &[u8]) -> Option<(&'a [u8], bool)> {
+        let from = (compressed.as_ptr() as usize, compressed.len());
+        if self.0.get().is_none() {
+            let (bytes, whole) = inflate(compressed)?;
+            let _ = self.0.set(Inflation { from, bytes, whole });
+        }
+        let i = self.0.get().filter(|i| i.from == from)?;
+        Some((&i.bytes, i.whole))
     }
 }
 
@@ -62,13 +84,12 @@ pub(super) fn decode_ipcomp<'a>(payload: &'a [u8], verify: Verify, packet: &mut 
     let (Some(&next), Some(compressed)) = (payload.first(), payload.get(HEADER_LEN..)) else {
         return;
     };
-    if !matches!(next, 4 | 41) || store.0.get().is_some() {
+    if !matches!(next, 4 | 41) {
         return;
     }
-    let Some((inner, whole)) = inflate(compressed) else {
+    let Some((inner, whole)) = store.inflate(compressed) else {
         return;
     };
-    let inner: &'a [u8] = store.0.get_or_init(|| inner);
     enter_tunnel(Encapsulation::IpComp, Some(Layer::Data(compressed)), packet);
     let wire_len = (whole && verify.complete).then_some(inner.len());
     if next == 4 {
@@ -155,6 +176,9 @@ mod tests {
             assert_eq!(names, ["ip", "data"]);
             assert!(matches!(p.tunnel_layers[1], Layer::Data(b) if b == &body[..]));
             assert!(p.problems.is_empty(), "{:?}", p.problems);
+            // Decoded again with the same store: the same bytes, reused.
+            let again = decode_in(1, &frame, frame.len(), false, &store);
+            assert!(matches!(again.transport, Transport::Udp(_)));
             // Without a store it stays another protocol, as before.
             let p = decode_with(1, &frame, frame.len(), true);
             assert!(matches!(p.transport, Transport::Other));

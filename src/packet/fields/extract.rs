@@ -175,7 +175,11 @@ fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
             u.payload
         }
         Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
-            tcp_shown_payload(t, b)
+            let payload = tcp_shown_payload(t, b);
+            if payload.starts_with(&ETCH_MAGIC) {
+                return None;
+            }
+            payload
         }
         Hdr::Icmp(c, v6, b) if echo(c, v6) => {
             let data = b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]);
@@ -189,6 +193,12 @@ fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
     };
     (!payload.is_empty()).then_some(payload)
 }
+
+/// What Wireshark's Etch heuristic (`packet-etch.c`, tried on a TCP
+/// payload no port's dissector takes) looks for at the start of a message:
+/// a payload that starts so is Etch's (`tcp.segment_data` while its message
+/// is incomplete), not `data`, SYN or not.
+const ETCH_MAGIC: [u8; 4] = [0xde, 0xad, 0xbe, 0xef];
 
 /// How many bytes at the start of an ICMP echo's `data` Wireshark reads as
 /// the sender's clock (`icmp.data_time`, `get_best_guess_timestamp` in
