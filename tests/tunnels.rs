@@ -286,11 +286,16 @@ fn tshark_column(capture: &std::path::Path, field: &str) -> Vec<String> {
     .collect()
 }
 
+/// A capture, fields with the values lola states for its first frames,
+/// and more fields held to tshark's only.
+type Case = (&'static str, &'static [Stated], &'static [&'static str]);
+type Stated = (&'static str, &'static [&'static str]);
+
 #[test]
 fn the_packet_inside_ipcomp_mpls_over_udp_and_nsh_has_tshark_s_values() {
     // Real captures (tcpdump's tests). Each names a few fields' values,
     // outer occurrence first, and every listed field is held to tshark's.
-    let cases: [(&str, &[(&str, &[&str])], &[&str]); 3] = [
+    let cases: [Case; 3] = [
         // IPv6 + AH + IPComp (DEFLATE) around IPv6 + TCP (HTTP): frame 3
         // onwards; the compressed bytes are tshark's `data`.
         (
