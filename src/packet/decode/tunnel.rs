@@ -461,6 +461,32 @@ mod tests {
     }
 
     #[test]
+    fn nsh_inside_nsh_is_walked_not_recursed_into() {
+        // tcpdump's VXLAN-GPE capture: its NSH header (24 bytes, metadata
+        // type 2) repeated 2,000 times, each naming NSH (4) but the last.
+        let frame = fixture_frame("corpus/tests_nsh-over-vxlan-gpe.pcap");
+        let (head, nsh, inner) = (&frame[..50], &frame[50..74], &frame[74..]);
+        let mut f = head.to_vec();
+        for i in 0..2000 {
+            let mut h = nsh.to_vec();
+            if i < 1999 {
+                h[3] = 4;
+            }
+            f.extend_from_slice(&h);
+        }
+        f.extend_from_slice(inner);
+        let ip_len = (f.len() - 14) as u16;
+        f[16..18].copy_from_slice(&ip_len.to_be_bytes());
+        f[38..40].copy_from_slice(&(ip_len - 20).to_be_bytes());
+        let p = decode_with(1, &f, f.len(), false);
+        assert_eq!(
+            p.encapsulation,
+            Some(Encapsulation::VxlanGpe { vni: 0xff_ffff })
+        );
+        assert_eq!(inner_dst(&p), Some("192.168.0.2:20000".parse().unwrap()));
+    }
+
+    #[test]
     fn every_prefix_of_a_tunnel_decodes_without_panic() {
         for name in [
             "tunnel-vxlan.pcap",
@@ -468,6 +494,8 @@ mod tests {
             "tunnel-ipip.pcap",
             "tunnel-6in4.pcap",
             "llc-snap.pcap",
+            "corpus/tests_nsh-over-vxlan-gpe.pcap",
+            "corpus/tests_mpls-over-udp.pcap",
         ] {
             let frame = fixture_frame(name);
             for n in 0..frame.len() {
