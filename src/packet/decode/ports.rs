@@ -116,11 +116,13 @@ pub(crate) fn claimed(table: &[u16], a: u16, b: u16) -> Option<u16> {
 /// fast path asks it of every UDP frame.
 #[inline(always)]
 pub(crate) fn udp_tunnel(a: u16, b: u16) -> Option<u16> {
+    // One comparison for most ports (all four lie in 4789..=6635).
     let tunnel = |p: u16| {
-        matches!(
-            p,
-            vxlan::PORT | vxlan::GPE_PORT | geneve::PORT | mpls::UDP_PORT
-        )
+        (vxlan::PORT..=mpls::UDP_PORT).contains(&p)
+            && matches!(
+                p,
+                vxlan::PORT | vxlan::GPE_PORT | geneve::PORT | mpls::UDP_PORT
+            )
     };
     // The fast path asks this of every UDP datagram: most have neither port.
     if !tunnel(a) && !tunnel(b) {
