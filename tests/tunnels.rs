@@ -245,3 +245,158 @@ fn fragments_inside_a_tunnel_are_reassembled_and_named() {
         "{text}"
     );
 }
+
+/// `field` of each frame `lola check --emit -` writes for `capture`, every
+/// occurrence, outer first, as `tshark -T fields -E occurrence=a` writes
+/// them (comma-separated, empty when absent).
+fn emitted(capture: &std::path::Path, field: &str) -> Vec<String> {
+    use serde_json::Value;
+    let out = lola()
+        .args(["check", "--emit", "-"])
+        .arg(capture)
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    out.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(
+            |l| match &serde_json::from_str::<Value>(l).unwrap()[field] {
+                Value::Null => String::new(),
+                Value::Array(all) => all.iter().map(text).collect::<Vec<_>>().join(","),
+                one => text(one),
+            },
+        )
+        .collect()
+}
+
+/// tshark's `-T fields -E occurrence=a` column of `field`, one per frame.
+fn tshark_column(capture: &std::path::Path, field: &str) -> Vec<String> {
+    stdout_of(
+        StdCommand::new("tshark")
+            .args(["-n", "-r"])
+            .arg(capture)
+            .args(["-T", "fields", "-E", "occurrence=a", "-e", field]),
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+/// A capture, fields with the values lola states for its first frames,
+/// and more fields held to tshark's only.
+type Case = (&'static str, &'static [Stated], &'static [&'static str]);
+type Stated = (&'static str, &'static [&'static str]);
+
+#[test]
+fn the_packet_inside_ipcomp_mpls_over_udp_and_nsh_has_tshark_s_values() {
+    // Real captures (tcpdump's tests). Each names a few fields' values,
+    // outer occurrence first, and every listed field is held to tshark's.
+    let cases: [Case; 3] = [
+        // IPv6 + AH + IPComp (DEFLATE) around IPv6 + TCP (HTTP): frame 3
+        // onwards; the compressed bytes are tshark's `data`.
+        (
+            "corpus/tests_filter_AH-IPcomp-IPv6.pcap",
+            &[
+                ("tcp.dstport", &["80", "12764", "80", "12764", "12764"]),
+                ("data.len", &["", "", "234", "272", "56"]),
+            ],
+            &[
+                "ipv6.src",
+                "ipv6.dst",
+                "ipv6.nxt",
+                "ipv6.hlim",
+                "tcp.srcport",
+                "tcp.seq_raw",
+                "tcp.len",
+                "data.data",
+            ],
+        ),
+        // MPLS over UDP (port 6635): ICMP echo inside.
+        (
+            "corpus/tests_mpls-over-udp.pcap",
+            &[("ip.ttl", &["64,63", "64,63"]), ("icmp.type", &["8", "0"])],
+            &["ip.src", "ip.dst", "udp.dstport", "ip.len", "icmp.code"],
+        ),
+        // VXLAN-GPE (UDP 4790) carrying NSH carrying IPv4 + UDP.
+        (
+            "corpus/tests_nsh-over-vxlan-gpe.pcap",
+            &[
+                ("vxlan.vni", &["16777215"]),
+                ("udp.dstport", &["4790,20000"]),
+            ],
+            &["ip.src", "ip.dst", "ip.ttl", "udp.srcport", "udp.length"],
+        ),
+    ];
+    for (file, stated, held) in cases {
+        let capture = fixture(file);
+        for (field, want) in stated {
+            let ours = emitted(&capture, field);
+            assert_eq!(&ours[..want.len()], *want, "{file} {field}");
+        }
+        if !have("tshark") {
+            assert!(!common::in_ci(), "CI needs tshark");
+            continue;
+        }
+        for field in stated.iter().map(|(f, _)| *f).chain(held.iter().copied()) {
+            assert_eq!(
+                emitted(&capture, field),
+                tshark_column(&capture, field),
+                "{file} {field}: lola vs tshark"
+            );
+        }
+    }
+}
+
+#[test]
+fn loopback_s_data_follows_its_header_as_in_tshark() {
+    // Ethernet's Configuration Testing Protocol (EtherType 0x9000): skip
+    // count, functions (forward, reply and its receipt number), then data.
+    for (file, data_len) in [
+        ("corpus/tests_loopback.pcap", "40"),
+        ("corpus/tests_various_gre.pcap", "44"),
+    ] {
+        let capture = fixture(file);
+        let ours = emitted(&capture, "data.len");
+        let eth_type = emitted(&capture, "eth.type");
+        let loops: Vec<usize> = (0..ours.len())
+            .filter(|&i| eth_type[i] == "36864")
+            .collect();
+        assert!(!loops.is_empty(), "{file}");
+        assert!(
+            loops.iter().all(|&i| ours[i] == data_len),
+            "{file}: {ours:?}"
+        );
+        if have("tshark") {
+            assert_eq!(
+                ours,
+                tshark_column(&capture, "data.len"),
+                "{file}: lola vs tshark"
+            );
+            assert_eq!(
+                emitted(&capture, "data.data"),
+                tshark_column(&capture, "data.data"),
+                "{file}"
+            );
+        } else {
+            assert!(!common::in_ci(), "CI needs tshark");
+        }
+    }
+}
+
+#[test]
+fn a_tcp_payload_etch_s_heuristic_takes_is_not_data() {
+    // Frame 13: a TCP Fast Open SYN carrying de:ad:be:ef, Etch's magic
+    // number: tshark hands it to Etch (tcp.segment_data), not to data; a
+    // SYN's payload is otherwise data like any other.
+    let capture = fixture("corpus/tests_tfo-5c1fa7f9ae91.pcap");
+    let ours = emitted(&capture, "data.len");
+    assert_eq!(ours[12], "");
+    assert_eq!(emitted(&capture, "tcp.payload")[12], "deadbeef");
+    if have("tshark") {
+        assert_eq!(ours, tshark_column(&capture, "data.len"));
+    }
+}

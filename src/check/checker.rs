@@ -13,8 +13,8 @@ use super::report::{Failure, FrameLine, Note, OtherCounts, Report, Truncation, V
 use super::{Expectation, Judgement, LIST_CAP, checksum_left_to_offload};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::packet::decode::{
-    Encapsulation, Icmp, Ip, Link, Packet, QuickFlow, Tcp, Transport, Udp, decode,
-    decode_reassembled, decode_with, quick_flow,
+    Encapsulation, Icmp, Inflated, Ip, Link, Packet, QuickFlow, Tcp, Transport, Udp, decode,
+    decode_in, decode_reassembled, quick_flow,
 };
 use crate::packet::reassembly::{Outcome, Reassembler};
 use crate::packet::summary::quote_bytes;
@@ -197,7 +197,8 @@ impl<'e> Checker<'e> {
         // Sort the frame cheaply first; verify checksums only of the frames
         // the report will show (millions of others are only counted).
         let orig_len = frame.orig_len as usize;
-        let mut packet = decode_with(frame.link_type, frame.data, orig_len, false);
+        let store = Inflated::default();
+        let mut packet = decode_in(frame.link_type, frame.data, orig_len, false, &store);
         let reassembled: Vec<u8>;
         let verified = match self.reassemble(frame, &packet) {
             Step::Whole => false,
@@ -215,7 +216,7 @@ impl<'e> Checker<'e> {
             }
         };
         if !verified && self.shown(&packet) {
-            packet = decode(frame.link_type, frame.data, orig_len);
+            packet = decode_in(frame.link_type, frame.data, orig_len, true, &store);
         }
         if frame.flags.is_some_and(|f| f & EPB_CHECKSUM_NOT_READY != 0) {
             checksum_left_to_offload(&mut packet);

@@ -106,6 +106,8 @@ pub mod field {
         pub const PPP_UNICAST: u16 = 0x0281;
         /// PPP protocol of MPLS multicast.
         pub const PPP_MULTICAST: u16 = 0x0283;
+        /// The IANA UDP port of MPLS over UDP (RFC 7510).
+        pub const UDP_PORT: u16 = 6635;
     }
 
     /// Cisco HDLC (`LINKTYPE_C_HDLC`): address, control, then an EtherType.
@@ -358,6 +360,22 @@ pub mod field {
         pub const HEADER_LEN: usize = 8;
         /// The IANA UDP port, where tshark (and lola) look for VXLAN.
         pub const PORT: u16 = 4789;
+        /// The UDP port of VXLAN-GPE, whose header names what follows.
+        pub const GPE_PORT: u16 = 4790;
+        /// VXLAN-GPE's next protocol (after the flags and 16 reserved bits).
+        pub const GPE_NEXT_PROTOCOL: usize = 3;
+    }
+
+    /// NSH, the Network Service Header (RFC 8300).
+    pub mod nsh {
+        /// The byte whose low 6 bits are the header's length in 4-byte words.
+        pub const LENGTH: usize = 1;
+        /// Metadata type (low 4 bits).
+        pub const MD_TYPE: usize = 2;
+        /// Next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS.
+        pub const NEXT_PROTOCOL: usize = 3;
+        /// Base and service path headers.
+        pub const HEADER_LEN: usize = 8;
     }
 
     /// Geneve (RFC 8926): a tunnel header in UDP, with options.

@@ -20,7 +20,7 @@ use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::check::{Truncation, Verdict, checksum_left_to_offload};
 use crate::packet::decode::{
-    QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
+    Inflated, QuickFlow, Transport, decode, decode_in, decode_reassembled, quick_flow,
 };
 use crate::packet::fields::{FrameView, TcpNumbers};
 use crate::packet::reassembly::{Outcome, Reassembler};
@@ -227,7 +227,9 @@ impl SetChecker {
     /// closer than any other to an expectation nothing has held yet.
     #[inline(never)]
     fn candidate(&mut self, frame: &RawFrame<'_>) {
-        let packet = decode_with(frame.link_type, frame.data, frame.orig_len as usize, false);
+        let store = Inflated::default();
+        let orig_len = frame.orig_len as usize;
+        let packet = decode_in(frame.link_type, frame.data, orig_len, false, &store);
         let view = FrameView {
             datagram_only: self.set.datagram_only,
             ..FrameView::new(frame, &packet)
@@ -245,7 +247,8 @@ impl SetChecker {
     fn observe_decoded(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
         let orig_len = frame.orig_len as usize;
         let not_ready = frame.flags.is_some_and(|f| f & EPB_CHECKSUM_NOT_READY != 0);
-        let packet = decode_with(frame.link_type, frame.data, orig_len, self.verify);
+        let store = Inflated::default();
+        let packet = decode_in(frame.link_type, frame.data, orig_len, self.verify, &store);
         let reassembled: Vec<u8>;
         let mut packet = match (&packet.transport, &packet.ip) {
             (Transport::Fragment(bytes), Some(ip)) if ip.frag.is_some() => {
@@ -295,7 +298,7 @@ impl SetChecker {
         if !claims.is_empty() && !self.verify {
             // The frames an expectation is about get their checksums verified.
             verified = {
-                let mut p = decode(frame.link_type, frame.data, orig_len);
+                let mut p = decode_in(frame.link_type, frame.data, orig_len, true, &store);
                 if not_ready {
                     checksum_left_to_offload(&mut p);
                 }

@@ -36,6 +36,9 @@ pub enum Layer<'a> {
     Geneve(u32, &'a [u8]),
     /// A GRE header and its protocol type.
     Gre(u16, &'a [u8]),
+    /// Bytes Wireshark shows as `data` before the packet they carry: an
+    /// IPComp payload, compressed.
+    Data(&'a [u8]),
 }
 
 impl<'a> Layer<'a> {
@@ -51,6 +54,7 @@ impl<'a> Layer<'a> {
             Layer::Vxlan(..) => "vxlan",
             Layer::Geneve(..) => "geneve",
             Layer::Gre(..) => "gre",
+            Layer::Data(..) => "data",
         }
     }
 }

@@ -20,10 +20,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::ip_number;
 
-use crate::packet::wire::field::{geneve, vxlan};
+use crate::packet::wire::field::{geneve, mpls, vxlan};
 
 mod checksum;
 mod ip;
+mod ipcomp;
 mod layer;
 mod link;
 pub(crate) mod ports;
@@ -34,6 +35,7 @@ mod tunnel;
 
 pub use checksum::{Checksum, ChecksumState};
 pub use ip::{FragmentInfo, Ip};
+pub use ipcomp::{Inflated, MAX_INFLATED};
 pub use layer::Layer;
 pub use link::Link;
 pub use problem::Problem;
@@ -95,6 +97,9 @@ pub struct Packet<'a> {
     /// True while decoding the packet an ICMP error quotes: it quotes
     /// nothing itself and enters no tunnel.
     quoting: bool,
+    /// Where an IPComp payload is inflated to ([`decode_in`]); without
+    /// one, IPComp stays another protocol.
+    store: Option<&'a Inflated>,
 }
 
 /// What a datagram was found inside, one level deep; [`Packet::ip`] and
@@ -135,11 +140,22 @@ pub enum Encapsulation {
     SixInFour,
     /// IEEE 802.3 with an LLC/SNAP header instead of Ethernet II's EtherType.
     LlcSnap,
+    /// An IP packet compressed by IPComp (IP protocol 108, RFC 3173),
+    /// inflated ([`decode_in`]).
+    IpComp,
+    /// An MPLS label stack and an IP packet in UDP to port 6635 (RFC 7510).
+    MplsUdp,
+    /// VXLAN-GPE (UDP port 4790): IPv4, IPv6, Ethernet, or an NSH header
+    /// (RFC 8300) and what it carries.
+    VxlanGpe {
+        /// The VXLAN network identifier.
+        vni: u32,
+    },
 }
 
 impl Encapsulation {
     /// The word frame lines put before the protocol: `VXLAN`, `Geneve`, `GRE`, `IPIP`,
-    /// `6in4`, `LLC/SNAP`.
+    /// `6in4`, `LLC/SNAP`, `IPComp`, `MPLS/UDP`, `VXLAN-GPE`.
     pub fn name(&self) -> &'static str {
         match self {
             Encapsulation::Vxlan { .. } => "VXLAN",
@@ -148,6 +164,9 @@ impl Encapsulation {
             Encapsulation::IpInIp => "IPIP",
             Encapsulation::SixInFour => "6in4",
             Encapsulation::LlcSnap => "LLC/SNAP",
+            Encapsulation::IpComp => "IPComp",
+            Encapsulation::MplsUdp => "MPLS/UDP",
+            Encapsulation::VxlanGpe { .. } => "VXLAN-GPE",
         }
     }
 }
@@ -198,6 +217,7 @@ impl<'a> Packet<'a> {
             ip_bytes: &[],
             transport_bytes: &[],
             quoting: false,
+            store: None,
         }
     }
 
@@ -268,7 +288,33 @@ pub fn decode(link_type: u32, data: &[u8], orig_len: usize) -> Packet<'_> {
 /// assert_eq!(udp.payload, b"Hello Lola");
 /// ```
 pub fn decode_with(link_type: u32, data: &[u8], orig_len: usize, verify: bool) -> Packet<'_> {
-    let mut packet = Packet::empty(data);
+    decode_frame(link_type, data, orig_len, verify, None)
+}
+
+/// Like [`decode_with`], and an IPComp payload is inflated into `store`
+/// and decoded: what evaluates fields on a frame calls this (see
+/// [`Inflated`]).
+pub fn decode_in<'a>(
+    link_type: u32,
+    data: &'a [u8],
+    orig_len: usize,
+    verify: bool,
+    store: &'a Inflated,
+) -> Packet<'a> {
+    decode_frame(link_type, data, orig_len, verify, Some(store))
+}
+
+fn decode_frame<'a>(
+    link_type: u32,
+    data: &'a [u8],
+    orig_len: usize,
+    verify: bool,
+    store: Option<&'a Inflated>,
+) -> Packet<'a> {
+    let mut packet = Packet {
+        store,
+        ..Packet::empty(data)
+    };
     let Some((link, version_hint)) = link::decode_link(link_type, data, &mut packet) else {
         return packet;
     };
@@ -395,6 +441,8 @@ fn decode_transport<'a>(
             match ports::udp_tunnel(u.src_port, u.dst_port) {
                 Some(vxlan::PORT) if tunnels => tunnel::decode_vxlan(body, verify, packet),
                 Some(geneve::PORT) if tunnels => tunnel::decode_geneve(body, verify, packet),
+                Some(vxlan::GPE_PORT) if tunnels => tunnel::decode_vxlan_gpe(body, verify, packet),
+                Some(mpls::UDP_PORT) if tunnels => tunnel::decode_mpls_udp(body, verify, packet),
                 _ => {}
             }
         }
@@ -411,6 +459,7 @@ fn decode_transport<'a>(
             ip::decode_ipv6(payload, wire_len, verify.verify, packet);
         }
         47 if tunnels => tunnel::decode_gre(payload, verify, packet),
+        ipcomp::IPCOMP if tunnels => ipcomp::decode_ipcomp(payload, verify, packet),
         _ => {}
     }
 }

@@ -1,6 +1,6 @@
 //! Which UDP and TCP ports Wireshark gives to a dissector of its own, so
 //! that their payload is not `data`, and the tunnels among them (VXLAN,
-//! Geneve) that lola decodes.
+//! VXLAN-GPE, Geneve, MPLS over UDP) that lola decodes.
 //!
 //! The lists are tshark 4.0's `udp.port`, `tcp.port` and `ethertype` dissector tables
 //! (`tshark -G decodes`, port 0 left out), sorted. Wireshark tries the lower
@@ -9,7 +9,7 @@
 //! dissectors (tried when no port matched) are beyond lola: there the
 //! payload is `data` in lola and not in Wireshark.
 
-use crate::packet::wire::field::{geneve, vxlan};
+use crate::packet::wire::field::{geneve, mpls, vxlan};
 
 /// The UDP ports tshark 4.0 decodes as a protocol of its own, less two
 /// whose dissector refuses any payload that is not its own (then tshark
@@ -116,7 +116,14 @@ pub(crate) fn claimed(table: &[u16], a: u16, b: u16) -> Option<u16> {
 /// fast path asks it of every UDP frame.
 #[inline(always)]
 pub(crate) fn udp_tunnel(a: u16, b: u16) -> Option<u16> {
-    let tunnel = |p: u16| p == vxlan::PORT || p == geneve::PORT;
+    // One comparison for most ports (all four lie in 4789..=6635).
+    let tunnel = |p: u16| {
+        (vxlan::PORT..=mpls::UDP_PORT).contains(&p)
+            && matches!(
+                p,
+                vxlan::PORT | vxlan::GPE_PORT | geneve::PORT | mpls::UDP_PORT
+            )
+    };
     // The fast path asks this of every UDP datagram: most have neither port.
     if !tunnel(a) && !tunnel(b) {
         return None;

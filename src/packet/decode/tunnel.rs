@@ -1,14 +1,15 @@
-//! Tunnels: VXLAN (UDP port 4789), Geneve (UDP port 6081), GRE and gretap,
-//! and the IP-in-IP and 6in4 entry the dispatch in `mod.rs` makes. The inner
+//! Tunnels: VXLAN (UDP port 4789), VXLAN-GPE and NSH (UDP port 4790), MPLS
+//! over UDP (port 6635), Geneve (UDP port 6081), GRE and gretap, and the
+//! IP-in-IP and 6in4 entry the dispatch in `mod.rs` makes. The inner
 //! packet becomes the [`Packet`]'s; the tunnel's headers move to
 //! [`Packet::tunnel_layers`], the outermost tunnel's IP header to `outer`.
 //! A tunnel inside a tunnel is entered too, up to [`MAX_TUNNEL_LAYERS`].
 
 use crate::packet::wire::be16;
-use crate::packet::wire::field::{ethernet, geneve, gre, vxlan};
+use crate::packet::wire::field::{ethernet, geneve, gre, nsh, vxlan};
 
 use super::ip::{decode_ipv4, decode_ipv6};
-use super::link::{decode_ethernet, from_ether_type};
+use super::link::{decode_ethernet, from_ether_type, past_mpls_labels};
 use super::{Encapsulation, Layer, Link, Packet, Problem, Verify, datagram_layers};
 
 /// Headers kept before a tunnel is left as it is (another protocol): four
@@ -76,6 +77,90 @@ pub(super) fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Pack
         packet,
     );
     decode_inner_ethernet(&body[vxlan::HEADER_LEN..], verify, packet);
+}
+
+/// The payload of a UDP datagram to port 4790: a VXLAN-GPE header, then
+/// what its next protocol names (`vxlan.next_proto`: IPv4, IPv6, Ethernet,
+/// NSH), as Wireshark's `dissect_vxlan_gpe` reads it. Too short for the
+/// header, or another protocol (MPLS, ...), it stays a plain UDP datagram.
+pub(super) fn decode_vxlan_gpe<'a>(body: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    let (Some(&next), Some(inner)) = (
+        body.get(vxlan::GPE_NEXT_PROTOCOL),
+        body.get(vxlan::HEADER_LEN..),
+    ) else {
+        packet.problems.extend(tunnel_cut(
+            "VXLAN-GPE header",
+            body.len(),
+            vxlan::HEADER_LEN,
+            verify,
+        ));
+        return;
+    };
+    if !matches!(next, 1..=4) {
+        return;
+    }
+    let v = &body[vxlan::VNI];
+    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    enter_tunnel(
+        Encapsulation::VxlanGpe { vni },
+        Some(Layer::Vxlan(vni, body)),
+        packet,
+    );
+    decode_service_payload(next, inner, verify, packet);
+}
+
+/// What VXLAN-GPE's or NSH's next protocol `next` names, in `inner`:
+/// 1 IPv4, 2 IPv6, 3 Ethernet, 4 an NSH header (RFC 8300) and what its own
+/// next protocol names, as Wireshark's `dissect_nsh` reads it (its length
+/// field, at least 24 bytes with metadata type 1 and 8 with type 2). NSH
+/// inside NSH is walked, not recursed into.
+fn decode_service_payload<'a>(
+    mut next: u8,
+    mut inner: &'a [u8],
+    verify: Verify,
+    packet: &mut Packet<'a>,
+) {
+    while next == 4 {
+        let (Some(&length), Some(&md_type), Some(&carried)) = (
+            inner.get(nsh::LENGTH),
+            inner.get(nsh::MD_TYPE),
+            inner.get(nsh::NEXT_PROTOCOL),
+        ) else {
+            return;
+        };
+        let words = usize::from(length & 0x3f);
+        let len = match md_type & 0x0f {
+            1 => 24,
+            2 => (words * 4).max(nsh::HEADER_LEN),
+            _ => (words * 4).max(4),
+        };
+        (next, inner) = (carried, inner.get(len..).unwrap_or(&[]));
+    }
+    match next {
+        1 => decode_inner_ip(Some(4), inner, verify, packet),
+        2 => decode_inner_ip(Some(6), inner, verify, packet),
+        3 => decode_inner_ethernet(inner, verify, packet),
+        _ => {}
+    }
+}
+
+/// The payload of a UDP datagram to port 6635 (RFC 7510): an MPLS label
+/// stack, then an IPv4 or IPv6 packet, told by its first nibble as tshark
+/// tells it. A cut stack, or anything else after it, stays a plain UDP
+/// datagram.
+pub(super) fn decode_mpls_udp<'a>(body: &'a [u8], verify: Verify, packet: &mut Packet<'a>) {
+    let mut stack = Link {
+        dst_mac: None,
+        src_mac: None,
+        ether_type: None,
+        vlans: Vec::new(),
+        header_len: 0,
+    };
+    let Some(version) = past_mpls_labels(body, &mut stack) else {
+        return;
+    };
+    enter_tunnel(Encapsulation::MplsUdp, None, packet);
+    decode_inner_ip(Some(version), &body[stack.header_len..], verify, packet);
 }
 
 /// The payload of a UDP datagram to port 6081: a Geneve header with its
@@ -376,6 +461,32 @@ mod tests {
     }
 
     #[test]
+    fn nsh_inside_nsh_is_walked_not_recursed_into() {
+        // tcpdump's VXLAN-GPE capture: its NSH header (24 bytes, metadata
+        // type 2) repeated 2,000 times, each naming NSH (4) but the last.
+        let frame = fixture_frame("corpus/tests_nsh-over-vxlan-gpe.pcap");
+        let (head, nsh, inner) = (&frame[..50], &frame[50..74], &frame[74..]);
+        let mut f = head.to_vec();
+        for i in 0..2000 {
+            let mut h = nsh.to_vec();
+            if i < 1999 {
+                h[3] = 4;
+            }
+            f.extend_from_slice(&h);
+        }
+        f.extend_from_slice(inner);
+        let ip_len = (f.len() - 14) as u16;
+        f[16..18].copy_from_slice(&ip_len.to_be_bytes());
+        f[38..40].copy_from_slice(&(ip_len - 20).to_be_bytes());
+        let p = decode_with(1, &f, f.len(), false);
+        assert_eq!(
+            p.encapsulation,
+            Some(Encapsulation::VxlanGpe { vni: 0xff_ffff })
+        );
+        assert_eq!(inner_dst(&p), Some("192.168.0.2:20000".parse().unwrap()));
+    }
+
+    #[test]
     fn every_prefix_of_a_tunnel_decodes_without_panic() {
         for name in [
             "tunnel-vxlan.pcap",
@@ -383,6 +494,8 @@ mod tests {
             "tunnel-ipip.pcap",
             "tunnel-6in4.pcap",
             "llc-snap.pcap",
+            "corpus/tests_nsh-over-vxlan-gpe.pcap",
+            "corpus/tests_mpls-over-udp.pcap",
         ] {
             let frame = fixture_frame(name);
             for n in 0..frame.len() {

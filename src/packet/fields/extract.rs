@@ -65,11 +65,12 @@ fn walk<'p, 'a, R>(
         let unknown = link
             .ether_type
             .is_some_and(|t| t > 1500 && ports::ETHERTYPES.binary_search(&t).is_err());
-        if unknown && !llc && p.ip.is_none() {
-            let payload = p.frame.get(link.header_len..).unwrap_or(&[]);
-            if !payload.is_empty() {
-                return visit(Hdr::Data(payload));
-            }
+        let payload = || p.frame.get(link.header_len..).unwrap_or(&[]);
+        if unknown && !llc && p.ip.is_none() && !payload().is_empty() {
+            return visit(Hdr::Data(payload()));
+        }
+        if link.ether_type == Some(LOOPBACK) && !llc && p.ip.is_none() {
+            return loopback_data(payload()).and_then(|d| visit(Hdr::Data(d)));
         }
     }
     for layer in tunnel {
@@ -104,6 +105,38 @@ fn walk<'p, 'a, R>(
     None
 }
 
+/// EtherType 0x9000: Ethernet's Configuration Testing Protocol (loopback).
+const LOOPBACK: u16 = 0x9000;
+
+/// What Wireshark's `loop` dissector (`packet-loop.c`) leaves as `data`
+/// after a loopback message's header: a 16-bit little-endian skip count,
+/// then functions (also little-endian), each "forward" (2) followed by a
+/// 6-byte address and another function, until a "reply" (1) with its
+/// 2-byte receipt number or any other function. None when the header runs
+/// past the bytes (Wireshark's dissector stops there) or nothing follows.
+fn loopback_data(payload: &[u8]) -> Option<&[u8]> {
+    const REPLY: u16 = 1;
+    const FORWARD: u16 = 2;
+    let mut at = 2;
+    loop {
+        let function = u16::from_le_bytes([*payload.get(at)?, *payload.get(at + 1)?]);
+        at += 2;
+        match function {
+            REPLY => {
+                payload.get(at + 1)?;
+                at += 2;
+                break;
+            }
+            FORWARD => {
+                payload.get(at + 5)?;
+                at += 6;
+            }
+            _ => break,
+        }
+    }
+    payload.get(at..).filter(|d| !d.is_empty())
+}
+
 fn visit_layer<'p, 'a, R>(
     layer: &'p Layer<'a>,
     time: Duration,
@@ -118,6 +151,7 @@ fn visit_layer<'p, 'a, R>(
         Layer::Vxlan(vni, b) => visit(Hdr::Vxlan(*vni, b)),
         Layer::Geneve(vni, b) => visit(Hdr::Geneve(*vni, b)),
         Layer::Gre(_, b) => visit(Hdr::Gre(b)),
+        Layer::Data(b) => visit(Hdr::Data(b)),
     }
 }
 
@@ -141,7 +175,11 @@ fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
             u.payload
         }
         Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
-            tcp_shown_payload(t, b)
+            let payload = tcp_shown_payload(t, b);
+            if payload.starts_with(&ETCH_MAGIC) {
+                return None;
+            }
+            payload
         }
         Hdr::Icmp(c, v6, b) if echo(c, v6) => {
             let data = b.get(icmp_wire::HEADER_LEN..).unwrap_or(&[]);
@@ -155,6 +193,12 @@ fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
     };
     (!payload.is_empty()).then_some(payload)
 }
+
+/// What Wireshark's Etch heuristic (`packet-etch.c`, tried on a TCP
+/// payload no port's dissector takes) looks for at the start of a message:
+/// a payload that starts so is Etch's (`tcp.segment_data` while its message
+/// is incomplete), not `data`, SYN or not.
+const ETCH_MAGIC: [u8; 4] = [0xde, 0xad, 0xbe, 0xef];
 
 /// How many bytes at the start of an ICMP echo's `data` Wireshark reads as
 /// the sender's clock (`icmp.data_time`, `get_best_guess_timestamp` in

@@ -362,7 +362,7 @@ pub const FIELDS: &[Field] = &[
         Vxlan,
         HexBytes,
         false,
-        "protocol: each VXLAN header (UDP port 4789) and the frame it carries; `len()`: 8"
+        "protocol: each VXLAN header (UDP port 4789) and the frame it carries, or VXLAN-GPE's (UDP port 4790) and what it names (IPv4, IPv6, Ethernet, NSH); `len()`: 8"
     ),
     field!(
         "vxlan.vni",
@@ -410,7 +410,7 @@ pub const FIELDS: &[Field] = &[
         DataData,
         HexBytes,
         true,
-        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol, ICMP echo data after the ping's timestamp (8 or 16 bytes, as today's Wireshark reads it; 4.0 takes 8), a fragment's bytes"
+        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol (a TCP payload that starts with Etch's magic de:ad:be:ef is Etch's), ICMP echo data after the ping's timestamp (8 or 16 bytes, as today's Wireshark reads it; 4.0 takes 8), a fragment's bytes, an IPComp payload's compressed bytes (before the packet they inflate to), what follows an Ethernet loopback (0x9000) message's functions"
     ),
     field!(
         "data.len",
