@@ -133,6 +133,35 @@ fn no_frame_is_lost_or_doubled_when_the_ring_takes_over() {
     assert!(after > 0, "the ring took over mid-stream");
 }
 
+#[test]
+fn frames_the_kernel_queued_that_lola_never_read_are_counted_as_dropped() {
+    if !root_for("a live capture on the host lo") {
+        return;
+    }
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = sink.local_addr().unwrap();
+    for at_once in [false, true] {
+        let filter = FlowFilter::ports(vec![to.port()]);
+        let mut capture = match at_once {
+            false => Capture::open("lo", filter),
+            true => Capture::open_at_once("lo", filter, 2 << 20),
+        }
+        .unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..3 {
+            sender.send_to(b"unread", to).unwrap();
+        }
+        capture.close_intake().unwrap();
+        sender.send_to(b"after the end", to).unwrap();
+        let stats = capture.final_statistics().unwrap();
+        assert_eq!(
+            (stats.received, stats.dropped),
+            (3, 3),
+            "never read: lost, and said so"
+        );
+    }
+}
+
 /// `lola exec` of `program` (this test binary, running `numbered_sender`
 /// below) in the sandbox: root, or nobody.
 fn exec_numbered(s: &Sandbox, unprivileged: bool, expected: u32) -> std::process::Output {
