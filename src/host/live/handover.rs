@@ -167,6 +167,12 @@ impl Handover {
         self.ring_fd.as_ref().map(|_| self.ready.as_raw_fd())
     }
 
+    /// Gives up the switch (the capture has ended): the ring's socket,
+    /// which the group never fed, stays the helper's alone.
+    pub(super) fn abandon(&mut self) {
+        self.ring_fd = None;
+    }
+
     /// The ring's socket while it has not taken over (for its counters).
     pub(super) fn ring_socket(&self) -> Option<&OwnedFd> {
         self.ring_fd.as_ref()

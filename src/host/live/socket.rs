@@ -20,6 +20,9 @@ const PACKET_AUXDATA: libc::c_int = libc::PACKET_AUXDATA;
 /// tp_status: the checksum is left to offload.
 const TP_STATUS_CSUMNOTREADY: u32 = libc::TP_STATUS_CSUMNOTREADY;
 const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
+/// The plain socket of [`Capture::open_at_once`] asks for this many times
+/// the ring's bytes, to hold as many frames until the ring takes over.
+const PLAIN_BUFFER_FACTOR: usize = 4;
 
 /// An AF_PACKET socket on one interface, filtered to one flow.
 ///
@@ -194,7 +197,9 @@ impl Capture {
     /// frame to exactly one of the two sockets, and both are read to the
     /// end: nothing is lost or doubled at the switch. This is what `lola
     /// exec` starts its program behind. Where the kernel cannot switch
-    /// (Linux before 6.2), the ring is made here before this returns.
+    /// (Linux before 6.2), or the plain socket cannot get a buffer as
+    /// large as the ring (`net.core.rmem_max`, without `CAP_NET_ADMIN`),
+    /// the ring is made here before this returns.
     ///
     /// ```
     /// use std::time::Duration;
@@ -213,9 +218,24 @@ impl Capture {
         buffer_size: usize,
     ) -> Result<Capture, Unavailable> {
         let (fd, ifindex, program, drop_outgoing_here) = filtered_socket(interface, &filter)?;
-        let rcvbuf = set_receive_buffer(&fd, buffer_size);
-        bind(&fd, ifindex, interface)?;
-        match Handover::start(&fd, ifindex as i32, &program, buffer_size) {
+        // A socket buffer charges each frame its whole kernel allocation
+        // (about 830 bytes for a small datagram on lo, against about 190
+        // in a ring block), hence four times the ring's bytes. Beyond
+        // net.core.rmem_max only with CAP_NET_ADMIN: where the buffer got
+        // is smaller than the ring would be, a flood from the program's
+        // first instant could overflow it before the ring takes over, so
+        // the ring is made here first, as `open_with_buffer` does.
+        let rcvbuf = set_receive_buffer(&fd, buffer_size.saturating_mul(PLAIN_BUFFER_FACTOR));
+        let bound = rcvbuf >= buffer_size;
+        let started = if bound {
+            bind(&fd, ifindex, interface)?;
+            Handover::start(&fd, ifindex as i32, &program, buffer_size)
+        } else {
+            Err(io::Error::other(
+                "the plain socket's buffer is smaller than the ring",
+            ))
+        };
+        match started {
             Ok(handover) => {
                 let receive = Receive::Calls {
                     buf: vec![0; SNAPLEN],
@@ -236,6 +256,9 @@ impl Capture {
                         rcvbuf,
                     },
                 };
+                if !bound {
+                    bind(&fd, ifindex, interface)?;
+                }
                 Ok(Capture::new(
                     interface,
                     receive,
@@ -565,6 +588,11 @@ impl Capture {
             jf: 0,
             k: 0,
         }];
+        // A ring not taken over yet never will be: until the switch the
+        // group gives its socket no frame.
+        if let Some(handover) = &mut self.handover {
+            handover.abandon();
+        }
         let mut sockets = vec![&self.fd];
         sockets.extend(self.earlier.as_ref().map(|e| &e.fd));
         for fd in sockets {
@@ -587,11 +615,9 @@ impl Capture {
     /// has been taken, or at the deadline.
     pub fn next_queued(&mut self, deadline: Instant) -> io::Result<Option<LiveFrame>> {
         loop {
-            // A frame late to the socket the ring took over from (one the
-            // kernel was handing to it while the switch was made).
-            if let Some(earlier) = &mut self.earlier {
-                earlier.readable = true;
-            }
+            // Also a frame late to the socket the ring took over from (one
+            // the kernel was handing to it while the switch was made): an
+            // empty ring is followed by a poll of both.
             if let Some(frame) = self.next(Duration::ZERO)? {
                 return Ok(Some(frame));
             }
