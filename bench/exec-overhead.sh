@@ -62,7 +62,7 @@ import os, random, statistics, sys, time
 runs, old, new, d = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 null = os.open(os.devnull, os.O_RDWR)
 def args(lola, out):
-    return [lola, "exec", "-q", "--count", "0", "--linger", "0", "-o", f"{d}/{out}", "--", "true"]
+    return [lola, "exec", "-q", "--exactly", "0", "--linger", "0", "-o", f"{d}/{out}", "--", "true"]
 commands = {"true": ["/usr/bin/true"], "old": args(old, "old.pcap"), "new": args(new, "new.pcap")}
 def once(argv):
     t = time.perf_counter_ns()

@@ -458,6 +458,53 @@ fn a_program_that_takes_lo_down_still_gets_its_capture_written_and_judged() {
     }
 }
 
+#[test]
+fn a_datagram_sent_as_the_program_exits_is_captured_with_no_linger() {
+    let s = Sandbox::new();
+    if !have("bash") {
+        return;
+    }
+    for unprivileged in modes(&s) {
+        // At once (the capture's first socket still records) and after
+        // 200 ms (its ring has taken over: the frame sits in a ring block
+        // the kernel hands over only when full or after 4 ms).
+        for delay in ["", "sleep 0.2; "] {
+            for _ in 0..5 {
+                let script = format!("{delay}echo hi > /dev/udp/127.0.0.1/9999");
+                let o = lola_in(
+                    &s,
+                    unprivileged,
+                    &[
+                        "exec",
+                        "--linger",
+                        "0",
+                        "-o",
+                        "exit.pcap",
+                        "--dst-port",
+                        "9999",
+                        "--any-payload",
+                        "--exactly",
+                        "1",
+                        "--",
+                        "bash",
+                        "-c",
+                        &script,
+                    ],
+                )
+                .output()
+                .unwrap();
+                let out = text(&o);
+                assert_eq!(
+                    o.status.code(),
+                    Some(0),
+                    "as nobody: {unprivileged}, {delay:?}: {out}"
+                );
+                assert!(!out.contains("dropped"), "{out}");
+            }
+        }
+    }
+}
+
 /// How many datagrams the memory test sends.
 const FLOOD: u64 = 2_000_000;
 

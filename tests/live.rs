@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+use common::sandbox::{Sandbox, is_root, userns_allowed};
 use common::{can_capture, frames_of, free_udp_port, have, json_of, lola};
 use lola::capture::CaptureReader;
 use predicates::str::contains;
@@ -749,30 +750,65 @@ fn a_flood_paced_at_200000_datagrams_a_second_is_captured_whole() {
     if !can_capture() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let me = std::env::current_exe().unwrap();
-    let o = lola()
-        .current_dir(dir.path())
-        .env("LOLA_TEST_FLOOD", "20000 64 9999 200000")
-        .args(["exec", "-o", "flood.pcapng", "--dst-port", "9999"])
-        .args(["--any-payload", "--exactly", "20000", "--"])
-        .arg(&me)
-        .args(["--exact", "flood_sender", "--nocapture", "--test-threads=1"])
-        .output()
-        .unwrap();
-    let out = common::text(&o);
-    assert!(out.contains("sent 20000 in"), "{out}");
-    let path = dir.path().join("flood.pcapng");
-    let mut reader = CaptureReader::open(&path).unwrap();
-    let mut frames = 0;
-    while reader.next_frame().unwrap().is_some() {
-        frames += 1;
+    // As root, and as nobody in a user namespace of its own (the private
+    // lo `lola exec` makes for an unprivileged user).
+    let s = Sandbox::new();
+    let mut modes = vec![false];
+    if is_root() && userns_allowed(&s) {
+        modes.push(true);
     }
-    let drops = reader.drops();
-    assert_eq!(
-        (frames, drops.total()),
-        (20000, 0),
-        "every datagram captured, none dropped: {out}"
-    );
-    assert_eq!(o.status.code(), Some(0), "exactly 20000 datagrams: {out}");
+    let me = std::env::current_exe().unwrap();
+    let me = me.to_str().unwrap();
+    for unprivileged in modes {
+        let args = [
+            "exec",
+            "-o",
+            "flood.pcapng",
+            "--dst-port",
+            "9999",
+            "--any-payload",
+            "--exactly",
+            "20000",
+            "--",
+            me,
+            "--exact",
+            "flood_sender",
+            "--nocapture",
+            "--test-threads=1",
+        ];
+        let mut command = if unprivileged {
+            s.unprivileged(&args)
+        } else {
+            let mut c = StdCommand::new(&s.lola);
+            c.args(args).current_dir(s.path());
+            c
+        };
+        let o = command
+            .env("LOLA_TEST_FLOOD", "20000 64 9999 200000")
+            .output()
+            .unwrap();
+        let out = common::text(&o);
+        assert!(out.contains("sent 20000 in"), "{out}");
+        let path = s.path().join("flood.pcapng");
+        let mut reader = CaptureReader::open(&path).unwrap();
+        let mut frames = 0;
+        while reader.next_frame().unwrap().is_some() {
+            frames += 1;
+        }
+        let drops = reader.drops();
+        eprintln!(
+            "as nobody: {unprivileged}: {frames} frames, {} dropped",
+            drops.total()
+        );
+        assert_eq!(
+            (frames, drops.total()),
+            (20000, 0),
+            "every datagram captured, none dropped (as nobody: {unprivileged}): {out}"
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "exactly 20000 datagrams (as nobody: {unprivileged}): {out}"
+        );
+    }
 }

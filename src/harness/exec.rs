@@ -290,6 +290,11 @@ const SLICE: Duration = Duration::from_millis(2);
 /// How long frames may arrive back to back before the program is looked at.
 const BURST: Duration = Duration::from_millis(1);
 
+/// How long, at the end, lola waits at most for frames the kernel queued
+/// but holds in a ring block not yet handed over (its timer is 4 ms): what
+/// has not come by then is counted as dropped, never lost unsaid.
+const SETTLE: Duration = Duration::from_millis(50);
+
 /// How long a program may stay stopped, with no timeout to end it, before
 /// the caller hears of it.
 pub const STOPPED_NOTICE: Duration = Duration::from_secs(1);
@@ -458,10 +463,15 @@ pub fn exec_with(
                 (ending, 0) => ending,
                 (_, signal) => Ending::Interrupted(signal),
             };
+            // The end: no frame is queued from here on, and every frame the
+            // kernel queued is written, or counted as dropped below.
+            if recorder.recording() && recorder.capture.close_intake().is_ok() {
+                recorder.record_queued(Instant::now() + SETTLE)?;
+            }
             let gap = recorder.gap.take();
             // Read once, after the last frame: the same count goes to the
             // pcapng statistics block and, whatever the format, to the verdict.
-            let statistics = capture.statistics().ok();
+            let statistics = capture.final_statistics().ok();
             Ok(((ending, gap, statistics), statistics))
         })?;
     capture.close_detached();
@@ -497,7 +507,7 @@ fn open(host: bool, buffer_size: usize) -> Result<(Capture, Place)> {
             .map_err(|blocked| Error::PrivateLo { blocked })?
     };
     let capture =
-        Capture::open_with_buffer("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
+        Capture::open_at_once("lo", FlowFilter::default(), buffer_size).map_err(|reason| {
             Error::CaptureUnavailable {
                 interface: match place {
                     Place::Host => "lo".into(),
@@ -563,6 +573,19 @@ impl<W: std::io::Write> Recorder<'_, W> {
             }
             if burst.elapsed() >= BURST {
                 return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every frame the kernel still holds for the capture, waiting
+    /// until `deadline` at most for those in a ring block not handed over.
+    fn record_queued(&mut self, deadline: Instant) -> Result<()> {
+        while self.recording() {
+            match self.capture.next_queued(deadline) {
+                Ok(Some(frame)) => self.write(&frame)?,
+                // What is left is counted as dropped (final_statistics).
+                Ok(None) | Err(_) => break,
             }
         }
         Ok(())

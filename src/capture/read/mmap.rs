@@ -194,11 +194,17 @@ pub(super) struct Windows {
 
 impl Windows {
     /// Maps `file` if it is a regular file that can be mapped, with a
-    /// thread mapping the windows ahead of the reader; `None` tells the
+    /// thread mapping the windows ahead of the reader when it holds more
+    /// than one; `None` tells the
     /// caller to stream it instead.
     pub(super) fn new(file: File) -> Option<Windows> {
         let mut windows = Windows::with_window(file, WINDOW)?;
-        windows.ahead = spawn_ahead(&windows.mapper);
+        // A file within one window is mapped when read: a thread would map
+        // nothing more, and starting it costs more than reading the file
+        // (`lola exec`'s capture of a few frames, say).
+        if windows.size > WINDOW as u64 {
+            windows.ahead = spawn_ahead(&windows.mapper);
+        }
         Some(windows)
     }
 

@@ -14,9 +14,10 @@
 //!
 //! By concern: [`FlowFilter`], the exact userspace filter (`filter`); the
 //! kernel-side classic BPF program built from it (`bpf`); the fragment
-//! sorter (`fragments`); the AF_PACKET socket and its receive path
-//! (`socket`); the process that closes a socket so that lola need not
-//! wait for the kernel (`detach`); and the recording front, [`Stop`] and [`Capture::record`]
+//! sorter (`fragments`); opening an AF_PACKET socket (`open`), and the
+//! capture on it with its receive path (`socket`); the ring made while a
+//! capture already records (`handover`); the process that closes a socket
+//! so that lola need not wait for the kernel (`detach`); and the recording front, [`Stop`] and [`Capture::record`]
 //! (`record`); a process's own traffic taken in slices ([`Tap`], `tap`).
 
 use std::time::Duration;
@@ -27,6 +28,10 @@ mod bpf;
 mod detach;
 mod filter;
 mod fragments;
+#[cfg(target_os = "linux")]
+mod handover;
+#[cfg(target_os = "linux")]
+mod open;
 #[cfg(not(target_os = "linux"))]
 mod other;
 mod record;

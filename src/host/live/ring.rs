@@ -11,7 +11,7 @@
 
 use std::io;
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -59,24 +59,19 @@ impl Ring {
     /// Switches `fd` to `TPACKET_V3`, asks for a ring of at least
     /// `buffer_size` bytes (whole blocks, two at least) and maps it.
     pub(super) fn map(fd: &OwnedFd, buffer_size: usize) -> io::Result<Ring> {
-        let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
-        setsockopt(fd, libc::PACKET_VERSION, &version)?;
-        let (block_size, blocks) = geometry(buffer_size, page_size());
-        let req = libc::tpacket_req3 {
-            tp_block_size: block_size as u32,
-            tp_block_nr: blocks as u32,
-            // V3 packs frames of any length into a block; frame_size is only
-            // checked for consistency (frames per block × blocks).
-            tp_frame_size: block_size as u32,
-            tp_frame_nr: blocks as u32,
-            tp_retire_blk_tov: RETIRE_MS,
-            tp_sizeof_priv: 0,
-            tp_feature_req_word: 0,
-        };
-        setsockopt(fd, libc::PACKET_RX_RING, &req)?;
+        set_version(fd.as_raw_fd())?;
+        let req = request(buffer_size);
+        setsockopt(fd.as_raw_fd(), libc::PACKET_RX_RING, &req)?;
+        Ring::map_made(fd, &req)
+    }
+
+    /// Maps the ring that `req` made on `fd` (with `PACKET_RX_RING`, by
+    /// this process or another holding the same socket).
+    pub(super) fn map_made(fd: &OwnedFd, req: &libc::tpacket_req3) -> io::Result<Ring> {
+        let (block_size, blocks) = (req.tp_block_size as usize, req.tp_block_nr as usize);
         let len = block_size * blocks;
-        // SAFETY: mapping the ring the kernel just made for this socket;
-        // the result is checked before use and unmapped in Drop.
+        // SAFETY: mapping the ring the kernel made for this socket; the
+        // result is checked before use and unmapped in Drop.
         let map = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -93,7 +88,7 @@ impl Ring {
             // never reach the recvmsg fallback.
             // SAFETY: plain data; a request for no blocks frees the ring.
             let none: libc::tpacket_req3 = unsafe { std::mem::zeroed() };
-            let _ = setsockopt(fd, libc::PACKET_RX_RING, &none);
+            let _ = setsockopt(fd.as_raw_fd(), libc::PACKET_RX_RING, &none);
             return Err(e);
         }
         Ok(Ring {
@@ -209,6 +204,29 @@ unsafe fn status_of<'a>(block: *mut u8) -> &'a AtomicU32 {
     unsafe { &*block.add(8).cast::<AtomicU32>() }
 }
 
+/// Switches `fd` to `TPACKET_V3` (before its ring is made).
+pub(super) fn set_version(fd: RawFd) -> io::Result<()> {
+    let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
+    setsockopt(fd, libc::PACKET_VERSION, &version)
+}
+
+/// The `PACKET_RX_RING` request for a ring of at least `buffer_size`
+/// bytes (whole blocks, two at least).
+pub(super) fn request(buffer_size: usize) -> libc::tpacket_req3 {
+    let (block_size, blocks) = geometry(buffer_size, page_size());
+    libc::tpacket_req3 {
+        tp_block_size: block_size as u32,
+        tp_block_nr: blocks as u32,
+        // V3 packs frames of any length into a block; frame_size is only
+        // checked for consistency (frames per block × blocks).
+        tp_frame_size: block_size as u32,
+        tp_frame_nr: blocks as u32,
+        tp_retire_blk_tov: RETIRE_MS,
+        tp_sizeof_priv: 0,
+        tp_feature_req_word: 0,
+    }
+}
+
 /// Block size and count for a ring of at least `buffer_size` bytes: blocks
 /// of [`BLOCK_SIZE`], smaller (down to a page) only when the buffer is too
 /// small for two of them; always at least two blocks.
@@ -226,11 +244,13 @@ fn page_size() -> usize {
         .unwrap_or(4096)
 }
 
-fn setsockopt<T>(fd: &OwnedFd, option: libc::c_int, value: &T) -> io::Result<()> {
+/// Sets a `SOL_PACKET` option on `fd`; only a system call, so that a
+/// freshly forked process may use it.
+pub(super) fn setsockopt<T>(fd: RawFd, option: libc::c_int, value: &T) -> io::Result<()> {
     // SAFETY: value is a live T of the stated size.
     if unsafe {
         libc::setsockopt(
-            fd.as_raw_fd(),
+            fd,
             libc::SOL_PACKET,
             option,
             (value as *const T).cast(),

@@ -3,28 +3,26 @@
 //! `recvmsg` per frame.
 
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
 
-use super::bpf::{attach_filter, bpf_program};
 use super::fragments::FragmentSorter;
+use super::handover::Handover;
+use super::open::{bind, counters, filtered_socket, set_receive_buffer};
 use super::ring::Ring;
 use super::{DEFAULT_BUFFER_SIZE, FlowFilter, INBOUND, LiveFrame, OUTBOUND, Unavailable};
 use crate::capture::CaptureStatistics;
 
-const ETH_P_ALL: u16 = 0x0003;
-/// Since Linux 4.20; older kernels say ENOPROTOOPT and lola drops the
-/// outgoing copies itself.
-const PACKET_IGNORE_OUTGOING: libc::c_int = libc::PACKET_IGNORE_OUTGOING;
 const PACKET_OUTGOING: u8 = libc::PACKET_OUTGOING;
-const PACKET_STATISTICS: libc::c_int = libc::PACKET_STATISTICS;
 const PACKET_AUXDATA: libc::c_int = libc::PACKET_AUXDATA;
 /// tp_status: the checksum is left to offload.
 const TP_STATUS_CSUMNOTREADY: u32 = libc::TP_STATUS_CSUMNOTREADY;
 const SNAPLEN: usize = crate::capture::MAX_SNAPLEN as usize;
+/// The plain socket of [`Capture::open_at_once`] asks for this many times
+/// the ring's bytes, to hold as many frames until the ring takes over.
+const PLAIN_BUFFER_FACTOR: usize = 4;
 
 /// An AF_PACKET socket on one interface, filtered to one flow.
 ///
@@ -52,8 +50,16 @@ pub struct Capture {
     receive: Receive,
     // After `receive`: the ring is unmapped before the socket closes.
     fd: OwnedFd,
+    /// After a handover ([`Capture::open_at_once`]): the plain socket the
+    /// ring took over from, and whether it may hold frames still.
+    earlier: Option<Earlier>,
+    // Last: the helper closes the sockets once lola's own references are gone.
+    handover: Option<Handover>,
     admission: Admission,
     statistics: CaptureStatistics,
+    /// Frames taken from the sockets (before the flow's filter judged
+    /// them): what the kernel counted as queued, less what it still holds.
+    pulled: u64,
 }
 
 /// Where frames come from.
@@ -163,48 +169,7 @@ impl Capture {
         filter: FlowFilter,
         buffer_size: usize,
     ) -> Result<Capture, Unavailable> {
-        let name = CString::new(interface)
-            .map_err(|_| Unavailable(format!("bad interface name {interface:?}")))?;
-        // SAFETY: if_nametoindex reads a NUL-terminated string.
-        let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
-        if ifindex == 0 {
-            return Err(Unavailable(format!(
-                "no network interface named {interface:?}"
-            )));
-        }
-        // Protocol 0: the socket receives nothing until bind() names
-        // ETH_P_ALL, so no frame slips in before the filter is attached.
-        // SAFETY: plain socket(2) call; the fd is owned right after.
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if raw < 0 {
-            let e = io::Error::last_os_error();
-            return Err(Unavailable(match e.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => {
-                    "live capture needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v lola))"
-                        .to_string()
-                }
-                Some(libc::EAFNOSUPPORT) => "this kernel has no AF_PACKET sockets".to_string(),
-                _ => format!("cannot open a packet socket: {}", crate::error::describe_io(&e)),
-            }));
-        }
-        // SAFETY: raw is a fresh descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let fail = |what: &str| {
-            Unavailable(format!(
-                "{what}: {}",
-                crate::error::describe_io(&io::Error::last_os_error())
-            ))
-        };
-
-        // A program the kernel will not take (beyond its socket memory
-        // limit, net.core.optmem_max: 20 KiB before Linux 6.9) leaves
-        // the ports to the userspace filter alone.
-        if attach_filter(&fd, &bpf_program(&filter.kernel_ports())).is_err()
-            && attach_filter(&fd, &bpf_program(&[])).is_err()
-        {
-            return Err(fail("cannot attach the capture filter"));
-        }
-        let drop_outgoing_here = set_options(&fd)?;
+        let (fd, ifindex, program, drop_outgoing_here) = filtered_socket(interface, &filter)?;
         let receive = match Ring::map(&fd, buffer_size) {
             Ok(ring) => Receive::Ring(ring),
             Err(e) => Receive::Calls {
@@ -213,28 +178,111 @@ impl Capture {
                 rcvbuf: set_receive_buffer(&fd, buffer_size),
             },
         };
-        // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
-        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_protocol = ETH_P_ALL.to_be();
-        addr.sll_ifindex = ifindex as i32;
-        // SAFETY: addr is a valid sockaddr_ll of the given size.
-        if unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_ll).cast(),
-                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        } != 0
-        {
-            return Err(fail(&format!(
-                "cannot bind the packet socket to {interface}"
-            )));
+        drop(program);
+        bind(&fd, ifindex, interface)?;
+        Ok(Capture::new(
+            interface,
+            receive,
+            fd,
+            filter,
+            drop_outgoing_here,
+        ))
+    }
+
+    /// Opens a capture as [`Capture::open_with_buffer`] does that records
+    /// from the moment this returns, without waiting for its ring: frames
+    /// come one `recvmsg` at a time until a process of lola's has made the
+    /// ring on a second socket (the kernel waits for an RCU grace period to
+    /// make one, 5 to 20 ms), then through the ring. The kernel hands each
+    /// frame to exactly one of the two sockets, and both are read to the
+    /// end: nothing is lost or doubled at the switch. This is what `lola
+    /// exec` starts its program behind. Where the kernel cannot switch
+    /// (Linux before 6.2), or the plain socket cannot get a buffer as
+    /// large as the ring (`net.core.rmem_max`, without `CAP_NET_ADMIN`),
+    /// the ring is made here before this returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+    /// if let Ok(mut capture) = Capture::open_at_once("lo", filter, 2 << 20) {
+    ///     let sent = pair.exchange(b"Hello Lola", Duration::from_secs(2)).unwrap().received;
+    ///     let frame = capture.next(Duration::from_secs(2)).unwrap().unwrap();
+    ///     assert!(lola::harness::is_datagram(&frame.data, &sent));
+    /// }
+    /// ```
+    pub fn open_at_once(
+        interface: &str,
+        filter: FlowFilter,
+        buffer_size: usize,
+    ) -> Result<Capture, Unavailable> {
+        let (fd, ifindex, program, drop_outgoing_here) = filtered_socket(interface, &filter)?;
+        // A socket buffer charges each frame its whole kernel allocation
+        // (about 830 bytes for a small datagram on lo, against about 190
+        // in a ring block), hence four times the ring's bytes. Beyond
+        // net.core.rmem_max only with CAP_NET_ADMIN: where the buffer got
+        // is smaller than the ring would be, a flood from the program's
+        // first instant could overflow it before the ring takes over, so
+        // the ring is made here first, as `open_with_buffer` does.
+        let rcvbuf = set_receive_buffer(&fd, buffer_size.saturating_mul(PLAIN_BUFFER_FACTOR));
+        let bound = rcvbuf >= buffer_size;
+        let started = if bound {
+            bind(&fd, ifindex, interface)?;
+            Handover::start(&fd, ifindex as i32, &program, buffer_size)
+        } else {
+            Err(io::Error::other(
+                "the plain socket's buffer is smaller than the ring",
+            ))
+        };
+        match started {
+            Ok(handover) => {
+                let receive = Receive::Calls {
+                    buf: vec![0; SNAPLEN],
+                    no_ring: io::Error::new(io::ErrorKind::WouldBlock, "the ring is being made"),
+                    rcvbuf,
+                };
+                let mut capture = Capture::new(interface, receive, fd, filter, true);
+                capture.handover = Some(handover);
+                Ok(capture)
+            }
+            // Nothing runs yet whose frames a remade hook could miss.
+            Err(_) => {
+                let receive = match Ring::map(&fd, buffer_size) {
+                    Ok(ring) => Receive::Ring(ring),
+                    Err(no_ring) => Receive::Calls {
+                        buf: vec![0; SNAPLEN],
+                        no_ring,
+                        rcvbuf,
+                    },
+                };
+                if !bound {
+                    bind(&fd, ifindex, interface)?;
+                }
+                Ok(Capture::new(
+                    interface,
+                    receive,
+                    fd,
+                    filter,
+                    drop_outgoing_here,
+                ))
+            }
         }
-        Ok(Capture {
+    }
+
+    fn new(
+        interface: &str,
+        receive: Receive,
+        fd: OwnedFd,
+        filter: FlowFilter,
+        drop_outgoing_here: bool,
+    ) -> Capture {
+        Capture {
             interface: interface.to_string(),
             receive,
             fd,
+            earlier: None,
+            handover: None,
             admission: Admission {
                 filter,
                 drop_outgoing_here,
@@ -242,7 +290,8 @@ impl Capture {
                 ready: VecDeque::new(),
             },
             statistics: CaptureStatistics::default(),
-        })
+            pulled: 0,
+        }
     }
 
     /// The size of the memory-mapped ring in bytes, or `None` when the
@@ -269,7 +318,11 @@ impl Capture {
     /// them instead, and this returns at once. When no process can be
     /// started the socket is closed here, waiting as a plain drop does.
     pub fn close_detached(self) {
-        let last_holder = super::detach::LastHolder::start(self.fd.as_raw_fd());
+        if self.handover.is_some() {
+            // Its helper holds both sockets and closes them once this lets go.
+            return drop(self);
+        }
+        let last_holder = super::detach::LastHolder::start(&[self.fd.as_raw_fd()]);
         drop(self);
         drop(last_holder);
     }
@@ -314,27 +367,15 @@ impl Capture {
     /// }
     /// ```
     pub fn statistics(&mut self) -> io::Result<CaptureStatistics> {
-        // TPACKET_V3 answers with tpacket_stats_v3 (and a freeze count);
-        // without a ring, with the first two fields.
-        // SAFETY: plain data, zeroed is valid.
-        let mut stats: libc::tpacket_stats_v3 = unsafe { zeroed() };
-        let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
-        // SAFETY: getsockopt fills at most `len` bytes of a tpacket_stats_v3.
-        if unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                PACKET_STATISTICS,
-                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
-                &mut len,
-            )
-        } != 0
-        {
-            return Err(io::Error::last_os_error());
+        let mut sockets = vec![&self.fd];
+        sockets.extend(self.earlier.as_ref().map(|e| &e.fd));
+        sockets.extend(self.handover.as_ref().and_then(Handover::ring_socket));
+        for fd in sockets {
+            let (received, dropped) = counters(fd)?;
+            // The kernel resets its counters on every read: add them up.
+            self.statistics.received += received;
+            self.statistics.dropped += dropped;
         }
-        // The kernel resets its counters on every read: add them up.
-        self.statistics.received += u64::from(stats.tp_packets);
-        self.statistics.dropped += u64::from(stats.tp_drops);
         self.statistics.at = crate::host::exchange::now();
         Ok(self.statistics)
     }
@@ -406,24 +447,35 @@ impl Capture {
         if let Some(frame) = self.admission.ready.pop_front() {
             return Ok(Some(frame));
         }
+        // The ring takes over as soon as it is ready, even while frames
+        // keep the plain socket busy (a flood would otherwise keep lola on
+        // one system call per frame, behind the kernel, until the end).
+        if self.handover.as_ref().and_then(Handover::waiting).is_some() {
+            self.switch();
+        }
         let deadline = std::time::Instant::now() + timeout;
         loop {
             if let Some(frame) = self.drain()? {
                 return Ok(Some(frame));
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            // The socket, and what else cuts the wait short (poll skips a
-            // negative fd).
-            let mut pfds = [self.fd.as_raw_fd(), wake.unwrap_or(-1)].map(|fd| libc::pollfd {
-                fd,
+            // The socket; the helper's word that the ring is ready; the
+            // socket the ring took over from (poll skips a negative fd).
+            let watch = |fd: Option<RawFd>| libc::pollfd {
+                fd: fd.unwrap_or(-1),
                 events: libc::POLLIN,
                 revents: 0,
-            });
+            };
+            let mut pfds = [
+                watch(Some(self.fd.as_raw_fd())),
+                watch(self.handover.as_ref().and_then(Handover::waiting)),
+                watch(self.earlier.as_ref().map(|e| e.fd.as_raw_fd())),
+                watch(wake),
+            ];
             let ms = left.as_millis().min(i32::MAX as u128) as i32
                 + i32::from(!left.is_zero() && left.as_millis() == 0);
-            // SAFETY: two valid pollfds.
-            let n = unsafe { libc::poll(pfds.as_mut_ptr(), 2, ms) };
-            let pfd = pfds[0];
+            // SAFETY: four valid pollfds.
+            let n = unsafe { libc::poll(pfds.as_mut_ptr(), 4, ms) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -431,7 +483,17 @@ impl Capture {
                 }
                 return Err(e);
             }
-            if pfd.revents & libc::POLLERR != 0 {
+            if pfds[1].revents != 0 {
+                self.switch();
+            }
+            if let Some(earlier) = &mut self.earlier
+                && pfds[2].revents != 0
+            {
+                // Its error (lo went down) is the current socket's too.
+                socket_error(&earlier.fd);
+                earlier.readable = true;
+            }
+            if pfds[0].revents & libc::POLLERR != 0 {
                 // The interface went down, say: recvmsg would tell, the ring
                 // cannot.
                 if let Some(e) = socket_error(&self.fd) {
@@ -444,7 +506,7 @@ impl Capture {
             if let Some(frame) = self.drain()? {
                 return Ok(Some(frame));
             }
-            if left.is_zero() || pfds[1].revents != 0 {
+            if left.is_zero() || pfds[3].revents != 0 {
                 return Ok(None);
             }
         }
@@ -454,9 +516,22 @@ impl Capture {
     /// over; `None` when there is none (never waits).
     fn drain(&mut self) -> io::Result<Option<LiveFrame>> {
         let admission = &mut self.admission;
+        // Frames dispatched before the switch come first.
+        if let Some(earlier) = &mut self.earlier
+            && earlier.readable
+        {
+            while let Some(raw) = receive_one(&earlier.fd, &mut earlier.buf)? {
+                self.pulled += 1;
+                if let Some(frame) = admission.admit(raw) {
+                    return Ok(Some(frame));
+                }
+            }
+            earlier.readable = false;
+        }
         match &mut self.receive {
             Receive::Ring(ring) => {
                 while let Some(f) = ring.next() {
+                    self.pulled += 1;
                     let raw = Raw {
                         data: f.data,
                         orig_len: f.orig_len,
@@ -472,11 +547,141 @@ impl Capture {
             }
             Receive::Calls { buf, .. } => {
                 while let Some(raw) = receive_one(&self.fd, buf)? {
+                    self.pulled += 1;
                     if let Some(frame) = admission.admit(raw) {
                         return Ok(Some(frame));
                     }
                 }
                 Ok(None)
+            }
+        }
+    }
+}
+
+impl Capture {
+    /// Ends what the kernel queues for this capture: from now on a filter
+    /// that takes nothing keeps every new frame out (uncounted), so that
+    /// the kernel's count of frames queued is final and the frames it
+    /// already queued can all be read ([`Capture::next_queued`]) or
+    /// counted as lost ([`Capture::final_statistics`]).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use lola::host::live::{Capture, FlowFilter};
+    /// let pair = lola::host::exchange::Pair::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let filter = FlowFilter::pair(pair.client.local_addr(), pair.server.local_addr());
+    /// if let Ok(mut capture) = Capture::open("lo", filter) {
+    ///     pair.exchange(b"before", Duration::from_secs(2)).unwrap();
+    ///     capture.close_intake().unwrap();
+    ///     pair.exchange(b"after", Duration::from_secs(2)).unwrap();
+    ///     let deadline = Instant::now() + Duration::from_millis(50);
+    ///     let frame = capture.next_queued(deadline).unwrap().unwrap();
+    ///     assert!(frame.data.ends_with(b"before"));
+    ///     assert_eq!(capture.next_queued(deadline).unwrap(), None, "nothing after the end");
+    ///     assert_eq!(capture.final_statistics().unwrap().dropped, 0);
+    /// }
+    /// ```
+    pub fn close_intake(&mut self) -> io::Result<()> {
+        let nothing = [libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }];
+        // A ring not taken over yet never will be: until the switch the
+        // group gives its socket no frame.
+        if let Some(handover) = &mut self.handover {
+            handover.abandon();
+        }
+        let mut sockets = vec![&self.fd];
+        sockets.extend(self.earlier.as_ref().map(|e| &e.fd));
+        for fd in sockets {
+            super::bpf::attach_filter(fd, &nothing)?;
+        }
+        Ok(())
+    }
+
+    /// The frames the kernel queued for this capture that it has not
+    /// taken yet: in a ring block not handed over, or behind others.
+    fn unread(&mut self) -> io::Result<u64> {
+        let s = self.statistics()?;
+        Ok(s.received.saturating_sub(s.dropped + self.pulled))
+    }
+
+    /// The next frame of the flow among those the kernel has queued (after
+    /// [`Capture::close_intake`]: every one it will count), waiting until
+    /// `deadline` at most for those it holds in a ring block not handed
+    /// over yet (4 ms, the block's timer); `None` once every frame queued
+    /// has been taken, or at the deadline.
+    pub fn next_queued(&mut self, deadline: Instant) -> io::Result<Option<LiveFrame>> {
+        loop {
+            // Also a frame late to the socket the ring took over from (one
+            // the kernel was handing to it while the switch was made): an
+            // empty ring is followed by a poll of both.
+            if let Some(frame) = self.next(Duration::ZERO)? {
+                return Ok(Some(frame));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.unread()? == 0 {
+                return Ok(None);
+            }
+            if let Some(frame) = self.next(left.min(Duration::from_millis(2)))? {
+                return Ok(Some(frame));
+            }
+        }
+    }
+
+    /// The kernel's counters at the end of a capture, as
+    /// [`Capture::statistics`], with every frame it queued that was never
+    /// taken counted as dropped: what a capture cut short lost is told,
+    /// never lost silently.
+    pub fn final_statistics(&mut self) -> io::Result<CaptureStatistics> {
+        let unread = self.unread()?;
+        self.statistics.dropped += unread;
+        Ok(self.statistics)
+    }
+}
+
+/// The plain socket a ring took over from ([`Capture::open_at_once`]),
+/// which may still hold frames the kernel dispatched before the switch.
+struct Earlier {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    /// Polled readable, and not yet read empty.
+    readable: bool,
+}
+
+impl Capture {
+    /// The helper said it is done: the ring takes over if it was made.
+    /// Where it was not (or the switch failed), frames keep coming to the
+    /// plain socket, which the kernel then still feeds alone, and
+    /// [`Capture::receive_path`] says why.
+    fn switch(&mut self) {
+        let Some(handover) = &mut self.handover else {
+            return;
+        };
+        match handover.take_over(&self.fd) {
+            Ok(Some((ring_fd, ring))) => {
+                // An error it recorded before the switch (lo went down) is old.
+                socket_error(&ring_fd);
+                let plain = std::mem::replace(&mut self.fd, ring_fd);
+                let buf = match std::mem::replace(&mut self.receive, Receive::Ring(ring)) {
+                    Receive::Calls { buf, .. } => buf,
+                    Receive::Ring(_) => vec![0; SNAPLEN],
+                };
+                self.earlier = Some(Earlier {
+                    fd: plain,
+                    buf,
+                    readable: true,
+                });
+            }
+            Ok(None) if handover.waiting().is_some() => {}
+            result => {
+                if let Receive::Calls { no_ring, .. } = &mut self.receive {
+                    *no_ring = result
+                        .err()
+                        .unwrap_or_else(|| io::Error::other("the process making it could not"));
+                }
             }
         }
     }
@@ -559,86 +764,4 @@ fn socket_error(fd: &OwnedFd) -> Option<io::Error> {
         )
     } == 0;
     (ok && err != 0).then(|| io::Error::from_raw_os_error(err))
-}
-
-/// Without a ring: asks for a socket buffer of `size` bytes (beyond
-/// `net.core.rmem_max` only with CAP_NET_ADMIN) and answers what it got.
-fn set_receive_buffer(fd: &OwnedFd, size: usize) -> usize {
-    let want = libc::c_int::try_from(size / 2).unwrap_or(libc::c_int::MAX);
-    for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: setsockopt with a c_int option value. The kernel doubles
-        // the value it is given, hence size / 2.
-        let set = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                option,
-                (&want as *const libc::c_int).cast(),
-                size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        } == 0;
-        if set {
-            break;
-        }
-    }
-    let mut got: libc::c_int = 0;
-    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt fills a c_int of the stated size.
-    unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&mut got as *mut libc::c_int).cast(),
-            &mut len,
-        );
-    }
-    usize::try_from(got).unwrap_or(0)
-}
-
-/// Socket options: the kernel drops outgoing copies where it can (the
-/// answer: true when lola must drop them itself), tells the checksum
-/// state of each frame, and stamps frames in nanoseconds.
-fn set_options(fd: &OwnedFd) -> Result<bool, Unavailable> {
-    let one: libc::c_int = 1;
-    // SAFETY: setsockopt with a c_int option value.
-    let drop_outgoing_here = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_PACKET,
-            PACKET_IGNORE_OUTGOING,
-            (&one as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    } != 0;
-    // What the kernel knows of each frame (the checksum left to
-    // offload); without it, frames simply carry no such flag.
-    // SAFETY: setsockopt with a c_int option value.
-    unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_PACKET,
-            PACKET_AUXDATA,
-            (&one as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
-    // Kernel timestamps, as libpcap records them.
-    // SAFETY: setsockopt with a c_int option value.
-    if unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
-            (&one as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    } != 0
-    {
-        return Err(Unavailable(format!(
-            "cannot enable kernel timestamps: {}",
-            crate::error::describe_io(&io::Error::last_os_error())
-        )));
-    }
-    Ok(drop_outgoing_here)
 }
