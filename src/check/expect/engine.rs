@@ -22,7 +22,7 @@ use crate::check::{Truncation, Verdict, checksum_left_to_offload};
 use crate::packet::decode::{
     QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
 };
-use crate::packet::fields::{FrameView, TcpNumbers};
+use crate::packet::fields::{Conversations, FrameView, TcpNumbers};
 use crate::packet::reassembly::{Outcome, Reassembler};
 
 /// One expectation's count so far, and its evidence.
@@ -70,6 +70,9 @@ pub struct SetChecker {
     unclaimed: Rule,
     verify: bool,
     tcp: Option<TcpNumbers>,
+    /// The UDP conversations QUIC and TFTP took, when a field needs them
+    /// (`data`): fed every UDP frame, the fast path's too.
+    conversations: Option<Conversations>,
     prefilter: Option<Prefilter>,
     reassembler: Reassembler,
     drops: Drops,
@@ -110,6 +113,7 @@ impl SetChecker {
             .collect();
         let fields: Vec<_> = filters.iter().flat_map(|f| f.fields()).collect();
         let tcp_state = every_frame || fields.iter().any(|f| f.needs_tcp_state());
+        let conversations = every_frame || fields.iter().any(|f| f.needs_conversations());
         let match_filters: Vec<&Filter> = set
             .expects
             .iter()
@@ -126,6 +130,7 @@ impl SetChecker {
             unclaimed: Rule::default(),
             verify: every_frame || fields.iter().any(|f| f.needs_verify()),
             tcp: tcp_state.then(TcpNumbers::default),
+            conversations: conversations.then(Conversations::default),
             prefilter: (!every_frame && !tcp_state).then(|| Prefilter::new(&match_filters)),
             reassembler: Reassembler::default(),
             drops: Drops::default(),
@@ -209,6 +214,14 @@ impl SetChecker {
             && let Some(q) = quick
             && pre.skips(q.protocol, q.src_port, q.dst_port)
         {
+            if let Some(c) = &mut self.conversations
+                && let Some(payload) = q.udp_payload()
+            {
+                // A skipped datagram can still set up the conversation a
+                // later frame's `data` depends on.
+                let (src, dst) = q.endpoints();
+                c.observe(src, dst, payload);
+            }
             if self.set.exclusive {
                 self.unclaimed
                     .add(|| format!("frame {}: claimed by no expectation", frame.number));
@@ -278,8 +291,13 @@ impl SetChecker {
             checksum_left_to_offload(&mut packet);
         }
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
+        let udp_dissector = self
+            .conversations
+            .as_mut()
+            .and_then(|c| c.observe_packet(&packet));
         let mut view = FrameView {
             tcp_relative,
+            udp_dissector,
             datagram_only: self.set.datagram_only,
             ..FrameView::new(frame, &packet)
         };
