@@ -253,7 +253,12 @@ fn a_tftp_transfer_s_data_is_each_block_after_its_header() {
     assert_fields(
         &capture,
         &[
-            ("udp.srcport", &["44935", "59557", "44935", "59557", "44935", "59557", "44935"]),
+            (
+                "udp.srcport",
+                &[
+                    "44935", "59557", "44935", "59557", "44935", "59557", "44935",
+                ],
+            ),
             ("data.len", &["", "512", "", "512", "", "105", ""]),
         ],
     );
@@ -315,5 +320,9 @@ fn a_frame_the_fast_path_skips_still_sets_up_the_transfer() {
         .arg(fixture("corpus/tests_tftp.pcap"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

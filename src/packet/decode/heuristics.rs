@@ -230,7 +230,10 @@ mod tests {
         assert!(tftp_request(b"\x00\x01f\x00octet\x00", true));
         assert!(tftp_request(b"\x00\x02f\x00NETASCII\x00", true));
         assert!(tftp_request(b"\x00\x01\x00mail\x00", true));
-        assert!(tftp_request(b"\x00\x01f\x00octet\x00blksize\x00512\x00", true));
+        assert!(tftp_request(
+            b"\x00\x01f\x00octet\x00blksize\x00512\x00",
+            true
+        ));
         assert!(tftp_request(b"\x00\x01f\x00octet\x00junk", true));
         // No second NUL, a mode tshark 4.0 does not know (nor its later
         // misspelling), a byte that is not printable, not a request.
@@ -260,10 +263,7 @@ mod tests {
         // DNS's port is the lower one.
         assert_eq!(claim(53, 69, rrq), (Dissector::Port, false));
         assert_eq!(claim(40000, 50000, rrq), (Dissector::Tftp, true));
-        assert_eq!(
-            claim(40000, 443, &long_header(1)),
-            (Dissector::Quic, true)
-        );
+        assert_eq!(claim(40000, 443, &long_header(1)), (Dissector::Quic, true));
         assert_eq!(claim(53, 40000, &long_header(1)), (Dissector::Port, false));
         assert_eq!(claim(40000, 7456, b"Hello Lola"), (Dissector::Port, false));
     }

@@ -40,7 +40,9 @@ impl<'a> QuickFlow<'a> {
         }
         let t = self.transport;
         let length = usize::from(be16(t, udp::LENGTH));
-        let end = length.clamp(udp::HEADER_LEN, t.len().max(udp::HEADER_LEN)).min(t.len());
+        let end = length
+            .clamp(udp::HEADER_LEN, t.len().max(udp::HEADER_LEN))
+            .min(t.len());
         t.get(udp::HEADER_LEN..end)
     }
 

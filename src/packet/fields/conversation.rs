@@ -119,17 +119,41 @@ mod tests {
         let rrq = b"\x00\x01f\x00octet\x00";
         assert_eq!(c.observe(client, server, rrq), Dissector::Tftp);
         let data = b"\x00\x03\x00\x01zzz";
-        assert_eq!(c.observe(at("10.0.0.2:2222"), client, data), Dissector::Tftp);
-        assert_eq!(c.observe(client, at("10.0.0.2:2222"), b"\x00\x04\x00\x01"), Dissector::Tftp);
+        assert_eq!(
+            c.observe(at("10.0.0.2:2222"), client, data),
+            Dissector::Tftp
+        );
+        assert_eq!(
+            c.observe(client, at("10.0.0.2:2222"), b"\x00\x04\x00\x01"),
+            Dissector::Tftp
+        );
         // Any port of the server's address, either way.
-        assert_eq!(c.observe(at("10.0.0.2:3333"), client, data), Dissector::Tftp);
-        assert_eq!(c.observe(client, at("10.0.0.2:4444"), data), Dissector::Tftp);
+        assert_eq!(
+            c.observe(at("10.0.0.2:3333"), client, data),
+            Dissector::Tftp
+        );
+        assert_eq!(
+            c.observe(client, at("10.0.0.2:4444"), data),
+            Dissector::Tftp
+        );
         // Another address, or another client port: not the transfer.
-        assert_eq!(c.observe(at("10.0.0.3:2222"), client, data), Dissector::Port);
-        assert_eq!(c.observe(at("10.0.0.2:2222"), at("10.0.0.1:1112"), data), Dissector::Port);
+        assert_eq!(
+            c.observe(at("10.0.0.3:2222"), client, data),
+            Dissector::Port
+        );
+        assert_eq!(
+            c.observe(at("10.0.0.2:2222"), at("10.0.0.1:1112"), data),
+            Dissector::Port
+        );
         // A datagram to port 69 that is no request sets nothing up.
-        assert_eq!(c.observe(at("10.0.0.1:5555"), server, data), Dissector::Tftp);
-        assert_eq!(c.observe(at("10.0.0.2:6666"), at("10.0.0.1:5555"), data), Dissector::Port);
+        assert_eq!(
+            c.observe(at("10.0.0.1:5555"), server, data),
+            Dissector::Tftp
+        );
+        assert_eq!(
+            c.observe(at("10.0.0.2:6666"), at("10.0.0.1:5555"), data),
+            Dissector::Port
+        );
     }
 
     #[test]
@@ -146,7 +170,10 @@ mod tests {
         // ... but it is once the conversation is QUIC's, either way.
         assert_eq!(c.observe(b, a, &[0x40, 1, 2]), Dissector::Quic);
         assert_eq!(c.observe(a, b, &[0]), Dissector::Quic);
-        assert_eq!(c.observe(a, at("[2001:db8::2]:444"), &[0x40, 1, 2]), Dissector::Port);
+        assert_eq!(
+            c.observe(a, at("[2001:db8::2]:444"), &[0x40, 1, 2]),
+            Dissector::Port
+        );
         // An empty payload goes to no dissector.
         assert_eq!(c.observe(a, b, &[]), Dissector::Port);
     }
@@ -156,11 +183,15 @@ mod tests {
         let mut c = Conversations::default();
         let rrq = b"\x00\x01f\x00octet\x00";
         for i in 0..Conversations::MAX + 10 {
-            let client = SocketAddr::new([10, (i >> 16) as u8, (i >> 8) as u8, i as u8].into(), 1000);
+            let client =
+                SocketAddr::new([10, (i >> 16) as u8, (i >> 8) as u8, i as u8].into(), 1000);
             c.observe(client, at("10.255.0.1:69"), rrq);
         }
         assert_eq!(c.tftp.len(), Conversations::MAX);
         let late = at("10.1.0.9:1000");
-        assert_eq!(c.observe(at("10.255.0.1:2000"), late, b"\x00\x03\x00\x01z"), Dissector::Port);
+        assert_eq!(
+            c.observe(at("10.255.0.1:2000"), late, b"\x00\x03\x00\x01z"),
+            Dissector::Port
+        );
     }
 }

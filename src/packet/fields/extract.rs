@@ -149,7 +149,11 @@ fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
                 heuristics::udp_claim(u.src_port, u.dst_port, u.payload).dissector
             });
             match by {
-                Dissector::Port if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() => u.payload,
+                Dissector::Port
+                    if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() =>
+                {
+                    u.payload
+                }
                 Dissector::Port | Dissector::Quic => &[],
                 Dissector::Tftp => heuristics::tftp_data(u.payload),
             }

@@ -243,7 +243,10 @@ impl Field {
     /// ([`Conversations`]): `data` and its fields, whose bytes are what no
     /// dissector took, and QUIC and TFTP take datagrams by conversation.
     pub fn needs_conversations(&self) -> bool {
-        matches!(self.id, Id::Data | Id::DataData | Id::DataLen | Id::DataText)
+        matches!(
+            self.id,
+            Id::Data | Id::DataData | Id::DataLen | Id::DataText
+        )
     }
 
     /// Value `i` of the field in the frame, in frame order: one value per
