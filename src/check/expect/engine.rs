@@ -20,7 +20,7 @@ use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::check::{Truncation, Verdict, checksum_left_to_offload};
 use crate::packet::decode::{
-    QuickFlow, Transport, decode, decode_reassembled, decode_with, quick_flow,
+    QuickFlow, Transport, decode, decode_reassembled, decode_with, heuristics, quick_flow,
 };
 use crate::packet::fields::{Conversations, FrameView, TcpNumbers};
 use crate::packet::reassembly::{Outcome, Reassembler};
@@ -216,6 +216,7 @@ impl SetChecker {
         {
             if let Some(c) = &mut self.conversations
                 && let Some(payload) = q.udp_payload()
+                && heuristics::may_start(payload)
             {
                 // A skipped datagram can still set up the conversation a
                 // later frame's `data` depends on.
