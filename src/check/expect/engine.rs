@@ -214,14 +214,11 @@ impl SetChecker {
             && let Some(q) = quick
             && pre.skips(q.protocol, q.src_port, q.dst_port)
         {
-            if let Some(c) = &mut self.conversations
-                && let Some(payload) = q.udp_payload()
-                && heuristics::may_start(payload)
+            if self.conversations.is_some()
+                && let Some(rest) = q.after_udp_header()
+                && heuristics::may_start(rest)
             {
-                // A skipped datagram can still set up the conversation a
-                // later frame's `data` depends on.
-                let (src, dst) = q.endpoints();
-                c.observe(src, dst, payload);
+                self.conversation_starts(q);
             }
             if self.set.exclusive {
                 self.unclaimed
@@ -235,6 +232,19 @@ impl SetChecker {
             return;
         }
         self.observe_decoded(frame, sink);
+    }
+
+    /// A skipped datagram that may set up the conversation a later frame's
+    /// `data` depends on (kept out of the fast path's loop: it is rare).
+    #[cold]
+    #[inline(never)]
+    fn conversation_starts(&mut self, q: &QuickFlow<'_>) {
+        if let Some(c) = &mut self.conversations
+            && let Some(payload) = q.udp_payload()
+        {
+            let (src, dst) = q.endpoints();
+            c.observe(src, dst, payload);
+        }
     }
 
     /// A frame no predicate can hold on, decoded only to see whether it came

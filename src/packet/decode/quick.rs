@@ -32,6 +32,16 @@ pub(crate) struct QuickFlow<'a> {
 }
 
 impl<'a> QuickFlow<'a> {
+    /// The bytes after a UDP header, captured within the IP length (the
+    /// payload, and any padding the UDP length leaves out); None for TCP.
+    #[inline(always)]
+    pub(crate) fn after_udp_header(&self) -> Option<&'a [u8]> {
+        if self.protocol != ip_number::UDP.0 {
+            return None;
+        }
+        self.transport.get(udp::HEADER_LEN..)
+    }
+
     /// A UDP datagram's payload, as [`decode`](super::decode) cuts it (by
     /// the UDP length, within what was captured); None for TCP.
     pub(crate) fn udp_payload(&self) -> Option<&'a [u8]> {
