@@ -213,6 +213,16 @@ mod tests {
                     Some(q.endpoints()),
                     "link {link_type}: {data:02x?}"
                 );
+                // The payload the conversation table reads, and what it may
+                // run on into (the fast path's first look).
+                let payload = match p.transport {
+                    Transport::Udp(u) => Some(u.payload),
+                    _ => None,
+                };
+                assert_eq!(payload, q.udp_payload(), "link {link_type}: {data:02x?}");
+                if let (Some(payload), Some(rest)) = (payload, q.after_udp_header()) {
+                    assert!(rest.starts_with(payload), "link {link_type}: {data:02x?}");
+                }
             }
         };
         let mut seed = 0x2545_f491_4f6c_dd1du64;
