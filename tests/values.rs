@@ -242,3 +242,87 @@ fn tcp_flags_hold_all_twelve_bits() {
         )],
     );
 }
+
+#[test]
+fn a_tftp_transfer_s_data_is_each_block_after_its_header() {
+    // The read request goes to port 69; the transfer runs between the
+    // client's port and one the server picked, which no port table names:
+    // tshark follows it from the request, and shows a DATA block's bytes
+    // after its 4-byte header as `data`, nothing of an ACK.
+    let capture = fixture("corpus/tests_tftp.pcap");
+    assert_fields(
+        &capture,
+        &[
+            (
+                "udp.srcport",
+                &[
+                    "44935", "59557", "44935", "59557", "44935", "59557", "44935",
+                ],
+            ),
+            ("data.len", &["", "512", "", "512", "", "105", ""]),
+        ],
+    );
+    // The same with the request left out: nothing sets the transfer up,
+    // and the whole payload is `data`.
+    let dir = tempfile::tempdir().unwrap();
+    let headless = dir.path().join("headless.pcap");
+    rewrite(&capture, 1, &headless, |_| {});
+    assert_fields(
+        &headless,
+        &[("data.len", &["516", "4", "516", "4", "109", "4"])],
+    );
+}
+
+#[test]
+fn quic_is_found_by_its_long_header_then_by_its_conversation() {
+    // tshark 4.0's QUIC heuristic takes the client's Initial (a long header
+    // of version 1), then every datagram between the same two endpoints.
+    let capture = fixture("corpus/tests_quic_handshake.pcap");
+    assert_fields(&capture, &[("data.len", &[""; 18])]);
+    // Without the eight long headers of the handshake, short headers alone
+    // are no QUIC (tshark would take one only for a connection ID it knows).
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.pcap");
+    rewrite(&capture, 8, &short, |_| {});
+    assert_fields(
+        &short,
+        &[(
+            "data.len",
+            &["21", "242", "34", "29", "26", "36", "79", "21", "31", "31"],
+        )],
+    );
+    assert_fields(
+        &capture,
+        &[(
+            "udp.dstport",
+            &[
+                "443", "50606", "50606", "50606", "443", "443", "443", "50606", "50606", "50606",
+                "443", "443", "50606", "443", "50606", "50606", "443", "443",
+            ],
+        )],
+    );
+}
+
+#[test]
+fn a_frame_the_fast_path_skips_still_sets_up_the_transfer() {
+    // The request (from 44935 to 69) cannot match `match`, so the checker
+    // skips it undecoded; the server's blocks still read as TFTP's.
+    let dir = tempfile::tempdir().unwrap();
+    let expect = dir.path().join("blocks.toml");
+    std::fs::write(
+        &expect,
+        "[[expect]]\nname = \"full blocks\"\nmatch = 'udp.srcport == 59557 && data.len == 512'\ncount = 2\n",
+    )
+    .unwrap();
+    let out = lola()
+        .args(["check", "-q", "--expect"])
+        .arg(&expect)
+        .arg(fixture("corpus/tests_tftp.pcap"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

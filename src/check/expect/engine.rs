@@ -20,9 +20,9 @@ use super::{EVIDENCE_CAP, Expect, ExpectationSet, Tolerance};
 use crate::capture::{Drops, EPB_CHECKSUM_NOT_READY, Format, RawFrame};
 use crate::check::{Truncation, Verdict, checksum_left_to_offload};
 use crate::packet::decode::{
-    Inflated, QuickFlow, Transport, decode, decode_in, decode_reassembled, quick_flow,
+    Inflated, QuickFlow, Transport, decode, decode_in, decode_reassembled, heuristics, quick_flow,
 };
-use crate::packet::fields::{FrameView, TcpNumbers};
+use crate::packet::fields::{Conversations, FrameView, TcpNumbers};
 use crate::packet::reassembly::{Outcome, Reassembler};
 
 /// One expectation's count so far, and its evidence.
@@ -70,6 +70,9 @@ pub struct SetChecker {
     unclaimed: Rule,
     verify: bool,
     tcp: Option<TcpNumbers>,
+    /// The UDP conversations QUIC and TFTP took, when a field needs them
+    /// (`data`): fed every UDP frame, the fast path's too.
+    conversations: Option<Conversations>,
     prefilter: Option<Prefilter>,
     reassembler: Reassembler,
     drops: Drops,
@@ -110,6 +113,7 @@ impl SetChecker {
             .collect();
         let fields: Vec<_> = filters.iter().flat_map(|f| f.fields()).collect();
         let tcp_state = every_frame || fields.iter().any(|f| f.needs_tcp_state());
+        let conversations = every_frame || fields.iter().any(|f| f.needs_conversations());
         let match_filters: Vec<&Filter> = set
             .expects
             .iter()
@@ -126,6 +130,7 @@ impl SetChecker {
             unclaimed: Rule::default(),
             verify: every_frame || fields.iter().any(|f| f.needs_verify()),
             tcp: tcp_state.then(TcpNumbers::default),
+            conversations: conversations.then(Conversations::default),
             prefilter: (!every_frame && !tcp_state).then(|| Prefilter::new(&match_filters)),
             reassembler: Reassembler::default(),
             drops: Drops::default(),
@@ -209,6 +214,12 @@ impl SetChecker {
             && let Some(q) = quick
             && pre.skips(q.protocol, q.src_port, q.dst_port)
         {
+            if self.conversations.is_some()
+                && let Some(rest) = q.after_udp_header()
+                && heuristics::may_start(rest)
+            {
+                self.conversation_starts(q);
+            }
             if self.set.exclusive {
                 self.unclaimed
                     .add(|| format!("frame {}: claimed by no expectation", frame.number));
@@ -221,6 +232,19 @@ impl SetChecker {
             return;
         }
         self.observe_decoded(frame, sink);
+    }
+
+    /// A skipped datagram that may set up the conversation a later frame's
+    /// `data` depends on (kept out of the fast path's loop: it is rare).
+    #[cold]
+    #[inline(never)]
+    fn conversation_starts(&mut self, q: &QuickFlow<'_>) {
+        if let Some(c) = &mut self.conversations
+            && let Some(payload) = q.udp_payload()
+        {
+            let (src, dst) = q.endpoints();
+            c.observe(src, dst, payload);
+        }
     }
 
     /// A frame no predicate can hold on, decoded only to see whether it came
@@ -281,8 +305,13 @@ impl SetChecker {
             checksum_left_to_offload(&mut packet);
         }
         let tcp_relative = self.tcp.as_mut().and_then(|t| t.relative(&packet));
+        let udp_dissector = self
+            .conversations
+            .as_mut()
+            .and_then(|c| c.observe_packet(&packet));
         let mut view = FrameView {
             tcp_relative,
+            udp_dissector,
             datagram_only: self.set.datagram_only,
             ..FrameView::new(frame, &packet)
         };

@@ -23,6 +23,7 @@ use etherparse::ip_number;
 use crate::packet::wire::field::{geneve, mpls, vxlan};
 
 mod checksum;
+pub mod heuristics;
 mod ip;
 mod ipcomp;
 mod layer;

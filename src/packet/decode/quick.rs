@@ -27,9 +27,35 @@ pub(crate) struct QuickFlow<'a> {
     /// Destination port.
     pub(crate) dst_port: u16,
     ip: &'a [u8],
+    /// The transport header and what follows it, within the IP length.
+    transport: &'a [u8],
 }
 
-impl QuickFlow<'_> {
+impl<'a> QuickFlow<'a> {
+    /// The bytes after a UDP header, captured within the IP length (the
+    /// payload, and any padding the UDP length leaves out); None for TCP.
+    #[inline(always)]
+    pub(crate) fn after_udp_header(&self) -> Option<&'a [u8]> {
+        if self.protocol != ip_number::UDP.0 {
+            return None;
+        }
+        self.transport.get(udp::HEADER_LEN..)
+    }
+
+    /// A UDP datagram's payload, as [`decode`](super::decode) cuts it (by
+    /// the UDP length, within what was captured); None for TCP.
+    pub(crate) fn udp_payload(&self) -> Option<&'a [u8]> {
+        if self.protocol != ip_number::UDP.0 {
+            return None;
+        }
+        let t = self.transport;
+        let length = usize::from(be16(t, udp::LENGTH));
+        let end = length
+            .clamp(udp::HEADER_LEN, t.len().max(udp::HEADER_LEN))
+            .min(t.len());
+        t.get(udp::HEADER_LEN..end)
+    }
+
     /// Source and destination, with their ports.
     pub(crate) fn endpoints(&self) -> (SocketAddr, SocketAddr) {
         let (src, dst) = if self.ip[ipv4::VER_IHL] >> 4 == 4 {
@@ -135,6 +161,7 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
         src_port: be16(transport, udp::SRC_PORT),
         dst_port: be16(transport, udp::DST_PORT),
         ip,
+        transport,
     })
 }
 
@@ -186,6 +213,16 @@ mod tests {
                     Some(q.endpoints()),
                     "link {link_type}: {data:02x?}"
                 );
+                // The payload the conversation table reads, and what it may
+                // run on into (the fast path's first look).
+                let payload = match p.transport {
+                    Transport::Udp(u) => Some(u.payload),
+                    _ => None,
+                };
+                assert_eq!(payload, q.udp_payload(), "link {link_type}: {data:02x?}");
+                if let (Some(payload), Some(rest)) = (payload, q.after_udp_header()) {
+                    assert!(rest.starts_with(payload), "link {link_type}: {data:02x?}");
+                }
             }
         };
         let mut seed = 0x2545_f491_4f6c_dd1du64;

@@ -7,6 +7,7 @@
 //! one reader per protocol gives a header's values of a field (none when the
 //! header is of another protocol), chosen by the field's [`Id`].
 
+use crate::packet::decode::heuristics::{self, Dissector};
 use crate::packet::decode::{
     Encapsulation, Icmp, Ip, Layer, Link, Packet, Tcp, Transport, Udp, ports,
 };
@@ -23,7 +24,9 @@ enum Hdr<'p, 'a> {
     /// An Ethernet header: the frame's own, or one inside a tunnel.
     Eth(&'p Link, &'a [u8], bool),
     Ip(&'p Ip, &'a [u8]),
-    Udp(&'p Udp<'a>, &'a [u8]),
+    /// A UDP header, with who takes its payload when the reader knows it
+    /// from the capture's history (the datagram's own header only).
+    Udp(&'p Udp<'a>, &'a [u8], Option<Dissector>),
     /// A TCP header; true for the datagram's own (the one with relative numbers).
     Tcp(&'p Tcp, &'a [u8], bool),
     /// An ICMP (false) or ICMPv6 (true) header.
@@ -44,11 +47,13 @@ fn one(x: Option<Value<'_>>) -> Two<'_> {
 }
 
 /// Visits the frame's headers in frame order until `visit` returns a value
-/// (only the datagram's own with `datagram_only`).
+/// (only the datagram's own with `datagram_only`); `udp` is who takes the
+/// datagram's own UDP payload, when the reader knows.
 fn walk<'p, 'a, R>(
     p: &'p Packet<'a>,
     datagram_only: bool,
     time: Duration,
+    udp: Option<Dissector>,
     mut visit: impl FnMut(Hdr<'p, 'a>) -> Option<R>,
 ) -> Option<R> {
     let (tunnel, quoted): (&[Layer<'a>], &[Layer<'a>]) = if datagram_only {
@@ -85,7 +90,7 @@ fn walk<'p, 'a, R>(
     }
     let bytes = p.transport_bytes;
     let own = match &p.transport {
-        Transport::Udp(u) => with_data(Hdr::Udp(u, bytes), time, &mut visit),
+        Transport::Udp(u) => with_data(Hdr::Udp(u, bytes, udp), time, &mut visit),
         Transport::Tcp(t) => with_data(Hdr::Tcp(t, bytes, true), time, &mut visit),
         Transport::Icmp(c) => {
             let v6 = p.ip.as_ref().is_some_and(|ip| ip.version == 6);
@@ -145,7 +150,7 @@ fn visit_layer<'p, 'a, R>(
     match layer {
         Layer::Ethernet(link, b) => visit(Hdr::Eth(link, b, true)),
         Layer::Ip(ip, b) => visit(Hdr::Ip(ip, b)),
-        Layer::Udp(u, b) => with_data(Hdr::Udp(u, b), time, visit),
+        Layer::Udp(u, b) => with_data(Hdr::Udp(u, b, None), time, visit),
         Layer::Tcp(t, b) => with_data(Hdr::Tcp(t, b, false), time, visit),
         Layer::Icmp(c, v6, b) => with_data(Hdr::Icmp(c, *v6, b), time, visit),
         Layer::Vxlan(vni, b) => visit(Hdr::Vxlan(*vni, b)),
@@ -166,13 +171,26 @@ fn with_data<'p, 'a, R>(
 }
 
 /// The payload of a transport header that Wireshark shows as `data`: UDP
-/// and TCP on ports no dissector of tshark's port tables takes, and the
+/// that no dissector takes (by its ports, a conversation, or QUIC's and
+/// TFTP's heuristics; a TFTP DATA block's bytes after its header), TCP on
+/// ports no dissector of tshark's port tables takes, and the
 /// payload of an ICMP or ICMPv6 echo (an ICMP echo's after the timestamp it
 /// starts with, if it looks like one at the frame's `time`).
 fn data_of<'a>(h: Hdr<'_, 'a>, time: Duration) -> Option<&'a [u8]> {
     let payload = match h {
-        Hdr::Udp(u, _) if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() => {
-            u.payload
+        Hdr::Udp(u, _, known) => {
+            let by = known.unwrap_or_else(|| {
+                heuristics::udp_claim(u.src_port, u.dst_port, u.payload).dissector
+            });
+            match by {
+                Dissector::Port
+                    if ports::claimed(ports::UDP_PORTS, u.src_port, u.dst_port).is_none() =>
+                {
+                    u.payload
+                }
+                Dissector::Port | Dissector::Quic => &[],
+                Dissector::Tftp => heuristics::tftp_data(u.payload),
+            }
         }
         Hdr::Tcp(t, b, _) if ports::claimed(ports::TCP_PORTS, t.src_port, t.dst_port).is_none() => {
             let payload = tcp_shown_payload(t, b);
@@ -303,7 +321,7 @@ pub(super) fn nth<'a>(id: Id, v: &FrameView<'_, 'a>, i: usize) -> Option<(usize,
         return (i == 0).then_some((1, x?));
     }
     let (mut layer, mut seen) = (0, 0);
-    walk(v.packet, v.datagram_only, v.time, |h| {
+    walk(v.packet, v.datagram_only, v.time, v.udp_dissector, |h| {
         let values = read(id, h, v)?;
         layer += 1;
         for x in values.into_iter().flatten() {
@@ -370,7 +388,7 @@ pub(super) fn each<'a>(
             }
         }
     }
-    walk(v.packet, v.datagram_only, v.time, |h| {
+    walk(v.packet, v.datagram_only, v.time, v.udp_dissector, |h| {
         reader(
             h,
             v,
@@ -393,7 +411,7 @@ pub(super) fn own_len(id: Id, v: &FrameView<'_, '_>, i: usize) -> Option<usize> 
         return (i == 0).then_some(v.cap_len);
     }
     let mut seen = 0;
-    walk(v.packet, v.datagram_only, v.time, |h| {
+    walk(v.packet, v.datagram_only, v.time, v.udp_dissector, |h| {
         read(id, h, v)?[0].as_ref()?;
         if seen < i {
             seen += 1;
@@ -402,7 +420,7 @@ pub(super) fn own_len(id: Id, v: &FrameView<'_, '_>, i: usize) -> Option<usize> 
         Some(match h {
             Hdr::Eth(_, b, _) => b.len().min(14),
             Hdr::Ip(ip, b) => ip.header_len.min(b.len()),
-            Hdr::Udp(_, b) => b.len().min(8),
+            Hdr::Udp(_, b, _) => b.len().min(8),
             Hdr::Tcp(t, b, _) => b.len() - tcp_payload(t, b).len(),
             Hdr::Vxlan(_, b) => b.len().min(8),
             Hdr::Geneve(_, b) => b
@@ -461,7 +479,7 @@ fn reader<'a, U: Use<'a>>(h: Hdr<'_, 'a>, v: &FrameView<'_, 'a>, with: U) -> U::
         Hdr::Eth(link, bytes, typed) => with.with(|id| link_field(id, link, bytes, typed)),
         Hdr::Ip(ip, bytes) if ip.version == 4 => with.with(|id| ipv4_field(id, ip, bytes)),
         Hdr::Ip(ip, bytes) => with.with(|id| ipv6_field(id, ip, bytes)),
-        Hdr::Udp(u, bytes) => with.with(|id| udp_field(id, u, bytes)),
+        Hdr::Udp(u, bytes, _) => with.with(|id| udp_field(id, u, bytes)),
         Hdr::Tcp(t, bytes, own) => {
             let relative = own.then_some(v.tcp_relative);
             with.with(|id| tcp_field(id, t, bytes, relative))

@@ -26,11 +26,13 @@
 //! decoded frame in `extract`. This file names a field ([`Field`], [`Id`])
 //! and finds it ([`lookup`]).
 
+mod conversation;
 mod extract;
 pub mod suggest;
 mod table;
 mod value;
 
+pub use conversation::Conversations;
 pub use table::FIELDS;
 pub use value::{FieldType, FrameView, TcpNumbers, Value};
 
@@ -235,6 +237,16 @@ impl Field {
     /// True when the value needs the relative TCP numbers.
     pub fn needs_tcp_state(&self) -> bool {
         matches!(self.id, Id::TcpSeq | Id::TcpAck)
+    }
+
+    /// True when the value needs the capture's UDP conversations
+    /// ([`Conversations`]): `data` and its fields, whose bytes are what no
+    /// dissector took, and QUIC and TFTP take datagrams by conversation.
+    pub fn needs_conversations(&self) -> bool {
+        matches!(
+            self.id,
+            Id::Data | Id::DataData | Id::DataLen | Id::DataText
+        )
     }
 
     /// Value `i` of the field in the frame, in frame order: one value per

@@ -410,7 +410,7 @@ pub const FIELDS: &[Field] = &[
         DataData,
         HexBytes,
         true,
-        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol (a TCP payload that starts with Etch's magic de:ad:be:ef is Etch's), ICMP echo data after the ping's timestamp (8 or 16 bytes, as today's Wireshark reads it; 4.0 takes 8), a fragment's bytes, an IPComp payload's compressed bytes (before the packet they inflate to), what follows an Ethernet loopback (0x9000) message's functions"
+        "payload no dissector claims, as Wireshark shows it: UDP and TCP on a port tshark gives no protocol (UDP: nor QUIC nor TFTP, found by their heuristics and then by conversation, as tshark 4.0 finds them; a TFTP DATA block's bytes after its 4-byte header; a TCP payload that starts with Etch's magic de:ad:be:ef is Etch's), ICMP echo data after the ping's timestamp (8 or 16 bytes, as today's Wireshark reads it; 4.0 takes 8), a fragment's bytes, an IPComp payload's compressed bytes (before the packet they inflate to), what follows an Ethernet loopback (0x9000) message's functions"
     ),
     field!(
         "data.len",

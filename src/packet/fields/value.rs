@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::capture::RawFrame;
+use crate::packet::decode::heuristics::Dissector;
 use crate::packet::decode::{Packet, Transport};
 
 /// The type of a field's values, which decides the literals and operators
@@ -127,6 +128,11 @@ pub struct FrameView<'p, 'a> {
     pub packet: &'p Packet<'a>,
     /// `tcp.seq` and `tcp.ack` relative to the initial sequence numbers.
     pub tcp_relative: Option<(u32, u32)>,
+    /// Who takes the datagram's own UDP payload given the datagrams before
+    /// it ([`Conversations`](super::Conversations)); None when the reader
+    /// keeps no history, and then the datagram alone says
+    /// ([`udp_claim`](crate::packet::decode::heuristics::udp_claim)).
+    pub udp_dissector: Option<Dissector>,
     /// True when the fields see only the datagram's own headers: the frame's
     /// link layer, the innermost IP packet and its transport, not a tunnel's
     /// outer headers nor what an ICMP error quotes. The built-in check's
@@ -145,6 +151,7 @@ impl<'p, 'a> FrameView<'p, 'a> {
             cap_len: frame.data.len(),
             packet,
             tcp_relative: None,
+            udp_dissector: None,
             datagram_only: false,
         }
     }
