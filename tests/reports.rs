@@ -373,7 +373,7 @@ fn argument_errors_are_one_line_and_a_usage_line() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.starts_with(
-            "lola: unexpected argument '--cout' found (a similar argument exists: '--count')\n"
+            "lola: unexpected argument '--cout' found (a similar argument exists: '--exactly')\n"
         ),
         "{stderr}"
     );
