@@ -389,25 +389,16 @@ mod tests {
         let path = dir.path().join("echo.pcap");
         // A request and its answer 31 µs later, as a quiet machine records
         // an echo; then one 80 ms later, as a slow service answers.
-        let frames: Vec<CaptureFrame<'_>> = [
-            ("127.0.0.1:40000", "127.0.0.1:9999", 0),
-            ("127.0.0.1:9999", "127.0.0.1:40000", 31_000),
-            ("127.0.0.1:40001", "127.0.0.1:9998", 1_000_000),
-            ("127.0.0.1:9998", "127.0.0.1:40001", 81_000_000),
-        ]
-        .iter()
-        .map(|(s, d, ns)| {
-            let d = Datagram::new(s.parse().unwrap(), d.parse().unwrap(), b"ping".to_vec())
-                .at(Duration::from_nanos(*ns));
-            CaptureFrame {
-                timestamp: d.timestamp,
-                data: Cow::Owned(build_frame(&d).unwrap()),
-                comment: None,
-                flags: None,
-            }
-        })
-        .collect();
-        write_capture(&path, Format::Pcap, &frames).unwrap();
+        datagrams_at(
+            &path,
+            b"ping",
+            &[
+                ("127.0.0.1:40000", "127.0.0.1:9999", 0),
+                ("127.0.0.1:9999", "127.0.0.1:40000", 31_000),
+                ("127.0.0.1:40001", "127.0.0.1:9998", 1_000_000),
+                ("127.0.0.1:9998", "127.0.0.1:40001", 81_000_000),
+            ],
+        );
         let set = record_then_check(&path, &RecordOptions::default());
         let within: Vec<Option<Duration>> = set.expects.iter().map(|e| e.within).collect();
         assert_eq!(
@@ -449,30 +440,39 @@ mod tests {
         );
     }
 
+    /// A pcap at `path` of one UDP datagram carrying `payload` per
+    /// (source, destination, nanoseconds since the first) triple.
+    fn datagrams_at(path: &Path, payload: &[u8], each: &[(&str, &str, u64)]) {
+        let frames: Vec<CaptureFrame<'_>> = each
+            .iter()
+            .map(|(s, d, ns)| {
+                let d = Datagram::new(s.parse().unwrap(), d.parse().unwrap(), payload.to_vec())
+                    .at(Duration::from_nanos(*ns));
+                CaptureFrame {
+                    timestamp: d.timestamp,
+                    data: Cow::Owned(build_frame(&d).unwrap()),
+                    comment: None,
+                    flags: None,
+                }
+            })
+            .collect();
+        write_capture(path, Format::Pcap, &frames).unwrap();
+    }
+
     /// As in tcpdump's `ntp.pcap`: a client on an ephemeral port and a peer
     /// on port 123 both talk to the server's port 123, from one address.
     fn ntp_capture(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("ntp.pcap");
-        let frames: Vec<CaptureFrame<'_>> = [
-            ("10.0.0.2:40000", "10.0.0.1:123"),
-            ("10.0.0.1:123", "10.0.0.2:40000"),
-            ("10.0.0.2:123", "10.0.0.1:123"),
-            ("10.0.0.2:40001", "10.0.0.1:123"),
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, (s, d))| {
-            let d = Datagram::new(s.parse().unwrap(), d.parse().unwrap(), b"ntp".to_vec())
-                .at(Duration::from_millis(i as u64));
-            CaptureFrame {
-                timestamp: d.timestamp,
-                data: Cow::Owned(build_frame(&d).unwrap()),
-                comment: None,
-                flags: None,
-            }
-        })
-        .collect();
-        write_capture(&path, Format::Pcap, &frames).unwrap();
+        datagrams_at(
+            &path,
+            b"ntp",
+            &[
+                ("10.0.0.2:40000", "10.0.0.1:123", 0),
+                ("10.0.0.1:123", "10.0.0.2:40000", 1_000_000),
+                ("10.0.0.2:123", "10.0.0.1:123", 2_000_000),
+                ("10.0.0.2:40001", "10.0.0.1:123", 3_000_000),
+            ],
+        );
         path
     }
 

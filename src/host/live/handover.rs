@@ -37,7 +37,7 @@ use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::detach::{Middle, pipe, spawn_detached, wait_for_release};
-use super::ring::{self, Ring};
+use super::ring::{self, Ring, set};
 
 /// The helper's command line, in place of lola's own.
 const TITLE: &[u8] = b"lola: capture ring helper";
@@ -298,22 +298,4 @@ impl Make<'_> {
             &program,
         )
     }
-}
-
-/// setsockopt(2) with a value of type `T`; only a system call.
-fn set<T>(fd: RawFd, level: libc::c_int, option: libc::c_int, value: &T) -> io::Result<()> {
-    // SAFETY: value is a live T of the stated size.
-    if unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            option,
-            (value as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    } != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }

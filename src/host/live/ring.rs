@@ -247,11 +247,22 @@ fn page_size() -> usize {
 /// Sets a `SOL_PACKET` option on `fd`; only a system call, so that a
 /// freshly forked process may use it.
 pub(super) fn setsockopt<T>(fd: RawFd, option: libc::c_int, value: &T) -> io::Result<()> {
+    set(fd, libc::SOL_PACKET, option, value)
+}
+
+/// setsockopt(2) at any `level` with a value of type `T`; only a system
+/// call.
+pub(super) fn set<T>(
+    fd: RawFd,
+    level: libc::c_int,
+    option: libc::c_int,
+    value: &T,
+) -> io::Result<()> {
     // SAFETY: value is a live T of the stated size.
     if unsafe {
         libc::setsockopt(
             fd,
-            libc::SOL_PACKET,
+            level,
             option,
             (value as *const T).cast(),
             size_of::<T>() as libc::socklen_t,

@@ -69,14 +69,20 @@ pub(super) fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Pack
         ));
         return;
     }
-    let v = &body[vxlan::VNI];
-    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    let vni = vni_of(body);
     enter_tunnel(
         Encapsulation::Vxlan { vni },
         Some(Layer::Vxlan(vni, body)),
         packet,
     );
     decode_inner_ethernet(&body[vxlan::HEADER_LEN..], verify, packet);
+}
+
+/// The 24-bit network identifier of a VXLAN or VXLAN-GPE header (`body`
+/// holds at least the header).
+fn vni_of(body: &[u8]) -> u32 {
+    let v = &body[vxlan::VNI];
+    u32::from_be_bytes([0, v[0], v[1], v[2]])
 }
 
 /// The payload of a UDP datagram to port 4790: a VXLAN-GPE header, then
@@ -99,8 +105,7 @@ pub(super) fn decode_vxlan_gpe<'a>(body: &'a [u8], verify: Verify, packet: &mut 
     if !matches!(next, 1..=4) {
         return;
     }
-    let v = &body[vxlan::VNI];
-    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    let vni = vni_of(body);
     enter_tunnel(
         Encapsulation::VxlanGpe { vni },
         Some(Layer::Vxlan(vni, body)),
