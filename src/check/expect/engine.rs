@@ -218,7 +218,7 @@ impl SetChecker {
                 && let Some(rest) = q.after_udp_header()
                 && heuristics::may_start(rest)
             {
-                self.conversation_starts(q);
+                self.conversation_starts(frame);
             }
             if self.set.exclusive {
                 self.unclaimed
@@ -235,11 +235,14 @@ impl SetChecker {
     }
 
     /// A skipped datagram that may set up the conversation a later frame's
-    /// `data` depends on (kept out of the fast path's loop: it is rare).
+    /// `data` depends on (kept out of the fast path's loop: it is rare). Its
+    /// flow is read again here, so that the loop keeps the one it read in
+    /// registers.
     #[cold]
     #[inline(never)]
-    fn conversation_starts(&mut self, q: &QuickFlow<'_>) {
+    fn conversation_starts(&mut self, frame: &RawFrame<'_>) {
         if let Some(c) = &mut self.conversations
+            && let Some(q) = quick_flow(frame.link_type, frame.data)
             && let Some(payload) = q.udp_payload()
         {
             let (src, dst) = q.endpoints();

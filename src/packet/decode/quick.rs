@@ -27,19 +27,35 @@ pub(crate) struct QuickFlow<'a> {
     /// Destination port.
     pub(crate) dst_port: u16,
     ip: &'a [u8],
-    /// The transport header and what follows it, within the IP length.
-    transport: &'a [u8],
+    /// Where the transport header starts in `ip`.
+    header_len: u8,
 }
 
 impl<'a> QuickFlow<'a> {
-    /// The bytes after a UDP header, captured within the IP length (the
-    /// payload, and any padding the UDP length leaves out); None for TCP.
+    /// The bytes after a UDP header, as captured (the payload, and
+    /// whatever follows it in the frame: padding, an Ethernet trailer);
+    /// None for TCP. The fast path's first look, which more bytes only make
+    /// more often true ([`may_start`](super::heuristics::may_start)).
     #[inline(always)]
     pub(crate) fn after_udp_header(&self) -> Option<&'a [u8]> {
         if self.protocol != ip_number::UDP.0 {
             return None;
         }
-        self.transport.get(udp::HEADER_LEN..)
+        self.ip
+            .get(usize::from(self.header_len) + udp::HEADER_LEN..)
+    }
+
+    /// The transport header and what follows it, within the IP length (as
+    /// [`quick_flow`] found it).
+    #[inline(always)]
+    fn transport(&self) -> &'a [u8] {
+        let ip = self.ip;
+        let total = if ip[ipv4::VER_IHL] >> 4 == 4 {
+            usize::from(be16(ip, ipv4::LENGTH))
+        } else {
+            ipv6::HEADER_LEN + usize::from(be16(ip, ipv6::PAYLOAD_LEN))
+        };
+        &ip[usize::from(self.header_len)..total.min(ip.len())]
     }
 
     /// A UDP datagram's payload, as [`decode`](super::decode) cuts it (by
@@ -48,7 +64,7 @@ impl<'a> QuickFlow<'a> {
         if self.protocol != ip_number::UDP.0 {
             return None;
         }
-        let t = self.transport;
+        let t = self.transport();
         let length = usize::from(be16(t, udp::LENGTH));
         let end = length
             .clamp(udp::HEADER_LEN, t.len().max(udp::HEADER_LEN))
@@ -161,7 +177,8 @@ pub(crate) fn quick_flow(link_type: u32, data: &[u8]) -> Option<QuickFlow<'_>> {
         src_port: be16(transport, udp::SRC_PORT),
         dst_port: be16(transport, udp::DST_PORT),
         ip,
-        transport,
+        // An IPv4 header is at most 60 bytes, IPv6's fixed one 40.
+        header_len: header_len as u8,
     })
 }
 
