@@ -80,6 +80,9 @@ pub struct SetChecker {
     /// Frames the fast path skips that are still decoded, as candidates
     /// for "closest" (see [`CLOSEST_CANDIDATES`]).
     candidates: u32,
+    /// Whether a frame the fast path skips still has something to do
+    /// (`exclusive`, or candidates left): one test in the loop for both.
+    skip_chores: bool,
     /// A large set's index of `match` predicates.
     dispatch: Option<Dispatch>,
     /// Each expectation's depth in its `after` chain (0: no `after`), when
@@ -113,6 +116,11 @@ impl SetChecker {
             .collect();
         let fields: Vec<_> = filters.iter().flat_map(|f| f.fields()).collect();
         let tcp_state = every_frame || fields.iter().any(|f| f.needs_tcp_state());
+        let candidates = if set.expects.iter().any(|e| e.matches.conjuncts().len() >= 2) {
+            CLOSEST_CANDIDATES
+        } else {
+            0
+        };
         let conversations = every_frame || fields.iter().any(|f| f.needs_conversations());
         let match_filters: Vec<&Filter> = set
             .expects
@@ -135,11 +143,8 @@ impl SetChecker {
             reassembler: Reassembler::default(),
             drops: Drops::default(),
             cut: None,
-            candidates: if set.expects.iter().any(|e| e.matches.conjuncts().len() >= 2) {
-                CLOSEST_CANDIDATES
-            } else {
-                0
-            },
+            candidates,
+            skip_chores: set.exclusive || candidates > 0,
             dispatch: Dispatch::new(&set.expects),
             depth: after_depths(set),
             claims: Vec::new(),
@@ -220,18 +225,28 @@ impl SetChecker {
             {
                 self.conversation_starts(frame);
             }
-            if self.set.exclusive {
-                self.unclaimed
-                    .add(|| format!("frame {}: claimed by no expectation", frame.number));
-                self.mark(frame.number, Mark::Unclaimed);
-            }
-            if self.candidates > 0 {
-                self.candidates -= 1;
-                self.candidate(frame);
+            if self.skip_chores {
+                self.skipped_chores(frame);
             }
             return;
         }
         self.observe_decoded(frame, sink);
+    }
+
+    /// What a frame the fast path skipped still needs: a mark when the set
+    /// is `exclusive`, a look as a candidate while some are left.
+    #[inline(never)]
+    fn skipped_chores(&mut self, frame: &RawFrame<'_>) {
+        if self.set.exclusive {
+            self.unclaimed
+                .add(|| format!("frame {}: claimed by no expectation", frame.number));
+            self.mark(frame.number, Mark::Unclaimed);
+        }
+        if self.candidates > 0 {
+            self.candidates -= 1;
+            self.candidate(frame);
+        }
+        self.skip_chores = self.set.exclusive || self.candidates > 0;
     }
 
     /// A skipped datagram that may set up the conversation a later frame's
