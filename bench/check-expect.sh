@@ -4,6 +4,11 @@
 # run, as a ratio of medians. Goal (issue 13): ratio <= 2.0, memory bounded.
 #
 #   bench/check-expect.sh [FRAMES]      (default 5000000; needs hyperfine)
+#
+# OLD=path/to/an/older/lola (one or several, space-separated) also times
+# those binaries against this tree's, both commands, interleaved round by
+# round in a new random order (ROUNDS, default 31), medians of wall and CPU
+# time against the first OLD: how issue 20's "within 5%" is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 frames=${1:-5000000}
@@ -45,3 +50,34 @@ a, b = statistics.median(runs["builtin"]), statistics.median(runs["expect10"])
 print(f"median wall time: builtin {a*1000:.0f} ms, 10 expectations {b*1000:.0f} ms, ratio {b/a:.2f} (goal <= 2.00)")
 print(f"peak RSS: builtin {int(sys.argv[2])/1024:.1f} MiB, 10 expectations {int(sys.argv[3])/1024:.1f} MiB")
 PY
+
+[ -n "${OLD:-}" ] || exit 0
+echo "interleaved, ${ROUNDS:-31} rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "${ROUNDS:-31}" "$capture" "$expect" "$PWD/target/release/lola" $OLD <<'PY'
+import os, random, resource, statistics, subprocess, sys, time
+rounds, capture, expect, new = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+binaries = {f"old{i + 1}": b for i, b in enumerate(sys.argv[5:])}
+binaries["new"] = new
+for name, extra in (("builtin", []), ("expect10", ["--expect", expect])):
+    wall = {k: [] for k in binaries}
+    cpu = {k: [] for k in binaries}
+    for _ in range(rounds):
+        order = list(binaries)
+        random.shuffle(order)
+        for k in order:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            p = subprocess.run([binaries[k], "check", "-q", *extra, capture],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall[k].append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[k].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            if p.returncode != 0:
+                sys.exit(f"{binaries[k]} check {' '.join(extra)}: exit {p.returncode}")
+    w0, c0 = statistics.median(wall["old1"]), statistics.median(cpu["old1"])
+    for k in binaries:
+        w, c = statistics.median(wall[k]), statistics.median(cpu[k])
+        print(f"{name:9} {k:5} wall {w * 1000:7.1f} ms ({(w / w0 - 1) * 100:+5.1f}%)  "
+              f"cpu {c * 1000:7.1f} ms ({(c / c0 - 1) * 100:+5.1f}%)")
+PY
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
