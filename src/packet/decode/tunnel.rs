@@ -69,7 +69,7 @@ pub(super) fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Pack
         ));
         return;
     }
-    let vni = vni_of(body);
+    let vni = vni_of(&body[vxlan::VNI]);
     enter_tunnel(
         Encapsulation::Vxlan { vni },
         Some(Layer::Vxlan(vni, body)),
@@ -78,10 +78,9 @@ pub(super) fn decode_vxlan<'a>(body: &'a [u8], verify: Verify, packet: &mut Pack
     decode_inner_ethernet(&body[vxlan::HEADER_LEN..], verify, packet);
 }
 
-/// The 24-bit network identifier of a VXLAN or VXLAN-GPE header (`body`
-/// holds at least the header).
-fn vni_of(body: &[u8]) -> u32 {
-    let v = &body[vxlan::VNI];
+/// A 24-bit network identifier (VXLAN's, VXLAN-GPE's, Geneve's) from its
+/// three bytes.
+fn vni_of(v: &[u8]) -> u32 {
     u32::from_be_bytes([0, v[0], v[1], v[2]])
 }
 
@@ -105,7 +104,7 @@ pub(super) fn decode_vxlan_gpe<'a>(body: &'a [u8], verify: Verify, packet: &mut 
     if !matches!(next, 1..=4) {
         return;
     }
-    let vni = vni_of(body);
+    let vni = vni_of(&body[vxlan::VNI]);
     enter_tunnel(
         Encapsulation::VxlanGpe { vni },
         Some(Layer::Vxlan(vni, body)),
@@ -187,8 +186,7 @@ pub(super) fn decode_geneve<'a>(body: &'a [u8], verify: Verify, packet: &mut Pac
     if first >> 6 != 0 || !matches!(protocol_type, 0x0800 | 0x86dd | gre::ETHERNET) {
         return;
     }
-    let v = &body[geneve::VNI];
-    let vni = u32::from_be_bytes([0, v[0], v[1], v[2]]);
+    let vni = vni_of(&body[geneve::VNI]);
     let inner = &body[header_len..];
     if protocol_type == gre::ETHERNET && inner.len() < ethernet::HEADER_LEN {
         packet.problems.extend(tunnel_cut(
