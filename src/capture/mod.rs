@@ -23,6 +23,7 @@ pub use encode::{
     encode_capture_with,
 };
 pub use pcapng::Section;
+pub(crate) use read::Visit;
 pub use read::{CaptureReader, EPB_CHECKSUM_NOT_READY, MAX_NOTES, RawFrame};
 pub use temporary::{NumberedDir, interrupt, remove_temporary_files};
 pub use write::{

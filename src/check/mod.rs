@@ -35,7 +35,7 @@ pub use report::{Failure, FrameLine, Note, OtherCounts, Report, Truncation, Verd
 
 pub use crate::packet::summary::{format_time, quote_bytes};
 
-use crate::capture::CaptureReader;
+use crate::capture::{CaptureReader, RawFrame, Visit};
 use crate::error::Result;
 use crate::packet::decode::{ChecksumState, Packet, Problem, Transport};
 
@@ -238,11 +238,9 @@ pub fn check_reader_listing<R: Read>(
         .truncation(listing.truncated)
         .list_cap(listing.cap);
     checker.admit_drops(drops);
-    let read = reader.for_each_frame(|frame| {
-        checker.observe(frame);
-        if checker.frames().is_multiple_of(65_536) {
-            progress(frame.offset);
-        }
+    let read = reader.visit_frames(&mut Observe {
+        checker: &mut checker,
+        progress: &mut progress,
     });
     match read {
         Ok(()) => {}
@@ -251,6 +249,23 @@ pub fn check_reader_listing<R: Read>(
     }
     checker.admit_drops(reader.drops());
     Ok(checker.finish(reader.notes()))
+}
+
+/// The checker's side of the reading loop, inlined into it; `progress`
+/// hears the offset reached every 65,536 frames.
+struct Observe<'c, 'e, P> {
+    checker: &'c mut Checker<'e>,
+    progress: &'c mut P,
+}
+
+impl<P: FnMut(u64)> Visit for Observe<'_, '_, P> {
+    #[inline(always)]
+    fn frame(&mut self, frame: &RawFrame<'_>) {
+        self.checker.observe(frame);
+        if self.checker.frames().is_multiple_of(65_536) {
+            (self.progress)(frame.offset);
+        }
+    }
 }
 
 /// The writer said the frame's checksum was not ready (`epb_flags` bit 9):

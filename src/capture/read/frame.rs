@@ -38,3 +38,19 @@ pub struct RawFrame<'a> {
 /// `epb_flags` bit 9: the checksum was not ready when the frame was captured
 /// (left to checksum offload), so a checksum that does not verify is no error.
 pub const EPB_CHECKSUM_NOT_READY: u32 = 1 << 9;
+
+/// What takes every frame of a capture from
+/// [`CaptureReader::visit_frames`](super::CaptureReader::visit_frames):
+/// any `FnMut(&RawFrame)`, or a type whose `frame` is inlined into the
+/// reading loop, as a closure with more than one call site there is not.
+pub(crate) trait Visit {
+    /// Takes the next frame.
+    fn frame(&mut self, frame: &RawFrame<'_>);
+}
+
+impl<F: FnMut(&RawFrame<'_>)> Visit for F {
+    #[inline(always)]
+    fn frame(&mut self, frame: &RawFrame<'_>) {
+        self(frame)
+    }
+}

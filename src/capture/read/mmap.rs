@@ -362,6 +362,11 @@ mod tests {
 
     #[test]
     fn a_file_truncated_inside_the_window_being_read_is_a_cut_not_a_crash() {
+        if !super::super::sigbus::tests::alone(
+            "capture::read::mmap::tests::a_file_truncated_inside_the_window_being_read_is_a_cut_not_a_crash",
+        ) {
+            return;
+        }
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let dir = tempfile::tempdir().unwrap();

@@ -22,6 +22,7 @@ mod sigbus;
 mod source;
 
 use crate::capture::Drops;
+pub(crate) use frame::Visit;
 pub use frame::{EPB_CHECKSUM_NOT_READY, RawFrame};
 pub use notes::MAX_NOTES;
 
@@ -384,24 +385,27 @@ impl<R: Read> CaptureReader<R> {
     /// ```
     #[inline(always)]
     pub fn for_each_frame(&mut self, mut f: impl FnMut(&RawFrame<'_>)) -> Result<()> {
+        self.visit_frames(&mut f)
+    }
+
+    /// [`for_each_frame`](Self::for_each_frame) with a [`Visit`]or.
+    #[inline(always)]
+    pub(crate) fn visit_frames(&mut self, f: &mut impl Visit) -> Result<()> {
         loop {
-            if let Kind::Pcap(file) = &self.kind
-                && let Some(record) = if file.big_endian {
-                    pcap::plain_record::<true, R>(file, &self.source)
+            // A run of plain records in place, then the one after it (not
+            // plain, or not whole in the buffer) with every check.
+            if let Kind::Pcap(file) = &self.kind {
+                let (bytes, offset) = (self.source.unconsumed(), self.source.offset);
+                let frames = &mut self.frames;
+                let used = if file.big_endian {
+                    pcap::plain_run::<true>(file, bytes, offset, frames, f)
                 } else {
-                    pcap::plain_record::<false, R>(file, &self.source)
-                }
-            {
-                f(&pcap::take_plain_record(
-                    file,
-                    &mut self.source,
-                    &mut self.frames,
-                    record,
-                ));
-                continue;
+                    pcap::plain_run::<false>(file, bytes, offset, frames, f)
+                };
+                self.source.consume(used);
             }
             match self.next_any_frame()? {
-                Some(frame) => f(&frame),
+                Some(frame) => f.frame(&frame),
                 None => return Ok(()),
             }
         }

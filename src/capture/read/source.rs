@@ -373,6 +373,22 @@ mod tests {
         (out, error)
     }
 
+    /// What `everything` gives, read by `for_each_frame`.
+    fn each_frame<R: Read>(mut reader: CaptureReader<R>) -> (Vec<String>, Option<String>) {
+        let mut frames = Vec::new();
+        let error = reader
+            .for_each_frame(|f| {
+                frames.push(format!(
+                    "{} {} {:?} {} {} {:?} {:?}",
+                    f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
+                ))
+            })
+            .err()
+            .map(|e| e.to_string());
+        frames.extend(reader.notes());
+        (frames, error)
+    }
+
     /// A file read through a read-ahead thread, as `open` did before files were mapped.
     fn open_read_ahead(path: &Path) -> Result<CaptureReader<File>> {
         let file = File::open(path).unwrap();
@@ -400,25 +416,34 @@ mod tests {
         }
         let opened = everything(CaptureReader::open(path));
         assert_eq!(opened, streamed, "{}, mapped ahead", path.display());
-        // for_each_frame gives what a next_frame loop gives.
-        if let Ok(mut reader) = CaptureReader::open(path) {
-            let mut frames = Vec::new();
-            let error = reader
-                .for_each_frame(|f| {
-                    frames.push(format!(
-                        "{} {} {:?} {} {} {:?} {:?}",
-                        f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
-                    ))
-                })
-                .err()
-                .map(|e| e.to_string());
-            frames.extend(reader.notes());
+        // for_each_frame (runs of plain records read in place, each run
+        // ending where a window does) gives what a next_frame loop gives,
+        // streamed, mapped ahead, and through windows as small as a byte.
+        if let Ok(reader) = CaptureReader::open(path) {
             assert_eq!(
-                (frames, error),
+                each_frame(reader),
                 streamed,
                 "{}, for_each_frame",
                 path.display()
             );
+        }
+        if let Ok(reader) = CaptureReader::new(bytes, path) {
+            assert_eq!(
+                each_frame(reader),
+                streamed,
+                "{}, for_each_frame streamed",
+                path.display()
+            );
+        }
+        for &window in windows {
+            if let Ok(Some(reader)) = CaptureReader::open_mapped(path, window) {
+                assert_eq!(
+                    each_frame(reader),
+                    streamed,
+                    "{}, for_each_frame, window {window}",
+                    path.display()
+                );
+            }
         }
         let ahead = everything(open_read_ahead(path));
         assert_eq!(ahead, streamed, "{}, read ahead", path.display());

@@ -196,7 +196,7 @@ impl SetChecker {
 
     /// Takes one frame into account; `sink` sees it decoded (unless it took
     /// the fast path, which `every_frame` turns off).
-    #[inline]
+    #[inline(always)]
     pub fn observe(&mut self, frame: &RawFrame<'_>, sink: &mut Sink<'_>) {
         let quick = match self.prefilter {
             Some(_) => quick_flow(frame.link_type, frame.data),

@@ -9,7 +9,7 @@ use super::ExpectationSet;
 use super::engine::{SetChecker, Sink};
 use super::marks::FrameMarks;
 use super::outcome::SetReport;
-use crate::capture::{CaptureReader, Drops};
+use crate::capture::{CaptureReader, Drops, RawFrame, Visit};
 use crate::error::Result;
 use crate::packet::fields::FrameView;
 
@@ -47,7 +47,10 @@ fn drive<R: Read>(
     mut checker: SetChecker,
     sink: &mut Sink<'_>,
 ) -> Result<(SetReport, FrameMarks)> {
-    let read = reader.for_each_frame(|frame| checker.observe(frame, sink));
+    let read = reader.visit_frames(&mut Observe {
+        checker: &mut checker,
+        sink,
+    });
     match read {
         Ok(()) => {}
         Err(crate::Error::Truncated { offset, what, .. }) => checker.cut_short(offset, what),
@@ -116,4 +119,17 @@ pub fn mark_file(
     checker.mark_frames();
     checker.admit_drops(drops);
     drive(reader, checker, &mut |_, _| {})
+}
+
+/// The checker's side of the reading loop, inlined into it.
+struct Observe<'c, 's, 'k> {
+    checker: &'c mut SetChecker,
+    sink: &'s mut Sink<'k>,
+}
+
+impl Visit for Observe<'_, '_, '_> {
+    #[inline(always)]
+    fn frame(&mut self, frame: &RawFrame<'_>) {
+        self.checker.observe(frame, self.sink);
+    }
 }
