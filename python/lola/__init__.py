@@ -127,8 +127,15 @@ class Report:
         return str(self._inner.junit())
 
     def html(self) -> str:
-        """The HTML report (``--report``) of the built-in check."""
+        """The HTML report, as ``--report`` writes it: the built-in check's or
+        the expectation file's, with a ladder for each conversation."""
         return str(self._inner.html())
+
+    def markdown(self) -> str:
+        """The Markdown step summary, as the CLI appends it to
+        ``$GITHUB_STEP_SUMMARY``: the built-in check's or the expectation
+        file's."""
+        return str(self._inner.markdown())
 
     def __bool__(self) -> bool:
         return self.passed

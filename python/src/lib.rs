@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use lola::capture::{CaptureFrame, CaptureReader, Format};
 use lola::check::expect::{CheckReport, ExpectationSet, check_reader_with_set};
+use lola::check::flow::Flows;
 use lola::report::columns::{Column, Columns, Data};
 use lola::{ChecksumPolicy, Count, Expectation};
 use pyo3::create_exception;
@@ -74,11 +75,46 @@ fn expectation_set(
     })
 }
 
+/// What an expectation set is called in a report's title: its path, or
+/// `<expect>` for TOML text or JSON (as errors in them name it).
+fn expect_label(expect_path: Option<&PathBuf>) -> String {
+    expect_path.map_or_else(|| "<expect>".to_string(), |p| p.display().to_string())
+}
+
+/// Where a report's ladders come from.
+enum Ladders {
+    /// The capture file, read again when a picture is asked for (as the
+    /// CLI reads it for `--report`).
+    File(PathBuf),
+    /// A capture held in memory, its flows made when it was checked (what
+    /// a `Tap` takes is small).
+    Made(Option<Flows>),
+}
+
+impl Ladders {
+    /// Every conversation with its payloads, as `--report` draws them;
+    /// None for a capture that is not a regular file (any more).
+    fn flows(&self) -> PyResult<Option<Cow<'_, Flows>>> {
+        match self {
+            Ladders::File(path) if path.is_file() => {
+                let reader = CaptureReader::open(path).map_err(err)?;
+                let flows = lola::check::flow::flows_with_payloads(reader).map_err(err)?;
+                Ok(Some(Cow::Owned(flows)))
+            }
+            Ladders::File(_) => Ok(None),
+            Ladders::Made(flows) => Ok(flows.as_ref().map(Cow::Borrowed)),
+        }
+    }
+}
+
 /// A judged capture: lola check's report.
 #[pyclass(module = "lola._lola", frozen)]
 struct Report {
     report: CheckReport,
-    path: Option<PathBuf>,
+    ladders: Ladders,
+    /// An expectation file's report's title: the command that judged, as
+    /// the CLI's `--report` and step summary title it.
+    title: String,
 }
 
 #[pymethods]
@@ -112,20 +148,27 @@ impl Report {
         lola::report::junit::to_xml(&[suite])
     }
 
-    /// The HTML report (`--report`) of the built-in check.
+    /// The HTML report (`--report`): the built-in check's, or the
+    /// expectation file's, with the capture's ladders.
     fn html(&self) -> PyResult<String> {
-        let CheckReport::Builtin(report) = &self.report else {
-            return Err(err(
-                "the HTML report draws the built-in check, not an expectation file",
-            ));
-        };
-        let flows = match &self.path {
-            Some(p) if p.is_file() => {
-                Some(lola::check::flow::flows(CaptureReader::open(p).map_err(err)?).map_err(err)?)
+        let flows = self.ladders.flows()?;
+        Ok(match &self.report {
+            CheckReport::Builtin(r) => lola::report::html::check(r, flows.as_deref()),
+            CheckReport::Set(r) => {
+                lola::report::html::expectations(&self.title, r, flows.as_deref())
             }
-            _ => None,
-        };
-        Ok(lola::report::html::check(report, flows.as_ref()))
+        })
+    }
+
+    /// The Markdown step summary (what `GITHUB_STEP_SUMMARY` is given).
+    fn markdown(&self) -> PyResult<String> {
+        let flows = self.ladders.flows()?;
+        Ok(match &self.report {
+            CheckReport::Builtin(r) => lola::report::markdown::check(r, flows.as_deref()),
+            CheckReport::Set(r) => {
+                lola::report::markdown::expectations(&self.title, r, flows.as_deref())
+            }
+        })
     }
 }
 
@@ -148,13 +191,15 @@ fn check(
     checksums: Option<&str>,
 ) -> PyResult<Report> {
     let e = expectation(dst_port, message, count, at_least, allow_tcp, checksums)?;
+    let title = format!("lola check --expect {}", expect_label(expect_path.as_ref()));
     let set = expectation_set(expect_path, expect_text, expect_json)?;
     let report = py
         .detach(|| CheckReport::of_file(&path, &e, set.as_ref()))
         .map_err(err)?;
     Ok(Report {
         report,
-        path: Some(path),
+        ladders: Ladders::File(path),
+        title,
     })
 }
 
@@ -264,13 +309,16 @@ impl Recorded {
         expect_text: Option<&str>,
         expect_json: Option<&str>,
     ) -> PyResult<Report> {
+        let title = format!("lola check --expect {}", expect_label(expect_path.as_ref()));
+        let flows = lola::check::flow::flows_with_payloads(self.reader()?).ok();
         let Some(set) = expectation_set(expect_path, expect_text, expect_json)? else {
             let reader = self.reader()?;
             let e = Expectation::seed();
             let report = lola::check::check_reader(reader, "lola.pcapng", &e).map_err(err)?;
             return Ok(Report {
                 report: CheckReport::Builtin(Box::new(report)),
-                path: None,
+                ladders: Ladders::Made(flows),
+                title,
             });
         };
         let reader = self.reader()?;
@@ -278,7 +326,8 @@ impl Recorded {
             .map_err(err)?;
         Ok(Report {
             report: CheckReport::Set(Box::new(report)),
-            path: None,
+            ladders: Ladders::Made(flows),
+            title,
         })
     }
 
@@ -441,6 +490,7 @@ fn exec(
     use lola::harness::exec::ExecOptions;
     let mut options = ExecOptions::new(argv.into_iter().map(Into::into).collect());
     options.output = output;
+    let label = expect_label(expect_path.as_ref());
     options.set = expectation_set(expect_path, expect_text, expect_json)?;
     options.timeout = match timeout {
         Some(t) if t.is_finite() && t > 0.0 => Some(Duration::from_secs_f64(t)),
@@ -465,8 +515,9 @@ fn exec(
         report: Py::new(
             py,
             Report {
+                title: format!("lola exec --expect {label} -- {}", outcome.name()),
                 report: outcome.report,
-                path: Some(path),
+                ladders: Ladders::File(path),
             },
         )?,
     })

@@ -34,6 +34,12 @@ def test_capture_records_the_code_inside_it(tmp_path):
     report = cap.check({"expect": [{"name": "inside", "match": 'data.text == "inside"', "count": 1},
                                    {"name": "outside", "match": 'data.text == "outside"', "count": 0}]})
     assert report.passed, report.text
+    # Its pictures draw the capture held in memory, under the set's title.
+    html = report.html()
+    assert "<title>lola check --expect &lt;expect&gt;</title>" in html
+    assert "UDP · 6 B &quot;inside&quot;" in html  # the ladder's arrow
+    assert report.markdown().startswith("### lola check --expect")
+    assert 'L->>R: UDP · 6 B "inside"' in report.markdown()
     path = cap.write(tmp_path / "cap.pcapng")
     assert lola.frames(path).column("data.text").to_pylist() == ["inside"]
     assert cap.frames().num_rows == len(cap) == 1

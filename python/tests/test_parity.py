@@ -3,6 +3,7 @@ every fixture of the repository, with the built-in check and with the
 expectation files the repository holds (the README's and docs' examples)."""
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -109,6 +110,26 @@ def test_the_reports_are_the_cli_reports(lola_cli, tmp_path):
     assert report.text == re.sub(r"; --checksums strict fails it", "", text)
     assert report.junit().startswith("<?xml") and 'name="capture"' in report.junit()
     assert "<html" in report.html()
+
+
+def test_the_pictures_are_the_cli_pictures(lola_cli, tmp_path):
+    """report.html() is the file `--report` writes, byte for byte, and
+    report.markdown() what the step summary is given: the built-in check's
+    and an expectation file's (whose title names the file)."""
+    seed = FIXTURES / "seed-ipv4.pcap"
+    expect = tmp_path / "hello.toml"
+    expect.write_text('[[expect]]\nname = "hello"\nmatch = "udp.dstport == 7456"\ncount = 1\n')
+    for args, report in (([], lola.check(seed)), (["--expect", str(expect)], lola.check(seed, expect))):
+        html, summary = tmp_path / "r.html", tmp_path / "summary.md"
+        summary.write_text("")
+        env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+        done = subprocess.run([lola_cli, "check", "-q", "--report", str(html), *args, str(seed)],
+                              env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert report.html() == html.read_text(), args
+        assert report.markdown() + "\n" == summary.read_text(), args
+        assert "Hello Lola" in report.html()
+    assert f"lola check --expect {expect}" in report.html()
 
 
 def test_a_bad_expectation_is_an_error_naming_the_place():
