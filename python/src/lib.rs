@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicI32;
 use std::time::Duration;
 
 use lola::capture::{CaptureFrame, CaptureReader, Format};
-use lola::check::expect::{CheckReport, ExpectationSet, check_reader_with_set};
+use lola::check::expect::{CheckReport, ExpectationSet, SetReport, check_reader_with_set};
 use lola::check::flow::Flows;
 use lola::report::columns::{Column, Columns, Data};
 use lola::{ChecksumPolicy, Count, Expectation};
@@ -151,23 +151,30 @@ impl Report {
     /// The HTML report (`--report`): the built-in check's, or the
     /// expectation file's, with the capture's ladders.
     fn html(&self) -> PyResult<String> {
-        let flows = self.ladders.flows()?;
-        Ok(match &self.report {
-            CheckReport::Builtin(r) => lola::report::html::check(r, flows.as_deref()),
-            CheckReport::Set(r) => {
-                lola::report::html::expectations(&self.title, r, flows.as_deref())
-            }
-        })
+        self.picture(lola::report::html::check, lola::report::html::expectations)
     }
 
     /// The Markdown step summary (what `GITHUB_STEP_SUMMARY` is given).
     fn markdown(&self) -> PyResult<String> {
+        self.picture(
+            lola::report::markdown::check,
+            lola::report::markdown::expectations,
+        )
+    }
+}
+
+impl Report {
+    /// The report drawn by `builtin` or `set` (one of the report layer's
+    /// pairs), with the capture's ladders.
+    fn picture(
+        &self,
+        builtin: fn(&lola::check::Report, Option<&Flows>) -> String,
+        set: fn(&str, &SetReport, Option<&Flows>) -> String,
+    ) -> PyResult<String> {
         let flows = self.ladders.flows()?;
         Ok(match &self.report {
-            CheckReport::Builtin(r) => lola::report::markdown::check(r, flows.as_deref()),
-            CheckReport::Set(r) => {
-                lola::report::markdown::expectations(&self.title, r, flows.as_deref())
-            }
+            CheckReport::Builtin(r) => builtin(r, flows.as_deref()),
+            CheckReport::Set(r) => set(&self.title, r, flows.as_deref()),
         })
     }
 }
