@@ -5,14 +5,16 @@
 # getting the bytes from the page cache).
 # Goal (issue 15): lola's median wall time <= 0.25 x tcpdump's; lola's peak RSS < 16 MiB.
 #
-#   bench/check-vs-tcpdump.sh [FRAMES]      (default 5000000; needs tcpdump, hyperfine, GNU time)
+#   [FORMAT=pcapng] bench/check-vs-tcpdump.sh [FRAMES]   (default 5000000; needs tcpdump, hyperfine, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 frames=${1:-5000000}
 runs=${RUNS:-15}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-capture="$dir/bench.pcap"
+# FORMAT=pcapng times a pcapng file (what dumpcap and Wireshark write)
+# holding the same frames.
+capture="$dir/bench.${FORMAT:-pcap}"
 
 cargo build --release --quiet --bin lola --example gen-capture
 target/release/examples/gen-capture "$frames" "$capture"

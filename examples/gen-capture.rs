@@ -1,9 +1,12 @@
 //! Generates a large capture for the benchmark: N small UDP frames on
 //! loopback (many flows, none to port 7456) with one `Hello Lola` datagram to
-//! 127.0.0.1:7456 in the middle. Streams to disk; memory stays flat.
+//! 127.0.0.1:7456 in the middle. Streams to disk; memory stays flat. A path
+//! ending `.pcapng` gets pcapng (lola's writer: one interface, packet
+//! blocks without options, as dumpcap writes them), any other pcap.
 //!
 //! cargo run --release --example gen-capture -- 5000000 /tmp/lola-bench.pcap
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::BufWriter;
 use std::net::SocketAddr;
@@ -13,6 +16,7 @@ use std::time::Duration;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapTsResolution, PcapWriter};
 use pcap_file::{DataLink, Endianness};
 
+use lola::capture::{CaptureFrame, Format, FrameEncoder};
 use lola::{Datagram, build_frame};
 
 fn main() -> ExitCode {
@@ -42,10 +46,12 @@ fn generate(n: u64, path: &str) -> Result<(), Box<dyn std::error::Error>> {
         ts_resolution: PcapTsResolution::MicroSecond,
         endianness: Endianness::Little,
     };
-    let mut writer = PcapWriter::with_header(
-        BufWriter::with_capacity(1 << 20, File::create(path)?),
-        header,
-    )?;
+    let out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut writer = if path.ends_with(".pcapng") {
+        Writer::PcapNg(FrameEncoder::new(out, Format::PcapNg)?)
+    } else {
+        Writer::Pcap(PcapWriter::with_header(out, header)?)
+    };
     let start = Duration::from_secs(1_764_000_000);
     let hello_at = n / 2;
     // A handful of distinct frames, reused: the point is the file's size and
@@ -72,8 +78,29 @@ fn generate(n: u64, path: &str) -> Result<(), Box<dyn std::error::Error>> {
             &noise[(i % 16) as usize]
         };
         let ts = start + Duration::from_micros(i);
-        writer.write_packet(&PcapPacket::new(ts, data.len() as u32, &data[..])?)?;
+        match &mut writer {
+            Writer::Pcap(w) => {
+                w.write_packet(&PcapPacket::new(ts, data.len() as u32, &data[..])?)?;
+            }
+            Writer::PcapNg(w) => w.write(&CaptureFrame {
+                timestamp: ts,
+                data: Cow::Borrowed(&data[..]),
+                comment: None,
+                flags: None,
+            })?,
+        }
     }
-    writer.flush()?;
+    match writer {
+        Writer::Pcap(mut w) => w.flush()?,
+        Writer::PcapNg(w) => {
+            w.finish(None)?;
+        }
+    }
     Ok(())
+}
+
+/// The file being written, in its format.
+enum Writer<W: std::io::Write> {
+    Pcap(PcapWriter<W>),
+    PcapNg(FrameEncoder<W>),
 }

@@ -392,18 +392,19 @@ impl<R: Read> CaptureReader<R> {
     #[inline(always)]
     pub(crate) fn visit_frames(&mut self, f: &mut impl Visit) -> Result<()> {
         loop {
-            // A run of plain records in place, then the one after it (not
-            // plain, or not whole in the buffer) with every check.
-            if let Kind::Pcap(file) = &self.kind {
-                let (bytes, offset) = (self.source.unconsumed(), self.source.offset);
-                let frames = &mut self.frames;
-                let used = if file.big_endian {
+            // A run of plain records or packet blocks in place, then the
+            // one after it (not plain, or not whole in the buffer) with
+            // every check.
+            let (bytes, offset) = (self.source.unconsumed(), self.source.offset);
+            let frames = &mut self.frames;
+            let used = match &self.kind {
+                Kind::Pcap(file) if file.big_endian => {
                     pcap::plain_run::<true>(file, bytes, offset, frames, f)
-                } else {
-                    pcap::plain_run::<false>(file, bytes, offset, frames, f)
-                };
-                self.source.consume(used);
-            }
+                }
+                Kind::Pcap(file) => pcap::plain_run::<false>(file, bytes, offset, frames, f),
+                Kind::PcapNg(ng) => ng.plain_run(bytes, offset, frames, self.decodable_only, f),
+            };
+            self.source.consume(used);
             match self.next_any_frame()? {
                 Some(frame) => f.frame(&frame),
                 None => return Ok(()),

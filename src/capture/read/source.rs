@@ -534,6 +534,56 @@ mod tests {
         assert!(files > 1000, "{files}");
     }
 
+    /// Every byte of the fixed fields and the trailing length of the first
+    /// packet blocks of every pcapng fixture, set to values that make the
+    /// block need `next_frame`'s care (a bad length, options, an unknown
+    /// interface, a short original length) or not: the run of packet
+    /// blocks read in place gives what a `next_frame` loop gives.
+    #[test]
+    fn every_field_of_a_packet_block_is_read_in_a_run_as_block_by_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = 0;
+        for (name, bytes) in fixtures()
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".pcapng"))
+        {
+            let big = bytes.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d][..]);
+            let word = |b: &[u8], at: usize| {
+                let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+                if big {
+                    u32::from_be_bytes(w)
+                } else {
+                    u32::from_le_bytes(w)
+                }
+            };
+            // The offsets of the first three Enhanced Packet Blocks.
+            let (mut at, mut blocks) = (0, Vec::new());
+            while at + 12 <= bytes.len() && blocks.len() < 3 {
+                let len = word(&bytes, at + 4) as usize;
+                if len < 12 || at + len > bytes.len() {
+                    break;
+                }
+                if word(&bytes, at) == 6 {
+                    blocks.push((at, len));
+                }
+                at += len;
+            }
+            for (start, len) in blocks {
+                let trailer = start + len - 4..start + len;
+                for i in (start..start + 32.min(len)).chain(trailer) {
+                    for value in [0x00, 0x01, 0x04, 0x20, 0x7f, 0xff, bytes[i] ^ 0x04] {
+                        let mut m = bytes.clone();
+                        m[i] = value;
+                        let path = dir.path().join(format!("{i}-{value}-{name}"));
+                        assert_readers_agree(&path, &m, &[61]);
+                        files += 1;
+                    }
+                }
+            }
+        }
+        assert!(files > 1000, "{files}");
+    }
+
     #[test]
     fn reading_ahead_gives_the_same_frames_as_reading_directly() {
         // Records of many sizes, so that some straddle every chunk boundary,
