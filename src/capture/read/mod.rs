@@ -402,7 +402,12 @@ impl<R: Read> CaptureReader<R> {
                     pcap::plain_run::<true>(file, bytes, offset, frames, f)
                 }
                 Kind::Pcap(file) => pcap::plain_run::<false>(file, bytes, offset, frames, f),
-                Kind::PcapNg(ng) => ng.plain_run(bytes, offset, frames, self.decodable_only, f),
+                Kind::PcapNg(ng) if ng.big_endian() => {
+                    ng.plain_run::<true>(bytes, offset, frames, self.decodable_only, f)
+                }
+                Kind::PcapNg(ng) => {
+                    ng.plain_run::<false>(bytes, offset, frames, self.decodable_only, f)
+                }
             };
             self.source.consume(used);
             match self.next_any_frame()? {

@@ -80,6 +80,11 @@ impl PcapNg {
         &self.section
     }
 
+    /// True when the current section is big-endian.
+    pub(super) fn big_endian(&self) -> bool {
+        self.order.big
+    }
+
     /// The link type of the current section's first interface, if any yet.
     pub(super) fn link_type(&self) -> Option<u32> {
         self.interfaces.first().map(|i| i.link_type)
@@ -188,26 +193,10 @@ impl PcapNg {
     /// with `decodable_only`) and a timestamp that interface can place; and
     /// no mapped window of the process has lost pages. What `next_frame`
     /// makes of the same block, for a fraction of its work: what dumpcap
-    /// writes is read here.
+    /// writes is read here. `BIG_ENDIAN` is the section's byte order
+    /// ([`big_endian`](Self::big_endian)), decided once per run.
     #[inline(always)]
-    pub(super) fn plain_run(
-        &self,
-        bytes: &[u8],
-        offset: u64,
-        frames: &mut u64,
-        decodable_only: bool,
-        f: &mut impl Visit,
-    ) -> usize {
-        // The byte order decided once, not for every field.
-        if self.order.big {
-            self.plain_run_in::<true>(bytes, offset, frames, decodable_only, f)
-        } else {
-            self.plain_run_in::<false>(bytes, offset, frames, decodable_only, f)
-        }
-    }
-
-    #[inline(always)]
-    fn plain_run_in<const BIG_ENDIAN: bool>(
+    pub(super) fn plain_run<const BIG_ENDIAN: bool>(
         &self,
         bytes: &[u8],
         offset: u64,
