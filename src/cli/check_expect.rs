@@ -112,10 +112,11 @@ fn with_rows<T>(
 ) -> Result<T, Error> {
     let mut rows = RowsOut::open(emit)?;
     let mut failed: Option<io::Error> = None;
+    let mut writer = lola::report::emit::RowWriter::default();
     let result = {
         let mut sink = |v: &FrameView<'_, '_>, expect: &[&str]| {
             if failed.is_none()
-                && let Err(e) = writeln!(rows.out, "{}", lola::report::emit::row(name, v, expect))
+                && let Err(e) = writer.write(&mut rows.out, name, v, expect)
             {
                 failed = Some(e);
             }

@@ -609,7 +609,7 @@ impl Table {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn column<'a>(t: &'a Columns, name: &str) -> &'a Column {
@@ -666,7 +666,8 @@ mod tests {
     }
 
     /// Every capture of the repository.
-    fn fixtures(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    /// Every capture under `dir`, its subdirectories too, into `out`.
+    pub(in crate::report) fn fixtures(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {

@@ -85,6 +85,33 @@ impl Value<'_> {
     }
 }
 
+impl Value<'_> {
+    /// Appends the value as JSON, the bytes [`to_json`](Value::to_json)'s
+    /// value serializes to, without making that value.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = match self {
+            Value::Uint(n) => write!(out, "{n}"),
+            Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+            // An address, a MAC and hex need no escape.
+            Value::Addr(a) => write!(out, "\"{a}\""),
+            Value::Mac(m) => {
+                out.push(b'"');
+                push_hex(out, m, Some(b':'));
+                out.write_all(b"\"")
+            }
+            Value::Bytes(b) => {
+                out.push(b'"');
+                push_hex(out, b, None);
+                out.write_all(b"\"")
+            }
+            Value::Text(t) => serde_json::to_writer(&mut *out, t).map_err(std::io::Error::from),
+            Value::Status(s) => serde_json::to_writer(&mut *out, s).map_err(std::io::Error::from),
+        };
+    }
+}
+
 impl fmt::Display for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -100,14 +127,28 @@ impl fmt::Display for Value<'_> {
 }
 
 pub(super) fn mac(m: &[u8; 6]) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    let mut out = Vec::with_capacity(17);
+    push_hex(&mut out, m, Some(b':'));
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 pub(super) fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = Vec::with_capacity(2 * b.len());
+    push_hex(&mut out, b, None);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Appends `b` as lowercase hex, `sep` between bytes.
+fn push_hex(out: &mut Vec<u8>, b: &[u8], sep: Option<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, &x) in b.iter().enumerate() {
+        if i > 0
+            && let Some(sep) = sep
+        {
+            out.push(sep);
+        }
+        out.extend_from_slice(&[DIGITS[usize::from(x >> 4)], DIGITS[usize::from(x & 15)]]);
+    }
 }
 
 /// A frame as the fields see it: its record and its decoded packet, plus
