@@ -1,7 +1,8 @@
 //! Any bytes as a capture file on disk, read in place through mapped windows
 //! (`CaptureReader::open_mapped`) and streamed from memory
 //! (`CaptureReader::new`): both must give the same frames, notes and error,
-//! and `check_reader` the same report, whatever the window size. The first
+//! frame by frame (`next_frame`) and in runs (`for_each_frame`), and
+//! `check_reader` the same report, whatever the window size. The first
 //! input byte picks the window: `(byte + 1) * 7` bytes, so that records and
 //! blocks straddle window ends in every way; the rest is the file.
 #![no_main]
@@ -11,19 +12,34 @@ use std::io::Write;
 use libfuzzer_sys::fuzz_target;
 use lola::capture::CaptureReader;
 
-/// Everything a reader says about a file, as comparable values.
+/// A frame as a comparable value.
+fn line(f: &lola::capture::RawFrame<'_>) -> String {
+    format!(
+        "{} {} {:?} {} {} {:?} {:?} {:?}",
+        f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment, f.flags
+    )
+}
+
+/// Everything a reader says about a file, as comparable values, frame by
+/// frame (`next_frame`: pcapng block by block).
 fn frames<R: std::io::Read>(reader: &mut CaptureReader<R>) -> (Vec<String>, Option<String>) {
     let mut out = Vec::new();
     let error = loop {
         match reader.next_frame() {
-            Ok(Some(f)) => out.push(format!(
-                "{} {} {:?} {} {} {:?} {:?}",
-                f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
-            )),
+            Ok(Some(f)) => out.push(line(&f)),
             Ok(None) => break None,
             Err(e) => break Some(e.to_string()),
         }
     };
+    out.extend(reader.notes());
+    (out, error)
+}
+
+/// The same, read by `for_each_frame` (runs of plain records and packet
+/// blocks read in place).
+fn each_frame<R: std::io::Read>(mut reader: CaptureReader<R>) -> (Vec<String>, Option<String>) {
+    let mut out = Vec::new();
+    let error = reader.for_each_frame(|f| out.push(line(f))).err().map(|e| e.to_string());
     out.extend(reader.notes());
     (out, error)
 }
@@ -49,7 +65,15 @@ fuzz_target!(|data: &[u8]| {
         (_, Ok(None)) => assert!(bytes.is_empty(), "a regular file could not be mapped"),
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
         (Ok(mut a), Ok(Some(mut b))) => {
-            assert_eq!(frames(&mut a), frames(&mut b), "window {window}");
+            let streamed = frames(&mut a);
+            assert_eq!(streamed, frames(&mut b), "window {window}");
+            // for_each_frame gives the same, streamed and mapped.
+            let a = CaptureReader::new(bytes, &path).expect("opened once");
+            assert_eq!(each_frame(a), streamed, "for_each_frame, streamed");
+            let b = CaptureReader::open_mapped(&path, window)
+                .expect("opened once")
+                .expect("mapped once");
+            assert_eq!(each_frame(b), streamed, "for_each_frame, window {window}");
             let name = path.display().to_string();
             let a = CaptureReader::new(bytes, &path).expect("opened once");
             let b = CaptureReader::open_mapped(&path, window)
