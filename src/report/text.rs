@@ -228,15 +228,7 @@ impl SetReport {
                 e.held,
                 e.count
             )?;
-            for why in &e.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &e.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if e.more_evidence > 0 {
-                writeln!(f, "            … and {} more", e.more_evidence)?;
-            }
+            write_claim_details(f, &e.failures, &e.evidence, e.more_evidence)?;
         }
         for r in &self.rules {
             let frames = if r.count == 1 { "frame" } else { "frames" };
@@ -251,25 +243,34 @@ impl SetReport {
                     r.count
                 )?;
             }
-            for why in &r.failures {
-                writeln!(f, "          {why}")?;
-            }
-            for line in &r.evidence {
-                writeln!(f, "            {line}")?;
-            }
-            if r.count > r.evidence.len() as u64 {
-                writeln!(
-                    f,
-                    "            … and {} more",
-                    r.count - r.evidence.len() as u64
-                )?;
-            }
+            let more = r.count.saturating_sub(r.evidence.len() as u64);
+            write_claim_details(f, &r.failures, &r.evidence, more)?;
         }
         for n in &self.notes {
             writeln!(f, "note: {n}")?;
         }
         Ok(())
     }
+}
+
+/// Under a claim's line: why it failed, the frames it shows, and how
+/// many more it holds than it shows.
+fn write_claim_details(
+    f: &mut impl fmt::Write,
+    failures: &[String],
+    evidence: &[String],
+    more: u64,
+) -> fmt::Result {
+    for why in failures {
+        writeln!(f, "          {why}")?;
+    }
+    for line in evidence {
+        writeln!(f, "            {line}")?;
+    }
+    if more > 0 {
+        writeln!(f, "            … and {more} more")?;
+    }
+    Ok(())
 }
 
 impl DiffReport {
