@@ -361,10 +361,7 @@ mod tests {
         let mut out = Vec::new();
         let error = loop {
             match reader.next_frame() {
-                Ok(Some(f)) => out.push(format!(
-                    "{} {} {:?} {} {} {:?} {:?}",
-                    f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
-                )),
+                Ok(Some(f)) => out.push(line(&f)),
                 Ok(None) => break None,
                 Err(e) => break Some(e.to_string()),
             }
@@ -373,16 +370,19 @@ mod tests {
         (out, error)
     }
 
+    /// A frame as a comparable value.
+    fn line(f: &crate::capture::RawFrame<'_>) -> String {
+        format!(
+            "{} {} {:?} {} {} {:?} {:?}",
+            f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
+        )
+    }
+
     /// What `everything` gives, read by `for_each_frame`.
     fn each_frame<R: Read>(mut reader: CaptureReader<R>) -> (Vec<String>, Option<String>) {
         let mut frames = Vec::new();
         let error = reader
-            .for_each_frame(|f| {
-                frames.push(format!(
-                    "{} {} {:?} {} {} {:?} {:?}",
-                    f.number, f.offset, f.timestamp, f.link_type, f.orig_len, f.data, f.comment
-                ))
-            })
+            .for_each_frame(|f| frames.push(line(f)))
             .err()
             .map(|e| e.to_string());
         frames.extend(reader.notes());
