@@ -86,9 +86,9 @@ enum Ladders {
     /// The capture file, read again when a picture is asked for (as the
     /// CLI reads it for `--report`).
     File(PathBuf),
-    /// A capture held in memory, its flows made when it was checked (what
-    /// a `Tap` takes is small).
-    Made(Option<Flows>),
+    /// A capture a `Tap` took, held in memory, read again when a picture
+    /// is asked for.
+    Recorded(Py<Recorded>),
 }
 
 impl Ladders {
@@ -102,7 +102,11 @@ impl Ladders {
                 Ok(Some(Cow::Owned(flows)))
             }
             Ladders::File(_) => Ok(None),
-            Ladders::Made(flows) => Ok(flows.as_ref().map(Cow::Borrowed)),
+            Ladders::Recorded(recorded) => {
+                let reader = recorded.get().reader()?;
+                let flows = lola::check::flow::flows_with_payloads(reader).map_err(err)?;
+                Ok(Some(Cow::Owned(flows)))
+            }
         }
     }
 }
@@ -311,29 +315,30 @@ impl Recorded {
     /// or JSON), or the built-in check's options.
     #[pyo3(signature = (expect_path=None, expect_text=None, expect_json=None))]
     fn check(
-        &self,
+        slf: &Bound<'_, Self>,
         expect_path: Option<PathBuf>,
         expect_text: Option<&str>,
         expect_json: Option<&str>,
     ) -> PyResult<Report> {
+        let this = slf.get();
         let title = format!("lola check --expect {}", expect_label(expect_path.as_ref()));
-        let flows = lola::check::flow::flows_with_payloads(self.reader()?).ok();
+        let ladders = || Ladders::Recorded(slf.clone().unbind());
         let Some(set) = expectation_set(expect_path, expect_text, expect_json)? else {
-            let reader = self.reader()?;
+            let reader = this.reader()?;
             let e = Expectation::seed();
             let report = lola::check::check_reader(reader, "lola.pcapng", &e).map_err(err)?;
             return Ok(Report {
                 report: CheckReport::Builtin(Box::new(report)),
-                ladders: Ladders::Made(flows),
+                ladders: ladders(),
                 title,
             });
         };
-        let reader = self.reader()?;
+        let reader = this.reader()?;
         let report = check_reader_with_set(reader, "lola.pcapng", &set, false, &mut |_, _| {})
             .map_err(err)?;
         Ok(Report {
             report: CheckReport::Set(Box::new(report)),
-            ladders: Ladders::Made(flows),
+            ladders: ladders(),
             title,
         })
     }
